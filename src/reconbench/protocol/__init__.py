@@ -1,0 +1,103 @@
+"""The evaluation protocol: canonical frame, camera rigs, lighting and presets. Pure, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from reconbench.protocol.cameras import Camera, look_at, orbit_camera, orbit_position
+from reconbench.protocol.lighting import LIGHTINGS, UNLIT, Lighting, Shading
+from reconbench.protocol.presets import PRESETS
+
+UNLIT_SUFFIX = "-unlit"
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Cameras (input first, then held-out), lighting and provenance of one evaluation setting."""
+
+    name: str
+    description: str
+    cameras: tuple[Camera, ...]
+    lighting: Lighting
+    source: str = ""
+    object_list: str | None = None  # name of a shipped object list (reconbench/lists/)
+
+    @property
+    def input_cameras(self) -> tuple[Camera, ...]:
+        return tuple(c for c in self.cameras if c.role == "input")
+
+    @property
+    def heldout_cameras(self) -> tuple[Camera, ...]:
+        return tuple(c for c in self.cameras if c.role == "heldout")
+
+    @property
+    def resolution(self) -> tuple[int, int]:
+        return self.cameras[0].width, self.cameras[0].height
+
+    def shading_for(self, camera: Camera) -> Shading:
+        """How the ground truth is shaded in this view: input images vs scoring references."""
+        return self.lighting.inputs if camera.role == "input" else self.lighting.references
+
+    def with_lighting(self, lighting: Lighting) -> "Protocol":
+        return replace(self, lighting=lighting)
+
+
+def protocol_names() -> list[str]:
+    return [n for base in PRESETS for n in (base, base + UNLIT_SUFFIX)]
+
+
+def get_protocol(name: str) -> Protocol:
+    """Build a preset by name; `<preset>-unlit` is the same preset with every image unlit."""
+    base, lighting_name = name, None
+    if name.endswith(UNLIT_SUFFIX) and name[: -len(UNLIT_SUFFIX)] in PRESETS:
+        base, lighting_name = name[: -len(UNLIT_SUFFIX)], "unlit"
+    if base not in PRESETS:
+        raise KeyError(f"unknown protocol {name!r}; known: {', '.join(protocol_names())}")
+    proto = build_protocol(base, PRESETS[base])
+    if lighting_name:
+        proto = replace(proto, name=name, lighting=LIGHTINGS[lighting_name], description=proto.description + " All images unlit.")
+    return proto
+
+
+def build_protocol(name: str, spec: dict[str, Any]) -> Protocol:
+    """Expand a preset's rings into cameras; rejects held-out views that coincide with an input view."""
+    size = int(spec["resolution"])
+    cameras: list[Camera] = []
+    for role, rings in (("input", spec["input_rings"]), ("heldout", spec["heldout_rings"])):
+        for ring in rings:
+            for k in range(int(ring["count"])):
+                azimuth = (ring["azimuth_start"] + k * ring["azimuth_step"]) % 360.0
+                cameras.append(
+                    orbit_camera(f"{len(cameras):03d}", role, ring["elevation"], azimuth, spec["radius"], spec["fov"], size, size)
+                )
+    inputs = {(c.elevation, c.azimuth) for c in cameras if c.role == "input"}
+    clash = [c.name for c in cameras if c.role == "heldout" and (c.elevation, c.azimuth) in inputs]
+    if clash:
+        raise ValueError(f"protocol {name!r}: held-out views {clash} coincide with an input view")
+    if spec["lighting"] not in LIGHTINGS:
+        raise ValueError(f"protocol {name!r}: unknown lighting {spec['lighting']!r}")
+    return Protocol(
+        name=name,
+        description=spec["description"],
+        cameras=tuple(cameras),
+        lighting=LIGHTINGS[spec["lighting"]],
+        source=spec.get("source", ""),
+        object_list=spec.get("object_list"),
+    )
+
+
+__all__ = [
+    "Camera",
+    "LIGHTINGS",
+    "Lighting",
+    "Protocol",
+    "Shading",
+    "UNLIT",
+    "build_protocol",
+    "get_protocol",
+    "look_at",
+    "orbit_camera",
+    "orbit_position",
+    "protocol_names",
+]

@@ -1,0 +1,44 @@
+"""Rendered views: the renderer's output for a set of cameras, the same for every asset type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from reconbench.protocol import Camera
+
+
+@dataclass(frozen=True)
+class RenderedViews:
+    """Per view: unlit or shaded colour, coverage mask, camera z-depth and outward world normal.
+
+    Arrays are (V, H, W, ...) float32, rows top to bottom; outside the mask colour, depth and normal are 0.
+    Depth is the distance along the camera's viewing axis (-Z in OpenGL camera coordinates),
+    in units of the canonical frame.
+    """
+
+    cameras: tuple[Camera, ...]
+    color: np.ndarray  # (V, H, W, 3)
+    mask: np.ndarray  # (V, H, W) bool
+    depth: np.ndarray  # (V, H, W)
+    normal: np.ndarray  # (V, H, W, 3)
+
+    def __len__(self) -> int:
+        return len(self.cameras)
+
+    def composited(self, background: tuple[float, float, float] = (1.0, 1.0, 1.0)) -> np.ndarray:
+        """Colour over a solid background (white is the protocol's scoring background)."""
+        m = self.mask[..., None]
+        return np.where(m, self.color, np.asarray(background, dtype=np.float32)).astype(np.float32)
+
+    def rgba(self) -> np.ndarray:
+        return np.concatenate([self.color, self.mask[..., None].astype(np.float32)], axis=-1)
+
+    def points(self, view: int) -> np.ndarray:
+        """World-space points of the covered pixels of one view, from its depth map."""
+        cam = self.cameras[view]
+        j, i = np.nonzero(self.mask[view])
+        z = self.depth[view][j, i].astype(np.float64)
+        cam_pts = np.stack([(i + 0.5 - cam.cx) / cam.fx * z, -(j + 0.5 - cam.cy) / cam.fy * z, -z], axis=1)
+        return cam_pts @ cam.c2w[:3, :3].T + cam.c2w[:3, 3]
