@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -16,22 +17,26 @@ MESH_SUFFIXES = (".obj", ".glb", ".gltf", ".ply", ".off", ".stl")
 UNCOLOURED = (0.5, 0.5, 0.5, 1.0)
 
 
-def load_mesh(path: str | Path) -> MeshAsset:
+def load_mesh(path: str | Path, texture_dirs: Sequence[Path] = ()) -> MeshAsset:
     """Load a mesh file into a MeshAsset, keeping its materials as separate parts.
 
-    Raises AssetLoadError naming the file and the reason when it cannot be read.
+    `texture_dirs` are further folders where an OBJ's material files and textures may be found
+    (Google Scanned Objects keeps them in ../materials/textures/). Raises AssetLoadError naming
+    the file and the reason when it cannot be read.
     """
     import trimesh
 
     path = Path(path)
+    search = [path.parent, *map(Path, texture_dirs)]
     if not path.is_file():
         raise AssetLoadError(path, "file does not exist")
     if path.suffix.lower() not in MESH_SUFFIXES:
         raise AssetLoadError(path, f"unsupported mesh format {path.suffix!r} (expected one of {', '.join(MESH_SUFFIXES)})")
     if path.suffix.lower() == ".obj":
-        _check_obj_textures(path)
+        _check_obj_textures(path, search)
     try:
-        scene = trimesh.load(path, force="scene", process=False)
+        resolver = _search_resolver(search)
+        scene = trimesh.load(path, force="scene", process=False, resolver=resolver)
         geometries = scene.dump()
     except Exception as exc:  # trimesh raises many types for corrupt files
         raise AssetLoadError(path, f"{type(exc).__name__}: {exc}") from exc
@@ -125,13 +130,47 @@ _MTLLIB = re.compile(r"^\s*mtllib\s+(.+?)\s*$", re.MULTILINE)
 _MAP_KD = re.compile(r"^\s*map_Kd\s+(?:-\S+\s+\S+\s+)*(.+?)\s*$", re.MULTILINE)
 
 
-def _check_obj_textures(path: Path) -> None:
+def _find(name: str, search: Sequence[Path]) -> Path | None:
+    for folder in search:
+        for candidate in (folder / name, folder / Path(name).name):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _check_obj_textures(path: Path, search: Sequence[Path]) -> None:
     """Fail loudly on an OBJ whose MTL or diffuse texture is missing (trimesh only warns)."""
     text = path.read_text(errors="replace")
     for lib in _MTLLIB.findall(text):
-        mtl = path.parent / lib
-        if not mtl.is_file():
-            raise AssetLoadError(path, f"material library {lib!r} not found next to it")
+        mtl = _find(lib, search)
+        if mtl is None:
+            raise AssetLoadError(path, f"material library {lib!r} not found in {', '.join(map(str, search))}")
         for tex in _MAP_KD.findall(mtl.read_text(errors="replace")):
-            if not (mtl.parent / tex).is_file():
-                raise AssetLoadError(mtl, f"texture {tex!r} not found")
+            if _find(tex, search) is None:
+                raise AssetLoadError(mtl, f"texture {tex!r} not found in {', '.join(map(str, search))}")
+
+
+def _search_resolver(search: Sequence[Path]):
+    """A trimesh resolver that looks for referenced files (MTL, textures) in several folders."""
+    import trimesh.resolvers
+
+    class SearchPathResolver(trimesh.resolvers.Resolver):
+        def __init__(self) -> None:
+            pass
+
+        def get(self, name: str) -> bytes:
+            found = _find(name, search)
+            if found is None:
+                raise FileNotFoundError(name)
+            return found.read_bytes()
+
+        def keys(self):
+            return [p.name for folder in search if folder.is_dir() for p in folder.iterdir()]
+
+        def namespaced(self, namespace: str):
+            return _search_resolver([folder / namespace for folder in search] + list(search))
+
+        def write(self, name: str, data) -> None:
+            raise PermissionError("reading only")
+
+    return SearchPathResolver()

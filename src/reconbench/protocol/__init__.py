@@ -21,7 +21,11 @@ class Protocol:
     cameras: tuple[Camera, ...]
     lighting: Lighting
     source: str = ""
-    object_list: str | None = None  # name of a shipped object list (reconbench/lists/)
+    object_lists: tuple[tuple[str, str], ...] = ()  # (dataset source, shipped list) applied by default
+
+    def default_object_list(self, source: str) -> str | None:
+        """The shipped object list this protocol fixes for a dataset source, if any."""
+        return dict(self.object_lists).get(source)
 
     @property
     def input_cameras(self) -> tuple[Camera, ...]:
@@ -83,7 +87,7 @@ def build_protocol(name: str, spec: dict[str, Any]) -> Protocol:
         cameras=tuple(cameras),
         lighting=LIGHTINGS[spec["lighting"]],
         source=spec.get("source", ""),
-        object_list=spec.get("object_list"),
+        object_lists=tuple(spec.get("object_lists", {}).items()),
     )
 
 

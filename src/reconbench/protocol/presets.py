@@ -48,7 +48,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "lighting": "studio",
         "input_rings": [{"elevation": 30.0, "azimuth_start": 0.0, "azimuth_step": 22.5, "count": 1}],
         "heldout_rings": [{"elevation": 30.0, "azimuth_start": 22.5, "azimuth_step": 22.5, "count": 15}],
-        "object_list": "gso30-syncdreamer.txt",
+        "object_lists": {"gso": "gso30-syncdreamer"},
         "source": "Liu et al., SyncDreamer (ICLR 2024), evaluation on 30 GSO objects.",
     },
 }

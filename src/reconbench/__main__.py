@@ -1,0 +1,5 @@
+import sys
+
+from reconbench.cli import main
+
+sys.exit(main())

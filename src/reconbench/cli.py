@@ -1,0 +1,134 @@
+"""The `reconbench` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from reconbench import __version__
+
+
+def _add_dataset_args(p: argparse.ArgumentParser, required: bool = True) -> None:
+    p.add_argument("--dataset", required=required, metavar="SPEC", help="procedural | folder:PATH | gso:PATH | omniobject3d:PATH | objaverse:PATH")
+    p.add_argument("--object-list", metavar="LIST", help="file of object ids (or the name of a shipped list, e.g. gso30-syncdreamer)")
+
+
+def cmd_protocols(args: argparse.Namespace) -> int:
+    from reconbench.protocol import get_protocol, protocol_names
+
+    for name in protocol_names():
+        p = get_protocol(name)
+        w, h = p.resolution
+        print(f"{name:26s} {len(p.input_cameras)} input, {len(p.heldout_cameras):2d} held-out, {w}x{h}, lighting {p.lighting.name}")
+        if args.verbose:
+            print(f"    {p.description}\n    source: {p.source}")
+    return 0
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    from reconbench.datasets import SOURCES, open_dataset
+
+    if not args.dataset:
+        for name, src in SOURCES.items():
+            usage = f"{name}:PATH" if src["needs_path"] else name
+            print(f"{usage:20s} {src['description']}  [frame {src['frame']}]")
+        return 0
+    dataset = open_dataset(args.dataset, args.object_list)
+    print(f"{dataset.spec}: {len(dataset)} objects in {len(dataset.categories)} categories")
+    failures = 0
+    for obj in dataset:
+        line = f"  {obj.id:24s} {obj.category:16s} {obj.path}"
+        if args.check:
+            try:
+                mesh = obj.load()
+                line += f"  ok, {mesh.n_faces} faces, {len(mesh.parts)} parts"
+            except Exception as exc:  # report every object, stop on none
+                failures += 1
+                line += f"  FAILED: {exc}"
+        print(line)
+    for problem in dataset.problems:
+        print(f"  skipped: {problem}")
+    return 1 if failures or (args.check and dataset.problems) else 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from reconbench.datasets import open_dataset, parse_spec
+    from reconbench.protocol import get_protocol
+    from reconbench.render import render_ground_truth, renderer_info
+    from reconbench.render.files import write_views
+
+    protocol = get_protocol(args.protocol)
+    object_list = args.object_list or protocol.default_object_list(parse_spec(args.dataset)[0])
+    dataset = open_dataset(args.dataset, object_list)
+    objects = dataset.select([args.object] if args.object else None, limit=args.limit).objects
+    out = Path(args.out)
+    failed = []
+    for obj in tqdm(objects, desc=f"render {protocol.name}", unit="object", disable=not sys.stderr.isatty() and not args.progress):
+        try:
+            mesh = obj.load()
+            views = render_ground_truth(mesh, protocol)
+        except Exception as exc:  # one bad object is reported; the others are still rendered
+            failed.append((obj.id, str(exc)))
+            continue
+        extra = {"object": obj.id, "category": obj.category, "protocol": protocol.name, "lighting": protocol.lighting.name, "renderer": renderer_info()}
+        write_views(views, out / obj.id if not args.object else out, extra)
+    done = len(objects) - len(failed)
+    print(f"rendered {done} object(s) x {len(protocol.cameras)} views to {out}")
+    for object_id, reason in failed:
+        print(f"FAILED {object_id}: {reason}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reconbench",
+        description="Feed-forward vs per-scene single/sparse-view 3D reconstruction: every method run and scored the same way.",
+    )
+    parser.add_argument("--version", action="version", version=f"reconbench {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("protocols", help="list evaluation protocols (camera rigs, resolution, lighting)")
+    p.add_argument("-v", "--verbose", action="store_true", help="also print descriptions and sources")
+    p.set_defaults(func=cmd_protocols)
+
+    p = sub.add_parser("datasets", help="list dataset sources, or the objects of one dataset")
+    _add_dataset_args(p, required=False)
+    p.add_argument("--check", action="store_true", help="load every object and report the ones that fail")
+    p.set_defaults(func=cmd_datasets)
+
+    p = sub.add_parser(
+        "render",
+        help="render ground-truth objects at a protocol's views (PNG, depth, normals, cameras.json)",
+        description="Render objects with the common renderer. With --object, writes that object's views into OUT; "
+        "otherwise one sub-folder per object.",
+    )
+    _add_dataset_args(p)
+    p.add_argument("--object", metavar="ID", help="one object id (default: every object)")
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N objects")
+    p.add_argument("--protocol", default="default", help="protocol preset (see `reconbench protocols`; default: default)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--progress", action="store_true", help="show the progress bar even when not on a terminal")
+    p.set_defaults(func=cmd_render)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from reconbench.assets import AssetLoadError
+    from reconbench.datasets import DatasetError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (DatasetError, AssetLoadError, KeyError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"reconbench: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

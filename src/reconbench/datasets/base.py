@@ -1,0 +1,92 @@
+"""Dataset objects: an id, a category and a ground-truth mesh file, normalised on load."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from reconbench.assets import AssetLoadError, MeshAsset, load_mesh, normalisation_transform
+from reconbench.protocol.frames import frame_matrix
+
+
+class DatasetError(Exception):
+    """A dataset spec or root that cannot be used at all (unknown source, missing folder, bad list)."""
+
+
+@dataclass(frozen=True)
+class DatasetProblem:
+    """An entry found while listing a dataset that cannot become an object; reported, not fatal."""
+
+    path: Path
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class DatasetObject:
+    """One ground-truth object. `frame` names the axes its file is written in (protocol/frames.py)."""
+
+    id: str
+    category: str
+    path: Path
+    frame: str = "y-up"
+    texture_dirs: tuple[Path, ...] = ()  # extra folders where the file's textures may be found
+
+    def load_raw(self) -> MeshAsset:
+        """The mesh as stored in its file (AssetLoadError names the file and the reason)."""
+        return load_mesh(self.path, texture_dirs=self.texture_dirs)
+
+    def canonical_transform(self, raw: MeshAsset) -> np.ndarray:
+        """4x4 from file coordinates to the canonical frame: axes first, then bbox normalisation."""
+        axes = frame_matrix(self.frame)
+        return normalisation_transform(raw.transformed(axes).bounds) @ axes
+
+    def load(self) -> MeshAsset:
+        """The ground truth in the canonical frame: bbox centred at the origin, longest side 1."""
+        raw = self.load_raw()
+        try:
+            return raw.transformed(self.canonical_transform(raw))
+        except ValueError as exc:
+            raise AssetLoadError(self.path, str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The objects of one source, in a fixed order, and the entries that could not be used."""
+
+    spec: str
+    source: str
+    objects: tuple[DatasetObject, ...]
+    problems: tuple[DatasetProblem, ...] = field(default=())
+
+    def __len__(self) -> int:
+        return len(self.objects)
+
+    def __iter__(self):
+        return iter(self.objects)
+
+    @property
+    def ids(self) -> list[str]:
+        return [o.id for o in self.objects]
+
+    @property
+    def categories(self) -> list[str]:
+        return sorted({o.category for o in self.objects})
+
+    def get(self, object_id: str) -> DatasetObject:
+        for o in self.objects:
+            if o.id == object_id:
+                return o
+        raise KeyError(f"object {object_id!r} is not in dataset {self.spec!r} ({len(self)} objects: {', '.join(self.ids[:8])}{'...' if len(self) > 8 else ''})")
+
+    def select(self, ids: Iterable[str] | None = None, limit: int | None = None) -> "Dataset":
+        """A subset by ids (in the order given; unknown ids raise KeyError) and/or the first `limit`."""
+        objects: Sequence[DatasetObject] = self.objects if ids is None else [self.get(i) for i in ids]
+        if limit is not None:
+            objects = objects[:limit]
+        return Dataset(self.spec, self.source, tuple(objects), self.problems)

@@ -1,0 +1,56 @@
+"""Object lists: the exact subset of a dataset to evaluate, optionally renaming objects.
+
+One object per line: `ID` or `ID  NAME_IN_DATASET` (whitespace-separated), `#` starts a comment.
+The second column maps a short evaluation name (e.g. SyncDreamer's `alarm`) to the dataset's own
+folder name. Shipped lists live in reconbench/lists/ and are named without `.txt`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from importlib import resources
+from pathlib import Path
+
+from reconbench.datasets.base import Dataset, DatasetError, DatasetProblem
+
+
+def shipped_lists() -> list[str]:
+    return sorted(p.name[:-4] for p in resources.files("reconbench.lists").iterdir() if p.name.endswith(".txt"))
+
+
+def read_object_list(name_or_path: str | Path) -> list[tuple[str, str]]:
+    """(evaluation id, dataset id) pairs from a list file or the name of a shipped list."""
+    path = Path(name_or_path)
+    if path.is_file():
+        text, where = path.read_text(), str(path)
+    elif str(name_or_path) in shipped_lists():
+        where = f"shipped list {name_or_path}"
+        text = resources.files("reconbench.lists").joinpath(f"{name_or_path}.txt").read_text()
+    else:
+        raise DatasetError(f"{name_or_path}: object list not found (neither a file nor one of: {', '.join(shipped_lists())})")
+    entries, seen = [], set()
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        fields = raw.split("#", 1)[0].split()
+        if not fields:
+            continue
+        if len(fields) > 2:
+            raise DatasetError(f"{where}, line {lineno}: expected 'ID' or 'ID NAME_IN_DATASET', got {raw.strip()!r}")
+        if fields[0] in seen:
+            raise DatasetError(f"{where}, line {lineno}: object {fields[0]!r} listed twice")
+        seen.add(fields[0])
+        entries.append((fields[0], fields[-1]))
+    if not entries:
+        raise DatasetError(f"{where}: the object list is empty")
+    return entries
+
+
+def apply_object_list(dataset: Dataset, entries: list[tuple[str, str]]) -> Dataset:
+    """Keep the listed objects in list order, renamed to their evaluation ids; report missing ones."""
+    by_id = {o.id: o for o in dataset.objects}
+    objects, problems = [], list(dataset.problems)
+    for eval_id, dataset_id in entries:
+        if dataset_id in by_id:
+            objects.append(replace(by_id[dataset_id], id=eval_id))
+        else:
+            problems.append(DatasetProblem(Path(dataset_id), f"listed as {eval_id!r} but not found in dataset {dataset.spec!r}"))
+    return Dataset(dataset.spec, dataset.source, tuple(objects), tuple(problems))

@@ -1,0 +1,134 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+import trimesh
+
+from conftest import write_glb, write_obj_with_texture
+from reconbench.assets import AssetLoadError
+from reconbench.datasets import DatasetError, open_dataset, parse_spec, read_object_list
+
+
+def _is_normalised(mesh):
+    lo, hi = mesh.bounds
+    return np.allclose((lo + hi) / 2, 0, atol=1e-9) and (hi - lo).max() == pytest.approx(1.0)
+
+
+def test_folder_finds_files_and_subfolders_and_normalises_them(mesh_folder):
+    ds = open_dataset(f"folder:{mesh_folder}")
+    assert ds.ids == ["ball", "crate", "mug", "tower"]
+    assert not ds.problems
+    for obj in ds:
+        assert _is_normalised(obj.load())
+    tower = ds.get("tower").load()
+    extent = tower.bounds[1] - tower.bounds[0]
+    assert extent[1] == pytest.approx(1.0) and extent[0] == pytest.approx(0.1)  # y-up kept
+
+
+def test_folder_categories_from_index_json(mesh_folder):
+    (mesh_folder / "index.json").write_text(json.dumps([{"id": "mug", "category": "container"}]))
+    ds = open_dataset(f"folder:{mesh_folder}")
+    assert ds.get("mug").category == "container" and ds.get("crate").category == "uncategorised"
+
+
+def test_folder_reports_unusable_subfolders_without_failing(mesh_folder):
+    (mesh_folder / "empty").mkdir()
+    write_obj_with_texture(mesh_folder / "twins", "a")
+    write_glb(mesh_folder / "twins" / "b.glb")
+    ds = open_dataset(f"folder:{mesh_folder}")
+    reasons = {p.path.name: p.reason for p in ds.problems}
+    assert "no mesh file" in reasons["empty"] and "several mesh files" in reasons["twins"]
+    assert len(ds) == 4
+
+
+def test_a_corrupt_object_fails_alone_naming_its_file(mesh_folder):
+    (mesh_folder / "broken.glb").write_bytes(b"glTF\x02\x00\x00\x00garbage")
+    ds = open_dataset(f"folder:{mesh_folder}")
+    with pytest.raises(AssetLoadError, match="broken.glb"):
+        ds.get("broken").load()
+    assert _is_normalised(ds.get("mug").load())
+
+
+def _write_gso_object(root, name, category=None):
+    """The Google Scanned Objects layout: Z-up OBJ whose MTL points at a texture kept elsewhere."""
+    obj_dir = root / name
+    path = write_obj_with_texture(obj_dir / "meshes", "model", extents=(0.2, 0.3, 1.0))  # tall along Z
+    textures = obj_dir / "materials" / "textures"
+    textures.mkdir(parents=True)
+    shutil.move(obj_dir / "meshes" / "material_0.png", textures / "texture.png")
+    mtl = obj_dir / "meshes" / "material.mtl"
+    mtl.write_text(mtl.read_text().replace("material_0.png", "texture.png"))
+    if category:
+        (obj_dir / "metadata.pbtxt").write_text(f'name: "{name}"\ncategories {{\n  first: "{category}"\n}}\n')
+    return path
+
+
+def test_gso_layout_texture_lookup_and_z_up_conversion(tmp_path):
+    _write_gso_object(tmp_path, "Toy_Train", category="Toys")
+    (tmp_path / "not_an_object").mkdir()
+    ds = open_dataset(f"gso:{tmp_path}")
+    assert ds.ids == ["Toy_Train"] and [p.path.name for p in ds.problems] == ["not_an_object"]
+    mesh = ds.get("Toy_Train").load()
+    assert mesh.parts[0].has_texture
+    extent = mesh.bounds[1] - mesh.bounds[0]
+    assert np.argmax(extent) == 1  # the file's +Z (up) became canonical +Y
+
+
+def test_gso_category_from_metadata(tmp_path):
+    _write_gso_object(tmp_path, "A", category="Toys")
+    _write_gso_object(tmp_path, "B")
+    ds = open_dataset(f"gso:{tmp_path}")
+    assert ds.get("A").category == "toys" and ds.get("B").category == "gso"
+
+
+def test_omniobject3d_layout(tmp_path):
+    write_obj_with_texture(tmp_path / "toy_train" / "toy_train_001" / "Scan", "Scan")
+    (tmp_path / "toy_train" / "toy_train_002").mkdir()
+    ds = open_dataset(f"omniobject3d:{tmp_path}")
+    assert ds.ids == ["toy_train_001"] and ds.get("toy_train_001").category == "toy_train"
+    assert len(ds.problems) == 1 and _is_normalised(ds.get("toy_train_001").load())
+
+
+def test_objaverse_nested_glbs(tmp_path):
+    write_glb(tmp_path / "glbs" / "000-001" / "abc123.glb")
+    write_glb(tmp_path / "glbs" / "000-002" / "def456.glb")
+    ds = open_dataset(f"objaverse:{tmp_path}")
+    assert ds.ids == ["abc123", "def456"] and _is_normalised(ds.get("def456").load())
+
+
+def test_object_list_selects_renames_and_reports_missing(mesh_folder, tmp_path):
+    lst = tmp_path / "list.txt"
+    lst.write_text("# subset\nbox crate\nmug\nghost  # not there\n")
+    ds = open_dataset(f"folder:{mesh_folder}", object_list=lst)
+    assert ds.ids == ["box", "mug"]
+    assert ds.get("box").path.name == "crate.obj"
+    assert [p.reason for p in ds.problems] == ["listed as 'ghost' but not found in dataset " + repr(f"folder:{mesh_folder}")]
+
+
+def test_shipped_gso30_list_has_the_thirty_syncdreamer_names():
+    entries = read_object_list("gso30-syncdreamer")
+    assert len(entries) == 30 and entries[0] == ("alarm", "alarm") and ("turtle", "turtle") in entries
+
+
+@pytest.mark.parametrize("text,reason", [("a b c\n", "expected 'ID'"), ("a\na\n", "listed twice"), ("# nothing\n", "empty")])
+def test_bad_object_lists_name_the_problem(tmp_path, text, reason):
+    lst = tmp_path / "l.txt"
+    lst.write_text(text)
+    with pytest.raises(DatasetError, match=reason):
+        read_object_list(lst)
+
+
+@pytest.mark.parametrize("spec,reason", [("nope", "unknown dataset source"), ("gso", "needs a folder"), ("folder:/does/not/exist", "does not exist")])
+def test_bad_specs_are_explained(spec, reason):
+    with pytest.raises(DatasetError, match=reason):
+        open_dataset(spec)
+
+
+def test_select_keeps_order_and_rejects_unknown_ids(mesh_folder):
+    ds = open_dataset(f"folder:{mesh_folder}")
+    assert ds.select(["tower", "ball"]).ids == ["tower", "ball"]
+    assert ds.select(limit=2).ids == ["ball", "crate"]
+    with pytest.raises(KeyError, match="ghost"):
+        ds.select(["ghost"])
+    assert parse_spec("procedural") == ("procedural", None)

@@ -1,0 +1,64 @@
+import math
+
+import numpy as np
+import pytest
+
+from reconbench.protocol import build_protocol, get_protocol, protocol_names
+from reconbench.protocol.presets import PRESETS
+
+
+def _key(cam):
+    return tuple(np.round(cam.position, 9))
+
+
+def test_default_has_one_input_at_azimuth_0_and_enough_distinct_heldout_views():
+    p = get_protocol("default")
+    (inp,) = p.input_cameras
+    assert inp.azimuth == 0 and np.allclose(inp.position / np.linalg.norm(inp.position), [0, 0, 1])
+    held = p.heldout_cameras
+    assert len(held) >= 24 and p.resolution == (512, 512)
+    assert len({c.elevation for c in held}) >= 3
+    assert _key(inp) not in {_key(c) for c in held}
+    assert len({_key(c) for c in held}) == len(held)
+
+
+def test_sparse4_inputs_and_the_same_heldout_views_as_default():
+    p, d = get_protocol("sparse4"), get_protocol("default")
+    assert sorted(c.azimuth for c in p.input_cameras) == [0, 90, 180, 270]
+    assert [_key(c) for c in p.heldout_cameras] == [_key(c) for c in d.heldout_cameras]
+    assert not {_key(c) for c in p.input_cameras} & {_key(c) for c in p.heldout_cameras}
+
+
+def test_gso30_preset_is_exactly_syncdreamers_setting():
+    p = get_protocol("gso30-syncdreamer")
+    assert len(p.cameras) == 16 and p.cameras[0].name == "000" and p.cameras[0].role == "input"
+    assert all(c.role == "heldout" for c in p.cameras[1:])
+    for k, cam in enumerate(p.cameras):
+        assert cam.azimuth == pytest.approx(22.5 * k)
+        assert np.linalg.norm(cam.position) == pytest.approx(1.5)
+        elevation = math.degrees(math.asin(cam.position[1] / 1.5))
+        assert elevation == pytest.approx(30)
+        assert math.degrees(2 * math.atan(cam.height / 2 / cam.fy)) == pytest.approx(49.1)
+        assert (cam.width, cam.height) == (256, 256)
+    assert p.default_object_list("gso") == "gso30-syncdreamer"
+
+
+def test_unlit_variants_shade_nothing_and_default_shades_only_inputs():
+    for name in protocol_names():
+        p = get_protocol(name)
+        assert p.lighting.references.mode == "unlit" and p.lighting.predictions.mode == "unlit"
+        if name.endswith("-unlit"):
+            assert p.lighting.inputs.mode == "unlit"
+    assert get_protocol("default").lighting.inputs.mode == "lambert"
+
+
+def test_unknown_protocol_names_the_known_ones():
+    with pytest.raises(KeyError, match="sparse4"):
+        get_protocol("nope")
+
+
+def test_a_heldout_view_equal_to_an_input_view_is_rejected():
+    spec = dict(PRESETS["default"])
+    spec["heldout_rings"] = [{"elevation": 0.0, "azimuth_start": 0.0, "azimuth_step": 90.0, "count": 2}]
+    with pytest.raises(ValueError, match="coincide"):
+        build_protocol("bad", spec)
