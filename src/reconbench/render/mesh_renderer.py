@@ -37,9 +37,18 @@ class MeshRenderer:
         shadings = [shading] * len(cameras) if isinstance(shading, Shading) else list(shading)
         if len(shadings) != len(cameras):
             raise ValueError("one shading per camera is required")
+        n, h, w = len(cameras), cameras[0].height, cameras[0].width
+        if any((c.width, c.height) != (w, h) for c in cameras):
+            raise ValueError("all cameras of one call must share a resolution")
+        # Read straight into the output arrays; rows are flipped by a view (GL rows start at the bottom).
+        color = np.empty((n, h, w, 4), np.uint8)
+        geometry = np.empty((n, h, w, 4), np.float32)
         drawables = [self._upload(part) for part in mesh.parts if len(part.faces)]
         try:
-            outputs = [self._draw(drawables, cam, sh) for cam, sh in zip(cameras, shadings)]
+            for k, (cam, sh) in enumerate(zip(cameras, shadings)):
+                fbo = self._draw(drawables, cam, sh)
+                fbo.read_into(color[k], components=4, attachment=0, dtype="f1")
+                fbo.read_into(geometry[k], components=4, attachment=1, dtype="f4")
         finally:
             for vao, buffers, (texture, _) in drawables:
                 vao.release()
@@ -47,14 +56,10 @@ class MeshRenderer:
                     b.release()
                 if texture is not None:
                     texture.release()
-        color, geometry = (np.stack(x) for x in zip(*outputs))
-        mask = geometry[..., 3] > 0
+        # Cleared to zero, so colour, normal and depth are already 0 off the object.
+        depth = geometry[:, ::-1, :, 3]
         return RenderedViews(
-            cameras=tuple(cameras),
-            color=np.where(mask[..., None], color[..., :3], 0).astype(np.float32),
-            mask=mask,
-            depth=geometry[..., 3],
-            normal=geometry[..., :3],
+            cameras=tuple(cameras), color=color[:, ::-1, :, :3], mask=depth > 0, depth=depth, normal=geometry[:, ::-1, :, :3]
         )
 
     def _upload(self, part: MeshPart):
@@ -80,12 +85,13 @@ class MeshRenderer:
         key = (width, height)
         if key not in self._framebuffers:
             self._framebuffers[key] = self.ctx.framebuffer(
-                color_attachments=[self.ctx.texture(key, 4, dtype="f4"), self.ctx.texture(key, 4, dtype="f4")],
+                # 8-bit colour (what every image metric reads), float32 normal + depth.
+                color_attachments=[self.ctx.texture(key, 4, dtype="f1"), self.ctx.texture(key, 4, dtype="f4")],
                 depth_attachment=self.ctx.depth_texture(key),
             )
         return self._framebuffers[key]
 
-    def _draw(self, drawables, cam: Camera, shading: Shading) -> tuple[np.ndarray, np.ndarray]:
+    def _draw(self, drawables, cam: Camera, shading: Shading) -> moderngl.Framebuffer:
         distance = float(np.linalg.norm(cam.position)) or 1.0
         w2c = cam.w2c
         clip = cam.projection(NEAR_FRACTION * distance, FAR_FRACTION * distance) @ w2c
@@ -94,6 +100,8 @@ class MeshRenderer:
             "u_clip_from_world": clip,
             "u_camera_from_world": w2c,
             "u_camera_position": cam.position,
+            "u_intrinsics": np.array([cam.fx, cam.fy, cam.cx, cam.cy]),
+            "u_height": float(cam.height),
             "u_lambert": shading.mode == "lambert",
             "u_ambient": shading.ambient,
             "u_diffuse": shading.diffuse,
@@ -114,10 +122,7 @@ class MeshRenderer:
             self.program["u_has_texture"].value = texture is not None
             self.program["u_base_color"].value = tuple(float(c) for c in base_color)
             vao.render(moderngl.TRIANGLES)
-        size = (cam.height, cam.width, 4)
-        color = np.frombuffer(fbo.read(components=4, attachment=0, dtype="f4"), dtype=np.float32).reshape(size)
-        geometry = np.frombuffer(fbo.read(components=4, attachment=1, dtype="f4"), dtype=np.float32).reshape(size)
-        return color[::-1], geometry[::-1]  # GL rows start at the bottom
+        return fbo
 
 
 def _gl_value(value):

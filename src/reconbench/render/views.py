@@ -13,13 +13,14 @@ from reconbench.protocol import Camera
 class RenderedViews:
     """Per view: unlit or shaded colour, coverage mask, camera z-depth and outward world normal.
 
-    Arrays are (V, H, W, ...) float32, rows top to bottom; outside the mask colour, depth and normal are 0.
+    Arrays are (V, H, W, ...), rows top to bottom; colour is 8-bit sRGB (what image metrics read),
+    depth and normal float32; outside the mask colour, depth and normal are 0.
     Depth is the distance along the camera's viewing axis (-Z in OpenGL camera coordinates),
     in units of the canonical frame.
     """
 
     cameras: tuple[Camera, ...]
-    color: np.ndarray  # (V, H, W, 3)
+    color: np.ndarray  # (V, H, W, 3) uint8
     mask: np.ndarray  # (V, H, W) bool
     depth: np.ndarray  # (V, H, W)
     normal: np.ndarray  # (V, H, W, 3)
@@ -28,12 +29,13 @@ class RenderedViews:
         return len(self.cameras)
 
     def composited(self, background: tuple[float, float, float] = (1.0, 1.0, 1.0)) -> np.ndarray:
-        """Colour over a solid background (white is the protocol's scoring background)."""
-        m = self.mask[..., None]
-        return np.where(m, self.color, np.asarray(background, dtype=np.float32)).astype(np.float32)
+        """Colour in [0, 1] over a solid background (white is the protocol's scoring background)."""
+        color = self.color.astype(np.float32) / 255
+        return np.where(self.mask[..., None], color, np.asarray(background, dtype=np.float32))
 
     def rgba(self) -> np.ndarray:
-        return np.concatenate([self.color, self.mask[..., None].astype(np.float32)], axis=-1)
+        """(V, H, W, 4) uint8, alpha 255 on the object."""
+        return np.concatenate([self.color, self.mask[..., None].astype(np.uint8) * 255], axis=-1)
 
     def points(self, view: int) -> np.ndarray:
         """World-space points of the covered pixels of one view, from its depth map."""

@@ -3,14 +3,16 @@
 uniform sampler2D u_texture;
 uniform bool u_has_texture;
 uniform vec4 u_base_color;
-uniform mat4 u_camera_from_world;
 uniform vec3 u_camera_position;
+uniform vec4 u_intrinsics;  // fx, fy, cx, cy (pixels, image y down)
+uniform float u_height;
 uniform bool u_lambert;
 uniform float u_ambient;
 uniform float u_diffuse;
 uniform vec3 u_light_world;
 
 in vec3 v_world;
+in vec3 v_camera;
 in vec2 v_uv;
 in vec4 v_color;
 
@@ -24,10 +26,23 @@ void main() {
     if (dot(n_view, u_camera_position - v_world) < 0.0) n_view = -n_view;
     vec3 n_outward = gl_FrontFacing ? n_view : -n_view;
 
+    // Depth where the exact pixel-centre ray meets the triangle's plane. Interpolated depth is
+    // evaluated at vertex positions snapped to the rasteriser's sub-pixel grid, which is off by
+    // up to 1e-3 of the object size on surfaces seen at grazing angles; the plane is not.
+    vec3 ray = vec3((gl_FragCoord.x - u_intrinsics.z) / u_intrinsics.x,
+                    -((u_height - gl_FragCoord.y) - u_intrinsics.w) / u_intrinsics.y, -1.0);
+    vec3 n_camera = cross(dFdx(v_camera), dFdy(v_camera));
+    float denom = dot(n_camera, ray);
+    float depth = -v_camera.z;
+    if (abs(denom) > 1e-6 * length(n_camera)) {
+        float exact = dot(n_camera, v_camera) / denom;
+        if (abs(exact - depth) < 0.01 * depth) depth = exact;
+    }
+
     vec4 color = u_base_color * v_color;
     if (u_has_texture) color *= texture(u_texture, vec2(v_uv.x, 1.0 - v_uv.y));
     float shade = u_lambert ? u_ambient + u_diffuse * max(dot(n_view, u_light_world), 0.0) : 1.0;
 
     f_color = vec4(clamp(color.rgb * shade, 0.0, 1.0), 1.0);
-    f_geometry = vec4(n_outward, -(u_camera_from_world * vec4(v_world, 1.0)).z);
+    f_geometry = vec4(n_outward, depth);
 }
