@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any
 
 from reconbench.protocol.cameras import Camera, look_at, orbit_camera, orbit_position
 from reconbench.protocol.lighting import LIGHTINGS, UNLIT, Lighting, Shading
-from reconbench.protocol.presets import PRESETS
+from reconbench.protocol.presets import EVALUATION, PRESETS
 
 UNLIT_SUFFIX = "-unlit"
 
@@ -22,6 +23,7 @@ class Protocol:
     lighting: Lighting
     source: str = ""
     object_lists: tuple[tuple[str, str], ...] = ()  # (dataset source, shipped list) applied by default
+    evaluation: "Evaluation | None" = None
 
     def default_object_list(self, source: str) -> str | None:
         """The shipped object list this protocol fixes for a dataset source, if any."""
@@ -45,6 +47,57 @@ class Protocol:
 
     def with_lighting(self, lighting: Lighting) -> "Protocol":
         return replace(self, lighting=lighting)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """How predictions are scored: geometry views, point counts, seeds, thresholds (docs/metrics.md)."""
+
+    geometry_cameras: tuple[Camera, ...]
+    points: int
+    seed: int
+    fscore_thresholds: tuple[float, ...]
+    fscore_default: float
+    volume_cell: float
+    volume_extent: float
+    icp_points: int
+    icp_max_iterations: int
+    rotation_search_step: float
+    headline: str
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> "Evaluation":
+        if spec["fscore_default"] not in spec["fscore_thresholds"]:
+            raise ValueError("fscore_default must be one of fscore_thresholds")
+        if spec["headline"] not in ("aligned", "unaligned"):
+            raise ValueError(f"headline must be 'aligned' or 'unaligned', got {spec['headline']!r}")
+        g = spec["geometry_views"]
+        return cls(
+            geometry_cameras=tuple(
+                orbit_camera(f"g{k:02d}", "heldout", e, a, g["radius"], g["fov"], g["resolution"], g["resolution"])
+                for k, (e, a) in enumerate(fibonacci_directions(g["count"]))
+            ),
+            points=int(spec["points"]),
+            seed=int(spec["seed"]),
+            fscore_thresholds=tuple(float(t) for t in spec["fscore_thresholds"]),
+            fscore_default=float(spec["fscore_default"]),
+            volume_cell=float(spec["volume_cell"]),
+            volume_extent=float(spec["volume_extent"]),
+            icp_points=int(spec["icp"]["points"]),
+            icp_max_iterations=int(spec["icp"]["max_iterations"]),
+            rotation_search_step=float(spec["rotation_search_step"]),
+            headline=spec["headline"],
+        )
+
+
+def fibonacci_directions(count: int) -> list[tuple[float, float]]:
+    """(elevation, azimuth) in degrees of `count` near-uniform directions on the sphere (golden spiral)."""
+    out = []
+    golden = math.pi * (3 - math.sqrt(5))
+    for k in range(count):
+        y = 1 - 2 * (k + 0.5) / count
+        out.append((math.degrees(math.asin(y)), math.degrees(k * golden) % 360.0))
+    return out
 
 
 def protocol_names() -> list[str]:
@@ -88,11 +141,13 @@ def build_protocol(name: str, spec: dict[str, Any]) -> Protocol:
         lighting=LIGHTINGS[spec["lighting"]],
         source=spec.get("source", ""),
         object_lists=tuple(spec.get("object_lists", {}).items()),
+        evaluation=Evaluation.from_spec(spec.get("evaluation", EVALUATION)),
     )
 
 
 __all__ = [
     "Camera",
+    "Evaluation",
     "LIGHTINGS",
     "Lighting",
     "Protocol",

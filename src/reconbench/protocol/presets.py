@@ -17,6 +17,22 @@ _HELDOUT_RINGS = [
     {"elevation": 40.0, "azimuth_start": 0.0, "azimuth_step": 45.0, "count": 8},
 ]
 
+# How predictions are scored (docs/metrics.md). Shared by every preset so numbers are comparable.
+EVALUATION: dict[str, Any] = {
+    # Depth maps from these views give the point clouds of both sides (meshes and splats alike):
+    # a Fibonacci sphere of directions, so every side of the object is seen, none exactly at a pole.
+    "geometry_views": {"count": 20, "radius": 2.0, "fov": 49.1, "resolution": 256},
+    "points": 30000,  # points drawn from each cloud (depth maps, and mesh surfaces), each side
+    "seed": 0,
+    "fscore_thresholds": [0.01, 0.02, 0.05, 0.1],  # in units of the object's longest side
+    "fscore_default": 0.05,
+    "volume_cell": 1 / 64,  # volume IoU voxel size (SyncDreamer: 64^3 over the unit box)
+    "volume_extent": 1.5,  # side of the voxelised cube, so predictions larger than the box still count
+    "icp": {"points": 10000, "max_iterations": 100},
+    "rotation_search_step": 15.0,  # degrees about +Y, for `--align search`
+    "headline": "aligned",  # which metrics are the headline: after ("aligned") or before refinement
+}
+
 PRESETS: dict[str, dict[str, Any]] = {
     "default": {
         "description": "Single input view at elevation 0, azimuth 0; 24 held-out views on three rings; 512x512.",

@@ -1,0 +1,182 @@
+"""Score one predicted asset against one ground-truth object under a protocol.
+
+The ground truth's renders, point clouds, occupancy and LPIPS features are computed once per
+(object, protocol) in `prepare_ground_truth` and reused for every method. A prediction is first
+brought into the canonical frame by its declared convention, scored, then (optionally) refined by
+similarity ICP / rotation search and scored again; the protocol says which is the headline.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from reconbench.alignment import Alignment, initial_transform, refine
+from reconbench.assets import Asset, MeshAsset
+from reconbench.metrics import geometry, image
+from reconbench.metrics.geometry import PointCloud, threshold_key
+from reconbench.metrics.volume import NotWatertight, occupancy_grid, volume_iou
+from reconbench.protocol import UNLIT, Protocol
+from reconbench.render import RenderedViews, render_views
+
+DEFAULT_LPIPS = ("alex",)
+
+
+class Timer:
+    """Seconds spent per named stage, summed over calls."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - start
+
+
+@dataclass
+class GroundTruth:
+    """What scoring needs of one ground-truth object under one protocol, computed once."""
+
+    mesh: MeshAsset
+    protocol: Protocol
+    views: RenderedViews  # every protocol camera, reference shading
+    images: np.ndarray  # views composited on white, [0, 1]
+    cloud: PointCloud  # from depth maps at the geometry views
+    surface: PointCloud  # area-uniform surface samples
+    occupancy: np.ndarray | None
+    occupancy_note: str = ""
+    lpips_features: dict[str, list] = field(default_factory=dict)
+
+
+@dataclass
+class EvaluationResult:
+    metrics: dict[str, float]
+    alignment: Alignment
+    timings: dict[str, float]
+    notes: list[str]
+    renders: RenderedViews  # the headline renders of the prediction, at every protocol camera
+
+    def to_dict(self) -> dict:
+        return {**self.metrics, "alignment": self.alignment.to_dict(), "notes": self.notes}
+
+
+def prepare_ground_truth(mesh: MeshAsset, protocol: Protocol, lpips_nets: Sequence[str] = DEFAULT_LPIPS, timer: Timer | None = None) -> GroundTruth:
+    timer = timer or Timer()
+    ev = protocol.evaluation
+    with timer("render"):
+        views = render_views(mesh, protocol.cameras, protocol.lighting.references)
+        geo_views = render_views(mesh, ev.geometry_cameras, UNLIT)
+    images = views.composited()
+    with timer("geometry"):
+        cloud = geometry.depth_point_cloud(geo_views, ev.points, ev.seed)
+        surface = geometry.surface_point_cloud(mesh, ev.points, ev.seed)
+    with timer("volume"):
+        try:
+            occupancy, note = occupancy_grid(mesh, ev.volume_cell, ev.volume_extent), ""
+        except NotWatertight as exc:
+            occupancy, note = None, f"ground truth not watertight ({exc}): volume IoU not applicable"
+    gt = GroundTruth(mesh, protocol, views, images, cloud, surface, occupancy, note)
+    for net in lpips_nets:
+        from reconbench.metrics.lpips import lpips_features
+
+        with timer(f"lpips_{net}"):
+            gt.lpips_features[net] = lpips_features(images, net)
+    return gt
+
+
+def evaluate(
+    pred: Asset,
+    gt: GroundTruth,
+    frame: str = "y-up",
+    scale: str = "bbox",
+    align: str = "icp",
+    lpips_nets: Sequence[str] = DEFAULT_LPIPS,
+) -> EvaluationResult:
+    """All metrics of `pred` against `gt`, before and after refinement (see module docstring)."""
+    timer = Timer()
+    ev = gt.protocol.evaluation
+    notes = [gt.occupancy_note] if gt.occupancy_note else []
+    with timer("alignment"):
+        initial = initial_transform(pred, frame, scale)
+    placed = pred.transformed(initial)
+    unaligned, renders, cloud = _score(placed, gt, lpips_nets, timer, notes)
+    alignment = Alignment(frame, scale, align, initial)
+    if align == "none":
+        return EvaluationResult(unaligned, alignment, timer.seconds, notes, renders)
+
+    with timer("alignment"):
+        source, target = (_subsample(c.points, ev.icp_points, ev.seed) for c in (cloud, gt.cloud))
+        refinement, angle = refine(source, target, align, ev.icp_max_iterations, ev.rotation_search_step)
+    alignment = Alignment(frame, scale, align, initial, refinement, angle)
+    aligned, aligned_renders, _ = _score(placed.transformed(refinement), gt, lpips_nets, timer, [])
+    if ev.headline == "aligned":
+        metrics = {**aligned, **{f"unaligned_{k}": v for k, v in unaligned.items()}}
+        renders = aligned_renders
+    else:
+        metrics = {**unaligned, **{f"aligned_{k}": v for k, v in aligned.items()}}
+    return EvaluationResult(metrics, alignment, timer.seconds, notes, renders)
+
+
+def _subsample(points: np.ndarray, k: int, seed: int) -> np.ndarray:
+    if len(points) <= k:
+        return points
+    return points[np.random.default_rng(seed).choice(len(points), k, replace=False)]
+
+
+def _score(asset: Asset, gt: GroundTruth, lpips_nets: Sequence[str], timer: Timer, notes: list[str]) -> tuple[dict[str, float], RenderedViews, PointCloud]:
+    protocol, ev = gt.protocol, gt.protocol.evaluation
+    with timer("render"):
+        views = render_views(asset, protocol.cameras, protocol.lighting.predictions)
+        geo_views = render_views(asset, ev.geometry_cameras, UNLIT)
+    images = views.composited()
+    roles = np.array([c.role for c in protocol.cameras])
+    metrics: dict[str, float] = {}
+    for prefix, sel in (("", roles == "heldout"), ("input_", roles == "input")):
+        with timer("psnr"):
+            metrics[f"{prefix}psnr"] = float(image.psnr(images[sel], gt.images[sel]).mean())
+            union = views.mask[sel] | gt.views.mask[sel]
+            metrics[f"{prefix}psnr_masked"] = float(image.psnr(images[sel], gt.images[sel], union).mean())
+        with timer("ssim"):
+            metrics[f"{prefix}ssim"] = float(image.ssim(images[sel], gt.images[sel]).mean())
+        with timer("mask_iou"):
+            metrics[f"{prefix}mask_iou"] = float(image.mask_iou(views.mask[sel], gt.views.mask[sel]).mean())
+        for net in lpips_nets:
+            from reconbench.metrics.lpips import lpips_features, lpips_from_features
+
+            with timer(f"lpips_{net}"):
+                pred_features = lpips_features(images[sel], net)
+                gt_features = [f[sel] for f in gt.lpips_features[net]]
+                metrics[f"{prefix}lpips_{net}"] = float(lpips_from_features(pred_features, gt_features, net).mean())
+
+    with timer("geometry"):
+        cloud = geometry.depth_point_cloud(geo_views, ev.points, ev.seed)
+        depth_metrics = geometry.cloud_metrics(cloud, gt.cloud, ev.fscore_thresholds)
+        metrics.update(depth_metrics)
+        metrics["fscore"] = depth_metrics[f"fscore_{threshold_key(ev.fscore_default)}"]
+        if isinstance(asset, MeshAsset):
+            surface = geometry.cloud_metrics(geometry.surface_point_cloud(asset, ev.points, ev.seed), gt.surface, ev.fscore_thresholds)
+            metrics["surface_chamfer"] = surface["chamfer"]
+            metrics["surface_fscore"] = surface[f"fscore_{threshold_key(ev.fscore_default)}"]
+            metrics["surface_normal_consistency"] = surface["normal_consistency"]
+    with timer("volume"):
+        metrics["volume_iou"] = _volume_iou(asset, gt, notes)
+    return metrics, views, cloud
+
+
+def _volume_iou(asset: Asset, gt: GroundTruth, notes: list[str]) -> float:
+    if gt.occupancy is None or not isinstance(asset, MeshAsset):
+        return float("nan")
+    ev = gt.protocol.evaluation
+    try:
+        return volume_iou(occupancy_grid(asset, ev.volume_cell, ev.volume_extent), gt.occupancy)
+    except NotWatertight as exc:
+        notes.append(f"prediction not watertight ({exc}): volume IoU not applicable")
+        return float("nan")

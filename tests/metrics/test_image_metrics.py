@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+from scipy.ndimage import gaussian_filter
+
+from reconbench.metrics.image import mask_iou, psnr, ssim
+
+
+def _object_images(seed=0, n=3, size=64):
+    """White images with a noisy coloured blob, like renders composited on white."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:size, :size]
+    out = np.ones((n, size, size, 3), np.float32)
+    for k in range(n):
+        cy, cx = rng.uniform(20, 44, 2)
+        blob = (yy - cy) ** 2 + (xx - cx) ** 2 < rng.uniform(60, 200)
+        out[k][blob] = rng.uniform(0, 1, (blob.sum(), 3))
+    return out
+
+
+def _ssim_from_the_formula(a, b):
+    """Wang et al. 2004 with a Gaussian window (sigma 1.5, truncated at 3.5 sigma), population
+    statistics, mean over the image less the 5-pixel border, averaged over channels."""
+    c1, c2 = 0.01**2, 0.03**2
+    values = []
+    for ch in range(3):
+        x, y = a[..., ch].astype(np.float64), b[..., ch].astype(np.float64)
+        f = lambda z: gaussian_filter(z, 1.5, truncate=3.5)  # noqa: E731
+        mx, my = f(x), f(y)
+        vx, vy, cxy = f(x * x) - mx * mx, f(y * y) - my * my, f(x * y) - mx * my
+        s = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx**2 + my**2 + c1) * (vx + vy + c2))
+        values.append(s[5:-5, 5:-5].mean())
+    return np.mean(values)
+
+
+def test_psnr_of_a_known_error():
+    gt = np.ones((1, 8, 8, 3), np.float32)
+    pred = gt.copy()
+    pred[0, :2] -= 0.5  # 2 of 8 rows off by 0.5: MSE = 0.25 * 2 / 8
+    assert psnr(pred, gt)[0] == pytest.approx(-10 * np.log10(0.25 * 2 / 8), rel=1e-6)
+    mask = np.zeros((1, 8, 8), bool)
+    mask[0, :4] = True  # half of the masked pixels are wrong
+    assert psnr(pred, gt, mask)[0] == pytest.approx(-10 * np.log10(0.125), rel=1e-6)
+    assert psnr(gt, gt)[0] == np.inf
+
+
+def test_ssim_matches_the_formula_computed_independently():
+    a, b = _object_images(0), _object_images(1)
+    ours = ssim(a, b)
+    for k in range(len(a)):
+        assert ours[k] == pytest.approx(_ssim_from_the_formula(a[k], b[k]), abs=1e-5)
+    assert np.allclose(ssim(a, a), 1.0)
+
+
+def test_ssim_of_blank_views_is_one_and_objects_lower_it():
+    blank = np.ones((1, 32, 32, 3), np.float32)
+    assert ssim(blank, blank)[0] == 1.0
+    assert ssim(_object_images(2, n=1, size=32), blank)[0] < 0.99
+
+
+def test_mask_iou():
+    a = np.zeros((2, 4, 4), bool)
+    b = np.zeros((2, 4, 4), bool)
+    a[0, :2], b[0, 1:3] = True, True  # 4 shared of 12 pixels
+    assert np.allclose(mask_iou(a, b), [1 / 3, 1.0])
