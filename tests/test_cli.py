@@ -65,3 +65,29 @@ def test_listing_commands(capsys):
 def test_bad_arguments_exit_2_with_a_reason(argv, message, capsys):
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_evaluate_prints_json_keyed_by_metric_name(tmp_path, capsys):
+    from reconbench.assets import save_mesh
+    from reconbench.datasets import open_dataset
+
+    pred = save_mesh(open_dataset("procedural").get("hammer").load(), tmp_path / "pred.glb")
+    argv = ["evaluate", "--dataset", "procedural", "--object", "hammer", "--pred", str(pred), "--lpips", "none", "--json"]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["chamfer"] < 1e-3 and out["fscore"] == 1.0 and out["mask_iou"] > 0.99
+    assert "unaligned_chamfer" in out and len(out["alignment"]["total"]) == 4
+
+
+def test_evaluate_against_a_ground_truth_file_in_another_frame(tmp_path, capsys, mesh_folder):
+    # The same file as prediction (declared z-up) and ground truth (declared z-up): exact.
+    gt = mesh_folder / "tower" / "model.obj"
+    argv = ["evaluate", "--gt", str(gt), "--gt-frame", "z-up", "--pred", str(gt), "--frame", "z-up", "--align", "none", "--lpips", "none"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "chamfer" in out and "transform" in out
+
+
+def test_evaluate_needs_exactly_one_ground_truth(capsys):
+    assert main(["evaluate", "--pred", "x.glb"]) == 2
+    assert "either as --gt PATH or as --dataset" in capsys.readouterr().err

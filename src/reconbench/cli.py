@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
+
 from reconbench import __version__
 
 
@@ -84,6 +86,67 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from reconbench.alignment import ALIGN_MODES
+    from reconbench.assets import load_asset
+    from reconbench.datasets import DatasetObject, open_dataset
+    from reconbench.evaluation import evaluate, prepare_ground_truth
+    from reconbench.protocol import get_protocol
+
+    if bool(args.gt) == bool(args.dataset):
+        raise UsageError("give the ground truth either as --gt PATH or as --dataset SPEC --object ID")
+    if args.dataset and not args.object:
+        raise UsageError("--dataset needs --object ID")
+    if args.align not in ALIGN_MODES:
+        raise UsageError(f"--align must be one of {', '.join(ALIGN_MODES)}")
+    protocol = get_protocol(args.protocol)
+    if args.gt:
+        gt_object = DatasetObject(Path(args.gt).stem, "unknown", Path(args.gt), frame=args.gt_frame)
+    else:
+        gt_object = open_dataset(args.dataset, args.object_list).get(args.object)
+    nets = () if args.lpips == "none" else tuple(args.lpips.split(","))
+    gt = prepare_ground_truth(gt_object.load(), protocol, lpips_nets=nets)
+    result = evaluate(load_asset(args.pred), gt, frame=args.frame, scale=args.scale, align=args.align, lpips_nets=nets)
+    if args.save_renders:
+        from reconbench.render.files import write_views
+
+        write_views(result.renders, args.save_renders, {"prediction": str(args.pred), "protocol": protocol.name})
+    if args.json:
+        print(json.dumps(_json_safe(result.to_dict()), indent=1))
+        return 0
+    headline = protocol.evaluation.headline
+    other = "unaligned" if headline == "aligned" else "aligned"
+    print(f"{args.pred} vs {gt_object.path} | protocol {protocol.name} | frame {args.frame}, scale {args.scale}, align {args.align}")
+    rows = [k for k in result.metrics if not k.startswith(("unaligned_", "aligned_", "precision_", "recall_"))]
+    has_other = any(k.startswith(f"{other}_") for k in result.metrics)
+    print(f"{'metric':28s} {headline:>12s}" + (f" {other:>12s}" if has_other else ""))
+    for key in rows:
+        line = f"{key:28s} {result.metrics[key]:12.4f}"
+        if has_other:
+            line += f" {result.metrics.get(f'{other}_{key}', float('nan')):12.4f}"
+        print(line)
+    print("transform (prediction file -> canonical):")
+    print(np.array2string(result.alignment.total, precision=4, suppress_small=True))
+    for note in result.notes:
+        print(f"note: {note}")
+    return 0
+
+
+def _json_safe(value):
+    """JSON has no NaN or infinity: they become null (not applicable / identical images)."""
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+class UsageError(Exception):
+    """Arguments that do not fit together."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reconbench",
@@ -114,6 +177,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--progress", action="store_true", help="show the progress bar even when not on a terminal")
     p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser(
+        "evaluate",
+        help="score one predicted asset against a ground-truth object (image and geometry metrics)",
+        description="Render the prediction and the ground truth with the common renderer at the protocol's views and "
+        "print every metric, before and after alignment (docs/metrics.md).",
+    )
+    p.add_argument("--pred", required=True, metavar="PATH", help="predicted asset file (OBJ, GLB, PLY, ...)")
+    p.add_argument("--gt", metavar="PATH", help="ground-truth mesh file (normalised like dataset objects)")
+    p.add_argument("--gt-frame", default="y-up", help="frame of the --gt file (default y-up)")
+    _add_dataset_args(p, required=False)
+    p.add_argument("--object", metavar="ID", help="with --dataset: the ground-truth object")
+    p.add_argument("--protocol", default="default", help="protocol preset (default: default)")
+    p.add_argument("--frame", default="y-up", help="frame the prediction is written in: y-up, z-up, z-up-front-x (default y-up)")
+    p.add_argument("--scale", default="bbox", choices=["bbox", "none"], help="bbox: normalise the prediction's bounding box like the ground truth (default); none: already canonical")
+    p.add_argument("--align", default="icp", help="refinement after the frame conversion: none | icp | search (default icp)")
+    p.add_argument("--lpips", default="alex", help="LPIPS backbones: alex, vgg, alex,vgg or none (default alex)")
+    p.add_argument("--save-renders", metavar="DIR", help="also write the prediction's renders at the protocol views")
+    p.add_argument("--json", action="store_true", help="print one JSON object keyed by metric name")
+    p.set_defaults(func=cmd_evaluate)
     return parser
 
 
@@ -124,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (DatasetError, AssetLoadError, KeyError) as exc:
+    except (DatasetError, AssetLoadError, KeyError, UsageError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"reconbench: error: {message}", file=sys.stderr)
         return 2

@@ -137,24 +137,22 @@ def _score(asset: Asset, gt: GroundTruth, lpips_nets: Sequence[str], timer: Time
         views = render_views(asset, protocol.cameras, protocol.lighting.predictions)
         geo_views = render_views(asset, ev.geometry_cameras, UNLIT)
     images = views.composited()
+    with timer("psnr"):
+        per_view = {"psnr": image.psnr(images, gt.images), "psnr_masked": image.psnr(images, gt.images, views.mask | gt.views.mask)}
+    with timer("ssim"):
+        per_view["ssim"] = image.ssim(images, gt.images)
+    with timer("mask_iou"):
+        per_view["mask_iou"] = image.mask_iou(views.mask, gt.views.mask)
+    for net in lpips_nets:
+        from reconbench.metrics.lpips import lpips_features, lpips_from_features
+
+        with timer(f"lpips_{net}"):
+            per_view[f"lpips_{net}"] = lpips_from_features(lpips_features(images, net), gt.lpips_features[net], net)
     roles = np.array([c.role for c in protocol.cameras])
     metrics: dict[str, float] = {}
-    for prefix, sel in (("", roles == "heldout"), ("input_", roles == "input")):
-        with timer("psnr"):
-            metrics[f"{prefix}psnr"] = float(image.psnr(images[sel], gt.images[sel]).mean())
-            union = views.mask[sel] | gt.views.mask[sel]
-            metrics[f"{prefix}psnr_masked"] = float(image.psnr(images[sel], gt.images[sel], union).mean())
-        with timer("ssim"):
-            metrics[f"{prefix}ssim"] = float(image.ssim(images[sel], gt.images[sel]).mean())
-        with timer("mask_iou"):
-            metrics[f"{prefix}mask_iou"] = float(image.mask_iou(views.mask[sel], gt.views.mask[sel]).mean())
-        for net in lpips_nets:
-            from reconbench.metrics.lpips import lpips_features, lpips_from_features
-
-            with timer(f"lpips_{net}"):
-                pred_features = lpips_features(images[sel], net)
-                gt_features = [f[sel] for f in gt.lpips_features[net]]
-                metrics[f"{prefix}lpips_{net}"] = float(lpips_from_features(pred_features, gt_features, net).mean())
+    for prefix, role in (("", "heldout"), ("input_", "input")):
+        for name, values in per_view.items():
+            metrics[f"{prefix}{name}"] = float(values[roles == role].mean())
 
     with timer("geometry"):
         cloud = geometry.depth_point_cloud(geo_views, ev.points, ev.seed)

@@ -17,14 +17,20 @@ SSIM_RADIUS = int(SSIM_TRUNCATE * SSIM_SIGMA + 0.5)  # 5: the window is 11 x 11
 def psnr(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
     """Peak signal-to-noise ratio per view (data range 1). With `mask`, the MSE is taken over the
     masked pixels only (the union of both silhouettes, so the white background does not inflate it)."""
-    sq = np.square(np.subtract(pred, gt, dtype=np.float32)).sum(-1)
-    if mask is None:
-        mse = sq.reshape(len(sq), -1).mean(1, dtype=np.float64) / pred.shape[-1]
-    else:
-        m = np.asarray(mask, bool).reshape(len(sq), -1)
-        mse = np.where(m, sq.reshape(len(sq), -1), 0).sum(1, dtype=np.float64) / (np.maximum(m.sum(1), 1) * pred.shape[-1])
-    with np.errstate(divide="ignore"):
-        return -10 * np.log10(mse)
+    out = np.empty(len(pred))
+    diff = np.empty(pred.shape[1:], np.float32)  # reused: one view at a time, no large temporaries
+    sq = np.empty(pred.shape[1:3], np.float32)
+    for k in range(len(pred)):
+        np.subtract(pred[k], gt[k], out=diff, dtype=np.float32)
+        np.einsum("ijc,ijc->ij", diff, diff, out=sq)
+        if mask is None:
+            mse = sq.mean(dtype=np.float64) / diff.shape[-1]
+        else:
+            m = np.asarray(mask[k], bool)
+            mse = sq[m].sum(dtype=np.float64) / (max(int(m.sum()), 1) * diff.shape[-1])
+        with np.errstate(divide="ignore"):
+            out[k] = -10 * np.log10(mse)
+    return out
 
 
 def ssim(pred: np.ndarray, gt: np.ndarray, background: float = 1.0) -> np.ndarray:
