@@ -79,22 +79,36 @@ def rotation_about_up(degrees: float) -> np.ndarray:
 
 def search_rotation(source: np.ndarray, target: np.ndarray, step: float) -> tuple[float, np.ndarray]:
     """The rotation about +Y (every `step` degrees) whose Chamfer distance to the target is lowest."""
-    from reconbench.metrics.geometry import nearest_neighbours
-
     best = (math.inf, 0.0)
     for angle in np.arange(0.0, 360.0, step):
-        rotated = source @ rotation_about_up(angle)[:3, :3].T
-        cd = nearest_neighbours(rotated, target)[0].mean() + nearest_neighbours(target, rotated)[0].mean()
-        best = min(best, (cd, float(angle)))
+        best = min(best, (_chamfer(_apply(rotation_about_up(angle), source), target), float(angle)))
     return best[1], rotation_about_up(best[1])
 
 
 def refine(source: np.ndarray, target: np.ndarray, mode: str, max_iterations: int, search_step: float) -> tuple[np.ndarray, float | None]:
     """The refinement transform for `mode` (none | icp | search): search picks the best rotation about
-    the up axis, then ICP refines it, as the TripoSR and SF3D evaluations did."""
+    the up axis, then ICP refines it, as the TripoSR and SF3D evaluations did.
+
+    ICP minimises distances from the prediction to the ground truth only, which can shrink or shift a
+    poor prediction away from the truth; a refinement that does not lower the symmetric Chamfer
+    distance is discarded, so refinement never makes a prediction look worse than its declared pose.
+    """
     if mode not in ALIGN_MODES:
         raise ValueError(f"unknown alignment {mode!r}; known: {', '.join(ALIGN_MODES)}")
     if mode == "none":
         return np.eye(4), None
     angle, start = (None, np.eye(4)) if mode == "icp" else search_rotation(source, target, search_step)
-    return icp_similarity(source, target, max_iterations, initial=start), angle
+    matrix = icp_similarity(source, target, max_iterations, initial=start)
+    if _chamfer(_apply(matrix, source), target) >= _chamfer(source, target):
+        return np.eye(4), None
+    return matrix, angle
+
+
+def _apply(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
+    return points @ matrix[:3, :3].T + matrix[:3, 3]
+
+
+def _chamfer(a: np.ndarray, b: np.ndarray) -> float:
+    from reconbench.metrics.geometry import nearest_neighbours
+
+    return float(nearest_neighbours(a, b)[0].mean() + nearest_neighbours(b, a)[0].mean()) / 2

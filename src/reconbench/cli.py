@@ -143,6 +143,50 @@ def _json_safe(value):
     return value
 
 
+def cmd_methods(args: argparse.Namespace) -> int:
+    from reconbench.methods import get_method, method_names
+
+    print(f"{'method':16s} {'paradigm':13s} {'output':7s} {'views':9s} {'GPU':4s} runs here?")
+    for name in method_names():
+        spec = get_method(name)
+        ok, why = spec.availability()
+        views = ",".join(map(str, spec.input_views)) if len(spec.input_views) < 4 else f"{min(spec.input_views)}-{max(spec.input_views)}"
+        print(f"{name:16s} {spec.paradigm:13s} {spec.representation:7s} {views:9s} {'yes' if spec.needs_gpu else 'no':4s} {'yes' if ok else 'no: ' + why}")
+        if args.verbose:
+            print(f"    {spec.description}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from reconbench.runner import RunConfig, run_benchmark
+
+    if args.objects and args.limit:
+        raise UsageError("give --objects or --limit, not both")
+    cfg = RunConfig(
+        dataset=args.dataset,
+        methods=[m for m in args.methods.split(",") if m],
+        protocol=args.protocol,
+        out=Path(args.out),
+        objects=args.objects.split(",") if args.objects else None,
+        limit=args.limit,
+        object_list=args.object_list,
+        seeds=[int(s) for s in args.seeds.split(",")],
+        align=args.align,
+        lpips=() if args.lpips == "none" else tuple(args.lpips.split(",")),
+        timeout_s=args.timeout,
+        resume=args.resume,
+        retry_failed=args.retry_failed,
+        progress=not args.no_progress,
+    )
+    summary = run_benchmark(cfg)
+    print(
+        f"{summary.ran} of {summary.total} jobs run now ({summary.ok} ok, {summary.failed} failed, {summary.skipped} skipped); "
+        f"results: {summary.out / 'results.csv'}, {summary.out / 'report.md'}"
+    )
+    print((summary.out / "report.md").read_text())
+    return 0
+
+
 class UsageError(Exception):
     """Arguments that do not fit together."""
 
@@ -197,17 +241,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save-renders", metavar="DIR", help="also write the prediction's renders at the protocol views")
     p.add_argument("--json", action="store_true", help="print one JSON object keyed by metric name")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("methods", help="list every method and whether it can run on this machine (and why not)")
+    p.add_argument("-v", "--verbose", action="store_true", help="also print descriptions")
+    p.set_defaults(func=cmd_methods)
+
+    p = sub.add_parser(
+        "run",
+        help="the benchmark: run and score every (method, object) pair, write results.sqlite, results.csv, report.md",
+        description="Run each method on each object's input views, score its asset with the common renderer, and commit "
+        "one record per job to OUT/results.sqlite. A failing job is recorded with its reason and the run goes on; "
+        "--resume finishes an interrupted run without redoing finished jobs.",
+    )
+    _add_dataset_args(p)
+    p.add_argument("--methods", required=True, help="comma-separated method names (see `reconbench methods`)")
+    p.add_argument("--protocol", default="default", help="protocol preset (default: default)")
+    p.add_argument("--out", required=True, metavar="DIR", help="run folder")
+    p.add_argument("--objects", metavar="ID,ID", help="only these objects")
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N objects")
+    p.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
+    p.add_argument("--align", default="icp", help="none | icp | search (default icp)")
+    p.add_argument("--lpips", default="alex", help="LPIPS backbones: alex, vgg, alex,vgg or none (default alex)")
+    p.add_argument("--timeout", type=float, metavar="S", help="seconds per method call (default: each method's own limit)")
+    p.add_argument("--resume", action="store_true", help="finish a run in OUT, skipping finished jobs")
+    p.add_argument("--retry-failed", action="store_true", help="with --resume, also redo failed jobs")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     from reconbench.assets import AssetLoadError
     from reconbench.datasets import DatasetError
+    from reconbench.runner import RunError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (DatasetError, AssetLoadError, KeyError, UsageError) as exc:
+    except (DatasetError, AssetLoadError, KeyError, UsageError, RunError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"reconbench: error: {message}", file=sys.stderr)
         return 2

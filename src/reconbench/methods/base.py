@@ -1,0 +1,108 @@
+"""The method protocol: a method is data (MethodSpec) plus one entry point `run(MethodInput) -> MethodOutput`.
+
+The entry point is named in the spec as "module:function" and imported only where the method runs,
+so the host can list, cost and report every method without installing any of them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from reconbench.protocol import Camera
+
+PARADIGMS = ("feed-forward", "per-scene", "reference")
+REPRESENTATIONS = ("mesh", "splats")
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """Everything the host knows about a method without importing it."""
+
+    name: str
+    paradigm: str  # feed-forward | per-scene | reference
+    representation: str  # mesh | splats
+    entry: str  # "module:function" implementing run(MethodInput) -> MethodOutput
+    description: str
+    input_views: tuple[int, ...] = (1,)  # numbers of input views it accepts
+    needs_gpu: bool = False
+    frame: str = "y-up"  # frame of its output files (protocol/frames.py)
+    scale: str = "none"  # "bbox" or "none" (alignment.SCALE_CONVENTIONS)
+    needs_ground_truth: bool = False  # only the oracle
+    requires: tuple[str, ...] = ()  # Python modules that must be importable where it runs
+    timeout_s: float = 600.0
+    sources: tuple[dict[str, str], ...] = ()  # {"title", "url"}
+    licence: str = ""
+    published: dict[str, Any] = field(default_factory=dict)  # figures with their source
+
+    def __post_init__(self) -> None:
+        if self.paradigm not in PARADIGMS:
+            raise ValueError(f"method {self.name!r}: paradigm must be one of {PARADIGMS}, got {self.paradigm!r}")
+        if self.representation not in REPRESENTATIONS:
+            raise ValueError(f"method {self.name!r}: representation must be one of {REPRESENTATIONS}")
+        if ":" not in self.entry:
+            raise ValueError(f"method {self.name!r}: entry must be 'module:function', got {self.entry!r}")
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "MethodSpec":
+        d = dict(d)
+        for key in ("input_views", "requires", "sources"):
+            if key in d:
+                d[key] = tuple(d[key])
+        return cls(**d)
+
+    def availability(self) -> tuple[bool, str]:
+        """Whether it can run on this machine, and why not."""
+        if self.needs_gpu and not cuda_available():
+            return False, "needs a CUDA GPU; none found"
+        missing = [m for m in self.requires if importlib.util.find_spec(m) is None]
+        if missing:
+            return False, f"missing Python modules: {', '.join(missing)}"
+        return True, "ok"
+
+    def load_entry(self) -> Callable[["MethodInput"], "MethodOutput"]:
+        module, _, func = self.entry.partition(":")
+        return getattr(importlib.import_module(module), func)
+
+
+@dataclass(frozen=True)
+class GroundTruthFile:
+    """The ground-truth file as the dataset has it; given only to methods that declare they need it."""
+
+    path: Path
+    frame: str
+    texture_dirs: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class MethodInput:
+    images: tuple[np.ndarray, ...]  # RGBA uint8, (H, W, 4), alpha = foreground
+    cameras: tuple[Camera, ...]
+    image_paths: tuple[Path, ...]  # the same images as PNG files
+    workdir: Path  # the method writes here, and only here
+    seed: int = 0
+    ground_truth: GroundTruthFile | None = None
+
+
+@dataclass(frozen=True)
+class MethodOutput:
+    asset: Path
+    stage_seconds: dict[str, float]  # e.g. {"model_load": .., "generation": .., "export": ..}
+    frame: str | None = None  # overrides the spec's frame for this output
+    scale: str | None = None
+    texture_dirs: tuple[Path, ...] = ()
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def cuda_available() -> bool:
+    """A CUDA device is visible (torch if installed, else the NVIDIA driver's device files)."""
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+
+        return bool(torch.cuda.is_available())
+    return Path("/dev/nvidia0").exists()

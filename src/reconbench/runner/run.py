@@ -1,0 +1,202 @@
+"""The benchmark run: every (method, object, seed) of a dataset under one protocol, evaluated the
+same way, each result committed to the store as soon as it is known."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from PIL import Image
+
+from reconbench import __version__
+from reconbench.assets import load_asset
+from reconbench.datasets import DatasetObject, open_dataset, parse_spec
+from reconbench.evaluation import DEFAULT_LPIPS, GroundTruth, evaluate, prepare_ground_truth
+from reconbench.methods import GroundTruthFile, MethodInput, MethodSpec, get_method
+from reconbench.protocol import Protocol, get_protocol
+from reconbench.render import renderer_info
+from reconbench.runner.export import write_csv, write_report
+from reconbench.runner.inputs import prepare_inputs
+from reconbench.runner.jobs import Job, plan_jobs
+from reconbench.runner.store import JobRecord, ResultsStore
+from reconbench.runner.worker import MethodError, MethodWorker
+
+
+class RunError(Exception):
+    """The run cannot start (an existing run folder without --resume, a changed configuration...)."""
+
+
+@dataclass
+class RunConfig:
+    dataset: str
+    methods: list[str]
+    protocol: str
+    out: Path
+    objects: list[str] | None = None
+    limit: int | None = None
+    object_list: str | None = None
+    seeds: list[int] = field(default_factory=lambda: [0])
+    align: str = "icp"
+    lpips: tuple[str, ...] = DEFAULT_LPIPS
+    timeout_s: float | None = None  # overrides each method's own limit
+    resume: bool = False
+    retry_failed: bool = False
+    progress: bool = True
+
+    def identity(self) -> dict:
+        """What must not change between a run and its resumption."""
+        return {"dataset": self.dataset, "protocol": self.protocol, "align": self.align, "lpips": list(self.lpips)}
+
+
+@dataclass
+class RunSummary:
+    out: Path
+    total: int
+    ran: int
+    ok: int
+    failed: int
+    skipped: int
+
+
+def run_benchmark(cfg: RunConfig, on_job_done: Callable[[JobRecord], None] | None = None) -> RunSummary:
+    protocol = get_protocol(cfg.protocol)
+    object_list = cfg.object_list or protocol.default_object_list(parse_spec(cfg.dataset)[0])
+    dataset = open_dataset(cfg.dataset, object_list).select(cfg.objects, cfg.limit)
+    specs = {name: get_method(name) for name in cfg.methods}
+    out = Path(cfg.out)
+    with ResultsStore(out / "results.sqlite") as store:
+        _check_or_write_meta(store, cfg, protocol, specs)
+        jobs = plan_jobs(dataset.objects, cfg.methods, protocol.name, cfg.seeds)
+        done = store.done_keys(include_failed=not cfg.retry_failed)
+        pending = [j for j in jobs if j.key not in done]
+        unavailable = {n: why for n, s in specs.items() for ok, why in [s.availability()] if not ok}
+        for name, why in unavailable.items():
+            print(f"reconbench: method {name} cannot run on this machine: {why}; its jobs are recorded as skipped", file=sys.stderr)
+        counts = {"ok": 0, "failed": 0, "skipped": 0}
+        bar = _progress(len(jobs), len(jobs) - len(pending), cfg.progress)
+        worker = MethodWorker()
+        try:
+            for object_id, group in itertools.groupby(pending, key=lambda j: j.object_id):
+                group = list(group)
+                obj = dataset.get(object_id)
+                runnable = [j for j in group if j.method not in unavailable]
+                context, reason = None, ""
+                try:
+                    context = _prepare_object(obj, protocol, out, cfg.lpips) if runnable else None
+                except Exception as exc:  # a corrupt object fails its own jobs only
+                    reason = f"ground truth unusable: {exc}"
+                for job in group:
+                    if job.method in unavailable:
+                        record = _record(job, "skipped", f"cannot run on this machine: {unavailable[job.method]}")
+                    elif context is None:
+                        record = _record(job, "failed", reason)
+                    else:
+                        record = _run_job(job, specs[job.method], context, cfg, worker, out)
+                    store.put(record)
+                    counts[record.status] += 1
+                    if on_job_done:
+                        on_job_done(record)
+                    bar.update(1)
+                    bar.set_postfix(failed=counts["failed"], skipped=counts["skipped"], refresh=False)
+        finally:
+            worker.stop()
+            bar.close()
+        export(store, out)
+    return RunSummary(out, len(jobs), len(pending), counts["ok"], counts["failed"], counts["skipped"])
+
+
+def export(store: ResultsStore, out: Path) -> None:
+    records = list(store.records())
+    write_csv(records, out / "results.csv")
+    write_report(records, store.get_meta(), out / "report.md")
+
+
+def _check_or_write_meta(store: ResultsStore, cfg: RunConfig, protocol: Protocol, specs: dict[str, MethodSpec]) -> None:
+    existing = store.get_meta()
+    if existing and not cfg.resume:
+        raise RunError(f"{cfg.out} already holds a run: pass --resume to finish it, or choose another --out")
+    identity = cfg.identity()
+    changed = {k: (existing[k], v) for k, v in identity.items() if k in existing and existing[k] != v}
+    if changed:
+        raise RunError(f"{cfg.out}: cannot resume with a different configuration: " + ", ".join(f"{k} was {a!r}, now {b!r}" for k, (a, b) in changed.items()))
+    paradigms = {**existing.get("paradigms", {}), **{n: s.paradigm for n, s in specs.items()}}
+    store.set_meta({**identity, "headline": protocol.evaluation.headline, "paradigms": paradigms, "reconbench": __version__})
+
+
+@dataclass
+class _ObjectContext:
+    obj: DatasetObject
+    gt: GroundTruth
+    images: tuple
+    cameras: tuple
+    image_paths: tuple
+    gt_sha256: str
+
+
+def _prepare_object(obj: DatasetObject, protocol: Protocol, out: Path, lpips: tuple[str, ...]) -> _ObjectContext:
+    mesh = obj.load()
+    images, cameras, paths = prepare_inputs(mesh, protocol, out / "inputs" / obj.id)
+    gt = prepare_ground_truth(mesh, protocol, lpips)
+    return _ObjectContext(obj, gt, images, cameras, paths, _sha256(obj.path))
+
+
+def _run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, cfg: RunConfig, worker: MethodWorker, out: Path) -> JobRecord:
+    if len(ctx.cameras) not in spec.input_views:
+        return _record(job, "failed", f"{spec.name} takes {'/'.join(map(str, spec.input_views))} input view(s); protocol {job.protocol} gives {len(ctx.cameras)}")
+    workdir = out / "work" / job.method / job.object_id / f"seed{job.seed}"
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    gt_file = GroundTruthFile(ctx.obj.path, ctx.obj.frame, ctx.obj.texture_dirs) if spec.needs_ground_truth else None
+    inp = MethodInput(ctx.images, ctx.cameras, ctx.image_paths, workdir, job.seed, gt_file)
+    try:
+        output, wall = worker.run(spec, inp, cfg.timeout_s or spec.timeout_s)
+    except MethodError as exc:
+        return _record(job, "failed", f"method failed: {exc}")
+    try:
+        asset = load_asset(output.asset, texture_dirs=output.texture_dirs)
+        result = evaluate(asset, ctx.gt, frame=output.frame or spec.frame, scale=output.scale or spec.scale, align=cfg.align, lpips_nets=cfg.lpips)
+    except Exception as exc:  # bad output: unreadable, empty, invisible...
+        return _record(job, "failed", f"output unusable: {type(exc).__name__}: {exc}", time_s=wall)
+    _save_renders(result.renders.composited(), result.renders.cameras, out / "renders" / job.method / job.object_id)
+    provenance = {
+        "reconbench": __version__,
+        "renderer": renderer_info(),
+        "asset": str(output.asset),
+        "asset_sha256": _sha256(output.asset),
+        "ground_truth": str(ctx.obj.path),
+        "ground_truth_sha256": ctx.gt_sha256,
+        "method": {"entry": spec.entry, "frame": output.frame or spec.frame, "scale": output.scale or spec.scale, "info": output.info},
+        "notes": result.notes,
+    }
+    timings = {"method_stages": output.stage_seconds, "method_wall_s": wall, "evaluation": result.timings}
+    return _record(job, "ok", None, time_s=wall, metrics=result.metrics, timings=timings, alignment=result.alignment.to_dict(), provenance=provenance)
+
+
+def _record(job: Job, status: str, error: str | None, **fields) -> JobRecord:
+    return JobRecord(job.key, job.method, job.object_id, job.category, job.protocol, job.seed, status, error, **fields)
+
+
+def _save_renders(images: np.ndarray, cameras, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for image, cam in zip(images, cameras):
+        Image.fromarray(np.round(image * 255).astype(np.uint8), "RGB").save(folder / f"{cam.name}_{cam.role}.png")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _progress(total: int, initial: int, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=initial, unit="job", desc="run", disable=not enabled, dynamic_ncols=True)

@@ -1,0 +1,79 @@
+"""A child process that runs method entry points, so a crash or a hang costs one job, not the run."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+import traceback
+from multiprocessing.connection import Connection
+
+from reconbench.methods.base import MethodInput, MethodOutput, MethodSpec
+
+
+class MethodError(Exception):
+    """A method raised, timed out, or took its process down; the message says which and why."""
+
+
+class MethodWorker:
+    """Persistent worker process (spawned, so it owns its own GL context and imports); restarted
+    after a timeout or a crash."""
+
+    def __init__(self) -> None:
+        self._ctx = multiprocessing.get_context("spawn")
+        self._proc = None
+        self._conn: Connection | None = None
+
+    def _start(self) -> None:
+        parent, child = self._ctx.Pipe()
+        self._proc = self._ctx.Process(target=_serve, args=(child,), daemon=True, name="reconbench-method-worker")
+        self._proc.start()
+        child.close()
+        self._conn = parent
+
+    def run(self, spec: MethodSpec, inp: MethodInput, timeout_s: float) -> tuple[MethodOutput, float]:
+        """(output, wall seconds of the entry point) or MethodError."""
+        if self._proc is None or not self._proc.is_alive():
+            self._start()
+        assert self._conn is not None
+        self._conn.send((spec, inp))
+        if not self._conn.poll(timeout_s):
+            self.stop()
+            raise MethodError(f"timed out after {timeout_s:.0f} s")
+        try:
+            status, payload = self._conn.recv()
+        except EOFError:
+            self._proc.join(5)
+            code = self._proc.exitcode
+            self.stop()
+            raise MethodError(f"the method's process died (exit code {code})") from None
+        if status == "error":
+            raise MethodError(payload)
+        return payload
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            if self._proc.is_alive():
+                self._proc.kill()
+            self._proc.join(5)
+        if self._conn is not None:
+            self._conn.close()
+        self._proc, self._conn = None, None
+
+
+def _serve(conn: Connection) -> None:
+    while True:
+        try:
+            spec, inp = conn.recv()
+        except EOFError:
+            return
+        try:
+            entry = spec.load_entry()
+            start = time.perf_counter()
+            output = entry(inp)
+            wall = time.perf_counter() - start
+            if not isinstance(output, MethodOutput):
+                raise TypeError(f"{spec.entry} returned {type(output).__name__}, not MethodOutput")
+            conn.send(("ok", (output, wall)))
+        except Exception as exc:  # reported to the parent, which records the job as failed
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            conn.send(("error", f"{type(exc).__name__}: {exc} (at {where.filename}:{where.lineno})"))

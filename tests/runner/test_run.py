@@ -1,0 +1,148 @@
+"""The benchmark run end to end: results files, failure isolation, resume."""
+
+import csv
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from reconbench.methods import get_method, register_method
+from reconbench.runner import RunConfig, RunError, run_benchmark
+from reconbench.runner.store import ResultsStore
+
+FAST = {"lpips": (), "progress": False}
+
+
+def _register(name, entry, **extra):
+    try:
+        return get_method(name)
+    except KeyError:
+        return register_method({"name": name, "paradigm": "reference", "representation": "mesh", "entry": entry,
+                                "description": "test double", "input_views": (1, 4), "timeout_s": 30, **extra})
+
+
+def _rows(out):
+    with open(out / "results.csv") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    cfg = RunConfig("procedural", ["oracle", "sphere", "visual-hull"], "sparse4", out, objects=["car", "mug", "ring"], **FAST)
+    return out, run_benchmark(cfg)
+
+
+def test_run_writes_store_csv_report_and_renders(reference_run):
+    out, summary = reference_run
+    assert (summary.total, summary.ok, summary.failed) == (9, 9, 0)
+    rows = _rows(out)
+    assert len(rows) == 9
+    for column in ["method", "object", "category", "status", "error", "psnr", "ssim", "lpips", "chamfer", "fscore", "normal_consistency", "time_s"]:
+        assert column in rows[0]
+    assert {(r["method"], r["object"]) for r in rows} == {(m, o) for m in ("oracle", "sphere", "visual-hull") for o in ("car", "mug", "ring")}
+    report = (out / "report.md").read_text()
+    assert "| visual-hull | reference | 3/3 |" in report
+    renders = sorted((out / "renders" / "sphere" / "car").glob("*_heldout.png"))
+    assert len(renders) == 24
+    with sqlite3.connect(out / "results.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 9
+    record = next(r for r in ResultsStore(out / "results.sqlite").records() if r.method == "visual-hull")
+    assert len(record.provenance["asset_sha256"]) == 64 and "total" in record.alignment
+
+
+def test_oracle_beats_sphere_on_every_metric_of_every_object(reference_run):
+    out, _ = reference_run
+    rows = {(r["method"], r["object"]): r for r in _rows(out)}
+    higher = ["psnr", "ssim", "fscore", "normal_consistency", "mask_iou", "volume_iou", "input_psnr"]
+    lower = ["chamfer", "surface_chamfer"]
+    for obj in ("car", "mug", "ring"):
+        oracle, ball = rows[("oracle", obj)], rows[("sphere", obj)]
+        for key in higher:
+            assert float(oracle[key]) > float(ball[key]), (obj, key)
+        for key in lower:
+            assert float(oracle[key]) < float(ball[key]), (obj, key)
+        assert float(oracle["chamfer"]) == 0.0 and float(oracle["fscore"]) == 1.0 and oracle["psnr"] == "inf"
+
+
+def test_a_method_failing_on_one_object_does_not_stop_the_run(tmp_path):
+    _register("test-fails-on-mug", "fake_methods:fails_on_mug")
+    summary = run_benchmark(RunConfig("procedural", ["test-fails-on-mug"], "default", tmp_path, objects=["car", "mug", "ring"], **FAST))
+    rows = {r["object"]: r for r in _rows(tmp_path)}
+    assert (summary.ok, summary.failed) == (2, 1)
+    assert rows["mug"]["status"] == "failed" and "cannot handle mugs" in rows["mug"]["error"]
+    assert rows["ring"]["status"] == "ok" and float(rows["ring"]["chamfer"]) > 0
+
+
+@pytest.mark.parametrize("name,entry,reason", [
+    ("test-sleeps", "fake_methods:sleeps", "timed out after 2 s"),
+    ("test-crashes", "fake_methods:crashes", "process died (exit code 3)"),
+    ("test-garbage", "fake_methods:writes_garbage", "output unusable"),
+])
+def test_timeouts_crashes_and_bad_outputs_are_recorded(tmp_path, name, entry, reason):
+    _register(name, entry)
+    cfg = RunConfig("procedural", [name, "sphere"], "default", tmp_path, objects=["car", "ring"], timeout_s=2, **FAST)
+    run_benchmark(cfg)
+    rows = {(r["method"], r["object"]): r for r in _rows(tmp_path)}
+    for obj in ("car", "ring"):
+        assert rows[(name, obj)]["status"] == "failed" and reason in rows[(name, obj)]["error"]
+        assert rows[("sphere", obj)]["status"] == "ok"  # the worker was replaced and the run went on
+
+
+def test_a_corrupt_object_fails_its_own_jobs_only(tmp_path, mesh_folder):
+    (mesh_folder / "broken.glb").write_bytes(b"glTF garbage")
+    run_benchmark(RunConfig(f"folder:{mesh_folder}", ["sphere"], "default", tmp_path / "run", **FAST))
+    rows = {r["object"]: r for r in _rows(tmp_path / "run")}
+    assert rows["broken"]["status"] == "failed" and "broken.glb" in rows["broken"]["error"]
+    assert all(rows[o]["status"] == "ok" for o in ("ball", "crate", "mug", "tower"))
+
+
+def test_methods_that_cannot_run_here_are_skipped_with_the_reason(tmp_path):
+    _register("test-needs-gpu", "fake_methods:crashes", needs_gpu=True)
+    _register("test-four-views", "fake_methods:crashes", input_views=(4,))
+    summary = run_benchmark(RunConfig("procedural", ["test-needs-gpu", "test-four-views"], "default", tmp_path, objects=["car"], **FAST))
+    rows = {r["method"]: r for r in _rows(tmp_path)}
+    if get_method("test-needs-gpu").availability()[0]:
+        pytest.skip("this machine has a GPU")
+    assert rows["test-needs-gpu"]["status"] == "skipped" and "CUDA" in rows["test-needs-gpu"]["error"]
+    assert rows["test-four-views"]["status"] == "failed" and "takes 4 input view(s)" in rows["test-four-views"]["error"]
+    assert summary.skipped == 1
+
+
+def test_an_existing_run_needs_resume_and_the_same_configuration(reference_run):
+    out, _ = reference_run
+    with pytest.raises(RunError, match="--resume"):
+        run_benchmark(RunConfig("procedural", ["sphere"], "sparse4", out, objects=["car"], **FAST))
+    with pytest.raises(RunError, match="protocol was 'sparse4'"):
+        run_benchmark(RunConfig("procedural", ["sphere"], "default", out, objects=["car"], resume=True, **FAST))
+
+
+def test_resume_after_a_killed_run_finishes_without_redoing_or_duplicating(tmp_path):
+    out = tmp_path / "run"
+    argv = [sys.executable, "-m", "reconbench", "run", "--dataset", "procedural", "--methods", "sphere,oracle",
+            "--protocol", "default", "--out", str(out), "--objects", "car,mug,ring,duck", "--lpips", "none", "--no-progress"]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    db_path = out / "results.sqlite"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if db_path.exists():
+            with sqlite3.connect(db_path) as db:
+                if db.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'results'").fetchone()[0] and db.execute("SELECT COUNT(*) FROM results").fetchone()[0] >= 2:
+                    break
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)  # the run and its method worker, mid-run
+    proc.wait()
+    with sqlite3.connect(db_path) as db:
+        before = dict(db.execute("SELECT job, finished_at FROM results").fetchall())
+    assert 2 <= len(before) < 8
+    summary = run_benchmark(RunConfig("procedural", ["sphere", "oracle"], "default", out, objects=["car", "mug", "ring", "duck"], resume=True, **FAST))
+    assert summary.ran == 8 - len(before)
+    with sqlite3.connect(db_path) as db:
+        after = dict(db.execute("SELECT job, finished_at FROM results").fetchall())
+    assert len(after) == 8 and all(after[k] == v for k, v in before.items())
+    assert len(_rows(out)) == 8
