@@ -69,3 +69,24 @@ def mesh_folder(tmp_path: Path) -> Path:
     write_vertex_colored_ply(root / "ball.ply")
     write_obj_with_texture(root / "tower", "model", extents=(0.3, 3.0, 0.3))
     return root
+
+
+SMALL_PROTOCOL = {
+    "name": "small-test",
+    "description": "sparse4 at 128x128 with 8 held-out and 8 geometry views: the runner's tests, in seconds",
+    "resolution": 128, "radius": 2.0, "fov": 49.1, "lighting": "studio",
+    "input_rings": [{"elevation": 0.0, "azimuth_start": 0.0, "azimuth_step": 90.0, "count": 4}],
+    "heldout_rings": [{"elevation": 25.0, "azimuth_start": 45.0, "azimuth_step": 45.0, "count": 8}],
+    "evaluation": {"points": 5000, "geometry_views": {"count": 8, "radius": 2.0, "fov": 49.1, "resolution": 128},
+                   "icp": {"points": 3000, "max_iterations": 50}},
+}
+
+
+@pytest.fixture(scope="session")
+def small_protocol(tmp_path_factory) -> str:
+    """Path of a small protocol file (sparse4 inputs, 128x128): keeps end-to-end runs fast."""
+    import json
+
+    path = tmp_path_factory.mktemp("protocols") / "small-test.json"
+    path.write_text(json.dumps(SMALL_PROTOCOL))
+    return str(path)

@@ -136,7 +136,7 @@ def _score(asset: Asset, gt: GroundTruth, lpips_nets: Sequence[str], timer: Time
     with timer("render"):
         views = render_views(asset, protocol.cameras, protocol.lighting.predictions)
         geo_views = render_views(asset, ev.geometry_cameras, UNLIT)
-    images = views.composited()
+        images = views.composited()
     with timer("psnr"):
         per_view = {"psnr": image.psnr(images, gt.images), "psnr_masked": image.psnr(images, gt.images, views.mask | gt.views.mask)}
     with timer("ssim"):

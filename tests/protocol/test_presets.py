@@ -62,3 +62,23 @@ def test_a_heldout_view_equal_to_an_input_view_is_rejected():
     spec["heldout_rings"] = [{"elevation": 0.0, "azimuth_start": 0.0, "azimuth_step": 90.0, "count": 2}]
     with pytest.raises(ValueError, match="coincide"):
         build_protocol("bad", spec)
+
+
+def test_a_protocol_file_defines_a_custom_protocol(tmp_path):
+    import json
+
+    spec = {
+        "name": "tiny", "resolution": 64, "radius": 2.0, "fov": 49.1, "lighting": "unlit",
+        "input_rings": [{"elevation": 0, "azimuth_start": 0, "azimuth_step": 90, "count": 4}],
+        "heldout_rings": [{"elevation": 20, "azimuth_start": 45, "azimuth_step": 90, "count": 4}],
+        "evaluation": {"points": 2000, "geometry_views": {"count": 6, "radius": 2.0, "fov": 49.1, "resolution": 64}},
+    }
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(spec))
+    p = get_protocol(str(path))
+    assert p.name == "tiny" and p.resolution == (64, 64) and len(p.input_cameras) == 4 and len(p.heldout_cameras) == 4
+    assert p.evaluation.points == 2000 and len(p.evaluation.geometry_cameras) == 6
+    assert p.evaluation.fscore_default == 0.05  # defaults kept
+    (tmp_path / "bad.json").write_text("{}")
+    with pytest.raises(KeyError, match="lacks resolution"):
+        get_protocol(str(tmp_path / "bad.json"))

@@ -32,9 +32,9 @@ def _rows(out):
 
 
 @pytest.fixture(scope="module")
-def reference_run(tmp_path_factory):
+def reference_run(tmp_path_factory, small_protocol):
     out = tmp_path_factory.mktemp("run")
-    cfg = RunConfig("procedural", ["oracle", "sphere", "visual-hull"], "sparse4", out, objects=["car", "mug", "ring"], **FAST)
+    cfg = RunConfig("procedural", ["oracle", "sphere", "visual-hull"], small_protocol, out, objects=["car", "mug", "ring"], **FAST)
     return out, run_benchmark(cfg)
 
 
@@ -49,7 +49,7 @@ def test_run_writes_store_csv_report_and_renders(reference_run):
     report = (out / "report.md").read_text()
     assert "| visual-hull | reference | 3/3 |" in report
     renders = sorted((out / "renders" / "sphere" / "car").glob("*_heldout.png"))
-    assert len(renders) == 24
+    assert len(renders) == 8
     with sqlite3.connect(out / "results.sqlite") as db:
         assert db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 9
     record = next(r for r in ResultsStore(out / "results.sqlite").records() if r.method == "visual-hull")
@@ -70,9 +70,9 @@ def test_oracle_beats_sphere_on_every_metric_of_every_object(reference_run):
         assert float(oracle["chamfer"]) == 0.0 and float(oracle["fscore"]) == 1.0 and oracle["psnr"] == "inf"
 
 
-def test_a_method_failing_on_one_object_does_not_stop_the_run(tmp_path):
+def test_a_method_failing_on_one_object_does_not_stop_the_run(tmp_path, small_protocol):
     _register("test-fails-on-mug", "fake_methods:fails_on_mug")
-    summary = run_benchmark(RunConfig("procedural", ["test-fails-on-mug"], "default", tmp_path, objects=["car", "mug", "ring"], **FAST))
+    summary = run_benchmark(RunConfig("procedural", ["test-fails-on-mug"], small_protocol, tmp_path, objects=["car", "mug", "ring"], **FAST))
     rows = {r["object"]: r for r in _rows(tmp_path)}
     assert (summary.ok, summary.failed) == (2, 1)
     assert rows["mug"]["status"] == "failed" and "cannot handle mugs" in rows["mug"]["error"]
@@ -84,9 +84,9 @@ def test_a_method_failing_on_one_object_does_not_stop_the_run(tmp_path):
     ("test-crashes", "fake_methods:crashes", "process died (exit code 3)"),
     ("test-garbage", "fake_methods:writes_garbage", "output unusable"),
 ])
-def test_timeouts_crashes_and_bad_outputs_are_recorded(tmp_path, name, entry, reason):
+def test_timeouts_crashes_and_bad_outputs_are_recorded(tmp_path, small_protocol, name, entry, reason):
     _register(name, entry)
-    cfg = RunConfig("procedural", [name, "sphere"], "default", tmp_path, objects=["car", "ring"], timeout_s=2, **FAST)
+    cfg = RunConfig("procedural", [name, "sphere"], small_protocol, tmp_path, objects=["car", "ring"], timeout_s=2, **FAST)
     run_benchmark(cfg)
     rows = {(r["method"], r["object"]): r for r in _rows(tmp_path)}
     for obj in ("car", "ring"):
@@ -94,9 +94,9 @@ def test_timeouts_crashes_and_bad_outputs_are_recorded(tmp_path, name, entry, re
         assert rows[("sphere", obj)]["status"] == "ok"  # the worker was replaced and the run went on
 
 
-def test_a_corrupt_object_fails_its_own_jobs_only(tmp_path, mesh_folder):
+def test_a_corrupt_object_fails_its_own_jobs_only(tmp_path, mesh_folder, small_protocol):
     (mesh_folder / "broken.glb").write_bytes(b"glTF garbage")
-    run_benchmark(RunConfig(f"folder:{mesh_folder}", ["sphere"], "default", tmp_path / "run", **FAST))
+    run_benchmark(RunConfig(f"folder:{mesh_folder}", ["sphere"], small_protocol, tmp_path / "run", **FAST))
     rows = {r["object"]: r for r in _rows(tmp_path / "run")}
     assert rows["broken"]["status"] == "failed" and "broken.glb" in rows["broken"]["error"]
     assert all(rows[o]["status"] == "ok" for o in ("ball", "crate", "mug", "tower"))
@@ -114,18 +114,18 @@ def test_methods_that_cannot_run_here_are_skipped_with_the_reason(tmp_path):
     assert summary.skipped == 1
 
 
-def test_an_existing_run_needs_resume_and_the_same_configuration(reference_run):
+def test_an_existing_run_needs_resume_and_the_same_configuration(reference_run, small_protocol):
     out, _ = reference_run
     with pytest.raises(RunError, match="--resume"):
-        run_benchmark(RunConfig("procedural", ["sphere"], "sparse4", out, objects=["car"], **FAST))
-    with pytest.raises(RunError, match="protocol was 'sparse4'"):
+        run_benchmark(RunConfig("procedural", ["sphere"], small_protocol, out, objects=["car"], **FAST))
+    with pytest.raises(RunError, match="protocol was"):
         run_benchmark(RunConfig("procedural", ["sphere"], "default", out, objects=["car"], resume=True, **FAST))
 
 
-def test_resume_after_a_killed_run_finishes_without_redoing_or_duplicating(tmp_path):
+def test_resume_after_a_killed_run_finishes_without_redoing_or_duplicating(tmp_path, small_protocol):
     out = tmp_path / "run"
     argv = [sys.executable, "-m", "reconbench", "run", "--dataset", "procedural", "--methods", "sphere,oracle",
-            "--protocol", "default", "--out", str(out), "--objects", "car,mug,ring,duck", "--lpips", "none", "--no-progress"]
+            "--protocol", small_protocol, "--out", str(out), "--objects", "car,mug,ring,duck", "--lpips", "none", "--no-progress"]
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     db_path = out / "results.sqlite"
     deadline = time.time() + 120
@@ -140,7 +140,7 @@ def test_resume_after_a_killed_run_finishes_without_redoing_or_duplicating(tmp_p
     with sqlite3.connect(db_path) as db:
         before = dict(db.execute("SELECT job, finished_at FROM results").fetchall())
     assert 2 <= len(before) < 8
-    summary = run_benchmark(RunConfig("procedural", ["sphere", "oracle"], "default", out, objects=["car", "mug", "ring", "duck"], resume=True, **FAST))
+    summary = run_benchmark(RunConfig("procedural", ["sphere", "oracle"], small_protocol, out, objects=["car", "mug", "ring", "duck"], resume=True, **FAST))
     assert summary.ran == 8 - len(before)
     with sqlite3.connect(db_path) as db:
         after = dict(db.execute("SELECT job, finished_at FROM results").fetchall())

@@ -110,7 +110,7 @@ def _expected_shapes(net: str) -> dict[str, tuple[int, ...]]:
 
 
 class _NumpyOnlyUnpickler(pickle.Unpickler):
-    """Admits the three globals a pickled dict of numpy arrays needs, refuses everything else."""
+    """Admits only the globals a pickled dict of numpy arrays needs (ndarray, dtype, _reconstruct)."""
 
     _ALLOWED = {
         ("numpy.core.multiarray", "_reconstruct"),
@@ -168,6 +168,7 @@ def _write_npz_atomic(arrays: dict[str, np.ndarray], dest: Path) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             np.savez(fh, **arrays)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the cache is readable like any other
         os.replace(tmp, dest)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

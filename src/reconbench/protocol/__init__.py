@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from reconbench.protocol.cameras import Camera, look_at, orbit_camera, orbit_position
@@ -105,7 +107,10 @@ def protocol_names() -> list[str]:
 
 
 def get_protocol(name: str) -> Protocol:
-    """Build a preset by name; `<preset>-unlit` is the same preset with every image unlit."""
+    """Build a preset by name; `<preset>-unlit` is the same preset with every image unlit; a path to a
+    JSON file with a preset's keys defines a custom protocol (its "evaluation" entries override the defaults)."""
+    if name.endswith(".json"):
+        return load_protocol_file(Path(name))
     base, lighting_name = name, None
     if name.endswith(UNLIT_SUFFIX) and name[: -len(UNLIT_SUFFIX)] in PRESETS:
         base, lighting_name = name[: -len(UNLIT_SUFFIX)], "unlit"
@@ -115,6 +120,19 @@ def get_protocol(name: str) -> Protocol:
     if lighting_name:
         proto = replace(proto, name=name, lighting=LIGHTINGS[lighting_name], description=proto.description + " All images unlit.")
     return proto
+
+
+def load_protocol_file(path: Path) -> Protocol:
+    try:
+        spec = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise KeyError(f"{path}: cannot read protocol file ({exc})") from exc
+    missing = [k for k in ("resolution", "radius", "fov", "lighting", "input_rings", "heldout_rings") if k not in spec]
+    if missing:
+        raise KeyError(f"{path}: protocol file lacks {', '.join(missing)}")
+    spec.setdefault("description", f"custom protocol from {path.name}")
+    spec["evaluation"] = {**EVALUATION, **spec.get("evaluation", {})}
+    return build_protocol(spec.get("name", path.stem), spec)
 
 
 def build_protocol(name: str, spec: dict[str, Any]) -> Protocol:

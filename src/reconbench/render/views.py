@@ -28,10 +28,15 @@ class RenderedViews:
     def __len__(self) -> int:
         return len(self.cameras)
 
-    def composited(self, background: tuple[float, float, float] = (1.0, 1.0, 1.0)) -> np.ndarray:
-        """Colour in [0, 1] over a solid background (white is the protocol's scoring background)."""
-        color = self.color.astype(np.float32) / 255
-        return np.where(self.mask[..., None], color, np.asarray(background, dtype=np.float32))
+    def composited_uint8(self, background: tuple[int, int, int] = (255, 255, 255)) -> np.ndarray:
+        """8-bit colour over a solid background (white is the protocol's scoring background)."""
+        return np.where(self.mask[..., None], self.color, np.asarray(background, dtype=np.uint8))
+
+    def composited(self, background: tuple[int, int, int] = (255, 255, 255)) -> np.ndarray:
+        """The same as float32 in [0, 1], what the image metrics take."""
+        out = self.composited_uint8(background).astype(np.float32)
+        out *= np.float32(1 / 255)
+        return out
 
     def rgba(self) -> np.ndarray:
         """(V, H, W, 4) uint8, alpha 255 on the object."""

@@ -7,6 +7,7 @@ import hashlib
 import itertools
 import shutil
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -159,11 +160,13 @@ def _run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, cfg: RunConfig, wo
     except MethodError as exc:
         return _record(job, "failed", f"method failed: {exc}")
     try:
+        start = time.perf_counter()
         asset = load_asset(output.asset, texture_dirs=output.texture_dirs)
         result = evaluate(asset, ctx.gt, frame=output.frame or spec.frame, scale=output.scale or spec.scale, align=cfg.align, lpips_nets=cfg.lpips)
+        evaluation_wall = time.perf_counter() - start
     except Exception as exc:  # bad output: unreadable, empty, invisible...
         return _record(job, "failed", f"output unusable: {type(exc).__name__}: {exc}", time_s=wall)
-    _save_renders(result.renders.composited(), result.renders.cameras, out / "renders" / job.method / job.object_id)
+    _save_renders(result.renders.composited_uint8(), result.renders.cameras, out / "renders" / job.method / job.object_id)
     provenance = {
         "reconbench": __version__,
         "renderer": renderer_info(),
@@ -174,7 +177,7 @@ def _run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, cfg: RunConfig, wo
         "method": {"entry": spec.entry, "frame": output.frame or spec.frame, "scale": output.scale or spec.scale, "info": output.info},
         "notes": result.notes,
     }
-    timings = {"method_stages": output.stage_seconds, "method_wall_s": wall, "evaluation": result.timings}
+    timings = {"method_stages": output.stage_seconds, "method_wall_s": wall, "evaluation_wall_s": evaluation_wall, "evaluation": result.timings}
     return _record(job, "ok", None, time_s=wall, metrics=result.metrics, timings=timings, alignment=result.alignment.to_dict(), provenance=provenance)
 
 
@@ -185,7 +188,7 @@ def _record(job: Job, status: str, error: str | None, **fields) -> JobRecord:
 def _save_renders(images: np.ndarray, cameras, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for image, cam in zip(images, cameras):
-        Image.fromarray(np.round(image * 255).astype(np.uint8), "RGB").save(folder / f"{cam.name}_{cam.role}.png")
+        Image.fromarray(image, "RGB").save(folder / f"{cam.name}_{cam.role}.png", compress_level=1)
 
 
 def _sha256(path: Path) -> str:
