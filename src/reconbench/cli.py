@@ -90,7 +90,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from reconbench.alignment import ALIGN_MODES
     from reconbench.assets import load_asset
     from reconbench.datasets import DatasetObject, open_dataset
-    from reconbench.evaluation import evaluate, prepare_ground_truth
+    from reconbench.evaluation import check_lpips, evaluate, prepare_ground_truth
     from reconbench.protocol import get_protocol
 
     if bool(args.gt) == bool(args.dataset):
@@ -105,6 +105,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     else:
         gt_object = open_dataset(args.dataset, args.object_list).get(args.object)
     nets = () if args.lpips == "none" else tuple(args.lpips.split(","))
+    try:
+        check_lpips(nets)
+    except Exception as exc:
+        raise UsageError(f"{exc} (or pass --lpips none)") from exc
     gt = prepare_ground_truth(gt_object.load(), protocol, lpips_nets=nets)
     result = evaluate(load_asset(args.pred), gt, frame=args.frame, scale=args.scale, align=args.align, lpips_nets=nets)
     if args.save_renders:

@@ -68,6 +68,15 @@ class EvaluationResult:
         return {**self.metrics, "alignment": self.alignment.to_dict(), "notes": self.notes}
 
 
+def check_lpips(nets: Sequence[str]) -> None:
+    """Fail before any work if an LPIPS backbone's weights are missing (the error says what to install)."""
+    if nets:
+        from reconbench.metrics.lpips import weights_path
+
+        for net in nets:
+            weights_path(net)
+
+
 def prepare_ground_truth(mesh: MeshAsset, protocol: Protocol, lpips_nets: Sequence[str] = DEFAULT_LPIPS, timer: Timer | None = None) -> GroundTruth:
     timer = timer or Timer()
     ev = protocol.evaluation

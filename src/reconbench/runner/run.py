@@ -18,7 +18,7 @@ from PIL import Image
 from reconbench import __version__
 from reconbench.assets import load_asset
 from reconbench.datasets import DatasetObject, open_dataset, parse_spec
-from reconbench.evaluation import DEFAULT_LPIPS, GroundTruth, evaluate, prepare_ground_truth
+from reconbench.evaluation import DEFAULT_LPIPS, GroundTruth, check_lpips, evaluate, prepare_ground_truth
 from reconbench.methods import GroundTruthFile, MethodInput, MethodSpec, get_method
 from reconbench.protocol import Protocol, get_protocol
 from reconbench.render import renderer_info
@@ -70,6 +70,10 @@ def run_benchmark(cfg: RunConfig, on_job_done: Callable[[JobRecord], None] | Non
     object_list = cfg.object_list or protocol.default_object_list(parse_spec(cfg.dataset)[0])
     dataset = open_dataset(cfg.dataset, object_list).select(cfg.objects, cfg.limit)
     specs = {name: get_method(name) for name in cfg.methods}
+    try:
+        check_lpips(cfg.lpips)
+    except Exception as exc:
+        raise RunError(f"{exc} (or run with --lpips none)") from exc
     out = Path(cfg.out)
     with ResultsStore(out / "results.sqlite") as store:
         _check_or_write_meta(store, cfg, protocol, specs)
