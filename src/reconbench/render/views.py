@@ -24,13 +24,18 @@ class RenderedViews:
     mask: np.ndarray  # (V, H, W) bool
     depth: np.ndarray  # (V, H, W)
     normal: np.ndarray  # (V, H, W, 3)
+    alpha: np.ndarray | None = None  # (V, H, W) float coverage for soft-edged assets (splats); None = mask
 
     def __len__(self) -> int:
         return len(self.cameras)
 
     def composited_uint8(self, background: tuple[int, int, int] = (255, 255, 255)) -> np.ndarray:
         """8-bit colour over a solid background (white is the protocol's scoring background)."""
-        return np.where(self.mask[..., None], self.color, np.asarray(background, dtype=np.uint8))
+        if self.alpha is None:
+            return np.where(self.mask[..., None], self.color, np.asarray(background, dtype=np.uint8))
+        a = self.alpha[..., None]
+        mixed = self.color * a + np.asarray(background, np.float32) * (1 - a)
+        return np.round(mixed).astype(np.uint8)
 
     def composited(self, background: tuple[int, int, int] = (255, 255, 255)) -> np.ndarray:
         """The same as float32 in [0, 1], what the image metrics take."""
@@ -39,8 +44,9 @@ class RenderedViews:
         return out
 
     def rgba(self) -> np.ndarray:
-        """(V, H, W, 4) uint8, alpha 255 on the object."""
-        return np.concatenate([self.color, self.mask[..., None].astype(np.uint8) * 255], axis=-1)
+        """(V, H, W, 4) uint8, alpha 255 on the object (or the coverage, for soft-edged assets)."""
+        alpha = self.mask.astype(np.uint8) * 255 if self.alpha is None else np.round(self.alpha * 255).astype(np.uint8)
+        return np.concatenate([self.color, alpha[..., None]], axis=-1)
 
     def points(self, view: int) -> np.ndarray:
         """World-space points of the covered pixels of one view, from its depth map."""

@@ -57,7 +57,7 @@ def write_report(records: list[JobRecord], meta: dict, path: Path) -> Path:
         "# reconbench results",
         "",
         f"Dataset `{meta.get('dataset')}`, protocol `{meta.get('protocol')}`, alignment `{meta.get('align')}` "
-        f"(headline: {meta.get('headline')} metrics), LPIPS {meta.get('lpips')}. Means over the objects each method "
+        f"(headline: {meta.get('headline')} metrics), LPIPS {', '.join(meta.get('lpips') or []) or 'off'}. Means over the objects each method "
         "completed; `n` counts completed / all jobs. Definitions: docs/metrics.md.",
         "",
         "| method | paradigm | n | " + " | ".join(label for _, label in REPORT_METRICS) + " |",
