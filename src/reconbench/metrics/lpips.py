@@ -15,7 +15,6 @@ read once, with an unpickler that admits nothing but numpy arrays, and converted
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib.util
 import os
 import pickle
@@ -28,6 +27,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from reconbench.provenance import sha256_file
 
 VERSION = "0.1"
 WEIGHTS_ENV = "RECONBENCH_LPIPS_WEIGHTS"
@@ -201,18 +202,10 @@ def weights_path(net: str = "alex") -> Path:
     return cached
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def weights_info(net: str = "alex") -> dict:
     """Provenance of the weights in use: backbone, version, npz path and its sha256."""
     path = weights_path(net)
-    return {"net": canonical_net(net), "version": VERSION, "path": str(path), "sha256": _sha256(path)}
+    return {"net": canonical_net(net), "version": VERSION, "path": str(path), "sha256": sha256_file(path)}
 
 
 def _load_weights(net: str) -> dict[str, torch.Tensor]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from importlib import resources
 
 import moderngl
 
@@ -27,3 +28,8 @@ def renderer_info() -> dict[str, str]:
     """GL vendor, renderer and version strings, recorded with every result for provenance."""
     info = gl_context().info
     return {k: str(info[f"GL_{k.upper()}"]) for k in ("vendor", "renderer", "version")}
+
+
+def load_shader(name: str) -> str:
+    """GLSL source shipped in reconbench/render/shaders/."""
+    return resources.files("reconbench.render").joinpath("shaders", name).read_text()

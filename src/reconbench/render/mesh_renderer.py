@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Sequence
 
 import moderngl
@@ -10,7 +9,7 @@ import numpy as np
 
 from reconbench.assets.mesh import MeshAsset, MeshPart
 from reconbench.protocol import Camera, Shading
-from reconbench.render.context import gl_context
+from reconbench.render.context import gl_context, load_shader
 from reconbench.render.views import RenderedViews
 
 # Near and far planes as fractions of the camera's distance to the origin: the 24-bit depth
@@ -20,16 +19,13 @@ NEAR_FRACTION = 0.05
 FAR_FRACTION = 20.0
 
 
-def _shader(name: str) -> str:
-    return resources.files("reconbench.render").joinpath("shaders", name).read_text()
-
 
 class MeshRenderer:
     """Holds the GL program and framebuffers; `render` draws one mesh from many cameras."""
 
     def __init__(self, ctx: moderngl.Context | None = None) -> None:
         self.ctx = ctx or gl_context()
-        self.program = self.ctx.program(vertex_shader=_shader("mesh.vert"), fragment_shader=_shader("mesh.frag"))
+        self.program = self.ctx.program(vertex_shader=load_shader("mesh.vert"), fragment_shader=load_shader("mesh.frag"))
         self._framebuffers: dict[tuple[int, int], moderngl.Framebuffer] = {}
         self._white = self.ctx.texture((1, 1), 4, data=b"\xff\xff\xff\xff")
 

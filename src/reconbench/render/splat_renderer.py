@@ -8,14 +8,13 @@ alpha, expected depth, normals from the depth map, and mask = alpha > 0.5.
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Sequence
 
 import moderngl
 import numpy as np
 
 from reconbench.protocol import Camera
-from reconbench.render.context import gl_context
+from reconbench.render.context import gl_context, load_shader
 from reconbench.render.splat_math import project
 from reconbench.render.views import RenderedViews
 
@@ -24,14 +23,11 @@ MASK_ALPHA = 0.5  # a pixel belongs to the object's silhouette where accumulated
 _CORNERS = np.array([[-1, -1], [1, -1], [-1, 1], [1, 1]], dtype="f4")
 
 
-def _shader(name: str) -> str:
-    return resources.files("reconbench.render").joinpath("shaders", name).read_text()
-
 
 class SplatRenderer:
     def __init__(self, ctx: moderngl.Context | None = None) -> None:
         self.ctx = ctx or gl_context()
-        self.program = self.ctx.program(vertex_shader=_shader("splat.vert"), fragment_shader=_shader("splat.frag"))
+        self.program = self.ctx.program(vertex_shader=load_shader("splat.vert"), fragment_shader=load_shader("splat.frag"))
         self._corners = self.ctx.buffer(_CORNERS.tobytes())
         self._framebuffers: dict[tuple[int, int], moderngl.Framebuffer] = {}
 

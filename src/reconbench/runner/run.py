@@ -3,7 +3,6 @@ same way, each result committed to the store as soon as it is known."""
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import shutil
 import sys
@@ -16,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from reconbench import __version__
+from reconbench.provenance import sha256_file
 from reconbench.assets import load_asset
 from reconbench.datasets import DatasetObject, open_dataset, parse_spec
 from reconbench.evaluation import DEFAULT_LPIPS, GroundTruth, check_lpips, evaluate, prepare_ground_truth
@@ -148,7 +148,7 @@ def _prepare_object(obj: DatasetObject, protocol: Protocol, out: Path, lpips: tu
     mesh = obj.load()
     images, cameras, paths = prepare_inputs(mesh, protocol, out / "inputs" / obj.id)
     gt = prepare_ground_truth(mesh, protocol, lpips)
-    return _ObjectContext(obj, gt, images, cameras, paths, _sha256(obj.path))
+    return _ObjectContext(obj, gt, images, cameras, paths, sha256_file(obj.path))
 
 
 def _run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, cfg: RunConfig, worker: MethodWorker, out: Path) -> JobRecord:
@@ -175,7 +175,7 @@ def _run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, cfg: RunConfig, wo
         "reconbench": __version__,
         "renderer": renderer_info(),
         "asset": str(output.asset),
-        "asset_sha256": _sha256(output.asset),
+        "asset_sha256": sha256_file(output.asset),
         "ground_truth": str(ctx.obj.path),
         "ground_truth_sha256": ctx.gt_sha256,
         "method": {"entry": spec.entry, "frame": output.frame or spec.frame, "scale": output.scale or spec.scale, "info": output.info},
@@ -193,14 +193,6 @@ def _save_renders(images: np.ndarray, cameras, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for image, cam in zip(images, cameras):
         Image.fromarray(image, "RGB").save(folder / f"{cam.name}_{cam.role}.png", compress_level=1)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _progress(total: int, initial: int, enabled: bool):
