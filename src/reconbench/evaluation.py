@@ -179,7 +179,10 @@ def _score(asset: Asset, gt: GroundTruth, lpips_nets: Sequence[str], timer: Time
 
 
 def _volume_iou(asset: Asset, gt: GroundTruth, notes: list[str]) -> float:
-    if gt.occupancy is None or not isinstance(asset, MeshAsset):
+    if not isinstance(asset, MeshAsset):
+        notes.append("volume IoU applies to closed meshes only, not to Gaussian splats")
+        return float("nan")
+    if gt.occupancy is None:
         return float("nan")
     ev = gt.protocol.evaluation
     try:

@@ -1,8 +1,8 @@
 """The common renderer: ONE renderer for every asset and for the ground truth.
 
 Fairness depends on it: a method's own renderer is never used for scoring. Meshes are rasterised
-with moderngl (headless EGL); Gaussian splats get their own drawer here, behind the same
-`render_views` entry point and the same `RenderedViews` output, when splat assets arrive.
+and Gaussian splats are splatted (sorted EWA ellipses) with moderngl in the same headless EGL
+context, with the same cameras, behind one entry point and one output type (RenderedViews).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from typing import Sequence
 
-from reconbench.assets import Asset, MeshAsset
+from reconbench.assets import Asset, GaussianSplats, MeshAsset
 from reconbench.protocol import Camera, Protocol, Shading
 from reconbench.render.context import RendererUnavailable, gl_context, renderer_info
 from reconbench.render.views import RenderedViews
@@ -23,11 +23,22 @@ def _mesh_renderer():
     return MeshRenderer()
 
 
+@functools.lru_cache(maxsize=1)
+def _splat_renderer():
+    from reconbench.render.splat_renderer import SplatRenderer
+
+    return SplatRenderer()
+
+
 def render_views(asset: Asset, cameras: Sequence[Camera], shading: Shading | Sequence[Shading]) -> RenderedViews:
-    """Render an asset from each camera with the given shading (one for all, or one per camera)."""
+    """Render an asset from each camera with the given shading (one for all, or one per camera).
+
+    Splats carry baked, view-dependent colour and no surface normal to light: they are always drawn
+    unlit, which is what the protocol scores (docs/protocol.md, "Lighting")."""
     if isinstance(asset, MeshAsset):
         return _mesh_renderer().render(asset, cameras, shading)
-    # Gaussian splats: add their drawer here, returning the same RenderedViews.
+    if isinstance(asset, GaussianSplats):
+        return _splat_renderer().render(asset, cameras)
     raise TypeError(f"no renderer for assets of type {type(asset).__name__}")
 
 
