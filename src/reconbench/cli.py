@@ -271,6 +271,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retry-failed", action="store_true", help="with --resume, also redo failed jobs")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_run)
+
+    from reconbench.cost.cli import add_parser as add_cost_parser
+
+    add_cost_parser(sub)
     return parser
 
 

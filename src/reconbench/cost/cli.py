@@ -1,0 +1,208 @@
+"""`reconbench cost RUN_DIR`: cost per asset over asset volumes and the break-even volumes of a run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from reconbench.cost import published
+from reconbench.cost.model import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_VOLUMES,
+    PRIOR_MODES,
+    CostLine,
+    CostReport,
+    GPUHours,
+    MethodCost,
+    Pricing,
+    cost_report,
+    gpu_type,
+    user_hours,
+)
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the `cost` subcommand to an argparse subparsers object; its handler is set as `func`."""
+    p = subparsers.add_parser(
+        "cost",
+        help="GPU-hours and money per asset over asset volumes, and feed-forward vs per-scene break-even volumes",
+        description="Cost per asset at volume N = training GPU-hours / N + per-asset GPU-hours measured by the run "
+        "(warm work + cold-start overhead / batch size), in GPU-hours and USD, and the volume above which each "
+        "feed-forward method is cheaper per asset than each per-scene method (docs/cost.md).",
+    )
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder holding results.sqlite")
+    p.add_argument("--price", action="append", type=_gpu_float, default=[], metavar="GPU=USD_PER_HOUR",
+                   help="price of one GPU-hour on a GPU type (repeatable), e.g. --price H100=2.5")
+    p.add_argument("--provider", default=published.DEFAULT_PROVIDER, choices=sorted(published.PRICES),
+                   help=f"default price table (default {published.DEFAULT_PROVIDER})")
+    p.add_argument("--throughput", action="append", type=_gpu_float, default=[], metavar="GPU=FACTOR",
+                   help=f"work per hour of a GPU type relative to {published.REFERENCE_GPU} (repeatable), e.g. --throughput H100=2")
+    p.add_argument("--gpu", metavar="GPU", help="price every GPU-hour as hours on this GPU type (converted by throughput); "
+                   "default: each on the type it was spent on")
+    p.add_argument("--volumes", type=_volumes, default=DEFAULT_VOLUMES, metavar="N,N,...",
+                   help="asset volumes (default 1,10,...,1e7)")
+    p.add_argument("--training-gpu-hours", action="append", type=_training, default=[], metavar="METHOD=H[:H][@GPU]",
+                   help=f"training GPU-hours of a method (a per-scene method: of its prior), one value or low:high, "
+                   f"in {published.REFERENCE_GPU} hours unless @GPU (repeatable)")
+    p.add_argument("--prior", choices=PRIOR_MODES, default="sunk",
+                   help="per-scene methods: count the training of their diffusion prior or treat it as sunk; both are shown (default sunk)")
+    p.add_argument("--batch-size", type=_positive_int, default=DEFAULT_BATCH_SIZE, metavar="B",
+                   help=f"assets per process start, over which the cold-start overhead is spread (default {DEFAULT_BATCH_SIZE})")
+    p.add_argument("--measured-on", metavar="GPU", help="the GPU type the run's times stand for (required to price times measured on a CPU)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    p.set_defaults(func=cmd_cost)
+    return p
+
+
+def cmd_cost(args: argparse.Namespace) -> int:
+    from reconbench.runner.store import ResultsStore
+
+    path = Path(args.run_dir) / "results.sqlite"
+    if not path.is_file():
+        print(f"reconbench: error: {path} does not exist (give a run folder written by `reconbench run`)", file=sys.stderr)
+        return 2
+    with ResultsStore(path) as store:
+        records = list(store.records())
+        meta = store.get_meta()
+    pricing = Pricing.default(args.provider, dict(args.price), dict(args.throughput), args.gpu)
+    report = cost_report(
+        records, paradigms=meta.get("paradigms"), volumes=args.volumes, batch_size=args.batch_size, prior=args.prior,
+        pricing=pricing, training_overrides=dict(args.training_gpu_hours), measured_on=args.measured_on,
+    )
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=1))
+    else:
+        print(format_report(report, str(args.run_dir)))
+    return 0
+
+
+# ---------------------------------------------------------------- text output
+
+
+def format_report(report: CostReport, title: str = "") -> str:
+    """The per-method table, the cost-per-asset tables in GPU-hours and USD, the break-even lines, the notes."""
+    other = [m for m in PRIOR_MODES if m != report.prior][0]
+    pricing = report.pricing
+    prices = ", ".join(f"{g} ${v:g}/h" for g, v in sorted(pricing.prices.items()))
+    where = f"every GPU-hour priced on {pricing.target}" if pricing.target else "each GPU-hour priced on the type it was spent on"
+    out = [
+        f"Cost per asset{': ' + title if title else ''}",
+        f"cost(N) = training GPU-h / N + per-asset GPU-h; per-asset = warm + cold / {report.batch_size} (batch size); "
+        f"per-scene prior {report.prior} (also shown {other})",
+        f"prices ({pricing.provider}): {prices}; {where}",
+        "",
+        f"{'method':22s} {'paradigm':13s} {'done':>4s} {'device':10s} {'warm s':>9s} {'cold s':>9s} {'per-asset s':>12s}  training GPU-h [range] (GPU type)",
+    ]
+    for m in report.methods.values():
+        t = m.timing
+        device = "-" if t is None else (f"{t.device} x{t.gpu_count}" if t.on_gpu else "CPU")
+        kind = "GPU-s" if t is not None and t.on_gpu else "CPU-s"
+        per_asset = "-" if m.per_asset_s is None else f"{_fmt(m.per_asset_s)} {kind}"
+        out.append(
+            f"{m.method:22s} {m.paradigm:13s} {t.n if t else 0:4d} {device:10s} {_fmt(t.warm_s) if t else '-':>9s} "
+            f"{_fmt(t.cold_s) if t else '-':>9s} {per_asset:>12s}  {_training_text(m)}"
+        )
+    for unit, label in (("gpu_h", f"{report.unit_gpu} GPU-hours"), ("usd", "USD")):
+        out += ["", f"Cost per asset in {label} at N assets ('>=' = per-asset part only: training cost unknown)"]
+        out.append(f"{'method':34s}" + "".join(f"{_volume(n):>11s}" for n in report.volumes))
+        for m in report.methods.values():
+            modes = [report.prior, other] if m.paradigm == "per-scene" else [report.prior]
+            for mode in modes:
+                label_row = m.method if mode == report.prior else f"{m.method} [prior {mode}]"
+                line = m.lines[mode][unit]
+                out.append(f"{label_row:34s}" + "".join(f"{_cell(line, n):>11s}" for n in report.volumes))
+    out += ["", "Break-even, feed-forward vs per-scene (N* in assets; range from the training-cost ranges)"]
+    if not report.break_evens:
+        out.append("  none: the run needs at least one feed-forward and one per-scene method")
+    for pair in report.break_evens:
+        out.append(f"  {pair.feed_forward} vs {pair.per_scene}")
+        for mode in (report.prior, other):
+            out.append(f"    prior {mode + ':':9s} {pair.by_prior[mode].describe()}")
+    sources = [(m.method, m.training) for m in report.methods.values() if m.paradigm != "reference"]
+    if sources:
+        out += ["", "Training figures"]
+        out += [f"  {name}: {h.source}" + (f" ({h.note})" if h.note else "") for name, h in sources]
+    notes = report.notes + [f"{m.method}: {n}" for m in report.methods.values() for n in m.notes]
+    if notes:
+        out += ["", "Notes"] + [f"  - {n}" for n in notes]
+    return "\n".join(out)
+
+
+def _training_text(m: MethodCost) -> str:
+    h = m.training
+    if m.paradigm == "reference":
+        return "none (reference method)"
+    prefix = f"prior {m.prior or '(unnamed)'}: " if m.paradigm == "per-scene" else ""
+    if not h.known:
+        return prefix + "unknown"
+    span = f" [{_hours(h.low)}-{_hours(h.high)}]" if h.low != h.high else ""
+    return f"{prefix}{_hours(h.value)}{span} ({h.gpu or '?'})"
+
+
+def _cell(line: CostLine, n: float) -> str:
+    value = line.at(n)
+    if value is not None:
+        return _fmt(value)
+    return f">={_fmt(line.per_asset)}" if line.per_asset is not None else "n/a"
+
+
+def _fmt(x: float) -> str:
+    return "0" if x == 0 else f"{x:.3g}"
+
+
+def _hours(x: float | None) -> str:
+    return "?" if x is None else f"{x:,.0f}"
+
+
+def _volume(n: float) -> str:
+    return f"{n:,.0f}" if n < 1e6 else f"{n:.0e}"
+
+
+# ---------------------------------------------------------------- argument types
+
+
+def _gpu_float(text: str) -> tuple[str, float]:
+    name, sep, value = text.rpartition("=")
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not sep or not name or number <= 0:
+        raise argparse.ArgumentTypeError(f"expected GPU=POSITIVE_NUMBER, got {text!r}")
+    return gpu_type(name), number
+
+
+def _volumes(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        values = ()
+    if not values or any(v <= 0 for v in values):
+        raise argparse.ArgumentTypeError(f"expected positive asset volumes N,N,..., got {text!r}")
+    return tuple(int(v) if v.is_integer() else v for v in values)
+
+
+def _training(text: str) -> tuple[str, GPUHours]:
+    method, sep, rest = text.partition("=")
+    hours, _, gpu = rest.partition("@")
+    low, _, high = hours.partition(":")
+    try:
+        figure = user_hours(float(low), float(high) if high else None, gpu or published.REFERENCE_GPU)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected METHOD=H[:H][@GPU], got {text!r} ({exc})") from None
+    if not sep or not method:
+        raise argparse.ArgumentTypeError(f"expected METHOD=H[:H][@GPU], got {text!r}")
+    return method, figure
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value

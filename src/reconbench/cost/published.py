@@ -1,0 +1,158 @@
+"""Published figures the cost model starts from, as data: training compute, GPU prices, GPU throughput.
+
+Every entry is a dict with "value", "low", "high" (the uncertainty range), "unit", "source" and, for
+GPU-hours, the "gpu" type the hours were spent on. A figure that was never published is `None` —
+never estimated here; the user supplies it on the command line (docs/cost.md).
+
+Range rule for figures stated without one: the true value is taken to lie within half a unit of the
+last stated digit ("3 days" → 2.5–3.5 days, "6000 hours" → 5,500–6,500), because that is all the
+rounding of the statement guarantees. Stated ranges ("5–6 days") are used as stated.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+REFERENCE_GPU = "A100-80GB"  # throughput factors below are relative to this type
+
+# Training compute of each method's own model, keyed by the method name the project uses.
+# Per-scene methods train nothing of their own; they name the prior they rely on (PRIORS).
+TRAINING: dict[str, dict[str, Any]] = {
+    "lrm": {
+        "paradigm": "feed-forward",
+        "value": 9216.0, "low": 7680.0, "high": 10752.0, "unit": "GPU-h", "gpu": "A100-40GB",
+        "derivation": "128 GPUs x 3 days x 24 h; range 2.5-3.5 days",
+        "source": "Hong et al., LRM: Large Reconstruction Model for Single Image to 3D (arXiv 2311.04400): "
+                  "128 NVIDIA (40G) A100 GPUs, about 3 days",
+        "note": "Adobe's LRM has no public code or weights; listed for comparison with OpenLRM only.",
+    },
+    "openlrm": {
+        "paradigm": "feed-forward",
+        "value": 8448.0, "low": 7680.0, "high": 9216.0, "unit": "GPU-h", "gpu": "A100-80GB",
+        "derivation": "64 GPUs x 5-6 days x 24 h; value = midpoint",
+        "source": "OpenLRM maintainer, github.com/3DTopia/OpenLRM/issues/2 (2023-12-21): "
+                  "'It takes 64 A100-80G GPUs for 5-6 days.'",
+        "note": "The same thread later gives v1.0 figures per size: small 32 x A100-80G x 1.5 days, base 32 x 2 days, "
+                "large 64 x 5 days; this entry is the large model's. For a base checkpoint see 'openlrm-base'.",
+    },
+    "openlrm-base": {
+        "paradigm": "feed-forward",
+        "value": 1536.0, "low": 1152.0, "high": 1920.0, "unit": "GPU-h", "gpu": "A100-80GB",
+        "derivation": "32 GPUs x 2 days x 24 h; range 1.5-2.5 days",
+        "source": "OpenLRM maintainer, github.com/3DTopia/OpenLRM/issues/2 (2024-01-09): "
+                  "'For base model, 32 A100-80G for 2 days.' (v1.0 models)",
+        "note": "Stated for the v1.0 base model; the v1.1 checkpoints' compute is not published.",
+    },
+    "lgm": {
+        "paradigm": "feed-forward",
+        "value": 3072.0, "low": 2688.0, "high": 3456.0, "unit": "GPU-h", "gpu": "A100-80GB",
+        "derivation": "32 GPUs x ~4 days x 24 h; range 3.5-4.5 days",
+        "source": "Tang et al., LGM: Large Multi-View Gaussian Model (arXiv 2402.05054): "
+                  "32 A100 (80G) GPUs, about 4 days",
+        "note": "Excludes ImageDream, the multi-view diffusion model LGM runs first (its compute is not counted).",
+    },
+    "crm": {
+        "paradigm": "feed-forward",
+        "value": 1152.0, "low": 1056.0, "high": 1248.0, "unit": "GPU-h", "gpu": "A800",
+        "derivation": "8 GPUs x 6 days x 24 h; range 5.5-6.5 days",
+        "source": "Wang et al., CRM (arXiv 2403.05034), 8 NVIDIA A800 GPUs for 6 days, as quoted by a secondary source "
+                  "(not read in the paper itself)",
+        "note": "Secondary source.",
+    },
+    "triposr": {
+        "paradigm": "feed-forward",
+        "value": None, "low": None, "high": None, "unit": "GPU-h", "gpu": None,
+        "source": "not published (no training GPU-hours stated by the TripoSR authors, arXiv 2403.02151)",
+    },
+    "sf3d": {
+        "paradigm": "feed-forward",
+        "value": None, "low": None, "high": None, "unit": "GPU-h", "gpu": None,
+        "source": "not published (no training GPU-hours stated by the SF3D authors, arXiv 2408.00653)",
+    },
+    "instantmesh": {
+        "paradigm": "feed-forward",
+        "value": None, "low": None, "high": None, "unit": "GPU-h", "gpu": None,
+        "source": "not published (no training GPU-hours stated by the InstantMesh authors, arXiv 2404.07191)",
+        "note": "Two-stage: its Zero123++ stage is a separately trained diffusion model, also without a published figure.",
+    },
+    "dreamgaussian": {
+        "paradigm": "per-scene",
+        "prior": "zero123-xl",
+        "source": "DreamGaussian optimises per input (configs/image.yaml guidance: ashawkey/zero123-xl-diffusers); "
+                  "it trains no model of its own",
+    },
+    "threestudio-3dgs": {
+        "paradigm": "per-scene",
+        "prior": "stable-zero123",
+        "source": "threestudio-3dgs optimises per input with Stable Zero123 guidance; it trains no model of its own",
+    },
+}
+
+# Diffusion priors the per-scene methods distil from. Counted only at the user's choice (--prior counted).
+# Rule for every method and prior alike: only the compute reported for the named model itself counts, not
+# that of the models it was initialised from (Zero123 starts from SD image variations, itself from SD v1).
+PRIORS: dict[str, dict[str, Any]] = {
+    "zero123": {
+        "value": 6000.0, "low": 5500.0, "high": 6500.0, "unit": "GPU-h", "gpu": "A100-80GB",
+        "derivation": "stated in hours; range half a thousand either side",
+        "source": "cvlab-columbia/zero123 README: '300000.ckpt is trained for around 6000 A100 hours' "
+                  "(training script set for 8 GPUs with 80GB each)",
+        "note": "For the 300k-iteration checkpoint; the default 105k checkpoint took proportionally less.",
+        "base": "stable-diffusion-v1",
+    },
+    "zero123-xl": {
+        "value": 6000.0, "low": 5500.0, "high": 6500.0, "unit": "GPU-h", "gpu": "A100-80GB",
+        "derivation": "Zero123's figure used as a stand-in",
+        "source": "Zero123's figure (cvlab-columbia/zero123 README, 300k-iteration checkpoint, ~6000 A100 hours); "
+                  "Zero123-XL's own training compute is not published",
+        "note": "unverified: XL was trained on Objaverse-XL, and its compute may differ from Zero123's.",
+        "verified": False,
+        "base": "stable-diffusion-v1",
+    },
+    "stable-zero123": {
+        "value": None, "low": None, "high": None, "unit": "GPU-h", "gpu": None,
+        "source": "not published (no training GPU-hours found for Stability AI's Stable Zero123)",
+    },
+    "stable-diffusion-v1": {
+        "value": 150000.0, "low": 145000.0, "high": 155000.0, "unit": "GPU-h", "gpu": "A100-40GB",
+        "derivation": "stated in hours; range half of ten thousand either side",
+        "source": "Stable Diffusion v1 model card (CompVis), Environmental Impact: "
+                  "'Hardware Type: A100 PCIe 40GB, Hours used: 150000'",
+        "note": "The base of the Zero123 family; not counted by --prior counted (see the rule above).",
+    },
+}
+
+_PRICE_SNAPSHOT = "on-demand, late-2026 snapshot (shared/docs/upstream-methods.md)"
+
+# On-demand prices per GPU-hour, per provider. A type missing here is priced through PRICE_AS.
+PRICES: dict[str, dict[str, dict[str, Any]]] = {
+    "lambda": {
+        "A100-80GB": {"value": 2.79, "unit": "USD/GPU-h", "source": f"Lambda, {_PRICE_SNAPSHOT}"},
+        "H100": {"value": 3.99, "unit": "USD/GPU-h", "source": f"Lambda, {_PRICE_SNAPSHOT}"},
+    },
+    "aws": {
+        "A100-80GB": {"value": 3.43, "unit": "USD/GPU-h", "source": f"AWS, {_PRICE_SNAPSHOT}"},
+        "H100": {"value": 6.88, "unit": "USD/GPU-h", "source": f"AWS, {_PRICE_SNAPSHOT}"},
+    },
+}
+DEFAULT_PROVIDER = "lambda"
+
+# A type without a price of its own is priced as a type with the same silicon: the A100-40GB and the
+# A800 are GA100 chips with the A100-80GB's compute (the A800 differs in NVLink bandwidth only).
+# Renting an A100-40GB is usually cheaper, so this errs high for the hours spent on it.
+PRICE_AS: dict[str, str] = {"A100-40GB": "A100-80GB", "A800": "A100-80GB"}
+
+_DATASHEET = "NVIDIA datasheet, dense FP16/BF16 Tensor Core peak"
+
+# Relative throughput (how much work per hour, REFERENCE_GPU = 1): used only to move GPU-hours from one
+# type to another. The GA100 family is equal by construction; other ratios are peak datasheet ratios,
+# an upper bound on real speed-ups (memory-bound and small-batch work gains less) — override them
+# with --throughput when a measured ratio is known.
+THROUGHPUT: dict[str, dict[str, Any]] = {
+    "A100-80GB": {"value": 1.0, "source": "reference type"},
+    "A100-40GB": {"value": 1.0, "source": f"same GA100 chip: 312 TFLOPS ({_DATASHEET})"},
+    "A800": {"value": 1.0, "source": f"same GA100 chip: 312 TFLOPS ({_DATASHEET}); NVLink reduced only"},
+    "H100": {"value": 3.17, "source": f"989 / 312 TFLOPS, H100 SXM vs A100 ({_DATASHEET}); peak ratio, assumed"},
+    "H200": {"value": 3.17, "source": f"same Hopper compute as H100 SXM, 989 TFLOPS ({_DATASHEET}); peak ratio, assumed"},
+    "V100": {"value": 0.40, "source": f"125 / 312 TFLOPS, V100 SXM2 vs A100 ({_DATASHEET}); peak ratio, assumed"},
+}
