@@ -204,11 +204,16 @@ GSPLAT_OK, GSPLAT_WHY = gsplat_status("cuda")
 @pytest.mark.skipif(not GSPLAT_OK, reason=f"gsplat backend needs CUDA and the gsplat package: {GSPLAT_WHY}")
 @pytest.mark.parametrize("degree", [0, 1])
 def test_gsplat_backend_matches_torch(degree):
-    # Moderate opacities: no pixel reaches gsplat's T <= 1e-4 early stop, so only float32 rounding remains.
     splats, cam = random_splats(50, degree, seed=degree, opacity=(0.1, 0.6)), camera()
+    # No pixel gets near gsplat's T <= 1e-4 early stop: only float32 rounding should differ.
+    assert composite_reference(splats, cam)["alpha"].max() < 0.99
     args = tuple(t.cuda() for t in tensors(splats, torch.float32))
     ours = rasterize(*args, cam, background=WHITE, backend="torch")
     theirs = rasterize(*args, cam, background=WHITE, backend="gsplat")
-    for a, b in zip(ours, theirs):
+    for a, b in zip(ours[:2], theirs[:2]):  # rgb, alpha
         assert (a - b).abs().mean().item() < 1e-4
-        assert (a - b).abs().max().item() < 5e-3
+        assert (a - b).abs().max().item() < 5e-3  # one float32 flip at the 1/255 edge is ≤ 1/255
+    # Depth is a ratio: where coverage is faint, one flip at the 1/255 edge moves it a lot.
+    solid = (ours[1] > 0.2) & (theirs[1] > 0.2)
+    assert solid.float().mean().item() > 0.05
+    assert (ours[2] - theirs[2])[solid].abs().mean().item() < 1e-3

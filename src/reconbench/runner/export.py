@@ -48,6 +48,20 @@ def _cell(value: object) -> object:
     return "" if value is None else value
 
 
+def write_anytime_csv(records: Iterable[JobRecord], path: Path) -> Path | None:
+    """One row per snapshot of every per-scene optimisation: fidelity against per-scene compute."""
+    rows = [{"method": r.method, "object": r.object, "category": r.category, "seed": r.seed, **point} for r in records for point in r.anytime]
+    if not rows:
+        return None
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns, restval="")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _cell(v) for k, v in row.items()})
+    return path
+
+
 def write_report(records: list[JobRecord], meta: dict, path: Path) -> Path:
     """A short markdown table of means per method over the jobs that succeeded."""
     by_method: dict[str, list[JobRecord]] = defaultdict(list)

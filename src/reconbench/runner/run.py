@@ -22,7 +22,7 @@ from reconbench.evaluation import DEFAULT_LPIPS, GroundTruth, check_lpips, evalu
 from reconbench.methods import GroundTruthFile, MethodInput, MethodSpec, get_method
 from reconbench.protocol import Protocol, get_protocol
 from reconbench.render import renderer_info
-from reconbench.runner.export import write_csv, write_report
+from reconbench.runner.export import write_anytime_csv, write_csv, write_report
 from reconbench.runner.inputs import prepare_inputs
 from reconbench.runner.jobs import Job, plan_jobs
 from reconbench.runner.store import JobRecord, ResultsStore
@@ -119,6 +119,7 @@ def run_benchmark(cfg: RunConfig, on_job_done: Callable[[JobRecord], None] | Non
 def export(store: ResultsStore, out: Path) -> None:
     records = list(store.records())
     write_csv(records, out / "results.csv")
+    write_anytime_csv(records, out / "anytime.csv")
     write_report(records, store.get_meta(), out / "report.md")
 
 
@@ -171,6 +172,7 @@ def _run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, cfg: RunConfig, wo
     except Exception as exc:  # bad output: unreadable, empty, invisible...
         return _record(job, "failed", f"output unusable: {type(exc).__name__}: {exc}", time_s=wall)
     _save_renders(result.renders.composited_uint8(), result.renders.cameras, out / "renders" / job.method / job.object_id)
+    anytime = _score_snapshots(output, result.metrics, ctx, spec, cfg)
     provenance = {
         "reconbench": __version__,
         "renderer": renderer_info(),
@@ -182,7 +184,29 @@ def _run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, cfg: RunConfig, wo
         "notes": result.notes,
     }
     timings = {"method_stages": output.stage_seconds, "method_wall_s": wall, "evaluation_wall_s": evaluation_wall, "evaluation": result.timings}
-    return _record(job, "ok", None, time_s=wall, metrics=result.metrics, timings=timings, alignment=result.alignment.to_dict(), provenance=provenance)
+    return _record(job, "ok", None, time_s=wall, metrics=result.metrics, timings=timings, alignment=result.alignment.to_dict(),
+                   provenance=provenance, anytime=anytime)
+
+
+# Metrics kept for each snapshot of a per-scene method's anytime curve.
+ANYTIME_METRICS = ("psnr", "ssim", "lpips_alex", "mask_iou", "chamfer", "fscore", "normal_consistency")
+
+
+def _score_snapshots(output, final_metrics: dict, ctx: "_ObjectContext", spec: MethodSpec, cfg: RunConfig) -> list[dict]:
+    """Score every snapshot a method saved during its optimisation (the final one is the result itself)."""
+    curve = []
+    for snap in output.info.get("anytime", []):
+        if Path(snap["asset"]) == Path(output.asset):
+            metrics = final_metrics
+        else:
+            try:
+                asset = load_asset(snap["asset"])
+                metrics = evaluate(asset, ctx.gt, frame=output.frame or spec.frame, scale=output.scale or spec.scale, align=cfg.align, lpips_nets=cfg.lpips).metrics
+            except Exception as exc:  # a broken snapshot loses its point, not the job
+                curve.append({**snap, "error": f"{type(exc).__name__}: {exc}"})
+                continue
+        curve.append({**snap, **{k: metrics[k] for k in ANYTIME_METRICS if k in metrics}})
+    return curve
 
 
 def _record(job: Job, status: str, error: str | None, **fields) -> JobRecord:

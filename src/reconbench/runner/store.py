@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS results (
     timings TEXT NOT NULL,
     alignment TEXT,
     provenance TEXT NOT NULL,
-    finished_at REAL NOT NULL
+    finished_at REAL NOT NULL,
+    anytime TEXT NOT NULL DEFAULT '[]'
 );
 """
 
@@ -52,6 +53,7 @@ class JobRecord:
     alignment: dict[str, Any] | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
     finished_at: float = 0.0
+    anytime: list[dict[str, Any]] = field(default_factory=list)  # per-scene snapshots: iteration, seconds, metrics
 
 
 class ResultsStore:
@@ -87,12 +89,12 @@ class ResultsStore:
         record.finished_at = record.finished_at or time.time()
         with self.db:
             self.db.execute(
-                "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.job, record.method, record.object, record.category, record.protocol, record.seed,
                     record.status, record.error, record.time_s, _dumps(record.metrics), _dumps(record.timings),
                     _dumps(record.alignment) if record.alignment is not None else None, _dumps(record.provenance),
-                    record.finished_at,
+                    record.finished_at, _dumps(record.anytime),
                 ),
             )
 
@@ -102,7 +104,7 @@ class ResultsStore:
             yield JobRecord(
                 job=r[0], method=r[1], object=r[2], category=r[3], protocol=r[4], seed=r[5], status=r[6], error=r[7],
                 time_s=r[8], metrics=_loads(r[9]), timings=_loads(r[10]), alignment=_loads(r[11]) if r[11] else None,
-                provenance=_loads(r[12]), finished_at=r[13],
+                provenance=_loads(r[12]), finished_at=r[13], anytime=_loads(r[14]),
             )
 
 

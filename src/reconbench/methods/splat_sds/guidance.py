@@ -213,6 +213,10 @@ class NoGuidance:
 
     name = "none"
 
+    def __init__(self, **_options: Any) -> None:
+        # Accepts (and ignores) the Zero123 options so one make_guidance(name, **options) call builds any guidance.
+        pass
+
     def prepare(self, input_rgba: np.ndarray, input_camera: "Camera | None") -> None:
         return None
 
@@ -277,14 +281,15 @@ def _requirement_problems(
     problems = []
     missing_pkgs = [p for p in REQUIRED_PACKAGES if importlib.util.find_spec(p) is None]
     if missing_pkgs:
-        problems.append(f"not installed: {', '.join(missing_pkgs)} (pip install {' '.join(REQUIRED_PACKAGES)})")
+        problems.append(f"{', '.join(missing_pkgs)} not installed (pip install {' '.join(REQUIRED_PACKAGES)})")
     if torch.device(device).type == "cuda" and not torch.cuda.is_available():
         problems.append("no CUDA GPU (torch.cuda.is_available() is False)")
     if check_weights and not (allow_download and not hub_offline()):
         missing = missing_weight_files(repo_id, revision, cache_dir)
         if missing:
+            partly = "" if len(missing) == len(WEIGHT_FILES) else f" (missing {', '.join(missing)})"
             problems.append(
-                f"weights for {repo_id} not in the local Hugging Face cache (missing {', '.join(missing)}): "
+                f"weights for {repo_id} not in the local Hugging Face cache{partly}: "
                 f"run `reconbench fetch-weights splat-sds` (future) or `huggingface-cli download {repo_id}`"
             )
     return problems
