@@ -16,10 +16,13 @@ opacity, clamped colour):
   zᵢ the camera depth of the centre.
 
 No transmittance early stop: every Gaussian is composited however small T gets. The 3DGS CUDA
-rasterizer (and gsplat) stop a pixel as soon as the NEXT Gaussian would bring T to ≤ 1e-4 and
-exclude that Gaussian; the colour they drop is at most T·(max colour) < 1e-4 per channel plus the
-background term T·bg, i.e. < 2e-4 per channel for colours and background in [0, 1], and their
-alpha stays ≤ 1 − 1e-4 where ours tends to 1. Only pixels that are already (almost) opaque differ.
+rasterizer (T < 1e-4) and gsplat (T <= 1e-4) stop a pixel before the Gaussian that would bring T
+under the threshold, exclude it and everything behind it, and add the background times the T
+reached so far. That T is below 1e-4 / (1 − α_next) ≤ 1e-4 / 0.01 = 0.01 (the 0.99 cap), and it
+bounds the difference: for colours and background in [0, 1], colour and alpha differ by less than
+0.01 (2.5 levels in 8 bits) on pixels that are already almost opaque, typically ~1e-4, and not at
+all elsewhere. Measured on dense random scenes (96², 300-1000 Gaussians, opacities 0.5-1, where
+23-38 % of the pixels reach T < 1e-4): max 7e-3, mean 2e-5 to 3e-5 per channel.
 """
 
 from __future__ import annotations
