@@ -168,21 +168,17 @@ def _normalised_quats(quats: np.ndarray) -> np.ndarray:
     return np.where(np.abs(norm - 1) < 1e-12, quats, quats / norm)
 
 
-def sh_basis(dirs: np.ndarray, degree: int) -> np.ndarray:
-    """(M, (degree+1)**2) real SH basis at unit directions, in 3DGS `eval_sh` order and signs."""
-    x, y, z = dirs[:, 0], dirs[:, 1], dirs[:, 2]
-    cols = [np.full_like(x, C0)]
+def sh_basis_columns(x, y, z, degree: int) -> list:
+    """The real SH basis functions at unit directions (x, y, z), 3DGS `eval_sh` order and signs, as a
+    list of arrays; arithmetic only, so numpy arrays and torch tensors (with autograd) both work."""
+    if degree > MAX_SH_DEGREE:
+        raise ValueError(f"sh degree {degree} is not supported")
+    cols = [x * 0 + C0]
     if degree >= 1:
         cols += [-_C1 * y, _C1 * z, -_C1 * x]
     if degree >= 2:
         xx, yy, zz = x * x, y * y, z * z
-        cols += [
-            _C2[0] * x * y,
-            _C2[1] * y * z,
-            _C2[2] * (2 * zz - xx - yy),
-            _C2[3] * x * z,
-            _C2[4] * (xx - yy),
-        ]
+        cols += [_C2[0] * x * y, _C2[1] * y * z, _C2[2] * (2 * zz - xx - yy), _C2[3] * x * z, _C2[4] * (xx - yy)]
     if degree >= 3:
         cols += [
             _C3[0] * y * (3 * xx - yy),
@@ -193,9 +189,12 @@ def sh_basis(dirs: np.ndarray, degree: int) -> np.ndarray:
             _C3[5] * z * (xx - yy),
             _C3[6] * x * (xx - 3 * yy),
         ]
-    if degree > MAX_SH_DEGREE:
-        raise ValueError(f"sh degree {degree} is not supported")
-    return np.stack(cols, axis=1)
+    return cols
+
+
+def sh_basis(dirs: np.ndarray, degree: int) -> np.ndarray:
+    """(M, (degree+1)**2) real SH basis at unit directions, in 3DGS `eval_sh` order and signs."""
+    return np.stack(sh_basis_columns(dirs[:, 0], dirs[:, 1], dirs[:, 2], degree), axis=1)
 
 
 def _fibonacci_sphere(n: int) -> np.ndarray:

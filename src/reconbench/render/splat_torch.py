@@ -66,7 +66,7 @@ import torch
 from torch import Tensor
 from torch.utils.checkpoint import checkpoint
 
-from reconbench.assets.splats import _C1, _C2, _C3, C0
+from reconbench.assets.splats import sh_basis_columns
 from reconbench.protocol import Camera
 from reconbench.render.splat_math import ALPHA_MAX, ALPHA_MIN, GL_TO_CV, LOW_PASS, NEAR, TAN_CLAMP
 
@@ -163,25 +163,8 @@ def sh_degree(sh: Tensor) -> int:
 
 
 def sh_basis(dirs: Tensor, degree: int) -> Tensor:
-    """(M, (degree+1)²) real SH basis at unit directions, 3DGS `eval_sh` order (assets.splats.sh_basis in torch)."""
-    x, y, z = dirs.unbind(-1)
-    cols = [torch.full_like(x, C0)]
-    if degree >= 1:
-        cols += [-_C1 * y, _C1 * z, -_C1 * x]
-    if degree >= 2:
-        xx, yy, zz = x * x, y * y, z * z
-        cols += [_C2[0] * x * y, _C2[1] * y * z, _C2[2] * (2 * zz - xx - yy), _C2[3] * x * z, _C2[4] * (xx - yy)]
-    if degree >= 3:
-        cols += [
-            _C3[0] * y * (3 * xx - yy),
-            _C3[1] * x * y * z,
-            _C3[2] * y * (4 * zz - xx - yy),
-            _C3[3] * z * (2 * zz - 3 * xx - 3 * yy),
-            _C3[4] * x * (4 * zz - xx - yy),
-            _C3[5] * z * (xx - yy),
-            _C3[6] * x * (xx - 3 * yy),
-        ]
-    return torch.stack(cols, dim=-1)
+    """(M, (degree+1)²) real SH basis at unit directions, 3DGS `eval_sh` order (the same functions as numpy's)."""
+    return torch.stack(sh_basis_columns(*dirs.unbind(-1), degree), dim=-1)
 
 
 def quat_to_matrix(quats: Tensor) -> Tensor:
