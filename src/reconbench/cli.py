@@ -275,6 +275,10 @@ def build_parser() -> argparse.ArgumentParser:
     from reconbench.cost.cli import add_parser as add_cost_parser
 
     add_cost_parser(sub)
+
+    from reconbench.report.cli import add_parser as add_report_parser
+
+    add_report_parser(sub)
     return parser
 
 

@@ -42,6 +42,7 @@ class SdsConfig:
     densify_fraction: float = 0.05  # share of Gaussians (largest accumulated positional gradient) split or cloned
     split_scale: float = 0.02  # larger than this (canonical units) are split, smaller ones cloned
     prune_opacity: float = 0.01
+    max_scale: float = 0.1  # larger Gaussians are pruned (3DGS prunes those over 0.1 of the scene extent)
     lambda_rgb: float = 1.0
     lambda_mask: float = 1.0
     lambda_sds: float = 1.0
@@ -50,8 +51,8 @@ class SdsConfig:
 
 
 # CPU: small enough to finish on one object in about a minute on 2 cores (a plain PyTorch compositor).
-CPU_DEFAULTS = SdsConfig(iterations=160, checkpoints=(40, 80, 160), n_init=400, max_gaussians=1500, render_size=56,
-                         densify_every=40, densify_until=120)
+CPU_DEFAULTS = SdsConfig(iterations=300, checkpoints=(75, 150, 300), n_init=600, max_gaussians=1500, render_size=64,
+                         densify_every=50, densify_until=250, max_scale=0.05)
 # GPU (gsplat): DreamGaussian's stage-1 length (500 iterations) and initial cloud (5000 in radius 0.5).
 GPU_DEFAULTS = SdsConfig(iterations=500, checkpoints=(50, 100, 200, 500), n_init=5000, max_gaussians=100_000, render_size=256)
 
@@ -90,8 +91,11 @@ class _Cloud:
         return len(self.params["means"])
 
     def activated(self) -> tuple[torch.Tensor, ...]:
+        """Scales are capped at max_scale between prunings: a few huge splats would make every pixel
+        overlap every Gaussian, and the cost of the plain PyTorch compositor with it."""
         p = self.params
-        return p["means"], p["quats"], torch.exp(p["log_scales"]), torch.sigmoid(p["opacity_logits"]), p["colors"]
+        scales = torch.exp(p["log_scales"]).clamp(max=self.cfg.max_scale)
+        return p["means"], p["quats"], scales, torch.sigmoid(p["opacity_logits"]), p["colors"]
 
     def to_splats(self) -> GaussianSplats:
         means, quats, scales, opacities, colors = (t.detach().double().cpu().numpy() for t in self.activated())
@@ -149,7 +153,7 @@ def _densify_and_prune(cloud: _Cloud, grad_accum: torch.Tensor) -> _Cloud:
         for name in ("colors", "opacity_logits", "quats"):
             new[name].append(p[name][chosen])
     merged = {name: torch.cat(values) for name, values in new.items()}
-    keep = torch.sigmoid(merged["opacity_logits"]) > cfg.prune_opacity
+    keep = (torch.sigmoid(merged["opacity_logits"]) > cfg.prune_opacity) & (torch.exp(merged["log_scales"]).max(dim=1).values < cfg.max_scale)
     if keep.sum() == 0:
         keep[:] = True
     return _Cloud({name: value[keep] for name, value in merged.items()}, cfg)

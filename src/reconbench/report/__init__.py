@@ -1,0 +1,392 @@
+"""`reconbench report RUN_DIR`: one self-contained HTML page (figures and thumbnails embedded as base64
+PNG) and a markdown summary (summary.md) of a finished or partial run.
+
+Everything is computed from the run folder: results.sqlite (records and meta), inputs/ and renders/.
+The ground-truth thumbnails are rendered again with the common renderer when the dataset can be opened.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from dataclasses import dataclass
+from itertools import combinations
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+from PIL import Image
+
+from reconbench import __version__
+from reconbench.report import figures
+from reconbench.report.html import FigureItem, ObjectGrid, Page, Table, render_page
+from reconbench.runner.store import JobRecord, ResultsStore
+from reconbench.stats import Estimate, category_means, failure_rates, higher_is_better, method_means, paired_difference, win_rate
+
+# (metric, label) of the summary table; `lpips` is LPIPS-alex (stats.to_rows maps it).
+SUMMARY_METRICS = [("psnr", "PSNR (dB)"), ("ssim", "SSIM"), ("lpips", "LPIPS"), ("chamfer", "Chamfer"), ("fscore", "F-score"),
+                   ("normal_consistency", "NC"), ("volume_iou", "vol. IoU"), ("time_s", "time (s)")]
+PAIRED_METRICS = [("psnr", "PSNR (dB)"), ("chamfer", "Chamfer"), ("fscore", "F-score")]
+GRID_OBJECTS = 4
+GRID_VIEWS = 3
+THUMB = 160
+
+
+@dataclass
+class Run:
+    """What the report reads from a run folder."""
+
+    folder: Path
+    records: list[JobRecord]
+    meta: dict[str, Any]
+
+    @property
+    def methods(self) -> list[str]:
+        return sorted({r.method for r in self.records})
+
+    @property
+    def ok(self) -> list[JobRecord]:
+        return [r for r in self.records if r.status == "ok"]
+
+
+def load_run(run_dir: Path) -> Run:
+    path = Path(run_dir) / "results.sqlite"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist (give a run folder written by `reconbench run`)")
+    with ResultsStore(path) as store:
+        return Run(Path(run_dir), list(store.records()), store.get_meta())
+
+
+def write_report(run_dir: Path, out: Path | None = None) -> Path:
+    """Write the HTML report (default RUN_DIR/report.html) and RUN_DIR/summary.md; returns the HTML path."""
+    run = load_run(Path(run_dir))
+    out = Path(out) if out is not None else run.folder / "report.html"
+    means = method_means(run.records, [m for m, _ in SUMMARY_METRICS])
+    cost = _cost(run)
+    page = Page(
+        title=f"reconbench report: {run.folder.name}",
+        subtitle=f"{len(run.records)} jobs, {len(run.methods)} methods, {len({r.object for r in run.records})} objects. "
+                 "Means over objects with bootstrap 95% confidence intervals (docs/metrics.md).",
+        conventions=conventions(run),
+        method_table=method_table(run),
+        summary=summary_table(run, means),
+        paired=paired_table(run),
+        figures=make_figures(run, means, cost),
+        grids=qualitative_grids(run),
+        grid_note=f"Thumbnails at {THUMB} px, composited on white. Ground truth is rendered with the common renderer "
+                  "at the held-out cameras, with the protocol's reference (scoring) shading.",
+        failures=failures_table(run),
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_page(page), encoding="utf-8")
+    write_summary_md(run, page, cost, run.folder / "summary.md")
+    return out
+
+
+# ---------------------------------------------------------------- section 1: conventions
+
+
+def _protocol(run: Run) -> Any | None:
+    from reconbench.protocol import get_protocol
+
+    try:
+        return get_protocol(run.meta.get("protocol", ""))
+    except Exception:  # a protocol file that moved, an unknown preset: show its name only
+        return None
+
+
+def conventions(run: Run) -> list[tuple[str, str]]:
+    """(label, value) pairs: dataset, protocol, alignment, LPIPS, versions, renderer and hardware."""
+    meta, proto = run.meta, _protocol(run)
+    protocol = str(meta.get("protocol", "?"))
+    if proto is not None:
+        w, h = proto.resolution
+        protocol = (f"{proto.name}: {len(proto.input_cameras)} input view(s), {len(proto.heldout_cameras)} held-out views, "
+                    f"{w}x{h} px, lighting {proto.lighting.name} (inputs {proto.lighting.inputs.mode}, "
+                    f"scoring references {proto.lighting.references.mode})")
+    renderers = sorted({_renderer(r.provenance.get("renderer")) for r in run.ok if r.provenance.get("renderer")})
+    return [
+        ("dataset", str(meta.get("dataset", "?"))),
+        ("protocol", protocol),
+        ("alignment", f"{meta.get('align', '?')}; headline metrics: {meta.get('headline', '?')} set"),
+        ("LPIPS nets", ", ".join(meta.get("lpips") or []) or "off"),
+        ("reconbench", f"run with {meta.get('reconbench', '?')}; report by {__version__}"),
+        ("renderer", "; ".join(renderers) or "unknown (no completed job)"),
+        ("hardware", hardware(run.ok)),
+    ]
+
+
+def _renderer(info: Any) -> str:
+    if isinstance(info, dict):
+        return " / ".join(str(info[k]) for k in ("renderer", "version", "vendor") if info.get(k))
+    return str(info)
+
+
+def hardware(records: Sequence[JobRecord]) -> str:
+    """The GPUs named in the jobs' provenance ("gpu": {"name", "count"} or a name), else CPU."""
+    gpus = set()
+    for r in records:
+        gpu = r.provenance.get("gpu")
+        if isinstance(gpu, dict) and gpu.get("name"):
+            gpus.add(f"{gpu['name']} x{gpu.get('count', 1)}")
+        elif gpu:
+            gpus.add(str(gpu))
+    return ", ".join(sorted(gpus)) if gpus else "CPU"
+
+
+def method_table(run: Run) -> Table:
+    """Per method: paradigm and the entry point, frame and scale its provenance records."""
+    paradigms = run.meta.get("paradigms", {})
+    rows = []
+    for m in run.methods:
+        prov = next((r.provenance.get("method") or {} for r in run.ok if r.method == m), {})
+        rows.append([m, paradigms.get(m, ""), str(prov.get("entry", "–")), str(prov.get("frame", "–")), str(prov.get("scale", "–"))])
+    return Table(["method", "paradigm", "entry", "frame", "scale"], rows)
+
+
+# ---------------------------------------------------------------- sections 2, 3, 6: tables
+
+
+def fmt(x: float) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    if math.isinf(x):
+        return "∞" if x > 0 else "-∞"
+    return f"{x:.2f}" if abs(x) >= 10 else f"{x:.4g}"
+
+
+def fmt_ci(e: Estimate | None) -> str:
+    if e is None or e.n == 0:
+        return "–"
+    return f"{fmt(e.mean)}\n[{fmt(e.low)}, {fmt(e.high)}]"
+
+
+def arrow(metric: str) -> str:
+    return "↑" if higher_is_better(metric) else "↓"
+
+
+def summary_table(run: Run, means: dict[str, dict[str, Estimate]]) -> Table:
+    paradigms = run.meta.get("paradigms", {})
+    rates = failure_rates(run.records)
+    header = ["method", "paradigm", "ok / jobs", "failure rate"] + [f"{label} {arrow(m)}" for m, label in SUMMARY_METRICS]
+    rows = []
+    for m in run.methods:
+        fr = rates[m]
+        rows.append([m, paradigms.get(m, ""), f"{fr.ok} / {fr.total}", f"{fr.rate:.0%}"]
+                    + [fmt_ci(means.get(m, {}).get(metric)) for metric, _ in SUMMARY_METRICS])
+    return Table(header, rows, numeric=set(range(2, len(header))),
+                 note="mean [95% bootstrap CI] over the objects each method completed (PSNR capped at 100 dB for identical "
+                      "images); ↑ higher is better, ↓ lower is better; LPIPS is LPIPS-alex; F-score at τ = 0.05.")
+
+
+def paired_rows(run: Run) -> list[dict[str, Any]]:
+    """Every pair of methods on each paired metric: difference a − b with CI, verdict and win rate of a."""
+    methods = sorted({r.method for r in run.ok})
+    out = []
+    for metric, label in PAIRED_METRICS:
+        for a, b in combinations(methods, 2):
+            d = paired_difference(run.records, a, b, metric)
+            if d.n == 0:
+                continue
+            w = win_rate(run.records, a, b, metric)
+            verdict = "one object: no interval" if d.n < 2 else f"favours {d.better}" if d.significant else "not significant"
+            out.append({"metric": metric, "label": label, "a": a, "b": b, "diff": d, "win": w, "verdict": verdict})
+    return out
+
+
+def paired_table(run: Run) -> Table:
+    rows = []
+    for p in paired_rows(run):
+        d, w = p["diff"], p["win"]
+        rows.append([f"{p['label']} {arrow(p['metric'])}", p["a"], p["b"], f"{fmt(d.mean)} [{fmt(d.low)}, {fmt(d.high)}]",
+                     str(d.n), (p["verdict"], "sig" if d.significant and d.n > 1 else "ns"),
+                     f"{w.rate:.0%} ({w.wins}-{w.ties}-{w.losses})"])
+    return Table(["metric", "A", "B", "A − B [95% CI]", "objects", "verdict", "win rate of A (W-T-L)"], rows, numeric={3, 4},
+                 note="Paired over the objects both methods completed, objects resampled (bootstrap). "
+                      "'not significant': the interval contains 0.")
+
+
+def failures_table(run: Run) -> Table:
+    rows = [[r.method, r.object, (r.status, "bad"), r.error or ""] for r in run.records if r.status != "ok"]
+    return Table(["method", "object", "status", "reason"], rows)
+
+
+# ---------------------------------------------------------------- section 4: figures
+
+
+def _cost(run: Run) -> Any | None:
+    from reconbench.cost import cost_report
+
+    try:
+        return cost_report(run.records, paradigms=run.meta.get("paradigms"))
+    except Exception:  # no figure rather than no report
+        return None
+
+
+def make_figures(run: Run, means: dict[str, dict[str, Estimate]], cost: Any | None) -> list[FigureItem]:
+    items = []
+    fig = figures.fidelity_vs_time(means, [("psnr", "PSNR (dB)", True), ("chamfer", "Chamfer distance", False)])
+    if fig is not None:
+        items.append(FigureItem("Fidelity against inference time", figures.data_uri(fig),
+                                "One point per method: mean over objects with 95% bootstrap CI in both directions; the "
+                                "dashed step line is the Pareto front (no other method is both faster and better)."))
+    if cost is not None:
+        fig, caption = figures.cost_vs_volume(cost)
+        if fig is not None:
+            items.append(FigureItem("Cost per asset against asset volume", figures.data_uri(fig), caption + _break_even_text(cost)))
+    metric = "fscore" if any("fscore" in r.metrics for r in run.ok) else "chamfer"
+    label = "F-score at τ = 0.05 (higher is better)" if metric == "fscore" else "Chamfer distance (lower is better)"
+    fig = figures.category_bars(category_means(run.records, metric), label)
+    if fig is not None:
+        items.append(FigureItem(f"Mean {metric} per category", figures.data_uri(fig), "Bars: mean per category and method; whiskers: 95% bootstrap CI."))
+    for m in run.methods:
+        fig = figures.anytime_curves(run.records, m, [("psnr", "PSNR (dB)"), ("chamfer", "Chamfer distance")])
+        if fig is not None:
+            items.append(FigureItem(f"Anytime curves: {m}", figures.data_uri(fig),
+                                    "Fidelity of the snapshots saved during each object's optimisation against its optimisation "
+                                    "time; thin lines: one per object; bold: mean at each snapshot."))
+    return items
+
+
+def _break_even_text(cost: Any) -> str:
+    parts = [f"{p.feed_forward} vs {p.per_scene}: {p.by_prior[cost.prior].describe()}" for p in cost.break_evens]
+    return (" Break-even (prior " + cost.prior + "): " + "; ".join(parts) + ".") if parts else ""
+
+
+# ---------------------------------------------------------------- section 5: qualitative grid
+
+
+def image_uri(image: np.ndarray | Image.Image, size: int = THUMB) -> str:
+    """A thumbnail (RGBA composited on white, longest side `size`) as a PNG data URI."""
+    img = image if isinstance(image, Image.Image) else Image.fromarray(np.asarray(image))
+    if img.mode in ("RGBA", "LA", "P"):
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(white, rgba)
+    img = img.convert("RGB")
+    img.thumbnail((size, size), Image.LANCZOS)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _file_uri(path: Path) -> str | None:
+    try:
+        with Image.open(path) as img:
+            return image_uri(img.copy())
+    except (OSError, ValueError):
+        return None
+
+
+def pick_objects(run: Run, count: int = GRID_OBJECTS) -> list[JobRecord]:
+    """Up to `count` objects, one per category in turn, preferring those most methods completed."""
+    by_object: dict[str, list[JobRecord]] = {}
+    for r in run.records:
+        by_object.setdefault(r.object, []).append(r)
+    ranked = sorted(by_object.values(), key=lambda rs: (-sum(r.status == "ok" for r in rs), rs[0].object))
+    by_category: dict[str, list[JobRecord]] = {}
+    for rs in ranked:
+        by_category.setdefault(rs[0].category, []).append(rs[0])
+    picked: list[JobRecord] = []
+    queues = list(by_category.values())
+    while len(picked) < count and any(queues):
+        for q in queues:
+            if q and len(picked) < count:
+                picked.append(q.pop(0))
+    return picked
+
+
+def _views(run: Run, proto: Any | None, obj: str) -> tuple[list[Any], list[str]]:
+    """(held-out cameras or [], their names): GRID_VIEWS views spread over the held-out set."""
+    if proto is not None:
+        cams = list(proto.heldout_cameras)
+    else:
+        names = sorted({p.name[: -len("_heldout.png")] for p in (run.folder / "renders").glob(f"*/{obj}/*_heldout.png")})
+        cams = names
+    if not cams:
+        return [], []
+    idx = sorted(set(np.linspace(0, len(cams) - 1, min(GRID_VIEWS, len(cams))).round().astype(int).tolist()))
+    chosen = [cams[i] for i in idx]
+    return (chosen if proto is not None else []), [c.name if proto is not None else c for c in chosen]
+
+
+def _ground_truth(run: Run, proto: Any | None, obj: str, cameras: list[Any]) -> tuple[list[str] | None, str]:
+    """Thumbnails of the ground truth at `cameras`, or (None, why not)."""
+    if proto is None or not cameras:
+        return None, "ground truth unavailable (protocol cannot be built)"
+    try:
+        from reconbench.datasets import open_dataset, parse_spec
+        from reconbench.render import render_views
+
+        spec = run.meta["dataset"]
+        dataset = open_dataset(spec, proto.default_object_list(parse_spec(spec)[0]))
+        mesh = dataset.get(obj).load()
+        images = render_views(mesh, cameras, proto.lighting.references).composited_uint8()
+    except Exception:  # no dataset here, no renderer: the grid says so
+        return None, "ground truth unavailable"
+    return [image_uri(im) for im in images], ""
+
+
+def _input_view(run: Run, proto: Any | None, obj: str) -> tuple[str | None, str]:
+    folder = run.folder / "inputs" / obj
+    name = proto.input_cameras[0].name if proto is not None and proto.input_cameras else None
+    path = folder / f"{name}.png" if name else next(iter(sorted(folder.glob("*.png"))), None)
+    if path is None or not path.is_file():
+        return None, name or "?"
+    return _file_uri(path), path.stem
+
+
+def qualitative_grids(run: Run) -> list[ObjectGrid]:
+    proto = _protocol(run)
+    grids = []
+    for rec in pick_objects(run):
+        cameras, names = _views(run, proto, rec.object)
+        gt, why = _ground_truth(run, proto, rec.object, cameras)
+        input_uri, input_name = _input_view(run, proto, rec.object)
+        rows = []
+        for k, view in enumerate(names):
+            cells = [gt[k] if gt else None]
+            cells += [_file_uri(run.folder / "renders" / m / rec.object / f"{view}_heldout.png") for m in run.methods]
+            rows.append((view, cells))
+        missing = {"ground truth": why or "ground truth unavailable"}
+        missing.update({m: _render_missing(run, m, rec.object) for m in run.methods})
+        grids.append(ObjectGrid(rec.object, rec.category, input_uri, input_name, ["ground truth"] + run.methods, rows, missing))
+    return grids
+
+
+def _render_missing(run: Run, method: str, obj: str) -> str:
+    status = next((r.status for r in run.records if r.method == method and r.object == obj), "not run")
+    return f"no render ({status})" if status != "ok" else "no render"
+
+
+# ---------------------------------------------------------------- summary.md
+
+
+def _md_table(table: Table) -> list[str]:
+    def cell(c: Any) -> str:
+        text = c[0] if isinstance(c, tuple) else c
+        return str(text).replace("|", "/").replace("\n", " ")
+
+    lines = ["| " + " | ".join(table.header) + " |", "| " + " | ".join("---" for _ in table.header) + " |"]
+    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in table.rows]
+    return lines + ([f"", table.note] if table.note else [])
+
+
+def write_summary_md(run: Run, page: Page, cost: Any | None, path: Path) -> Path:
+    """The report's tables as markdown (no images): conventions, summary, paired comparisons, break-even, failures."""
+    lines = [f"# {page.title}", "", page.subtitle, "", "## Conventions", ""]
+    lines += [f"- **{k}**: {v}" for k, v in page.conventions]
+    lines += ["", "## Methods", ""] + _md_table(page.method_table)
+    lines += ["", "## Summary", ""] + _md_table(page.summary)
+    lines += ["", "## Paired comparisons", ""] + (_md_table(page.paired) if page.paired.rows else ["No pair of methods shares a completed object."])
+    if cost is not None and cost.break_evens:
+        lines += ["", "## Break-even volumes", ""]
+        lines += [f"- {p.feed_forward} vs {p.per_scene} (prior {mode}): {be.describe()}" for p in cost.break_evens for mode, be in p.by_prior.items()]
+    lines += ["", "## Failures", ""] + (_md_table(page.failures) if page.failures.rows else ["Every job completed."])
+    lines += ["", "Figures and the qualitative grid: report.html."]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+__all__ = ["write_report", "load_run"]

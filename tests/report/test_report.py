@@ -1,0 +1,92 @@
+"""The HTML report of a small end-to-end run: self-contained, complete, and rendered by a real browser."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from reconbench.report import write_report
+from reconbench.report.cli import add_parser
+from reconbench.report.figures import pareto_front
+from reconbench.runner import RunConfig, run_benchmark
+
+METHODS = ["oracle", "sphere", "visual-hull"]
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory, small_protocol) -> Path:
+    out = tmp_path_factory.mktemp("run") / "run"
+    run_benchmark(RunConfig("procedural", METHODS, small_protocol, out, objects=["car", "mug"], lpips=(), progress=False))
+    return out
+
+
+@pytest.fixture(scope="module")
+def report(run_dir) -> Path:
+    return write_report(run_dir)
+
+
+def test_report_is_self_contained_and_complete(report, run_dir):
+    assert report == run_dir / "report.html" and report.is_file()
+    text = report.read_text()
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", text, re.I)
+    assert "<script" not in text.lower() and "<link" not in text.lower()
+    for method in METHODS:
+        assert method in text
+    images = re.findall(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]+"', text)
+    figures = re.findall(r'<figure>\s*<h3>[^<]*</h3>\s*<img src="data:image/png;base64,', text)
+    assert len(figures) >= 3
+    grid = re.findall(r'<img src="data:image/png;base64,[^"]+" alt="[^"]+" width="160"', text)
+    # 2 objects x 3 held-out views x (ground truth + 3 methods) + one input view each
+    assert len(grid) == 2 * 3 * 4 + 2
+    assert len(images) == len(figures) + len(grid)
+    assert "ground truth unavailable" not in text
+    for heading in ("Run conventions and provenance", "Summary", "Paired comparisons", "Figures", "Qualitative results", "Failures"):
+        assert heading in text
+    assert "procedural" in text and "small-test" in text and "4 input view(s), 8 held-out views, 128x128 px" in text
+    assert report.stat().st_size < 5_000_000
+
+
+def test_summary_markdown(report, run_dir):
+    md = (run_dir / "summary.md").read_text()
+    assert "## Summary" in md and "## Paired comparisons" in md
+    for method in METHODS:
+        assert f"| {method} |" in md
+
+
+def test_cli_writes_to_out(run_dir, tmp_path, capsys):
+    parser = argparse.ArgumentParser(prog="reconbench")
+    add_parser(parser.add_subparsers(dest="command"))
+    target = tmp_path / "elsewhere.html"
+    args = parser.parse_args(["report", str(run_dir), "--out", str(target)])
+    assert args.func(args) == 0
+    assert capsys.readouterr().out.strip() == str(target)
+    assert target.is_file()
+    missing = parser.parse_args(["report", str(tmp_path / "nothing")])
+    assert missing.func(missing) == 2
+
+
+def test_pareto_front():
+    points = [(1.0, 20.0), (2.0, 18.0), (3.0, 25.0), (0.5, 10.0)]
+    assert pareto_front(points, higher_is_better=True) == [(0.5, 10.0), (1.0, 20.0), (3.0, 25.0)]
+    assert pareto_front([(1.0, 0.1), (2.0, 0.05), (3.0, 0.2)], higher_is_better=False) == [(1.0, 0.1), (2.0, 0.05)]
+
+
+def test_chromium_renders_the_page(report, tmp_path):
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium not installed: apt-get install chromium")
+    shot = tmp_path / "shot.png"
+    cmd = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
+           f"--screenshot={shot}", "--window-size=1280,2000", report.resolve().as_uri()]
+    subprocess.run(cmd, timeout=120, capture_output=True, check=False)
+    assert shot.is_file()
+    pixels = np.asarray(Image.open(shot).convert("RGB"))
+    assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 50
+    assert (pixels.min(axis=-1) < 250).mean() > 0.05
