@@ -108,3 +108,19 @@ def test_missing_run_folder_and_bad_arguments(tmp_path, capsys):
                 ["--batch-size", "0"], ["--prior", "maybe"]):
         with pytest.raises(SystemExit):
             run_cli([str(tmp_path), *bad], capsys)
+
+
+def test_time_to_reach_a_fidelity_on_anytime_curves(tmp_path, capsys):
+    with ResultsStore(tmp_path / "results.sqlite") as store:
+        store.set_meta({"paradigms": {"ps-sds": "per-scene"}})
+        curves = {"a": [(10, 15.0), (20, 17.0), (40, 19.0)], "b": [(10, 14.0), (20, 15.0), (40, 16.0)], "c": [(10, 18.5), (20, 19.0)]}
+        for obj, curve in curves.items():
+            points = [{"iteration": i, "seconds": t, "psnr": v} for i, (t, v) in enumerate(curve)]
+            store.put(JobRecord(f"ps-sds/{obj}", "ps-sds", obj, "cat", "default", 0, "ok", time_s=40.0, anytime=points))
+    code, out = run_cli([str(tmp_path), "--reach", "psnr=18", "--json"], capsys)
+    assert code == 0
+    reach = json.loads(out.out)["reach"][0]["methods"]["ps-sds"]
+    # a: 17 at 20 s, 19 at 40 s -> 18 at 30 s; b never; c already at its first point (10 s).
+    assert reach["objects"] == 3 and reach["reached"] == {"a": 30.0, "c": 10.0} and reach["median_s"] == 20.0
+    code, out = run_cli([str(tmp_path), "--reach", "psnr=18"], capsys)
+    assert "reached on 2 of 3 objects, median 20 s" in out.out

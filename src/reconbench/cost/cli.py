@@ -52,6 +52,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=_positive_int, default=DEFAULT_BATCH_SIZE, metavar="B",
                    help=f"assets per process start, over which the cold-start overhead is spread (default {DEFAULT_BATCH_SIZE})")
     p.add_argument("--measured-on", metavar="GPU", help="the GPU type the run's times stand for (required to price times measured on a CPU)")
+    p.add_argument("--reach", action="append", type=_metric_target, default=[], metavar="METRIC=VALUE",
+                   help="per-scene methods with an anytime curve: optimisation time to first reach this fidelity, "
+                   "e.g. --reach psnr=18 or --reach chamfer=0.03 (repeatable)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     p.set_defaults(func=cmd_cost)
     return p
@@ -72,11 +75,59 @@ def cmd_cost(args: argparse.Namespace) -> int:
         records, paradigms=meta.get("paradigms"), volumes=args.volumes, batch_size=args.batch_size, prior=args.prior,
         pricing=pricing, training_overrides=dict(args.training_gpu_hours), measured_on=args.measured_on,
     )
+    reach = [time_to_reach(records, metric, value) for metric, value in args.reach]
     if args.json:
-        print(json.dumps(report.to_dict(), indent=1))
+        print(json.dumps({**report.to_dict(), "reach": reach}, indent=1))
     else:
         print(format_report(report, str(args.run_dir)))
+        for result in reach:
+            print(format_reach(result))
     return 0
+
+
+def time_to_reach(records: list, metric: str, target: float) -> dict[str, Any]:
+    """Per method with anytime curves: for each object, the optimisation seconds at which the curve first
+    reaches `target` (linear interpolation, cost.model.cost_to_reach), and their median over the objects
+    that reach it. Seconds are on the device the run used (see the per-method table)."""
+    from statistics import median
+
+    from reconbench.cost.model import cost_to_reach
+    from reconbench.stats import higher_is_better
+
+    better = higher_is_better(metric)
+    methods: dict[str, dict[str, Any]] = {}
+    for r in records:
+        curve = [(p["seconds"], p[metric]) for p in r.anytime if metric in p and p[metric] is not None]
+        if r.status != "ok" or not curve:
+            continue
+        entry = methods.setdefault(r.method, {"objects": 0, "reached": {}})
+        entry["objects"] += 1
+        seconds = cost_to_reach(target, curve, higher_is_better=better)
+        if seconds is not None:
+            entry["reached"][r.object] = seconds
+    for entry in methods.values():
+        entry["median_s"] = median(entry["reached"].values()) if entry["reached"] else None
+    return {"metric": metric, "target": target, "methods": methods}
+
+
+def format_reach(result: dict[str, Any]) -> str:
+    lines = [f"Optimisation time to reach {result['metric']} {result['target']:g} (anytime curves)"]
+    if not result["methods"]:
+        lines.append("  no method in this run recorded an anytime curve with this metric")
+    for method, entry in sorted(result["methods"].items()):
+        med = "never reached" if entry["median_s"] is None else f"median {entry['median_s']:.3g} s"
+        lines.append(f"  {method}: reached on {len(entry['reached'])} of {entry['objects']} objects, {med}")
+    return "\n".join(lines) + "\n"
+
+
+def _metric_target(text: str) -> tuple[str, float]:
+    name, sep, value = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected METRIC=VALUE, got {text!r}")
+    try:
+        return name.strip(), float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
 
 
 # ---------------------------------------------------------------- text output
