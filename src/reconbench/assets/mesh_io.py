@@ -15,6 +15,7 @@ MESH_SUFFIXES = (".obj", ".glb", ".gltf", ".ply", ".off", ".stl")
 
 # Colour of a surface whose file gives none: mid grey, so it is visible on the white background.
 UNCOLOURED = (0.5, 0.5, 0.5, 1.0)
+UNCOLOURED_MATERIAL = "uncoloured"
 
 
 def load_mesh(path: str | Path, texture_dirs: Sequence[Path] = ()) -> MeshAsset:
@@ -110,7 +111,7 @@ def _part_from_trimesh(geom) -> MeshPart:
     if isinstance(visual, tv.ColorVisuals) and visual.kind == "vertex":
         colors = np.asarray(visual.vertex_colors, dtype=np.float64) / 255.0
         return MeshPart(vertices, faces, Material("vertex_colors"), vertex_colors=colors)
-    return MeshPart(vertices, faces, Material("uncoloured", UNCOLOURED))
+    return MeshPart(vertices, faces, Material(UNCOLOURED_MATERIAL, UNCOLOURED))
 
 
 def _rgba(color) -> tuple[float, float, float, float]:

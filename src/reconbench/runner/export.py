@@ -82,12 +82,37 @@ def write_report(records: list[JobRecord], meta: dict, path: Path) -> Path:
         ok = [flat_row(r) for r in recs if r.status == "ok"]
         cells = [_mean([row.get(key) for row in ok]) for key, _ in REPORT_METRICS]
         lines.append(f"| {method} | {paradigms.get(method, '')} | {len(ok)}/{len(recs)} | " + " | ".join(cells) + " |")
+    lines += usability_table(by_method)
     problems = [r for r in records if r.status != "ok"]
     if problems:
         lines += ["", "## Jobs that did not complete", "", "| method | object | status | reason |", "| --- | --- | --- | --- |"]
         lines += [f"| {r.method} | {r.object} | {r.status} | {(r.error or '').replace('|', '/')} |" for r in problems]
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+USABILITY = [("usable_as_is", "usable as is"), ("watertight", "watertight"), ("floater_area_share", "floater area"),
+             ("nonmanifold_edge_share", "non-manifold edges"), ("degenerate_face_share", "degenerate faces"),
+             ("triangles", "triangles"), ("has_texture", "textured"), ("file_size_mb", "file MB")]
+
+
+def usability_table(by_method: dict[str, list[JobRecord]]) -> list[str]:
+    """Means of the mesh usability figures per method (shares of assets for the yes/no ones)."""
+    rows = []
+    for method, recs in sorted(by_method.items()):
+        ok = [r.metrics for r in recs if r.status == "ok" and "usable_as_is" in r.metrics]
+        if ok:
+            rows.append(f"| {method} | {len(ok)} | " + " | ".join(_mean([m.get(k) for m in ok]) for k, _ in USABILITY) + " |")
+    if not rows:
+        return []
+    return [
+        "",
+        "## Usability of the assets (meshes; docs/metrics.md)",
+        "",
+        "| method | n | " + " | ".join(label for _, label in USABILITY) + " |",
+        "| --- | --- | " + " | ".join("---" for _ in USABILITY) + " |",
+        *rows,
+    ]
 
 
 def _mean(values: list) -> str:

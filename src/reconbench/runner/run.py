@@ -168,6 +168,7 @@ def _run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, cfg: RunConfig, wo
         start = time.perf_counter()
         asset = load_asset(output.asset, texture_dirs=output.texture_dirs)
         result = evaluate(asset, ctx.gt, frame=output.frame or spec.frame, scale=output.scale or spec.scale, align=cfg.align, lpips_nets=cfg.lpips)
+        usability = asset_usability(asset, output.asset)
         evaluation_wall = time.perf_counter() - start
     except Exception as exc:  # bad output: unreadable, empty, invisible...
         return _record(job, "failed", f"output unusable: {type(exc).__name__}: {exc}", time_s=wall)
@@ -184,8 +185,18 @@ def _run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, cfg: RunConfig, wo
         "notes": result.notes,
     }
     timings = {"method_stages": output.stage_seconds, "method_wall_s": wall, "evaluation_wall_s": evaluation_wall, "evaluation": result.timings}
-    return _record(job, "ok", None, time_s=wall, metrics=result.metrics, timings=timings, alignment=result.alignment.to_dict(),
-                   provenance=provenance, anytime=anytime)
+    return _record(job, "ok", None, time_s=wall, metrics={**result.metrics, **usability}, timings=timings,
+                   alignment=result.alignment.to_dict(), provenance=provenance, anytime=anytime)
+
+
+def asset_usability(asset, path: Path) -> dict[str, float]:
+    """Downstream usability of the asset as the method wrote it (docs/metrics.md, "Usability")."""
+    from reconbench.assets import MeshAsset
+    from reconbench.metrics.usability import mesh_usability
+
+    if isinstance(asset, MeshAsset):
+        return mesh_usability(asset, path)
+    return {}
 
 
 # Metrics kept for each snapshot of a per-scene method's anytime curve.
