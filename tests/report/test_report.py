@@ -90,3 +90,13 @@ def test_chromium_renders_the_page(report, tmp_path):
     pixels = np.asarray(Image.open(shot).convert("RGB"))
     assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 50
     assert (pixels.min(axis=-1) < 250).mean() > 0.05
+
+
+def test_report_has_the_usability_table(tmp_path, small_protocol):
+    from reconbench.report import write_report
+    from reconbench.runner import RunConfig, run_benchmark
+
+    run_benchmark(RunConfig("procedural", ["sphere"], small_protocol, tmp_path / "run", objects=["ring"], lpips=(), progress=False))
+    html = write_report(tmp_path / "run").read_text()
+    assert "Usability of the assets" in html and "usable as is" in html
+    assert "## Usability of the assets" in (tmp_path / "run" / "summary.md").read_text()

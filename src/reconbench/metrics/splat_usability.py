@@ -171,12 +171,14 @@ def extract_mesh(views: RenderedViews) -> MeshAsset | None:
 
 
 def _all_corners(observed: np.ndarray) -> np.ndarray:
-    """True at (x, y, z) when all 8 corners of the cube starting there are observed."""
+    """Marching-cubes mask: True at (x, y, z) when all 8 corners of the cube (x-1..x, y-1..y, z-1..z)
+    are observed. scikit-image reads mask[x, y, z] as the cube ENDING at (x, y, z) (checked
+    empirically on 0.26), hence the shift; the 3x3x3 erosion would also do, at one voxel's cost."""
     out = np.zeros_like(observed)
     core = observed[:-1, :-1, :-1].copy()
     for dx in (0, 1):
         for dy in (0, 1):
             for dz in (0, 1):
                 core &= observed[dx : dx + observed.shape[0] - 1, dy : dy + observed.shape[1] - 1, dz : dz + observed.shape[2] - 1]
-    out[:-1, :-1, :-1] = core
+    out[1:, 1:, 1:] = core
     return out

@@ -71,6 +71,7 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path:
         conventions=conventions(run),
         method_table=method_table(run),
         summary=summary_table(run, means),
+        usability=usability_table(run),
         paired=paired_table(run),
         figures=make_figures(run, means, cost),
         grids=qualitative_grids(run),
@@ -205,6 +206,20 @@ def paired_table(run: Run) -> Table:
     return Table(["metric", "A", "B", "A − B [95% CI]", "objects", "verdict", "win rate of A (W-T-L)"], rows, numeric={3, 4},
                  note="Paired over the objects both methods completed, objects resampled (bootstrap). "
                       "'not significant': the interval contains 0.")
+
+
+def usability_table(run: Run) -> Table:
+    """Per method, means of the mesh usability figures (shares for the yes/no ones): docs/metrics.md."""
+    from reconbench.runner.export import USABILITY, mean_cell
+
+    rows = []
+    for method in run.methods:
+        figures = [r.metrics for r in run.ok if r.method == method and "usable_as_is" in r.metrics]
+        if figures:
+            rows.append([method, str(len(figures))] + [mean_cell([m.get(k) for m in figures]) for k, _ in USABILITY])
+    return Table(["method", "n"] + [label for _, label in USABILITY], rows, numeric=set(range(1, len(USABILITY) + 2)),
+                 note="Mesh assets as the methods wrote them; 'usable as is' = no non-manifold edge, no degenerate face, "
+                      "floater area ≤ 1 %, coloured, ≤ 1M triangles.")
 
 
 def failures_table(run: Run) -> Table:
@@ -379,6 +394,8 @@ def write_summary_md(run: Run, page: Page, cost: Any | None, path: Path) -> Path
     lines += [f"- **{k}**: {v}" for k, v in page.conventions]
     lines += ["", "## Methods", ""] + _md_table(page.method_table)
     lines += ["", "## Summary", ""] + _md_table(page.summary)
+    if page.usability.rows:
+        lines += ["", "## Usability of the assets", ""] + _md_table(page.usability)
     lines += ["", "## Paired comparisons", ""] + (_md_table(page.paired) if page.paired.rows else ["No pair of methods shares a completed object."])
     if cost is not None and cost.break_evens:
         lines += ["", "## Break-even volumes", ""]

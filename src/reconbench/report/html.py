@@ -71,6 +71,7 @@ class Page:
     conventions: list[tuple[str, str]]
     method_table: Table
     summary: Table
+    usability: Table
     paired: Table
     figures: list[FigureItem]
     grids: list[ObjectGrid]
@@ -87,7 +88,8 @@ def render_page(page: Page) -> str:
     body = "\n".join([
         f"<h1>{esc(page.title)}</h1>\n<p class=\"note\">{esc(page.subtitle)}</p>",
         _section("1. Run conventions and provenance", _conventions(page.conventions) + "<h3>Method entries</h3>" + render_table(page.method_table)),
-        _section("2. Summary", render_table(page.summary)),
+        _section("2. Summary", render_table(page.summary) + "<h3>Usability of the assets</h3>"
+                 + (render_table(page.usability) if page.usability.rows else "<p class=\"note\">No mesh asset in this run.</p>")),
         _section("3. Paired comparisons", render_table(page.paired)),
         _section("4. Figures", "\n".join(_figure(f) for f in page.figures) or "<p class=\"note\">No figure could be drawn.</p>"),
         _section("5. Qualitative results", f"<p class=\"note\">{esc(page.grid_note)}</p>" + "\n".join(_grid(g) for g in page.grids)),

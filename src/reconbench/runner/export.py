@@ -80,7 +80,7 @@ def write_report(records: list[JobRecord], meta: dict, path: Path) -> Path:
     paradigms = meta.get("paradigms", {})
     for method, recs in sorted(by_method.items()):
         ok = [flat_row(r) for r in recs if r.status == "ok"]
-        cells = [_mean([row.get(key) for row in ok]) for key, _ in REPORT_METRICS]
+        cells = [mean_cell([row.get(key) for row in ok]) for key, _ in REPORT_METRICS]
         lines.append(f"| {method} | {paradigms.get(method, '')} | {len(ok)}/{len(recs)} | " + " | ".join(cells) + " |")
     lines += usability_table(by_method)
     problems = [r for r in records if r.status != "ok"]
@@ -102,7 +102,7 @@ def usability_table(by_method: dict[str, list[JobRecord]]) -> list[str]:
     for method, recs in sorted(by_method.items()):
         ok = [r.metrics for r in recs if r.status == "ok" and "usable_as_is" in r.metrics]
         if ok:
-            rows.append(f"| {method} | {len(ok)} | " + " | ".join(_mean([m.get(k) for m in ok]) for k, _ in USABILITY) + " |")
+            rows.append(f"| {method} | {len(ok)} | " + " | ".join(mean_cell([m.get(k) for m in ok]) for k, _ in USABILITY) + " |")
     if not rows:
         return []
     return [
@@ -115,7 +115,7 @@ def usability_table(by_method: dict[str, list[JobRecord]]) -> list[str]:
     ]
 
 
-def _mean(values: list) -> str:
+def mean_cell(values: list) -> str:
     """Mean over defined values (NaN = not applicable is left out; PSNR of identical images is inf)."""
     defined = [float(v) for v in values if isinstance(v, (int, float)) and not math.isnan(v)]
     if not defined:
