@@ -37,6 +37,10 @@ def test_run_splat_sds_on_cpu_records_the_asset_and_its_anytime_curve(tmp_path, 
     with open(out / "anytime.csv") as f:
         rows = list(csv.DictReader(f))
     assert [r["iteration"] for r in rows] == ["20", "100"] and rows[0]["method"] == "splat-sds"
+    # Splat usability, including the mesh fused from its depth maps, scored like a mesh.
+    for key in ("gaussians", "transparent_share", "floater_share", "extracted_faces", "extracted_chamfer", "extracted_usable_as_is"):
+        assert key in record.metrics
+    assert record.metrics["extracted_chamfer"] < 0.1
     sphere = next(r for r in ResultsStore(out / "results.sqlite").records() if r.method == "sphere")
     # Fitting four silhouettes beats a sphere.
     assert record.metrics["mask_iou"] > sphere.metrics["mask_iou"]

@@ -168,7 +168,7 @@ def _run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, cfg: RunConfig, wo
         start = time.perf_counter()
         asset = load_asset(output.asset, texture_dirs=output.texture_dirs)
         result = evaluate(asset, ctx.gt, frame=output.frame or spec.frame, scale=output.scale or spec.scale, align=cfg.align, lpips_nets=cfg.lpips)
-        usability = asset_usability(asset, output.asset)
+        usability = asset_usability(asset, output.asset, result.alignment.initial, ctx.gt)
         evaluation_wall = time.perf_counter() - start
     except Exception as exc:  # bad output: unreadable, empty, invisible...
         return _record(job, "failed", f"output unusable: {type(exc).__name__}: {exc}", time_s=wall)
@@ -189,14 +189,29 @@ def _run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, cfg: RunConfig, wo
                    alignment=result.alignment.to_dict(), provenance=provenance, anytime=anytime)
 
 
-def asset_usability(asset, path: Path) -> dict[str, float]:
-    """Downstream usability of the asset as the method wrote it (docs/metrics.md, "Usability")."""
+def asset_usability(asset, path: Path, initial: np.ndarray, gt: GroundTruth) -> dict[str, float]:
+    """Downstream usability of the asset as the method wrote it (docs/metrics.md, "Usability"). Splats:
+    their own figures, plus the mesh fused from their depth maps, scored like a mesh (usability, and
+    geometry against the ground truth's surface samples), so both representations meet on one footing."""
     from reconbench.assets import MeshAsset
+    from reconbench.metrics.geometry import cloud_metrics, surface_point_cloud, threshold_key
+    from reconbench.metrics.splat_usability import splat_usability
     from reconbench.metrics.usability import mesh_usability
+    from reconbench.protocol import UNLIT
+    from reconbench.render import render_views
 
     if isinstance(asset, MeshAsset):
         return mesh_usability(asset, path)
-    return {}
+    ev = gt.protocol.evaluation
+    placed = asset.transformed(initial)  # canonical frame: the geometry cameras look at the unit box
+    figures, extracted = splat_usability(placed, render_views(placed, ev.geometry_cameras, UNLIT))
+    figures["file_size_mb"] = float(Path(path).stat().st_size / 1e6)
+    if extracted is not None:
+        figures.update({f"extracted_{k}": v for k, v in mesh_usability(extracted).items()})
+        geometry = cloud_metrics(surface_point_cloud(extracted, ev.points, ev.seed), gt.surface, ev.fscore_thresholds)
+        figures["extracted_chamfer"] = geometry["chamfer"]
+        figures["extracted_fscore"] = geometry[f"fscore_{threshold_key(ev.fscore_default)}"]
+    return figures
 
 
 # Metrics kept for each snapshot of a per-scene method's anytime curve.
