@@ -17,7 +17,8 @@ import numpy as np
 
 from reconbench.alignment import Alignment, initial_transform, refine
 from reconbench.assets import Asset, MeshAsset
-from reconbench.metrics import geometry, image
+from reconbench.metrics import geometry
+from reconbench.metrics import image as image_metrics
 from reconbench.metrics.geometry import PointCloud, threshold_key
 from reconbench.metrics.volume import NotWatertight, occupancy_grid, volume_iou
 from reconbench.protocol import UNLIT, Protocol
@@ -134,6 +135,50 @@ def evaluate(
     return EvaluationResult(metrics, alignment, timer.seconds, notes, renders)
 
 
+# Metrics that need a ground-truth asset; for input images without one they are "n/a" (not blank, not 0).
+GROUND_TRUTH_METRICS = ("psnr", "psnr_masked", "ssim", "mask_iou", "chamfer", "accuracy", "completeness",
+                        "normal_consistency", "fscore", "volume_iou")
+NOT_APPLICABLE = "n/a"
+
+
+def evaluate_input_view(
+    pred: Asset,
+    image: np.ndarray,
+    protocol: Protocol,
+    frame: str = "y-up",
+    scale: str = "bbox",
+    lpips_nets: Sequence[str] = DEFAULT_LPIPS,
+) -> EvaluationResult:
+    """Fidelity on the input view only, for an input photo without ground truth: the prediction, placed by
+    its declared convention, rendered at the protocol's input camera and compared with the photo
+    (composited on white; silhouette from its alpha). Ground-truth metrics are marked not applicable."""
+    timer = Timer()
+    camera = protocol.input_cameras[0]
+    with timer("alignment"):
+        initial = initial_transform(pred, frame, scale)
+    with timer("render"):
+        views = render_views(pred.transformed(initial), [camera], protocol.lighting.predictions)
+        ours = views.composited()
+    alpha = image[None, ..., 3:].astype(np.float32) / 255
+    target = image[None, ..., :3].astype(np.float32) / 255 * alpha + (1 - alpha)
+    target_mask = image[None, ..., 3] > 127
+    metrics: dict[str, float | str] = {}
+    with timer("psnr"):
+        metrics["input_psnr"] = float(image_metrics.psnr(ours, target)[0])
+        metrics["input_psnr_masked"] = float(image_metrics.psnr(ours, target, views.mask | target_mask)[0])
+    with timer("ssim"):
+        metrics["input_ssim"] = float(image_metrics.ssim(ours, target)[0])
+    metrics["input_mask_iou"] = float(image_metrics.mask_iou(views.mask, target_mask)[0])
+    for net in lpips_nets:
+        from reconbench.metrics.lpips import lpips_distance
+
+        with timer(f"lpips_{net}"):
+            metrics[f"input_lpips_{net}"] = float(lpips_distance(ours, target, net)[0])
+    metrics.update({name: NOT_APPLICABLE for name in (*GROUND_TRUTH_METRICS, *(f"lpips_{n}" for n in lpips_nets))})
+    notes = ["no ground truth (input image): only input-view fidelity, usability, time and cost apply"]
+    return EvaluationResult(metrics, Alignment(frame, scale, "none", initial), timer.seconds, notes, views)
+
+
 def _subsample(points: np.ndarray, k: int, seed: int) -> np.ndarray:
     if len(points) <= k:
         return points
@@ -147,11 +192,11 @@ def _score(asset: Asset, gt: GroundTruth, lpips_nets: Sequence[str], timer: Time
         geo_views = render_views(asset, ev.geometry_cameras, UNLIT)
         images = views.composited()
     with timer("psnr"):
-        per_view = {"psnr": image.psnr(images, gt.images), "psnr_masked": image.psnr(images, gt.images, views.mask | gt.views.mask)}
+        per_view = {"psnr": image_metrics.psnr(images, gt.images), "psnr_masked": image_metrics.psnr(images, gt.images, views.mask | gt.views.mask)}
     with timer("ssim"):
-        per_view["ssim"] = image.ssim(images, gt.images)
+        per_view["ssim"] = image_metrics.ssim(images, gt.images)
     with timer("mask_iou"):
-        per_view["mask_iou"] = image.mask_iou(views.mask, gt.views.mask)
+        per_view["mask_iou"] = image_metrics.mask_iou(views.mask, gt.views.mask)
     for net in lpips_nets:
         from reconbench.metrics.lpips import lpips_features, lpips_from_features
 

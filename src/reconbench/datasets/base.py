@@ -36,9 +36,16 @@ class DatasetObject:
     path: Path
     frame: str = "y-up"
     texture_dirs: tuple[Path, ...] = ()  # extra folders where the file's textures may be found
+    kind: str = "mesh"  # "mesh": a ground-truth asset; "image": an input photo without ground truth
+
+    @property
+    def has_ground_truth(self) -> bool:
+        return self.kind == "mesh"
 
     def load_raw(self) -> MeshAsset:
         """The mesh as stored in its file (AssetLoadError names the file and the reason)."""
+        if not self.has_ground_truth:
+            raise AssetLoadError(self.path, "an input image has no ground-truth asset")
         return load_mesh(self.path, texture_dirs=self.texture_dirs)
 
     def canonical_transform(self, raw: MeshAsset) -> np.ndarray:

@@ -35,6 +35,13 @@ SOURCES: dict[str, dict[str, Any]] = {
         "notes": "Raw scans are Y-up in millimetres (OmniObject3D issue #2, tools/mesh_eval.py); front not standardised.",
         "homepage": "https://omniobject3d.github.io/",
     },
+    "images": {
+        "description": "A folder of RGB or RGBA photos without ground truth (mask from alpha, or rembg): runs report "
+        "input-view fidelity, usability, time and cost; ground-truth metrics are marked not applicable.",
+        "discover": "reconbench.datasets.images:discover_images",
+        "needs_path": True,
+        "frame": "y-up",
+    },
     "objaverse": {
         "description": "Objaverse GLB files anywhere below PATH (id = file name without .glb).",
         "discover": "reconbench.datasets.discover:discover_glbs",

@@ -14,10 +14,24 @@ from reconbench.protocol import Camera, Protocol
 from reconbench.render import render_views
 
 
+def prepare_image_input(path: Path, protocol: Protocol, folder: Path) -> tuple[tuple[np.ndarray, ...], tuple[Camera, ...], tuple[Path, ...]]:
+    """An input photo without ground truth, as the protocol's single input view (square, its resolution)."""
+    from reconbench.datasets.images import load_input_image
+
+    if len(protocol.input_cameras) != 1:
+        raise ValueError(f"input images need a single-view protocol; {protocol.name} has {len(protocol.input_cameras)} input views")
+    cam = protocol.input_cameras[0]
+    rgba = load_input_image(path, cam.width)
+    return _write(protocol, (cam,), (rgba,), folder)
+
+
 def prepare_inputs(mesh: MeshAsset, protocol: Protocol, folder: Path) -> tuple[tuple[np.ndarray, ...], tuple[Camera, ...], tuple[Path, ...]]:
     """(RGBA images, cameras, PNG paths) of the input views; background transparent, alpha = coverage."""
     cameras = protocol.input_cameras
-    rgba = render_views(mesh, cameras, protocol.lighting.inputs).rgba()
+    return _write(protocol, cameras, tuple(render_views(mesh, cameras, protocol.lighting.inputs).rgba()), folder)
+
+
+def _write(protocol: Protocol, cameras, rgba, folder: Path):
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for cam, image in zip(cameras, rgba):

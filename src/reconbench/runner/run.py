@@ -18,12 +18,12 @@ from reconbench import __version__
 from reconbench.provenance import sha256_file
 from reconbench.assets import load_asset
 from reconbench.datasets import DatasetObject, open_dataset, parse_spec
-from reconbench.evaluation import DEFAULT_LPIPS, GroundTruth, check_lpips, evaluate, prepare_ground_truth
+from reconbench.evaluation import DEFAULT_LPIPS, GroundTruth, check_lpips, evaluate, evaluate_input_view, prepare_ground_truth
 from reconbench.methods import GroundTruthFile, MethodInput, MethodSpec, get_method
 from reconbench.protocol import Protocol, get_protocol
 from reconbench.render import renderer_info
 from reconbench.runner.export import write_anytime_csv, write_csv, write_report
-from reconbench.runner.inputs import prepare_inputs
+from reconbench.runner.inputs import prepare_image_input, prepare_inputs
 from reconbench.runner.jobs import Job, plan_jobs
 from reconbench.runner.store import JobRecord, ResultsStore
 from reconbench.runner.worker import MethodError, MethodWorker
@@ -95,7 +95,7 @@ def run_benchmark(cfg: RunConfig, on_job_done: Callable[[JobRecord], None] | Non
                 try:
                     context = _prepare_object(obj, protocol, out, cfg.lpips) if runnable else None
                 except Exception as exc:  # a corrupt object fails its own jobs only
-                    reason = f"ground truth unusable: {exc}"
+                    reason = f"object unusable: {exc}"
                 for job in group:
                     if job.method in unavailable:
                         record = _record(job, "skipped", f"cannot run on this machine: {unavailable[job.method]}")
@@ -138,7 +138,7 @@ def _check_or_write_meta(store: ResultsStore, cfg: RunConfig, protocol: Protocol
 @dataclass
 class _ObjectContext:
     obj: DatasetObject
-    gt: GroundTruth
+    gt: GroundTruth | None  # None for an input image without ground truth
     images: tuple
     cameras: tuple
     image_paths: tuple
@@ -146,13 +146,26 @@ class _ObjectContext:
 
 
 def _prepare_object(obj: DatasetObject, protocol: Protocol, out: Path, lpips: tuple[str, ...]) -> _ObjectContext:
+    if not obj.has_ground_truth:
+        images, cameras, paths = prepare_image_input(obj.path, protocol, out / "inputs" / obj.id)
+        return _ObjectContext(obj, None, images, cameras, paths, sha256_file(obj.path))
     mesh = obj.load()
     images, cameras, paths = prepare_inputs(mesh, protocol, out / "inputs" / obj.id)
     gt = prepare_ground_truth(mesh, protocol, lpips)
     return _ObjectContext(obj, gt, images, cameras, paths, sha256_file(obj.path))
 
 
+def _evaluate(asset, ctx: _ObjectContext, frame: str, scale: str, cfg: RunConfig):
+    """Full scoring against the ground truth, or input-view scoring for an input image without one."""
+    if ctx.gt is None:
+        protocol = get_protocol(cfg.protocol)
+        return evaluate_input_view(asset, ctx.images[0], protocol, frame=frame, scale=scale, lpips_nets=cfg.lpips)
+    return evaluate(asset, ctx.gt, frame=frame, scale=scale, align=cfg.align, lpips_nets=cfg.lpips)
+
+
 def _run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, cfg: RunConfig, worker: MethodWorker, out: Path) -> JobRecord:
+    if spec.needs_ground_truth and ctx.gt is None:
+        return _record(job, "skipped", f"{spec.name} needs a ground truth; {job.object_id} is an input image without one")
     if len(ctx.cameras) not in spec.input_views:
         return _record(job, "failed", f"{spec.name} takes {'/'.join(map(str, spec.input_views))} input view(s); protocol {job.protocol} gives {len(ctx.cameras)}")
     workdir = out / "work" / job.method / job.object_id / f"seed{job.seed}"
@@ -167,8 +180,8 @@ def _run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, cfg: RunConfig, wo
     try:
         start = time.perf_counter()
         asset = load_asset(output.asset, texture_dirs=output.texture_dirs)
-        result = evaluate(asset, ctx.gt, frame=output.frame or spec.frame, scale=output.scale or spec.scale, align=cfg.align, lpips_nets=cfg.lpips)
-        usability = asset_usability(asset, output.asset, result.alignment.initial, ctx.gt)
+        result = _evaluate(asset, ctx, output.frame or spec.frame, output.scale or spec.scale, cfg)
+        usability = asset_usability(asset, output.asset, result.alignment.initial, ctx.gt, get_protocol(cfg.protocol))
         evaluation_wall = time.perf_counter() - start
     except Exception as exc:  # bad output: unreadable, empty, invisible...
         return _record(job, "failed", f"output unusable: {type(exc).__name__}: {exc}", time_s=wall)
@@ -189,7 +202,7 @@ def _run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, cfg: RunConfig, wo
                    alignment=result.alignment.to_dict(), provenance=provenance, anytime=anytime)
 
 
-def asset_usability(asset, path: Path, initial: np.ndarray, gt: GroundTruth) -> dict[str, float]:
+def asset_usability(asset, path: Path, initial: np.ndarray, gt: GroundTruth | None, protocol: Protocol) -> dict[str, float]:
     """Downstream usability of the asset as the method wrote it (docs/metrics.md, "Usability"). Splats:
     their own figures, plus the mesh fused from their depth maps, scored like a mesh (usability, and
     geometry against the ground truth's surface samples), so both representations meet on one footing."""
@@ -202,12 +215,13 @@ def asset_usability(asset, path: Path, initial: np.ndarray, gt: GroundTruth) -> 
 
     if isinstance(asset, MeshAsset):
         return mesh_usability(asset, path)
-    ev = gt.protocol.evaluation
+    ev = protocol.evaluation
     placed = asset.transformed(initial)  # canonical frame: the geometry cameras look at the unit box
     figures, extracted = splat_usability(placed, render_views(placed, ev.geometry_cameras, UNLIT))
     figures["file_size_mb"] = float(Path(path).stat().st_size / 1e6)
     if extracted is not None:
         figures.update({f"extracted_{k}": v for k, v in mesh_usability(extracted).items()})
+    if extracted is not None and gt is not None:
         geometry = cloud_metrics(surface_point_cloud(extracted, ev.points, ev.seed), gt.surface, ev.fscore_thresholds)
         figures["extracted_chamfer"] = geometry["chamfer"]
         figures["extracted_fscore"] = geometry[f"fscore_{threshold_key(ev.fscore_default)}"]
@@ -227,7 +241,7 @@ def _score_snapshots(output, final_metrics: dict, ctx: "_ObjectContext", spec: M
         else:
             try:
                 asset = load_asset(snap["asset"])
-                metrics = evaluate(asset, ctx.gt, frame=output.frame or spec.frame, scale=output.scale or spec.scale, align=cfg.align, lpips_nets=cfg.lpips).metrics
+                metrics = _evaluate(asset, ctx, output.frame or spec.frame, output.scale or spec.scale, cfg).metrics
             except Exception as exc:  # a broken snapshot loses its point, not the job
                 curve.append({**snap, "error": f"{type(exc).__name__}: {exc}"})
                 continue

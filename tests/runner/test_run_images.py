@@ -1,0 +1,48 @@
+"""Runs on input images without ground truth: what can be measured, and n/a for the rest."""
+
+import csv
+
+import numpy as np
+from PIL import Image
+
+from reconbench.datasets import open_dataset
+from reconbench.protocol import get_protocol
+from reconbench.render import render_views
+from reconbench.runner import RunConfig, run_benchmark
+
+
+def _photos(folder, small_protocol):
+    """RGBA images of two procedural objects (as a user's cut-out photos would be), plus an RGB JPEG."""
+    folder.mkdir()
+    proto = get_protocol(small_protocol)
+    cam = proto.input_cameras[0]
+    for oid in ("car", "mug"):
+        rgba = render_views(open_dataset("procedural").get(oid).load(), [cam], proto.lighting.inputs).rgba()[0]
+        padded = np.zeros((rgba.shape[0], rgba.shape[1] + 40, 4), np.uint8)  # not square: padded, not stretched
+        padded[:, 20:-20] = rgba
+        Image.fromarray(padded, "RGBA").save(folder / f"{oid}.png")
+    Image.new("RGB", (64, 48), (200, 10, 10)).save(folder / "no_alpha.jpg")
+    return folder
+
+
+def test_images_without_ground_truth_report_input_fidelity_and_mark_the_rest_not_applicable(tmp_path, small_protocol):
+    import json
+
+    spec = json.loads(open(small_protocol).read())
+    spec["input_rings"] = [{"elevation": 0.0, "azimuth_start": 0.0, "azimuth_step": 0.0, "count": 1}]
+    single = tmp_path / "single.json"
+    single.write_text(json.dumps(spec))
+    photos = _photos(tmp_path / "photos", str(single))
+    out = tmp_path / "run"
+    run_benchmark(RunConfig(f"images:{photos}", ["sphere", "oracle"], str(single), out, lpips=(), progress=False))
+    with open(out / "results.csv") as f:
+        rows = {(r["method"], r["object"]): r for r in csv.DictReader(f)}
+    car = rows[("sphere", "car")]
+    assert car["status"] == "ok"
+    for column in ("psnr", "ssim", "chamfer", "fscore", "normal_consistency", "volume_iou"):
+        assert car[column] == "n/a", column
+    assert 5 < float(car["input_psnr"]) < 60 and 0 < float(car["input_mask_iou"]) <= 1
+    assert car["usable_as_is"] == "1" and float(car["time_s"]) >= 0
+    assert rows[("oracle", "car")]["status"] == "skipped" and "needs a ground truth" in rows[("oracle", "car")]["error"]
+    jpeg = rows[("sphere", "no_alpha")]
+    assert jpeg["status"] == "failed" and "rembg" in jpeg["error"] and "no_alpha.jpg" in jpeg["error"]
