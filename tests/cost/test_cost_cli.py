@@ -124,3 +124,23 @@ def test_time_to_reach_a_fidelity_on_anytime_curves(tmp_path, capsys):
     assert reach["objects"] == 3 and reach["reached"] == {"a": 30.0, "c": 10.0} and reach["median_s"] == 20.0
     code, out = run_cli([str(tmp_path), "--reach", "psnr=18"], capsys)
     assert "reached on 2 of 3 objects, median 20 s" in out.out
+
+
+def test_a_recorded_prior_decides_what_a_per_scene_method_counts(tmp_path, capsys):
+    from reconbench.cost.model import recorded_prior, training_for
+
+    def run(folder, prior):
+        with ResultsStore(folder / "results.sqlite") as store:
+            store.set_meta({"paradigms": {"ps-x": "per-scene"}})
+            store.put(JobRecord("ps-x/a", "ps-x", "a", "cat", "default", 0, "ok", time_s=10.0,
+                                provenance={**H100, "method": {"info": {"prior": prior}}}))
+        return list(ResultsStore(folder / "results.sqlite").records())
+
+    (tmp_path / "none").mkdir()
+    (tmp_path / "z").mkdir()
+    none, zero = run(tmp_path / "none", "none"), run(tmp_path / "z", "zero123")
+    assert recorded_prior(none, "ps-x") == "none" and recorded_prior(zero, "ps-x") == "zero123"
+    hours, prior = training_for("ps-x", "per-scene", None, "none")
+    assert hours.value == 0 and prior is None
+    hours, prior = training_for("ps-x", "per-scene", None, "zero123")
+    assert prior == "zero123" and hours.known

@@ -265,7 +265,7 @@ def measure_timings(
 
 
 def training_for(
-    method: str, paradigm: str, overrides: Mapping[str, GPUHours] | None = None
+    method: str, paradigm: str, overrides: Mapping[str, GPUHours] | None = None, recorded_prior: str | None = None
 ) -> tuple[GPUHours, str | None]:
     """The training GPU-hours that can be counted for `method`, and the prior it relies on (per-scene only).
 
@@ -282,6 +282,11 @@ def training_for(
     prior = (spec_prior or table.get("prior")) if paradigm == "per-scene" else None
     if method in overrides:
         return overrides[method], prior
+    if paradigm == "per-scene" and recorded_prior is not None:
+        # The run recorded which prior its results used (e.g. splat-sds: none on a CPU, zero123-xl on a GPU).
+        if recorded_prior == NO_PRIOR:
+            return GPUHours.zero("no prior: the run used none (reconstruction only)"), None
+        prior = recorded_prior
     if paradigm == "per-scene":
         if prior is None:
             return GPUHours.unknown(f"the diffusion prior of {method} is not known"), None
@@ -529,7 +534,7 @@ def cost_report(
     notes: list[str] = []
     for name in sorted({_get(r, "method") for r in records}):
         paradigm = resolve_paradigm(name, paradigms)
-        training, prior_name = training_for(name, paradigm, training_overrides)
+        training, prior_name = training_for(name, paradigm, training_overrides, recorded_prior(records, name))
         methods[name] = _method_cost(name, paradigm, training, prior_name, timings.get(name), batch_size, pricing, unit_gpu)
     if any(t.device == CPU for t in timings.values()):
         notes.append("some per-asset times were measured on a CPU: they are CPU time and are not priced as GPU time "
@@ -544,6 +549,20 @@ def cost_report(
         for ps in (m for m in methods.values() if m.paradigm == "per-scene"):
             pairs.append(PairBreakEven(ff.method, ps.method, {mode: _pair_break_even(ff, ps, mode) for mode in PRIOR_MODES}))
     return CostReport(unit_gpu, pricing, tuple(volumes), batch_size, prior, methods, pairs, notes)
+
+
+NO_PRIOR = "none"
+
+
+def recorded_prior(records: Sequence[Any], method: str) -> str | None:
+    """The prior a method's completed jobs say they used (provenance method.info.prior), when they all
+    agree; None when none records one or they differ (then the published table decides)."""
+    priors = set()
+    for r in records:
+        if _get(r, "method") == method and _get(r, "status") == "ok":
+            info = ((_get(r, "provenance") or {}).get("method") or {}).get("info") or {}
+            priors.add(info.get("prior"))
+    return priors.pop() if len(priors) == 1 and None not in priors else None
 
 
 def _method_cost(

@@ -48,6 +48,8 @@ def run(inp: MethodInput) -> MethodOutput:
         stage_seconds={"model_load": load, "optimisation": final.seconds},
         info={
             "guidance": name,
+            # The diffusion prior these results rely on, for the cost model ("none": nothing trained is used).
+            "prior": {"none": "none", "zero123": "zero123-xl", "stable-zero123": "stable-zero123"}.get(name, name),
             "guidance_note": why,
             "device": "cuda" if gpu else "cpu",
             "config": {k: v for k, v in cfg.__dict__.items()},
