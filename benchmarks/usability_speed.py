@@ -10,31 +10,13 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
-import trimesh
-
-from reconbench.assets import GaussianSplats
+from reconbench.assets.splats import splats_on_surface
 from reconbench.datasets import open_dataset
 from reconbench.evaluation import evaluate, prepare_ground_truth
 from reconbench.metrics.splat_usability import splat_usability
 from reconbench.metrics.usability import mesh_usability
 from reconbench.protocol import UNLIT, get_protocol
 from reconbench.render import render_views
-
-
-def surface_splats(mesh, n: int, seed: int = 0) -> GaussianSplats:
-    """Flat opaque Gaussians tangent to the mesh surface: a splat asset of the same object."""
-    tm = mesh.to_trimesh()
-    points, faces = trimesh.sample.sample_surface_even(tm, n, seed=seed)
-    normals = tm.face_normals[faces]
-    axis = np.cross([0.0, 0.0, 1.0], normals)
-    sin = np.linalg.norm(axis, axis=1, keepdims=True)
-    half = np.arctan2(sin[:, 0], normals[:, 2]) / 2
-    axis = np.where(sin > 1e-9, axis / np.maximum(sin, 1e-12), [1.0, 0.0, 0.0])
-    spacing = np.sqrt(tm.area / len(points))
-    return GaussianSplats(points, np.tile([spacing, spacing, spacing * 0.05], (len(points), 1)),
-                          np.c_[np.cos(half), axis * np.sin(half)[:, None]], np.full(len(points), 0.95),
-                          np.zeros((len(points), 1, 3)))
 
 
 def timed(fn):
@@ -51,7 +33,7 @@ def main() -> None:
     protocol = get_protocol("default")
     mesh = open_dataset("procedural").get(args.object).load()
     gt = prepare_ground_truth(mesh, protocol)
-    splats = surface_splats(mesh, args.splats)
+    splats = splats_on_surface(mesh.to_trimesh(), args.splats)
     evaluate(mesh, gt, align="none")  # warm-up: GL context, LPIPS weights
 
     _, mesh_eval = timed(lambda: evaluate(mesh, gt, align="icp"))

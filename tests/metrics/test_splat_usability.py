@@ -5,29 +5,13 @@ import pytest
 import trimesh
 
 from reconbench.assets import GaussianSplats, MeshAsset, MeshPart
+from reconbench.assets.splats import splats_on_surface
 from reconbench.metrics.geometry import cloud_metrics, surface_point_cloud
 from reconbench.metrics.splat_usability import TRANSPARENT_OPACITY, splat_usability
 from reconbench.protocol import UNLIT, get_protocol
 from reconbench.render import render_views
 
 N = 20000  # dense enough that the splats' centre-depth bias stays well under the Chamfer bound
-
-
-def _surface_splats(mesh, n, seed=0):
-    """Flat, opaque Gaussians tangent to a mesh surface (copied from tests/render/test_splat_renderer.py)."""
-    points, faces = trimesh.sample.sample_surface_even(mesh, n, seed=seed)
-    normals = mesh.face_normals[faces]
-    z = np.array([0.0, 0.0, 1.0])
-    axis = np.cross(z, normals)
-    sin = np.linalg.norm(axis, axis=1, keepdims=True)
-    cos = normals @ z
-    half = np.arctan2(sin[:, 0], cos) / 2
-    axis = np.where(sin > 1e-9, axis / np.maximum(sin, 1e-12), [1.0, 0.0, 0.0])
-    quats = np.c_[np.cos(half), axis * np.sin(half)[:, None]]
-    spacing = np.sqrt(mesh.area / len(points))
-    white = np.full((len(points), 1, 3), 0.5 / 0.28209479177387814)
-    return GaussianSplats(points, np.tile([spacing, spacing, spacing * 0.05], (len(points), 1)), quats,
-                          np.full(len(points), 0.95), white)
 
 
 def _joined(a: GaussianSplats, means: np.ndarray, opacity: float) -> GaussianSplats:
@@ -54,7 +38,7 @@ def sphere():
 
 @pytest.fixture(scope="module")
 def clean(sphere):
-    splats = _surface_splats(sphere, N)
+    splats = splats_on_surface(sphere, N)
     cams = get_protocol("default").evaluation.geometry_cameras
     return splats, splat_usability(splats, render_views(splats, cams, UNLIT))
 

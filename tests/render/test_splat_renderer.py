@@ -5,6 +5,7 @@ import pytest
 import trimesh
 
 from reconbench.assets import GaussianSplats, MeshAsset, MeshPart
+from reconbench.assets.splats import splats_on_surface
 from reconbench.protocol import UNLIT, get_protocol, orbit_camera
 from reconbench.render import render_views
 from reconbench.render.splat_reference import composite_reference
@@ -45,31 +46,13 @@ def test_views_behind_the_camera_and_empty_frames():
     assert np.abs(views.alpha[0] - ref["alpha"]).mean() <= 1e-3
 
 
-def _surface_splats(mesh, n, seed=0):
-    """Flat, opaque Gaussians tangent to a mesh surface: a splat stand-in for the same object."""
-    points, faces = trimesh.sample.sample_surface_even(mesh, n, seed=seed)
-    normals = mesh.face_normals[faces]
-    # Rotation taking local z to the normal; the local z scale is thin.
-    z = np.array([0.0, 0.0, 1.0])
-    axis = np.cross(z, normals)
-    sin = np.linalg.norm(axis, axis=1, keepdims=True)
-    cos = normals @ z
-    half = np.arctan2(sin[:, 0], cos) / 2
-    axis = np.where(sin > 1e-9, axis / np.maximum(sin, 1e-12), [1.0, 0.0, 0.0])
-    quats = np.c_[np.cos(half), axis * np.sin(half)[:, None]]
-    spacing = np.sqrt(mesh.area / len(points))
-    white = np.full((len(points), 1, 3), 0.5 / 0.28209479177387814)  # SH DC giving colour 1.0
-    return GaussianSplats(points, np.tile([spacing, spacing, spacing * 0.05], (len(points), 1)), quats,
-                          np.full(len(points), 0.95), white)
-
-
 def test_a_splat_copy_of_a_mesh_scores_like_the_mesh():
     from reconbench.evaluation import evaluate, prepare_ground_truth
 
     sphere = trimesh.creation.icosphere(subdivisions=4, radius=0.5)
     mesh = MeshAsset((MeshPart(sphere.vertices, sphere.faces),))
     gt = prepare_ground_truth(mesh, get_protocol("default"), lpips_nets=())
-    result = evaluate(_surface_splats(sphere, 6000), gt, scale="none", align="none", lpips_nets=())
+    result = evaluate(splats_on_surface(sphere, 6000), gt, scale="none", align="none", lpips_nets=())
     m = result.metrics
     assert m["chamfer"] < 0.015 and m["fscore_02"] > 0.95 and m["normal_consistency"] > 0.95 and m["mask_iou"] > 0.97
     assert m["psnr"] > 25

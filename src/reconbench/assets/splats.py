@@ -291,3 +291,22 @@ def decompose_similarity(matrix: np.ndarray, tol: float = 1e-6) -> tuple[float, 
         raise ValueError("not a similarity: non-uniform scale or shear (only uniform scale, rotation and translation)")
     u, _, vt = np.linalg.svd(rot)  # closest exact rotation, removing rounding
     return s, u @ vt, m[:3, 3].copy()
+
+
+def splats_on_surface(mesh, n: int, seed: int = 0, color: tuple[float, float, float] = (1.0, 1.0, 1.0),
+                      opacity: float = 0.95) -> GaussianSplats:
+    """Flat Gaussians tangent to a trimesh surface (even samples, local z along the face normal): a splat
+    stand-in for a mesh, for tests and benchmarks that need both representations of one object."""
+    import trimesh
+
+    points, faces = trimesh.sample.sample_surface_even(mesh, n, seed=seed)
+    normals = mesh.face_normals[faces]
+    axis = np.cross([0.0, 0.0, 1.0], normals)
+    sin = np.linalg.norm(axis, axis=1, keepdims=True)
+    half = np.arctan2(sin[:, 0], normals[:, 2]) / 2
+    axis = np.where(sin > 1e-9, axis / np.maximum(sin, 1e-12), [1.0, 0.0, 0.0])
+    quats = np.c_[np.cos(half), axis * np.sin(half)[:, None]]
+    spacing = np.sqrt(mesh.area / len(points))
+    sh = np.tile((np.asarray(color, np.float64) - 0.5) / C0, (len(points), 1))[:, None, :]
+    return GaussianSplats(points, np.tile([spacing, spacing, spacing * 0.05], (len(points), 1)), quats,
+                          np.full(len(points), opacity), sh)

@@ -47,9 +47,6 @@ class Protocol:
         """How the ground truth is shaded in this view: input images vs scoring references."""
         return self.lighting.inputs if camera.role == "input" else self.lighting.references
 
-    def with_lighting(self, lighting: Lighting) -> "Protocol":
-        return replace(self, lighting=lighting)
-
 
 @dataclass(frozen=True)
 class Evaluation:

@@ -138,6 +138,7 @@ def _check_or_write_meta(store: ResultsStore, cfg: RunConfig, protocol: Protocol
 @dataclass
 class _ObjectContext:
     obj: DatasetObject
+    protocol: Protocol
     gt: GroundTruth | None  # None for an input image without ground truth
     images: tuple
     cameras: tuple
@@ -148,18 +149,17 @@ class _ObjectContext:
 def _prepare_object(obj: DatasetObject, protocol: Protocol, out: Path, lpips: tuple[str, ...]) -> _ObjectContext:
     if not obj.has_ground_truth:
         images, cameras, paths = prepare_image_input(obj.path, protocol, out / "inputs" / obj.id)
-        return _ObjectContext(obj, None, images, cameras, paths, sha256_file(obj.path))
+        return _ObjectContext(obj, protocol, None, images, cameras, paths, sha256_file(obj.path))
     mesh = obj.load()
     images, cameras, paths = prepare_inputs(mesh, protocol, out / "inputs" / obj.id)
     gt = prepare_ground_truth(mesh, protocol, lpips)
-    return _ObjectContext(obj, gt, images, cameras, paths, sha256_file(obj.path))
+    return _ObjectContext(obj, protocol, gt, images, cameras, paths, sha256_file(obj.path))
 
 
 def _evaluate(asset, ctx: _ObjectContext, frame: str, scale: str, cfg: RunConfig):
     """Full scoring against the ground truth, or input-view scoring for an input image without one."""
     if ctx.gt is None:
-        protocol = get_protocol(cfg.protocol)
-        return evaluate_input_view(asset, ctx.images[0], protocol, frame=frame, scale=scale, lpips_nets=cfg.lpips)
+        return evaluate_input_view(asset, ctx.images[0], ctx.protocol, frame=frame, scale=scale, lpips_nets=cfg.lpips)
     return evaluate(asset, ctx.gt, frame=frame, scale=scale, align=cfg.align, lpips_nets=cfg.lpips)
 
 
@@ -181,7 +181,7 @@ def _run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, cfg: RunConfig, wo
         start = time.perf_counter()
         asset = load_asset(output.asset, texture_dirs=output.texture_dirs)
         result = _evaluate(asset, ctx, output.frame or spec.frame, output.scale or spec.scale, cfg)
-        usability = asset_usability(asset, output.asset, result.alignment.initial, ctx.gt, get_protocol(cfg.protocol))
+        usability = asset_usability(asset, output.asset, result.alignment.initial, ctx.gt, ctx.protocol)
         evaluation_wall = time.perf_counter() - start
     except Exception as exc:  # bad output: unreadable, empty, invisible...
         return _record(job, "failed", f"output unusable: {type(exc).__name__}: {exc}", time_s=wall)
