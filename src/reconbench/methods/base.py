@@ -6,8 +6,10 @@ so the host can list, cost and report every method without installing any of the
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -27,8 +29,8 @@ class MethodSpec:
     name: str
     paradigm: str  # feed-forward | per-scene | reference
     representation: str  # mesh | splats
-    entry: str  # "module:function" implementing run(MethodInput) -> MethodOutput
     description: str
+    entry: str = ""  # "module:function" implementing run(MethodInput) -> MethodOutput (in-process methods)
     input_views: tuple[int, ...] = (1,)  # numbers of input views it accepts
     needs_gpu: bool = False
     frame: str = "y-up"  # frame of its output files (protocol/frames.py)
@@ -39,19 +41,39 @@ class MethodSpec:
     sources: tuple[dict[str, str], ...] = ()  # {"title", "url"}
     licence: str = ""
     published: dict[str, Any] = field(default_factory=dict)  # figures with their source
+    # External (upstream) methods run as commands in their own environment (docs/methods.md, "Adapters"):
+    upstream: dict[str, Any] = field(default_factory=dict)  # {"repo": URL, "commit": 40 hex, "extra": [{"repo", "commit", "dest"}]}
+    environment: dict[str, Any] = field(default_factory=dict)  # recipe: python, packages, pip_args, build, cuda, apt, env
+    weights: tuple[dict[str, Any], ...] = ()  # {"kind": "hf", "repo_id", "files", "revision"} | {"kind": "url", "url", "dest"}
+    steps: tuple[dict[str, Any], ...] = ()  # {"stage", "argv": [... placeholders ...], "cwd"?}, run in order
+    output: dict[str, Any] = field(default_factory=dict)  # {"path": glob under {out}, "format", "unpack"?}
+    inputs: dict[str, Any] = field(default_factory=dict)  # {"background": "transparent"|"white"|"grey", "resolution", "removes_background"}
+    stage_markers: tuple[dict[str, str], ...] = ()  # {"stage", "pattern"}: a stdout line matching ends that stage
 
     def __post_init__(self) -> None:
         if self.paradigm not in PARADIGMS:
             raise ValueError(f"method {self.name!r}: paradigm must be one of {PARADIGMS}, got {self.paradigm!r}")
         if self.representation not in REPRESENTATIONS:
             raise ValueError(f"method {self.name!r}: representation must be one of {REPRESENTATIONS}")
-        if ":" not in self.entry:
+        if self.steps and self.entry:
+            raise ValueError(f"method {self.name!r}: give either an entry point or external steps, not both")
+        if not self.steps and ":" not in self.entry:
             raise ValueError(f"method {self.name!r}: entry must be 'module:function', got {self.entry!r}")
+        if self.steps and not (self.upstream.get("repo") and self.output.get("path")):
+            raise ValueError(f"method {self.name!r}: an external method needs upstream.repo and output.path")
+        commit = self.upstream.get("commit", "")
+        if self.upstream and not re.fullmatch(r"[0-9a-f]{40}", commit):
+            raise ValueError(f"method {self.name!r}: upstream.commit must be a full 40-hex commit, got {commit!r}")
+
+    @property
+    def is_external(self) -> bool:
+        """Runs upstream code as commands in its own environment rather than as an in-process entry point."""
+        return bool(self.steps)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "MethodSpec":
         d = dict(d)
-        for key in ("input_views", "requires", "sources"):
+        for key in ("input_views", "requires", "sources", "weights", "steps", "stage_markers"):
             if key in d:
                 d[key] = tuple(d[key])
         return cls(**d)
@@ -66,6 +88,10 @@ class MethodSpec:
         return True, "ok"
 
     def load_entry(self) -> Callable[["MethodInput"], "MethodOutput"]:
+        if self.is_external:
+            from reconbench.methods.external.run import run_external
+
+            return functools.partial(run_external, self)
         module, _, func = self.entry.partition(":")
         return getattr(importlib.import_module(module), func)
 

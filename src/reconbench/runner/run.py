@@ -194,10 +194,11 @@ def _run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, cfg: RunConfig, wo
         "asset_sha256": sha256_file(output.asset),
         "ground_truth": str(ctx.obj.path),
         "ground_truth_sha256": ctx.gt_sha256,
-        "method": {"entry": spec.entry, "frame": output.frame or spec.frame, "scale": output.scale or spec.scale, "info": output.info},
+        "gpu": output.info.get("gpu"),  # {"name", "count"} where the method ran on one; the cost model reads it
+        "method": {"entry": spec.entry or "external", "upstream": spec.upstream or None, "frame": output.frame or spec.frame, "scale": output.scale or spec.scale, "info": output.info},
         "notes": result.notes,
     }
-    timings = {"method_stages": output.stage_seconds, "method_wall_s": wall, "evaluation_wall_s": evaluation_wall, "evaluation": result.timings}
+    timings = {"method_stages": output.stage_seconds, "method_wall_s": wall, "resources": output.info.get("resources"), "evaluation_wall_s": evaluation_wall, "evaluation": result.timings}
     return _record(job, "ok", None, time_s=wall, metrics={**result.metrics, **usability}, timings=timings,
                    alignment=result.alignment.to_dict(), provenance=provenance, anytime=anytime)
 
