@@ -307,7 +307,7 @@ def test_a_method_spec_figure_is_taken_whole(monkeypatch):
     from reconbench.cost import model
     from reconbench.methods.base import MethodSpec
 
-    spec = MethodSpec("openlrm", "feed-forward", "mesh", "x:y", "test",
+    spec = MethodSpec("openlrm", "feed-forward", "mesh", "test", entry="x:y",
                       published={"training": {"value": 100.0, "gpu": "H100", "source": "spec"}})
 
     def get_method(name):

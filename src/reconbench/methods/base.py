@@ -79,13 +79,30 @@ class MethodSpec:
         return cls(**d)
 
     def availability(self) -> tuple[bool, str]:
-        """Whether it can run on this machine, and why not."""
+        """Whether it can run on this machine, and every reason why not."""
+        reasons = []
         if self.needs_gpu and not cuda_available():
-            return False, "needs a CUDA GPU; none found"
+            reasons.append("needs a CUDA GPU; none found")
         missing = [m for m in self.requires if importlib.util.find_spec(m) is None]
         if missing:
-            return False, f"missing Python modules: {', '.join(missing)}"
-        return True, "ok"
+            reasons.append(f"missing Python modules: {', '.join(missing)}")
+        if self.is_external:
+            reasons += self._external_reasons()
+        return (not reasons), "; ".join(reasons) or "ok"
+
+    def _external_reasons(self) -> list[str]:
+        from reconbench.envs import get_backend
+        from reconbench.envs.weights import missing_weights
+
+        reasons = []
+        backend = get_backend()
+        if not backend.is_built(self):
+            reasons.append(f"{backend.name} environment not built (reconbench install {self.name})")
+        absent = missing_weights(self)
+        if absent:
+            more = f" and {len(absent) - 1} more" if len(absent) > 1 else ""
+            reasons.append(f"weights not in the local cache: {absent[0]}{more} (reconbench fetch-weights {self.name})")
+        return reasons
 
     def load_entry(self) -> Callable[["MethodInput"], "MethodOutput"]:
         if self.is_external:

@@ -1,0 +1,137 @@
+"""`reconbench doctor`: can each method be built, fed its weights and run here, and does its output
+hold up? One row per method, so a GPU machine's first hour tells which adapters work.
+
+Each step that fails records why and the method's later steps are skipped; other methods go on.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from reconbench.methods import get_method, method_names
+from reconbench.methods.base import MethodSpec
+
+DOCTOR_DATASET = "procedural"
+
+
+@dataclass
+class Diagnosis:
+    method: str
+    built: str = "-"  # "yes", "not needed", or "no: why"
+    weights: str = "-"
+    ran: str = "-"
+    output_valid: str = "-"
+    time_s: float | None = None
+    stages: dict | None = None
+    gpu: dict | None = None
+    metrics: dict | None = None
+    cold_s: float | None = None  # several inputs in one process (spec inputs.batch): first input, load included
+    warm_s: float | None = None  # ... and the mean of the later ones
+    warm: str = "-"
+
+    @property
+    def ok(self) -> bool:
+        return self.output_valid == "yes"
+
+
+def _no(exc: BaseException) -> str:
+    return f"no: {type(exc).__name__}: {exc}".splitlines()[0][:300]
+
+
+def diagnose(spec: MethodSpec, out: Path, *, protocol: str = "default", install: bool = True, fetch: bool = True,
+             warm_inputs: int = 3) -> Diagnosis:
+    from reconbench.runner import RunConfig, run_benchmark
+
+    d = Diagnosis(spec.name)
+    if spec.is_external:
+        from reconbench.envs import get_backend
+        from reconbench.envs.weights import fetch_weights, missing_weights
+
+        backend = get_backend()
+        try:
+            if install:
+                backend.build(spec)
+            d.built = "yes" if backend.is_built(spec) else f"no: not built (reconbench install {spec.name})"
+        except Exception as exc:
+            d.built = _no(exc)
+        try:
+            if fetch:
+                fetch_weights(spec, progress=False)
+            missing = missing_weights(spec)
+            d.weights = "yes" if not missing else f"no: missing {', '.join(missing)}"
+        except Exception as exc:
+            d.weights = _no(exc)
+    else:
+        d.built = d.weights = "not needed"
+    ok, why = spec.availability()
+    if not ok:
+        d.ran = f"no: {why}"
+        return d
+    records = []
+    try:
+        run_benchmark(RunConfig(dataset=DOCTOR_DATASET, methods=[spec.name], protocol=protocol, out=out / spec.name,
+                                limit=1, resume=True, progress=False), on_job_done=records.append)
+    except Exception as exc:
+        d.ran = _no(exc)
+        return d
+    if not records:
+        d.ran = "no: nothing ran (already recorded in the doctor folder?)"
+        return d
+    rec = records[0]
+    if rec.status != "ok":
+        failed_in_method = (rec.error or "").startswith("method failed")
+        d.ran = f"no: {rec.error}" if failed_in_method or rec.status == "skipped" else "yes"
+        d.output_valid = "-" if failed_in_method or rec.status == "skipped" else f"no: {rec.error}"
+        return d
+    d.ran = d.output_valid = "yes"
+    d.time_s = rec.time_s
+    d.stages = (rec.timings or {}).get("method_stages")
+    d.gpu = (rec.provenance or {}).get("gpu")
+    d.metrics = {k: rec.metrics.get(k) for k in ("psnr", "chamfer", "fscore") if rec.metrics and k in rec.metrics}
+    if spec.is_external and (spec.inputs or {}).get("batch") and warm_inputs > 1:
+        _time_warm(d, spec, out / spec.name / "warm", protocol, warm_inputs)
+    return d
+
+
+def _time_warm(d: Diagnosis, spec: MethodSpec, folder: Path, protocol: str, n: int) -> None:
+    """Cold and warm times from one process given the first input view of `n` objects."""
+    from reconbench.datasets import open_dataset
+    from reconbench.methods.external.run import time_batch
+    from reconbench.protocol import get_protocol
+    from reconbench.runner.inputs import prepare_inputs
+
+    proto = get_protocol(protocol)
+    objects = open_dataset(DOCTOR_DATASET).select(None, n).objects
+    images = [prepare_inputs(obj.load(), proto, folder / "inputs" / obj.id)[0][0] for obj in objects]
+    try:
+        result = time_batch(spec, images, folder)
+    except Exception as exc:
+        d.warm = _no(exc)
+        return
+    d.cold_s, d.warm_s = result["cold_s"], sum(result["warm_s"]) / len(result["warm_s"])
+    d.warm = f"yes ({len(images)} inputs, per-input stage {result['per_input_stage']})"
+
+
+def run_doctor(names: list[str] | None, out: Path, *, protocol: str = "default", install: bool = True, fetch: bool = True,
+               warm_inputs: int = 3) -> list[Diagnosis]:
+    """Diagnose the named methods (default: every external one) and write out/doctor.json."""
+    specs = [get_method(n) for n in names] if names else [get_method(n) for n in method_names() if get_method(n).is_external]
+    out.mkdir(parents=True, exist_ok=True)
+    results = [diagnose(spec, out, protocol=protocol, install=install, fetch=fetch, warm_inputs=warm_inputs) for spec in specs]
+    (out / "doctor.json").write_text(json.dumps([asdict(r) for r in results], indent=2, default=str))
+    return results
+
+
+def format_table(results: list[Diagnosis]) -> str:
+    width = max([len(r.method) for r in results] + [6])
+    lines = [f"{'method':{width}s}  built  weights  ran  output  time (s)  cold (s)  warm (s)"]
+    for r in results:
+        short = lambda s: {"not needed": "n/a"}.get(s, s if s in ("yes", "-") else "no")  # noqa: E731
+        fmt = lambda v: f"{v:.1f}" if v is not None else "-"  # noqa: E731
+        lines.append(f"{r.method:{width}s}  {short(r.built):5s}  {short(r.weights):7s}  {short(r.ran):3s}  {short(r.output_valid):6s}  "
+                     f"{fmt(r.time_s):8s}  {fmt(r.cold_s):8s}  {fmt(r.warm_s)}")
+    reasons = [f"  {r.method}: {step} {value}" for r in results for step, value in
+               (("built", r.built), ("weights", r.weights), ("ran", r.ran), ("output", r.output_valid), ("warm timing", r.warm)) if value.startswith("no")]
+    return "\n".join(lines + (["", "why not:"] + reasons if reasons else []))

@@ -1,0 +1,307 @@
+"""Commands of an upstream method: its steps as argument lists with placeholders, made concrete.
+
+A step is `{"stage", "argv", "cwd"?}` in the spec. Every argument is a plain string in which `{key}`
+tokens are replaced by values (one pass, so a value that itself contains `{...}` is never expanded
+again); nothing is ever handed to a shell or to `str.format`, so paths and ids with spaces, quotes or
+braces stay exactly one argument. `{inputs}` may only stand as a whole argument and expands into one
+argument per input image.
+
+Placeholders (the only ones a spec may use):
+
+| name | value |
+| --- | --- |
+| `{python}` | the interpreter of the method's own environment |
+| `{repo}` | the method's checkout (at the pinned commit) |
+| `{input}` | the prepared input image (inputs.prepare_method_inputs), the first one if several |
+| `{inputs}` | every prepared input image, one argument each (whole argument only) |
+| `{input_dir}` | the folder holding the prepared input image(s) |
+| `{out}` | the job's output folder: the method must write there (several jobs share one checkout) |
+| `{name}` | the input's file stem |
+| `{seed}` | the job's seed |
+| `{hooks}` | the folder of our helper scripts (methods/external/hooks) |
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any, Mapping, Sequence
+
+from reconbench.methods.base import MethodSpec
+
+PLACEHOLDERS: tuple[str, ...] = ("python", "repo", "input", "inputs", "input_dir", "out", "name", "seed", "hooks")
+WHOLE_ONLY = ("inputs",)  # placeholders that must be a whole argument (they expand into several)
+CWD_PLACEHOLDERS = ("out", "repo")  # where a step may run
+BUILD_PLACEHOLDERS = ("python", "repo")  # what environment recipes may use
+DEFAULT_CWD = "{out}"
+
+OUTPUT_FORMATS = {"mesh": ("obj", "ply", "glb"), "splats": ("ply",)}
+UNPACKERS = ("zip",)
+BACKGROUNDS = ("transparent", "white", "grey")
+WEIGHT_KINDS = ("hf", "url")
+
+_TOKEN = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One command of a method: run `argv` (no shell) in `cwd`; `stage` names what its time is spent on."""
+
+    stage: str
+    argv: list[str]
+    cwd: str
+
+
+def placeholders_in(text: str) -> list[str]:
+    """The `{word}` placeholder names used in a string, in order."""
+    return _TOKEN.findall(text)
+
+
+def build_steps(spec: MethodSpec, values: Mapping[str, Any]) -> list[Step]:
+    """The spec's steps with every placeholder replaced by its value.
+
+    `values` maps placeholder names to strings (or paths); "inputs" maps to a sequence of them. Raises
+    ValueError naming the method, the step and the placeholder for an unknown placeholder, a placeholder
+    with no value, a list given for a single-valued placeholder, or `{inputs}` inside a larger argument.
+    """
+    steps = []
+    for index, raw in enumerate(spec.steps):
+        where = f"method {spec.name!r}, step {index + 1} ({raw.get('stage', '?')})"
+        argv: list[str] = []
+        for arg in raw["argv"]:
+            if arg == "{inputs}":
+                argv.extend(_many(values, "inputs", where))
+            else:
+                argv.append(_substitute(arg, values, where))
+        cwd = _substitute(raw.get("cwd", DEFAULT_CWD), values, where)
+        steps.append(Step(stage=str(raw["stage"]), argv=argv, cwd=cwd))
+    return steps
+
+
+def _substitute(text: str, values: Mapping[str, Any], where: str) -> str:
+    def one(match: re.Match) -> str:
+        key = match.group(1)
+        if key not in PLACEHOLDERS:
+            raise ValueError(f"{where}: unknown placeholder {{{key}}} in {text!r}; known: {', '.join(PLACEHOLDERS)}")
+        if key in WHOLE_ONLY:
+            raise ValueError(f"{where}: {{{key}}} must be a whole argument (it expands into several), got {text!r}")
+        if key not in values:
+            raise ValueError(f"{where}: no value for placeholder {{{key}}} (used in {text!r})")
+        value = values[key]
+        if isinstance(value, (list, tuple)):
+            raise ValueError(f"{where}: placeholder {{{key}}} needs one value, got a sequence")
+        return os.fspath(value) if isinstance(value, os.PathLike) else str(value)
+
+    return _TOKEN.sub(one, text)
+
+
+def _many(values: Mapping[str, Any], key: str, where: str) -> list[str]:
+    if key not in values:
+        raise ValueError(f"{where}: no value for placeholder {{{key}}}")
+    value = values[key]
+    items = [value] if isinstance(value, (str, os.PathLike)) else list(value)
+    if not items:
+        raise ValueError(f"{where}: placeholder {{{key}}} expands to no argument")
+    return [os.fspath(v) if isinstance(v, os.PathLike) else str(v) for v in items]
+
+
+# ---------------------------------------------------------------- validation
+
+
+def validate_spec(spec: MethodSpec) -> list[str]:
+    """Every problem found in an external method's spec (empty when it is sound)."""
+    if not spec.is_external:
+        return [f"{spec.name}: not an external method (no steps)"]
+    problems: list[str] = []
+    problems += _check_upstream(spec.upstream)
+    problems += _check_environment(spec.environment)
+    problems += _check_weights(spec.weights)
+    problems += _check_steps(spec.steps)
+    problems += _check_output(spec.output, spec.representation)
+    problems += _check_inputs(spec.inputs)
+    if spec.inputs.get("batch") and not any(arg == "{inputs}" for step in spec.steps for arg in step.get("argv", ())):
+        problems.append("inputs.batch says the command takes several inputs, but no step passes {inputs}")
+    problems += _check_markers(spec.stage_markers)
+    problems += _check_conventions(spec)
+    return [f"{spec.name}: {p}" for p in problems]
+
+
+def _check_upstream(upstream: Mapping[str, Any]) -> list[str]:
+    problems = []
+    if not str(upstream.get("repo", "")).startswith("https://"):
+        problems.append(f"upstream.repo must be an https URL, got {upstream.get('repo')!r}")
+    if not _COMMIT.fullmatch(str(upstream.get("commit", ""))):
+        problems.append(f"upstream.commit must be a full 40-hex commit, got {upstream.get('commit')!r}")
+    for i, extra in enumerate(upstream.get("extra", ())):
+        if not str(extra.get("repo", "")).startswith("https://"):
+            problems.append(f"upstream.extra[{i}].repo must be an https URL")
+        if not _COMMIT.fullmatch(str(extra.get("commit", ""))):
+            problems.append(f"upstream.extra[{i}].commit must be a full 40-hex commit, got {extra.get('commit')!r}")
+        if not _is_relative(str(extra.get("dest", ""))):
+            problems.append(f"upstream.extra[{i}].dest must be a relative path inside the checkout, got {extra.get('dest')!r}")
+    return problems
+
+
+def _check_environment(env: Mapping[str, Any]) -> list[str]:
+    """The recipe as reconbench.envs reads it (docs/environments.md): packages are requirement strings, or
+    nested lists of them (a pip call of their own); build steps are argv lists or {"argv", "cwd"}."""
+    problems = []
+    if not re.fullmatch(r"3\.\d+", str(env.get("python", ""))):
+        problems.append(f"environment.python must be a version like '3.10', got {env.get('python')!r}")
+    packages = env.get("packages", ())
+    flat = [q for p in packages for q in (p if isinstance(p, (list, tuple)) else [p])]
+    if not flat or not all(isinstance(p, str) and p.strip() for p in flat):
+        problems.append("environment.packages must be a non-empty list of requirement strings (or lists of them)")
+    for text in [*flat, *env.get("pip_args", ())]:
+        problems += _unknown(str(text), BUILD_PLACEHOLDERS, "environment")
+    for i, step in enumerate(env.get("build", ())):
+        argv = step.get("argv") if isinstance(step, Mapping) else step
+        if not isinstance(argv, (list, tuple)) or not argv or not all(isinstance(a, str) for a in argv):
+            problems.append(f"environment.build[{i}] must be an argument list of strings (or {{'argv', 'cwd'}})")
+            continue
+        for arg in argv:
+            problems += _unknown(arg, BUILD_PLACEHOLDERS, f"environment.build[{i}]")
+    for key, value in env.get("env", {}).items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            problems.append(f"environment.env must map names to strings, got {key!r}: {value!r}")
+        else:
+            problems += _unknown(value, BUILD_PLACEHOLDERS, f"environment.env[{key!r}]")
+    return problems
+
+
+def _check_weights(weights: Sequence[Mapping[str, Any]]) -> list[str]:
+    problems = []
+    for i, w in enumerate(weights):
+        kind = w.get("kind")
+        if kind not in WEIGHT_KINDS:
+            problems.append(f"weights[{i}].kind must be one of {WEIGHT_KINDS}, got {kind!r}")
+        elif kind == "hf":
+            if not re.fullmatch(r"[\w.-]+/[\w.-]+", str(w.get("repo_id", ""))):
+                problems.append(f"weights[{i}].repo_id must be 'owner/name', got {w.get('repo_id')!r}")
+            if not isinstance(w.get("files", []), (list, tuple)):
+                problems.append(f"weights[{i}].files must be a list of file names (absent or empty: a snapshot)")
+        else:
+            if not str(w.get("url", "")).startswith("https://"):
+                problems.append(f"weights[{i}].url must be an https URL, got {w.get('url')!r}")
+            if not _is_relative(str(w.get("dest", ""))):
+                problems.append(f"weights[{i}].dest must be a relative path under the weights folder, got {w.get('dest')!r}")
+        for key, value in w.get("env", {}).items():
+            if not _is_relative(str(value)) and value != ".":
+                problems.append(f"weights[{i}].env[{key!r}] must be a relative path under the weights folder")
+    return problems
+
+
+def _check_steps(steps: Sequence[Mapping[str, Any]]) -> list[str]:
+    problems = []
+    writes_out = False
+    for i, step in enumerate(steps):
+        where = f"steps[{i}] ({step.get('stage', '?')})"
+        if not isinstance(step.get("stage"), str) or not step.get("stage"):
+            problems.append(f"{where}: stage must be a non-empty string")
+        argv = step.get("argv")
+        if not isinstance(argv, (list, tuple)) or not argv or not all(isinstance(a, str) and a for a in argv):
+            problems.append(f"{where}: argv must be a non-empty list of non-empty strings")
+            continue
+        for arg in argv:
+            if arg == "{inputs}":
+                continue
+            problems += _unknown(arg, tuple(p for p in PLACEHOLDERS if p not in WHOLE_ONLY), where)
+            if any(p in WHOLE_ONLY for p in placeholders_in(arg)):
+                problems.append(f"{where}: {{inputs}} must be a whole argument, got {arg!r}")
+            writes_out = writes_out or "out" in placeholders_in(arg)
+        cwd = step.get("cwd", DEFAULT_CWD)
+        if cwd not in tuple(f"{{{p}}}" for p in CWD_PLACEHOLDERS):
+            problems.append(f"{where}: cwd must be one of {{out}} or {{repo}}, got {cwd!r}")
+    if not steps:
+        problems.append("no steps")
+    elif not writes_out:
+        problems.append("no step mentions {out}: the method must be told to write under the job's output folder")
+    return problems
+
+
+def _check_output(output: Mapping[str, Any], representation: str) -> list[str]:
+    problems = []
+    path = str(output.get("path", ""))
+    if not _is_relative(path):
+        problems.append(f"output.path must be a glob relative to {{out}} (no '..', not absolute), got {path!r}")
+    if placeholders_in(path):
+        problems.append(f"output.path must not use placeholders (it is a glob under {{out}}), got {path!r}")
+    fmt = output.get("format")
+    allowed = OUTPUT_FORMATS.get(representation, ())
+    if fmt not in allowed:
+        problems.append(f"output.format must be one of {allowed} for {representation}, got {fmt!r}")
+    unpack = output.get("unpack")
+    if unpack is not None and unpack not in UNPACKERS:
+        problems.append(f"output.unpack must be one of {UNPACKERS}, got {unpack!r}")
+    final = str(output.get("member", "")) if unpack else path
+    if unpack:
+        if not _is_relative(final):
+            problems.append(f"output.member must be a relative glob inside the archive, got {final!r}")
+        if not path.lower().endswith(f".{unpack}"):
+            problems.append(f"output.path {path!r} should name a .{unpack} archive")
+    if fmt and not final.lower().endswith(f".{fmt}"):
+        problems.append(f"the output glob {final!r} does not end in .{fmt}")
+    return problems
+
+
+def _check_inputs(inputs: Mapping[str, Any]) -> list[str]:
+    problems = []
+    if inputs.get("background", "transparent") not in BACKGROUNDS:
+        problems.append(f"inputs.background must be one of {BACKGROUNDS}, got {inputs.get('background')!r}")
+    resolution = inputs.get("resolution")
+    if resolution is not None and (not isinstance(resolution, int) or resolution <= 0):
+        problems.append(f"inputs.resolution must be a positive integer, got {resolution!r}")
+    for flag in ("removes_background", "batch"):
+        if not isinstance(inputs.get(flag, False), bool):
+            problems.append(f"inputs.{flag} must be true or false")
+    filename = str(inputs.get("filename", "{name}.png"))
+    if "{name}" not in filename or not filename.endswith(".png") or "/" in filename:
+        problems.append(f"inputs.filename must be a PNG file name containing {{name}}, got {filename!r}")
+    problems += _unknown(filename, ("name",), "inputs.filename")
+    return problems
+
+
+def _check_markers(markers: Sequence[Mapping[str, str]]) -> list[str]:
+    problems = []
+    for i, marker in enumerate(markers):
+        if not marker.get("stage"):
+            problems.append(f"stage_markers[{i}]: stage missing")
+        try:
+            re.compile(str(marker.get("pattern", "")))
+        except re.error as exc:
+            problems.append(f"stage_markers[{i}]: bad pattern {marker.get('pattern')!r} ({exc})")
+        if not marker.get("pattern"):
+            problems.append(f"stage_markers[{i}]: pattern missing")
+    return problems
+
+
+def _check_conventions(spec: MethodSpec) -> list[str]:
+    from reconbench.alignment import SCALE_CONVENTIONS
+    from reconbench.protocol.frames import FRAMES
+
+    problems = []
+    if spec.frame not in FRAMES:
+        problems.append(f"frame {spec.frame!r} is not in protocol/frames.py ({', '.join(FRAMES)})")
+    if spec.scale not in SCALE_CONVENTIONS:
+        problems.append(f"scale {spec.scale!r} is not one of {', '.join(SCALE_CONVENTIONS)}")
+    if not spec.licence:
+        problems.append("licence missing")
+    if not spec.sources:
+        problems.append("sources missing")
+    if spec.timeout_s <= 0:
+        problems.append("timeout_s must be positive")
+    return problems
+
+
+def _unknown(text: str, allowed: Sequence[str], where: str) -> list[str]:
+    return [f"{where}: placeholder {{{k}}} not allowed here (allowed: {', '.join(allowed)}) in {text!r}"
+            for k in placeholders_in(text) if k not in allowed]
+
+
+def _is_relative(path: str) -> bool:
+    if not path or path.startswith(("/", "~", "\\")):
+        return False
+    return ".." not in PurePosixPath(path).parts

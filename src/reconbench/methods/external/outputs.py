@@ -1,0 +1,97 @@
+"""Finding the asset an upstream method wrote (spec `output`).
+
+`output` in a spec: {"path": a glob relative to the job's output folder, "format": obj | ply | glb,
+"unpack": "zip" (optional), "member": a glob inside the archive (with unpack)}.
+
+Rules:
+- the glob is matched against files only (folders never match);
+- no match: `OutputNotFound` (a FileNotFoundError) naming the folder, the glob and the files the method
+  did write (the first 20, and how many in all), which usually shows at once what went wrong;
+- several matches: the newest by modification time is taken (ties: the last path in sorted order),
+  and a warning names the others. One job writes into one folder, so several matches mean leftovers
+  of an earlier attempt in the same folder; the newest is what this attempt wrote;
+- "unpack": "zip": the archive is extracted into `<out>/unpacked/` (emptied first; members that would
+  land outside it are refused) and `member` is matched there by the same rules.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from reconbench.methods.base import MethodSpec
+
+log = logging.getLogger(__name__)
+
+UNPACK_DIR = "unpacked"
+LISTED = 20  # files named in an OutputNotFound message
+
+
+class OutputNotFound(FileNotFoundError):
+    """The method finished but its declared output is not where the spec says."""
+
+    def __init__(self, method: str, folder: Path, pattern: str, written: list[str]):
+        self.method, self.folder, self.pattern, self.written = method, folder, pattern, written
+        if written:
+            shown = ", ".join(written[:LISTED]) + (f", ... ({len(written)} files in all)" if len(written) > LISTED else "")
+            what = f"it wrote: {shown}"
+        else:
+            what = "the folder is empty" if folder.is_dir() else "the folder does not exist"
+        super().__init__(f"method {method!r}: no file matches {pattern!r} in {folder}; {what}")
+
+
+def discover_output(spec: MethodSpec, out_dir: Path) -> Path:
+    """The asset file the method wrote under `out_dir` (see the module docstring for the rules)."""
+    out_dir = Path(out_dir)
+    pattern = spec.output.get("path")
+    if not pattern:
+        raise ValueError(f"method {spec.name!r}: its spec declares no output.path")
+    found = _one(spec.name, out_dir, pattern)
+    unpack = spec.output.get("unpack")
+    if not unpack:
+        return found
+    if unpack != "zip":
+        raise ValueError(f"method {spec.name!r}: unknown output.unpack {unpack!r} (known: zip)")
+    member = spec.output.get("member")
+    if not member:
+        raise ValueError(f"method {spec.name!r}: output.unpack needs output.member (a glob inside the archive)")
+    target = out_dir / UNPACK_DIR
+    _unzip(spec.name, found, target)
+    return _one(spec.name, target, member)
+
+
+def _one(method: str, folder: Path, pattern: str) -> Path:
+    matches = sorted(p for p in folder.glob(pattern) if p.is_file()) if folder.is_dir() else []
+    if not matches:
+        raise OutputNotFound(method, folder, pattern, _written(folder))
+    if len(matches) == 1:
+        return matches[0]
+    newest = max(matches, key=lambda p: (p.stat().st_mtime_ns, str(p)))
+    others = [str(p.relative_to(folder)) for p in matches if p != newest]
+    log.warning("method %r: %d files match %r in %s; taking the newest, %s (also: %s)",
+                method, len(matches), pattern, folder, newest.relative_to(folder), ", ".join(others))
+    return newest
+
+
+def _written(folder: Path) -> list[str]:
+    if not folder.is_dir():
+        return []
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+def _unzip(method: str, archive: Path, target: Path) -> None:
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            names = zf.namelist()
+            for name in names:
+                parts = PurePosixPath(name.replace("\\", "/")).parts
+                if name.startswith(("/", "\\")) or ".." in parts or (parts and parts[0].endswith(":")):
+                    raise ValueError(f"method {method!r}: archive {archive} has a member outside its folder: {name!r}")
+            if target.exists():
+                shutil.rmtree(target)
+            target.mkdir(parents=True)
+            zf.extractall(target)
+    except zipfile.BadZipFile as exc:
+        raise ValueError(f"method {method!r}: {archive} is not a valid zip archive ({exc})") from exc

@@ -1,0 +1,162 @@
+"""Run an upstream method: its steps as commands in its own environment, timed and watched, then
+its output file found. This is the entry point of every external spec (MethodSpec.load_entry)."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from reconbench.methods.base import MethodInput, MethodOutput, MethodSpec
+from reconbench.methods.external import command, inputs, outputs, timing
+from reconbench.methods.external.monitor import ResourceMonitor, visible_gpus, wall_clock
+
+SHIM = Path(__file__).with_name("shim.py")
+HOOKS = Path(__file__).with_name("hooks")
+LOG_TAIL_LINES = 20
+
+
+class ExternalMethodError(RuntimeError):
+    """An upstream command failed; the message names the step, the exit code, the log and its tail."""
+
+
+def run_external(spec: MethodSpec, inp: MethodInput) -> MethodOutput:
+    run = _execute(spec, inp.images, inp.workdir, inp.seed)
+    asset = outputs.discover_output(spec, run.out_dir)
+    run.info["resources"]["cold"] = True  # one input per process: every job's time includes start-up and model load
+    return MethodOutput(asset=asset, stage_seconds=run.stage_seconds, info=run.info)
+
+
+def time_batch(spec: MethodSpec, images: Sequence[np.ndarray], workdir: Path) -> dict:
+    """Cold and warm times of a method that takes several inputs in one process (spec inputs.batch):
+    one run over `images` (one per asset); cold = spawn to the first input's end-of-input marker
+    (start-up and model load included), warm = the time between later inputs' markers."""
+    if not (spec.inputs or {}).get("batch"):
+        raise ValueError(f"method {spec.name!r} does not take several inputs in one process (inputs.batch)")
+    run = _execute(spec, images, workdir, seed=0)
+    per_input = _per_input_marks(run.steps, len(images))
+    if per_input is None:
+        raise ExternalMethodError(f"{spec.name}: no stage marker appeared once per input ({len(images)} inputs); log: {run.info['log']}")
+    stage, marks = per_input
+    return {"inputs": len(images), "per_input_stage": stage, "cold_s": marks[0],
+            "warm_s": [b - a for a, b in zip(marks, marks[1:])], "stage_seconds": run.stage_seconds, **run.info}
+
+
+@dataclass
+class _Run:
+    out_dir: Path
+    steps: list
+    stage_seconds: dict[str, float]
+    info: dict
+
+
+def _execute(spec: MethodSpec, images: Sequence[np.ndarray], workdir: Path, seed: int) -> _Run:
+    from reconbench.envs import get_backend
+
+    env = get_backend().environment(spec)  # EnvironmentMissing says how to build it
+    out_dir, input_dir = workdir / "out", workdir / "inputs"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = inputs.prepare_method_inputs(spec, images, input_dir, "input")
+    values = {"python": env.python, "repo": env.repo, "input": str(paths[0]), "inputs": [str(p) for p in paths],
+              "input_dir": str(input_dir), "out": str(out_dir), "name": paths[0].stem, "seed": str(seed), "hooks": str(HOOKS)}
+    steps = command.build_steps(spec, values)
+    markers = timing.compile_markers(spec.stage_markers)
+    log_path = workdir / "method.log"
+    gpu = visible_gpus()
+    step_timings, peaks = [], []
+    with open(log_path, "w", encoding="utf-8") as log:
+        for step in steps:
+            argv = _with_shim(step.argv, env.python)
+            argv, cwd = env.wrap(argv, cwd=step.cwd, mounts=(str(workdir), str(SHIM.parent)), gpu=spec.needs_gpu)
+            log.write(f"$ {' '.join(argv)}\n")
+            log.flush()
+            step_timing, step_peaks = _run_step(spec, step, argv, cwd, {**env.env, "PYTHONUNBUFFERED": "1"}, log, log_path, markers)
+            step_timings.append(step_timing)
+            peaks.append(step_peaks)
+    stage_seconds, details = timing.combine(step_timings)
+    wall = sum(s.wall_s for s in step_timings)
+    gpu_mem = [p.gpu_mem_mb for p in peaks if p.gpu_mem_mb is not None]
+    resources = {
+        "peak_host_rss_mb": round(max(p.host_rss_mb for p in peaks), 1),
+        "peak_gpu_mem_mb": round(max(gpu_mem), 1) if gpu_mem else None,
+        "sample_interval_s": peaks[0].interval_s,
+        "gpu_seconds": round(wall * gpu["count"], 3) if gpu else 0.0,
+    }
+    info = {"resources": resources, "gpu": gpu, "timing": details, "log": str(log_path),
+            "commands": [s.argv for s in steps], "upstream": spec.upstream}
+    return _Run(out_dir, step_timings, stage_seconds, info)
+
+
+def _per_input_marks(steps: list, n: int) -> tuple[str, list[float]] | None:
+    """The stage whose marker appeared once per input (the last such), and the marks' times since spawn."""
+    elapsed, found = 0.0, None
+    for step in steps:
+        counts: dict[str, int] = {}
+        for label, _ in step.marks:
+            counts[label] = counts.get(label, 0) + 1
+        repeated = [label for label, c in counts.items() if c == n and label != timing.ENVIRONMENT_START]
+        if repeated:
+            found = (repeated[-1], [elapsed + t for label, t in step.marks if label == repeated[-1]])
+        elapsed += step.wall_s
+    return found
+
+
+def _with_shim(argv: list[str], python: str) -> list[str]:
+    """Put the shim between the environment's Python and a script or -m module, to time start-up."""
+    if len(argv) >= 2 and argv[0] == python and (argv[1] == "-m" or not argv[1].startswith("-")):
+        return [python, str(SHIM), *argv[1:]]
+    return list(argv)
+
+
+def _run_step(spec, step, argv, cwd, extra_env, log, log_path, markers):
+    lines: list[tuple[float, str]] = []
+    start = wall_clock()
+    try:
+        proc = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **extra_env}, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, errors="replace", bufsize=1,
+                                start_new_session=True, preexec_fn=_die_with_parent)
+    except OSError as exc:
+        raise ExternalMethodError(f"{spec.name}: step {step.stage!r} could not start {argv[0]!r}: {exc}") from exc
+    with ResourceMonitor(proc.pid) as monitor:
+        reader = threading.Thread(target=_read_lines, args=(proc.stdout, lines, log), daemon=True)
+        reader.start()
+        try:
+            code = proc.wait()
+        except BaseException:  # interrupted: take the whole command down with us
+            _kill_group(proc)
+            raise
+        end = wall_clock()
+        reader.join(5)
+    if code != 0:
+        tail = "\n".join(text for _, text in lines[-LOG_TAIL_LINES:])
+        raise ExternalMethodError(f"{spec.name}: step {step.stage!r} exited with code {code} (log: {log_path}); last lines:\n{tail}")
+    return timing.step_timing(lines, start, end, step.stage, markers), monitor.peaks
+
+
+def _read_lines(stream, lines: list, log) -> None:
+    for text in stream:
+        lines.append((wall_clock(), text.rstrip("\n")))
+        log.write(text)
+    log.flush()
+
+
+def _die_with_parent() -> None:
+    """Linux: the command is killed if the worker running it dies (a timeout kills the worker)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()

@@ -1,0 +1,71 @@
+"""DreamGaussian (image-to-3D, configs/image.yaml): per-scene SDS on Gaussians with Zero-1-to-3 XL guidance."""
+
+SPEC = {
+    "name": "dreamgaussian",
+    "paradigm": "per-scene",
+    "representation": "splats",
+    "description": "DreamGaussian, stage 1 (configs/image.yaml): 3D Gaussians optimised for 500 iterations against "
+    "the input view (RGB + mask) and score distillation from Zero-1-to-3 XL; the asset is the stage-1 Gaussian PLY "
+    "(stage 2, main2.py's mesh texture refinement, is not run).",
+    "input_views": (1,),
+    "needs_gpu": True,  # diff-gaussian-rasterization, simple-knn, nvdiffrast
+    "frame": "y-up",  # OpenGL y-up; the reference camera orbit_camera(elevation, 0, 2) sits on +Z
+    "scale": "bbox",  # Gaussians start in a ball of radius 0.5: normalised like the ground truth
+    "timeout_s": 3600,
+    "upstream": {"repo": "https://github.com/dreamgaussian/dreamgaussian", "commit": "69a3c7065d580da124dc0bf2e9a21cd3b7973b35"},
+    "environment": {
+        "python": "3.10",
+        "cuda": "12.1",
+        "pip_args": ["--extra-index-url", "https://download.pytorch.org/whl/cu121"],
+        # requirements.lock.txt pins every package (torch 2.1.0+cu121, diffusers 0.24.0, rembg 2.0.49, ...).
+        "packages": ["-r {repo}/requirements.lock.txt", "kiui>=0.2.3,<0.3"],
+        "build": [
+            ["{python}", "-m", "pip", "install", "--no-build-isolation",
+             "git+https://github.com/ashawkey/diff-gaussian-rasterization.git@8829d14f814fccdaf840b7b0f3021a616583c0a1"],
+            ["{python}", "-m", "pip", "install", "--no-build-isolation", "{repo}/simple-knn"],
+            ["{python}", "-m", "pip", "install", "--no-build-isolation",
+             "git+https://github.com/NVlabs/nvdiffrast.git@c5caf7bdb8a2448acc491a9faa47753972edd380"],
+        ],
+        "env": {"TORCH_CUDA_ARCH_LIST": "8.0;8.6;8.9;9.0"},
+    },
+    "weights": (
+        {"kind": "hf", "repo_id": "ashawkey/zero123-xl-diffusers", "files": []},  # whole repository
+        {"kind": "url", "url": "https://github.com/danielgatis/rembg/releases/download/v0.0.0/u2net.onnx",
+         "dest": "u2net/u2net.onnx", "env": {"U2NET_HOME": "u2net"}},
+    ),
+    "steps": (
+        # process.py: rembg, recentre (border 0.2), 256^2 -> INPUT_DIR/NAME_rgba.png beside the input.
+        {"stage": "preprocess", "cwd": "{repo}",
+         "argv": ["{python}", "{repo}/process.py", "{input}", "--size", "256", "--border_ratio", "0.2"]},
+        # main.py stage 1; outdir sends the PLY and the stage-1 mesh under OUT. It takes no seed (random).
+        {"stage": "optimisation", "cwd": "{repo}",
+         "argv": ["{python}", "{repo}/main.py", "--config", "{repo}/configs/image.yaml",
+                  "input={input_dir}/{name}_rgba.png", "save_path={name}", "outdir={out}", "elevation=0", "gui=False"]},
+    ),
+    # OUT/NAME_model.ply: Inria 3DGS layout (normals, SH degree 0), pre-activation; OUT/NAME_mesh.obj is also written.
+    "output": {"path": "*_model.ply", "format": "ply"},
+    "inputs": {
+        "background": "transparent",
+        "resolution": 512,
+        "removes_background": True,  # process.py runs rembg and recentres
+        "filename": "{name}.png",
+    },
+    "stage_markers": (
+        {"stage": "model_load", "pattern": r"\[INFO\] loaded zero123!"},
+        {"stage": "optimisation", "pattern": r"\[INFO\] save model to .*_model\.ply"},
+        {"stage": "export", "pattern": r"\[INFO\] save model to .*_mesh\."},
+    ),
+    "sources": (
+        {"title": "Tang et al., DreamGaussian: Generative Gaussian Splatting for Efficient 3D Content Creation (ICLR 2024)",
+         "url": "https://arxiv.org/abs/2309.16653"},
+        {"title": "dreamgaussian/dreamgaussian", "url": "https://github.com/dreamgaussian/dreamgaussian"},
+        {"title": "Liu et al., Zero-1-to-3 (ICCV 2023); Zero123-XL weights (diffusers port by ashawkey)",
+         "url": "https://github.com/cvlab-columbia/zero123"},
+    ),
+    "licence": "MIT (code); diff-gaussian-rasterization: Inria/MPII non-commercial; Zero123-XL weights: see their model card",
+    "published": {
+        "time_s": 60.0, "time_gpu": "V100",
+        "time_source": "DreamGaussian README/paper: about 1 min per stage on a V100 (2 min with the mesh stage)",
+        # Prior: cost/published.py TRAINING["dreamgaussian"] names zero123-xl.
+    },
+}

@@ -1,0 +1,30 @@
+"""DreamGaussian with Stable Zero123 guidance (configs/image_sai.yaml)."""
+
+from reconbench.methods.specs.dreamgaussian import SPEC as _DG
+
+SPEC = {
+    **_DG,
+    "name": "dreamgaussian-stable-zero123",
+    "description": "DreamGaussian, stage 1, with configs/image_sai.yaml: Stable Zero123 guidance "
+    "(ashawkey/stable-zero123-diffusers) instead of Zero-1-to-3 XL and no RGB warm-up; otherwise as dreamgaussian.",
+    "weights": (
+        {"kind": "hf", "repo_id": "ashawkey/stable-zero123-diffusers", "files": []},
+        *[w for w in _DG["weights"] if w.get("kind") != "hf"],
+    ),
+    "steps": (
+        _DG["steps"][0],
+        {"stage": "optimisation", "cwd": "{repo}",
+         "argv": ["{python}", "{repo}/main.py", "--config", "{repo}/configs/image_sai.yaml",
+                  "input={input_dir}/{name}_rgba.png", "save_path={name}", "outdir={out}", "elevation=0", "gui=False"]},
+    ),
+    "sources": (
+        *_DG["sources"][:2],
+        {"title": "Stability AI, Stable Zero123 (2023)", "url": "https://huggingface.co/stabilityai/stable-zero123"},
+    ),
+    "licence": "MIT (code); diff-gaussian-rasterization: Inria/MPII non-commercial; Stable Zero123 weights: "
+    "Stability AI non-commercial research licence",
+    "published": {
+        **_DG["published"],
+        "prior": "stable-zero123",  # not in cost/published.py TRAINING: the cost model reads it here
+    },
+}

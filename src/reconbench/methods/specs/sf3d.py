@@ -1,0 +1,74 @@
+"""Stable Fast 3D (SF3D): single image -> UV-textured PBR mesh (GLB) in about half a second."""
+
+SPEC = {
+    "name": "sf3d",
+    "paradigm": "feed-forward",
+    "representation": "mesh",
+    "description": "Stable Fast 3D: a transformer predicts a triplane, a differentiable mesh extraction gives the "
+    "surface, UV unwrapping and texture baking give a textured PBR mesh (GLB; scored by its base colour). Runs on "
+    "CPU too (official).",
+    "input_views": (1,),
+    "needs_gpu": False,
+    # Internally z-up with the input camera at (+1.6, 0, 0); the exporter applies Rx(-90 deg) then Ry(+90 deg),
+    # which puts the input camera on -Z of the GLB (unverified upstream: read from the code, not yet run).
+    "frame": "y-up-front-neg-z",
+    "scale": "bbox",
+    "timeout_s": 1800,
+    "upstream": {"repo": "https://github.com/Stability-AI/stable-fast-3d", "commit": "ff21fc491b4dc5314bf6734c7c0dabd86b5f5bb2"},
+    "environment": {
+        "python": "3.10",
+        "cuda": "12.1",
+        "pip_args": ["--extra-index-url", "https://download.pytorch.org/whl/cu121"],
+        # README: torch for the platform, setuptools 69.5.1, wheel, then requirements.txt (these pins); its two
+        # local extensions are built below (requirements.txt names them relative to the working directory).
+        "packages": [
+            "torch==2.4.0", "setuptools==69.5.1", "wheel",
+            "einops==0.7.0", "jaxtyping==0.2.31", "omegaconf==2.3.0", "transformers==4.42.3",
+            "open_clip_torch==2.24.0", "trimesh==4.4.1", "numpy==1.26.4", "huggingface-hub==0.23.4",
+            "rembg[gpu]==2.0.57", "pynanoinstantmeshes==0.0.3", "gpytoolbox==0.2.0",
+        ],
+        "build": [
+            ["{python}", "-m", "pip", "install", "--no-build-isolation", "{repo}/texture_baker/"],
+            ["{python}", "-m", "pip", "install", "--no-build-isolation", "{repo}/uv_unwrapper/"],
+        ],
+        "env": {"TORCH_CUDA_ARCH_LIST": "8.0;8.6;8.9;9.0"},
+    },
+    "weights": (
+        {"kind": "hf", "repo_id": "stabilityai/stable-fast-3d", "files": ["config.yaml", "model.safetensors"],
+         "gated": True},
+        # Fetched while the model is built (unverified which files: DINOv2 backbone, OpenCLIP ViT-B/32 estimator).
+        {"kind": "hf", "repo_id": "facebook/dinov2-large", "allow_patterns": ["*.json", "*.safetensors"]},
+        {"kind": "hf", "repo_id": "laion/CLIP-ViT-B-32-laion2B-s34B-b79K",
+         "allow_patterns": ["*.json", "open_clip_pytorch_model.bin", "open_clip_model.safetensors"]},
+        {"kind": "url", "url": "https://github.com/danielgatis/rembg/releases/download/v0.0.0/u2net.onnx",
+         "dest": "u2net/u2net.onnx", "env": {"U2NET_HOME": "u2net"}},
+    ),
+    "steps": (
+        {"stage": "generation", "cwd": "{repo}",
+         "argv": ["{python}", "{repo}/run.py", "{input}", "--output-dir", "{out}", "--texture-resolution", "1024",
+                  "--remesh_option", "none", "--foreground-ratio", "0.85"]},
+    ),
+    "output": {"path": "0/mesh.glb", "format": "glb"},
+    "inputs": {
+        "background": "transparent",  # RGBA with transparency: rembg skipped; resize_foreground(0.85)
+        "resolution": 512,
+        "removes_background": True,
+        "filename": "{name}.png",
+    },
+    "stage_markers": (
+        {"stage": "generation", "pattern": r"Peak Memory:"},  # printed after each batch, on CUDA/MPS only
+    ),
+    "sources": (
+        {"title": "Boss et al., SF3D: Stable Fast 3D Mesh Reconstruction with UV-unwrapping and Illumination "
+                  "Disentanglement (arXiv 2408.00653)", "url": "https://arxiv.org/abs/2408.00653"},
+        {"title": "Stability-AI/stable-fast-3d", "url": "https://github.com/Stability-AI/stable-fast-3d"},
+    ),
+    "licence": "Stability AI Community License (code and gated weights; free below USD 1M annual revenue)",
+    "published": {
+        "time_s": 0.5, "time_gpu": "H100",
+        "time_source": "SF3D paper (arXiv 2408.00653), GSO comparison table",
+        "comparison": {"source": "SF3D paper (arXiv 2408.00653), GSO, H100", "time_s": 0.5, "chamfer": 0.098,
+                       "fscore_0.1": 0.701, "psnr": 21.2},
+        # Training compute: not published (cost/published.py TRAINING["sf3d"]).
+    },
+}

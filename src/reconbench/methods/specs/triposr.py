@@ -1,0 +1,74 @@
+"""TripoSR (Stability AI x Tripo): single image -> triplane NeRF -> marching cubes, vertex-colour OBJ."""
+
+SPEC = {
+    "name": "triposr",
+    "paradigm": "feed-forward",
+    "representation": "mesh",
+    "description": "TripoSR: a transformer predicts a triplane NeRF from one image; marching cubes (256^3) gives a "
+    "vertex-colour mesh. Runs on CPU too (upstream falls back to it).",
+    "input_views": (1,),
+    "needs_gpu": False,
+    "frame": "z-up-front-x",  # "x back, y right, z up": the input camera sits on +X looking at -X; run.py does not reorient
+    "scale": "bbox",  # mesh within about +-0.87 in TripoSR's units: normalised like the ground truth
+    "timeout_s": 1800,  # on a CPU the model load and marching cubes take minutes
+    "upstream": {"repo": "https://github.com/VAST-AI-Research/TripoSR", "commit": "d26e33181947bbbc4c6fc0f5734e1ec6c080956e"},
+    "environment": {
+        "python": "3.10",
+        "cuda": "12.1",
+        "pip_args": ["--extra-index-url", "https://download.pytorch.org/whl/cu121"],
+        # requirements.txt pins, minus gradio (demo only); torchmcubes is built below against this torch.
+        "packages": [
+            "torch==2.1.2", "numpy==1.26.4", "omegaconf==2.3.0", "Pillow==10.1.0", "einops==0.7.0",
+            "transformers==4.35.0", "trimesh==4.0.5", "xatlas==0.0.9", "moderngl==5.10.0",
+            "rembg==2.0.49", "onnxruntime==1.16.3", "huggingface-hub>=0.17,<0.26", "imageio[ffmpeg]>=2.31,<3",
+            "setuptools>=69", "wheel",
+        ],
+        "build": [
+            # CUDA marching cubes when a CUDA toolkit is present at build time, the CPU version otherwise.
+            ["{python}", "-m", "pip", "install", "--no-build-isolation",
+             "git+https://github.com/tatsy/torchmcubes.git@bc36b08c62c5931e1dfc666581b3a8589278647f"],
+        ],
+        "env": {"TORCH_CUDA_ARCH_LIST": "8.0;8.6;8.9;9.0"},
+    },
+    "weights": (
+        {"kind": "hf", "repo_id": "stabilityai/TripoSR", "files": ["config.yaml", "model.ckpt"]},
+        {"kind": "hf", "repo_id": "facebook/dino-vitb16", "files": ["config.json"]},  # image tokenizer config only
+        # rembg.new_session() loads U2-Net even though an RGBA input with transparency skips matting.
+        {"kind": "url", "url": "https://github.com/danielgatis/rembg/releases/download/v0.0.0/u2net.onnx",
+         "dest": "u2net/u2net.onnx", "env": {"U2NET_HOME": "u2net"}},
+    ),
+    "steps": (
+        {"stage": "generation", "cwd": "{repo}",
+         "argv": ["{python}", "{repo}/run.py", "{inputs}", "--output-dir", "{out}", "--model-save-format", "obj",
+                  "--mc-resolution", "256", "--foreground-ratio", "0.85", "--chunk-size", "8192"]},
+    ),
+    "output": {"path": "0/mesh.obj", "format": "obj"},  # OUT/<index of the image>/mesh.obj, vertex colours
+    "inputs": {
+        "background": "transparent",  # RGBA with transparency: rembg is skipped, the alpha is the mask
+        "resolution": 512,
+        "removes_background": True,  # rembg if opaque; then resize_foreground(0.85) and grey 0.5 background
+        "filename": "{name}.png",
+        "batch": True,  # run.py takes several images in one process: `reconbench doctor` times cold and warm
+    },
+    # run.py's Timer logs "<stage> finished in <ms>ms." through logging (stderr).
+    "stage_markers": (
+        {"stage": "model_load", "pattern": r"Initializing model finished in"},
+        {"stage": "preprocess", "pattern": r"Processing images finished in"},
+        {"stage": "generation", "pattern": r"Running model finished in"},
+        {"stage": "extraction", "pattern": r"Extracting mesh finished in"},
+        {"stage": "export", "pattern": r"Exporting mesh finished in"},
+    ),
+    "sources": (
+        {"title": "Tochilkin et al., TripoSR: Fast 3D Object Reconstruction from a Single Image (arXiv 2403.02151)",
+         "url": "https://arxiv.org/abs/2403.02151"},
+        {"title": "VAST-AI-Research/TripoSR", "url": "https://github.com/VAST-AI-Research/TripoSR"},
+    ),
+    "licence": "MIT (code and weights)",
+    "published": {
+        "time_s": 0.5, "time_gpu": "A100",
+        "time_source": "TripoSR paper/README: under 0.5 s per image on an NVIDIA A100",
+        "comparison": {"source": "SF3D paper (arXiv 2408.00653), GSO, H100", "time_s": 0.3, "chamfer": 0.111,
+                       "fscore_0.1": 0.645, "psnr": 16.4},
+        # Training compute: not published (cost/published.py TRAINING["triposr"]).
+    },
+}

@@ -1,0 +1,41 @@
+"""The tiny stand-in upstream method (tests/data/tiny_external) as a git repository and an external spec."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+SOURCE = Path(__file__).parents[1] / "data" / "tiny_external"
+LOAD_S, GEN_S, ALLOC_MB = 0.3, 0.5, 150
+
+
+def git_repo(folder: Path) -> tuple[Path, str]:
+    """A git repository holding the tiny method, and its commit."""
+    shutil.copytree(SOURCE, folder)
+    git = ["git", "-C", str(folder), "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "tiny method"], check=True)
+    commit = subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()
+    return folder, commit
+
+
+def tiny_spec(repo: Path, commit: str, name: str = "tiny-external", extra_args: tuple[str, ...] = ()) -> dict:
+    return {
+        "name": name,
+        "paradigm": "feed-forward",
+        "representation": "mesh",
+        "description": "test stand-in for an upstream method",
+        "upstream": {"repo": str(repo), "commit": commit},
+        "environment": {"python": f"{sys.version_info.major}.{sys.version_info.minor}", "packages": ["{repo}"]},
+        "steps": ({"stage": "export", "argv": ["{python}", "-m", "tiny_recon", "{inputs}", "--out", "{out}",
+                                               "--load-s", str(LOAD_S), "--gen-s", str(GEN_S), "--alloc-mb", str(ALLOC_MB), *extra_args]},),
+        "output": {"path": "0/mesh.obj", "format": "obj"},
+        "inputs": {"background": "transparent", "resolution": 128, "batch": True},
+        "stage_markers": ({"stage": "model_load", "pattern": "^model loaded"}, {"stage": "generation", "pattern": "^generation done"}),
+        "frame": "z-up-front-x",
+        "scale": "bbox",
+        "timeout_s": 120,
+    }
