@@ -150,15 +150,29 @@ def _json_safe(value):
 def cmd_methods(args: argparse.Namespace) -> int:
     from reconbench.methods import get_method, method_names
 
-    print(f"{'method':16s} {'paradigm':13s} {'output':7s} {'views':9s} {'GPU':4s} runs here?")
-    for name in method_names():
-        spec = get_method(name)
+    specs = [get_method(n) for n in method_names()]
+    width = max(len(s.name) for s in specs) + 1
+    print(f"{'method':{width}s} {'paradigm':13s} {'output':7s} {'views':9s} {'GPU':4s} {'code':9s} runs here?")
+    for spec in specs:
         ok, why = spec.availability()
         views = ",".join(map(str, spec.input_views)) if len(spec.input_views) < 4 else f"{min(spec.input_views)}-{max(spec.input_views)}"
-        print(f"{name:16s} {spec.paradigm:13s} {spec.representation:7s} {views:9s} {'yes' if spec.needs_gpu else 'no':4s} {'yes' if ok else 'no: ' + why}")
+        code = "upstream" if spec.is_external else "built-in"
+        print(f"{spec.name:{width}s} {spec.paradigm:13s} {spec.representation:7s} {views:9s} {'yes' if spec.needs_gpu else 'no':4s} {code:9s} {'yes' if ok else 'no: ' + why}")
         if args.verbose:
             print(f"    {spec.description}")
+            if spec.is_external:
+                print(f"    upstream: {spec.upstream['repo']} @ {spec.upstream['commit']}")
     return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from reconbench.doctor import format_table, run_doctor
+
+    results = run_doctor(args.methods.split(",") if args.methods else None, Path(args.out), protocol=args.protocol,
+                         install=not args.no_install, fetch=not args.no_fetch, warm_inputs=args.warm_inputs)
+    print(format_table(results))
+    print(f"\ndetails: {Path(args.out) / 'doctor.json'}")
+    return 0 if all(r.ok for r in results) else 1
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -166,6 +180,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.objects and args.limit:
         raise UsageError("give --objects or --limit, not both")
+    if args.executor != "ray" and args.ray_address:
+        raise UsageError("--ray-address needs --executor ray")
+    if args.executor != "local" and args.workers != 1:
+        raise UsageError("--workers is for --executor local; a Ray cluster's size is its own")
+    if args.workers < 1:
+        raise UsageError("--workers must be at least 1")
     cfg = RunConfig(
         dataset=args.dataset,
         methods=[m for m in args.methods.split(",") if m],
@@ -181,8 +201,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         resume=args.resume,
         retry_failed=args.retry_failed,
         progress=not args.no_progress,
+        executor=args.executor,
+        workers=args.workers,
+        ray_address=args.ray_address,
     )
-    summary = run_benchmark(cfg)
+    try:
+        summary = run_benchmark(cfg)
+    except KeyboardInterrupt:  # finished jobs are kept; run_benchmark said how to resume
+        return 130
     print(
         f"{summary.ran} of {summary.total} jobs run now ({summary.ok} ok, {summary.failed} failed, {summary.skipped} skipped); "
         f"results: {summary.out / 'results.csv'}, {summary.out / 'report.md'}"
@@ -251,6 +277,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_methods)
 
     p = sub.add_parser(
+        "doctor",
+        help="install, fetch weights for and run each upstream method on one object; report built / ran / output valid / time",
+        description="For each method (default: every upstream adapter): build its environment, fetch its weights, run it on "
+        "the first procedural object and score the output. Writes OUT/doctor.json; exit 1 if any method is not usable.",
+    )
+    p.add_argument("--methods", help="comma-separated method names (default: every upstream adapter)")
+    p.add_argument("--out", default="doctor-out", help="folder for the runs and doctor.json (default: doctor-out)")
+    p.add_argument("--protocol", default="default", help="protocol of the test run (default: default, one input view)")
+    p.add_argument("--no-install", action="store_true", help="do not build missing environments, only check")
+    p.add_argument("--no-fetch", action="store_true", help="do not download missing weights, only check")
+    p.add_argument("--warm-inputs", type=int, default=3, metavar="N",
+                   help="for methods that take several inputs in one process: time N objects in one run (cold and warm; default 3, 0 = off)")
+    p.set_defaults(func=cmd_doctor)
+
+    p = sub.add_parser(
         "run",
         help="the benchmark: run and score every (method, object) pair, write results.sqlite, results.csv, report.md",
         description="Run each method on each object's input views, score its asset with the common renderer, and commit "
@@ -270,6 +311,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="finish a run in OUT, skipping finished jobs")
     p.add_argument("--retry-failed", action="store_true", help="with --resume, also redo failed jobs")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--executor", default="local", choices=["local", "ray"],
+                   help="where jobs run: local (default; this machine) or ray (a Ray cluster, docs/cluster.md)")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="local: jobs at once in N worker processes, at most the cores (and the GPUs for GPU methods); default 1, in this process")
+    p.add_argument("--ray-address", metavar="ADDR",
+                   help="ray: the cluster to join (auto, HOST:6379 or ray://HOST:10001); default: start a local one. --out must then be an absolute path every node mounts")
     p.set_defaults(func=cmd_run)
 
     from reconbench.cost.cli import add_parser as add_cost_parser
@@ -279,6 +326,10 @@ def build_parser() -> argparse.ArgumentParser:
     from reconbench.report.cli import add_parser as add_report_parser
 
     add_report_parser(sub)
+
+    from reconbench.envs.cli import add_parsers as add_envs_parsers
+
+    add_envs_parsers(sub)  # install, fetch-weights
     return parser
 
 

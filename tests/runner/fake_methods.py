@@ -1,6 +1,7 @@
 """Methods that misbehave on purpose, run by the runner's worker process in the failure tests."""
 
 import os
+import signal
 import time
 
 from reconbench.methods import MethodOutput
@@ -36,3 +37,35 @@ def known_stages(inp):
         stages[name] = time.perf_counter() - start
     out = sphere.run(inp)
     return MethodOutput(out.asset, {**stages, **out.stage_seconds})
+
+
+def slow_sphere(inp):
+    """A sphere after a pause (RECONBENCH_TEST_SLOW_S seconds, default 1.5): jobs long enough to interrupt."""
+    time.sleep(float(os.environ.get("RECONBENCH_TEST_SLOW_S", "1.5")))
+    return sphere.run(inp)
+
+
+def kills_its_worker_once(inp):
+    """Kills the process executing the job (a local job worker, a Ray worker: this method process's parent)
+    on the job's first attempt, and returns a sphere on the next. The marker lives beside the job's work
+    folder, which each attempt starts afresh."""
+    marker = inp.workdir.parent / f"{inp.workdir.name}.killed"
+    if not marker.exists():
+        marker.write_text(str(os.getppid()))
+        _kill_executing_process()
+    return sphere.run(inp)
+
+
+def kills_its_worker(inp):
+    """Kills the process executing the job on every attempt, counting the attempts beside its work folder."""
+    with open(inp.workdir.parent / f"{inp.workdir.name}.attempts", "a") as f:
+        f.write(f"{os.getppid()}\n")
+    _kill_executing_process()
+
+
+def _kill_executing_process():
+    parent = os.getppid()
+    if os.environ.get("RECONBENCH_TEST_DRIVER_PID") == str(parent):
+        raise RuntimeError("refusing to kill the test process: run this method with --workers 2 or on Ray")
+    os.kill(parent, signal.SIGKILL)
+    os._exit(0)

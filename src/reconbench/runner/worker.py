@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
+import threading
 import time
 import traceback
 from multiprocessing.connection import Connection
@@ -60,7 +63,23 @@ class MethodWorker:
         self._proc, self._conn = None, None
 
 
+def exit_with_parent(poll_s: float = 0.5) -> None:
+    """End this process soon after its parent dies (killed executor worker, killed driver), so no orphan
+    keeps running a method nobody will read the result of."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(poll_s)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="reconbench-exit-with-parent", daemon=True).start()
+
+
 def _serve(conn: Connection) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle; it stops this process
+    exit_with_parent()
     while True:
         try:
             spec, inp = conn.recv()

@@ -1,0 +1,292 @@
+"""One job, start to finish, in whatever process executes it: the driver itself (local executor, one
+worker), a local job-worker process, or a Ray worker on another node.
+
+`execute_job(job, task)` is the unit every executor runs. It is a plain picklable function and the
+task carries everything it needs (the dataset object, the method's spec itself — a method registered
+in the driver is not in a worker's registry —, the protocol, the scoring options, the run folder),
+so it needs no state from the driver. Per process it keeps:
+- the prepared object (input views, ground-truth renders, point clouds...) of the last few objects,
+  so the jobs of one object that land in the same process prepare it once;
+- one `MethodWorker` (a child process running the method's entry point), so a method that crashes
+  or hangs costs one job, never the process executing the job.
+
+Every error a job can meet becomes a failed record with its reason; nothing is raised to the caller.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from reconbench import __version__
+from reconbench.assets import load_asset
+from reconbench.datasets import DatasetObject
+from reconbench.evaluation import GroundTruth, evaluate, evaluate_input_view, prepare_ground_truth
+from reconbench.methods import GroundTruthFile, MethodInput, MethodSpec
+from reconbench.protocol import Protocol
+from reconbench.provenance import sha256_file
+from reconbench.render import renderer_info
+from reconbench.runner.inputs import prepare_image_input, prepare_inputs
+from reconbench.runner.jobs import Job
+from reconbench.runner.store import JobRecord
+from reconbench.runner.worker import MethodError, MethodWorker
+
+# Prepared objects kept per process: a ground truth holds every protocol view's renders, so a few only.
+CONTEXT_CACHE_SIZE = 2
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What every job of a run shares: the protocol itself (workers need not have its file), scoring
+    options, and the run folder (on a cluster, a folder every node reaches at the same path)."""
+
+    protocol: Protocol
+    out: Path
+    align: str = "icp"
+    lpips: tuple[str, ...] = ()
+    timeout_s: float | None = None  # overrides each method's own limit
+    check_availability: bool = False  # the driver could not tell whether the method runs where the job lands
+
+
+@dataclass(frozen=True)
+class JobTask:
+    """Everything `execute_job` needs besides the job: picklable, small."""
+
+    obj: DatasetObject
+    spec: MethodSpec
+    settings: RunSettings
+
+
+def execute_job(job: Job, task: JobTask) -> JobRecord:
+    """Run the method on the object's input views and score its asset: one JobRecord, never an exception."""
+    spec, settings = task.spec, task.settings
+    try:
+        if settings.check_availability:
+            ok, why = spec.availability()
+            if not ok:
+                return record_for(job, "skipped", f"cannot run on this machine ({socket.gethostname()}): {why}")
+        try:
+            ctx = _context(task.obj, settings)
+        except Exception as exc:  # a corrupt object fails its own jobs only
+            return record_for(job, "failed", f"object unusable: {exc}")
+        return run_job(job, spec, ctx, settings, _method_worker())
+    except Exception as exc:  # the harness itself (a full disk...): recorded, the run goes on
+        return record_for(job, "failed", f"harness error: {type(exc).__name__}: {exc}")
+
+
+def reset_process_state() -> None:
+    """Stop this process's method worker and drop its prepared objects (end of an in-driver run)."""
+    global _WORKER, _WORKER_ENV
+    if _WORKER is not None:
+        _WORKER.stop()
+    _WORKER, _WORKER_ENV = None, None
+    _CONTEXTS.clear()
+
+
+# --- per-process state -----------------------------------------------------------------------------
+
+_WORKER: MethodWorker | None = None
+_WORKER_ENV: tuple | None = None
+_CONTEXTS: "OrderedDict[tuple, _ObjectContext | Exception]" = OrderedDict()
+_DEVICE_VARIABLES = ("CUDA_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES")
+
+
+def _method_worker() -> MethodWorker:
+    """The process's method worker; a new one when the devices assigned to this process changed (a Ray
+    worker runs tasks given different GPUs; the method's process must see the job's own)."""
+    global _WORKER, _WORKER_ENV
+    env = tuple(os.environ.get(k) for k in _DEVICE_VARIABLES)
+    if _WORKER is not None and env != _WORKER_ENV:
+        _WORKER.stop()
+        _WORKER = None
+    if _WORKER is None:
+        _WORKER, _WORKER_ENV = MethodWorker(), env
+    return _WORKER
+
+
+def _context(obj: DatasetObject, settings: RunSettings) -> "_ObjectContext":
+    key = (obj.id, str(obj.path), settings.protocol.name, str(settings.out), tuple(settings.lpips))
+    if key in _CONTEXTS:
+        _CONTEXTS.move_to_end(key)
+        hit = _CONTEXTS[key]
+        if isinstance(hit, Exception):
+            raise hit
+        return hit
+    try:
+        ctx: _ObjectContext | Exception = prepare_object(obj, settings.protocol, settings.out, settings.lpips)
+    except Exception as exc:
+        ctx = exc
+    _CONTEXTS[key] = ctx
+    while len(_CONTEXTS) > CONTEXT_CACHE_SIZE:
+        _CONTEXTS.popitem(last=False)
+    if isinstance(ctx, Exception):
+        raise ctx
+    return ctx
+
+
+# --- the object: input views and ground truth ------------------------------------------------------
+
+
+@dataclass
+class _ObjectContext:
+    obj: DatasetObject
+    protocol: Protocol
+    gt: GroundTruth | None  # None for an input image without ground truth
+    images: tuple
+    cameras: tuple
+    image_paths: tuple
+    gt_sha256: str
+
+
+def prepare_object(obj: DatasetObject, protocol: Protocol, out: Path, lpips: tuple[str, ...]) -> _ObjectContext:
+    gt_sha256 = sha256_file(obj.path)
+    mesh = obj.load() if obj.has_ground_truth else None
+    images, cameras, paths = _input_views(obj, mesh, protocol, Path(out) / "inputs" / obj.id, gt_sha256)
+    gt = prepare_ground_truth(mesh, protocol, lpips) if mesh is not None else None
+    return _ObjectContext(obj, protocol, gt, images, cameras, paths, gt_sha256)
+
+
+def _input_views(obj: DatasetObject, mesh, protocol: Protocol, folder: Path, gt_sha256: str):
+    """The object's input views, written once per run folder: the first process to need them renders and
+    writes them under a lock; every other process (and a resumed run) reads the same files, so no method
+    ever reads a half-rewritten image and every method sees the same pixels."""
+    from filelock import FileLock
+
+    lock = folder.parent / ".locks" / f"{obj.id}.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    source = folder / "source.json"
+    wanted = {"protocol": protocol.name, "object": obj.id, "sha256": gt_sha256}
+    with FileLock(str(lock)):
+        try:
+            if json.loads(source.read_text()) == wanted:
+                cameras = protocol.input_cameras if mesh is not None else protocol.input_cameras[:1]
+                paths = tuple(folder / f"{cam.name}.png" for cam in cameras)
+                images = tuple(np.array(Image.open(p).convert("RGBA")) for p in paths)
+                return images, tuple(cameras), paths
+        except (OSError, ValueError):
+            pass  # not written yet, or not completely: written now
+        source.unlink(missing_ok=True)
+        if mesh is None:
+            result = prepare_image_input(obj.path, protocol, folder)
+        else:
+            result = prepare_inputs(mesh, protocol, folder)
+        source.write_text(json.dumps(wanted))  # last: marks the folder complete
+        return result
+
+
+# --- the job ---------------------------------------------------------------------------------------
+
+
+def _evaluate(asset, ctx: _ObjectContext, frame: str, scale: str, settings: RunSettings):
+    """Full scoring against the ground truth, or input-view scoring for an input image without one."""
+    if ctx.gt is None:
+        return evaluate_input_view(asset, ctx.images[0], ctx.protocol, frame=frame, scale=scale, lpips_nets=settings.lpips)
+    return evaluate(asset, ctx.gt, frame=frame, scale=scale, align=settings.align, lpips_nets=settings.lpips)
+
+
+def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettings, worker: MethodWorker) -> JobRecord:
+    out = Path(settings.out)
+    if spec.needs_ground_truth and ctx.gt is None:
+        return record_for(job, "skipped", f"{spec.name} needs a ground truth; {job.object_id} is an input image without one")
+    if len(ctx.cameras) not in spec.input_views:
+        return record_for(job, "failed", f"{spec.name} takes {'/'.join(map(str, spec.input_views))} input view(s); protocol {job.protocol} gives {len(ctx.cameras)}")
+    workdir = out / "work" / job.method / job.object_id / f"seed{job.seed}"
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    gt_file = GroundTruthFile(ctx.obj.path, ctx.obj.frame, ctx.obj.texture_dirs) if spec.needs_ground_truth else None
+    inp = MethodInput(ctx.images, ctx.cameras, ctx.image_paths, workdir, job.seed, gt_file)
+    try:
+        output, wall = worker.run(spec, inp, settings.timeout_s or spec.timeout_s)
+    except MethodError as exc:
+        return record_for(job, "failed", f"method failed: {exc}")
+    try:
+        start = time.perf_counter()
+        asset = load_asset(output.asset, texture_dirs=output.texture_dirs)
+        result = _evaluate(asset, ctx, output.frame or spec.frame, output.scale or spec.scale, settings)
+        usability = asset_usability(asset, output.asset, result.alignment.initial, ctx.gt, ctx.protocol)
+        evaluation_wall = time.perf_counter() - start
+    except Exception as exc:  # bad output: unreadable, empty, invisible...
+        return record_for(job, "failed", f"output unusable: {type(exc).__name__}: {exc}", time_s=wall)
+    _save_renders(result.renders.composited_uint8(), result.renders.cameras, out / "renders" / job.method / job.object_id)
+    anytime = _score_snapshots(output, result.metrics, ctx, spec, settings)
+    provenance = {
+        "reconbench": __version__,
+        "renderer": renderer_info(),
+        "host": socket.gethostname(),  # where the job ran (a cluster's nodes may differ)
+        "asset": str(output.asset),
+        "asset_sha256": sha256_file(output.asset),
+        "ground_truth": str(ctx.obj.path),
+        "ground_truth_sha256": ctx.gt_sha256,
+        "gpu": output.info.get("gpu"),  # {"name", "count"} where the method ran on one; the cost model reads it
+        "method": {"entry": spec.entry or "external", "upstream": spec.upstream or None, "frame": output.frame or spec.frame, "scale": output.scale or spec.scale, "info": output.info},
+        "notes": result.notes,
+    }
+    timings = {"method_stages": output.stage_seconds, "method_wall_s": wall, "resources": output.info.get("resources"), "evaluation_wall_s": evaluation_wall, "evaluation": result.timings}
+    return record_for(job, "ok", None, time_s=wall, metrics={**result.metrics, **usability}, timings=timings,
+                      alignment=result.alignment.to_dict(), provenance=provenance, anytime=anytime)
+
+
+def asset_usability(asset, path: Path, initial: np.ndarray, gt: GroundTruth | None, protocol: Protocol) -> dict[str, float]:
+    """Downstream usability of the asset as the method wrote it (docs/metrics.md, "Usability"). Splats:
+    their own figures, plus the mesh fused from their depth maps, scored like a mesh (usability, and
+    geometry against the ground truth's surface samples), so both representations meet on one footing."""
+    from reconbench.assets import MeshAsset
+    from reconbench.metrics.geometry import cloud_metrics, surface_point_cloud, threshold_key
+    from reconbench.metrics.splat_usability import splat_usability
+    from reconbench.metrics.usability import mesh_usability
+    from reconbench.protocol import UNLIT
+    from reconbench.render import render_views
+
+    if isinstance(asset, MeshAsset):
+        return mesh_usability(asset, path)
+    ev = protocol.evaluation
+    placed = asset.transformed(initial)  # canonical frame: the geometry cameras look at the unit box
+    figures, extracted = splat_usability(placed, render_views(placed, ev.geometry_cameras, UNLIT))
+    figures["file_size_mb"] = float(Path(path).stat().st_size / 1e6)
+    if extracted is not None:
+        figures.update({f"extracted_{k}": v for k, v in mesh_usability(extracted).items()})
+    if extracted is not None and gt is not None:
+        geometry = cloud_metrics(surface_point_cloud(extracted, ev.points, ev.seed), gt.surface, ev.fscore_thresholds)
+        figures["extracted_chamfer"] = geometry["chamfer"]
+        figures["extracted_fscore"] = geometry[f"fscore_{threshold_key(ev.fscore_default)}"]
+    return figures
+
+
+# Metrics kept for each snapshot of a per-scene method's anytime curve.
+ANYTIME_METRICS = ("psnr", "ssim", "lpips_alex", "mask_iou", "chamfer", "fscore", "normal_consistency")
+
+
+def _score_snapshots(output, final_metrics: dict, ctx: _ObjectContext, spec: MethodSpec, settings: RunSettings) -> list[dict]:
+    """Score every snapshot a method saved during its optimisation (the final one is the result itself)."""
+    curve = []
+    for snap in output.info.get("anytime", []):
+        if Path(snap["asset"]) == Path(output.asset):
+            metrics = final_metrics
+        else:
+            try:
+                asset = load_asset(snap["asset"])
+                metrics = _evaluate(asset, ctx, output.frame or spec.frame, output.scale or spec.scale, settings).metrics
+            except Exception as exc:  # a broken snapshot loses its point, not the job
+                curve.append({**snap, "error": f"{type(exc).__name__}: {exc}"})
+                continue
+        curve.append({**snap, **{k: metrics[k] for k in ANYTIME_METRICS if k in metrics}})
+    return curve
+
+
+def record_for(job: Job, status: str, error: str | None, **fields) -> JobRecord:
+    return JobRecord(job.key, job.method, job.object_id, job.category, job.protocol, job.seed, status, error, **fields)
+
+
+def _save_renders(images: np.ndarray, cameras, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for image, cam in zip(images, cameras):
+        Image.fromarray(image, "RGB").save(folder / f"{cam.name}_{cam.role}.png", compress_level=1)

@@ -1,0 +1,287 @@
+"""The local executor: the jobs run on this machine, in the driver (one worker) or in N processes.
+
+One worker keeps the runner's original behaviour: each job runs in the driver process, its method in
+a child process. N workers: N spawned job-worker processes (each with its own imports and GL
+context), fed one job at a time over a pipe; a worker takes the jobs of one object in a row, so it
+prepares the object once, and idle workers take the remaining jobs of a busy one's object at the end.
+A worker that dies mid-job (killed, out of memory, a crash in native code) is replaced and its job
+run again, up to `max_attempts` runs in all; then the job is recorded as failed with the exit code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import multiprocessing
+import os
+import signal
+import sys
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from typing import Iterator, Sequence
+
+from reconbench.methods import MethodSpec
+from reconbench.runner.execute import JobTask, execute_job, record_for, reset_process_state
+from reconbench.runner.jobs import Job
+from reconbench.runner.store import JobRecord
+from reconbench.runner.worker import exit_with_parent
+
+
+class LocalExecutor:
+    name = "local"
+
+    def __init__(self, workers: int = 1, max_attempts: int = 3) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        if max_attempts < 1:
+            raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
+        self.workers = workers
+        self.max_attempts = max_attempts
+        self.used_workers = 0  # after run(): how many ran
+        self._ctx = multiprocessing.get_context("spawn")
+        self._slots: list[_Slot] = []
+
+    def unavailable(self, spec: MethodSpec) -> str | None:
+        ok, why = spec.availability()
+        return None if ok else why
+
+    def plan_workers(self, tasks: Sequence[tuple[Job, JobTask]]) -> tuple[int, list[str | None]]:
+        """How many workers, and the GPU each one is pinned to (None: not pinned): at most the workers
+        asked for, the cores, the jobs, and, when a GPU method is among the jobs, the GPUs (one each)."""
+        n = max(1, min(self.workers, _cores(), len(tasks)))
+        if any(task.spec.needs_gpu for _, task in tasks):
+            gpus = visible_gpus()
+            n = max(1, min(n, len(gpus)))
+            pins: list[str | None] = list(gpus[:n]) if n > 1 else [None]
+        else:
+            pins = [None] * n
+        if n < self.workers:
+            print(f"reconbench: {n} local worker(s), not {self.workers}: {_cores()} core(s), {len(tasks)} job(s)"
+                  + (f", {len(visible_gpus())} GPU(s) for the GPU methods" if any(t.spec.needs_gpu for _, t in tasks) else ""), file=sys.stderr)
+        return n, pins
+
+    def run(self, tasks: Sequence[tuple[Job, JobTask]]) -> Iterator[JobRecord]:
+        tasks = list(tasks)
+        if not tasks:
+            return
+        n, pins = self.plan_workers(tasks)
+        self.used_workers = n
+        if n == 1:
+            yield from self._run_in_driver(tasks)
+        else:
+            yield from self._run_in_processes(tasks, pins)
+
+    def shutdown(self) -> None:
+        for slot in self._slots:
+            slot.stop(graceful=slot.current is None)
+        self._slots = []
+        reset_process_state()
+
+    # --- one worker: the driver itself --------------------------------------------------------------
+
+    def _run_in_driver(self, tasks: list[tuple[Job, JobTask]]) -> Iterator[JobRecord]:
+        try:
+            for job, task in tasks:
+                yield execute_job(job, task)
+        finally:
+            reset_process_state()
+
+    # --- N workers ----------------------------------------------------------------------------------
+
+    def _run_in_processes(self, tasks: list[tuple[Job, JobTask]], pins: list[str | None]) -> Iterator[JobRecord]:
+        groups = deque(list(g) for _, g in itertools.groupby(tasks, key=lambda t: t[1].obj.id))
+        threads = thread_limits(len(pins))
+        slots = [_Slot(self._ctx, i, gpu, threads_env=threads) for i, gpu in enumerate(pins)]
+        self._slots = slots
+        attempts: Counter[str] = Counter()
+
+        def next_task(slot: _Slot) -> tuple[Job, JobTask] | None:
+            if slot.queue:
+                return slot.queue.popleft()
+            if groups:
+                slot.queue.extend(groups.popleft())
+                return slot.queue.popleft()
+            busiest = max(slots, key=lambda s: len(s.queue))  # the tail of another worker's object
+            return busiest.queue.pop() if busiest.queue else None
+
+        def dispatch(slot: _Slot) -> None:
+            slot.current = next_task(slot)
+            if slot.current is not None:
+                slot.send(slot.current)
+
+        try:
+            yield from self._loop(slots, dispatch, attempts)
+        finally:  # done, or interrupted: busy workers are killed, idle ones told to finish
+            for slot in slots:
+                slot.stop(graceful=slot.current is None)
+            self._slots = []
+
+    def _loop(self, slots: list["_Slot"], dispatch, attempts: Counter) -> Iterator[JobRecord]:
+        for slot in slots:
+            slot.start()
+        for slot in slots:
+            dispatch(slot)
+        while True:
+            busy = [s for s in slots if s.current is not None]
+            if not busy:
+                break
+            handles: dict[object, _Slot] = {}
+            for s in busy:
+                handles[s.conn] = s
+                handles[s.proc.sentinel] = s
+            ready = {id(handles[h]): handles[h] for h in wait(list(handles))}
+            for slot in ready.values():
+                record = slot.receive()
+                if record is not None:
+                    slot.current = None
+                    yield record
+                    dispatch(slot)
+                    continue
+                if slot.proc.is_alive() and not slot.conn_closed:
+                    continue  # woken by nothing we can read yet
+                code = slot.reap()
+                job, task = slot.current
+                slot.current = None
+                attempts[job.key] += 1
+                slot.start()
+                if attempts[job.key] < self.max_attempts:
+                    slot.queue.appendleft((job, task))
+                else:
+                    yield record_for(job, "failed", f"worker died {attempts[job.key]} times running this job (last: {describe_exit(code)})")
+                dispatch(slot)
+
+
+@dataclass
+class _Slot:
+    ctx: object
+    index: int
+    gpu: str | None
+    proc: multiprocessing.Process | None = None
+    conn: Connection | None = None
+    conn_closed: bool = False
+    queue: deque = field(default_factory=deque)  # the rest of the object it is working through
+    current: tuple[Job, JobTask] | None = None
+    threads_env: dict = field(default_factory=dict)
+
+    def start(self) -> None:
+        parent, child = self.ctx.Pipe()
+        # Not daemonic: a job worker starts its own method worker process.
+        self.proc = self.ctx.Process(target=job_worker_main, args=(child,), name=f"reconbench-job-worker-{self.index}")
+        env = {**self.threads_env, **({"CUDA_VISIBLE_DEVICES": self.gpu} if self.gpu is not None else {})}
+        with _environment(env):  # a spawned process takes the environment as it is at its start, before any import
+            self.proc.start()
+        child.close()
+        self.conn, self.conn_closed = parent, False
+
+    def send(self, item) -> None:
+        try:
+            self.conn.send(item)
+        except OSError:  # died while idle: a new process, and the job is not counted as attempted
+            self.reap()
+            self.start()
+            self.conn.send(item)
+
+    def receive(self) -> JobRecord | None:
+        try:
+            if self.conn.poll():
+                return self.conn.recv()
+        except (EOFError, OSError):
+            self.conn_closed = True
+        return None
+
+    def reap(self) -> int | None:
+        """Wait for a dying process (kill it if it lingers); its exit code."""
+        self.proc.join(5)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join(5)
+        code = self.proc.exitcode
+        self.conn.close()
+        return code
+
+    def stop(self, graceful: bool) -> None:
+        if self.proc is None:
+            return
+        if graceful:
+            self.conn.close()  # the worker sees the end of its input and exits, stopping its method worker
+            self.proc.join(5)
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join(5)
+        self.conn.close()
+        self.proc = None
+
+
+def job_worker_main(conn: Connection) -> None:
+    """A local job-worker process: run each job it receives, send back its record."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle; it stops the workers
+    exit_with_parent()
+    try:
+        while True:
+            try:
+                job, task = conn.recv()
+            except EOFError:
+                return
+            conn.send(execute_job(job, task))
+    finally:
+        reset_process_state()
+
+
+# Native thread pools (OpenMP, BLAS; PyTorch follows OMP_NUM_THREADS) size themselves to every core of
+# the machine in every process: N workers would run N x cores threads on the cores and spin against each
+# other (measured on 2 cores, benchmarks/executor_throughput.py: 2 workers spent 6.7 s per job in the
+# method and the evaluation with the default pools, 1.0 s with one thread each).
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def thread_limits(workers: int) -> dict[str, str]:
+    """The cores shared out between the workers, for each thread-pool variable the user has not set."""
+    per_worker = str(max(1, _cores() // workers))
+    return {k: per_worker for k in THREAD_VARIABLES if k not in os.environ}
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]):
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def describe_exit(code: int | None) -> str:
+    if code is None:
+        return "exit code unknown"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+def visible_gpus() -> list[str]:
+    """The GPUs this process may use, as CUDA_VISIBLE_DEVICES entries."""
+    env = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if env is not None:
+        return [d.strip() for d in env.split(",") if d.strip() and d.strip() != "-1"]
+    from reconbench.methods.base import cuda_available
+
+    if not cuda_available():
+        return []
+    import torch
+
+    return [str(i) for i in range(torch.cuda.device_count())]
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
