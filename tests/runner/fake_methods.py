@@ -28,12 +28,19 @@ def writes_garbage(inp):
     return MethodOutput(asset=path, stage_seconds={"generate": 0.0})
 
 
+KNOWN_ALLOC_MB = 150
+
+
 def known_stages(inp):
-    """Sleeps a known time in each stage, then returns a sphere: for timing tests."""
+    """Sleeps a known time in each stage, holding KNOWN_ALLOC_MB during generation, then returns a
+    sphere: for the timing and memory tests."""
     stages = {}
-    for name, seconds in (("model_load", 0.3), ("generation", 0.2)):
+    for name, seconds in (("model_load", 0.3), ("generation", 0.4)):
         start = time.perf_counter()
+        block = bytearray(KNOWN_ALLOC_MB * 2**20 if name == "generation" else 0)
+        block[::4096] = b"x" * len(block[::4096])  # resident, not just reserved
         time.sleep(seconds)
+        del block
         stages[name] = time.perf_counter() - start
     out = sphere.run(inp)
     return MethodOutput(out.asset, {**stages, **out.stage_seconds})

@@ -94,6 +94,20 @@ def test_timeouts_crashes_and_bad_outputs_are_recorded(tmp_path, small_protocol,
         assert rows[("sphere", obj)]["status"] == "ok"  # the worker was replaced and the run went on
 
 
+def test_an_in_process_method_gets_its_stages_and_peak_memory_recorded(tmp_path, small_protocol):
+    from fake_methods import KNOWN_ALLOC_MB
+
+    _register("test-known-stages", "fake_methods:known_stages")
+    records = []
+    run_benchmark(RunConfig("procedural", ["test-known-stages"], small_protocol, tmp_path, objects=["car"], **FAST), on_job_done=records.append)
+    (rec,) = records
+    assert rec.status == "ok", rec.error
+    assert rec.timings["method_stages"]["model_load"] >= 0.3 and rec.timings["method_stages"]["generation"] >= 0.4
+    res = rec.timings["resources"]
+    assert res["peak_host_rss_mb"] - res["start_host_rss_mb"] >= 0.9 * KNOWN_ALLOC_MB
+    assert res["peak_gpu_mem_mb"] is None and rec.provenance["gpu"] is None  # no GPU here: not measured, not priced
+
+
 def test_a_corrupt_object_fails_its_own_jobs_only(tmp_path, mesh_folder, small_protocol):
     (mesh_folder / "broken.glb").write_bytes(b"glTF garbage")
     run_benchmark(RunConfig(f"folder:{mesh_folder}", ["sphere"], small_protocol, tmp_path / "run", **FAST))

@@ -87,12 +87,44 @@ def _serve(conn: Connection) -> None:
             return
         try:
             entry = spec.load_entry()
-            start = time.perf_counter()
-            output = entry(inp)
-            wall = time.perf_counter() - start
+            if spec.is_external:  # the external runner measures its own command's process tree
+                start = time.perf_counter()
+                output = entry(inp)
+                wall = time.perf_counter() - start
+            else:
+                output, wall = _run_measured(entry, inp)
             if not isinstance(output, MethodOutput):
-                raise TypeError(f"{spec.entry} returned {type(output).__name__}, not MethodOutput")
+                raise TypeError(f"{spec.entry or spec.name} returned {type(output).__name__}, not MethodOutput")
             conn.send(("ok", (output, wall)))
         except Exception as exc:  # reported to the parent, which records the job as failed
             where = traceback.extract_tb(exc.__traceback__)[-1]
             conn.send(("error", f"{type(exc).__name__}: {exc} (at {where.filename}:{where.lineno})"))
+
+
+def _run_measured(entry, inp: MethodInput) -> tuple[MethodOutput, float]:
+    """Run an in-process method while sampling this process's memory; with CUDA in use, also its peak
+    GPU memory (PyTorch's allocator) and the GPU model, unless the method reported them itself."""
+    import sys
+
+    from reconbench.methods.external.monitor import ResourceMonitor, visible_gpus
+
+    torch = sys.modules.get("torch")
+    cuda = torch is not None and torch.cuda.is_initialized()
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
+    with ResourceMonitor(os.getpid()) as monitor:
+        start = time.perf_counter()
+        output = entry(inp)
+        wall = time.perf_counter() - start
+    if not isinstance(output, MethodOutput):
+        return output, wall
+    torch = sys.modules.get("torch")
+    cuda = torch is not None and torch.cuda.is_initialized()
+    resources = monitor.peaks.to_dict()
+    gpu = output.info.get("gpu")
+    if cuda:
+        resources["peak_gpu_mem_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
+        gpu = gpu or visible_gpus() or {"name": torch.cuda.get_device_name(), "count": torch.cuda.device_count()}
+        resources["gpu_seconds"] = round(wall * gpu["count"], 3)
+    info = {**output.info, "resources": output.info.get("resources") or resources, "gpu": gpu}
+    return MethodOutput(output.asset, output.stage_seconds, output.frame, output.scale, output.texture_dirs, info), wall

@@ -20,12 +20,14 @@ import psutil
 @dataclass
 class ResourcePeaks:
     host_rss_mb: float = 0.0
+    start_host_rss_mb: float | None = None  # the first sample: what the process held before the work
     gpu_mem_mb: float | None = None  # None: no NVML here, so not measured (never 0 by default)
     samples: int = 0
     interval_s: float = 0.05
 
     def to_dict(self) -> dict:
-        return {"peak_host_rss_mb": round(self.host_rss_mb, 1),
+        start = None if self.start_host_rss_mb is None else round(self.start_host_rss_mb, 1)
+        return {"peak_host_rss_mb": round(self.host_rss_mb, 1), "start_host_rss_mb": start,
                 "peak_gpu_mem_mb": None if self.gpu_mem_mb is None else round(self.gpu_mem_mb, 1),
                 "samples": self.samples, "sample_interval_s": self.interval_s}
 
@@ -110,7 +112,10 @@ class ResourceMonitor:
         if not procs:
             return
         self.peaks.samples += 1
-        self.peaks.host_rss_mb = max(self.peaks.host_rss_mb, tree_rss_bytes(procs) / 2**20)
+        rss = tree_rss_bytes(procs) / 2**20
+        if self.peaks.start_host_rss_mb is None:
+            self.peaks.start_host_rss_mb = rss
+        self.peaks.host_rss_mb = max(self.peaks.host_rss_mb, rss)
         if self._nvml.available:
             used = self._nvml.used_by({p.pid for p in procs})
             self.peaks.gpu_mem_mb = max(self.peaks.gpu_mem_mb or 0.0, used / 2**20)
