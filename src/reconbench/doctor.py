@@ -7,6 +7,7 @@ Each step that fails records why and the method's later steps are skipped; other
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -70,14 +71,16 @@ def diagnose(spec: MethodSpec, out: Path, *, protocol: str = "default", install:
         d.ran = f"no: {why}"
         return d
     records = []
+    folder = out.resolve() / spec.name
+    shutil.rmtree(folder, ignore_errors=True)  # every diagnosis runs afresh
     try:
-        run_benchmark(RunConfig(dataset=DOCTOR_DATASET, methods=[spec.name], protocol=protocol, out=out / spec.name,
-                                limit=1, resume=True, progress=False), on_job_done=records.append)
+        run_benchmark(RunConfig(dataset=DOCTOR_DATASET, methods=[spec.name], protocol=protocol, out=folder,
+                                limit=1, progress=False), on_job_done=records.append)
     except Exception as exc:
         d.ran = _no(exc)
         return d
     if not records:
-        d.ran = "no: nothing ran (already recorded in the doctor folder?)"
+        d.ran = "no: nothing ran"
         return d
     rec = records[0]
     if rec.status != "ok":
@@ -91,7 +94,7 @@ def diagnose(spec: MethodSpec, out: Path, *, protocol: str = "default", install:
     d.gpu = (rec.provenance or {}).get("gpu")
     d.metrics = {k: rec.metrics.get(k) for k in ("psnr", "chamfer", "fscore") if rec.metrics and k in rec.metrics}
     if spec.is_external and (spec.inputs or {}).get("batch") and warm_inputs > 1:
-        _time_warm(d, spec, out / spec.name / "warm", protocol, warm_inputs)
+        _time_warm(d, spec, folder / "warm", protocol, warm_inputs)
     return d
 
 

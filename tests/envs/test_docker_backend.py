@@ -147,15 +147,16 @@ def test_is_built_asks_docker(tmp_path, monkeypatch):
     assert str(tmp_path / "hub") in env.mounts
 
 
-def test_wrap_builds_the_docker_run_argv(tmp_path):
+def test_wrap_builds_the_docker_run_argv(tmp_path, monkeypatch):
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     hub = tmp_path / "hub"
     hub.mkdir()
     env = Environment(method="m", python="python", repo="/opt/upstream", env={"HF_HUB_OFFLINE": "1", "A": "b c"},
                       backend="docker", image="reconbench/m:0123456789ab", mounts=(str(hub), str(tmp_path / "absent")))
     work = str(tmp_path / "work")
-    argv, cwd = env.wrap(["python", "run.py", f"{work}/in.png"], cwd=work, mounts=(work, "/hooks"), gpu=True, env={"X": "1"})
+    argv, cwd = env.wrap(["python", "run.py", f"{work}/in.png"], cwd=work, mounts=(work, "/hooks"), gpu=True, env={"X": "1"}, name="job1")
     assert cwd is None
-    assert argv[:3] == ["docker", "run", "--rm"] and argv[3:5] == ["--gpus", "all"]
+    assert argv[:6] == ["docker", "run", "--rm", "--init", "--name", "job1"] and argv[6:8] == ["--gpus", "all"]
     assert argv[-4:] == ["reconbench/m:0123456789ab", "python", "run.py", f"{work}/in.png"]
     pairs = [argv[i + 1] for i, a in enumerate(argv) if a == "-v"]
     assert pairs == [f"{work}:{work}", "/hooks:/hooks", f"{hub}:{hub}"]  # own mounts that do not exist are left out
@@ -163,6 +164,10 @@ def test_wrap_builds_the_docker_run_argv(tmp_path):
     envs = [argv[i + 1] for i, a in enumerate(argv) if a == "-e"]
     assert "HF_HUB_OFFLINE=1" in envs and "A=b c" in envs and "X=1" in envs
     assert "--user" in argv and re.fullmatch(r"\d+:\d+", argv[argv.index("--user") + 1])
+    # The GPUs an executor gave this worker, not all of them.
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
+    argv, _ = env.wrap(["python", "-V"], cwd=work, gpu=True)
+    assert argv[argv.index("--gpus") + 1] == '"device=2,3"'
     # No GPU asked: no --gpus.
     argv, _ = env.wrap(["python", "-V"], cwd=work)
     assert "--gpus" not in argv and argv[argv.index("-w") + 1] == work

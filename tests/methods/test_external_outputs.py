@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import zipfile
 from pathlib import Path
@@ -11,7 +10,7 @@ import pytest
 
 from reconbench.methods import get_method, method_names
 from reconbench.methods.base import MethodSpec
-from reconbench.methods.external.outputs import OutputNotFound, discover_output
+from reconbench.methods.external.outputs import OutputAmbiguous, OutputNotFound, discover_output
 
 
 def _spec(output: dict) -> MethodSpec:
@@ -70,13 +69,11 @@ def test_an_empty_or_missing_folder_says_so(tmp_path):
         discover_output(_spec({"path": "*.obj", "format": "obj"}), tmp_path / "never")
 
 
-def test_several_matches_take_the_newest_and_say_so(tmp_path, caplog):
-    old = _touch(tmp_path / "a_model.ply", mtime=1_000_000)
-    new = _touch(tmp_path / "b_model.ply", mtime=2_000_000)
-    _touch(tmp_path / "c_model.ply", mtime=1_500_000)
-    with caplog.at_level(logging.WARNING, logger="reconbench.methods.external.outputs"):
-        assert discover_output(_spec({"path": "*_model.ply", "format": "ply"}), tmp_path) == new
-    assert "3 files match" in caplog.text and "b_model.ply" in caplog.text and old.name in caplog.text
+def test_several_matches_are_an_error_naming_them(tmp_path):
+    for name in ("a_model.ply", "b_model.ply", "c_model.ply"):
+        _touch(tmp_path / name, mtime=1_000_000)
+    with pytest.raises(OutputAmbiguous, match=r"3 files match '\*_model.ply'.*a_model.ply, b_model.ply, c_model.ply"):
+        discover_output(_spec({"path": "*_model.ply", "format": "ply"}), tmp_path)
 
 
 def _crm_zip(folder: Path, members: dict[str, bytes]) -> Path:

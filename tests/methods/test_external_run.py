@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from reconbench.envs import Environment
 from reconbench.methods.base import MethodInput, MethodSpec
 from reconbench.methods.external import timing
 from reconbench.methods.external.monitor import ResourceMonitor
@@ -22,17 +23,6 @@ import tiny_external
 JITTER_S = 0.05
 
 
-class _SourceEnvironment:
-    """An environment that is the test's own interpreter with the tiny method on PYTHONPATH."""
-
-    def __init__(self, repo: Path) -> None:
-        self.method, self.python, self.repo = "tiny-external", sys.executable, str(repo)
-        self.env = {"PYTHONPATH": str(repo)}
-
-    def wrap(self, argv, *, cwd, mounts=(), gpu=False):
-        return list(argv), cwd
-
-
 @pytest.fixture
 def fake_backend(monkeypatch):
     import reconbench.envs as envs
@@ -41,7 +31,8 @@ def fake_backend(monkeypatch):
         name = "fake"
 
         def environment(self, spec):
-            return _SourceEnvironment(tiny_external.SOURCE)
+            # The test's own interpreter with the tiny method's source on PYTHONPATH.
+            return Environment(spec.name, sys.executable, str(tiny_external.SOURCE), {"PYTHONPATH": str(tiny_external.SOURCE)})
 
     monkeypatch.setattr(envs, "get_backend", lambda name=None: Backend())
 
@@ -131,3 +122,45 @@ def test_resource_monitor_sums_the_process_tree(tmp_path):
         proc.wait()
     assert monitor.peaks.host_rss_mb >= 160  # parent and child each hold 80 MiB at the same time
     assert monitor.peaks.samples > 5
+
+
+def test_a_relative_work_folder_still_works_from_the_checkout(tmp_path, fake_backend, monkeypatch):
+    # Upstream commands run from their checkout (cwd {repo}): every path handed to them must be absolute.
+    monkeypatch.chdir(tmp_path)
+    d = tiny_external.tiny_spec(tiny_external.SOURCE, "0" * 40)
+    d["steps"] = ({**d["steps"][0], "cwd": "{repo}"},)
+    out = run_external(MethodSpec.from_dict(d), MethodInput(_input(tmp_path).images, (), (), Path("relative/work")))
+    assert out.asset == tmp_path / "relative" / "work" / "out" / "0" / "mesh.obj"
+
+
+def test_a_timeout_kills_the_command_and_its_children(tmp_path, fake_backend):
+    import psutil
+
+    pid_file = tmp_path / "grandchild.pid"
+    code = (f"import subprocess, sys, time; c = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+            f"open({str(pid_file)!r}, 'w').write(str(c.pid)); time.sleep(60)")
+    spec = _spec(steps=({"stage": "generation", "argv": ["{python}", "-c", code]},), timeout_s=2)
+    with pytest.raises(ExternalMethodError, match="timed out after 2 s in step 'generation'"):
+        run_external(spec, _input(tmp_path))
+    grandchild = int(pid_file.read_text())
+    gone = not psutil.pid_exists(grandchild) or psutil.Process(grandchild).status() == psutil.STATUS_ZOMBIE
+    assert gone, "the command's own child outlived the timeout"
+
+
+def test_visible_gpus_follow_cuda_visible_devices(monkeypatch):
+    from reconbench.methods.external import monitor
+
+    gpus = [("NVIDIA H100 80GB HBM3", "GPU-aaaa"), ("NVIDIA H100 80GB HBM3", "GPU-bbbb"), ("NVIDIA A100-SXM4-80GB", "GPU-cccc")]
+    monkeypatch.setattr(monitor, "_nvml_gpus", lambda: list(gpus))
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    assert monitor.visible_gpus() == {"name": "NVIDIA H100 80GB HBM3", "count": 3}
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2")
+    assert monitor.visible_gpus() == {"name": "NVIDIA A100-SXM4-80GB", "count": 1}
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "GPU-cccc,GPU-aaaa")
+    assert monitor.visible_gpus() == {"name": "NVIDIA A100-SXM4-80GB", "count": 2}
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "-1")
+    assert monitor.visible_gpus() is None
+    monkeypatch.setattr(monitor, "_nvml_gpus", lambda: [])
+    monkeypatch.setattr(monitor, "_smi_gpus", lambda: [])
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
+    assert monitor.visible_gpus() is None  # this machine: no GPU, nothing priced as one

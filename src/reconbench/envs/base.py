@@ -32,8 +32,6 @@ RECIPE = "recipe.json"
 
 # Recipe fields that only the Docker image uses: changing them does not rebuild a venv.
 DOCKER_ONLY_FIELDS = ("apt", "cuda", "base_image")
-# Fields set for runs only (not baked into a venv).
-RUN_ONLY_FIELDS = ("env",)
 
 
 class EnvironmentMissing(Exception):
@@ -79,7 +77,7 @@ def recipe(spec: MethodSpec, backend: str) -> dict[str, Any]:
     require_upstream(spec)
     environment = dict(spec.environment)
     if backend == "venv":
-        for key in DOCKER_ONLY_FIELDS + RUN_ONLY_FIELDS:
+        for key in DOCKER_ONLY_FIELDS:  # "env" stays: the build steps see it (CUDA arch lists...)
             environment.pop(key, None)
     return {
         "method": spec.name,
@@ -103,9 +101,18 @@ def python_version(spec: MethodSpec) -> str:
     return version
 
 
+def host_environment() -> dict[str, str]:
+    """This process's environment minus what would point another interpreter at our Python
+    (PYTHONHOME, PYTHONPATH): the base of every build and run command's environment."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONHOME", "PYTHONPATH")}
+
+
 def substitute(text: str, *, python: str, repo: str) -> str:
     """The two placeholders a recipe may use: {python} (the environment's interpreter) and {repo} (the checkout)."""
-    return str(text).replace("{python}", python).replace("{repo}", repo)
+    from reconbench.methods.external.command import BUILD_PLACEHOLDERS
+    from reconbench.methods.external.command import substitute as substitute_placeholders
+
+    return substitute_placeholders(str(text), {"python": python, "repo": repo}, "environment recipe", BUILD_PLACEHOLDERS)
 
 
 def package_groups(spec: MethodSpec, *, python: str, repo: str) -> list[list[str]]:
@@ -195,18 +202,23 @@ class Environment:
         mounts: tuple[str, ...] = (),
         gpu: bool = False,
         env: Mapping[str, str] | None = None,
+        name: str | None = None,
     ) -> tuple[list[str], str | None]:
         """(argv to execute on the host, cwd for subprocess on the host).
 
         venv: argv and cwd unchanged (the caller passes `self.env` and `env` in the process environment).
-        docker: `docker run --rm [--gpus all] -v M:M ... -w CWD -e K=V ... IMAGE argv...` and cwd None; each
+        docker: `docker run --rm --init [--name NAME] [--gpus all|"device=$CUDA_VISIBLE_DEVICES"] -v M:M ... -w CWD
+        -e K=V ... IMAGE argv...` and cwd None; each
         mount appears at the same path inside the container, so host paths in argv and env stay valid.
         """
         if self.backend != "docker":
             return list(argv), cwd
-        cmd = ["docker", "run", "--rm"]
-        if gpu:
-            cmd += ["--gpus", "all"]
+        cmd = ["docker", "run", "--rm", "--init"]  # --init: signals reach the method, zombies are reaped
+        if name:  # so that whoever started it can `docker kill` it (killing the client leaves it running)
+            cmd += ["--name", name]
+        if gpu:  # the GPUs this process was given (an executor sets CUDA_VISIBLE_DEVICES per worker), else all
+            visible = os.environ.get("CUDA_VISIBLE_DEVICES", "").strip()
+            cmd += ["--gpus", f'"device={visible}"' if visible else "all"]
         # Files written into mounted folders belong to the host user; shared memory as the host's (data loaders).
         if hasattr(os, "getuid"):
             cmd += ["--user", f"{os.getuid()}:{os.getgid()}"]
@@ -246,8 +258,7 @@ class BuildLog:
         argv = [str(a) for a in argv]
         stamp = _dt.datetime.now().isoformat(timespec="seconds")
         self.note(f"\n==> [{stamp}] $ {shlex.join(argv)}" + (f"   (cwd: {cwd})" if cwd else ""))
-        host = {k: v for k, v in os.environ.items() if k not in ("PYTHONHOME", "PYTHONPATH")}  # nothing of the host's Python leaks in
-        full_env = {**host, "GIT_TERMINAL_PROMPT": "0", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONUNBUFFERED": "1", **(env or {})}
+        full_env = {**host_environment(), "GIT_TERMINAL_PROMPT": "0", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONUNBUFFERED": "1", **(env or {})}
         start = time.monotonic()
         try:
             proc = subprocess.Popen(

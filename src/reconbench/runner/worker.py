@@ -56,6 +56,9 @@ class MethodWorker:
     def stop(self) -> None:
         if self._proc is not None:
             if self._proc.is_alive():
+                self._proc.terminate()  # SIGTERM: the worker kills the upstream commands it runs, then exits
+                self._proc.join(3)
+            if self._proc.is_alive():
                 self._proc.kill()
             self._proc.join(5)
         if self._conn is not None:
@@ -72,13 +75,25 @@ def exit_with_parent(poll_s: float = 0.5) -> None:
         while True:
             time.sleep(poll_s)
             if os.getppid() != parent:
-                os._exit(1)
+                _exit_now()
 
     threading.Thread(target=watch, name="reconbench-exit-with-parent", daemon=True).start()
 
 
+def _exit_now() -> None:
+    """Exit at once, taking down the upstream commands this worker is running (their own sessions and
+    containers would otherwise outlive it)."""
+    import sys
+
+    external = sys.modules.get("reconbench.methods.external.run")
+    if external is not None:
+        external.kill_active_commands()
+    os._exit(1)
+
+
 def _serve(conn: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle; it stops this process
+    signal.signal(signal.SIGTERM, lambda signum, frame: _exit_now())
     exit_with_parent()
     while True:
         try:

@@ -75,17 +75,19 @@ def build_steps(spec: MethodSpec, values: Mapping[str, Any]) -> list[Step]:
             if arg == "{inputs}":
                 argv.extend(_many(values, "inputs", where))
             else:
-                argv.append(_substitute(arg, values, where))
-        cwd = _substitute(raw.get("cwd", DEFAULT_CWD), values, where)
+                argv.append(substitute(arg, values, where))
+        cwd = substitute(raw.get("cwd", DEFAULT_CWD), values, where)
         steps.append(Step(stage=str(raw["stage"]), argv=argv, cwd=cwd))
     return steps
 
 
-def _substitute(text: str, values: Mapping[str, Any], where: str) -> str:
+def substitute(text: str, values: Mapping[str, Any], where: str, allowed: Sequence[str] = PLACEHOLDERS) -> str:
+    """`text` with each `{key}` of `allowed` replaced by its value, in one pass; anything else is an error
+    naming `where` (the steps of a method use PLACEHOLDERS, its environment recipe BUILD_PLACEHOLDERS)."""
     def one(match: re.Match) -> str:
         key = match.group(1)
-        if key not in PLACEHOLDERS:
-            raise ValueError(f"{where}: unknown placeholder {{{key}}} in {text!r}; known: {', '.join(PLACEHOLDERS)}")
+        if key not in allowed:
+            raise ValueError(f"{where}: unknown placeholder {{{key}}} in {text!r}; known: {', '.join(allowed)}")
         if key in WHOLE_ONLY:
             raise ValueError(f"{where}: {{{key}}} must be a whole argument (it expands into several), got {text!r}")
         if key not in values:

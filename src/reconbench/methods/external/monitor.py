@@ -122,33 +122,50 @@ class ResourceMonitor:
 
 
 def visible_gpus() -> dict | None:
-    """{"name", "count"} of the NVIDIA GPUs this process may use (CUDA_VISIBLE_DEVICES respected), or None.
+    """{"name", "count"} of the NVIDIA GPUs this process may use (CUDA_VISIBLE_DEVICES respected, by index
+    or by GPU-/MIG- UUID), or None. Read from NVML when installed, else from nvidia-smi; the cost model
+    prices GPU-seconds by this name."""
+    gpus = _nvml_gpus() or _smi_gpus()  # [(name, uuid)] in device order
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        chosen = []
+        for item in (v.strip() for v in visible.split(",")):
+            if item.isdigit() and int(item) < len(gpus):
+                chosen.append(gpus[int(item)])
+            elif item.startswith(("GPU-", "MIG-")):  # a MIG slice counts as its machine's GPU model (priced whole)
+                chosen += [g for g in gpus if g[1] and (g[1] == item or item.startswith("MIG-"))][:1]
+        gpus = chosen
+    if not gpus:
+        return None
+    return {"name": gpus[0][0], "count": len(gpus)}
 
-    Read from NVML when installed, else from nvidia-smi; the cost model prices GPU-seconds by this name.
-    """
-    names: list[str] = []
+
+def _nvml_gpus() -> list[tuple[str, str]]:
     try:
         import pynvml
 
         pynvml.nvmlInit()
+        out = []
         for i in range(pynvml.nvmlDeviceGetCount()):
-            name = pynvml.nvmlDeviceGetName(pynvml.nvmlDeviceGetHandleByIndex(i))
-            names.append(name.decode() if isinstance(name, bytes) else name)
-    except Exception:
-        smi = shutil.which("nvidia-smi")
-        if smi:
-            try:
-                out = subprocess.run([smi, "--query-gpu=name", "--format=csv,noheader"], capture_output=True, text=True, timeout=20)
-                names = [line.strip() for line in out.stdout.splitlines() if line.strip()] if out.returncode == 0 else []
-            except (OSError, subprocess.TimeoutExpired):
-                names = []
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if visible is not None:
-        wanted = [v.strip() for v in visible.split(",") if v.strip() and v.strip() != "-1"]
-        names = [names[int(v)] for v in wanted if v.isdigit() and int(v) < len(names)]
-    if not names:
-        return None
-    return {"name": names[0], "count": len(names)}
+            handle = pynvml.nvmlDeviceGetHandleByIndex(i)
+            name, uuid = pynvml.nvmlDeviceGetName(handle), pynvml.nvmlDeviceGetUUID(handle)
+            out.append(tuple(v.decode() if isinstance(v, bytes) else v for v in (name, uuid)))
+        return out
+    except Exception:  # no module, no driver: try nvidia-smi
+        return []
+
+
+def _smi_gpus() -> list[tuple[str, str]]:
+    smi = shutil.which("nvidia-smi")
+    if not smi:
+        return []
+    try:
+        done = subprocess.run([smi, "--query-gpu=name,uuid", "--format=csv,noheader"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    if done.returncode != 0:
+        return []
+    return [tuple(part.strip() for part in line.rsplit(",", 1)) for line in done.stdout.splitlines() if "," in line]
 
 
 def wall_clock() -> float:

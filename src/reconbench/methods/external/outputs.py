@@ -7,23 +7,20 @@ Rules:
 - the glob is matched against files only (folders never match);
 - no match: `OutputNotFound` (a FileNotFoundError) naming the folder, the glob and the files the method
   did write (the first 20, and how many in all), which usually shows at once what went wrong;
-- several matches: the newest by modification time is taken (ties: the last path in sorted order),
-  and a warning names the others. One job writes into one folder, so several matches mean leftovers
-  of an earlier attempt in the same folder; the newest is what this attempt wrote;
+- several matches: `OutputAmbiguous` naming them. Each job starts from an empty folder, so several
+  matches mean the spec's glob is too broad (or the method wrote more than one asset): guessing could
+  score the wrong file;
 - "unpack": "zip": the archive is extracted into `<out>/unpacked/` (emptied first; members that would
   land outside it are refused) and `member` is matched there by the same rules.
 """
 
 from __future__ import annotations
 
-import logging
 import shutil
 import zipfile
 from pathlib import Path, PurePosixPath
 
 from reconbench.methods.base import MethodSpec
-
-log = logging.getLogger(__name__)
 
 UNPACK_DIR = "unpacked"
 LISTED = 20  # files named in an OutputNotFound message
@@ -40,6 +37,10 @@ class OutputNotFound(FileNotFoundError):
         else:
             what = "the folder is empty" if folder.is_dir() else "the folder does not exist"
         super().__init__(f"method {method!r}: no file matches {pattern!r} in {folder}; {what}")
+
+
+class OutputAmbiguous(ValueError):
+    """Several files match a method's output glob."""
 
 
 def discover_output(spec: MethodSpec, out_dir: Path) -> Path:
@@ -66,13 +67,10 @@ def _one(method: str, folder: Path, pattern: str) -> Path:
     matches = sorted(p for p in folder.glob(pattern) if p.is_file()) if folder.is_dir() else []
     if not matches:
         raise OutputNotFound(method, folder, pattern, _written(folder))
-    if len(matches) == 1:
-        return matches[0]
-    newest = max(matches, key=lambda p: (p.stat().st_mtime_ns, str(p)))
-    others = [str(p.relative_to(folder)) for p in matches if p != newest]
-    log.warning("method %r: %d files match %r in %s; taking the newest, %s (also: %s)",
-                method, len(matches), pattern, folder, newest.relative_to(folder), ", ".join(others))
-    return newest
+    if len(matches) > 1:
+        raise OutputAmbiguous(f"method {method!r}: {len(matches)} files match {pattern!r} in {folder} "
+                              f"({', '.join(str(p.relative_to(folder)) for p in matches[:LISTED])}); the spec's output.path must name one")
+    return matches[0]
 
 
 def _written(folder: Path) -> list[str]:

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -60,8 +61,10 @@ class _Run:
 
 def _execute(spec: MethodSpec, images: Sequence[np.ndarray], workdir: Path, seed: int) -> _Run:
     from reconbench.envs import get_backend
+    from reconbench.envs.base import host_environment
 
     env = get_backend().environment(spec)  # EnvironmentMissing says how to build it
+    workdir = Path(workdir).resolve()  # upstream commands run from their checkout: no relative paths
     out_dir, input_dir = workdir / "out", workdir / "inputs"
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = inputs.prepare_method_inputs(spec, images, input_dir, "input")
@@ -71,14 +74,18 @@ def _execute(spec: MethodSpec, images: Sequence[np.ndarray], workdir: Path, seed
     markers = timing.compile_markers(spec.stage_markers)
     log_path = workdir / "method.log"
     gpu = visible_gpus()
+    docker = env.backend == "docker"
+    deadline = wall_clock() + spec.timeout_s
     step_timings, peaks = [], []
     with open(log_path, "w", encoding="utf-8") as log:
         for step in steps:
             argv = _with_shim(step.argv, env.python)
-            argv, cwd = env.wrap(argv, cwd=step.cwd, mounts=(str(workdir), str(SHIM.parent)), gpu=spec.needs_gpu)
+            container = f"reconbench-{uuid.uuid4().hex[:12]}" if docker else None
+            argv, cwd = env.wrap(argv, cwd=step.cwd, mounts=(str(workdir), str(SHIM.parent)), gpu=gpu is not None, name=container)
             log.write(f"$ {' '.join(argv)}\n")
             log.flush()
-            step_timing, step_peaks = _run_step(spec, step, argv, cwd, {**env.env, "PYTHONUNBUFFERED": "1"}, log, log_path, markers)
+            child_env = {**host_environment(), **env.env, "PYTHONUNBUFFERED": "1"}
+            step_timing, step_peaks = _run_step(spec, step, argv, cwd, child_env, log, log_path, markers, deadline, container)
             step_timings.append(step_timing)
             peaks.append(step_peaks)
     stage_seconds, details = timing.combine(step_timings)
@@ -90,6 +97,8 @@ def _execute(spec: MethodSpec, images: Sequence[np.ndarray], workdir: Path, seed
         "sample_interval_s": peaks[0].interval_s,
         "gpu_seconds": round(wall * gpu["count"], 3) if gpu else 0.0,
     }
+    if docker:  # the container's processes are not the docker client's children: not measured, not 0
+        resources.update(peak_host_rss_mb=None, peak_gpu_mem_mb=None, note="memory not measured under the docker backend")
     info = {"resources": resources, "gpu": gpu, "timing": details, "log": str(log_path),
             "commands": [s.argv for s in steps], "upstream": spec.upstream}
     return _Run(out_dir, step_timings, stage_seconds, info)
@@ -116,25 +125,36 @@ def _with_shim(argv: list[str], python: str) -> list[str]:
     return list(argv)
 
 
-def _run_step(spec, step, argv, cwd, extra_env, log, log_path, markers):
+def _run_step(spec, step, argv, cwd, child_env, log, log_path, markers, deadline, container):
     lines: list[tuple[float, str]] = []
     start = wall_clock()
     try:
-        proc = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **extra_env}, stdout=subprocess.PIPE,
+        proc = subprocess.Popen(argv, cwd=cwd, env=child_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, errors="replace", bufsize=1,
                                 start_new_session=True, preexec_fn=_die_with_parent)
     except OSError as exc:
         raise ExternalMethodError(f"{spec.name}: step {step.stage!r} could not start {argv[0]!r}: {exc}") from exc
-    with ResourceMonitor(proc.pid) as monitor:
-        reader = threading.Thread(target=_read_lines, args=(proc.stdout, lines, log), daemon=True)
-        reader.start()
-        try:
-            code = proc.wait()
-        except BaseException:  # interrupted: take the whole command down with us
-            _kill_group(proc)
-            raise
-        end = wall_clock()
-        reader.join(5)
+    _ACTIVE[proc.pid] = container
+    reader = threading.Thread(target=_read_lines, args=(proc.stdout, lines, log), daemon=True)
+    try:
+        with ResourceMonitor(proc.pid) as monitor:
+            reader.start()
+            try:
+                code = proc.wait(timeout=max(deadline - start, 0.0))
+            except subprocess.TimeoutExpired:
+                _kill(proc.pid, container)
+                raise ExternalMethodError(f"{spec.name}: timed out after {spec.timeout_s:.0f} s in step {step.stage!r} "
+                                          f"(log: {log_path}); the command and its children were killed") from None
+            except BaseException:  # interrupted: take the whole command down with us
+                _kill(proc.pid, container)
+                raise
+            exited = wall_clock()
+            reader.join(5)  # the last lines may arrive after the exit: the step ends with whichever is later
+            end = max([exited] + [t for t, _ in lines[-1:]])
+    finally:
+        _ACTIVE.pop(proc.pid, None)
+        _kill(proc.pid, container)  # whatever the command left behind in its session
+        reader.join(5)  # its pipe is closed now: the reader ends, before the log file does
     if code != 0:
         tail = "\n".join(text for _, text in lines[-LOG_TAIL_LINES:])
         raise ExternalMethodError(f"{spec.name}: step {step.stage!r} exited with code {code} (log: {log_path}); last lines:\n{tail}")
@@ -148,15 +168,29 @@ def _read_lines(stream, lines: list, log) -> None:
     log.flush()
 
 
+# Commands running now: process-group id -> docker container name (None for venv), so that a worker
+# told to stop (timeout, Ctrl-C, a dead parent) can take them down (kill_active_commands).
+_ACTIVE: dict[int, str | None] = {}
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None  # looked up before any fork
+
+
 def _die_with_parent() -> None:
-    """Linux: the command is killed if the worker running it dies (a timeout kills the worker)."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    """Linux: the command is killed if the worker running it dies (runs in the child between fork and exec)."""
+    if _LIBC is not None:
+        _LIBC.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def _kill(pgid: int, container: str | None) -> None:
+    """Kill a command's whole process group (its own children included) and its container, if any."""
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
+        os.killpg(pgid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-    proc.wait()
+    if container:
+        subprocess.run(["docker", "kill", container], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+
+
+def kill_active_commands() -> None:
+    """Kill every command this process is running (called by the method worker before it exits)."""
+    for pgid, container in list(_ACTIVE.items()):
+        _kill(pgid, container)
