@@ -59,6 +59,10 @@ def one_worker_run(tmp_path_factory, small_protocol):
     return records(out)
 
 
+TWO_CORES = pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs 2 usable cores for 2 local workers")
+
+
+@TWO_CORES
 def test_two_local_workers_give_the_same_results_as_one(one_worker_run, tmp_path, small_protocol):
     executor = LocalExecutor(workers=2)
     arrivals = []
@@ -86,6 +90,27 @@ def test_workers_are_bounded_by_the_cores_and_the_jobs(small_protocol):
     assert LocalExecutor(workers=2).plan_workers(tasks[:1])[0] == 1
 
 
+@TWO_CORES
+def test_workers_get_a_gpu_each_for_methods_that_take_one_when_present(small_protocol, monkeypatch):
+    from reconbench.datasets import open_dataset
+    from reconbench.protocol import get_protocol
+    from reconbench.runner.execute import JobTask, RunSettings
+    from reconbench.runner.executors import local
+    from reconbench.runner.jobs import Job
+
+    obj = open_dataset("procedural").get("car")
+    settings = RunSettings(get_protocol(small_protocol), Path("unused"))
+    def tasks(method):
+        return [(Job(method, "car", "toy", "p", seed), JobTask(obj, get_method(method), settings)) for seed in range(4)]
+
+    monkeypatch.setattr(local, "visible_gpus", lambda: ["0", "1"])
+    assert LocalExecutor(workers=2).plan_workers(tasks("splat-sds")) == (2, ["0", "1"])  # uses a GPU when there is one
+    assert LocalExecutor(workers=2).plan_workers(tasks("sphere")) == (2, [None, None])  # never does
+    monkeypatch.setattr(local, "visible_gpus", lambda: [])
+    assert LocalExecutor(workers=2).plan_workers(tasks("splat-sds")) == (2, [None, None])  # CPU-only machine: cores bound it
+
+
+@TWO_CORES
 @pytest.mark.slow
 def test_a_killed_worker_is_replaced_and_its_job_retried(tmp_path, small_protocol):
     register("test-kills-once", "fake_methods:kills_its_worker_once")
@@ -97,6 +122,7 @@ def test_a_killed_worker_is_replaced_and_its_job_retried(tmp_path, small_protoco
         assert (tmp_path / "work" / "test-kills-once" / obj / "seed0.killed").exists()
 
 
+@TWO_CORES
 @pytest.mark.slow
 def test_a_job_that_always_kills_its_worker_is_failed_after_bounded_attempts_and_the_run_goes_on(tmp_path, small_protocol):
     register("test-always-kills", "fake_methods:kills_its_worker")
@@ -169,6 +195,8 @@ def test_the_ray_executor_without_ray_says_what_to_install(tmp_path, small_proto
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
     with pytest.raises(RunError, match=r"pip install 'reconbench\[ray\]'"):
         run_benchmark(RunConfig("procedural", ["sphere"], small_protocol, tmp_path, objects=["car"], executor="ray", **FAST))
+    with ResultsStore(tmp_path / "results.sqlite") as store:  # nothing recorded: the same command works once Ray is there
+        assert store.get_meta() == {}
 
 
 def test_cli_run_executor_options(tmp_path, small_protocol, capsys):

@@ -126,6 +126,9 @@ def test_methods_that_cannot_run_here_are_skipped_with_the_reason(tmp_path):
     assert rows["test-needs-gpu"]["status"] == "skipped" and "CUDA" in rows["test-needs-gpu"]["error"]
     assert rows["test-four-views"]["status"] == "failed" and "takes 4 input view(s)" in rows["test-four-views"]["error"]
     assert summary.skipped == 1
+    # Resumed (say, later on a GPU machine), the skipped job is tried again; the failed one is kept.
+    again = run_benchmark(RunConfig("procedural", ["test-needs-gpu", "test-four-views"], "default", tmp_path, objects=["car"], resume=True, **FAST))
+    assert (again.ran, again.skipped, again.failed) == (1, 1, 0)
 
 
 def test_an_existing_run_needs_resume_and_the_same_configuration(reference_run, small_protocol):

@@ -33,6 +33,7 @@ class MethodSpec:
     entry: str = ""  # "module:function" implementing run(MethodInput) -> MethodOutput (in-process methods)
     input_views: tuple[int, ...] = (1,)  # numbers of input views it accepts
     needs_gpu: bool = False
+    uses_gpu_if_present: bool = False  # runs on a CPU, but takes a GPU when one is there (executors reserve it)
     frame: str = "y-up"  # frame of its output files (protocol/frames.py)
     scale: str = "none"  # "bbox" or "none" (alignment.SCALE_CONVENTIONS)
     needs_ground_truth: bool = False  # only the oracle
@@ -64,6 +65,10 @@ class MethodSpec:
         commit = self.upstream.get("commit", "")
         if self.upstream and not re.fullmatch(r"[0-9a-f]{40}", commit):
             raise ValueError(f"method {self.name!r}: upstream.commit must be a full 40-hex commit, got {commit!r}")
+
+    def wants_gpu(self, gpus_present: bool) -> bool:
+        """Whether a job of this method should be given (and so reserve) a GPU."""
+        return self.needs_gpu or (self.uses_gpu_if_present and gpus_present)
 
     @property
     def is_external(self) -> bool:

@@ -79,22 +79,15 @@ def run_benchmark(cfg: RunConfig, on_job_done: Callable[[JobRecord], None] | Non
     specs = {name: get_method(name) for name in cfg.methods}
     if executor is None and cfg.executor not in EXECUTORS:
         raise RunError(f"unknown executor {cfg.executor!r}; choose one of {', '.join(EXECUTORS)}")
-    if executor is None and cfg.executor == "ray":
-        if cfg.ray_address and not Path(cfg.out).is_absolute():
-            raise RunError(f"--out {cfg.out}: with --ray-address, give an absolute path to a folder every node mounts at that path (docs/cluster.md)")
-        try:
-            import ray  # noqa: F401
-        except ImportError as exc:
-            from reconbench.runner.executors.ray_executor import RAY_MISSING
-
-            raise RunError(RAY_MISSING) from exc
+    if executor is None and cfg.executor == "ray" and cfg.ray_address and not Path(cfg.out).is_absolute():
+        raise RunError(f"--out {cfg.out}: with --ray-address, give an absolute path to a folder every node mounts at that path (docs/cluster.md)")
     try:
         check_lpips(cfg.lpips)
     except Exception as exc:
         raise RunError(f"{exc} (or run with --lpips none)") from exc
     out = Path(cfg.out)
     with ResultsStore(out / "results.sqlite") as store:
-        _check_or_write_meta(store, cfg, protocol, specs)
+        _check_meta(store, cfg)
         jobs = plan_jobs(dataset.objects, cfg.methods, protocol.name, cfg.seeds)
         done = store.done_keys(include_failed=not cfg.retry_failed)
         pending = [j for j in jobs if j.key not in done]
@@ -103,8 +96,9 @@ def run_benchmark(cfg: RunConfig, on_job_done: Callable[[JobRecord], None] | Non
         if owned and pending:
             try:
                 executor = make_executor(cfg.executor, cfg.workers, cfg.ray_address, cfg.max_attempts)
-            except ImportError as exc:
-                raise RunError(str(exc)) from exc
+            except Exception as exc:  # no Ray, an unreachable cluster...: nothing written yet, the same command works once fixed
+                raise RunError(f"cannot start the {cfg.executor} executor: {type(exc).__name__}: {exc}") from exc
+        _write_meta(store, cfg, protocol, specs)
         bar = _progress(len(jobs), len(jobs) - len(pending), cfg.progress)
 
         def commit(record: JobRecord) -> None:
@@ -161,16 +155,20 @@ def export(store: ResultsStore, out: Path) -> None:
     write_report(records, store.get_meta(), out / "report.md")
 
 
-def _check_or_write_meta(store: ResultsStore, cfg: RunConfig, protocol: Protocol, specs: dict[str, MethodSpec]) -> None:
+def _check_meta(store: ResultsStore, cfg: RunConfig) -> None:
+    """Refuse to overwrite a run without --resume, or to resume it with a different configuration."""
     existing = store.get_meta()
     if existing and not cfg.resume:
         raise RunError(f"{cfg.out} already holds a run: pass --resume to finish it, or choose another --out")
-    identity = cfg.identity()
-    changed = {k: (existing[k], v) for k, v in identity.items() if k in existing and existing[k] != v}
+    changed = {k: (existing[k], v) for k, v in cfg.identity().items() if k in existing and existing[k] != v}
     if changed:
         raise RunError(f"{cfg.out}: cannot resume with a different configuration: " + ", ".join(f"{k} was {a!r}, now {b!r}" for k, (a, b) in changed.items()))
+
+
+def _write_meta(store: ResultsStore, cfg: RunConfig, protocol: Protocol, specs: dict[str, MethodSpec]) -> None:
+    existing = store.get_meta()
     paradigms = {**existing.get("paradigms", {}), **{n: s.paradigm for n, s in specs.items()}}
-    store.set_meta({**identity, "headline": protocol.evaluation.headline, "paradigms": paradigms, "reconbench": __version__})
+    store.set_meta({**cfg.identity(), "headline": protocol.evaluation.headline, "paradigms": paradigms, "reconbench": __version__})
 
 
 def _progress(total: int, initial: int, enabled: bool):

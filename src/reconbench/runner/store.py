@@ -81,7 +81,9 @@ class ResultsStore:
             self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in values.items()])
 
     def done_keys(self, include_failed: bool = True) -> set[str]:
-        sql = "SELECT job FROM results" + ("" if include_failed else " WHERE status = 'ok'")
+        """Jobs a resumed run does not redo: ok ones, and failed ones unless retried. Skipped jobs (a
+        method that could not run where the run was) are always tried again: the run may have moved."""
+        sql = "SELECT job FROM results WHERE status = 'ok'" + (" OR status = 'failed'" if include_failed else "")
         return {row[0] for row in self.db.execute(sql)}
 
     def put(self, record: JobRecord) -> None:

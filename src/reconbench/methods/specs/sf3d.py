@@ -9,6 +9,7 @@ SPEC = {
     "CPU too (official).",
     "input_views": (1,),
     "needs_gpu": False,
+    "uses_gpu_if_present": True,
     # Internally z-up with the input camera at (+1.6, 0, 0); the exporter applies Rx(-90 deg) then Ry(+90 deg),
     # which puts the input camera on -Z of the GLB (unverified upstream: read from the code, not yet run).
     "frame": "y-up-front-neg-z",

@@ -8,6 +8,7 @@ SPEC = {
     "reconstruction only (said in each result; meaningful with sparse4). Saves an anytime curve. Set "
     "RECONBENCH_SDS_GUIDANCE=none|zero123|stable-zero123 to force a guidance.",
     "input_views": (1, 2, 3, 4, 6, 8, 16),
+    "uses_gpu_if_present": True,
     "frame": "y-up",
     "scale": "none",
     "requires": ("torch",),

@@ -8,6 +8,7 @@ SPEC = {
     "vertex-colour mesh. Runs on CPU too (upstream falls back to it).",
     "input_views": (1,),
     "needs_gpu": False,
+    "uses_gpu_if_present": True,
     "frame": "z-up-front-x",  # "x back, y right, z up": the input camera sits on +X looking at -X; run.py does not reorient
     "scale": "bbox",  # mesh within about +-0.87 in TripoSR's units: normalised like the ground truth
     "timeout_s": 1800,  # on a CPU the model load and marching cubes take minutes

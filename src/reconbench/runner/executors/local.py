@@ -48,17 +48,18 @@ class LocalExecutor:
 
     def plan_workers(self, tasks: Sequence[tuple[Job, JobTask]]) -> tuple[int, list[str | None]]:
         """How many workers, and the GPU each one is pinned to (None: not pinned): at most the workers
-        asked for, the cores, the jobs, and, when a GPU method is among the jobs, the GPUs (one each)."""
+        asked for, the cores, the jobs, and, when a method that needs or takes a GPU is among the jobs and
+        GPUs are visible, the GPUs (one each: two workers never share a GPU nobody reserved)."""
         n = max(1, min(self.workers, _cores(), len(tasks)))
-        if any(task.spec.needs_gpu for _, task in tasks):
-            gpus = visible_gpus()
+        gpus = visible_gpus() if n > 1 and any(t.spec.needs_gpu or t.spec.uses_gpu_if_present for _, t in tasks) else []
+        if any(task.spec.wants_gpu(bool(gpus)) for _, task in tasks):
             n = max(1, min(n, len(gpus)))
             pins: list[str | None] = list(gpus[:n]) if n > 1 else [None]
         else:
             pins = [None] * n
         if n < self.workers:
             print(f"reconbench: {n} local worker(s), not {self.workers}: {_cores()} core(s), {len(tasks)} job(s)"
-                  + (f", {len(visible_gpus())} GPU(s) for the GPU methods" if any(t.spec.needs_gpu for _, t in tasks) else ""), file=sys.stderr)
+                  + (f", {len(gpus)} GPU(s) for the GPU methods" if any(t.spec.wants_gpu(bool(gpus)) for _, t in tasks) else ""), file=sys.stderr)
         return n, pins
 
     def run(self, tasks: Sequence[tuple[Job, JobTask]]) -> Iterator[JobRecord]:

@@ -1,6 +1,7 @@
 """The Ray executor: one Ray task per job, on an existing cluster or a local one (docs/cluster.md).
 
-Each task asks Ray for one CPU and, when its method needs a GPU, one GPU; Ray places it on a node
+Each task asks Ray for one CPU and, when its method needs a GPU (or takes one when present and the
+cluster has GPUs), one GPU; a task that reserved none sees none; Ray places it on a node
 that has them and sets CUDA_VISIBLE_DEVICES for it. The task runs `execute_job` in a Ray worker
 process (which keeps its prepared objects and its method worker between tasks, like a local job
 worker), writes its artifacts under the run folder — which must be a folder every node reaches at
@@ -27,6 +28,12 @@ RAY_MISSING = "the ray executor needs Ray: pip install 'reconbench[ray]'"
 
 def _ray_job(job: Job, obj: DatasetObject, spec: MethodSpec, settings: RunSettings) -> JobRecord:
     """The Ray task (settings arrive as one shared object-store value, the rest inline)."""
+    import os
+
+    import ray
+
+    if not ray.get_gpu_ids():  # reserved none: see none (recent Ray leaves every GPU visible to such a task)
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""
     return execute_job(job, JobTask(obj, spec, settings))
 
 
@@ -52,7 +59,8 @@ class RayExecutor:
             if address:
                 ray.init(address=address, **options)
             else:  # a new local cluster, never one that happens to be running on this machine
-                ray.init(address="local", num_cpus=num_cpus, **options)
+                # Ray retries a task its memory monitor killed without limit unless told: bound it too.
+                ray.init(address="local", num_cpus=num_cpus, _system_config={"task_oom_retries": max_attempts - 1}, **options)
             self._owns_connection = True
         self._remote = ray.remote(_ray_job)
 
@@ -66,25 +74,28 @@ class RayExecutor:
     def run(self, tasks: Sequence[tuple[Job, JobTask]]) -> Iterator[JobRecord]:
         ray = self._ray
         shared: dict[int, object] = {}
-        jobs: dict = {}
-        for job, task in tasks:  # submitted grouped by object, so a worker's next task is often the same object
+        self._pending = jobs = {}  # filled while submitting, so an interrupt then still cancels what was sent
+        cluster_gpus = ray.cluster_resources().get("GPU", 0) >= 1
+        for job, task in tasks:  # grouped by object: Ray still spreads them over idle workers (docs/cluster.md)
             key = id(task.settings)
             if key not in shared:
                 shared[key] = ray.put(dataclasses.replace(task.settings, out=Path(task.settings.out).absolute(), check_availability=True))
             ref = self._remote.options(
-                num_cpus=1, num_gpus=1 if task.spec.needs_gpu else 0, max_retries=self.max_attempts - 1,
+                num_cpus=1, num_gpus=1 if task.spec.wants_gpu(cluster_gpus) else 0, max_retries=self.max_attempts - 1,
                 retry_exceptions=False, name=f"reconbench {job.key}",
             ).remote(job, _absolute(task.obj), task.spec, shared[key])
             jobs[ref] = job
-        self._pending = jobs
         waiting = list(jobs)
-        while waiting:
-            ready, waiting = ray.wait(waiting, num_returns=1)
-            if waiting:  # and every other one already done, in one call
-                more, waiting = ray.wait(waiting, num_returns=len(waiting), timeout=0)
-                ready += more
-            for ref in ready:
-                yield self._collect(ref, jobs.pop(ref))
+        try:
+            while waiting:
+                ready, waiting = ray.wait(waiting, num_returns=1)
+                if waiting:  # and every other one already done, in one call
+                    more, waiting = ray.wait(waiting, num_returns=len(waiting), timeout=0)
+                    ready += more
+                for ref in ready:
+                    yield self._collect(ref, jobs.pop(ref))
+        finally:  # the caller stopped early (Ctrl-C, an error): nothing it will not read keeps running
+            self._cancel_pending()
 
     def _collect(self, ref, job: Job) -> JobRecord:
         exceptions = self._ray.exceptions
@@ -96,13 +107,16 @@ class RayExecutor:
         except exceptions.RayError as exc:
             return record_for(job, "failed", f"Ray {type(exc).__name__}: {_first_line(exc)}")
 
-    def shutdown(self) -> None:
+    def _cancel_pending(self) -> None:
         for ref in list(self._pending):
             try:
                 self._ray.cancel(ref, force=True)
             except Exception:  # already finished, or Ray already gone
                 pass
         self._pending = {}
+
+    def shutdown(self) -> None:
+        self._cancel_pending()
         if self._owns_connection and self._ray.is_initialized():
             self._ray.shutdown()  # a local cluster stops; a joined one carries on without this driver
         self._owns_connection = False
