@@ -101,7 +101,8 @@ def _finished(db_path):
 
 
 @pytest.mark.slow
-def test_a_killed_driver_resumes_without_redoing_or_duplicating(ray_cluster, tmp_path, small_protocol):
+@pytest.mark.parametrize("stop", ["sigkill", "ctrl-c"])
+def test_a_killed_or_interrupted_driver_resumes_without_redoing_or_duplicating(ray_cluster, tmp_path, small_protocol, stop):
     register("test-slow", "fake_methods:slow_sphere")
     out = tmp_path / "run"
     objects = ["car", "mug", "ring", "duck"]
@@ -115,13 +116,20 @@ def test_a_killed_driver_resumes_without_redoing_or_duplicating(ray_cluster, tmp
         while _count(db_path) < 2 and proc.poll() is None and time.time() < deadline:
             time.sleep(0.1)
         assert proc.poll() is None, proc.stderr.read()
-        proc.kill()  # the driver alone, mid-run; the cluster stays and drops the dead driver's tasks
-        proc.wait()
+        if stop == "sigkill":
+            proc.kill()  # the driver alone, mid-run; the cluster stays and drops the dead driver's tasks
+            proc.wait()
+        else:
+            proc.send_signal(signal.SIGINT)  # as Ctrl-C: the driver cancels its tasks, exports, says how to resume
+            _, stderr = proc.communicate(timeout=60)
+            assert proc.returncode == 130 and "--resume" in stderr and "Traceback" not in stderr, stderr
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
     before = _finished(db_path)
     assert 2 <= len(before) < 8
+    with ResultsStore(db_path) as store:  # a job cut short is not recorded as failed: it simply runs again
+        assert {r.status for r in store.records()} == {"ok"}
     summary = run_benchmark(RunConfig("procedural", ["test-slow", "sphere"], small_protocol, out, objects=objects, resume=True, **RAY, **FAST))
     assert summary.ran == 8 - len(before) and summary.failed == 0
     after = _finished(db_path)

@@ -108,6 +108,12 @@ class RayExecutor:
             return record_for(job, "failed", f"Ray {type(exc).__name__}: {_first_line(exc)}")
 
     def _cancel_pending(self) -> None:
+        """Stop the tasks nobody will read. A driver that made its own connection leaves that to
+        shutdown(): disconnecting ends its Ray job, and Ray kills the job's workers (cancelling each task
+        with force as well can abort Ray 2.60's driver when a task completes meanwhile)."""
+        if self._owns_connection:
+            self._pending = {}
+            return
         for ref in list(self._pending):
             try:
                 self._ray.cancel(ref, force=True)
