@@ -4,7 +4,6 @@ venv backend is exercised end to end in test_external_venv_e2e.py."""
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 

@@ -2,7 +2,6 @@
 and its job retried, a job that keeps killing its worker is recorded as failed; Ctrl-C keeps every
 finished job and --resume completes the run."""
 
-import math
 import os
 import signal
 import sqlite3
@@ -14,43 +13,13 @@ from pathlib import Path
 import psutil
 import pytest
 
-from reconbench.methods import get_method, register_method
+from reconbench.methods import get_method
 from reconbench.runner import RunConfig, run_benchmark
 from reconbench.runner.executors.local import LocalExecutor
 from reconbench.runner.store import ResultsStore
+from runner_helpers import FAST, REFERENCE, assert_same_results, finished, records, register  # tests/runner is on sys.path
 
-FAST = {"lpips": (), "progress": False}
-REFERENCE = ["oracle", "sphere", "visual-hull"]
 DRIVER = Path(__file__).with_name("run_driver.py")
-
-# The killing fakes refuse to kill this process (they would, were a job run in it by mistake).
-os.environ["RECONBENCH_TEST_DRIVER_PID"] = str(os.getpid())
-
-
-def register(name, entry, **extra):
-    try:
-        return get_method(name)
-    except KeyError:
-        return register_method({"name": name, "paradigm": "reference", "representation": "mesh", "entry": entry,
-                                "description": "test double", "input_views": (1, 4), "timeout_s": 30, **extra})
-
-
-def records(out):
-    return {r.job: r for r in ResultsStore(Path(out) / "results.sqlite").records()}
-
-
-def assert_same_results(a: dict, b: dict) -> None:
-    """Same jobs, statuses and every metric, exactly (NaN where NaN): the methods and scoring are deterministic."""
-    assert a.keys() == b.keys()
-    for key in a:
-        ra, rb = a[key], b[key]
-        assert (ra.status, ra.error) == (rb.status, rb.error), key
-        assert ra.metrics.keys() == rb.metrics.keys(), key
-        for metric, value in ra.metrics.items():
-            other = rb.metrics[metric]
-            assert value == other or (math.isnan(value) and math.isnan(other)), (key, metric, value, other)
-        assert ra.provenance.get("asset_sha256") == rb.provenance.get("asset_sha256"), key
-
 
 @pytest.fixture(scope="module")
 def one_worker_run(tmp_path_factory, small_protocol):
@@ -152,11 +121,6 @@ def _wait_for_records(db_path, at_least, timeout=120):
     raise AssertionError(f"fewer than {at_least} records after {timeout} s")
 
 
-def _finished(db_path):
-    with sqlite3.connect(db_path) as db:
-        return dict(db.execute("SELECT job, finished_at FROM results").fetchall())
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 2])
 def test_ctrl_c_stops_cleanly_keeps_finished_jobs_and_resume_completes_the_run(tmp_path, small_protocol, workers, monkeypatch):
@@ -179,13 +143,13 @@ def test_ctrl_c_stops_cleanly_keeps_finished_jobs_and_resume_completes_the_run(t
     assert "--resume" in stderr and "Traceback" not in stderr
     gone, alive = psutil.wait_procs(family, timeout=10)
     assert not alive, f"left running after Ctrl-C: {alive}"
-    before = _finished(out / "results.sqlite")
+    before = finished(out / "results.sqlite")
     assert 2 <= len(before) < 8
     assert (out / "results.csv").read_text().count("\n") == len(before) + 1  # exported on the way out
     monkeypatch.setenv("RECONBENCH_TEST_SLOW_S", "0.1")  # the rest need not be slow
     summary = run_benchmark(RunConfig("procedural", ["test-slow", "sphere"], small_protocol, out, objects=objects, resume=True, workers=workers, **FAST))
     assert summary.ran == 8 - len(before) and summary.failed == 0
-    after = _finished(out / "results.sqlite")
+    after = finished(out / "results.sqlite")
     assert len(after) == 8 and all(after[k] == v for k, v in before.items())  # nothing redone, nothing twice
 
 

@@ -14,13 +14,10 @@ import pytest
 
 ray = pytest.importorskip("ray", reason="ray not installed: pip install 'reconbench[ray]'")
 
-from reconbench.methods import get_method, register_method  # noqa: E402
 from reconbench.runner import RunConfig, run_benchmark  # noqa: E402
 from reconbench.runner.store import ResultsStore  # noqa: E402
-from test_executors import assert_same_results  # noqa: E402 (tests/runner is on sys.path, as for fake_methods)
+from runner_helpers import FAST, REFERENCE, assert_same_results, finished, records, register  # noqa: E402 (tests/runner is on sys.path)
 
-FAST = {"lpips": (), "progress": False}
-REFERENCE = ["oracle", "sphere", "visual-hull"]
 HERE = Path(__file__).parent
 RAY = {"executor": "ray"}
 
@@ -33,18 +30,6 @@ def ray_cluster():
                        runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(paths)}})
     yield context
     ray.shutdown()
-
-
-def register(name, entry, **extra):
-    try:
-        return get_method(name)
-    except KeyError:
-        return register_method({"name": name, "paradigm": "reference", "representation": "mesh", "entry": entry,
-                                "description": "test double", "input_views": (1, 4), "timeout_s": 30, **extra})
-
-
-def records(out):
-    return {r.job: r for r in ResultsStore(Path(out) / "results.sqlite").records()}
 
 
 @pytest.mark.slow
@@ -95,11 +80,6 @@ def _count(db_path):
         return 0
 
 
-def _finished(db_path):
-    with sqlite3.connect(db_path) as db:
-        return dict(db.execute("SELECT job, finished_at FROM results").fetchall())
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("stop", ["sigkill", "ctrl-c"])
 def test_a_killed_or_interrupted_driver_resumes_without_redoing_or_duplicating(ray_cluster, tmp_path, small_protocol, stop):
@@ -126,12 +106,12 @@ def test_a_killed_or_interrupted_driver_resumes_without_redoing_or_duplicating(r
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    before = _finished(db_path)
+    before = finished(db_path)
     assert 2 <= len(before) < 8
     with ResultsStore(db_path) as store:  # a job cut short is not recorded as failed: it simply runs again
         assert {r.status for r in store.records()} == {"ok"}
     summary = run_benchmark(RunConfig("procedural", ["test-slow", "sphere"], small_protocol, out, objects=objects, resume=True, **RAY, **FAST))
     assert summary.ran == 8 - len(before) and summary.failed == 0
-    after = _finished(db_path)
+    after = finished(db_path)
     assert len(after) == 8 and all(after[k] == v for k, v in before.items())
     assert (out / "results.csv").read_text().count("\n") == 9

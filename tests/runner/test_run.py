@@ -1,7 +1,6 @@
 """The benchmark run end to end: results files, failure isolation, resume."""
 
 import csv
-import json
 import os
 import signal
 import sqlite3
@@ -11,19 +10,11 @@ import time
 
 import pytest
 
-from reconbench.methods import get_method, register_method
+from reconbench.methods import get_method
 from reconbench.runner import RunConfig, RunError, run_benchmark
 from reconbench.runner.store import ResultsStore
+from runner_helpers import FAST, register  # tests/runner is on sys.path
 
-FAST = {"lpips": (), "progress": False}
-
-
-def _register(name, entry, **extra):
-    try:
-        return get_method(name)
-    except KeyError:
-        return register_method({"name": name, "paradigm": "reference", "representation": "mesh", "entry": entry,
-                                "description": "test double", "input_views": (1, 4), "timeout_s": 30, **extra})
 
 
 def _rows(out):
@@ -71,7 +62,7 @@ def test_oracle_beats_sphere_on_every_metric_of_every_object(reference_run):
 
 
 def test_a_method_failing_on_one_object_does_not_stop_the_run(tmp_path, small_protocol):
-    _register("test-fails-on-mug", "fake_methods:fails_on_mug")
+    register("test-fails-on-mug", "fake_methods:fails_on_mug")
     summary = run_benchmark(RunConfig("procedural", ["test-fails-on-mug"], small_protocol, tmp_path, objects=["car", "mug", "ring"], **FAST))
     rows = {r["object"]: r for r in _rows(tmp_path)}
     assert (summary.ok, summary.failed) == (2, 1)
@@ -85,7 +76,7 @@ def test_a_method_failing_on_one_object_does_not_stop_the_run(tmp_path, small_pr
     ("test-garbage", "fake_methods:writes_garbage", "output unusable"),
 ])
 def test_timeouts_crashes_and_bad_outputs_are_recorded(tmp_path, small_protocol, name, entry, reason):
-    _register(name, entry)
+    register(name, entry)
     cfg = RunConfig("procedural", [name, "sphere"], small_protocol, tmp_path, objects=["car", "ring"], timeout_s=2, **FAST)
     run_benchmark(cfg)
     rows = {(r["method"], r["object"]): r for r in _rows(tmp_path)}
@@ -97,7 +88,7 @@ def test_timeouts_crashes_and_bad_outputs_are_recorded(tmp_path, small_protocol,
 def test_an_in_process_method_gets_its_stages_and_peak_memory_recorded(tmp_path, small_protocol):
     from fake_methods import KNOWN_ALLOC_MB
 
-    _register("test-known-stages", "fake_methods:known_stages")
+    register("test-known-stages", "fake_methods:known_stages")
     records = []
     run_benchmark(RunConfig("procedural", ["test-known-stages"], small_protocol, tmp_path, objects=["car"], **FAST), on_job_done=records.append)
     (rec,) = records
@@ -117,8 +108,8 @@ def test_a_corrupt_object_fails_its_own_jobs_only(tmp_path, mesh_folder, small_p
 
 
 def test_methods_that_cannot_run_here_are_skipped_with_the_reason(tmp_path):
-    _register("test-needs-gpu", "fake_methods:crashes", needs_gpu=True)
-    _register("test-four-views", "fake_methods:crashes", input_views=(4,))
+    register("test-needs-gpu", "fake_methods:crashes", needs_gpu=True)
+    register("test-four-views", "fake_methods:crashes", input_views=(4,))
     summary = run_benchmark(RunConfig("procedural", ["test-needs-gpu", "test-four-views"], "default", tmp_path, objects=["car"], **FAST))
     rows = {r["method"]: r for r in _rows(tmp_path)}
     if get_method("test-needs-gpu").availability()[0]:

@@ -20,7 +20,7 @@ from reconbench.datasets import open_dataset, parse_spec
 from reconbench.evaluation import DEFAULT_LPIPS, check_lpips
 from reconbench.methods import MethodSpec, get_method
 from reconbench.protocol import Protocol, get_protocol
-from reconbench.runner.execute import ANYTIME_METRICS, JobTask, RunSettings, asset_usability, record_for  # noqa: F401 (re-exported)
+from reconbench.runner.execute import JobTask, RunSettings, record_for
 from reconbench.runner.executors import DEFAULT_MAX_ATTEMPTS, EXECUTORS, Executor, make_executor
 from reconbench.runner.export import write_anytime_csv, write_csv, write_report
 from reconbench.runner.jobs import plan_jobs
