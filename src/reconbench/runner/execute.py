@@ -15,6 +15,8 @@ Every error a job can meet becomes a failed record with its reason; nothing is r
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import os
 import shutil
@@ -193,6 +195,11 @@ def _evaluate(asset, ctx: _ObjectContext, frame: str, scale: str, settings: RunS
     return evaluate(asset, ctx.gt, frame=frame, scale=scale, align=settings.align, lpips_nets=settings.lpips)
 
 
+# An upstream command is stopped by the external runner at the method's limit (its whole process group,
+# with a clear message); the worker's own limit is this much later, as a backstop.
+EXTERNAL_TIMEOUT_GRACE_S = 10.0
+
+
 def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettings, worker: MethodWorker) -> JobRecord:
     out = Path(settings.out)
     if spec.needs_ground_truth and ctx.gt is None:
@@ -205,7 +212,10 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
     gt_file = GroundTruthFile(ctx.obj.path, ctx.obj.frame, ctx.obj.texture_dirs) if spec.needs_ground_truth else None
     inp = MethodInput(ctx.images, ctx.cameras, ctx.image_paths, workdir, job.seed, gt_file)
     try:
-        output, wall = worker.run(spec, inp, settings.timeout_s or spec.timeout_s)
+        if settings.timeout_s:  # the run's limit also bounds an upstream command inside the method
+            spec = dataclasses.replace(spec, timeout_s=settings.timeout_s)
+        grace = EXTERNAL_TIMEOUT_GRACE_S if spec.is_external else 0.0  # the runner stops the command itself first
+        output, wall = worker.run(spec, inp, spec.timeout_s + grace)
     except MethodError as exc:
         return record_for(job, "failed", f"method failed: {exc}")
     try:
