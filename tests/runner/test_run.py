@@ -97,6 +97,9 @@ def test_an_in_process_method_gets_its_stages_and_peak_memory_recorded(tmp_path,
     res = rec.timings["resources"]
     assert res["peak_host_rss_mb"] - res["start_host_rss_mb"] >= 0.9 * KNOWN_ALLOC_MB
     assert res["peak_gpu_mem_mb"] is None and rec.provenance["gpu"] is None  # no GPU here: not measured, not priced
+    (row,) = _rows(tmp_path)
+    assert float(row["stage_model_load_s"]) >= 0.3 and float(row["peak_host_rss_mb"]) == pytest.approx(res["peak_host_rss_mb"], rel=1e-5)
+    assert row["peak_gpu_mem_mb"] == "" and row.get("gpu", "") == ""
 
 
 def test_a_corrupt_object_fails_its_own_jobs_only(tmp_path, mesh_folder, small_protocol):

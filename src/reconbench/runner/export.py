@@ -28,7 +28,21 @@ def flat_row(record: JobRecord) -> dict[str, object]:
     if "lpips_alex" in metrics:
         metrics["lpips"] = metrics["lpips_alex"]
     row.update(metrics)
+    row.update(resource_columns(record))
     return row
+
+
+def resource_columns(record: JobRecord) -> dict[str, object]:
+    """What the method's time went on and what it held (docs/methods.md, "Timing"): `stage_<name>_s` per
+    stage, peak host and GPU memory, GPU-seconds and the GPU model; empty where not measured."""
+    timings = record.timings or {}
+    resources = timings.get("resources") or {}
+    gpu = (record.provenance or {}).get("gpu") or {}
+    columns: dict[str, object] = {f"stage_{name}_s": seconds for name, seconds in (timings.get("method_stages") or {}).items()}
+    columns.update({key: resources.get(key) for key in ("peak_host_rss_mb", "peak_gpu_mem_mb", "gpu_seconds") if key in resources})
+    if gpu:
+        columns["gpu"] = f"{gpu.get('count', 1)}x {gpu.get('name', '?')}"
+    return columns
 
 
 def write_csv(records: Iterable[JobRecord], path: Path) -> Path:
