@@ -72,6 +72,21 @@ def test_cli_writes_to_out(run_dir, tmp_path, capsys):
     assert missing.func(missing) == 2
 
 
+def test_stage_means_average_each_stage_over_a_methods_jobs():
+    from reconbench.report import stage_means
+    from reconbench.runner.store import JobRecord
+
+    def rec(method, stages):
+        return JobRecord(f"{method}|o|p|0", method, "o", "c", "p", 0, "ok", None, timings={"method_stages": stages})
+
+    means = stage_means([rec("a", {"load": 1.0, "run": 3.0}), rec("a", {"run": 5.0}), rec("b", {})])
+    assert means == {"a": {"load": 0.5, "run": 4.0}, "b": {}}
+
+
+def test_report_shows_where_the_time_goes(report):
+    assert "Where the time goes" in report.read_text()  # sphere and visual-hull report their stages
+
+
 def test_pareto_front():
     points = [(1.0, 20.0), (2.0, 18.0), (3.0, 25.0), (0.5, 10.0)]
     assert pareto_front(points, higher_is_better=True) == [(0.5, 10.0), (1.0, 20.0), (3.0, 25.0)]

@@ -255,6 +255,11 @@ def make_figures(run: Run, means: dict[str, dict[str, Estimate]], cost: Any | No
     fig = figures.category_bars(category_means(run.records, metric), label)
     if fig is not None:
         items.append(FigureItem(f"Mean {metric} per category", figures.data_uri(fig), "Bars: mean per category and method; whiskers: 95% bootstrap CI."))
+    fig = figures.stage_bars(stage_means(run.ok))
+    if fig is not None:
+        items.append(FigureItem("Where the time goes", figures.data_uri(fig),
+                                "Mean seconds per asset in each stage the method reports (upstream methods: environment start, "
+                                "then the stages their console output marks; docs/methods.md, \"Timing\"). Scoring is not included."))
     for m in run.methods:
         fig = figures.anytime_curves(run.records, m, [("psnr", "PSNR (dB)"), ("chamfer", "Chamfer distance")])
         if fig is not None:
@@ -262,6 +267,18 @@ def make_figures(run: Run, means: dict[str, dict[str, Estimate]], cost: Any | No
                                     "Fidelity of the snapshots saved during each object's optimisation against its optimisation "
                                     "time; thin lines: one per object; bold: mean at each snapshot."))
     return items
+
+
+def stage_means(records: Sequence[JobRecord]) -> dict[str, dict[str, float]]:
+    """Per method, the mean seconds of each stage over its jobs (a stage a job did not report counts 0)."""
+    by_method: dict[str, list[dict[str, float]]] = {}
+    for r in records:
+        by_method.setdefault(r.method, []).append((r.timings or {}).get("method_stages") or {})
+    means = {}
+    for method, jobs in by_method.items():
+        names = list(dict.fromkeys(n for stages in jobs for n in stages))
+        means[method] = {n: float(np.mean([stages.get(n, 0.0) for stages in jobs])) for n in names}
+    return means
 
 
 def _break_even_text(cost: Any) -> str:

@@ -205,6 +205,27 @@ def category_bars(by_category: dict[str, dict[str, Estimate]], label: str) -> Fi
     return fig
 
 
+def stage_bars(stages: dict[str, dict[str, float]]) -> Figure | None:
+    """Horizontal stacked bars: a method's mean seconds per asset, split into its stages."""
+    stages = {m: per for m, per in stages.items() if per}
+    if not stages:
+        return None
+    methods = sorted(stages)
+    names = list(dict.fromkeys(n for m in methods for n in stages[m]))
+    colors = _colors(names)
+    fig, (ax,) = _figure(1, width=7.2, height=1.2 + 0.45 * len(methods))
+    left = np.zeros(len(methods))
+    for name in names:
+        widths = np.asarray([stages[m].get(name, 0.0) for m in methods])
+        ax.barh(methods, widths, left=left, color=colors[name], label=name)
+        left += widths
+    ax.set_xlabel("mean seconds per asset")
+    ax.invert_yaxis()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", title="stage")
+    ax.set_title("Where the method's time goes")
+    return fig
+
+
 # ---------------------------------------------------------------- anytime curves
 
 
