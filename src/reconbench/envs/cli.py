@@ -19,7 +19,7 @@ def add_parsers(subparsers: Any) -> None:
     p.add_argument("methods", nargs="+", metavar="METHOD", help="method names (see `reconbench methods`)")
     p.add_argument("--backend", choices=["venv", "docker"], default=None,
                    help="environment backend (default: $RECONBENCH_BACKEND, else venv)")
-    p.add_argument("--rebuild", action="store_true", help="build again from scratch even if built")
+    p.add_argument("--rebuild", action="store_true", help="build again from scratch even if built (in place: not while a run uses it)")
     p.add_argument("-v", "--verbose", action="store_true", help="stream the build's output to stderr (it always goes to build.log)")
     p.set_defaults(func=cmd_install)
 
