@@ -150,7 +150,7 @@ def test_visible_gpus_follow_cuda_visible_devices(monkeypatch):
     from reconbench.methods.external import monitor
 
     gpus = [("NVIDIA H100 80GB HBM3", "GPU-aaaa"), ("NVIDIA H100 80GB HBM3", "GPU-bbbb"), ("NVIDIA A100-SXM4-80GB", "GPU-cccc")]
-    monkeypatch.setattr(monitor, "_nvml_gpus", lambda: list(gpus))
+    monkeypatch.setattr(monitor, "_installed_gpus", lambda: tuple(gpus))
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     assert monitor.visible_gpus() == {"name": "NVIDIA H100 80GB HBM3", "count": 3}
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2")
@@ -159,7 +159,6 @@ def test_visible_gpus_follow_cuda_visible_devices(monkeypatch):
     assert monitor.visible_gpus() == {"name": "NVIDIA A100-SXM4-80GB", "count": 2}
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "-1")
     assert monitor.visible_gpus() is None
-    monkeypatch.setattr(monitor, "_nvml_gpus", lambda: [])
-    monkeypatch.setattr(monitor, "_smi_gpus", lambda: [])
+    monkeypatch.setattr(monitor, "_installed_gpus", lambda: ())
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
     assert monitor.visible_gpus() is None  # this machine: no GPU, nothing priced as one

@@ -72,10 +72,10 @@ def test_workers_get_a_gpu_each_for_methods_that_take_one_when_present(small_pro
     def tasks(method):
         return [(Job(method, "car", "toy", "p", seed), JobTask(obj, get_method(method), settings)) for seed in range(4)]
 
-    monkeypatch.setattr(local, "visible_gpus", lambda: ["0", "1"])
+    monkeypatch.setattr(local, "visible_gpu_ids", lambda: ["0", "1"])
     assert LocalExecutor(workers=2).plan_workers(tasks("splat-sds")) == (2, ["0", "1"])  # uses a GPU when there is one
     assert LocalExecutor(workers=2).plan_workers(tasks("sphere")) == (2, [None, None])  # never does
-    monkeypatch.setattr(local, "visible_gpus", lambda: [])
+    monkeypatch.setattr(local, "visible_gpu_ids", lambda: [])
     assert LocalExecutor(workers=2).plan_workers(tasks("splat-sds")) == (2, [None, None])  # CPU-only machine: cores bound it
 
 

@@ -24,7 +24,7 @@ from typing import Iterable, Sequence
 from reconbench.runner.store import JobRecord, ResultsStore
 
 
-def per_asset_seconds(records: Iterable[JobRecord]) -> dict[str, dict[str, float]]:
+def mean_job_seconds(records: Iterable[JobRecord]) -> dict[str, dict[str, float]]:
     """Per method, over its completed jobs: mean method seconds (w), evaluation seconds (e), and jobs."""
     by_method: dict[str, list[JobRecord]] = {}
     for r in records:
@@ -45,7 +45,7 @@ def volume_hours(seconds_per_asset: float, assets: int, workers: int) -> float:
 
 def volume_table(run_dir: str | Path, assets: int = 10_000, workers: Sequence[int] = (1, 8, 64), overhead_s: float = 0.0) -> str:
     with ResultsStore(Path(run_dir) / "results.sqlite") as store:
-        times = per_asset_seconds(store.records())
+        times = mean_job_seconds(store.records())
     head = "| method | jobs | w s/asset | e s/asset | " + " | ".join(f"{assets:,} on {k}" for k in workers) + " |"
     lines = [head, "|" + " --- |" * (4 + len(workers))]
     for method, t in times.items():

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -83,8 +85,6 @@ def exit_with_parent(poll_s: float = 0.5) -> None:
 def _exit_now() -> None:
     """Exit at once, taking down the upstream commands this worker is running (their own sessions and
     containers would otherwise outlive it)."""
-    import sys
-
     external = sys.modules.get("reconbench.methods.external.run")
     if external is not None:
         external.kill_active_commands()
@@ -119,8 +119,6 @@ def _serve(conn: Connection) -> None:
 def _run_measured(entry, inp: MethodInput) -> tuple[MethodOutput, float]:
     """Run an in-process method while sampling this process's memory; with CUDA in use, also its peak
     GPU memory (PyTorch's allocator) and the GPU model, unless the method reported them itself."""
-    import sys
-
     from reconbench.methods.external.monitor import ResourceMonitor, visible_gpus
 
     torch = sys.modules.get("torch")
@@ -142,4 +140,4 @@ def _run_measured(entry, inp: MethodInput) -> tuple[MethodOutput, float]:
         gpu = gpu or visible_gpus() or {"name": torch.cuda.get_device_name(), "count": torch.cuda.device_count()}
         resources["gpu_seconds"] = round(wall * gpu["count"], 3)
     info = {**output.info, "resources": output.info.get("resources") or resources, "gpu": gpu}
-    return MethodOutput(output.asset, output.stage_seconds, output.frame, output.scale, output.texture_dirs, info), wall
+    return dataclasses.replace(output, info=info), wall

@@ -7,6 +7,7 @@ tree's processes. A short-lived spike between samples can be missed; the interva
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -121,23 +122,35 @@ class ResourceMonitor:
             self.peaks.gpu_mem_mb = max(self.peaks.gpu_mem_mb or 0.0, used / 2**20)
 
 
-def visible_gpus() -> dict | None:
-    """{"name", "count"} of the NVIDIA GPUs this process may use (CUDA_VISIBLE_DEVICES respected, by index
-    or by GPU-/MIG- UUID), or None. Read from NVML when installed, else from nvidia-smi; the cost model
-    prices GPU-seconds by this name."""
-    gpus = _nvml_gpus() or _smi_gpus()  # [(name, uuid)] in device order
+def visible_gpu_ids() -> list[str]:
+    """The GPUs this process may use, as CUDA_VISIBLE_DEVICES entries (what an executor pins a worker to):
+    the variable's entries when it is set, else every installed GPU's index."""
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     if visible is not None:
-        chosen = []
-        for item in (v.strip() for v in visible.split(",")):
-            if item.isdigit() and int(item) < len(gpus):
-                chosen.append(gpus[int(item)])
-            elif item.startswith(("GPU-", "MIG-")):  # a MIG slice counts as its machine's GPU model (priced whole)
-                chosen += [g for g in gpus if g[1] and (g[1] == item or item.startswith("MIG-"))][:1]
-        gpus = chosen
-    if not gpus:
+        return [v.strip() for v in visible.split(",") if v.strip() and v.strip() != "-1"]
+    return [str(i) for i in range(len(_installed_gpus()))]
+
+
+def visible_gpus() -> dict | None:
+    """{"name", "count"} of the NVIDIA GPUs this process may use (CUDA_VISIBLE_DEVICES respected, by index
+    or by GPU-/MIG- UUID), or None. The cost model prices GPU-seconds by this name."""
+    gpus = list(_installed_gpus())  # [(name, uuid)] in device order
+    chosen = []
+    for item in visible_gpu_ids():
+        if item.isdigit() and int(item) < len(gpus):
+            chosen.append(gpus[int(item)])
+        elif item.startswith(("GPU-", "MIG-")):  # a MIG slice counts as its machine's GPU model (priced whole)
+            chosen += [g for g in gpus if g[1] and (g[1] == item or item.startswith("MIG-"))][:1]
+    if not chosen:
         return None
-    return {"name": gpus[0][0], "count": len(gpus)}
+    return {"name": chosen[0][0], "count": len(chosen)}
+
+
+@functools.lru_cache(maxsize=1)
+def _installed_gpus() -> tuple[tuple[str, str], ...]:
+    """(name, uuid) of every NVIDIA GPU of this machine, from NVML when installed, else nvidia-smi; read
+    once per process (the hardware does not change under it)."""
+    return tuple(_nvml_gpus() or _smi_gpus())
 
 
 def _nvml_gpus() -> list[tuple[str, str]]:

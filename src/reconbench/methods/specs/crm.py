@@ -1,5 +1,7 @@
 """CRM (Convolutional Reconstruction Model): six views and coordinate maps -> FlexiCubes mesh, zipped OBJ."""
 
+from reconbench.methods.external.shared_pins import NVDIFFRAST, REMBG_U2NET
+
 SPEC = {
     "name": "crm",
     "paradigm": "feed-forward",
@@ -29,8 +31,7 @@ SPEC = {
             "-r {repo}/requirements.txt",
         ],
         "build": [
-            ["{python}", "-m", "pip", "install", "--no-build-isolation",
-             "git+https://github.com/NVlabs/nvdiffrast.git@c5caf7bdb8a2448acc491a9faa47753972edd380"],
+            NVDIFFRAST,
         ],
     },
     "weights": (
@@ -40,8 +41,7 @@ SPEC = {
         {"kind": "hf", "repo_id": "laion/CLIP-ViT-H-14-laion2B-s32B-b79K",
          "allow_patterns": ["*.json", "open_clip_pytorch_model.bin"]},
         # run.py builds a rembg session at import, even with --bg_choice "Alpha as mask".
-        {"kind": "url", "url": "https://github.com/danielgatis/rembg/releases/download/v0.0.0/u2net.onnx",
-         "dest": "u2net/u2net.onnx", "env": {"U2NET_HOME": "u2net"}},
+        REMBG_U2NET,
     ),
     "steps": (
         # cwd = checkout (configs/ are read relative to it). run.py joins paths as outdir + "name", so the

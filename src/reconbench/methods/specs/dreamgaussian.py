@@ -1,5 +1,7 @@
 """DreamGaussian (image-to-3D, configs/image.yaml): per-scene SDS on Gaussians with Zero-1-to-3 XL guidance."""
 
+from reconbench.methods.external.shared_pins import GAUSSIAN_RASTERIZER, NVDIFFRAST, REMBG_U2NET
+
 SPEC = {
     "name": "dreamgaussian",
     "paradigm": "per-scene",
@@ -20,18 +22,15 @@ SPEC = {
         # requirements.lock.txt pins every package (torch 2.1.0+cu121, diffusers 0.24.0, rembg 2.0.49, ...).
         "packages": ["-r {repo}/requirements.lock.txt", "kiui>=0.2.3,<0.3"],
         "build": [
-            ["{python}", "-m", "pip", "install", "--no-build-isolation",
-             "git+https://github.com/ashawkey/diff-gaussian-rasterization.git@8829d14f814fccdaf840b7b0f3021a616583c0a1"],
+            GAUSSIAN_RASTERIZER,
             ["{python}", "-m", "pip", "install", "--no-build-isolation", "{repo}/simple-knn"],
-            ["{python}", "-m", "pip", "install", "--no-build-isolation",
-             "git+https://github.com/NVlabs/nvdiffrast.git@c5caf7bdb8a2448acc491a9faa47753972edd380"],
+            NVDIFFRAST,
         ],
         "env": {"TORCH_CUDA_ARCH_LIST": "8.0;8.6;8.9;9.0"},
     },
     "weights": (
         {"kind": "hf", "repo_id": "ashawkey/zero123-xl-diffusers", "files": []},  # whole repository
-        {"kind": "url", "url": "https://github.com/danielgatis/rembg/releases/download/v0.0.0/u2net.onnx",
-         "dest": "u2net/u2net.onnx", "env": {"U2NET_HOME": "u2net"}},
+        REMBG_U2NET,
     ),
     "steps": (
         # process.py: rembg, recentre (border 0.2), 256^2 -> INPUT_DIR/NAME_rgba.png beside the input.

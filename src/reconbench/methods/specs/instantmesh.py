@@ -1,5 +1,7 @@
 """InstantMesh: the open Instant3D-style two-stage method (multi-view diffusion, then a sparse-view LRM)."""
 
+from reconbench.methods.external.shared_pins import REMBG_U2NET
+
 SPEC = {
     "name": "instantmesh",
     "paradigm": "feed-forward",
@@ -35,8 +37,7 @@ SPEC = {
         {"kind": "hf", "repo_id": "sudo-ai/zero123plus-v1.2", "files": []},  # whole repository (diffusers layout)
         # the LRM's image encoder is built from it (then overwritten by the checkpoint)
         {"kind": "hf", "repo_id": "facebook/dino-vitb16", "allow_patterns": ["*.json", "*.bin", "*.safetensors"]},
-        {"kind": "url", "url": "https://github.com/danielgatis/rembg/releases/download/v0.0.0/u2net.onnx",
-         "dest": "u2net/u2net.onnx", "env": {"U2NET_HOME": "u2net"}},
+        REMBG_U2NET,
     ),
     "steps": (
         # cwd = checkout: custom_pipeline="zero123plus" is the repository's own folder, and the config's

@@ -1,5 +1,7 @@
 """LGM (Large Multi-View Gaussian Model): ImageDream's four views -> Gaussians, saved as a PLY."""
 
+from reconbench.methods.external.shared_pins import GAUSSIAN_RASTERIZER, REMBG_U2NET
+
 SPEC = {
     "name": "lgm",
     "paradigm": "feed-forward",
@@ -27,16 +29,14 @@ SPEC = {
         ],
         "build": [
             # README: the ashawkey fork (+ depth and alpha rendering), cloned --recursive (pip fetches submodules).
-            ["{python}", "-m", "pip", "install", "--no-build-isolation",
-             "git+https://github.com/ashawkey/diff-gaussian-rasterization.git@8829d14f814fccdaf840b7b0f3021a616583c0a1"],
+            GAUSSIAN_RASTERIZER,
         ],
         "env": {"TORCH_CUDA_ARCH_LIST": "8.0;8.6;8.9;9.0"},
     },
     "weights": (
         {"kind": "hf", "repo_id": "ashawkey/LGM", "files": ["model_fp16_fixrot.safetensors"]},
         {"kind": "hf", "repo_id": "ashawkey/imagedream-ipmv-diffusers", "files": []},  # whole repository
-        {"kind": "url", "url": "https://github.com/danielgatis/rembg/releases/download/v0.0.0/u2net.onnx",
-         "dest": "u2net/u2net.onnx", "env": {"U2NET_HOME": "u2net"}},
+        REMBG_U2NET,
     ),
     "steps": (
         # infer.py takes the checkpoint as a file path: our hook links it from the Hugging Face cache into the

@@ -1,6 +1,7 @@
 """LGM followed by its own mesh conversion (convert.py: Gaussians -> NeRF -> mesh -> UV texture, GLB)."""
 
 from reconbench.cost.published import TRAINING as _TRAINING
+from reconbench.methods.external.shared_pins import NVDIFFRAST
 from reconbench.methods.specs.lgm import SPEC as _LGM
 
 SPEC = {
@@ -16,8 +17,7 @@ SPEC = {
         "packages": [*_LGM["environment"]["packages"], "nerfacc==0.5.3", "PyMCubes>=0.1.4,<0.2", "pygltflib>=1.16,<2"],
         "build": [
             *_LGM["environment"]["build"],
-            ["{python}", "-m", "pip", "install", "--no-build-isolation",
-             "git+https://github.com/NVlabs/nvdiffrast.git@c5caf7bdb8a2448acc491a9faa47753972edd380"],
+            NVDIFFRAST,
         ],
     },
     "steps": (

@@ -1,5 +1,7 @@
 """Stable Fast 3D (SF3D): single image -> UV-textured PBR mesh (GLB) in about half a second."""
 
+from reconbench.methods.external.shared_pins import REMBG_U2NET
+
 SPEC = {
     "name": "sf3d",
     "paradigm": "feed-forward",
@@ -41,8 +43,7 @@ SPEC = {
         {"kind": "hf", "repo_id": "facebook/dinov2-large", "allow_patterns": ["*.json", "*.safetensors"]},
         {"kind": "hf", "repo_id": "laion/CLIP-ViT-B-32-laion2B-s34B-b79K",
          "allow_patterns": ["*.json", "open_clip_pytorch_model.bin", "open_clip_model.safetensors"]},
-        {"kind": "url", "url": "https://github.com/danielgatis/rembg/releases/download/v0.0.0/u2net.onnx",
-         "dest": "u2net/u2net.onnx", "env": {"U2NET_HOME": "u2net"}},
+        REMBG_U2NET,
     ),
     "steps": (
         {"stage": "generation", "cwd": "{repo}",

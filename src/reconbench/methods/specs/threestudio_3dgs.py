@@ -1,5 +1,7 @@
 """threestudio + threestudio-3dgs with Stable Zero123 guidance: per-scene SDS on Gaussian splats."""
 
+from reconbench.methods.external.shared_pins import GAUSSIAN_RASTERIZER, NVDIFFRAST
+
 SPEC = {
     "name": "threestudio-3dgs",
     "paradigm": "per-scene",
@@ -40,15 +42,13 @@ SPEC = {
             ["{python}", "-m", "pip", "install", "--no-build-isolation", "git+https://github.com/KAIR-BAIR/nerfacc.git@v0.5.2"],
             ["{python}", "-m", "pip", "install", "--no-build-isolation",
              "git+https://github.com/NVlabs/tiny-cuda-nn.git@c91138bcd4c6877c8d5e60e483c0581aafc70cce#subdirectory=bindings/torch"],
-            ["{python}", "-m", "pip", "install", "--no-build-isolation",
-             "git+https://github.com/NVlabs/nvdiffrast.git@c5caf7bdb8a2448acc491a9faa47753972edd380"],
+            NVDIFFRAST,
             ["{python}", "-m", "pip", "install", "--no-build-isolation",
              "git+https://github.com/ashawkey/envlight.git@05b5851e854429d72ecaf5b206ed64ce55fae677"],
             ["{python}", "-m", "pip", "install", "--no-build-isolation",
              "git+https://github.com/openai/CLIP.git@dcba3cb2e2827b402d2701e7e1c7d9fed8a20ef1"],
             # threestudio-3dgs README ("advanced" installation): ashawkey's rasteriser and DSaurus's simple-knn.
-            ["{python}", "-m", "pip", "install", "--no-build-isolation",
-             "git+https://github.com/ashawkey/diff-gaussian-rasterization.git@8829d14f814fccdaf840b7b0f3021a616583c0a1"],
+            GAUSSIAN_RASTERIZER,
             ["{python}", "-m", "pip", "install", "--no-build-isolation",
              "git+https://github.com/DSaurus/simple-knn.git@8e18d9b2ec09f932b6208172614544267b067a7c"],
         ],

@@ -1,5 +1,7 @@
 """TripoSR (Stability AI x Tripo): single image -> triplane NeRF -> marching cubes, vertex-colour OBJ."""
 
+from reconbench.methods.external.shared_pins import REMBG_U2NET
+
 SPEC = {
     "name": "triposr",
     "paradigm": "feed-forward",
@@ -35,8 +37,7 @@ SPEC = {
         {"kind": "hf", "repo_id": "stabilityai/TripoSR", "files": ["config.yaml", "model.ckpt"]},
         {"kind": "hf", "repo_id": "facebook/dino-vitb16", "files": ["config.json"]},  # image tokenizer config only
         # rembg.new_session() loads U2-Net even though an RGBA input with transparency skips matting.
-        {"kind": "url", "url": "https://github.com/danielgatis/rembg/releases/download/v0.0.0/u2net.onnx",
-         "dest": "u2net/u2net.onnx", "env": {"U2NET_HOME": "u2net"}},
+        REMBG_U2NET,
     ),
     "steps": (
         {"stage": "generation", "cwd": "{repo}",

@@ -22,6 +22,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Iterator, Sequence
 
 from reconbench.methods import MethodSpec
+from reconbench.methods.external.monitor import visible_gpu_ids
 from reconbench.runner.execute import JobTask, execute_job, record_for, reset_process_state
 from reconbench.runner.jobs import Job
 from reconbench.runner.store import JobRecord
@@ -51,7 +52,7 @@ class LocalExecutor:
         asked for, the cores, the jobs, and, when a method that needs or takes a GPU is among the jobs and
         GPUs are visible, the GPUs (one each: two workers never share a GPU nobody reserved)."""
         n = max(1, min(self.workers, _cores(), len(tasks)))
-        gpus = visible_gpus() if n > 1 and any(t.spec.needs_gpu or t.spec.uses_gpu_if_present for _, t in tasks) else []
+        gpus = visible_gpu_ids() if n > 1 else []
         if any(task.spec.wants_gpu(bool(gpus)) for _, task in tasks):
             n = max(1, min(n, len(gpus)))
             pins: list[str | None] = list(gpus[:n]) if n > 1 else [None]
@@ -265,20 +266,6 @@ def describe_exit(code: int | None) -> str:
         except ValueError:
             return f"killed by signal {-code}"
     return f"exit code {code}"
-
-
-def visible_gpus() -> list[str]:
-    """The GPUs this process may use, as CUDA_VISIBLE_DEVICES entries."""
-    env = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if env is not None:
-        return [d.strip() for d in env.split(",") if d.strip() and d.strip() != "-1"]
-    from reconbench.methods.base import cuda_available
-
-    if not cuda_available():
-        return []
-    import torch
-
-    return [str(i) for i in range(torch.cuda.device_count())]
 
 
 def _cores() -> int:
