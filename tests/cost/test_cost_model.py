@@ -278,26 +278,16 @@ def test_cost_to_reach_interpolates_a_hand_made_curve():
 # ---------------------------------------------------------------- the published data
 
 
-def test_published_training_figures_are_consistent_data():
-    for name in ("openlrm", "lgm", "triposr", "instantmesh", "sf3d", "crm", "dreamgaussian", "threestudio-3dgs"):
-        assert name in published.TRAINING
-    for name, e in {**published.TRAINING, **published.PRIORS}.items():
+def test_published_prior_and_price_figures_are_consistent_data():
+    # Methods' own training figures live in their specs (tests/literature/test_data.py checks them).
+    for name, e in published.PRIORS.items():
         assert e["source"], name
-        if e.get("paradigm") == "per-scene":
-            assert e["prior"] in published.PRIORS
-            continue
         if e["value"] is None:
             assert e["low"] is None and e["high"] is None and e["gpu"] is None, name  # unknown, never invented
         else:
             assert e["low"] <= e["value"] <= e["high"] and e["gpu"] in published.THROUGHPUT, name
-    for name in ("triposr", "sf3d", "instantmesh"):
-        assert published.TRAINING[name]["value"] is None
     assert published.PRIORS["stable-zero123"]["value"] is None
     assert published.PRIORS["zero123-xl"]["verified"] is False
-    assert published.TRAINING["openlrm"]["low"] == 64 * 5 * 24 and published.TRAINING["openlrm"]["high"] == 64 * 6 * 24
-    assert published.TRAINING["lrm"]["value"] == 128 * 3 * 24
-    assert published.TRAINING["lgm"]["value"] == 32 * 4 * 24
-    assert published.TRAINING["crm"]["value"] == 8 * 6 * 24
     for provider in published.PRICES.values():
         for e in provider.values():
             assert e["value"] > 0 and e["unit"] == "USD/GPU-h" and e["source"]

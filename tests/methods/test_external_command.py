@@ -132,7 +132,7 @@ def test_dreamgaussian_optimises_the_image_its_preprocessing_wrote():
         assert f"input={VALUES['input_dir']}/duck_rgba.png" in main.argv
         assert f"outdir={VALUES['out']}" in main.argv and "save_path=duck" in main.argv
         assert main.argv[main.argv.index("--config") + 1] == f"{VALUES['repo']}/configs/{config}"
-    assert get_method("dreamgaussian-stable-zero123").published["prior"] == "stable-zero123"
+    assert get_method("dreamgaussian-stable-zero123").published.prior == "stable-zero123"
 
 
 def test_threestudio_trial_folder_is_where_the_hook_looks():

@@ -271,15 +271,13 @@ def training_for(
 
     Feed-forward: its own training. Per-scene: the prior's training (counted or sunk by the caller).
     Reference: nothing. A user override (--training-gpu-hours) replaces the figure in every case but
-    reference; otherwise the method spec's published["training"] / ["prior"], then published.TRAINING.
+    reference; otherwise the method spec's published.training / .prior (literature/types.py).
     """
     if paradigm == "reference":
         return GPUHours.zero("reference method: nothing trained"), None
     overrides = overrides or {}
-    table = published.TRAINING.get(method, {})
-    spec_training, spec_prior = _spec_figures(method)
-    entry = spec_training or table  # a figure is taken whole from one place, never mixed
-    prior = (spec_prior or table.get("prior")) if paradigm == "per-scene" else None
+    entry, spec_prior = _spec_figures(method)
+    prior = spec_prior if paradigm == "per-scene" else None
     if method in overrides:
         return overrides[method], prior
     if paradigm == "per-scene" and recorded_prior is not None:
@@ -309,18 +307,19 @@ def user_hours(low: float, high: float | None = None, gpu: str = published.REFER
 
 
 def _spec_figures(method: str) -> tuple[dict[str, Any], str | None]:
-    """The training figure and prior a registered method spec carries in published["training"] / ["prior"]."""
+    """The training figure (as a GPUHours entry) and prior a registered method's spec publishes."""
     from reconbench.methods import get_method
 
     try:
-        spec_published = get_method(method).published
-    except KeyError:  # not registered here (a run made elsewhere): the published table decides
+        pub = get_method(method).published
+    except KeyError:  # not registered here (a run made elsewhere): nothing is known of it
         return {}, None
-    return dict(spec_published.get("training") or {}), spec_published.get("prior")
+    entry = pub.training.as_cost_entry() if pub.training else {"source": pub.training_note}
+    return entry, pub.prior
 
 
 def resolve_paradigm(method: str, paradigms: Mapping[str, str] | None = None) -> str:
-    """The run's own record (store meta "paradigms"), else the method registry, else the published table."""
+    """The run's own record (store meta "paradigms"), else the method registry, else "unknown"."""
     if paradigms and paradigms.get(method):
         return paradigms[method]
     from reconbench.methods import get_method
@@ -328,7 +327,7 @@ def resolve_paradigm(method: str, paradigms: Mapping[str, str] | None = None) ->
     try:
         return get_method(method).paradigm
     except KeyError:
-        return published.TRAINING.get(method, {}).get("paradigm", "unknown")
+        return "unknown"
 
 
 # ---------------------------------------------------------------- cost lines and break-even

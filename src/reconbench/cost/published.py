@@ -1,4 +1,7 @@
-"""Published figures the cost model starts from, as data: training compute, GPU prices, GPU throughput.
+"""Published figures the cost model starts from that are no method's own: the diffusion priors per-scene
+methods distil, GPU prices and GPU throughput. A method's own figures (its training compute, its times, its
+results) live in its spec's typed `published` field (methods/specs/*.py, literature/types.py), so a
+corrected paper is edited in one place.
 
 Every entry is a dict with "value", "low", "high" (the uncertainty range), "unit", "source" and, for
 GPU-hours, the "gpu" type the hours were spent on. A figure that was never published is `None` —
@@ -14,79 +17,6 @@ from __future__ import annotations
 from typing import Any
 
 REFERENCE_GPU = "A100-80GB"  # throughput factors below are relative to this type
-
-# Training compute of each method's own model, keyed by the method name the project uses.
-# Per-scene methods train nothing of their own; they name the prior they rely on (PRIORS).
-TRAINING: dict[str, dict[str, Any]] = {
-    "lrm": {
-        "paradigm": "feed-forward",
-        "value": 9216.0, "low": 7680.0, "high": 10752.0, "unit": "GPU-h", "gpu": "A100-40GB",
-        "derivation": "128 GPUs x 3 days x 24 h; range 2.5-3.5 days",
-        "source": "Hong et al., LRM: Large Reconstruction Model for Single Image to 3D (arXiv 2311.04400): "
-                  "128 NVIDIA (40G) A100 GPUs, about 3 days",
-        "note": "Adobe's LRM has no public code or weights; listed for comparison with OpenLRM only.",
-    },
-    "openlrm": {
-        "paradigm": "feed-forward",
-        "value": 8448.0, "low": 7680.0, "high": 9216.0, "unit": "GPU-h", "gpu": "A100-80GB",
-        "derivation": "64 GPUs x 5-6 days x 24 h; value = midpoint",
-        "source": "OpenLRM maintainer, github.com/3DTopia/OpenLRM/issues/2 (2023-12-21): "
-                  "'It takes 64 A100-80G GPUs for 5-6 days.'",
-        "note": "The same thread later gives v1.0 figures per size: small 32 x A100-80G x 1.5 days, base 32 x 2 days, "
-                "large 64 x 5 days; this entry is the large model's. For a base checkpoint see 'openlrm-base'.",
-    },
-    "openlrm-base": {
-        "paradigm": "feed-forward",
-        "value": 1536.0, "low": 1152.0, "high": 1920.0, "unit": "GPU-h", "gpu": "A100-80GB",
-        "derivation": "32 GPUs x 2 days x 24 h; range 1.5-2.5 days",
-        "source": "OpenLRM maintainer, github.com/3DTopia/OpenLRM/issues/2 (2024-01-09): "
-                  "'For base model, 32 A100-80G for 2 days.' (v1.0 models)",
-        "note": "Stated for the v1.0 base model; the v1.1 checkpoints' compute is not published.",
-    },
-    "lgm": {
-        "paradigm": "feed-forward",
-        "value": 3072.0, "low": 2688.0, "high": 3456.0, "unit": "GPU-h", "gpu": "A100-80GB",
-        "derivation": "32 GPUs x ~4 days x 24 h; range 3.5-4.5 days",
-        "source": "Tang et al., LGM: Large Multi-View Gaussian Model (arXiv 2402.05054): "
-                  "32 A100 (80G) GPUs, about 4 days",
-        "note": "Excludes ImageDream, the multi-view diffusion model LGM runs first (its compute is not counted).",
-    },
-    "crm": {
-        "paradigm": "feed-forward",
-        "value": 1152.0, "low": 1056.0, "high": 1248.0, "unit": "GPU-h", "gpu": "A800",
-        "derivation": "8 GPUs x 6 days x 24 h; range 5.5-6.5 days",
-        "source": "Wang et al., CRM (arXiv 2403.05034), 8 NVIDIA A800 GPUs for 6 days, as quoted by a secondary source "
-                  "(not read in the paper itself)",
-        "note": "Secondary source.",
-    },
-    "triposr": {
-        "paradigm": "feed-forward",
-        "value": None, "low": None, "high": None, "unit": "GPU-h", "gpu": None,
-        "source": "not published (no training GPU-hours stated by the TripoSR authors, arXiv 2403.02151)",
-    },
-    "sf3d": {
-        "paradigm": "feed-forward",
-        "value": None, "low": None, "high": None, "unit": "GPU-h", "gpu": None,
-        "source": "not published (no training GPU-hours stated by the SF3D authors, arXiv 2408.00653)",
-    },
-    "instantmesh": {
-        "paradigm": "feed-forward",
-        "value": None, "low": None, "high": None, "unit": "GPU-h", "gpu": None,
-        "source": "not published (no training GPU-hours stated by the InstantMesh authors, arXiv 2404.07191)",
-        "note": "Two-stage: its Zero123++ stage is a separately trained diffusion model, also without a published figure.",
-    },
-    "dreamgaussian": {
-        "paradigm": "per-scene",
-        "prior": "zero123-xl",
-        "source": "DreamGaussian optimises per input (configs/image.yaml guidance: ashawkey/zero123-xl-diffusers); "
-                  "it trains no model of its own",
-    },
-    "threestudio-3dgs": {
-        "paradigm": "per-scene",
-        "prior": "stable-zero123",
-        "source": "threestudio-3dgs optimises per input with Stable Zero123 guidance; it trains no model of its own",
-    },
-}
 
 # Diffusion priors the per-scene methods distil from. Counted only at the user's choice (--prior counted).
 # Rule for every method and prior alike: only the compute reported for the named model itself counts, not

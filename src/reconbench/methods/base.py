@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from reconbench.literature.types import Published
 from reconbench.protocol import Camera
 
 PARADIGMS = ("feed-forward", "per-scene", "reference")
@@ -41,7 +42,7 @@ class MethodSpec:
     timeout_s: float = 600.0
     sources: tuple[dict[str, str], ...] = ()  # {"title", "url"}
     licence: str = ""
-    published: dict[str, Any] = field(default_factory=dict)  # figures with their source
+    published: Published = field(default_factory=Published)  # every published figure, with its source (literature/)
     # External (upstream) methods run as commands in their own environment (docs/methods.md, "Adapters"):
     upstream: dict[str, Any] = field(default_factory=dict)  # {"repo": URL, "commit": 40 hex, "extra": [{"repo", "commit", "dest"}]}
     environment: dict[str, Any] = field(default_factory=dict)  # recipe: python, packages, pip_args, build, cuda, apt, env
@@ -52,6 +53,10 @@ class MethodSpec:
     stage_markers: tuple[dict[str, str], ...] = ()  # {"stage", "pattern"}: a stdout line matching ends that stage
 
     def __post_init__(self) -> None:
+        if isinstance(self.published, dict):  # a plain-dict spec (third-party): training and prior only
+            object.__setattr__(self, "published", Published.from_dict(self.name, self.published))
+        if not isinstance(self.published, Published):
+            raise ValueError(f"method {self.name!r}: published must be a literature.types.Published")
         if self.paradigm not in PARADIGMS:
             raise ValueError(f"method {self.name!r}: paradigm must be one of {PARADIGMS}, got {self.paradigm!r}")
         if self.representation not in REPRESENTATIONS:

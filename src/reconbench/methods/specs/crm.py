@@ -1,5 +1,7 @@
 """CRM (Convolutional Reconstruction Model): six views and coordinate maps -> FlexiCubes mesh, zipped OBJ."""
 
+from reconbench.literature.papers import SF3D_CHECK, SPAR3D_CHECK
+from reconbench.literature.types import Check, Published, TimeFigure, Training, image_row, row, sf3d_row
 from reconbench.methods.external.shared_pins import NVDIFFRAST, REMBG_U2NET
 
 SPEC = {
@@ -67,9 +69,25 @@ SPEC = {
         {"title": "thu-ml/CRM", "url": "https://github.com/thu-ml/CRM"},
     ),
     "licence": "MIT (code and weights)",
-    "published": {
-        "time_s": 10.0, "time_gpu": None,
-        "time_source": "CRM paper: about 10 s per object (abstract)",
-        # Training compute: cost/published.py TRAINING["crm"] (8 x A800 x 6 days, secondary source).
-    },
+    "published": Published(
+        names=("CRM",),
+        training=Training(1152.0, 1056.0, 1248.0, "A800", "8 GPUs x 6 days x 24 h; range 5.5-6.5 days",
+                          "Wang et al., CRM (arXiv 2403.05034): 8 NVIDIA A800 GPUs for 6 days",
+                          Check("secondary", "two secondary notes agree (8 GPUs, 6 days; '1/8 of LRM's training cost'); "
+                                "the paper's sentence was not read"),
+                          "The reconstruction model's training; its two diffusion models' fine-tuning is not counted."),
+        times=(
+            TimeFigure(10.0, None, "image to textured mesh (about 3 s + 3 s diffusion, 4 s reconstruction)", "crm",
+                       "abstract", Check("checked", "abstract: 'a high-fidelity textured mesh from an image in just 10 seconds'")),
+            TimeFigure(10.2, "H100", "image to final mesh", "sf3d", "Table 1", SF3D_CHECK),
+            TimeFigure(7.4, None, "inference per object", "spar3d", "Table 1", SPAR3D_CHECK),
+        ),
+        results=(
+            *sf3d_row("sf3d-gso", 0.179, 0.411, 0.699, 0.945), *sf3d_row("sf3d-omni", 0.158, 0.469, 0.752, 0.960),
+            *sf3d_row("spar3d-gso", 0.161, 0.437, 0.735, 0.961), *image_row("spar3d-gso", 17.5, 0.830, 0.169),
+            *sf3d_row("spar3d-omni", 0.155, 0.482, 0.765, 0.962), *image_row("spar3d-omni", 17.0, 0.828, 0.162),
+            *row("crm-gso30", {"chamfer": 0.0094, "volume_iou": 0.6131, "fscore@0.05": 0.7938, "psnr": 16.22,
+                               "ssim": 0.8381, "lpips": 0.2143, "clip_similarity": 0.8755}),
+        ),
+    ),
 }

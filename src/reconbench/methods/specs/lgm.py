@@ -1,6 +1,9 @@
 """LGM (Large Multi-View Gaussian Model): ImageDream's four views -> Gaussians, saved as a PLY."""
 
+from reconbench.literature.types import Check, Published, TimeFigure, Training, image_row, row, sf3d_row
 from reconbench.methods.external.shared_pins import GAUSSIAN_RASTERIZER, REMBG_U2NET
+
+LGM_MESH = "LGM's mesh (its Gaussians-to-mesh conversion), the output of lgm-mesh"
 
 SPEC = {
     "name": "lgm",
@@ -66,11 +69,23 @@ SPEC = {
         {"title": "3DTopia/LGM", "url": "https://github.com/3DTopia/LGM"},
     ),
     "licence": "MIT (code and weights); diff-gaussian-rasterization: Inria/MPII non-commercial licence",
-    "published": {
-        "time_s": 5.0, "time_gpu": None,
-        "time_source": "LGM paper: about 5 s per object (multi-view generation + Gaussians), GPU as in the paper",
-        "comparison": {"source": "SF3D paper (arXiv 2408.00653), GSO, H100", "time_s": 64.6, "chamfer": 0.195,
-                       "fscore_0.1": 0.376, "psnr": 14.4, "note": "includes LGM's mesh conversion"},
-        # Training compute: cost/published.py TRAINING["lgm"] (32 x A100-80G x ~4 days, excl. ImageDream).
-    },
+    "published": Published(
+        names=("LGM",),
+        training=Training(3072.0, 2688.0, 3456.0, "A100-80GB", "32 GPUs x ~4 days x 24 h; range 3.5-4.5 days",
+                          "Tang et al., LGM (arXiv 2402.05054): 32 A100 (80G) GPUs, about 4 days",
+                          Check("unverified", "carried over from cost/published.py; the paper was not re-read"),
+                          "Excludes ImageDream, the multi-view diffusion model LGM runs first (its compute is not counted)."),
+        times=(
+            TimeFigure(5.0, None, "Gaussians from one image (multi-view generation + reconstruction)", "lgm", "paper",
+                       Check("unverified", "carried over from the spec; GPU not stated with it")),
+        ),
+        # The SF3D / SPAR3D / CRM rows score LGM's mesh (its own Gaussians-to-mesh conversion): lgm-mesh's output.
+        results=(
+            *sf3d_row("sf3d-gso", 0.195, 0.376, 0.654, 0.928, LGM_MESH), *sf3d_row("sf3d-omni", 0.205, 0.344, 0.631, 0.921, LGM_MESH),
+            *sf3d_row("spar3d-gso", 0.196, 0.356, 0.635, 0.936, LGM_MESH), *image_row("spar3d-gso", 17.0, 0.818, 0.184, LGM_MESH),
+            *sf3d_row("spar3d-omni", 0.200, 0.366, 0.638, 0.924, LGM_MESH), *image_row("spar3d-omni", 16.1, 0.810, 0.188, LGM_MESH),
+            *row("crm-gso30", {"chamfer": 0.0117, "volume_iou": 0.4685, "fscore@0.05": 0.6869, "psnr": 13.28,
+                               "ssim": 0.7946, "lpips": 0.2560, "clip_similarity": 0.8520}),
+        ),
+    ),
 }

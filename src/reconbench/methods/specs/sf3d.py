@@ -1,5 +1,7 @@
 """Stable Fast 3D (SF3D): single image -> UV-textured PBR mesh (GLB) in about half a second."""
 
+from reconbench.literature.papers import SF3D_CHECK, SPAR3D_CHECK
+from reconbench.literature.types import Check, Published, TimeFigure, image_row, sf3d_row
 from reconbench.methods.external.shared_pins import REMBG_U2NET
 
 SPEC = {
@@ -66,11 +68,19 @@ SPEC = {
         {"title": "Stability-AI/stable-fast-3d", "url": "https://github.com/Stability-AI/stable-fast-3d"},
     ),
     "licence": "Stability AI Community License (code and gated weights; free below USD 1M annual revenue)",
-    "published": {
-        "time_s": 0.5, "time_gpu": "H100",
-        "time_source": "SF3D paper (arXiv 2408.00653), GSO comparison table",
-        "comparison": {"source": "SF3D paper (arXiv 2408.00653), GSO, H100", "time_s": 0.5, "chamfer": 0.098,
-                       "fscore_0.1": 0.701, "psnr": 21.2},
-        # Training compute: not published (cost/published.py TRAINING["sf3d"]).
-    },
+    "published": Published(
+        names=("SF3D",),
+        training_note="not published (no training GPU-hours stated by the SF3D authors, arXiv 2408.00653)",
+        times=(
+            TimeFigure(0.5, "H100", "image to final mesh (UV-unwrapped, textured)", "sf3d", "Table 1 and abstract",
+                       Check("checked", "abstract (arXiv HTML 2408.00653v1): 'in just 0.5 seconds'; the H100 from §3.1 "
+                             "of shared/docs is unverified")),
+            TimeFigure(0.3, None, "inference per object", "spar3d", "Table 1", SPAR3D_CHECK),
+        ),
+        results=(
+            *sf3d_row("sf3d-gso", 0.098, 0.701, 0.894, 0.988), *sf3d_row("sf3d-omni", 0.090, 0.726, 0.920, 0.990),
+            *sf3d_row("spar3d-gso", 0.137, 0.540, 0.806, 0.970), *image_row("spar3d-gso", 18.0, 0.839, 0.145),
+            *sf3d_row("spar3d-omni", 0.138, 0.554, 0.800, 0.967), *image_row("spar3d-omni", 17.4, 0.836, 0.145),
+        ),
+    ),
 }

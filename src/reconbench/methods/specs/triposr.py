@@ -1,5 +1,7 @@
 """TripoSR (Stability AI x Tripo): single image -> triplane NeRF -> marching cubes, vertex-colour OBJ."""
 
+from reconbench.literature.papers import SF3D_CHECK, SPAR3D_CHECK
+from reconbench.literature.types import Check, Published, TimeFigure, image_row, sf3d_row
 from reconbench.methods.external.shared_pins import REMBG_U2NET
 
 SPEC = {
@@ -66,11 +68,20 @@ SPEC = {
         {"title": "VAST-AI-Research/TripoSR", "url": "https://github.com/VAST-AI-Research/TripoSR"},
     ),
     "licence": "MIT (code and weights)",
-    "published": {
-        "time_s": 0.5, "time_gpu": "A100",
-        "time_source": "TripoSR paper/README: under 0.5 s per image on an NVIDIA A100",
-        "comparison": {"source": "SF3D paper (arXiv 2408.00653), GSO, H100", "time_s": 0.3, "chamfer": 0.111,
-                       "fscore_0.1": 0.645, "psnr": 16.4},
-        # Training compute: not published (cost/published.py TRAINING["triposr"]).
-    },
+    "published": Published(
+        names=("TripoSR",),
+        training_note="not published (no training GPU-hours stated by the TripoSR authors, arXiv 2403.02151)",
+        times=(
+            TimeFigure(0.5, "A100", "image to mesh; 'under 0.5 s', an upper bound", "triposr", "abstract and README",
+                       Check("secondary", "README and summaries agree: under 0.5 s on an NVIDIA A100")),
+            TimeFigure(0.3, "H100", "image to final mesh", "sf3d", "Table 1", SF3D_CHECK),
+            TimeFigure(0.2, None, "inference per object", "spar3d", "Table 1", SPAR3D_CHECK),
+        ),
+        results=(
+            *sf3d_row("sf3d-gso", 0.111, 0.645, 0.869, 0.980), *sf3d_row("sf3d-omni", 0.103, 0.672, 0.889, 0.986),
+            *sf3d_row("spar3d-gso", 0.145, 0.501, 0.784, 0.968), *image_row("spar3d-gso", 18.5, 0.837, 0.151),
+            *sf3d_row("spar3d-omni", 0.144, 0.537, 0.785, 0.963), *image_row("spar3d-omni", 18.0, 0.835, 0.147),
+            *sf3d_row("triposr-gso", 0.111, 0.651, 0.871, 0.980), *sf3d_row("triposr-omni", 0.102, 0.677, 0.890, 0.986),
+        ),
+    ),
 }
