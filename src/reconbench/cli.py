@@ -327,6 +327,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_report_parser(sub)
 
+    from reconbench.literature.cli import add_parser as add_literature_parser
+
+    add_literature_parser(sub)
+
     from reconbench.envs.cli import add_parsers as add_envs_parsers
 
     add_envs_parsers(sub)  # install, fetch-weights
