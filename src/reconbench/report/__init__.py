@@ -78,11 +78,21 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path:
         grid_note=f"Thumbnails at {THUMB} px, composited on white. Ground truth is rendered with the common renderer "
                   "at the held-out cameras, with the protocol's reference (scoring) shading.",
         failures=failures_table(run),
+        published=published_table(run),
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_page(page), encoding="utf-8")
     write_summary_md(run, page, cost, run.folder / "summary.md")
     return out
+
+
+def published_table(run: Run) -> Table:
+    """Measured next to published (literature/compare.py): every figure on the run's dataset, labelled."""
+    from reconbench.literature.compare import compare_run
+    from reconbench.literature.render import comparison_table
+
+    comparisons, notes = compare_run(run.records, run.meta, _protocol(run))
+    return comparison_table(comparisons, notes)
 
 
 # ---------------------------------------------------------------- section 1: conventions
@@ -417,6 +427,9 @@ def write_summary_md(run: Run, page: Page, cost: Any | None, path: Path) -> Path
     if cost is not None and cost.break_evens:
         lines += ["", "## Break-even volumes", ""]
         lines += [f"- {p.feed_forward} vs {p.per_scene} (prior {mode}): {be.describe()}" for p in cost.break_evens for mode, be in p.by_prior.items()]
+    if page.published is not None:
+        lines += ["", "## Measured next to published", ""] + (_md_table(page.published) if page.published.rows else [
+            "No method of this run has a published figure on its dataset.", "", page.published.note])
     lines += ["", "## Failures", ""] + (_md_table(page.failures) if page.failures.rows else ["Every job completed."])
     lines += ["", "Figures and the qualitative grid: report.html."]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

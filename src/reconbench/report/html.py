@@ -77,6 +77,7 @@ class Page:
     grids: list[ObjectGrid]
     grid_note: str
     failures: Table
+    published: Table | None = None  # measured next to published (literature/compare.py)
 
 
 def esc(value: object) -> str:
@@ -94,12 +95,19 @@ def render_page(page: Page) -> str:
         _section("4. Figures", "\n".join(_figure(f) for f in page.figures) or "<p class=\"note\">No figure could be drawn.</p>"),
         _section("5. Qualitative results", f"<p class=\"note\">{esc(page.grid_note)}</p>" + "\n".join(_grid(g) for g in page.grids)),
         _section("6. Failures", render_table(page.failures) if page.failures.rows else "<p>Every job completed.</p>"),
+        _section("7. Measured next to published", _published(page.published)) if page.published is not None else "",
     ])
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{esc(page.title)}</title>\n"
         f"<style>{CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
     )
+
+
+def _published(table: Table) -> str:
+    if table.rows:
+        return render_table(table)
+    return f"<p>No method of this run has a published figure on its dataset.</p><p class=\"note\">{esc(table.note)}</p>"
 
 
 def _section(title: str, inner: str) -> str:
