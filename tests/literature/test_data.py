@@ -3,6 +3,8 @@ there, a figure quoted differently by two papers stays two figures, unknowns sta
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import pytest
 
 from reconbench.cost import published as cost_published
@@ -81,5 +83,7 @@ def test_a_plain_dict_published_is_read_or_refused():
     assert isinstance(spec.published, Published) and spec.published.training.low == 5.0
     with pytest.raises(ValueError, match="time_s"):
         MethodSpec("x", "feed-forward", "mesh", "t", entry="a:b", published={"time_s": 1.0})
+    crm = get_method("crm")
+    assert MethodSpec.from_dict(asdict(crm)).published == crm.published  # a spec survives a round trip through a dict
     with pytest.raises(ValueError):
         Training(10.0, 11.0, 12.0, "H100", "", "s", PROTOCOLS["sf3d-gso"].check)  # value below its range

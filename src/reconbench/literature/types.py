@@ -8,7 +8,8 @@ the key a run's preset uses to claim it reproduces that evaluation (docs/literat
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
+from typing import Any
 
 CHECK_STATUSES = ("checked", "secondary", "unverified")
 DATASETS = ("gso", "omniobject3d")
@@ -33,6 +34,14 @@ class Check:
     def __post_init__(self) -> None:
         if self.status not in CHECK_STATUSES:
             raise ValueError(f"check status must be one of {CHECK_STATUSES}, got {self.status!r}")
+
+
+def _check(value: Any, default_note: str) -> Check:
+    if isinstance(value, Check):
+        return value
+    if isinstance(value, dict):
+        return Check(**value)
+    return Check("unverified", default_note or "no check recorded")
 
 
 @dataclass(frozen=True)
@@ -157,22 +166,26 @@ class Published:
     results: tuple[Result, ...] = ()
 
     @classmethod
-    def from_dict(cls, method: str, d: dict[str, object]) -> "Published":
-        """A plain-dict `published` of a third-party spec: {"training": {"value", "low"?, "high"?, "gpu", "source"},
-        "prior": name}. Any other key is refused rather than silently dropped."""
-        unknown = set(d) - {"training", "prior"}
+    def from_dict(cls, method: str, d: dict[str, Any]) -> "Published":
+        """`published` given as a plain dict: the fields of this class (dataclasses.asdict of one reads back),
+        or for a third-party spec just {"training": {"value", "low"?, "high"?, "gpu", "source"}, "prior": name}.
+        Any other key is refused rather than silently dropped."""
+        unknown = set(d) - {f.name for f in fields(cls)}
         if unknown:
-            raise ValueError(f"method {method!r}: published as a dict takes 'training' and 'prior' only, got "
-                             f"{sorted(unknown)}; give a literature.types.Published for times and results")
+            raise ValueError(f"method {method!r}: published as a dict takes the fields of literature.types.Published "
+                             f"({', '.join(f.name for f in fields(cls))}), got {sorted(unknown)}")
         t = d.get("training")
         training = None
         if isinstance(t, dict) and t.get("value") is not None:
-            value = float(t["value"])  # type: ignore[arg-type]
-            training = Training(value, float(t.get("low", value)), float(t.get("high", value)),  # type: ignore[arg-type]
-                                str(t.get("gpu")), str(t.get("derivation", "")), str(t.get("source", "")),
-                                Check("unverified", "given by the spec as a plain dict"), str(t.get("note", "")))
+            value = float(t["value"])
+            check = _check(t.get("check"), "given by the spec as a plain dict")
+            training = Training(value, float(t.get("low", value)), float(t.get("high", value)), str(t.get("gpu")),
+                                str(t.get("derivation", "")), str(t.get("source", "")), check, str(t.get("note", "")))
+        times = tuple(TimeFigure(**{**x, "check": _check(x.get("check"), "")}) for x in d.get("times") or ())
+        results = tuple(Result(**x) for x in d.get("results") or ())
         prior = d.get("prior")
-        return cls(training=training, prior=str(prior) if prior else None)
+        return cls(tuple(d.get("names") or ()), training, str(d.get("training_note") or ""),
+                   str(prior) if prior else None, times, results)
 
     def results_for(self, protocol: str) -> dict[str, Result]:
         return {r.metric: r for r in self.results if r.protocol == protocol}
