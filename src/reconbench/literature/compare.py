@@ -41,13 +41,17 @@ class RunContext:
 def run_context(meta: Mapping[str, Any], proto: Any | None = None) -> RunContext:
     """From a run's store meta and its Protocol object (if the preset could be opened).
 
-    The published protocol id comes from meta["published_protocol"], else the preset's own
-    `published_protocol` attribute, else PRESET_PROTOCOLS by preset name ("-unlit" variants included).
+    The published protocol id comes from meta["published_protocol"], else the Protocol's
+    `published_protocol` attribute, else the preset data's "published_protocol" key (protocol/presets.py),
+    else PRESET_PROTOCOLS by preset name ("-unlit" variants included).
     """
     name = str(meta.get("protocol", ""))
+    base = name.removesuffix("-unlit")
     claimed = meta.get("published_protocol") or getattr(proto, "published_protocol", None)
     if not claimed:
-        claimed = PRESET_PROTOCOLS.get(name.removesuffix("-unlit"))
+        from reconbench.protocol.presets import PRESETS
+
+        claimed = PRESETS.get(base, {}).get("published_protocol") or PRESET_PROTOCOLS.get(base)
     thresholds = RECONBENCH_THRESHOLDS
     views = ""
     evaluation = getattr(proto, "evaluation", None)
@@ -165,7 +169,7 @@ def compare_run(records: Sequence[Any], meta: Mapping[str, Any], proto: Any | No
         for res, protocol, key, label, why in rows:
             paper = PAPERS[protocol.paper]
             out.append(Comparison(method, key or res.metric, protocol.id, res.value,
-                                  f"{paper.cite()}, {protocol.where}", means.get(key or ""), label, why, res.note))
+                                  f"{paper.short()}, {protocol.where}", means.get(key or ""), label, why, res.note))
         out += _time_rows(method, pub.times, mine, means.get("time_s"))
     return out, notes
 
@@ -177,7 +181,7 @@ def _time_rows(method: str, times: Sequence[TimeFigure], records: Sequence[Any],
     for t in times:
         if not t.applies:
             continue
-        paper = PAPERS[t.paper].cite() + f", {t.where}"
+        paper = PAPERS[t.paper].short() + f", {t.where}"
         if t.gpu is None:
             label, why = NOT_COMPARABLE, "hardware not published"
         elif device is None:

@@ -55,7 +55,8 @@ def _methods_dict(items: Sequence[Any], cost: LiteratureCost) -> dict[str, Any]:
             "paradigm": e.paradigm,
             "names_in_papers": list(e.published.names),
             "times": [{**asdict(t), f"hours_{cost.unit}": hours.get(id(t)),
-                       "source": f"{PAPERS[t.paper].cite()}, {t.where}"} for t in e.published.times],
+                       "source": f"{PAPERS[t.paper].cite()}, {t.where}",
+                       "source_short": f"{PAPERS[t.paper].short()}, {t.where}"} for t in e.published.times],
             "training": asdict(e.published.training) if e.published.training else None,
             "training_note": e.published.training_note,
             "prior": e.published.prior,
@@ -74,9 +75,14 @@ def _fmt(v: float | None) -> str:
     return f"{v:.4g}" if a < 1 else f"{v:.2f}" if a < 100 else f"{v:,.0f}"
 
 
+def _as_published(v: float | None) -> str:
+    """A published figure with the digits it was published with (up to 6 significant)."""
+    return "-" if v is None else f"{v:.6g}"
+
+
 def figure_table(t: FigureTable) -> Table:
     header = ["method"] + [c.header for c in t.columns]
-    rows = [[label, *(_fmt(None if v is None else v.value) for v in values)] for label, values in t.rows]
+    rows = [[label, *(_as_published(None if v is None else v.value) for v in values)] for label, values in t.rows]
     return Table(header, rows, set(range(1, len(header))), " ".join(t.notes))
 
 
@@ -86,7 +92,7 @@ def times_table(data: dict[str, Any]) -> Table:
     for name, m in data["methods"].items():
         for t in m["times"]:
             used = "used" if t[f"hours_{unit}"] is not None else ("not this configuration" if not t["applies"] else "not used (no GPU stated)")
-            rows.append([name, _fmt(t["seconds"]), t["gpu"] or "not stated", t["covers"], t["source"],
+            rows.append([name, _as_published(t["seconds"]), t["gpu"] or "not stated", t["covers"], t["source_short"],
                          f"{t['check']['status']}", used])
         if not m["times"]:
             rows.append([name, "-", "-", "no per-asset time published", "", "", ""])
@@ -163,7 +169,7 @@ def literature_html(data: dict[str, Any]) -> str:
 
 
 def protocols_table() -> Table:
-    rows = [[p.id, f"{PAPERS[p.paper].cite()}, {p.where}", p.dataset, str(p.objects or "?"), p.normalisation,
+    rows = [[p.id, f"{PAPERS[p.paper].short()}, {p.where}", p.dataset, str(p.objects or "?"), p.normalisation,
              p.alignment, p.chamfer, p.fscore, p.views, f"{p.check.status}: {p.check.note}", p.notes] for p in PROTOCOLS.values()]
     return Table(["id", "source", "dataset", "objects", "normalisation", "alignment", "Chamfer", "F-score", "views",
                   "check", "notes"], rows)
@@ -179,7 +185,7 @@ def comparison_table(comparisons: Sequence[Comparison], notes: Sequence[str]) ->
         m = c.measured
         measured = "not measured" if m is None or math.isnan(m.mean) else f"{_fmt(m.mean)} [{_fmt(m.low)}, {_fmt(m.high)}]"
         diff = c.difference
-        rows.append([c.method, c.metric, c.protocol, _fmt(c.published), measured,
+        rows.append([c.method, c.metric, c.protocol, _as_published(c.published), measured,
                      "-" if diff is None else f"{diff:+.4g}",
                      (c.label, "ns" if c.label == NOT_COMPARABLE else ""), c.why, c.source + (f" ({c.note})" if c.note else "")])
     note = " ".join(notes) + (" " if notes else "") + (

@@ -55,6 +55,12 @@ class Paper:
         where = f"arXiv {self.arxiv}" if self.arxiv else self.url
         return f"{self.title} ({where})" if where else self.title
 
+    def short(self) -> str:
+        """"Boss et al., SF3D (arXiv 2408.00653)": the title up to its colon."""
+        where = f"arXiv {self.arxiv}" if self.arxiv else self.url
+        title = self.title.split(":")[0]
+        return f"{title} ({where})" if where else title
+
 
 @dataclass(frozen=True)
 class Protocol:

@@ -83,6 +83,7 @@ SPEC = {
             TimeFigure(7.4, None, "inference per object", "spar3d", "Table 1", SPAR3D_CHECK),
         ),
         results=(
+            *image_row("sf3d-gso-images", 15.054, 0.778, 0.228), *image_row("sf3d-omni-images", 13.462, 0.755, 0.245),
             *sf3d_row("sf3d-gso", 0.179, 0.411, 0.699, 0.945), *sf3d_row("sf3d-omni", 0.158, 0.469, 0.752, 0.960),
             *sf3d_row("spar3d-gso", 0.161, 0.437, 0.735, 0.961), *image_row("spar3d-gso", 17.5, 0.830, 0.169),
             *sf3d_row("spar3d-omni", 0.155, 0.482, 0.765, 0.962), *image_row("spar3d-omni", 17.0, 0.828, 0.162),

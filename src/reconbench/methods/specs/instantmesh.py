@@ -81,6 +81,7 @@ SPEC = {
         ),
         # InstantMesh's own GSO/Omni tables were not retrievable; these are other papers' re-evaluations.
         results=(
+            *image_row("sf3d-gso-images", 15.434, 0.785, 0.203), *image_row("sf3d-omni-images", 13.531, 0.757, 0.235),
             *sf3d_row("sf3d-gso", 0.138, 0.549, 0.801, 0.967), *sf3d_row("sf3d-omni", 0.138, 0.560, 0.811, 0.964),
             *sf3d_row("spar3d-gso", 0.135, 0.545, 0.812, 0.971), *image_row("spar3d-gso", 18.1, 0.838, 0.146),
             *sf3d_row("spar3d-omni", 0.145, 0.546, 0.790, 0.962), *image_row("spar3d-omni", 17.2, 0.832, 0.150),

@@ -81,6 +81,7 @@ SPEC = {
         ),
         # The SF3D / SPAR3D / CRM rows score LGM's mesh (its own Gaussians-to-mesh conversion): lgm-mesh's output.
         results=(
+            *image_row("sf3d-gso-images", 14.377, 0.762, 0.248, LGM_MESH), *image_row("sf3d-omni-images", 12.662, 0.732, 0.273, LGM_MESH),
             *sf3d_row("sf3d-gso", 0.195, 0.376, 0.654, 0.928, LGM_MESH), *sf3d_row("sf3d-omni", 0.205, 0.344, 0.631, 0.921, LGM_MESH),
             *sf3d_row("spar3d-gso", 0.196, 0.356, 0.635, 0.936, LGM_MESH), *image_row("spar3d-gso", 17.0, 0.818, 0.184, LGM_MESH),
             *sf3d_row("spar3d-omni", 0.200, 0.366, 0.638, 0.924, LGM_MESH), *image_row("spar3d-omni", 16.1, 0.810, 0.188, LGM_MESH),

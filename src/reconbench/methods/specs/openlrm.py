@@ -1,7 +1,7 @@
 """OpenLRM: the open implementation of LRM (Large Reconstruction Model), v1.1 mix-large checkpoint."""
 
 from reconbench.literature.papers import SF3D_CHECK
-from reconbench.literature.types import Check, Published, TimeFigure, Training, row, sf3d_row
+from reconbench.literature.types import Check, Published, TimeFigure, Training, image_row, row, sf3d_row
 SPEC = {
     "name": "openlrm",
     "paradigm": "feed-forward",
@@ -67,6 +67,7 @@ SPEC = {
         times=(TimeFigure(2.0, "H100", "image to final mesh", "sf3d", "Table 1", SF3D_CHECK,
                           note="OpenLRM large Objaverse v1.1 model"),),
         results=(
+            *image_row("sf3d-gso-images", 15.689, 0.787, 0.206), *image_row("sf3d-omni-images", 13.975, 0.760, 0.229),
             *sf3d_row("sf3d-gso", 0.160, 0.472, 0.751, 0.954, "large obj v1.1 (reconbench runs mix-large-1.1)"),
             *sf3d_row("sf3d-omni", 0.139, 0.521, 0.798, 0.971, "large obj v1.1 (reconbench runs mix-large-1.1)"),
             *sf3d_row("triposr-gso", 0.180, 0.430, 0.698, 0.938, "large obj v1.0 (reconbench runs mix-large-1.1)"),

@@ -78,6 +78,7 @@ SPEC = {
             TimeFigure(0.3, None, "inference per object", "spar3d", "Table 1", SPAR3D_CHECK),
         ),
         results=(
+            *image_row("sf3d-gso-images", 21.247, 0.865, 0.124), *image_row("sf3d-omni-images", 20.134, 0.851, 0.132),
             *sf3d_row("sf3d-gso", 0.098, 0.701, 0.894, 0.988), *sf3d_row("sf3d-omni", 0.090, 0.726, 0.920, 0.990),
             *sf3d_row("spar3d-gso", 0.137, 0.540, 0.806, 0.970), *image_row("spar3d-gso", 18.0, 0.839, 0.145),
             *sf3d_row("spar3d-omni", 0.138, 0.554, 0.800, 0.967), *image_row("spar3d-omni", 17.4, 0.836, 0.145),

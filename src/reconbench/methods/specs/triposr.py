@@ -78,6 +78,7 @@ SPEC = {
             TimeFigure(0.2, None, "inference per object", "spar3d", "Table 1", SPAR3D_CHECK),
         ),
         results=(
+            *image_row("sf3d-gso-images", 16.445, 0.789, 0.194), *image_row("sf3d-omni-images", 14.331, 0.755, 0.224),
             *sf3d_row("sf3d-gso", 0.111, 0.645, 0.869, 0.980), *sf3d_row("sf3d-omni", 0.103, 0.672, 0.889, 0.986),
             *sf3d_row("spar3d-gso", 0.145, 0.501, 0.784, 0.968), *image_row("spar3d-gso", 18.5, 0.837, 0.151),
             *sf3d_row("spar3d-omni", 0.144, 0.537, 0.785, 0.963), *image_row("spar3d-omni", 18.0, 0.835, 0.147),
