@@ -75,7 +75,9 @@ def training_hours(entry: Entry, mode: str, pricing: Pricing) -> TrainingHours:
     if entry.paradigm == "per-scene":
         if mode == "sunk":
             return TrainingHours(0.0, 0.0, 0.0, "prior sunk (not counted)")
-        prior = cost_published.PRIORS.get(pub.prior or "")
+        if pub.prior is None:
+            return TrainingHours(None, None, None, f"no diffusion prior named in {entry.label}'s spec")
+        prior = cost_published.PRIORS.get(pub.prior)
         if prior is None or prior.get("value") is None:
             return TrainingHours(None, None, None, f"training of prior {pub.prior} not published")
         gpu = gpu_type(prior["gpu"])

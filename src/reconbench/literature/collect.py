@@ -22,13 +22,14 @@ class Entry:
 
 
 def entries() -> list[Entry]:
-    """Registered methods with any published figure (registry order), then the others (by name)."""
+    """Every registered method but the reference ones (by name; those without a published figure too, so
+    the output says so), then the methods reconbench does not run (by name)."""
     from reconbench.methods import get_method, method_names
 
     out = []
     for name in method_names():
         spec = get_method(name)
-        if spec.published != Published():
+        if spec.paradigm != "reference":
             out.append(Entry(name, name, spec.paradigm, spec.published))
     out += [Entry(name, None, None, pub) for name, pub in sorted(OTHERS.items())]
     return out

@@ -104,7 +104,8 @@ def training_table(data: dict[str, Any]) -> Table:
     rows = []
     for name, m in data["methods"].items():
         if m["paradigm"] == "per-scene":
-            rows.append([name, "none of its own", f"prior {m['prior'] or '?'}", "cost/published.py PRIORS", ""])
+            prior = f"prior {m['prior']}" if m["prior"] else "prior not named in its spec"
+            rows.append([name, "none of its own", prior, "cost/published.py PRIORS" if m["prior"] else "", ""])
         elif m["training"]:
             t = m["training"]
             rows.append([name, f"{_fmt(t['value'])} ({_fmt(t['low'])}-{_fmt(t['high'])})", t["gpu"], t["source"],
@@ -136,9 +137,28 @@ def _text_table(t: Table) -> list[str]:
     return lines
 
 
+def answer_lines(data: dict[str, Any]) -> list[str]:
+    """The short answer first: every pair the published figures decide, and how many they leave open."""
+    be = data["break_even"]
+    pairs = [p for p in be["pairs"] if p["prior"] == "sunk"]
+    decided = [p for p in pairs if p["kind"] in ("above", "below", "always", "never")]
+    proportional = [p for p in pairs if p["n_per_1000_gpu_h"] is not None]
+    lines = [f"The published answer (prior sunk, {be['unit_gpu']} GPU-hours; details and the prior-counted case in (c)):"]
+    lines += [f"  {p['feed_forward']} vs {p['per_scene']}: {p['text']}" for p in decided + proportional]
+    open_ = len(pairs) - len(decided) - len(proportional)
+    if open_:
+        lines.append(f"  {open_} more pair(s) cannot be answered from published figures (see 'what would settle it')")
+    factors = ", ".join(f"{g} x{_fmt(f['factor'])}" for g, f in be["throughput_factors"].items() if f["factor"] != 1)
+    if factors:
+        lines.append(f"  Times moved to {be['unit_gpu']} hours with datasheet peak ratios ({factors}): an upper bound "
+                     "on real speed-ups; --throughput GPU=F replaces one.")
+    return lines + [""]
+
+
 def literature_text(data: dict[str, Any]) -> str:
     items = entries()
-    out = ["Published results (every column is one protocol; tables of different protocols are not comparable)", ""]
+    out = answer_lines(data)
+    out += ["Published results (every column is one protocol; tables of different protocols are not comparable)", ""]
     for t in fidelity_tables(items):
         out += [f"== {t.title}", *_text_table(figure_table(t)), ""]
     for d, m in SIDE_BY_SIDE:
@@ -160,7 +180,8 @@ def literature_html(data: dict[str, Any]) -> str:
          render_table(times_table(data)) + "<h3>Training compute</h3>" + render_table(training_table(data))),
         ("(c) Break-even volume from published figures", render_table(break_even_table(data))),
         ("Protocols", render_table(protocols_table()))]
-    body = "\n".join(f"<section>\n<h2>{esc(h)}</h2>\n{inner}\n</section>" for h, inner in sections)
+    answer = "<pre>" + esc("\n".join(answer_lines(data))) + "</pre>"
+    body = answer + "\n" + "\n".join(f"<section>\n<h2>{esc(h)}</h2>\n{inner}\n</section>" for h, inner in sections)
     title = "reconbench literature: the published answer"
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<h1>{esc(title)}</h1>\n"
