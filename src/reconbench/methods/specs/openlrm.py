@@ -61,9 +61,11 @@ SPEC = {
         training=Training(8448.0, 7680.0, 9216.0, "A100-80GB", "64 GPUs x 5-6 days x 24 h; value = midpoint",
                           "OpenLRM maintainer, github.com/3DTopia/OpenLRM/issues/2 (2023-12-21): "
                           "'It takes 64 A100-80G GPUs for 5-6 days.'",
-                          Check("unverified", "carried over from cost/published.py; the issue was not re-read"),
+                          Check("checked", "3DTopia/OpenLRM#2, maintainer's comment of 2023-12-21 as quoted; #43 "
+                                "(2024-05-06): 'There isn't much differences for V1.1 models'"),
                           "The same thread later gives v1.0 figures per size: small 32 x A100-80G x 1.5 days, base 32 x 2 days, "
-                          "large 64 x 5 days; the v1.1 (mix) checkpoints' compute is not published."),
+                          "large 64 x 5 days. For v1.1 (the mix-large-1.1 checkpoint run here) the maintainer says only that it "
+                          "differs little (OpenLRM#43)."),
         times=(TimeFigure(2.0, "H100", "image to final mesh", "sf3d", "Table 1", SF3D_CHECK,
                           note="OpenLRM large Objaverse v1.1 model"),),
         results=(
