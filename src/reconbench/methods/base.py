@@ -53,7 +53,7 @@ class MethodSpec:
     stage_markers: tuple[dict[str, str], ...] = ()  # {"stage", "pattern"}: a stdout line matching ends that stage
 
     def __post_init__(self) -> None:
-        if isinstance(self.published, dict):  # a plain-dict spec (third-party): training and prior only
+        if isinstance(self.published, dict):  # a plain-dict spec (third-party, or read back from asdict)
             object.__setattr__(self, "published", Published.from_dict(self.name, self.published))
         if not isinstance(self.published, Published):
             raise ValueError(f"method {self.name!r}: published must be a literature.types.Published")

@@ -1,6 +1,6 @@
 """Stable Fast 3D (SF3D): single image -> UV-textured PBR mesh (GLB) in about half a second."""
 
-from reconbench.literature.papers import SF3D_CHECK, SPAR3D_CHECK
+from reconbench.literature.papers import SPAR3D_CHECK
 from reconbench.literature.types import Check, Published, TimeFigure, image_row, sf3d_row
 from reconbench.methods.external.shared_pins import REMBG_U2NET
 
