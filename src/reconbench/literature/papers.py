@@ -45,9 +45,10 @@ PAPERS: dict[str, Paper] = {p.key: p for p in (
 _SF3D_POSTER = ("A poster copy of SF3D found in a public repository gives other GSO numbers (SF3D CD 0.090, "
                 "FS@0.1 0.710; TripoSR 0.8 s, FS@0.5 0.993; extra LN3Diff and 3DTopia-XL rows): a later revision "
                 "or an error, not settled here.")
-SF3D_CHECK = Check("unverified", "not checked against the paper: arXiv HTML 2408.00653v1 is stored but "
-                         "its table text was not retrievable; values from shared/docs/peers-and-published-numbers.md §3.1. "
-                         + _SF3D_POSTER)
+SF3D_CHECK = Check("unverified", "not checked against the paper: arXiv HTML 2408.00653v1 is stored but the search "
+                   "returns only its beginning, and exact-string searches of stored repositories for table rows "
+                   "('0.098 | 0.701', '0.701 | 0.894', '64.6 | 0.195 | 0.376', LaTeX '&' forms) found only a poster copy; "
+                   "values from shared/docs/peers-and-published-numbers.md §3.1. " + _SF3D_POSTER)
 SPAR3D_CHECK = Check("checked", "arXiv HTML table text of 2501.04689 (copy in deep-diver/ai-paper-reviewer)")
 CRM_CHECK = Check("secondary", "about half the rows agree with a secondary note on the paper (CRM, LGM, "
                    "SyncDreamer, One-2-3-45, Wonder3D geometry; CRM, LGM, OpenLRM, Magic123 texture); the rest "
@@ -56,7 +57,8 @@ SYNCDREAMER_CHECK = Check("secondary", "three independent secondary copies agree
                            "which repeat SyncDreamer's numbers); the paper's table was not read")
 
 TRIPOSR_CHECK = Check("unverified", "TripoSR tech report table not found in any stored copy (exact-string searches "
-                      "of its rows); values from shared/docs §3.3, read there from the paper's full text")
+                      "of its rows: '0.111 | 0.651', '0.651 & 0.871', '0.677 | 0.890', '0.382 | 0.630 | 0.878'); values "
+                      "from shared/docs §3.3, read there from the paper's full text")
 DREAMGAUSSIAN_ABSTRACT = Check("checked", "abstract (OpenReview / arXiv): 'high-quality textured meshes in just 2 minutes'")
 
 _SF3D_COMMON = dict(
