@@ -59,7 +59,11 @@ def test_a_preset_that_reproduces_a_protocol_gives_same_protocol():
 def test_a_preset_naming_an_unpublished_list_is_only_comparable():
     comps, _ = compare_run(_records(), {"dataset": "gso:/d", "protocol": "x", "published_protocol": "crm-gso30"})
     f05 = _by(comps, "fscore_05", "crm-gso30")
-    assert f05.label == COMPARABLE and "approximates" in f05.why
+    assert f05.label == COMPARABLE and "approximates" in f05.why and f05.difference == pytest.approx(0.75 - 0.7938)
+    cd = _by(comps, "chamfer", "crm-gso30")  # the preset follows the paper as far as it is stated
+    assert cd.label == COMPARABLE and "variant" in cd.why and cd.difference == pytest.approx(0.012 - 0.0094)
+    sf3d = _by(comps, "chamfer", "sf3d-gso")  # another protocol: an unstated normalisation stays incomparable
+    assert sf3d.label == NOT_COMPARABLE
 
 
 def test_another_dataset_is_not_compared_and_times_on_another_gpu_are_not_comparable():

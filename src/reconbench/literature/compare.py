@@ -103,6 +103,23 @@ def differences(protocol: Protocol, metric: str, ctx: RunContext, n_objects: int
     return "; ".join(parts)
 
 
+def classify(protocol: Protocol, metric: str, why_not: str, ctx: RunContext, n_objects: int) -> tuple[str, str]:
+    """(label, what differs or why not) for one published figure against this run.
+
+    A run whose preset names the protocol used the paper's conventions as far as the paper states them:
+    an unstated normalisation or Chamfer variant then makes the pair approximate, not incomparable. Image
+    metrics of generated views stay incomparable whatever the preset.
+    """
+    if ctx.published_protocol == protocol.id:
+        if why_not and metric in ("psnr", "ssim", "lpips") and protocol.image_metrics == "generated-views":
+            return NOT_COMPARABLE, why_not
+        gaps = [g for g in (why_not, "" if protocol.reproducible else protocol.object_list) if g]
+        return (COMPARABLE, "the preset approximates it: " + "; ".join(gaps)) if gaps else (SAME, "")
+    if why_not:
+        return NOT_COMPARABLE, why_not
+    return COMPARABLE, differences(protocol, metric, ctx, n_objects)
+
+
 @dataclass(frozen=True)
 class Comparison:
     method: str
@@ -156,13 +173,7 @@ def compare_run(records: Sequence[Any], meta: Mapping[str, Any], proto: Any | No
             key, why_not = reconbench_metric(res.metric, protocol, ctx)
             if key is None:
                 continue  # nothing measured to set it against
-            if why_not:
-                label, why = NOT_COMPARABLE, why_not
-            elif ctx.published_protocol == protocol.id:
-                label, why = (SAME, "") if protocol.reproducible else (
-                    COMPARABLE, f"the preset approximates it: {protocol.object_list}")
-            else:
-                label, why = COMPARABLE, differences(protocol, res.metric, ctx, n_objects)
+            label, why = classify(protocol, res.metric, why_not, ctx, n_objects)
             rows.append((res, protocol, key, label, why))
         keys = sorted({k for _, _, k, _, _ in rows if k} | {"time_s"})
         means = method_means(mine, keys).get(method, {}) if mine else {}
