@@ -149,6 +149,42 @@ def _requirement_args(item: str, *, python: str, repo: str) -> list[str]:
     return [item]
 
 
+# torch <= 2.1's torch.utils.cpp_extension runs `from pkg_resources import packaging`, which fails with
+# setuptools >= 70 (and setuptools 82 removed pkg_resources): every CUDA extension built against such a torch
+# without build isolation, and every just-in-time build at run time, needs an older setuptools.
+OLD_TORCH_SETUPTOOLS = "setuptools<70"
+_TORCH_PIN = re.compile(r"^torch\s*(?:==|~=|<=)\s*(\d+)\.(\d+)")
+
+
+def _requirements(spec: MethodSpec) -> list[str]:
+    items = []
+    for item in spec.environment.get("packages", ()) or ():
+        items += [str(i) for i in item] if isinstance(item, (list, tuple)) else [str(item)]
+    return [i.strip() for i in items]
+
+
+def torch_version(spec: MethodSpec) -> tuple[int, int] | None:
+    """(major, minor) of the torch the recipe pins in its own list (None: not pinned there, e.g. in a -r file)."""
+    for item in _requirements(spec):
+        m = _TORCH_PIN.match(item)
+        if m:
+            return int(m.group(1)), int(m.group(2))
+    return None
+
+
+def seed_requirements(spec: MethodSpec) -> list[str]:
+    """What is pip-installed right after the environment's venv is created, before the recipe's packages: the
+    recipe's own setuptools pin, else `setuptools<70` when it pins torch <= 2.1; and wheel. A venv seeded by
+    `uv venv --seed` gets the newest setuptools, and pip's first call would keep it (audit X1)."""
+    own = [r for r in _requirements(spec) if re.match(r"^setuptools\b", r)]
+    if own:
+        return [own[0], "wheel"]
+    version = torch_version(spec)
+    if version is not None and version <= (2, 1):
+        return [OLD_TORCH_SETUPTOOLS, "wheel"]
+    return []
+
+
 def pip_args(spec: MethodSpec, *, python: str, repo: str) -> list[str]:
     return [substitute(a, python=python, repo=repo) for a in spec.environment.get("pip_args", ()) or ()]
 

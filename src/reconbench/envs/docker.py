@@ -29,6 +29,7 @@ from reconbench.envs.base import (
     recipe_hash,
     require_upstream,
     run_quiet,
+    seed_requirements,
     upstream_repos,
 )
 from reconbench.methods.base import MethodSpec
@@ -56,6 +57,15 @@ CUDA_TAGS = {
 }
 
 _APT_NAME = re.compile(r"[a-z0-9][a-z0-9+.:=~_-]*")
+# Non-headless OpenCV wheels load libGL.so.1 and libgthread (glib) at import; the CUDA and Ubuntu base images
+# have neither (audit X2). Requirement files (-r) are read by the preflight check (`reconbench doctor --preflight`).
+GL_LIBS = ("libgl1", "libglib2.0-0")
+_GUI_OPENCV = re.compile(r"^opencv-(contrib-)?python(?!-headless)\b", re.IGNORECASE)
+
+
+def needs_gl_libs(requirements: list[str]) -> bool:
+    """A requirement list installs a non-headless OpenCV wheel."""
+    return any(_GUI_OPENCV.match(r.strip()) for r in requirements)
 
 
 def base_image(spec: MethodSpec) -> str:
@@ -109,6 +119,8 @@ def dockerfile(spec: MethodSpec) -> str:
     env = spec.environment
     version = python_version(spec)
     apt = [str(a) for a in env.get("apt", ()) or ()]
+    if needs_gl_libs([a for group in package_groups(spec, python=PYTHON, repo=UPSTREAM) for a in group]):
+        apt += [lib for lib in GL_LIBS if lib not in apt]
     bad = [a for a in apt if not _APT_NAME.fullmatch(a)]
     if bad:
         raise ValueError(f"method {spec.name!r}: not apt package names: {bad}")
@@ -155,6 +167,9 @@ def dockerfile(spec: MethodSpec) -> str:
             raise ValueError(f"method {spec.name!r}: not an environment variable name: {key!r}")
         lines.append(f"ENV {key}={_env_value(value)}")
     extra = pip_args(spec, python=PYTHON, repo=UPSTREAM)
+    seed = seed_requirements(spec)
+    if seed:
+        lines.append(f"RUN {_exec_form([PYTHON, '-m', 'pip', 'install', *extra, *seed])}")
     for group in package_groups(spec, python=PYTHON, repo=UPSTREAM):
         lines.append(f"RUN {_exec_form([PYTHON, '-m', 'pip', 'install', *extra, *group])}")
     for argv, cwd in build_steps(spec, python=PYTHON, repo=UPSTREAM):

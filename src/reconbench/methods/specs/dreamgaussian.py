@@ -20,7 +20,12 @@ SPEC = {
         "cuda": "12.1",
         "pip_args": ["--extra-index-url", "https://download.pytorch.org/whl/cu121"],
         # requirements.lock.txt pins every package (torch 2.1.0+cu121, diffusers 0.24.0, rembg 2.0.49, ...).
-        "packages": ["-r {repo}/requirements.lock.txt", "kiui>=0.2.3,<0.3"],
+        # The lock has no torchvision, yet process.py:12 and the zero123 guidance import it (audit D1);
+        # setuptools < 70 for torch 2.1's cpp_extension (audit X1).
+        "packages": ["-r {repo}/requirements.lock.txt", "kiui>=0.2.3,<0.3", "torchvision==0.16.0+cu121",
+                     "setuptools==69.5.1", "wheel"],
+        # the lock's opencv-python (non-headless) and dearpygui load libGL (audit X2)
+        "apt": ["libgl1", "libglib2.0-0"],
         "build": [
             GAUSSIAN_RASTERIZER,
             ["{python}", "-m", "pip", "install", "--no-build-isolation", "{repo}/simple-knn"],
@@ -39,7 +44,9 @@ SPEC = {
         # main.py stage 1; outdir sends the PLY and the stage-1 mesh under OUT. It takes no seed (random).
         {"stage": "optimisation", "cwd": "{repo}",
          "argv": ["{python}", "{repo}/main.py", "--config", "{repo}/configs/image.yaml",
-                  "input={input_dir}/{name}_rgba.png", "save_path={name}", "outdir={out}", "elevation=0", "gui=False"]},
+                  "input={input_dir}/{name}_rgba.png", "save_path={name}", "outdir={out}", "elevation=0", "gui=False",
+                  # the final geo+tex export otherwise opens an OpenGL (EGL) context: fails headless (audit D2)
+                  "force_cuda_rast=True"]},
     ),
     # OUT/NAME_model.ply: Inria 3DGS layout (normals, SH degree 0), pre-activation; OUT/NAME_mesh.obj is also written.
     "output": {"path": "*_model.ply", "format": "ply"},

@@ -15,7 +15,8 @@ SPEC = {
         _DG["steps"][0],
         {"stage": "optimisation", "cwd": "{repo}",
          "argv": ["{python}", "{repo}/main.py", "--config", "{repo}/configs/image_sai.yaml",
-                  "input={input_dir}/{name}_rgba.png", "save_path={name}", "outdir={out}", "elevation=0", "gui=False"]},
+                  "input={input_dir}/{name}_rgba.png", "save_path={name}", "outdir={out}", "elevation=0", "gui=False",
+                  "force_cuda_rast=True"]},
     ),
     "sources": (
         *_DG["sources"][:2],
