@@ -27,6 +27,9 @@ SPEC = {
             "torch==2.1.2", "torchvision==0.16.2", "xformers==0.0.23.post1", "numpy==1.24.4",
             "huggingface_hub>=0.17,<0.26", "rembg==2.0.49", "onnxruntime==1.16.3", "ninja",
             "setuptools==69.5.1", "wheel",  # torch 2.1 (audit X1)
+            # run.py imports libs/base_utils.py, whose module-level imports need these; requirements.txt lacks them
+            # (found by `reconbench doctor --preflight`, not by the audit)
+            "absl-py", "accelerate==0.24.1", "wandb", "rich",
             "-r {repo}/requirements.txt",
         ],
         "build": [

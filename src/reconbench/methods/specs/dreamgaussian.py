@@ -40,13 +40,19 @@ SPEC = {
     "steps": (
         # process.py: rembg, recentre (border 0.2), 256^2 -> INPUT_DIR/NAME_rgba.png beside the input.
         {"stage": "preprocess", "cwd": "{repo}",
-         "argv": ["{python}", "{repo}/process.py", "{input}", "--size", "256", "--border_ratio", "0.2"]},
+         "argv": ["{python}", "{repo}/process.py", "{input}", "--size", "256", "--border_ratio", "0.2"],
+         # what `reconbench doctor --preflight` finds in the source but this run does not use, and why
+         "preflight": {"Salesforce/blip2-opt-2.7b": "process.py defines a BLIP2 captioner class but never instantiates it"}},
         # main.py stage 1; outdir sends the PLY and the stage-1 mesh under OUT. It takes no seed (random).
         {"stage": "optimisation", "cwd": "{repo}",
          "argv": ["{python}", "{repo}/main.py", "--config", "{repo}/configs/image.yaml",
                   "input={input_dir}/{name}_rgba.png", "save_path={name}", "outdir={out}", "elevation=0", "gui=False",
                   # the final geo+tex export otherwise opens an OpenGL (EGL) context: fails headless (audit D2)
-                  "force_cuda_rast=True"]},
+                  "force_cuda_rast=True"],
+         "preflight": {"ashawkey/stable-zero123-diffusers": "only with stable_zero123=True (configs/image_sai.yaml, "
+                       "the dreamgaussian-stable-zero123 adapter)",
+                         "stabilityai/stable-diffusion-2-1-base": "SD / MVDream / ImageDream guidance (guidance/sd_utils.py, "
+                         "mvdream_utils.py): only when lambda_sd > 0, mvdream or imagedream, all off in the config"}},
     ),
     # OUT/NAME_model.ply: Inria 3DGS layout (normals, SH degree 0), pre-activation; OUT/NAME_mesh.obj is also written.
     "output": {"path": "*_model.ply", "format": "ply"},

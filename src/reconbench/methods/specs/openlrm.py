@@ -40,7 +40,10 @@ SPEC = {
         {"stage": "generation", "cwd": "{repo}",
          "argv": ["{python}", "-m", "openlrm.launch", "infer.lrm", "--infer", "{repo}/configs/infer-l.yaml",
                   "model_name=zxhezexin/openlrm-mix-large-1.1", "image_input={input}", "export_video=false",
-                  "export_mesh=true", "mesh_dump={out}/meshes", "video_dump={out}/videos"]},
+                  "export_mesh=true", "mesh_dump={out}/meshes", "video_dump={out}/videos"],
+         "preflight": {"facebook/dino-vitb16": "default of ModelLRM's encoder_model_name (the v1.0 DINO encoder); the "
+                       "v1.1 checkpoint's config.json selects DINOv2 ViT-B/14-reg, fetched by torch.hub from the URL "
+                       "in the weights (hub/backbones.py; model_card.md)"}},
     ),
     "output": {"path": "meshes/*.ply", "format": "ply"},  # OUT/meshes/<uid>.ply, uid = file name up to its first dot
     "inputs": {

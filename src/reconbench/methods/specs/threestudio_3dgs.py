@@ -27,7 +27,7 @@ SPEC = {
         "python": "3.10",
         "cuda": "11.8",
         "pip_args": ["--extra-index-url", "https://download.pytorch.org/whl/cu118"],
-        # README: tested with torch 2.0.0 + cu118. requirements.txt, less its app-only packages (gradio, IPython,
+        # README: tested with torch 2.0.0 + cu118. requirements.txt, less its app-only packages (gradio,
         # ipywidgets); its git dependencies are built below against this torch, pinned to commits.
         "packages": [
             "torch==2.0.1", "torchvision==0.15.2", "xformers==0.0.22", "numpy==1.26.4", "ninja",
@@ -37,6 +37,9 @@ SPEC = {
             "wandb", "torchmetrics", "bitsandbytes==0.38.1", "sentencepiece", "safetensors",
             "huggingface_hub<0.26", "einops", "kornia", "taming-transformers-rom1504", "controlnet_aux",
             "plyfile", "pymeshlab",
+            # `import threestudio` imports every guidance module; stable_diffusion_sdi_guidance imports
+            # extern/ldm_zero123/guidance.py, which imports IPython at module level (found by the preflight)
+            "ipython",
             "pytorch-lightning==2.0.0",  # imported everywhere; otherwise only an unpinned dependency of lightning (TS1)
             "setuptools==69.5.1", "wheel",  # torch 2.0 (audit X1)
         ],
@@ -79,7 +82,11 @@ SPEC = {
                   "tag={name}", "use_timestamp=false", "seed={seed}",
                   # no validation renders (30 views + mp4 every 100 steps), one checkpoint at the end instead of 50,
                   # one test view instead of 120 + mp4: they were billed as optimisation time (audit TS2)
-                  "trainer.limit_val_batches=0", "checkpoint.every_n_train_steps=5000", "data.random_camera.n_test_views=1"]},
+                  "trainer.limit_val_batches=0", "checkpoint.every_n_train_steps=5000", "data.random_camera.n_test_views=1"],
+         "preflight": {"trainer.limit_val_batches": "a pytorch_lightning Trainer argument: launch.py builds "
+                       "Trainer(..., **cfg.trainer)",
+                       "lllyasviel/Annotators": "ControlNet guidance (controlnet_guidance.py), imported by `import "
+                       "threestudio` but not used by the zero123 config"}},
         {"stage": "export", "cwd": "{repo}",
          "argv": ["{python}", "{hooks}/threestudio_save_ply.py", "--trial", "{out}/reconbench/{name}",
                   "--output", "{out}/gaussians/{name}.ply"]},
