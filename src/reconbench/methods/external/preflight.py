@@ -96,6 +96,7 @@ class Preflight:
     commit: str = ""
     checks: dict[str, CheckResult] = field(default_factory=dict)
     error: str = ""
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -103,7 +104,7 @@ class Preflight:
 
     def to_dict(self) -> dict[str, Any]:
         return {"method": self.method, "source": self.source, "commit": self.commit, "ok": self.ok, "error": self.error,
-                "checks": {k: asdict(v) for k, v in self.checks.items()}}
+                "notes": self.notes, "checks": {k: asdict(v) for k, v in self.checks.items()}}
 
 
 @dataclass
@@ -123,6 +124,14 @@ def preflight(spec: MethodSpec, source: Path | str) -> Preflight:
     if not source.is_dir():
         result.error = f"no checkout at {source}"
         return result
+    for item in [{"dest": "", "commit": spec.upstream.get("commit", "")}, *(spec.upstream.get("extra") or ())]:
+        head = _head(source / item["dest"]) if item["dest"] else result.commit
+        where = item["dest"] or "the checkout"
+        if not head:
+            result.notes.append(f"{where} is not a git checkout: its commit is not verified")
+        elif head != item["commit"]:
+            result.error = f"{where} ({source / item['dest']}) is at commit {head[:12]}, not the pinned {item['commit'][:12]}"
+            return result
     steps = [_parse_step(i, s, source) for i, s in enumerate(spec.steps)]
     programs = [s for s in steps if s.program]
     if not programs:
@@ -164,8 +173,10 @@ def _parse_step(i: int, step: dict, source: Path) -> _Step:
     rest = argv[1:] if argv and argv[0] == "{python}" else argv
     if rest and rest[0] == "{hooks}/link_weights.py" and "--" in rest:  # our hook runs the real script after "--"
         rest = rest[rest.index("--") + 1:]
-    if rest and rest[0] == "-m" and len(rest) > 1:
-        program, args = rest[1].replace(".", "/") + ".py", rest[2:]
+    if rest and rest[0] == "-m" and len(rest) > 1:  # a module, or a package run by its __main__.py
+        module = rest[1].replace(".", "/")
+        program = f"{module}/__main__.py" if (source / module / "__main__.py").is_file() else f"{module}.py"
+        args = rest[2:]
     elif rest and rest[0].endswith(".py") and not rest[0].startswith("{hooks}"):
         program, args = rest[0].replace("{repo}/", ""), rest[1:]
     yaml = [Path(_sub(a, source)) for a in args if a.startswith("{repo}/") and a.endswith((".yaml", ".yml"))]
@@ -361,22 +372,30 @@ def _yaml_items(tree: Any, prefix: str = "") -> Iterable[tuple[str, Any]]:
 
 
 def _check_output(spec: MethodSpec, steps: list[_Step], index: SourceIndex) -> CheckResult:
+    """Folders: a string of the program or a part of the command line. File name: the whole literal name (or its
+    part after a glob) in a string, or its stem ending an f-string piece before a field (f"mesh.{fmt}") with the
+    extension written or passed; a bare glob (`*.ply`) needs its extension in a string."""
     r = CheckResult("output")
-    argv_text = " ".join(a for s in steps for a in s.args) + " " + " ".join(
-        a for step in spec.steps for a in step["argv"])
+    argv_text = re.sub(r"\{\w+\}", " ", " ".join(a for step in spec.steps for a in step["argv"]))
     path = str(spec.output.get("path", ""))
-    parts: list[str] = []
-    for segment in path.split("/"):
-        for piece in re.split(r"[*?]|\[[^]]*\]", segment):
+    *folders, filename = path.split("/")
+    for folder in folders:
+        for piece in re.split(r"[*?]|\[[^]]*\]", folder):
             if not piece or piece.isdigit():  # an index the program counts (TripoSR's 0/)
                 continue
-            stem, dot, ext = piece.rpartition(".")
-            parts += [p for p in ((stem, f".{ext}") if dot and stem else (piece,)) if p]
-    for part in parts:
-        r.checked += 1
-        if index.has_string(part) or index.has_string(part.lstrip(".")) and part.startswith(".") or part in argv_text:
-            continue
-        r.fail(f"output path {path!r}: {part!r} is neither written by the program nor given on its command line")
+            r.checked += 1
+            if not (index.has_string(piece) or piece in argv_text):
+                r.fail(f"output path {path!r}: folder {piece!r} is neither written by the program nor given on its command line")
+    name = re.split(r"[*?]|\[[^]]*\]", filename)[-1]
+    r.checked += 1
+    stem, dot, ext = name.rpartition(".")
+    written = (index.has_string(name) if stem else index.has_string(f".{ext}")) or name in argv_text
+    if not written and stem:
+        ext_given = index.has_string(ext) or ext in argv_text
+        written = ext_given and any(p and p.endswith(f"{stem}.") and i + 1 < len(pieces) and pieces[i + 1] is None
+                                    for pieces, _ in index.fstrings for i, p in enumerate(pieces))
+    if not written:
+        r.fail(f"output path {path!r}: the program writes no file named like {name!r}")
     if spec.output.get("member"):
         r.notes.append(f"zip member {spec.output['member']!r}: not checked (named at run time)")
     return r
