@@ -30,7 +30,7 @@ MARKER = "built.json"  # written last: an environment without it is not built
 LOG = "build.log"
 RECIPE = "recipe.json"
 
-# Recipe fields that only the Docker image uses: changing them does not rebuild a venv.
+# Recipe fields that only the images (Docker, Apptainer) use: changing them does not rebuild a venv.
 DOCKER_ONLY_FIELDS = ("apt", "cuda", "base_image")
 
 
@@ -247,6 +247,8 @@ class Environment:
         -e K=V ... IMAGE argv...` and cwd None; each
         mount appears at the same path inside the container, so host paths in argv and env stay valid.
         """
+        if self.backend == "apptainer":
+            return self._wrap_apptainer(argv, cwd=cwd, mounts=mounts, gpu=gpu, env=env), None
         if self.backend != "docker":
             return list(argv), cwd
         cmd = ["docker", "run", "--rm", "--init"]  # --init: signals reach the method, zombies are reaped
@@ -272,6 +274,33 @@ class Environment:
             cmd += ["-e", f"{key}={variables[key]}"]
         cmd += [self.image, *argv]
         return cmd, None
+
+
+    def _wrap_apptainer(self, argv: Sequence[str], *, cwd: str, mounts: tuple[str, ...], gpu: bool,
+                        env: Mapping[str, str] | None) -> list[str]:
+        """`apptainer run --nv --cleanenv --writable-tmpfs --bind M:M ... --pwd CWD --env K=V ... IMAGE argv`
+        (envs/apptainer.py): each mount at its host path; --cleanenv drops the host's environment, so what the
+        method needs is passed with --env, CUDA_VISIBLE_DEVICES (an executor's pinning) included."""
+        from reconbench.envs.apptainer import engine
+
+        cmd = [engine() or "apptainer", "run"]
+        if gpu:
+            cmd.append("--nv")
+        cmd += ["--cleanenv", "--writable-tmpfs"]
+        seen: set[str] = set()
+        for m in (*mounts, *(m for m in self.mounts if os.path.isdir(m))):
+            m = os.path.abspath(m)
+            if m not in seen:
+                seen.add(m)
+                cmd += ["--bind", f"{m}:{m}"]
+        cmd += ["--pwd", cwd]
+        variables = {**self.env, **(env or {})}
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+        if gpu and visible is not None and "CUDA_VISIBLE_DEVICES" not in variables:
+            variables["CUDA_VISIBLE_DEVICES"] = visible
+        for key in variables:
+            cmd += ["--env", f"{key}={variables[key]}"]
+        return [*cmd, self.image, *argv]
 
 
 class BuildLog:

@@ -13,11 +13,11 @@ def add_parsers(subparsers: Any) -> None:
         "install",
         help="build the environment of upstream methods (a venv in the cache, or a Docker image)",
         description="Clone each method's upstream repository at its pinned commit and build its environment from the "
-        "recipe in its spec: a virtual environment in $RECONBENCH_CACHE/envs (venv backend) or a Docker image "
-        "(docker backend). Idempotent: a built environment is reused; the build log is kept either way.",
+        "recipe in its spec: a virtual environment in $RECONBENCH_CACHE/envs (venv backend), a Docker image "
+        "(docker backend) or an Apptainer SIF image (apptainer backend). Idempotent: a built environment is reused; the build log is kept either way.",
     )
     p.add_argument("methods", nargs="+", metavar="METHOD", help="method names (see `reconbench methods`)")
-    p.add_argument("--backend", choices=["venv", "docker"], default=None,
+    p.add_argument("--backend", choices=["venv", "docker", "apptainer"], default=None,
                    help="environment backend (default: $RECONBENCH_BACKEND, else venv)")
     p.add_argument("--rebuild", action="store_true", help="build again from scratch even if built (in place: not while a run uses it)")
     p.add_argument("-v", "--verbose", action="store_true", help="stream the build's output to stderr (it always goes to build.log)")
