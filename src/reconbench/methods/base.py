@@ -103,7 +103,7 @@ class MethodSpec:
         if not self.needs_gpu:
             return []
         if not gpus_present():
-            return ["needs a CUDA GPU; the NVIDIA driver reports none visible to this process (NVML / nvidia-smi, CUDA_VISIBLE_DEVICES)"]
+            return ["needs a CUDA GPU; the NVIDIA driver reports none visible here (NVML, nvidia-smi)"]
         if not self.is_external and not host_torch_cuda():
             return ["runs in this process and needs PyTorch with CUDA here; this interpreter's torch sees no CUDA device"]
         return []

@@ -184,7 +184,7 @@ def _parse_step(i: int, step: dict, source: Path) -> _Step:
 
 
 def _load_yaml(path: Path) -> Any:
-    import yaml  # PyYAML: installed with matplotlib / huggingface_hub; the preflight alone needs it
+    import yaml  # PyYAML (a reconbench dependency)
 
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
