@@ -168,6 +168,8 @@ def test_undeclared_downloads_fail(tmp_path):
     other = preflight(spec(weights=({"kind": "hf", "repo_id": "org/model", "files": []},
                                     {"kind": "url", "url": "https://dl.example.org/other/x_pretrain.pth", "dest": "x"})), crafted(tmp_path))
     assert "backbones" in " ".join(failures(other)["weights"])  # a URL that the source cannot build is no match
+    wrong_file = preflight(spec(weights=({"kind": "hf", "repo_id": "org/model", "files": ["model.ckpt"]}, spec().weights[1])), crafted(tmp_path))
+    assert failures(wrong_file) == {"weights": ["org/model: model.safetensors (run.py:31) is not among the files the weights list fetches"]}
 
 
 def test_an_output_the_program_does_not_write_fails(tmp_path):

@@ -27,6 +27,7 @@ run. A step may carry `"preflight": {"<flag, key, repository or URL>": "why it i
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -341,6 +342,20 @@ def _check_weights(spec: MethodSpec, steps: list[_Step], index: SourceIndex, exe
             r.notes.append(f"{repo} ({where}): {exempt[repo]}")
         else:
             r.fail(f"Hugging Face repository {repo} ({where}) is not in the weights list")
+    for repo, name, where in index.hf_files:  # the files of a declared repository the program names literally
+        entry = next((w for w in spec.weights if w.get("kind") == "hf" and w.get("repo_id") == repo), None)
+        if entry is None:
+            continue  # reported above
+        r.checked += 1
+        files, patterns = list(entry.get("files") or ()), list(entry.get("allow_patterns") or ())
+        if not files and not patterns:
+            continue  # the whole repository is fetched
+        if name.endswith("/"):
+            ok = any(f.startswith(name) for f in files) or any(p.startswith(name) or p.startswith("*") for p in patterns)
+        else:
+            ok = name in files or any(fnmatch.fnmatch(name, p) for p in patterns)
+        if not ok and f"{repo}/{name}" not in exempt:
+            r.fail(f"{repo}: {name} ({where}) is not among the files the weights list fetches")
     for prefix, suffix, where in index.urls:
         r.checked += 1
         whole = prefix if not suffix else None

@@ -48,6 +48,7 @@ class SourceIndex:
     attributes: set[str] = field(default_factory=set)
     imports: list[tuple[str, Where, bool]] = field(default_factory=list)  # (top-level module, where, required)
     hf_repos: list[tuple[str, Where]] = field(default_factory=list)
+    hf_files: list[tuple[str, str, Where]] = field(default_factory=list)  # (repo, file or "folder/", where) named literally
     urls: list[tuple[str, str, Where]] = field(default_factory=list)  # (prefix, suffix, where); a whole URL: suffix ""
     unresolved_downloads: list[tuple[str, Where]] = field(default_factory=list)  # a download call with a computed name
 
@@ -302,6 +303,19 @@ class _Collector(ast.NodeVisitor):
                 self.index.urls.append((value, "", self.where(node)))
             elif value and HF_REPO.match(value):
                 self.index.hf_repos.append((value, self.where(node)))
+                self._hf_file(name, value, node)
             elif not (isinstance(first, ast.JoinedStr)):
                 self.index.unresolved_downloads.append((f"{name}({ast.unparse(first) if first is not None else ''})", self.where(node)))
         self.generic_visit(node)
+
+    def _hf_file(self, call: str, repo: str, node: ast.Call) -> None:
+        """The file (hf_hub_download's filename, with its subfolder) or the folder (from_pretrained's
+        subfolder) a call with a literal repository names literally."""
+        kwargs = {k.arg: _const_str(k.value, self.constants) for k in node.keywords if k.arg}
+        subfolder = kwargs.get("subfolder")
+        if call == "hf_hub_download":
+            filename = kwargs.get("filename") or (_const_str(node.args[1], self.constants) if len(node.args) > 1 else None)
+            if filename:
+                self.index.hf_files.append((repo, f"{subfolder}/{filename}" if subfolder else filename, self.where(node)))
+        elif call == "from_pretrained" and subfolder:
+            self.index.hf_files.append((repo, f"{subfolder}/", self.where(node)))
