@@ -51,8 +51,8 @@ SPEC = {
                   "force_cuda_rast=True"],
          "preflight": {"ashawkey/stable-zero123-diffusers": "only with stable_zero123=True (configs/image_sai.yaml, "
                        "the dreamgaussian-stable-zero123 adapter)",
-                         "stabilityai/stable-diffusion-2-1-base": "SD / MVDream / ImageDream guidance (guidance/sd_utils.py, "
-                         "mvdream_utils.py): only when lambda_sd > 0, mvdream or imagedream, all off in the config"}},
+                       "stabilityai/stable-diffusion-2-1-base": "SD / MVDream / ImageDream guidance (guidance/sd_utils.py, "
+                       "mvdream_utils.py): only when lambda_sd > 0, mvdream or imagedream, all off in the config"}},
     ),
     # OUT/NAME_model.ply: Inria 3DGS layout (normals, SH degree 0), pre-activation; OUT/NAME_mesh.obj is also written.
     "output": {"path": "*_model.ply", "format": "ply"},

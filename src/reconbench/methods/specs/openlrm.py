@@ -22,7 +22,7 @@ SPEC = {
         "packages": [
             "torch==2.1.2", "torchvision==0.16.2", "xformers==0.0.23.post1", "numpy==1.26.4",
             "huggingface_hub>=0.21,<0.22",  # 0.20 loads only pytorch_model.bin, the model ships safetensors (audit O3)
-             "accelerate>=0.26,<0.28", "transformers>=4.36,<4.39",
+            "accelerate>=0.26,<0.28", "transformers>=4.36,<4.39",
             "setuptools==69.5.1", "wheel",  # torch 2.1 (audit X1)
             "-r {repo}/requirements.txt",
         ],
@@ -51,7 +51,7 @@ SPEC = {
         "resolution": 448,  # the large model's source_size (infer-l.yaml); the script resizes to it anyway
         "removes_background": False,  # the CLI does no matting or recentring (only its Gradio app does)
         # ... so we recentre as OpenLRM's own front end does: Preprocessor.step_recenter(border_ratio=0.2),
-        # openlrm/utils/preprocess.py:32-41 and app.py (audit O2): the object fills 80 % of the frame.
+        # openlrm/utils/preprocess.py (preprocess, step_recenter) and app.py (audit O2): the object fills 80 % of the frame.
         "recentre": 0.8,
         "filename": "{name}.png",
     },
