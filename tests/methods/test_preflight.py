@@ -138,6 +138,8 @@ def _argv(*args: str) -> tuple[dict, ...]:
     (("big", "{input}", "--out", "{out}", "--lambda-lpip", "0"), "--lambda-lpip"),
     (("huge", "{input}", "--out", "{out}"), "the positional 'huge' is not a string of the program"),
     (("big", "{input}", "--out", "{out}", "--config", "{repo}/configs/c.yaml", "train.step=5"), "config key 'train.step'"),
+    (("big", "{input}", "--out", "{out}", "--config", "{repo}/configs/c.yaml", "outdr={out}"), "config key 'outdr'"),
+    (("bi", "{input}", "--out", "{out}"), "the positional 'bi'"),  # a substring of "big" is no match
     (("big", "{input}", "--out", "{out}", "--config", "{repo}/configs/missing.yaml"), "does not exist in the checkout"),
 ])
 def test_argv_mismatches_fail(tmp_path, args, expected):

@@ -255,7 +255,7 @@ def _check_argv(steps: list[_Step], source: Path, index: SourceIndex, exempt: di
                 continue
             if "{" in arg:  # a placeholder: the input, the output folder, the seed
                 continue
-            if not index.has_string(arg) and arg not in exempt:
+            if not index.has_exact(arg) and arg not in exempt:
                 r.fail(f"steps[{step.index}]: the positional {arg!r} is not a string of the program (subcommand or choice?)")
     return r
 
@@ -270,7 +270,7 @@ def _find_key(key: str, yamls: list[tuple[Path, Any]], index: SourceIndex) -> st
     last = key.split(".")[-1]
     if key in index.fields or last in index.fields:
         return "dataclass field"
-    if "." not in key and (last in index.attributes or index.has_string(last)):
+    if "." not in key and (last in index.attributes or index.has_exact(last)):
         return "read by the program"
     return None
 

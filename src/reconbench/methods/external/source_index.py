@@ -55,6 +55,10 @@ class SourceIndex:
     def has_string(self, text: str) -> bool:
         return any(text in s for s, _ in self.strings) or any(text in p for pieces, _ in self.fstrings for p in pieces if p)
 
+    def has_exact(self, text: str) -> bool:
+        """`text` is a whole string constant of the program (a key, a choice, a subcommand name)."""
+        return any(text == s for s, _ in self.strings)
+
     def produces(self, fragment: str) -> bool:
         """`fragment` can be printed by the program: inside one string piece, or a constant's end followed by
         the literal that follows a field of an f-string (e.g. "Initializing model" + " finished in")."""
