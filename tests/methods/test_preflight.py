@@ -207,3 +207,24 @@ def test_cli_reports_per_adapter_and_exits_non_zero_on_failure(tmp_path):
     other.mkdir()
     assert cli.main(["doctor", "--preflight", "--methods", name, "--source", str(other), "--out", str(out)]) == 1
     assert "FAIL" in format_report([preflight(spec(weights=()), crafted(tmp_path))])
+
+
+def test_a_hook_s_upstream_names_are_checked_in_the_source(tmp_path):
+    """threestudio_save_ply.py declares what it calls upstream; a checkout lacking one of them fails."""
+    files = {
+        "launch.py": "def load_custom_modules():\n    pass\n",
+        "threestudio/__init__.py": "def find(name):\n    pass\n",
+        "threestudio/utils/config.py": "def load_config(*yamls):\n    pass\n",
+        "custom/threestudio-3dgs/geometry/gaussian_base.py": (
+            "class GaussianBaseModel:\n    geometry_convert_from: str = ''\n\n    @property\n    def get_xyz(self):\n        pass\n"),
+        "custom/threestudio-3dgs/geometry/gaussian_io.py": "class GaussianIO:\n    def save_ply(self, path):\n        pass\n",
+    }
+    steps = (*spec().steps, {"stage": "export", "argv": ["{python}", "{hooks}/threestudio_save_ply.py", "--trial", "{out}/t",
+                                                         "--output", "{out}/g.ply"]})
+    result = preflight(spec(steps=steps), crafted(tmp_path, **files))
+    assert result.ok, failures(result)
+    assert result.checks["argv"].checked >= 7 + 1
+    files["custom/threestudio-3dgs/geometry/gaussian_io.py"] = "class GaussianIO:\n    def write_ply(self, path):\n        pass\n"
+    broken = preflight(spec(steps=steps), crafted(tmp_path / "other", **files))
+    assert failures(broken) == {"argv": ["steps[1]: hook threestudio_save_ply.py needs ['save_ply'] from "
+                                         "custom/threestudio-3dgs/geometry/gaussian_io.py, which does not define them"]}

@@ -180,6 +180,8 @@ def _parse_step(i: int, step: dict, source: Path) -> _Step:
         args = rest[2:]
     elif rest and rest[0].endswith(".py") and not rest[0].startswith("{hooks}"):
         program, args = rest[0].replace("{repo}/", ""), rest[1:]
+    else:  # a hook of ours (or not a Python program): its arguments name it
+        args = rest
     yaml = [Path(_sub(a, source)) for a in args if a.startswith("{repo}/") and a.endswith((".yaml", ".yml"))]
     return _Step(i, str(step.get("stage", "")), program, args, dict(step.get("preflight", {}) or {}), yaml)
 
@@ -215,7 +217,7 @@ def _check_argv(steps: list[_Step], source: Path, index: SourceIndex, exempt: di
     r = CheckResult("argv")
     for step in steps:
         if not step.program:
-            r.notes.append(f"steps[{step.index}] ({step.stage}) runs a hook of reconbench's, not upstream code: not checked")
+            _check_hook(step, source, r)
             continue
         if not (source / step.program).is_file():
             r.fail(f"steps[{step.index}]: the program {step.program} is not in the checkout")
@@ -258,6 +260,52 @@ def _check_argv(steps: list[_Step], source: Path, index: SourceIndex, exempt: di
             if not index.has_exact(arg) and arg not in exempt:
                 r.fail(f"steps[{step.index}]: the positional {arg!r} is not a string of the program (subcommand or choice?)")
     return r
+
+
+def _check_hook(step: _Step, source: Path, r: CheckResult) -> None:
+    """A hook of ours declares the upstream names it relies on (UPSTREAM_NAMES: file -> names); each file must
+    define each name (def, class, assignment or annotated field)."""
+    from reconbench.methods.external.run import HOOKS
+
+    hook = next((a for a in step.args if a.startswith("{hooks}/")), "")
+    path = HOOKS / hook.removeprefix("{hooks}/") if hook else None
+    declared = _literal_assignment(path, "UPSTREAM_NAMES") if path and path.is_file() else None
+    if not declared:
+        r.notes.append(f"steps[{step.index}] ({step.stage}) runs a hook of reconbench's that declares no upstream names: not checked")
+        return
+    for rel, names in declared.items():
+        target = source / rel
+        r.checked += len(names)
+        if not target.is_file():
+            r.fail(f"steps[{step.index}]: hook {path.name} needs {rel}, which is not in the checkout")
+            continue
+        defined = _defined_names(target)
+        missing = [n for n in names if n not in defined]
+        if missing:
+            r.fail(f"steps[{step.index}]: hook {path.name} needs {missing} from {rel}, which does not define them")
+
+
+def _literal_assignment(path: Path, name: str) -> Any:
+    import ast
+
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            return ast.literal_eval(node.value)
+    return None
+
+
+def _defined_names(path: Path) -> set[str]:
+    import ast
+
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8", errors="replace"))):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        elif isinstance(node, ast.Assign):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
 
 
 def _find_key(key: str, yamls: list[tuple[Path, Any]], index: SourceIndex) -> str | None:
