@@ -39,6 +39,7 @@ class Options:
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("mode", choices=["big", "small"])
+    p.add_argument("--mode", choices=["big", "small"], dest="mode2")
     p.add_argument("image")
     p.add_argument("--out", required=True)
     p.add_argument("--format", default="obj")
@@ -137,6 +138,7 @@ def _argv(*args: str) -> tuple[dict, ...]:
     (("huge", "{input}", "--out", "{out}"), "the positional 'huge' is not a string of the program"),
     (("big", "{input}", "--out", "{out}", "--config", "{repo}/configs/c.yaml", "train.step=5"), "config key 'train.step'"),
     (("big", "{input}", "--out", "{out}", "--config", "{repo}/configs/c.yaml", "outdr={out}"), "config key 'outdr'"),
+    (("--mode", "huge", "{input}", "--out", "{out}"), "--mode huge: not one of its choices ['big', 'small']"),
     (("bi", "{input}", "--out", "{out}"), "the positional 'bi'"),  # a substring of "big" is no match
     (("big", "{input}", "--out", "{out}", "--config", "{repo}/configs/missing.yaml"), "does not exist in the checkout"),
 ])
@@ -169,7 +171,7 @@ def test_undeclared_downloads_fail(tmp_path):
                                     {"kind": "url", "url": "https://dl.example.org/other/x_pretrain.pth", "dest": "x"})), crafted(tmp_path))
     assert "backbones" in " ".join(failures(other)["weights"])  # a URL that the source cannot build is no match
     wrong_file = preflight(spec(weights=({"kind": "hf", "repo_id": "org/model", "files": ["model.ckpt"]}, spec().weights[1])), crafted(tmp_path))
-    assert failures(wrong_file) == {"weights": ["org/model: model.safetensors (run.py:31) is not among the files the weights list fetches"]}
+    assert failures(wrong_file) == {"weights": ["org/model: model.safetensors (run.py:32) is not among the files the weights list fetches"]}
 
 
 def test_an_output_the_program_does_not_write_fails(tmp_path):

@@ -3,7 +3,8 @@ nothing run (`reconbench doctor --preflight`; also after `reconbench install`).
 
 Five checks per adapter, each "pass" or "fail" with its reasons (and notes on what it could not check):
 
-- argv: every `--flag` of a step is an argparse option or a (tyro) dataclass field of the program; every
+- argv: every `--flag` of a step is an argparse option or a (tyro) dataclass field of the program (and its
+  value one of the option's literal `choices`, when it has some); every
   `key=value` is a key of the YAML config the step names (nested keys followed), a dataclass field, or a name
   the program reads (`cfg.key`, `"key"`); every literal positional (a subcommand, a runner name) is a string
   of the program; every `{repo}/path` exists in the checkout.
@@ -223,7 +224,7 @@ def _check_argv(steps: list[_Step], source: Path, index: SourceIndex, exempt: di
             r.fail(f"steps[{step.index}]: the program {step.program} is not in the checkout")
             continue
         yamls = [(p, _load_yaml(p)) for p in step.yaml if p.is_file()]
-        value_next = False
+        value_next, last_flag = False, ""
         for arg in step.args:
             r.checked += 1
             flag_value, value_next = value_next and not _is_flag(arg), False
@@ -232,10 +233,13 @@ def _check_argv(steps: list[_Step], source: Path, index: SourceIndex, exempt: di
                 if not path.exists():
                     r.fail(f"steps[{step.index}]: {arg} does not exist in the checkout")
                 continue
-            if flag_value:  # the value of the flag before it
+            if flag_value:  # the value of the flag before it: one of its choices, if it declares them
+                allowed = index.choices.get(last_flag)
+                if allowed and "{" not in arg and arg not in allowed:
+                    r.fail(f"steps[{step.index}]: {last_flag} {arg}: not one of its choices {allowed}")
                 continue
             if _is_flag(arg):
-                flag = arg.split("=", 1)[0]
+                flag = last_flag = arg.split("=", 1)[0]
                 name = flag.lstrip("-")
                 if flag in index.options or name.replace("-", "_") in index.fields:
                     value_next = "=" not in arg

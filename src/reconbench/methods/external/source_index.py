@@ -42,6 +42,7 @@ class SourceIndex:
     root: Path
     files: dict[str, ast.Module] = field(default_factory=dict)  # relative path -> tree
     options: dict[str, Where] = field(default_factory=dict)  # "--flag" -> where declared
+    choices: dict[str, list[str]] = field(default_factory=dict)  # "--flag" -> its literal choices, as strings
     fields: dict[str, Where] = field(default_factory=dict)  # class-level annotated names (dataclass, tyro)
     strings: list[tuple[str, Where]] = field(default_factory=list)
     fstrings: list[tuple[list[str | None], Where]] = field(default_factory=list)  # literal pieces, None = a field
@@ -288,10 +289,17 @@ class _Collector(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
         if name == "add_argument":
-            for a in node.args:
-                value = _const_str(a, self.constants)
-                if value and value.startswith("-"):
-                    self.index.options.setdefault(value, self.where(node))
+            flags = [v for v in (_const_str(a, self.constants) for a in node.args) if v and v.startswith("-")]
+            for value in flags:
+                self.index.options.setdefault(value, self.where(node))
+            choices = next((k.value for k in node.keywords if k.arg == "choices"), None)
+            try:
+                literal = ast.literal_eval(choices) if choices is not None else None
+            except ValueError:  # computed choices: not checkable
+                literal = None
+            if isinstance(literal, (list, tuple, set)):
+                for value in flags:
+                    self.index.choices.setdefault(value, [str(c) for c in literal])
             for kw in node.keywords:
                 value = _const_str(kw.value, self.constants)
                 if kw.arg == "default" and value and HF_REPO.match(value) and not value.endswith((".yaml", ".yml", ".json")):
