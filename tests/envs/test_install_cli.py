@@ -37,6 +37,8 @@ def toy(tmp_path_factory):
 def test_install_in_process_method_needs_no_environment(capsys):
     assert main(["install", "sphere"]) == 0
     assert "sphere: runs in-process, needs no environment" in capsys.readouterr().out
+    for backend in ("docker", "apptainer"):
+        assert main(["install", "sphere", "--backend", backend]) == 0
 
 
 def test_unknown_method_is_a_usage_error(capsys):
