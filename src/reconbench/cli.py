@@ -168,6 +168,16 @@ def cmd_methods(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from reconbench.doctor import format_table, run_doctor
 
+    if args.preflight:  # static checks against the upstream source only: no build, no weights, no GPU
+        from reconbench.doctor import run_preflight
+        from reconbench.methods.external.preflight import format_report
+
+        checks = run_preflight(args.methods.split(",") if args.methods else None,
+                               Path(args.source) if args.source else None, Path(args.out))
+        print(format_report(checks))
+        print(f"\ndetails: {Path(args.out) / 'preflight.json'}")
+        return 0 if all(c.ok for c in checks) else 1
+
     results = run_doctor(args.methods.split(",") if args.methods else None, Path(args.out), protocol=args.protocol,
                          install=not args.no_install, fetch=not args.no_fetch, warm_inputs=args.warm_inputs)
     print(format_table(results))
@@ -289,6 +299,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-fetch", action="store_true", help="do not download missing weights, only check")
     p.add_argument("--warm-inputs", type=int, default=3, metavar="N",
                    help="for methods that take several inputs in one process: time N objects in one run (cold and warm; default 3, 0 = off)")
+    p.add_argument("--preflight", action="store_true",
+                   help="only check each adapter's spec against its upstream source (flags, config keys, stage markers, "
+                   "weights, output path, imported modules): no build, no weights, no GPU (docs/adapters.md)")
+    p.add_argument("--source", metavar="DIR", help="with --preflight: the upstream checkout to read (default: the installed one)")
     p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser(

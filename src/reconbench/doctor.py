@@ -138,3 +138,37 @@ def format_table(results: list[Diagnosis]) -> str:
     reasons = [f"  {r.method}: {step} {value}" for r in results for step, value in
                (("built", r.built), ("weights", r.weights), ("ran", r.ran), ("output", r.output_valid), ("warm timing", r.warm)) if value.startswith("no")]
     return "\n".join(lines + (["", "why not:"] + reasons if reasons else []))
+
+
+def checkout_of(spec: MethodSpec) -> Path | None:
+    """The upstream checkout an installed environment of `spec` holds on this machine (venv backend, or a
+    docker build context of a local repository), if any."""
+    from reconbench.envs import get_backend
+
+    for name in dict.fromkeys(["venv", get_backend().name]):
+        repo = get_backend(name).env_dir(spec) / "repo"
+        if repo.is_dir():
+            return repo
+    return None
+
+
+def run_preflight(names: list[str] | None, source: Path | None = None, out: Path | None = None) -> list:
+    """Preflight every named external method (default: all) against `source` or its installed checkout;
+    writes out/preflight.json when `out` is given (reconbench.methods.external.preflight)."""
+    from reconbench.methods.external.preflight import Preflight, preflight
+
+    specs = [get_method(n) for n in names] if names else [get_method(n) for n in method_names() if get_method(n).is_external]
+    results = []
+    for spec in specs:
+        if not spec.is_external:
+            continue
+        where = Path(source) if source else checkout_of(spec)
+        if where is None:
+            results.append(Preflight(spec.name, "", error=f"no checkout of the upstream source: run `reconbench install "
+                                     f"{spec.name}` or give --source DIR (a checkout at {spec.upstream['commit'][:7]})"))
+            continue
+        results.append(preflight(spec, where))
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "preflight.json").write_text(json.dumps([r.to_dict() for r in results], indent=2))
+    return results

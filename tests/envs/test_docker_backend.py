@@ -62,7 +62,9 @@ def test_dockerfile_from_the_recipe():
     assert ["git", "-C", "/opt/upstream/custom/threestudio-3dgs", "-c", "advice.detachedHead=false", "checkout", PLUGIN] in runs
     # Packages in order, one pip call per group, placeholders substituted, pip_args on each.
     pip = [r for r in runs if r[1:4] == ["-m", "pip", "install"] and "--extra-index-url" in r]
+    # torch 2.1: setuptools < 70 before anything else (its cpp_extension needs pkg_resources; audit X1).
     assert pip == [
+        ["/opt/venv/bin/python", "-m", "pip", "install", "--extra-index-url", "https://download.pytorch.org/whl/cu121", "setuptools<70", "wheel"],
         ["/opt/venv/bin/python", "-m", "pip", "install", "--extra-index-url", "https://download.pytorch.org/whl/cu121", "torch==2.1.0"],
         ["/opt/venv/bin/python", "-m", "pip", "install", "--extra-index-url", "https://download.pytorch.org/whl/cu121",
          "-r", "/opt/upstream/requirements.txt", "git+https://github.com/tatsy/torchmcubes.git@3aef8afa5f21b113afc4f4ea148baee850cbd472"],
@@ -177,3 +179,11 @@ def test_venv_wrap_is_the_identity():
     env = Environment(method="m", python="/v/bin/python", repo="/co", env={"K": "V"})
     assert env.wrap(["/v/bin/python", "run.py"], cwd="/work", mounts=("/work",), gpu=True) == (["/v/bin/python", "run.py"], "/work")
     assert os.sep == "/"  # the venv layout above assumes POSIX paths
+
+
+def test_non_headless_opencv_brings_the_gl_libraries():
+    """opencv-python loads libGL.so.1 and glib at import; the CUDA base image has neither (audit X2)."""
+    gui = dockerfile(upstream_spec(apt=[], packages=["opencv-python<4.9", "numpy"]))
+    assert "libgl1" in gui and "libglib2.0-0" in gui
+    headless = dockerfile(upstream_spec(apt=[], packages=["opencv-python-headless==4.9.0.80"]))
+    assert "libgl1" not in headless and "libglib2.0-0" not in headless

@@ -37,6 +37,8 @@ def toy(tmp_path_factory):
 def test_install_in_process_method_needs_no_environment(capsys):
     assert main(["install", "sphere"]) == 0
     assert "sphere: runs in-process, needs no environment" in capsys.readouterr().out
+    for backend in ("docker", "apptainer"):
+        assert main(["install", "sphere", "--backend", backend]) == 0
 
 
 def test_unknown_method_is_a_usage_error(capsys):
@@ -96,3 +98,21 @@ def test_fetch_weights(register, toy, tmp_path, monkeypatch, capsys):
     assert main(["fetch-weights", "toy-cli-hf"]) == 1
     err = capsys.readouterr().err
     assert "'org/model'" in err and "'model.ckpt'" in err
+
+
+def test_install_runs_the_preflight_against_the_checkout(register, toy, tmp_path, monkeypatch, capsys):
+    """After a build, the spec is checked against the checked-out source (a warning, not a build failure)."""
+    from reconbench import doctor
+    from reconbench.envs import Environment, VenvBackend
+
+    repo, commit = toy
+    spec = register(toy_spec("toy-preflight", repo, commit))  # its output glob *.obj: rbtoy writes no such file
+    monkeypatch.setattr(VenvBackend, "is_built", lambda self, s: False)
+    monkeypatch.setattr(VenvBackend, "build", lambda self, s, **kw: Environment(s.name, "python", str(repo)))
+    monkeypatch.setattr(doctor, "checkout_of", lambda s: repo)
+    assert main(["install", "toy-preflight"]) == 0
+    captured = capsys.readouterr()
+    assert "toy-preflight: preflight against the source FAILED" in captured.err and "output" in captured.err
+    assert main(["install", "toy-preflight", "--no-preflight"]) == 0
+    assert "preflight" not in capsys.readouterr().err
+    assert spec.name == "toy-preflight"

@@ -21,7 +21,7 @@ from reconbench.envs import (
     get_backend,
     recipe_hash,
 )
-from reconbench.envs.base import BuildLog, build_steps, checkout, package_groups
+from reconbench.envs.base import BuildLog, build_steps, checkout, package_groups, seed_requirements
 from reconbench.envs.venv import venv_creator
 from reconbench.methods import get_method
 from reconbench.methods.base import MethodSpec
@@ -306,3 +306,33 @@ def _spec_dict(spec: MethodSpec) -> dict:
     from dataclasses import asdict
 
     return asdict(spec)
+
+
+def test_old_torch_gets_setuptools_below_70_right_after_the_venv_is_created(tmp_path, monkeypatch):
+    """`uv venv --seed` seeds the newest setuptools, whose missing pkg_resources breaks torch <= 2.1's
+    cpp_extension: the backend pins setuptools before any other pip call (audit X1)."""
+    from reconbench.envs import venv as venv_mod
+
+    calls: list[list[str]] = []
+
+    class Recording(BuildLog):
+        def run(self, argv, *, cwd=None, env=None, check=True):
+            calls.append([str(a) for a in argv])
+            return 0
+
+    monkeypatch.setattr(venv_mod, "checkout", lambda spec, dest, log: dest.mkdir(parents=True))
+    monkeypatch.setattr(venv_mod, "venv_creator", lambda version: ["uv", "venv", "--seed", "--python", version])
+    monkeypatch.setattr(venv_mod, "interpreter_version", lambda exe: "3.10")
+    backend = VenvBackend(tmp_path / "cache")
+    spec = toy_spec("old-torch", "https://example.org/x", "a" * 40, python="3.10",
+                    packages=["torch==2.1.2", "numpy"], build=[["{python}", "-m", "pip", "install", "--no-build-isolation", "ext"]])
+    folder = tmp_path / "env"
+    folder.mkdir()
+    backend._build(spec, folder, Recording(folder / "build.log"))
+    pip = [c[4:] for c in calls if c[1:4] == ["-m", "pip", "install"]]
+    assert calls[0][:3] == ["uv", "venv", "--seed"]
+    assert pip == [["setuptools<70", "wheel"], ["torch==2.1.2", "numpy"], ["--no-build-isolation", "ext"]]
+    # a recipe's own setuptools pin is the one used; a new torch needs none
+    own = toy_spec("own", "https://example.org/x", "a" * 40, packages=["torch==2.0.1", "setuptools==69.5.1"])
+    assert seed_requirements(own) == ["setuptools==69.5.1", "wheel"]
+    assert seed_requirements(toy_spec("new", "https://example.org/x", "a" * 40, packages=["torch==2.4.0"])) == []

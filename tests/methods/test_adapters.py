@@ -44,7 +44,7 @@ FILE_AXES = {
     "instantmesh": {"front": (1, 0, 0), "up": (0, 0, -1), "right": (0, 1, 0)},
     # SF3D: camera at (+1.6, 0, 0) with right +Y, up +Z; exporter Rx(-90) then Ry(+90): (x,y,z) -> (-y, z, -x).
     "sf3d": {"front": (0, 0, -1), "up": (0, 1, 0), "right": (-1, 0, 0)},
-    # CRM: written as (x, z, -y) of an internal Blender-like z-up, front -Y frame (unverified upstream).
+    # CRM: written as (x, z, -y) of an internal Blender z-up, front -Y frame (read from code, docs/adapters.md).
     "crm": {"front": (0, 0, 1), "up": (0, 1, 0), "right": (1, 0, 0)},
     # DreamGaussian: OpenGL y-up, reference camera orbit_camera(elevation, 0, 2) on +Z.
     "dreamgaussian": {"front": (0, 0, 1), "up": (0, 1, 0), "right": (1, 0, 0)},
@@ -57,7 +57,7 @@ FILE_AXES = {
 INTERNAL_AXES = {
     "instantmesh": {"front": (1, 0, 0), "up": (0, 0, 1), "right": (0, 1, 0)},
     "sf3d": {"front": (1, 0, 0), "up": (0, 0, 1), "right": (0, 1, 0)},
-    "crm": {"front": (0, -1, 0), "up": (0, 0, 1), "right": (1, 0, 0)},  # assumed (unverified upstream)
+    "crm": {"front": (0, -1, 0), "up": (0, 0, 1), "right": (1, 0, 0)},  # from code (docs/adapters.md); signs of learned maps unconfirmed
 }
 
 SCALE, OFFSET = 1.74, np.array([0.031, -0.052, 0.017])  # an arbitrary method-side size and position

@@ -336,6 +336,43 @@ def test_resolution_and_filename_pattern(tmp_path):
     assert np.abs(edge[:, :3].astype(int) - [200, 40, 20]).mean() < 6
 
 
+def _bbox(alpha: np.ndarray) -> tuple[int, int, int, int]:
+    ys, xs = np.nonzero(alpha > 127)  # the object's edge at half coverage (resampling leaves a faint halo)
+    return ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+
+
+@pytest.mark.parametrize("fraction", [0.8, 0.88])
+def test_recentre_fills_the_fraction_of_the_frame_and_centres_the_object(tmp_path, fraction):
+    img = np.zeros((200, 200, 4), np.uint8)
+    img[20:70, 110:140] = [30, 200, 60, 255]  # 50 x 30 block off-centre in the top right, ~25 % of the frame
+    spec = _spec(inputs={"background": "transparent", "resolution": 100, "recentre": fraction})
+    (path,) = prepare_method_inputs(spec, [img], tmp_path, "duck")
+    with Image.open(path) as im:
+        a = np.asarray(im)
+    assert a.shape == (100, 100, 4)
+    top, bottom, left, right = _bbox(a[..., 3])
+    assert abs((bottom - top) - fraction * 100) <= 2  # the longer side (height) fills the fraction
+    assert abs((right - left) - fraction * 100 * 30 / 50) <= 2  # aspect kept
+    assert abs((top + bottom) / 2 - 50) <= 1 and abs((left + right) / 2 - 50) <= 1  # centred
+    assert np.abs(a[50, 50, :3].astype(int) - [30, 200, 60]).max() <= 1
+    assert "recentre" in " ".join(validate_spec(_spec(inputs={"recentre": 1.5})))
+    with pytest.raises(ValueError, match="no foreground"):
+        prepare_method_inputs(spec, [np.zeros((8, 8, 4), np.uint8)], tmp_path, "empty")
+
+
+@pytest.mark.parametrize("method, fraction", [("openlrm", 0.8), ("crm", 0.88), ("threestudio-3dgs", 0.8)])
+def test_adapters_whose_cli_does_not_recentre_get_a_framed_object(method, fraction, tmp_path):
+    """Audit O2/C3/TS4: these command lines take the image as given, their models expect a framed object."""
+    img = np.zeros((512, 512, 4), np.uint8)
+    img[200:300, 220:280] = [200, 40, 20, 255]  # ~20 % of the frame, as a wide protocol camera gives
+    spec = get_method(method)
+    (path,) = prepare_method_inputs(spec, [img], tmp_path, "duck")
+    with Image.open(path) as im:
+        a = np.asarray(im.convert("RGBA"))[..., 3] if spec.inputs["background"] == "transparent" else None
+    top, bottom, left, right = _bbox(a)
+    assert abs((bottom - top) / a.shape[0] - fraction) < 0.02
+
+
 def test_several_images_get_numbered_names_and_bad_inputs_are_refused(tmp_path):
     spec = _spec(inputs={"background": "white"})
     paths = prepare_method_inputs(spec, [_rgba(), _rgba()], tmp_path, "duck")

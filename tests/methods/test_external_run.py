@@ -144,21 +144,3 @@ def test_a_timeout_kills_the_command_and_its_children(tmp_path, fake_backend):
     grandchild = int(pid_file.read_text())
     gone = not psutil.pid_exists(grandchild) or psutil.Process(grandchild).status() == psutil.STATUS_ZOMBIE
     assert gone, "the command's own child outlived the timeout"
-
-
-def test_visible_gpus_follow_cuda_visible_devices(monkeypatch):
-    from reconbench.methods.external import monitor
-
-    gpus = [("NVIDIA H100 80GB HBM3", "GPU-aaaa"), ("NVIDIA H100 80GB HBM3", "GPU-bbbb"), ("NVIDIA A100-SXM4-80GB", "GPU-cccc")]
-    monkeypatch.setattr(monitor, "_installed_gpus", lambda: tuple(gpus))
-    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
-    assert monitor.visible_gpus() == {"name": "NVIDIA H100 80GB HBM3", "count": 3}
-    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2")
-    assert monitor.visible_gpus() == {"name": "NVIDIA A100-SXM4-80GB", "count": 1}
-    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "GPU-cccc,GPU-aaaa")
-    assert monitor.visible_gpus() == {"name": "NVIDIA A100-SXM4-80GB", "count": 2}
-    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "-1")
-    assert monitor.visible_gpus() is None
-    monkeypatch.setattr(monitor, "_installed_gpus", lambda: ())
-    monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
-    assert monitor.visible_gpus() is None  # this machine: no GPU, nothing priced as one

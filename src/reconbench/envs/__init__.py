@@ -5,7 +5,8 @@ environment, built once from its recipe by a backend:
 
 - "venv": a virtual environment and a checkout of the pinned commit in
   `<cache root>/envs/<method>-<hash12>/` (`$RECONBENCH_CACHE`, default `~/.cache/reconbench`);
-- "docker": an image `reconbench/<method>:<hash12>` from a Dockerfile generated from the same recipe.
+- "docker": an image `reconbench/<method>:<hash12>` from a Dockerfile generated from the same recipe;
+- "apptainer": a SIF image in the environment's folder, from a definition file generated from the same recipe.
 
 `get_backend(name).build(spec)` builds (idempotent, locked, logged), `.environment(spec)` finds a built one,
 and `Environment.wrap(argv, cwd=...)` turns a command into what to execute on the host.
@@ -25,11 +26,12 @@ from reconbench.envs.base import (
     recipe,
     recipe_hash,
 )
+from reconbench.envs.apptainer import ApptainerBackend, definition
 from reconbench.envs.docker import DockerBackend, dockerfile
 from reconbench.envs.venv import VenvBackend
 from reconbench.envs.weights import WeightsMissing, fetch_weights, missing_weights, weights_env
 
-BACKENDS: dict[str, type[Backend]] = {"venv": VenvBackend, "docker": DockerBackend}
+BACKENDS: dict[str, type[Backend]] = {"venv": VenvBackend, "docker": DockerBackend, "apptainer": ApptainerBackend}
 BACKEND_ENV = "RECONBENCH_BACKEND"
 
 
@@ -43,6 +45,7 @@ def get_backend(name: str | None = None) -> Backend:
 
 
 __all__ = [
+    "ApptainerBackend",
     "BACKENDS",
     "Backend",
     "DockerBackend",
@@ -52,6 +55,7 @@ __all__ = [
     "VenvBackend",
     "WeightsMissing",
     "cache_root",
+    "definition",
     "dockerfile",
     "fetch_weights",
     "get_backend",

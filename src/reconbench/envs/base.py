@@ -30,7 +30,7 @@ MARKER = "built.json"  # written last: an environment without it is not built
 LOG = "build.log"
 RECIPE = "recipe.json"
 
-# Recipe fields that only the Docker image uses: changing them does not rebuild a venv.
+# Recipe fields that only the images (Docker, Apptainer) use: changing them does not rebuild a venv.
 DOCKER_ONLY_FIELDS = ("apt", "cuda", "base_image")
 
 
@@ -149,6 +149,42 @@ def _requirement_args(item: str, *, python: str, repo: str) -> list[str]:
     return [item]
 
 
+# torch <= 2.1's torch.utils.cpp_extension runs `from pkg_resources import packaging`, which fails with
+# setuptools >= 70 (and setuptools 82 removed pkg_resources): every CUDA extension built against such a torch
+# without build isolation, and every just-in-time build at run time, needs an older setuptools.
+OLD_TORCH_SETUPTOOLS = "setuptools<70"
+_TORCH_PIN = re.compile(r"^torch\s*(?:==|~=|<=)\s*(\d+)\.(\d+)")
+
+
+def _requirements(spec: MethodSpec) -> list[str]:
+    items = []
+    for item in spec.environment.get("packages", ()) or ():
+        items += [str(i) for i in item] if isinstance(item, (list, tuple)) else [str(item)]
+    return [i.strip() for i in items]
+
+
+def torch_version(spec: MethodSpec) -> tuple[int, int] | None:
+    """(major, minor) of the torch the recipe pins in its own list (None: not pinned there, e.g. in a -r file)."""
+    for item in _requirements(spec):
+        m = _TORCH_PIN.match(item)
+        if m:
+            return int(m.group(1)), int(m.group(2))
+    return None
+
+
+def seed_requirements(spec: MethodSpec) -> list[str]:
+    """What is pip-installed right after the environment's venv is created, before the recipe's packages: the
+    recipe's own setuptools pin, else `setuptools<70` when it pins torch <= 2.1; and wheel. A venv seeded by
+    `uv venv --seed` gets the newest setuptools, and pip's first call would keep it (audit X1)."""
+    own = [r for r in _requirements(spec) if re.match(r"^setuptools\b", r)]
+    if own:
+        return [own[0], "wheel"]
+    version = torch_version(spec)
+    if version is not None and version <= (2, 1):
+        return [OLD_TORCH_SETUPTOOLS, "wheel"]
+    return []
+
+
 def pip_args(spec: MethodSpec, *, python: str, repo: str) -> list[str]:
     return [substitute(a, python=python, repo=repo) for a in spec.environment.get("pip_args", ()) or ()]
 
@@ -211,6 +247,8 @@ class Environment:
         -e K=V ... IMAGE argv...` and cwd None; each
         mount appears at the same path inside the container, so host paths in argv and env stay valid.
         """
+        if self.backend == "apptainer":
+            return self._wrap_apptainer(argv, cwd=cwd, mounts=mounts, gpu=gpu, env=env), None
         if self.backend != "docker":
             return list(argv), cwd
         cmd = ["docker", "run", "--rm", "--init"]  # --init: signals reach the method, zombies are reaped
@@ -236,6 +274,33 @@ class Environment:
             cmd += ["-e", f"{key}={variables[key]}"]
         cmd += [self.image, *argv]
         return cmd, None
+
+
+    def _wrap_apptainer(self, argv: Sequence[str], *, cwd: str, mounts: tuple[str, ...], gpu: bool,
+                        env: Mapping[str, str] | None) -> list[str]:
+        """`apptainer run --nv --cleanenv --writable-tmpfs --bind M:M ... --pwd CWD --env K=V ... IMAGE argv`
+        (envs/apptainer.py): each mount at its host path; --cleanenv drops the host's environment, so what the
+        method needs is passed with --env, CUDA_VISIBLE_DEVICES (an executor's pinning) included."""
+        from reconbench.envs.apptainer import engine
+
+        cmd = [engine() or "apptainer", "run"]
+        if gpu:
+            cmd.append("--nv")
+        cmd += ["--cleanenv", "--writable-tmpfs"]
+        seen: set[str] = set()
+        for m in (*mounts, *(m for m in self.mounts if os.path.isdir(m))):
+            m = os.path.abspath(m)
+            if m not in seen:
+                seen.add(m)
+                cmd += ["--bind", f"{m}:{m}"]
+        cmd += ["--pwd", cwd]
+        variables = {**self.env, **(env or {})}
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+        if gpu and visible is not None and "CUDA_VISIBLE_DEVICES" not in variables:
+            variables["CUDA_VISIBLE_DEVICES"] = visible
+        for key in variables:
+            cmd += ["--env", f"{key}={variables[key]}"]
+        return [*cmd, self.image, *argv]
 
 
 class BuildLog:

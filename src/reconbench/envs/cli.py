@@ -13,14 +13,16 @@ def add_parsers(subparsers: Any) -> None:
         "install",
         help="build the environment of upstream methods (a venv in the cache, or a Docker image)",
         description="Clone each method's upstream repository at its pinned commit and build its environment from the "
-        "recipe in its spec: a virtual environment in $RECONBENCH_CACHE/envs (venv backend) or a Docker image "
-        "(docker backend). Idempotent: a built environment is reused; the build log is kept either way.",
+        "recipe in its spec: a virtual environment in $RECONBENCH_CACHE/envs (venv backend), a Docker image "
+        "(docker backend) or an Apptainer SIF image (apptainer backend). Idempotent: a built environment is reused; the build log is kept either way.",
     )
     p.add_argument("methods", nargs="+", metavar="METHOD", help="method names (see `reconbench methods`)")
-    p.add_argument("--backend", choices=["venv", "docker"], default=None,
+    p.add_argument("--backend", choices=["venv", "docker", "apptainer"], default=None,
                    help="environment backend (default: $RECONBENCH_BACKEND, else venv)")
     p.add_argument("--rebuild", action="store_true", help="build again from scratch even if built (in place: not while a run uses it)")
     p.add_argument("-v", "--verbose", action="store_true", help="stream the build's output to stderr (it always goes to build.log)")
+    p.add_argument("--no-preflight", action="store_true",
+                   help="do not check the spec against the checked-out source after building (reconbench doctor --preflight)")
     p.set_defaults(func=cmd_install)
 
     p = subparsers.add_parser(
@@ -58,7 +60,28 @@ def cmd_install(args: argparse.Namespace) -> int:
             continue
         where = f"image {env.image}, " if env.image else ""
         print(f"{spec.name}: built ({backend.name}): {where}folder {folder}, build log {backend.log_path(spec)}")
+        if not args.no_preflight:
+            _report_preflight(spec)
     return 1 if failed else 0
+
+
+def _report_preflight(spec: Any) -> None:
+    """The preflight of a freshly built method against its checkout; a warning, not a build failure."""
+    from reconbench.doctor import checkout_of
+    from reconbench.methods.external.preflight import preflight
+
+    repo = checkout_of(spec)
+    if repo is None:
+        print(f"{spec.name}: preflight skipped: the checkout is inside the image; run `reconbench doctor --preflight "
+              f"--methods {spec.name} --source <a checkout at {spec.upstream['commit'][:12]}>`")
+        return
+    result = preflight(spec, repo)
+    if result.ok:
+        print(f"{spec.name}: preflight against the source passed ({', '.join(result.checks)})")
+        return
+    print(f"{spec.name}: preflight against the source FAILED (fix before spending GPU time):", file=sys.stderr)
+    for line in [result.error] if result.error else [f"  {c}: {f}" for c, r in result.checks.items() for f in r.failures]:
+        print(f"  {line}", file=sys.stderr)
 
 
 def cmd_fetch_weights(args: argparse.Namespace) -> int:

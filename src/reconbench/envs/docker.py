@@ -29,6 +29,7 @@ from reconbench.envs.base import (
     recipe_hash,
     require_upstream,
     run_quiet,
+    seed_requirements,
     upstream_repos,
 )
 from reconbench.methods.base import MethodSpec
@@ -56,6 +57,15 @@ CUDA_TAGS = {
 }
 
 _APT_NAME = re.compile(r"[a-z0-9][a-z0-9+.:=~_-]*")
+# Non-headless OpenCV wheels load libGL.so.1 and libgthread (glib) at import; the CUDA and Ubuntu base images
+# have neither (audit X2). Requirement files (-r) are read by the preflight check (`reconbench doctor --preflight`).
+GL_LIBS = ("libgl1", "libglib2.0-0")
+_GUI_OPENCV = re.compile(r"^opencv-(contrib-)?python(?!-headless)\b", re.IGNORECASE)
+
+
+def needs_gl_libs(requirements: list[str]) -> bool:
+    """A requirement list installs a non-headless OpenCV wheel."""
+    return any(_GUI_OPENCV.match(r.strip()) for r in requirements)
 
 
 def base_image(spec: MethodSpec) -> str:
@@ -103,15 +113,50 @@ def uses_build_context(spec: MethodSpec) -> bool:
     return any(is_local_repo(r["repo"]) for r in upstream_repos(spec))
 
 
-def dockerfile(spec: MethodSpec) -> str:
-    """The Dockerfile of a method's environment, generated from its recipe (pure: no Docker needed)."""
-    require_upstream(spec)
-    env = spec.environment
+def apt_install(spec: MethodSpec) -> str:
+    """The shell command that installs the image's system packages: git, a compiler, the recipe's Python (from
+    the deadsnakes PPA unless it is Ubuntu's own), the recipe's apt list and the GL libraries OpenCV needs."""
     version = python_version(spec)
-    apt = [str(a) for a in env.get("apt", ()) or ()]
+    apt = [str(a) for a in spec.environment.get("apt", ()) or ()]
+    if needs_gl_libs([a for group in package_groups(spec, python=PYTHON, repo=UPSTREAM) for a in group]):
+        apt += [lib for lib in GL_LIBS if lib not in apt]
     bad = [a for a in apt if not _APT_NAME.fullmatch(a)]
     if bad:
         raise ValueError(f"method {spec.name!r}: not apt package names: {bad}")
+    system = ["ca-certificates", "git", "build-essential", f"python{version}", f"python{version}-venv", f"python{version}-dev"]
+    if version == UBUNTU_PYTHON:
+        return ("apt-get update && apt-get install -y --no-install-recommends " + " ".join(system + apt)
+                + " && rm -rf /var/lib/apt/lists/*")
+    return ("apt-get update && apt-get install -y --no-install-recommends software-properties-common gpg-agent"
+            " && add-apt-repository -y ppa:deadsnakes/ppa && apt-get update"
+            " && apt-get install -y --no-install-recommends " + " ".join(system + apt) + " && rm -rf /var/lib/apt/lists/*")
+
+
+def image_variables(spec: MethodSpec) -> dict[str, str]:
+    """The recipe's environment inside an image, with an arch list for CUDA extensions built without a GPU."""
+    variables = recipe_env(spec, python=PYTHON, repo=UPSTREAM)
+    cuda = spec.environment.get("cuda")
+    if cuda and "TORCH_CUDA_ARCH_LIST" not in variables:
+        variables = {"TORCH_CUDA_ARCH_LIST": _arch_list(str(cuda)), **variables}
+    for key in variables:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            raise ValueError(f"method {spec.name!r}: not an environment variable name: {key!r}")
+    return variables
+
+
+def pip_commands(spec: MethodSpec) -> list[list[str]]:
+    """The image's pip calls in order: the seed (setuptools pin), then one per package group."""
+    extra = pip_args(spec, python=PYTHON, repo=UPSTREAM)
+    seed = seed_requirements(spec)
+    groups = ([seed] if seed else []) + package_groups(spec, python=PYTHON, repo=UPSTREAM)
+    return [[PYTHON, "-m", "pip", "install", *extra, *group] for group in groups]
+
+
+def dockerfile(spec: MethodSpec) -> str:
+    """The Dockerfile of a method's environment, generated from its recipe (pure: no Docker needed)."""
+    require_upstream(spec)
+    version = python_version(spec)
+    install_system = apt_install(spec)
     digest = recipe_hash(spec, "docker")
     lines = [
         f"# reconbench environment of method {spec.name} (recipe {digest[:12]}), generated from its MethodSpec.",
@@ -119,21 +164,10 @@ def dockerfile(spec: MethodSpec) -> str:
         f"FROM {base_image(spec)}",
         f'LABEL org.reconbench.method="{spec.name}" org.reconbench.recipe="{digest}"',
         "ENV DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONUNBUFFERED=1",
+        f"RUN {install_system}",
+        f"RUN {_exec_form([f'python{version}', '-m', 'venv', VENV])}",
+        f"ENV VIRTUAL_ENV={VENV} PATH={VENV}/bin:$PATH",
     ]
-    system = ["ca-certificates", "git", "build-essential", f"python{version}", f"python{version}-venv", f"python{version}-dev"]
-    if version == UBUNTU_PYTHON:
-        lines.append(
-            "RUN apt-get update && apt-get install -y --no-install-recommends " + " ".join(system + apt)
-            + " && rm -rf /var/lib/apt/lists/*"
-        )
-    else:
-        lines.append(
-            "RUN apt-get update && apt-get install -y --no-install-recommends software-properties-common gpg-agent"
-            " && add-apt-repository -y ppa:deadsnakes/ppa && apt-get update"
-            " && apt-get install -y --no-install-recommends " + " ".join(system + apt) + " && rm -rf /var/lib/apt/lists/*"
-        )
-    lines.append(f"RUN {_exec_form([f'python{version}', '-m', 'venv', VENV])}")
-    lines.append(f"ENV VIRTUAL_ENV={VENV} PATH={VENV}/bin:$PATH")
     if uses_build_context(spec):
         for item in upstream_repos(spec):
             where = f" into {item['dest']}" if item["dest"] else ""
@@ -141,22 +175,11 @@ def dockerfile(spec: MethodSpec) -> str:
         lines.append(f"COPY repo {UPSTREAM}")
     else:
         for item in upstream_repos(spec):
-            target = f"{UPSTREAM}/{item['dest']}" if item["dest"] else UPSTREAM
             lines.append(f"# upstream {item['repo']} @ {item['commit']}")
-            lines.append(f"RUN {_exec_form(['git', 'clone', item['repo'], target])}")
-            lines.append(f"RUN {_exec_form(['git', '-C', target, '-c', 'advice.detachedHead=false', 'checkout', item['commit']])}")
-            lines.append(f"RUN {_exec_form(['git', '-C', target, 'submodule', 'update', '--init', '--recursive'])}")
+            lines += [f"RUN {_exec_form(argv)}" for argv in clone_commands(item)]
     lines.append(f"WORKDIR {UPSTREAM}")
-    variables = recipe_env(spec, python=PYTHON, repo=UPSTREAM)
-    if env.get("cuda") and "TORCH_CUDA_ARCH_LIST" not in variables:
-        variables = {"TORCH_CUDA_ARCH_LIST": _arch_list(str(env["cuda"])), **variables}
-    for key, value in variables.items():
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
-            raise ValueError(f"method {spec.name!r}: not an environment variable name: {key!r}")
-        lines.append(f"ENV {key}={_env_value(value)}")
-    extra = pip_args(spec, python=PYTHON, repo=UPSTREAM)
-    for group in package_groups(spec, python=PYTHON, repo=UPSTREAM):
-        lines.append(f"RUN {_exec_form([PYTHON, '-m', 'pip', 'install', *extra, *group])}")
+    lines += [f"ENV {key}={_env_value(value)}" for key, value in image_variables(spec).items()]
+    lines += [f"RUN {_exec_form(argv)}" for argv in pip_commands(spec)]
     for argv, cwd in build_steps(spec, python=PYTHON, repo=UPSTREAM):
         if cwd:
             lines.append(f"WORKDIR {UPSTREAM}/{cwd}")
@@ -166,6 +189,14 @@ def dockerfile(spec: MethodSpec) -> str:
     # Runs use the host user's uid (docker run --user): let it write where upstream code writes.
     lines.append(f"RUN {_exec_form(['chmod', '-R', 'a+rwX', UPSTREAM])}")
     return "\n".join(lines) + "\n"
+
+
+def clone_commands(item: dict[str, str]) -> list[list[str]]:
+    """Clone one upstream repository into the image at its pinned commit, with its submodules."""
+    target = f"{UPSTREAM}/{item['dest']}" if item["dest"] else UPSTREAM
+    return [["git", "clone", item["repo"], target],
+            ["git", "-C", target, "-c", "advice.detachedHead=false", "checkout", item["commit"]],
+            ["git", "-C", target, "submodule", "update", "--init", "--recursive"]]
 
 
 class DockerBackend(Backend):

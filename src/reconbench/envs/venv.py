@@ -28,6 +28,7 @@ from reconbench.envs.base import (
     python_version,
     recipe_env,
     run_quiet,
+    seed_requirements,
 )
 from reconbench.methods.base import MethodSpec
 
@@ -125,6 +126,9 @@ class VenvBackend(Backend):
             raise EnvironmentBuildError(f"method {spec.name!r}: the new venv runs Python {got}, not {version}; build log: {log.path}")
         env = {**self._venv_vars(spec), **recipe_env(spec, python=python, repo=str(repo))}
         extra = pip_args(spec, python=python, repo=str(repo))
+        seed = seed_requirements(spec)
+        if seed:  # before anything else: `uv venv --seed` brings the newest setuptools (seed_requirements)
+            log.run([python, "-m", "pip", "install", *extra, *seed], cwd=repo, env=env)
         for group in package_groups(spec, python=python, repo=str(repo)):
             log.run([python, "-m", "pip", "install", *extra, *group], cwd=repo, env=env)
         for argv, cwd in build_steps(spec, python=python, repo=str(repo)):

@@ -91,14 +91,27 @@ class MethodSpec:
     def availability(self) -> tuple[bool, str]:
         """Whether it can run on this machine, and every reason why not."""
         reasons = []
-        if self.needs_gpu and not cuda_available():
-            reasons.append("needs a CUDA GPU; none found")
+        reasons += self._gpu_reasons()
         missing = [m for m in self.requires if importlib.util.find_spec(m) is None]
         if missing:
             reasons.append(f"missing Python modules: {', '.join(missing)}")
         if self.is_external:
             reasons += self._external_reasons()
         return (not reasons), "; ".join(reasons) or "ok"
+
+    def _gpu_reasons(self) -> list[str]:
+        """A method that needs a GPU needs one the NVIDIA driver reports visible (reconbench.gpus), whatever
+        the host's PyTorch is: an upstream method runs in its own environment. An in-process method also
+        needs a CUDA build of PyTorch in this process, since it runs here."""
+        from reconbench.gpus import gpus_present
+
+        if not self.needs_gpu:
+            return []
+        if not gpus_present():
+            return ["needs a CUDA GPU; the NVIDIA driver reports none visible here (NVML, nvidia-smi)"]
+        if not self.is_external and not host_torch_cuda():
+            return ["runs in this process and needs PyTorch with CUDA here; this interpreter's torch sees no CUDA device"]
+        return []
 
     def _external_reasons(self) -> list[str]:
         from reconbench.envs import get_backend
@@ -152,10 +165,11 @@ class MethodOutput:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-def cuda_available() -> bool:
-    """A CUDA device is visible (torch if installed, else the NVIDIA driver's device files)."""
-    if importlib.util.find_spec("torch") is not None:
-        import torch
+def host_torch_cuda() -> bool:
+    """This interpreter's PyTorch sees a CUDA device: an extra requirement of in-process GPU methods only
+    (whether a GPU exists at all is reconbench.gpus's answer, from the driver)."""
+    if importlib.util.find_spec("torch") is None:
+        return False
+    import torch
 
-        return bool(torch.cuda.is_available())
-    return Path("/dev/nvidia0").exists()
+    return bool(torch.cuda.is_available())

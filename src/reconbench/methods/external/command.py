@@ -256,6 +256,9 @@ def _check_inputs(inputs: Mapping[str, Any]) -> list[str]:
     resolution = inputs.get("resolution")
     if resolution is not None and (not isinstance(resolution, int) or resolution <= 0):
         problems.append(f"inputs.resolution must be a positive integer, got {resolution!r}")
+    recentre = inputs.get("recentre")
+    if recentre is not None and (isinstance(recentre, bool) or not isinstance(recentre, (int, float)) or not 0 < recentre <= 1):
+        problems.append(f"inputs.recentre must be a fraction in (0, 1], got {recentre!r}")
     for flag in ("removes_background", "batch"):
         if not isinstance(inputs.get(flag, False), bool):
             problems.append(f"inputs.{flag} must be true or false")

@@ -3,10 +3,15 @@
 `inputs` in a spec: {"background": "transparent" | "white" | "grey", "resolution": int (square side; absent:
 keep the size), "removes_background": bool (informational: the method runs its own matting), "filename":
 "{name}.png" (the pattern of the file name), "batch": bool (the command takes several input images,
-one per asset, in one process via {inputs}: used to time cold and warm runs)}.
+one per asset, in one process via {inputs}: used to time cold and warm runs), "recentre": float (crop to
+the object and scale it so its longer side fills this fraction of the square frame, centred: for methods
+whose command line does not recentre but whose model expects a framed object)}.
 
 - transparent: RGBA PNG, alpha = foreground (what most methods want: they mask or matte themselves);
 - white / grey: RGB PNG composited over white (255) or grey (127, CRM's and TripoSR's 0.5 grey);
+- recentre: the object (alpha > 0) is cropped, resized so its longer side is `recentre` x the frame side,
+  and centred on a transparent square, as OpenLRM's `Preprocessor.step_recenter` does (border 1 - recentre);
+  done before `resolution`, so the final resize only changes the pixel count;
 - resolution: a non-square image is first padded (transparent) to a centred square, then resized with
   Lanczos on premultiplied alpha (Pillow's RGBA resampling), so no dark fringe bleeds in from
   transparent pixels.
@@ -39,6 +44,9 @@ def prepare_method_inputs(spec: MethodSpec, images: Sequence[np.ndarray], folder
         raise ValueError(f"method {spec.name!r}: unknown input background {background!r}")
     pattern = str(opts.get("filename", "{name}.png"))
     resolution = opts.get("resolution")
+    recentre = opts.get("recentre")
+    if recentre is not None and not 0 < float(recentre) <= 1:
+        raise ValueError(f"method {spec.name!r}: inputs.recentre must be a fraction in (0, 1], got {recentre!r}")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
 
@@ -46,6 +54,8 @@ def prepare_method_inputs(spec: MethodSpec, images: Sequence[np.ndarray], folder
     paths = []
     for stem, image in zip(stems, images):
         rgba = _as_rgba(image, spec.name)
+        if recentre is not None:
+            rgba = recentre_object(rgba, float(recentre), spec.name)
         if resolution is not None:
             rgba = _square_resize(rgba, int(resolution))
         path = folder / pattern.replace("{name}", stem)
@@ -84,3 +94,21 @@ def _square_resize(rgba: np.ndarray, size: int) -> np.ndarray:
     if rgba.shape[0] == size:
         return rgba
     return np.asarray(Image.fromarray(rgba, "RGBA").resize((size, size), Image.Resampling.LANCZOS))
+
+
+def recentre_object(rgba: np.ndarray, fraction: float, method: str = "") -> np.ndarray:
+    """The object (alpha > 0) cropped, scaled so its longer side is `fraction` of a square frame whose side is
+    the image's longer side, and centred on transparency (Lanczos on premultiplied alpha, like `resolution`)."""
+    ys, xs = np.nonzero(rgba[..., 3] > 0)
+    if len(xs) == 0:
+        raise ValueError(f"method {method!r}: cannot recentre an input image with no foreground (alpha is 0 everywhere)")
+    crop = rgba[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    side = max(rgba.shape[:2])
+    h, w = crop.shape[:2]
+    scale = fraction * side / max(h, w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    resized = np.asarray(Image.fromarray(np.ascontiguousarray(crop), "RGBA").resize((nw, nh), Image.Resampling.LANCZOS))
+    out = np.zeros((side, side, 4), np.uint8)
+    top, left = (side - nh) // 2, (side - nw) // 2
+    out[top:top + nh, left:left + nw] = resized
+    return out

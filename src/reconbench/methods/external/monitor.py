@@ -7,15 +7,13 @@ tree's processes. A short-lived spike between samples can be missed; the interva
 
 from __future__ import annotations
 
-import functools
-import os
-import shutil
-import subprocess
 import threading
 import time
 from dataclasses import dataclass
 
 import psutil
+
+from reconbench.gpus import visible_gpu_ids, visible_gpus  # noqa: F401  (re-exported: the executors and runs read them here)
 
 
 @dataclass
@@ -120,65 +118,6 @@ class ResourceMonitor:
         if self._nvml.available:
             used = self._nvml.used_by({p.pid for p in procs})
             self.peaks.gpu_mem_mb = max(self.peaks.gpu_mem_mb or 0.0, used / 2**20)
-
-
-def visible_gpu_ids() -> list[str]:
-    """The GPUs this process may use, as CUDA_VISIBLE_DEVICES entries (what an executor pins a worker to):
-    the variable's entries when it is set, else every installed GPU's index."""
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if visible is not None:
-        return [v.strip() for v in visible.split(",") if v.strip() and v.strip() != "-1"]
-    return [str(i) for i in range(len(_installed_gpus()))]
-
-
-def visible_gpus() -> dict | None:
-    """{"name", "count"} of the NVIDIA GPUs this process may use (CUDA_VISIBLE_DEVICES respected, by index
-    or by GPU-/MIG- UUID), or None. The cost model prices GPU-seconds by this name."""
-    gpus = list(_installed_gpus())  # [(name, uuid)] in device order
-    chosen = []
-    for item in visible_gpu_ids():
-        if item.isdigit() and int(item) < len(gpus):
-            chosen.append(gpus[int(item)])
-        elif item.startswith(("GPU-", "MIG-")):  # a MIG slice counts as its machine's GPU model (priced whole)
-            chosen += [g for g in gpus if g[1] and (g[1] == item or item.startswith("MIG-"))][:1]
-    if not chosen:
-        return None
-    return {"name": chosen[0][0], "count": len(chosen)}
-
-
-@functools.lru_cache(maxsize=1)
-def _installed_gpus() -> tuple[tuple[str, str], ...]:
-    """(name, uuid) of every NVIDIA GPU of this machine, from NVML when installed, else nvidia-smi; read
-    once per process (the hardware does not change under it)."""
-    return tuple(_nvml_gpus() or _smi_gpus())
-
-
-def _nvml_gpus() -> list[tuple[str, str]]:
-    try:
-        import pynvml
-
-        pynvml.nvmlInit()
-        out = []
-        for i in range(pynvml.nvmlDeviceGetCount()):
-            handle = pynvml.nvmlDeviceGetHandleByIndex(i)
-            name, uuid = pynvml.nvmlDeviceGetName(handle), pynvml.nvmlDeviceGetUUID(handle)
-            out.append(tuple(v.decode() if isinstance(v, bytes) else v for v in (name, uuid)))
-        return out
-    except Exception:  # no module, no driver: try nvidia-smi
-        return []
-
-
-def _smi_gpus() -> list[tuple[str, str]]:
-    smi = shutil.which("nvidia-smi")
-    if not smi:
-        return []
-    try:
-        done = subprocess.run([smi, "--query-gpu=name,uuid", "--format=csv,noheader"], capture_output=True, text=True, timeout=20)
-    except (OSError, subprocess.TimeoutExpired):
-        return []
-    if done.returncode != 0:
-        return []
-    return [tuple(part.strip() for part in line.rsplit(",", 1)) for line in done.stdout.splitlines() if "," in line]
 
 
 def wall_clock() -> float:

@@ -13,28 +13,31 @@ SPEC = {
     "zipped as output3d.zip).",
     "input_views": (1,),
     "needs_gpu": True,  # nvdiffrast, xformers; run.py moves the model to cuda
-    "frame": "crm-obj",  # the OBJ is written as (x, z, -y): y-up, front +Z assumed (unverified upstream)
+    "frame": "crm-obj",  # the OBJ is written as (x, z, -y): y-up, front +Z (read from code, docs/adapters.md)
     "scale": "bbox",
     "timeout_s": 1800,
     "upstream": {"repo": "https://github.com/thu-ml/CRM", "commit": "4964e36a593070a3045eb0f300935a771ff5c172"},
     "environment": {
         "python": "3.9",  # README: "we use python 3.9"
-        "cuda": "11.7",
-        # README: torch 1.13 + cu117, torch-scatter 2.1.1 and kaolin 0.14.0 from their wheel indexes (both built
-        # for torch 1.13.1, which is used here), xformers (0.0.16 is the wheel built for torch 1.13.1), nvdiffrast.
-        # Unverified on Hopper GPUs: CUDA 11.7 builds predate sm_90.
-        "pip_args": ["--extra-index-url", "https://download.pytorch.org/whl/cu117",
-                     "--find-links", "https://data.pyg.org/whl/torch-1.13.1+cu117.html",
-                     "--find-links", "https://nvidia-kaolin.s3.us-east-2.amazonaws.com/torch-1.13.1_cu117.html"],
+        "cuda": "12.1",
+        # README: torch 1.13 + cu117. Not used: those wheels carry kernels up to sm_86 only, so they fail on Hopper
+        # (H100/H200, sm_90; audit C1), and nvcc 11.7 cannot build nvdiffrast for sm_90. torch 2.1.2 + cu121 with the
+        # xformers wheel built for it instead (unverified: a GPU run must show that CRM's code runs on torch 2.1).
+        # torch-scatter and kaolin (README) are left out: only the training code imports them.
+        "pip_args": ["--extra-index-url", "https://download.pytorch.org/whl/cu121"],
         "packages": [
-            "torch==1.13.1+cu117", "torchvision==0.14.1+cu117", "torch-scatter==2.1.1", "kaolin==0.14.0",
-            "xformers==0.0.16", "numpy==1.24.4", "huggingface_hub>=0.17,<0.26", "rembg==2.0.49",
-            "onnxruntime==1.16.3", "ninja",
+            "torch==2.1.2", "torchvision==0.16.2", "xformers==0.0.23.post1", "numpy==1.24.4",
+            "huggingface_hub>=0.17,<0.26", "rembg==2.0.49", "onnxruntime==1.16.3", "ninja",
+            "setuptools==69.5.1", "wheel",  # torch 2.1 (audit X1)
+            # run.py imports libs/base_utils.py, whose module-level imports need these; requirements.txt lacks them
+            # (found by `reconbench doctor --preflight`, not by the audit)
+            "absl-py", "accelerate==0.24.1", "wandb", "rich",
             "-r {repo}/requirements.txt",
         ],
         "build": [
             NVDIFFRAST,
         ],
+        "env": {"TORCH_CUDA_ARCH_LIST": "8.0;8.6;8.9;9.0"},
     },
     "weights": (
         {"kind": "hf", "repo_id": "Zhengyi/CRM", "files": ["CRM.pth", "ccm-diffusion.pth", "pixel-diffusion.pth"]},
@@ -42,6 +45,8 @@ SPEC = {
         # fetches it from this Hugging Face repository rather than a URL of its own).
         {"kind": "hf", "repo_id": "laion/CLIP-ViT-H-14-laion2B-s32B-b79K",
          "allow_patterns": ["*.json", "open_clip_pytorch_model.bin"]},
+        # CRM.__init__ (model/crm/model.py:66-68) loads DDIMScheduler.from_pretrained(this repo, subfolder="scheduler").
+        {"kind": "hf", "repo_id": "stabilityai/stable-diffusion-2-1-base", "files": ["scheduler/scheduler_config.json"]},
         # run.py builds a rembg session at import, even with --bg_choice "Alpha as mask".
         REMBG_U2NET,
     ),
@@ -58,10 +63,17 @@ SPEC = {
         "background": "transparent",  # "Alpha as mask": our alpha, composited on grey (127) by run.py
         "resolution": 256,  # the multi-view model's resolution
         "removes_background": False,  # not with "Alpha as mask" (the default would run rembg)
+        # run.py neither crops nor recentres (preprocess_image(..., foreground_ratio=1.0)): it expects a framed
+        # object. 0.88 is the median longest-side fraction of the 44 RGBA images in CRM's examples/ at this
+        # commit (min 0.72, max 0.99; measured for this adapter; audit C3).
+        "recentre": 0.88,
         "filename": "{name}.png",
     },
     "stage_markers": (
-        {"stage": "export", "pattern": r"uv takes "},  # UV texturing and the OBJ/GLB/zip writing done
+        {"stage": "preprocess", "pattern": r"^Alpha as mask$"},  # run.py:77, imports and rembg session done
+        # inference.py:48: model load, both diffusion stages and the reconstruction U-Net done (audit C4)
+        {"stage": "generation", "pattern": r"unet takes "},
+        {"stage": "export", "pattern": r"uv takes "},  # inference.py:90: mesh, UV texture, OBJ/GLB/zip written
     ),
     "sources": (
         {"title": "Wang et al., CRM: Single Image to 3D Textured Mesh with Convolutional Reconstruction Model "

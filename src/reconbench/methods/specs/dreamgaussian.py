@@ -22,7 +22,12 @@ SPEC = {
         "cuda": "12.1",
         "pip_args": ["--extra-index-url", "https://download.pytorch.org/whl/cu121"],
         # requirements.lock.txt pins every package (torch 2.1.0+cu121, diffusers 0.24.0, rembg 2.0.49, ...).
-        "packages": ["-r {repo}/requirements.lock.txt", "kiui>=0.2.3,<0.3"],
+        # The lock has no torchvision, yet process.py:12 and the zero123 guidance import it (audit D1);
+        # setuptools < 70 for torch 2.1's cpp_extension (audit X1).
+        "packages": ["-r {repo}/requirements.lock.txt", "kiui>=0.2.3,<0.3", "torchvision==0.16.0+cu121",
+                     "setuptools==69.5.1", "wheel"],
+        # the lock's opencv-python (non-headless) and dearpygui load libGL (audit X2)
+        "apt": ["libgl1", "libglib2.0-0"],
         "build": [
             GAUSSIAN_RASTERIZER,
             ["{python}", "-m", "pip", "install", "--no-build-isolation", "{repo}/simple-knn"],
@@ -37,11 +42,19 @@ SPEC = {
     "steps": (
         # process.py: rembg, recentre (border 0.2), 256^2 -> INPUT_DIR/NAME_rgba.png beside the input.
         {"stage": "preprocess", "cwd": "{repo}",
-         "argv": ["{python}", "{repo}/process.py", "{input}", "--size", "256", "--border_ratio", "0.2"]},
+         "argv": ["{python}", "{repo}/process.py", "{input}", "--size", "256", "--border_ratio", "0.2"],
+         # what `reconbench doctor --preflight` finds in the source but this run does not use, and why
+         "preflight": {"Salesforce/blip2-opt-2.7b": "process.py defines a BLIP2 captioner class but never instantiates it"}},
         # main.py stage 1; outdir sends the PLY and the stage-1 mesh under OUT. It takes no seed (random).
         {"stage": "optimisation", "cwd": "{repo}",
          "argv": ["{python}", "{repo}/main.py", "--config", "{repo}/configs/image.yaml",
-                  "input={input_dir}/{name}_rgba.png", "save_path={name}", "outdir={out}", "elevation=0", "gui=False"]},
+                  "input={input_dir}/{name}_rgba.png", "save_path={name}", "outdir={out}", "elevation=0", "gui=False",
+                  # the final geo+tex export otherwise opens an OpenGL (EGL) context: fails headless (audit D2)
+                  "force_cuda_rast=True"],
+         "preflight": {"ashawkey/stable-zero123-diffusers": "only with stable_zero123=True (configs/image_sai.yaml, "
+                       "the dreamgaussian-stable-zero123 adapter)",
+                       "stabilityai/stable-diffusion-2-1-base": "SD / MVDream / ImageDream guidance (guidance/sd_utils.py, "
+                       "mvdream_utils.py): only when lambda_sd > 0, mvdream or imagedream, all off in the config"}},
     ),
     # OUT/NAME_model.ply: Inria 3DGS layout (normals, SH degree 0), pre-activation; OUT/NAME_mesh.obj is also written.
     "output": {"path": "*_model.ply", "format": "ply"},

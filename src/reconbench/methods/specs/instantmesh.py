@@ -2,7 +2,7 @@
 
 from reconbench.literature.papers import SF3D_CHECK, SPAR3D_CHECK
 from reconbench.literature.types import Check, Published, TimeFigure, image_row, sf3d_row
-from reconbench.methods.external.shared_pins import REMBG_U2NET
+from reconbench.methods.external.shared_pins import NVDIFFRAST, REMBG_U2NET
 
 SPEC = {
     "name": "instantmesh",
@@ -29,9 +29,15 @@ SPEC = {
         "packages": [
             "torch==2.1.0", "torchvision==0.16.0", "torchaudio==2.1.0", "xformers==0.0.22.post7", "numpy==1.26.4",
             "huggingface_hub>=0.17,<0.26", "rembg==2.0.49", "onnxruntime==1.16.3", "ninja",
-            "-r {repo}/requirements.txt",
+            "setuptools==69.5.1", "wheel",  # torch 2.1 (audit X1)
+            # requirements.txt, listed rather than read (audit I1): its last line builds nvdiffrast HEAD (v0.4.0,
+            # which refuses to build under build isolation); nvdiffrast comes pinned below instead. gradio and
+            # bitsandbytes are left out (app and training only).
+            "pytorch-lightning==2.1.2", "einops", "omegaconf", "torchmetrics", "webdataset", "accelerate",
+            "tensorboard", "PyMCubes", "trimesh", "transformers==4.34.1", "diffusers==0.20.2", "imageio[ffmpeg]",
+            "xatlas", "plyfile",
         ],
-        "build": [],
+        "build": [NVDIFFRAST],
         "env": {"TORCH_CUDA_ARCH_LIST": "8.0;8.6;8.9;9.0"},
     },
     "weights": (
@@ -52,7 +58,7 @@ SPEC = {
     "output": {"path": "instant-mesh-large/meshes/*.obj", "format": "obj"},
     "inputs": {
         "background": "transparent",  # RGBA with transparency: rembg is skipped, resize_foreground(0.85) kept
-        "resolution": 320,  # Zero123++'s conditioning size
+        "resolution": 512,  # full frame: run.py crops to the object (0.85) before its 320^2 resize (audit I2)
         "removes_background": True,
         "filename": "{name}.png",
     },

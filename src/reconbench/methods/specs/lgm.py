@@ -28,6 +28,7 @@ SPEC = {
             "torch==2.1.0", "torchvision==0.16.0", "xformers==0.0.22.post7", "numpy==1.26.4",
             "diffusers==0.24.0", "transformers==4.36.2", "accelerate==0.24.1", "huggingface_hub==0.19.4",
             "rembg[gpu]==2.0.49", "kiui>=0.2.3,<0.3",
+            "setuptools==69.5.1", "wheel",  # torch 2.1: pkg_resources for the rasteriser build (audit X1)
             "-r {repo}/requirements.txt",
         ],
         "build": [
@@ -48,7 +49,10 @@ SPEC = {
          "argv": ["{python}", "{hooks}/link_weights.py",
                   "--hf", "ashawkey/LGM", "model_fp16_fixrot.safetensors", "{out}/pretrained/model_fp16_fixrot.safetensors",
                   "--", "{repo}/infer.py", "big", "--resume", "{out}/pretrained/model_fp16_fixrot.safetensors",
-                  "--workspace", "{out}/lgm", "--test_path", "{input}"]},
+                  "--workspace", "{out}/lgm", "--test_path", "{input}",
+                  # LPIPS is a training loss, but LGM.__init__ builds kiui's LPIPS(vgg) unless lambda_lpips is 0,
+                  # downloading VGG16 and vgg.pth through torch.hub at run time (audit L-W1).
+                  "--lambda_lpips", "0"]},
     ),
     # OUT/lgm/NAME.ply: x y z f_dc_0..2 opacity scale_0..2 rot_0..3, pre-activation, opacity < 0.005 pruned
     # (infer.py also renders OUT/lgm/NAME.mp4).
@@ -56,7 +60,10 @@ SPEC = {
     "inputs": {
         "background": "transparent",
         "resolution": 512,
-        "removes_background": True,  # rembg always runs, then recenter (border 0.2) on white
+        # infer.py reads it with kiui.read_image, which composites RGBA onto WHITE: our alpha is discarded and
+        # U2-Net re-segments the white composite (light object parts can be cut; audit L-I1). Nothing on the
+        # command line changes that. Then recenter (border 0.2).
+        "removes_background": True,
         "filename": "{name}.png",
     },
     "stage_markers": (

@@ -17,7 +17,10 @@ SPEC = {
     "timeout_s": 2400,
     "environment": {
         **_LGM["environment"],
-        "packages": [*_LGM["environment"]["packages"], "nerfacc==0.5.3", "PyMCubes>=0.1.4,<0.2", "pygltflib>=1.16,<2"],
+        # pymeshlab: kiui.mesh_utils imports it at module level; ninja: nerfacc (PyPI), nvdiffrast and kiui's
+        # gridencoder compile CUDA code just in time at run time (audit L1; the run also needs nvcc).
+        "packages": [*_LGM["environment"]["packages"], "nerfacc==0.5.3", "PyMCubes>=0.1.4,<0.2", "pygltflib>=1.16,<2",
+                     "pymeshlab==2023.12.post1", "ninja"],
         "build": [
             *_LGM["environment"]["build"],
             NVDIFFRAST,
@@ -26,7 +29,9 @@ SPEC = {
     "steps": (
         *_LGM["steps"],
         {"stage": "export", "cwd": "{repo}",
-         "argv": ["{python}", "{repo}/convert.py", "big", "--test_path", "{out}/lgm/{name}.ply"]},
+         # --force_cuda_rast: nvdiffrast's CUDA rasteriser; the default OpenGL one needs EGL, absent on headless
+         # servers and in the CUDA image (audit L2).
+         "argv": ["{python}", "{repo}/convert.py", "big", "--test_path", "{out}/lgm/{name}.ply", "--force_cuda_rast"]},
     ),
     "output": {"path": "lgm/*.glb", "format": "glb"},  # convert.py writes the .glb beside the .ply
     # The model is LGM's: the same training figure and the same table rows (which score LGM's mesh, this output);

@@ -23,7 +23,9 @@ SPEC = {
         # nothing else; huggingface_hub is held to the versions of early 2024 (its model-hub mixin changed later).
         "packages": [
             "torch==2.1.2", "torchvision==0.16.2", "xformers==0.0.23.post1", "numpy==1.26.4",
-            "huggingface_hub>=0.20,<0.22", "accelerate>=0.26,<0.28", "transformers>=4.36,<4.39",
+            "huggingface_hub>=0.21,<0.22",  # 0.20 loads only pytorch_model.bin, the model ships safetensors (audit O3)
+            "accelerate>=0.26,<0.28", "transformers>=4.36,<4.39",
+            "setuptools==69.5.1", "wheel",  # torch 2.1 (audit X1)
             "-r {repo}/requirements.txt",
         ],
         "build": [],
@@ -40,13 +42,19 @@ SPEC = {
         {"stage": "generation", "cwd": "{repo}",
          "argv": ["{python}", "-m", "openlrm.launch", "infer.lrm", "--infer", "{repo}/configs/infer-l.yaml",
                   "model_name=zxhezexin/openlrm-mix-large-1.1", "image_input={input}", "export_video=false",
-                  "export_mesh=true", "mesh_dump={out}/meshes", "video_dump={out}/videos"]},
+                  "export_mesh=true", "mesh_dump={out}/meshes", "video_dump={out}/videos"],
+         "preflight": {"facebook/dino-vitb16": "default of ModelLRM's encoder_model_name (the v1.0 DINO encoder); the "
+                       "v1.1 checkpoint's config.json selects DINOv2 ViT-B/14-reg, fetched by torch.hub from the URL "
+                       "in the weights (hub/backbones.py; model_card.md)"}},
     ),
     "output": {"path": "meshes/*.ply", "format": "ply"},  # OUT/meshes/<uid>.ply, uid = file name up to its first dot
     "inputs": {
         "background": "transparent",  # RGBA is composited on white by the runner script
         "resolution": 448,  # the large model's source_size (infer-l.yaml); the script resizes to it anyway
         "removes_background": False,  # the CLI does no matting or recentring (only its Gradio app does)
+        # ... so we recentre as OpenLRM's own front end does: Preprocessor.step_recenter(border_ratio=0.2),
+        # openlrm/utils/preprocess.py (preprocess, step_recenter) and app.py (audit O2): the object fills 80 % of the frame.
+        "recentre": 0.8,
         "filename": "{name}.png",
     },
     "stage_markers": (),  # the CLI prints no stage boundaries we could rely on

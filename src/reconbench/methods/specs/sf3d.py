@@ -36,7 +36,11 @@ SPEC = {
             ["{python}", "-m", "pip", "install", "--no-build-isolation", "{repo}/texture_baker/"],
             ["{python}", "-m", "pip", "install", "--no-build-isolation", "{repo}/uv_unwrapper/"],
         ],
-        "env": {"TORCH_CUDA_ARCH_LIST": "8.0;8.6;8.9;9.0"},
+        # texture_baker/setup.py:19 builds its CUDA kernel only if USE_CUDA=1 or a GPU is visible at build time
+        # (never under `docker build`): force it (audit S1; with no CUDA toolkit it still builds CPU-only).
+        # USE_NATIVE_ARCH=0: no -march=native, so an image runs on other hosts' CPUs. Its setup.py's operator
+        # precedence then also drops -O3 and -fopenmp (texture_baker/setup.py:35-40): the CPU baker is slower.
+        "env": {"TORCH_CUDA_ARCH_LIST": "8.0;8.6;8.9;9.0", "USE_CUDA": "1", "USE_NATIVE_ARCH": "0"},
     },
     "weights": (
         {"kind": "hf", "repo_id": "stabilityai/stable-fast-3d", "files": ["config.yaml", "model.safetensors"],

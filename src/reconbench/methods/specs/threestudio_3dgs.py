@@ -28,7 +28,7 @@ SPEC = {
         "python": "3.10",
         "cuda": "11.8",
         "pip_args": ["--extra-index-url", "https://download.pytorch.org/whl/cu118"],
-        # README: tested with torch 2.0.0 + cu118. requirements.txt, less its app-only packages (gradio, IPython,
+        # README: tested with torch 2.0.0 + cu118. requirements.txt, less its app-only packages (gradio,
         # ipywidgets); its git dependencies are built below against this torch, pinned to commits.
         "packages": [
             "torch==2.0.1", "torchvision==0.15.2", "xformers==0.0.22", "numpy==1.26.4", "ninja",
@@ -38,7 +38,14 @@ SPEC = {
             "wandb", "torchmetrics", "bitsandbytes==0.38.1", "sentencepiece", "safetensors",
             "huggingface_hub<0.26", "einops", "kornia", "taming-transformers-rom1504", "controlnet_aux",
             "plyfile", "pymeshlab",
+            # `import threestudio` imports every guidance module; stable_diffusion_sdi_guidance imports
+            # extern/ldm_zero123/guidance.py, which imports IPython at module level (found by the preflight)
+            "ipython",
+            "pytorch-lightning==2.0.0",  # imported everywhere; otherwise only an unpinned dependency of lightning (TS1)
+            "setuptools==69.5.1", "wheel",  # torch 2.0 (audit X1)
         ],
+        # opencv-python (non-headless) loads libGL (audit X2; threestudio's own docker/Dockerfile installs them)
+        "apt": ["libgl1", "libglib2.0-0"],
         "build": [
             ["{python}", "-m", "pip", "install", "--no-build-isolation", "git+https://github.com/KAIR-BAIR/nerfacc.git@v0.5.2"],
             ["{python}", "-m", "pip", "install", "--no-build-isolation",
@@ -73,7 +80,14 @@ SPEC = {
                   "--env", "RECONBENCH_CLIP_VIT_L14", "~/.cache/clip/ViT-L-14.pt",
                   "--", "{repo}/launch.py", "--config", "{repo}/custom/threestudio-3dgs/configs/gaussian_splatting_zero123.yaml",
                   "--train", "--gpu", "0", "data.image_path={input}", "exp_root_dir={out}", "name=reconbench",
-                  "tag={name}", "use_timestamp=false", "seed={seed}"]},
+                  "tag={name}", "use_timestamp=false", "seed={seed}",
+                  # no validation renders (30 views + mp4 every 100 steps), one checkpoint at the end instead of 50,
+                  # one test view instead of 120 + mp4: they were billed as optimisation time (audit TS2)
+                  "trainer.limit_val_batches=0", "checkpoint.every_n_train_steps=5000", "data.random_camera.n_test_views=1"],
+         "preflight": {"trainer.limit_val_batches": "a pytorch_lightning Trainer argument: launch.py builds "
+                       "Trainer(..., **cfg.trainer)",
+                       "lllyasviel/Annotators": "ControlNet guidance (controlnet_guidance.py), imported by `import "
+                       "threestudio` but not used by the zero123 config"}},
         {"stage": "export", "cwd": "{repo}",
          "argv": ["{python}", "{hooks}/threestudio_save_ply.py", "--trial", "{out}/reconbench/{name}",
                   "--output", "{out}/gaussians/{name}.ply"]},
@@ -84,6 +98,9 @@ SPEC = {
         "background": "transparent",  # RGBA, alpha > 0.5 is the mask; no matting
         "resolution": 512,  # the data module's largest resolution
         "removes_background": False,
+        # launch.py takes the image as given; threestudio's examples (load/images/*_rgba.png) fill a median 0.80
+        # of the frame, stable-dreamfusion's preprocessing (which its zero123 code follows) recentres to 0.8 (TS4)
+        "recentre": 0.8,
         "filename": "{name}_rgba.png",  # threestudio's convention (depth/normal maps would sit beside it)
     },
     "stage_markers": (),  # nothing printed that we could rely on (lightning's progress bar only)

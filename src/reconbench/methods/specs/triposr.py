@@ -26,7 +26,9 @@ SPEC = {
             "torch==2.1.2", "numpy==1.26.4", "omegaconf==2.3.0", "Pillow==10.1.0", "einops==0.7.0",
             "transformers==4.35.0", "trimesh==4.0.5", "xatlas==0.0.9", "moderngl==5.10.0",
             "rembg==2.0.49", "onnxruntime==1.16.3", "huggingface-hub>=0.17,<0.26", "imageio[ffmpeg]>=2.31,<3",
-            "setuptools>=69", "wheel",
+            # torch 2.1 cpp_extension imports pkg_resources, gone from setuptools >= 70 (audit X1/T1): torchmcubes
+            # builds against this setuptools (no build isolation).
+            "setuptools==69.5.1", "wheel",
         ],
         "build": [
             # CUDA marching cubes when a CUDA toolkit is present at build time, the CPU version otherwise.
