@@ -162,3 +162,17 @@ def test_visible_gpus_follow_cuda_visible_devices(monkeypatch):
     monkeypatch.setattr(monitor, "_installed_gpus", lambda: ())
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
     assert monitor.visible_gpus() is None  # this machine: no GPU, nothing priced as one
+
+
+@pytest.mark.parametrize("elevation, flagged", [(30.0, True), (0.0, False)])
+def test_a_result_outside_the_methods_input_camera_says_so(tmp_path, fake_backend, elevation, flagged):
+    from reconbench.protocol import orbit_camera
+
+    spec = _spec(input_camera={"elevation": 0.0, "azimuth": 0.0, "source": "tiny_recon: trained at elevation 0"})
+    inp = _input(tmp_path)
+    camera = orbit_camera("000", "input", elevation, 0.0, 2.0, 49.1, 64, 64)
+    out = run_external(spec, MethodInput(inp.images, (camera,), (), inp.workdir))
+    reason = out.info["outside_assumptions"]
+    assert (reason is not None) == flagged
+    if flagged:
+        assert "elevation 30° where the method assumes 0°" in reason and "trained at elevation 0" in reason

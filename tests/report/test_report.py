@@ -115,3 +115,19 @@ def test_report_has_the_usability_table(tmp_path, small_protocol):
     html = write_report(tmp_path / "run").read_text()
     assert "Usability of the assets" in html and "usable as is" in html
     assert "## Usability of the assets" in (tmp_path / "run" / "summary.md").read_text()
+
+
+def test_method_table_says_which_results_ran_outside_the_input_camera_a_method_assumes(tmp_path):
+    from reconbench.report import Run, method_table
+    from reconbench.runner.store import JobRecord
+
+    def record(method, obj, reason):
+        info = {"outside_assumptions": reason} if reason else {}
+        return JobRecord(f"{method}/{obj}", method, obj, "c", "p", 0, "ok", provenance={"method": {"entry": "external", "info": info}})
+
+    reason = "input view 000: fov 49.1° where the method assumes 40° (it cannot be told: sf3d)"
+    run = Run(tmp_path, [record("sf3d", "a", reason), record("sf3d", "b", reason), record("sphere", "a", None)], {})
+    table = method_table(run)
+    cells = {row[0]: row[table.header.index("input camera")] for row in table.rows}
+    assert cells["sf3d"] == (f"outside its assumptions in 2 of 2: {reason}", "bad")
+    assert cells["sphere"] == "as assumed"

@@ -15,7 +15,7 @@ SPEC = {
         _DG["steps"][0],
         {"stage": "optimisation", "cwd": "{repo}",
          "argv": ["{python}", "{repo}/main.py", "--config", "{repo}/configs/image_sai.yaml",
-                  "input={input_dir}/{name}_rgba.png", "save_path={name}", "outdir={out}", "elevation=0", "gui=False"]},
+                  "input={input_dir}/{name}_rgba.png", "save_path={name}", "outdir={out}", "elevation={input_elevation}", "gui=False"]},
     ),
     "sources": (
         *_DG["sources"][:2],

@@ -12,7 +12,7 @@ SPEC = {
     "parsed config and last checkpoint and calls its save_ply.",
     "input_views": (1,),
     "needs_gpu": True,  # diff-gaussian-rasterization, simple-knn, tiny-cuda-nn, nerfacc, nvdiffrast
-    "frame": "z-up-front-x",  # z-up; the input camera at azimuth 0 sits on +X (elevation 5 deg, distance 3.8, fovy 20)
+    "frame": "z-up-front-x",  # z-up; the input camera at azimuth 0 sits on +X (distance 3.8, fovy 20; elevation passed)
     "scale": "bbox",
     "timeout_s": 7200,
     "upstream": {
@@ -72,13 +72,23 @@ SPEC = {
                   "--env", "RECONBENCH_CLIP_VIT_L14", "~/.cache/clip/ViT-L-14.pt",
                   "--", "{repo}/launch.py", "--config", "{repo}/custom/threestudio-3dgs/configs/gaussian_splatting_zero123.yaml",
                   "--train", "--gpu", "0", "data.image_path={input}", "exp_root_dir={out}", "name=reconbench",
-                  "tag={name}", "use_timestamp=false", "seed={seed}"]},
+                  "tag={name}", "use_timestamp=false", "seed={seed}",
+                  "data.default_elevation_deg={input_elevation}", "data.default_azimuth_deg={input_azimuth}"]},
         {"stage": "export", "cwd": "{repo}",
          "argv": ["{python}", "{hooks}/threestudio_save_ply.py", "--trial", "{out}/reconbench/{name}",
                   "--output", "{out}/gaussians/{name}.ply"]},
     ),
     # Inria 3DGS layout (normals, f_dc, f_rest for sh_degree > 0, opacity, scale, rot), pre-activation.
     "output": {"path": "gaussians/*.ply", "format": "ply"},
+    # The protocol's input camera (methods/external/input_camera.py): elevation and azimuth are given.
+    "input_camera": {
+        "elevation": "given", "azimuth": "given", "fov": 20.0, "elevation_sign": 1,
+        "source": "threestudio@28d9d80 threestudio/data/image.py:79-84 puts the input camera at (d cos e cos a, "
+        "d cos e sin a, d sin e) with +Z up: positive elevation is above the horizon, as in the protocol; "
+        "threestudio-3dgs@8c2ab7b configs/gaussian_splatting_zero123.yaml:12-15 (elevation 5, azimuth 0, distance 3.8, "
+        "fovy 20; Stable Zero123's conditioning camera follows them, :95-97) and :28 (fovy_range [20, 20], 'Zero123 "
+        "has fixed fovy'): the fov is not passed, so the random views and the guidance stay as tuned; no recentring",
+    },
     "inputs": {
         "background": "transparent",  # RGBA, alpha > 0.5 is the mask; no matting
         "resolution": 512,  # the data module's largest resolution
