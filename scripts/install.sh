@@ -30,13 +30,13 @@ EOF
 # Prints two lines: the pip arguments choosing the index (empty: the default index) and why.
 torch_choice() {
   if [ -n "${RECONBENCH_TORCH_INDEX:-}" ]; then
-    printf '%s\n%s\n' "--index-url $RECONBENCH_TORCH_INDEX" "RECONBENCH_TORCH_INDEX is set"
+    printf '%s\n%s\n' "--index-url $RECONBENCH_TORCH_INDEX" "index $RECONBENCH_TORCH_INDEX (RECONBENCH_TORCH_INDEX is set)"
   elif [ "$(uname -s)" != Linux ]; then
     printf '\n%s\n' "default index: PyPI's torch for $(uname -s) is the right build"
   elif has_nvidia_driver; then
     printf '\n%s\n' "default index: an NVIDIA driver is present, PyPI's Linux torch is the CUDA build"
   elif reachable "$CPU_INDEX"; then
-    printf '%s\n%s\n' "--index-url $CPU_INDEX" "CPU build: no NVIDIA driver found"
+    printf '%s\n%s\n' "--index-url $CPU_INDEX" "CPU build (index $CPU_INDEX): no NVIDIA driver found"
   else
     printf '\n%s\n' "default index: no NVIDIA driver found, but $CPU_INDEX did not answer within ${PROBE_TIMEOUT_S} s (fallback)"
   fi
@@ -53,8 +53,7 @@ python -m pip install -q --upgrade pip
 # torch first and pinned: a bare "torch" requirement would pull whatever build the default index serves.
 if ! python -c "import torch" 2>/dev/null; then
   { read -r index_args; read -r why; } < <(torch_choice)
-  where="default index"; [ -z "$index_args" ] || where="index ${index_args#--index-url }"
-  echo "install.sh: torch==$TORCH_VERSION from the $where ($why)"
+  echo "install.sh: torch==$TORCH_VERSION from the $why"
   # shellcheck disable=SC2086  # index_args is empty or two words
   python -m pip install -q $index_args "torch==$TORCH_VERSION"
 fi
