@@ -17,9 +17,9 @@ from typing import Sequence
 import numpy as np
 
 from reconbench.methods.base import MethodInput, MethodOutput, MethodSpec
-from reconbench.protocol import Camera
 from reconbench.methods.external import command, input_camera, inputs, outputs, timing
 from reconbench.methods.external.monitor import ResourceMonitor, visible_gpus, wall_clock
+from reconbench.protocol import Camera
 
 SHIM = Path(__file__).with_name("shim.py")
 HOOKS = Path(__file__).with_name("hooks")
