@@ -143,3 +143,21 @@ def test_every_adapter_declares_its_input_camera_soundly():
 def test_unsound_declarations_are_named(declared, argv, problem):
     problems = input_camera.check_spec(declared, [{"stage": "s", "argv": argv}])
     assert any(problem in p for p in problems), problems
+
+
+def test_a_camera_given_only_by_its_matrices_is_described_by_its_position_and_intrinsics():
+    import dataclasses
+
+    built = orbit_camera("000", "input", 30.0, -45.0, 1.5, 49.1, 64, 48)
+    bare = dataclasses.replace(built, elevation=math.nan, azimuth=math.nan, radius=math.nan, fov=math.nan)
+    orbit = input_camera.orbit_of(bare)
+    assert orbit == pytest.approx({"elevation": 30.0, "azimuth": -45.0, "radius": 1.5, "fov": 49.1})
+    assert input_camera.placeholder_values({"elevation_sign": -1}, bare)["input_elevation"] == "-30"
+    assert "elevation 30°" in input_camera.outside_assumptions({"elevation": 0.0, "source": "s"}, [bare])
+
+
+def test_azimuths_compare_on_the_circle():
+    spec = {"azimuth": 0.0, "source": "s"}
+    assert input_camera.outside_assumptions(spec, [orbit_camera("0", "input", 0.0, 360.0, 2.0, 49.1, 8, 8)]) is None
+    assert input_camera.outside_assumptions(spec, [orbit_camera("0", "input", 0.0, -0.2, 2.0, 49.1, 8, 8)]) is None
+    assert "azimuth 180°" in input_camera.outside_assumptions(spec, [orbit_camera("0", "input", 0.0, 180.0, 2.0, 49.1, 8, 8)])

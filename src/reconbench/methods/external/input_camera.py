@@ -20,10 +20,10 @@ which removes the distance from what the network sees.
 
 from __future__ import annotations
 
-import math
 from typing import Any, Mapping, Sequence
 
 from reconbench.protocol import Camera
+from reconbench.protocol.cameras import orbit_angles, vertical_fov
 
 FIELDS = ("elevation", "azimuth", "fov")  # what a spec may declare as assumed or given
 PLACEHOLDERS = ("input_elevation", "input_azimuth", "input_distance", "input_fov")
@@ -34,12 +34,20 @@ def placeholder_values(spec_input_camera: Mapping[str, Any], camera: Camera) -> 
     """The input camera's placeholders for a method's steps: degrees and protocol units, the elevation's
     sign converted to the method's convention (`elevation_sign`)."""
     sign = int(spec_input_camera.get("elevation_sign", 1))
+    orbit = orbit_of(camera)
     return {
-        "input_elevation": _number(sign * camera.elevation),
-        "input_azimuth": _number(camera.azimuth),
-        "input_distance": _number(camera.radius),
-        "input_fov": _number(camera.fov),
+        "input_elevation": _number(sign * orbit["elevation"]),
+        "input_azimuth": _number(orbit["azimuth"]),
+        "input_distance": _number(orbit["radius"]),
+        "input_fov": _number(orbit["fov"]),
     }
+
+
+def orbit_of(camera: Camera) -> dict[str, float]:
+    """The camera's orbit parameters (docs/protocol.md, "Cameras"): those it was built from, or, for a
+    camera given only by its matrices, the same quantities from its position and intrinsics."""
+    elevation, azimuth, radius = orbit_angles(camera)
+    return {"elevation": float(elevation), "azimuth": float(azimuth), "radius": float(radius), "fov": float(vertical_fov(camera))}
 
 
 def outside_assumptions(spec_input_camera: Mapping[str, Any], cameras: Sequence[Camera]) -> str | None:
@@ -47,12 +55,16 @@ def outside_assumptions(spec_input_camera: Mapping[str, Any], cameras: Sequence[
     (or when it assumes none)."""
     reasons = []
     for camera in cameras:
+        orbit = orbit_of(camera)
         for name in FIELDS:
             assumed = spec_input_camera.get(name)
             if not isinstance(assumed, (int, float)) or isinstance(assumed, bool):
                 continue
-            actual = getattr(camera, name)
-            if not math.isfinite(actual) or abs(actual - assumed) > TOLERANCE_DEG:
+            actual = orbit[name]
+            difference = actual - assumed
+            if name == "azimuth":  # angles on a circle: 359.9 is 0.1 from 0
+                difference = (difference + 180.0) % 360.0 - 180.0
+            if abs(difference) > TOLERANCE_DEG:
                 reasons.append(f"input view {camera.name}: {name} {_number(actual)}° where the method assumes {_number(assumed)}°")
     if not reasons:
         return None
