@@ -4,7 +4,7 @@
 #
 # PyTorch build: on Linux without an NVIDIA driver, the CPU build from PyTorch's CPU wheel index (the
 # default index, PyPI, serves the multi-GB CUDA build on Linux); with an NVIDIA driver, or on macOS and
-# Windows, the default index (PyPI's build for that platform: CUDA on Linux). When the chosen index does
+# Windows, the default index (PyPI's build for that platform: CUDA on Linux). When the CPU index does
 # not answer within a few seconds, the default index is used instead, and the script says so.
 # RECONBENCH_TORCH_INDEX=URL forces an index; `bash scripts/install.sh --print-torch-choice` prints the
 # choice and changes nothing.
