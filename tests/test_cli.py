@@ -86,6 +86,17 @@ def test_evaluate_against_a_ground_truth_file_in_another_frame(tmp_path, capsys,
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "chamfer" in out and "transform" in out
+    # --align none: one column, the unaligned metrics, labelled as such (not the headline "aligned").
+    header = next(line for line in out.splitlines() if line.startswith("metric"))
+    assert header.split() == ["metric", "unaligned"]
+
+
+def test_evaluate_labels_both_columns_when_it_aligns(tmp_path, capsys, mesh_folder):
+    gt = mesh_folder / "tower" / "model.obj"
+    argv = ["evaluate", "--gt", str(gt), "--gt-frame", "z-up", "--pred", str(gt), "--frame", "z-up", "--align", "icp", "--lpips", "none"]
+    assert main(argv) == 0
+    header = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("metric"))
+    assert header.split() == ["metric", "aligned", "unaligned"]  # the default protocol's headline is aligned
 
 
 def test_evaluate_needs_exactly_one_ground_truth(capsys):

@@ -118,7 +118,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(_json_safe(result.to_dict()), indent=1))
         return 0
-    headline = protocol.evaluation.headline
+    # Without a refinement (--align none) the only set is the unaligned one, whatever the headline.
+    headline = "unaligned" if args.align == "none" else protocol.evaluation.headline
     other = "unaligned" if headline == "aligned" else "aligned"
     print(f"{args.pred} vs {gt_object.path} | protocol {protocol.name} | frame {args.frame}, scale {args.scale}, align {args.align}")
     rows = [k for k in result.metrics if not k.startswith(("unaligned_", "aligned_", "precision_", "recall_"))]

@@ -109,7 +109,7 @@ def _time_warm(d: Diagnosis, spec: MethodSpec, folder: Path, protocol: str, n: i
     objects = open_dataset(DOCTOR_DATASET).select(None, n).objects
     images = [prepare_inputs(obj.load(), proto, folder / "inputs" / obj.id)[0][0] for obj in objects]
     try:
-        result = time_batch(spec, images, folder)
+        result = time_batch(spec, images, folder, proto.input_cameras)  # every object's first input view: one camera
     except Exception as exc:
         d.warm = _no(exc)
         return

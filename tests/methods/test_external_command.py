@@ -28,6 +28,8 @@ VALUES = {
     "name": "duck",
     "seed": "7",
     "hooks": "/site/reconbench/hooks dir",
+    # the input camera, already in the method's convention (tests/methods/test_external_input_camera.py)
+    "input_elevation": "-30", "input_azimuth": "0", "input_distance": "1.5", "input_fov": "49.1",
 }
 
 
@@ -244,7 +246,15 @@ def test_inputs_must_be_a_whole_argument_and_others_single_valued():
 
 
 def test_placeholder_names_are_the_documented_ones():
-    assert PLACEHOLDERS == ("python", "repo", "input", "inputs", "input_dir", "out", "name", "seed", "hooks")
+    assert PLACEHOLDERS == ("python", "repo", "input", "inputs", "input_dir", "out", "name", "seed", "hooks",
+                            "input_elevation", "input_azimuth", "input_distance", "input_fov")
+    from pathlib import Path
+
+    import reconbench.methods.external.command as module
+
+    documented = Path(__file__).parents[2] / "docs" / "adapters.md"
+    for name in PLACEHOLDERS:  # each one in the module's table and in docs/adapters.md
+        assert f"`{{{name}}}`" in module.__doc__ and f"`{{{name}}}`" in documented.read_text(), name
 
 
 # ---------------------------------------------------------------- validate_spec finds problems

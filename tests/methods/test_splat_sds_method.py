@@ -44,3 +44,63 @@ def test_run_splat_sds_on_cpu_records_the_asset_and_its_anytime_curve(tmp_path, 
     sphere = next(r for r in ResultsStore(out / "results.sqlite").records() if r.method == "sphere")
     # Fitting four silhouettes beats a sphere.
     assert record.metrics["mask_iou"] > sphere.metrics["mask_iou"]
+
+
+def _one_view(size: int = 32):
+    import numpy as np
+
+    from reconbench.protocol import orbit_camera
+
+    image = np.zeros((size, size, 4), np.uint8)
+    image[size // 4: 3 * size // 4, size // 4: 3 * size // 4] = (200, 60, 40, 255)  # a square in front
+    return (image,), (orbit_camera("000", "input", 0.0, 0.0, 2.0, 49.1, size, size),)
+
+
+@pytest.mark.parametrize("iterations, checkpoints, saved", [
+    (12, (75, 150, 300), [12]),  # fewer iterations than the first checkpoint: the final one is still saved
+    (12, (4, 8), [4, 8, 12]),  # the final iteration comes after the extra snapshots
+    (8, (4, 8, 300), [4, 8]),  # a checkpoint at the final iteration is saved once
+])
+def test_the_last_snapshot_is_the_final_iteration(tmp_path, iterations, checkpoints, saved):
+    from reconbench.methods.splat_sds.guidance import make_guidance
+    from reconbench.methods.splat_sds.optimise import SdsConfig, optimise
+
+    images, cameras = _one_view()
+    cfg = SdsConfig(iterations=iterations, checkpoints=checkpoints, n_init=40, max_gaussians=80, render_size=16, densify_every=4)
+    snapshots = optimise(images, cameras, make_guidance("none"), cfg, tmp_path)
+    assert [s.iteration for s in snapshots] == saved
+    assert snapshots[-1].path.name == f"splats_it{iterations:05d}.ply"
+
+
+def test_no_iterations_is_a_clear_error(tmp_path):
+    from reconbench.methods.splat_sds.guidance import make_guidance
+    from reconbench.methods.splat_sds.optimise import SdsConfig, optimise
+
+    images, cameras = _one_view()
+    with pytest.raises(ValueError, match="iterations must be at least 1"):
+        optimise(images, cameras, make_guidance("none"), SdsConfig(0, (75,), 40, 80, 16), tmp_path)
+
+
+@pytest.mark.parametrize("iterations", [10, 400])  # below the CPU defaults' first checkpoint (75) and beyond their last (300)
+def test_method_returns_the_final_iteration_whatever_the_checkpoints(tmp_path, monkeypatch, iterations):
+    from reconbench.methods.base import MethodInput
+    from reconbench.methods.splat_sds.method import run
+
+    monkeypatch.setenv("RECONBENCH_SDS_GUIDANCE", "none")
+    # The CPU defaults' checkpoints (75, 150, 300) are kept: only the length and the cost change.
+    monkeypatch.setenv("RECONBENCH_SDS_CONFIG", json.dumps({"iterations": iterations, "n_init": 30, "max_gaussians": 60, "render_size": 12}))
+    images, cameras = _one_view()
+    output = run(MethodInput(images, cameras, (), tmp_path))
+    assert output.asset.name == f"splats_it{iterations:05d}.ply"
+    curve = [p["iteration"] for p in output.info["anytime"]]
+    assert curve == [c for c in (75, 150, 300) if c < iterations] + [iterations]
+
+
+def test_unknown_config_field_is_named(tmp_path, monkeypatch):
+    from reconbench.methods.base import MethodInput
+    from reconbench.methods.splat_sds.method import run
+
+    monkeypatch.setenv("RECONBENCH_SDS_CONFIG", json.dumps({"iteratons": 10}))
+    images, cameras = _one_view()
+    with pytest.raises(ValueError, match="unknown field.*iteratons"):
+        run(MethodInput(images, cameras, (), tmp_path))

@@ -121,3 +121,19 @@ def test_report_says_when_no_published_figure_applies(report, run_dir):
     text = report.read_text()
     assert "7. Measured next to published" in text and "No method of this run has a published figure" in text
     assert "## Measured next to published" in (run_dir / "summary.md").read_text()
+
+
+def test_method_table_says_which_results_ran_outside_the_input_camera_a_method_assumes(tmp_path):
+    from reconbench.report import Run, method_table
+    from reconbench.runner.store import JobRecord
+
+    def record(method, obj, reason):
+        info = {"outside_assumptions": reason} if reason else {}
+        return JobRecord(f"{method}/{obj}", method, obj, "c", "p", 0, "ok", provenance={"method": {"entry": "external", "info": info}})
+
+    reason = "input view 000: fov 49.1° where the method assumes 40° (it cannot be told: sf3d)"
+    run = Run(tmp_path, [record("sf3d", "a", reason), record("sf3d", "b", reason), record("sphere", "a", None)], {})
+    table = method_table(run)
+    cells = {row[0]: row[table.header.index("input camera")] for row in table.rows}
+    assert cells["sf3d"] == (f"outside its assumptions in 2 of 2: {reason}", "bad")
+    assert cells["sphere"] == "as assumed"

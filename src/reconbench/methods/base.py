@@ -51,6 +51,7 @@ class MethodSpec:
     output: dict[str, Any] = field(default_factory=dict)  # {"path": glob under {out}, "format", "unpack"?}
     inputs: dict[str, Any] = field(default_factory=dict)  # {"background": "transparent"|"white"|"grey", "resolution", "removes_background"}
     stage_markers: tuple[dict[str, str], ...] = ()  # {"stage", "pattern"}: a stdout line matching ends that stage
+    input_camera: dict[str, Any] = field(default_factory=dict)  # the input camera it assumes or is given (methods/external/input_camera.py)
 
     def __post_init__(self) -> None:
         if isinstance(self.published, dict):  # a plain-dict spec (third-party, or read back from asdict)

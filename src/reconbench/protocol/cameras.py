@@ -133,6 +133,20 @@ def focal_from_fov(fov_deg: float, size: int) -> float:
     return (size / 2) / math.tan(math.radians(fov_deg) / 2)
 
 
+def orbit_angles(camera: Camera) -> tuple[float, float, float]:
+    """(elevation°, azimuth°, radius) of a camera about the origin, from its fields or else its position."""
+    if all(math.isfinite(v) for v in (camera.elevation, camera.azimuth, camera.radius)):
+        return camera.elevation, camera.azimuth, camera.radius
+    x, y, z = (float(v) for v in camera.position)
+    r = math.sqrt(x * x + y * y + z * z)
+    return math.degrees(math.asin(y / r)), math.degrees(math.atan2(x, z)), r
+
+
+def vertical_fov(camera: Camera) -> float:
+    """The vertical field of view in degrees, from its field or else its intrinsics."""
+    return camera.fov if math.isfinite(camera.fov) else math.degrees(2 * math.atan(camera.height / 2 / camera.fy))
+
+
 def orbit_camera(
     name: str,
     role: str,

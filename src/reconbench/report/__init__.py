@@ -147,13 +147,21 @@ def hardware(records: Sequence[JobRecord]) -> str:
 
 
 def method_table(run: Run) -> Table:
-    """Per method: paradigm and the entry point, frame and scale its provenance records."""
+    """Per method: paradigm and the entry point, frame and scale its provenance records, and whether its
+    results ran outside the input camera it assumes (methods/external/input_camera.py)."""
+    from reconbench.runner.export import outside_assumptions
+
     paradigms = run.meta.get("paradigms", {})
     rows = []
     for m in run.methods:
         prov = next((r.provenance.get("method") or {} for r in run.ok if r.method == m), {})
-        rows.append([m, paradigms.get(m, ""), str(prov.get("entry", "–")), str(prov.get("frame", "–")), str(prov.get("scale", "–"))])
-    return Table(["method", "paradigm", "entry", "frame", "scale"], rows)
+        ok = [r for r in run.ok if r.method == m]
+        reasons = list(dict.fromkeys(filter(None, (outside_assumptions(r) for r in ok))))
+        outside = sum(1 for r in ok if outside_assumptions(r))
+        camera = f"outside its assumptions in {outside} of {len(ok)}: " + "; ".join(reasons) if outside else "as assumed"
+        rows.append([m, paradigms.get(m, ""), str(prov.get("entry", "–")), str(prov.get("frame", "–")), str(prov.get("scale", "–")),
+                     (camera, "bad") if outside else camera])
+    return Table(["method", "paradigm", "entry", "frame", "scale", "input camera"], rows)
 
 
 # ---------------------------------------------------------------- sections 2, 3, 6: tables

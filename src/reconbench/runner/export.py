@@ -29,7 +29,15 @@ def flat_row(record: JobRecord) -> dict[str, object]:
         metrics["lpips"] = metrics["lpips_alex"]
     row.update(metrics)
     row.update(resource_columns(record))
+    outside = outside_assumptions(record)
+    if outside:
+        row["outside_assumptions"] = outside
     return row
+
+
+def outside_assumptions(record: JobRecord) -> str | None:
+    """Why the job ran outside the input camera its method assumes (methods/external/input_camera.py), if it did."""
+    return (((record.provenance or {}).get("method") or {}).get("info") or {}).get("outside_assumptions")
 
 
 def resource_columns(record: JobRecord) -> dict[str, object]:
@@ -97,6 +105,13 @@ def write_report(records: list[JobRecord], meta: dict, path: Path) -> Path:
         cells = [mean_cell([row.get(key) for row in ok]) for key, _ in REPORT_METRICS]
         lines.append(f"| {method} | {paradigms.get(method, '')} | {len(ok)}/{len(recs)} | " + " | ".join(cells) + " |")
     lines += usability_table(by_method)
+    outside = [(r, outside_assumptions(r)) for r in records if r.status == "ok" and outside_assumptions(r)]
+    if outside:
+        lines += ["", "## Results run outside the method's assumptions", "",
+                  "The protocol's input camera is not the one these methods assume and cannot be told (docs/adapters.md, "
+                  "\"Input camera\"); their figures above include these results.", "",
+                  "| method | object | reason |", "| --- | --- | --- |"]
+        lines += [f"| {r.method} | {r.object} | {reason.replace('|', '/')} |" for r, reason in outside]
     problems = [r for r in records if r.status != "ok"]
     if problems:
         lines += ["", "## Jobs that did not complete", "", "| method | object | status | reason |", "| --- | --- | --- | --- |"]

@@ -1,6 +1,6 @@
 """A tiny "reconstruction method" with known stage durations, standard library only.
 
-python -m tiny_recon IMAGE [IMAGE ...] --out DIR [--load-s S] [--gen-s S] [--alloc-mb MB] [--fail]
+python -m tiny_recon IMAGE [IMAGE ...] --out DIR [--load-s S] [--gen-s S] [--alloc-mb MB] [--fail] [--elevation DEG]
 
 Like TripoSR's run.py: "loads a model" once (sleeps), then for each input checks it is a PNG,
 "generates" (holds --alloc-mb of memory and sleeps) and writes DIR/<index>/mesh.obj: an axis-aligned
@@ -40,8 +40,12 @@ def main(argv=None):
     p.add_argument("--gen-s", type=float, default=0.0)
     p.add_argument("--alloc-mb", type=int, default=0)
     p.add_argument("--fail", action="store_true")
+    p.add_argument("--elevation", type=float, default=None, help="the input camera's elevation, only printed")
     args = p.parse_args(argv)
     import os
+
+    if args.elevation is not None:
+        print(f"input elevation {args.elevation:g}", flush=True)
 
     time.sleep(args.load_s)
     print("model loaded", flush=True)

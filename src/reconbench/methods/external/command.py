@@ -19,6 +19,12 @@ Placeholders (the only ones a spec may use):
 | `{name}` | the input's file stem |
 | `{seed}` | the job's seed |
 | `{hooks}` | the folder of our helper scripts (methods/external/hooks) |
+| `{input_elevation}` | the protocol's input camera elevation, degrees, in the method's sign (spec `input_camera.elevation_sign`) |
+| `{input_azimuth}` | its azimuth, degrees (0 on the object's front, 90 toward canonical +X) |
+| `{input_distance}` | its distance from the origin, in the protocol's units (the object's longest side is 1) |
+| `{input_fov}` | its vertical field of view, degrees |
+
+The input-camera placeholders describe the first input view (methods/external/input_camera.py).
 """
 
 from __future__ import annotations
@@ -30,8 +36,10 @@ from pathlib import PurePosixPath
 from typing import Any, Mapping, Sequence
 
 from reconbench.methods.base import MethodSpec
+from reconbench.methods.external import input_camera
 
-PLACEHOLDERS: tuple[str, ...] = ("python", "repo", "input", "inputs", "input_dir", "out", "name", "seed", "hooks")
+PLACEHOLDERS: tuple[str, ...] = ("python", "repo", "input", "inputs", "input_dir", "out", "name", "seed", "hooks",
+                                 *input_camera.PLACEHOLDERS)
 WHOLE_ONLY = ("inputs",)  # placeholders that must be a whole argument (they expand into several)
 CWD_PLACEHOLDERS = ("out", "repo")  # where a step may run
 BUILD_PLACEHOLDERS = ("python", "repo")  # what environment recipes may use
@@ -127,6 +135,7 @@ def validate_spec(spec: MethodSpec) -> list[str]:
     if spec.inputs.get("batch") and not any(arg == "{inputs}" for step in spec.steps for arg in step.get("argv", ())):
         problems.append("inputs.batch says the command takes several inputs, but no step passes {inputs}")
     problems += _check_markers(spec.stage_markers)
+    problems += input_camera.check_spec(spec.input_camera, spec.steps)
     problems += _check_conventions(spec)
     return [f"{spec.name}: {p}" for p in problems]
 

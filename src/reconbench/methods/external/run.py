@@ -17,8 +17,9 @@ from typing import Sequence
 import numpy as np
 
 from reconbench.methods.base import MethodInput, MethodOutput, MethodSpec
-from reconbench.methods.external import command, inputs, outputs, timing
+from reconbench.methods.external import command, input_camera, inputs, outputs, timing
 from reconbench.methods.external.monitor import ResourceMonitor, visible_gpus, wall_clock
+from reconbench.protocol import Camera
 
 SHIM = Path(__file__).with_name("shim.py")
 HOOKS = Path(__file__).with_name("hooks")
@@ -30,19 +31,21 @@ class ExternalMethodError(RuntimeError):
 
 
 def run_external(spec: MethodSpec, inp: MethodInput) -> MethodOutput:
-    run = _execute(spec, inp.images, inp.workdir, inp.seed)
+    run = _execute(spec, inp.images, inp.workdir, inp.seed, inp.cameras)
     asset = outputs.discover_output(spec, run.out_dir)
     run.info["resources"]["cold"] = True  # one input per process: every job's time includes start-up and model load
+    # Recorded with the result (results.csv, report): a camera the method assumes but cannot be told.
+    run.info["outside_assumptions"] = input_camera.outside_assumptions(spec.input_camera, inp.cameras)
     return MethodOutput(asset=asset, stage_seconds=run.stage_seconds, info=run.info)
 
 
-def time_batch(spec: MethodSpec, images: Sequence[np.ndarray], workdir: Path) -> dict:
+def time_batch(spec: MethodSpec, images: Sequence[np.ndarray], workdir: Path, cameras: Sequence[Camera] = ()) -> dict:
     """Cold and warm times of a method that takes several inputs in one process (spec inputs.batch):
     one run over `images` (one per asset); cold = spawn to the first input's end-of-input marker
     (start-up and model load included), warm = the time between later inputs' markers."""
     if not (spec.inputs or {}).get("batch"):
         raise ValueError(f"method {spec.name!r} does not take several inputs in one process (inputs.batch)")
-    run = _execute(spec, images, workdir, seed=0)
+    run = _execute(spec, images, workdir, 0, cameras)
     per_input = _per_input_marks(run.steps, len(images))
     if per_input is None:
         raise ExternalMethodError(f"{spec.name}: no stage marker appeared once per input ({len(images)} inputs); log: {run.info['log']}")
@@ -59,7 +62,7 @@ class _Run:
     info: dict
 
 
-def _execute(spec: MethodSpec, images: Sequence[np.ndarray], workdir: Path, seed: int) -> _Run:
+def _execute(spec: MethodSpec, images: Sequence[np.ndarray], workdir: Path, seed: int, cameras: Sequence[Camera]) -> _Run:
     from reconbench.envs import get_backend
     from reconbench.envs.base import host_environment
 
@@ -70,6 +73,8 @@ def _execute(spec: MethodSpec, images: Sequence[np.ndarray], workdir: Path, seed
     paths = inputs.prepare_method_inputs(spec, images, input_dir, "input")
     values = {"python": env.python, "repo": env.repo, "input": str(paths[0]), "inputs": [str(p) for p in paths],
               "input_dir": str(input_dir), "out": str(out_dir), "name": paths[0].stem, "seed": str(seed), "hooks": str(HOOKS)}
+    if cameras:  # the first input view's camera, in the method's convention; absent: a step using it is an error
+        values.update(input_camera.placeholder_values(spec.input_camera, cameras[0]))
     steps = command.build_steps(spec, values)
     markers = timing.compile_markers(spec.stage_markers)
     log_path = workdir / "method.log"

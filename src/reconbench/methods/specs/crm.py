@@ -59,6 +59,13 @@ SPEC = {
     ),
     # output3d.zip holds tmpXXXX.obj / .mtl / .png (a temporary file's name).
     "output": {"path": "output3d.zip", "format": "obj", "unpack": "zip", "member": "*.obj"},
+    # The protocol's input camera it assumes (methods/external/input_camera.py); it cannot be told another.
+    "input_camera": {
+        "elevation": 0.0, "azimuth": 0.0, "fov": None,
+        "source": "crm@4964e36 configs/nf7_v3_SNR_rd_size_stroke.yaml:17-18 (camera_views [1, 2, 3, 4, 5, 0, 0], "
+        "reference last), libs/sample.py:36-37, imagedream/camera_utils.py:88-99: the six views are front (view 000, "
+        "'ev: 0, azimuth: 0', the input's own view), left, bottom, back, right and top, relative to the input",
+    },
     "inputs": {
         "background": "transparent",  # "Alpha as mask": our alpha, composited on grey (127) by run.py
         "resolution": 256,  # the multi-view model's resolution

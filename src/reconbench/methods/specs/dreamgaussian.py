@@ -48,7 +48,7 @@ SPEC = {
         # main.py stage 1; outdir sends the PLY and the stage-1 mesh under OUT. It takes no seed (random).
         {"stage": "optimisation", "cwd": "{repo}",
          "argv": ["{python}", "{repo}/main.py", "--config", "{repo}/configs/image.yaml",
-                  "input={input_dir}/{name}_rgba.png", "save_path={name}", "outdir={out}", "elevation=0", "gui=False",
+                  "input={input_dir}/{name}_rgba.png", "save_path={name}", "outdir={out}", "elevation={input_elevation}", "gui=False",
                   # the final geo+tex export otherwise opens an OpenGL (EGL) context: fails headless (audit D2)
                   "force_cuda_rast=True"],
          "preflight": {"ashawkey/stable-zero123-diffusers": "only with stable_zero123=True (configs/image_sai.yaml, "
@@ -58,6 +58,14 @@ SPEC = {
     ),
     # OUT/NAME_model.ply: Inria 3DGS layout (normals, SH degree 0), pre-activation; OUT/NAME_mesh.obj is also written.
     "output": {"path": "*_model.ply", "format": "ply"},
+    # The protocol's input camera (methods/external/input_camera.py): the elevation is given, in kiui's sign.
+    "input_camera": {
+        "elevation": "given", "azimuth": 0.0, "fov": 49.1, "elevation_sign": -1,
+        "source": "dreamgaussian@69a3c70 main.py:121 puts the input camera at orbit_camera(elevation, 0, radius), whose "
+        "cam_utils.py:53-55 has y = -radius*sin(elevation): negative is above the horizon, so the protocol's elevation is "
+        "negated (readme.md:80-81: elevation=-30 for a view from above); azimuth fixed at 0 (main.py:121); "
+        "configs/image.yaml:44 and image_sai.yaml:44 fovy 49.1 (Zero123's rendering fov); process.py recentres the input",
+    },
     "inputs": {
         "background": "transparent",
         "resolution": 512,

@@ -56,6 +56,15 @@ SPEC = {
     ),
     # OUT/instant-mesh-large/meshes/NAME.obj (NAME = file name up to its first dot); also images/NAME.png (the 6 views)
     "output": {"path": "instant-mesh-large/meshes/*.obj", "format": "obj"},
+    # Zero123++ v1.2 generates views at absolute elevations (20/-10) and azimuths relative to the input, so it needs
+    # no input elevation, and is made robust to the input's fov; only the azimuth is assumed (input_camera.py).
+    "input_camera": {
+        "elevation": None, "azimuth": 0.0, "fov": None,
+        "source": "instantmesh@08822c5 src/utils/camera_util.py:95-100: the six Zero123++ views at azimuths 30..330 "
+        "and elevations 20/-10; Zero123++ README (SUDO-AI-3D/zero123plus@7d0315c, 'Camera Parameters'): azimuth "
+        "relative to the input view, elevation absolute, v1.2 robust to a wide range of input fields of view; "
+        "camera_util.py:51-53 azimuth 0 on +X",
+    },
     "inputs": {
         "background": "transparent",  # RGBA with transparency: rembg is skipped, resize_foreground(0.85) kept
         "resolution": 512,  # full frame: run.py crops to the object (0.85) before its 320^2 resize (audit I2)

@@ -57,6 +57,13 @@ SPEC = {
     # OUT/lgm/NAME.ply: x y z f_dc_0..2 opacity scale_0..2 rot_0..3, pre-activation, opacity < 0.005 pruned
     # (infer.py also renders OUT/lgm/NAME.mp4).
     "output": {"path": "lgm/*.ply", "format": "ply"},
+    # The protocol's input camera it assumes (methods/external/input_camera.py); it cannot be told another.
+    "input_camera": {
+        "elevation": 0.0, "azimuth": 0.0, "fov": 49.1,
+        "source": "lgm@fe8d12c infer.py:91 asks ImageDream for views at elevation=0 relative to the input; core/models.py:"
+        "63-70 builds the input rays from orbit_camera(0, 0/90/180/270, radius 1.5); core/options.py:26 fovy 49.1; "
+        "the input is recentred (border 0.2)",
+    },
     "inputs": {
         "background": "transparent",
         "resolution": 512,

@@ -48,6 +48,13 @@ SPEC = {
                        "in the weights (hub/backbones.py; model_card.md)"}},
     ),
     "output": {"path": "meshes/*.ply", "format": "ply"},  # OUT/meshes/<uid>.ply, uid = file name up to its first dot
+    # The protocol's input camera it assumes (methods/external/input_camera.py); it cannot be told another.
+    "input_camera": {
+        "elevation": 0.0, "azimuth": 0.0, "fov": 67.38,
+        "source": "openlrm@3108b69 openlrm/runners/infer/lrm.py:129-142: source camera at (0, -2, 0) looking at the "
+        "origin (elevation 0, azimuth 0) with normalised focal 0.75, i.e. vertical fov 2*atan(0.5/0.75) = 67.38 deg; "
+        "the CLI does not recentre the input",
+    },
     "inputs": {
         "background": "transparent",  # RGBA is composited on white by the runner script
         "resolution": 448,  # the large model's source_size (infer-l.yaml); the script resizes to it anyway

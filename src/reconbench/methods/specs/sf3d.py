@@ -57,6 +57,13 @@ SPEC = {
                   "--remesh_option", "none", "--foreground-ratio", "0.85"]},
     ),
     "output": {"path": "0/mesh.glb", "format": "glb"},
+    # The protocol's input camera it assumes (methods/external/input_camera.py); it cannot be told another.
+    "input_camera": {
+        "elevation": 0.0, "azimuth": 0.0, "fov": 40.0,
+        "source": "stable-fast-3d@ff21fc4 sf3d/system.py:52-53 and :267-272: the conditioning camera is "
+        "default_cond_c2w(1.6) (sf3d/utils.py:40-49: on +X at the horizon, looking at the origin) with fovy 40; "
+        "the input is recentred (foreground ratio 0.85)",
+    },
     "inputs": {
         "background": "transparent",  # RGBA with transparency: rembg skipped; resize_foreground(0.85)
         "resolution": 512,

@@ -13,7 +13,7 @@ SPEC = {
     "parsed config and last checkpoint and calls its save_ply.",
     "input_views": (1,),
     "needs_gpu": True,  # diff-gaussian-rasterization, simple-knn, tiny-cuda-nn, nerfacc, nvdiffrast
-    "frame": "z-up-front-x",  # z-up; the input camera at azimuth 0 sits on +X (elevation 5 deg, distance 3.8, fovy 20)
+    "frame": "z-up-front-x",  # z-up; the input camera at azimuth 0 sits on +X (distance 3.8, fovy 20; elevation passed)
     "scale": "bbox",
     "timeout_s": 7200,
     "upstream": {
@@ -83,7 +83,8 @@ SPEC = {
                   "tag={name}", "use_timestamp=false", "seed={seed}",
                   # no validation renders (30 views + mp4 every 100 steps), one checkpoint at the end instead of 50,
                   # one test view instead of 120 + mp4: they were billed as optimisation time (audit TS2)
-                  "trainer.limit_val_batches=0", "checkpoint.every_n_train_steps=5000", "data.random_camera.n_test_views=1"],
+                  "trainer.limit_val_batches=0", "checkpoint.every_n_train_steps=5000", "data.random_camera.n_test_views=1",
+                  "data.default_elevation_deg={input_elevation}", "data.default_azimuth_deg={input_azimuth}"],
          "preflight": {"trainer.limit_val_batches": "a pytorch_lightning Trainer argument: launch.py builds "
                        "Trainer(..., **cfg.trainer)",
                        "lllyasviel/Annotators": "ControlNet guidance (controlnet_guidance.py), imported by `import "
@@ -94,6 +95,15 @@ SPEC = {
     ),
     # Inria 3DGS layout (normals, f_dc, f_rest for sh_degree > 0, opacity, scale, rot), pre-activation.
     "output": {"path": "gaussians/*.ply", "format": "ply"},
+    # The protocol's input camera (methods/external/input_camera.py): elevation and azimuth are given.
+    "input_camera": {
+        "elevation": "given", "azimuth": "given", "fov": 20.0, "elevation_sign": 1,
+        "source": "threestudio@28d9d80 threestudio/data/image.py:79-84 puts the input camera at (d cos e cos a, "
+        "d cos e sin a, d sin e) with +Z up: positive elevation is above the horizon, as in the protocol; "
+        "threestudio-3dgs@8c2ab7b configs/gaussian_splatting_zero123.yaml:12-15 (elevation 5, azimuth 0, distance 3.8, "
+        "fovy 20; Stable Zero123's conditioning camera follows them, :95-97) and :28 (fovy_range [20, 20], 'Zero123 "
+        "has fixed fovy'): the fov is not passed, so the random views and the guidance stay as tuned; no recentring",
+    },
     "inputs": {
         "background": "transparent",  # RGBA, alpha > 0.5 is the mask; no matting
         "resolution": 512,  # the data module's largest resolution

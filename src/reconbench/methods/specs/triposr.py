@@ -49,6 +49,14 @@ SPEC = {
                   "--mc-resolution", "256", "--foreground-ratio", "0.85", "--chunk-size", "8192"]},
     ),
     "output": {"path": "0/mesh.obj", "format": "obj"},  # OUT/<index of the image>/mesh.obj, vertex colours
+    # The model takes no camera (TripoSR report, arXiv:2403.02151, model overview: it guesses the input
+    # camera's extrinsics and intrinsics); only the azimuth is assumed: its output faces the input view.
+    "input_camera": {
+        "elevation": None, "azimuth": 0.0, "fov": None,
+        "source": "TripoSR report (arXiv:2403.02151), model overview: no camera conditioning, the model guesses it; "
+        "triposr@d26e331 tsr/utils.py:358-363 and tsr/system.py:126-128: the input view is azimuth 0 (+X) of its "
+        "output frame",
+    },
     "inputs": {
         "background": "transparent",  # RGBA with transparency: rembg is skipped, the alpha is the mask
         "resolution": 512,

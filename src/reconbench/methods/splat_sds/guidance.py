@@ -63,6 +63,7 @@ from reconbench.methods.splat_sds.sds import (
     sds_loss,
     timestep_bounds,
 )
+from reconbench.protocol.cameras import orbit_angles
 
 if TYPE_CHECKING:
     from reconbench.protocol import Camera
@@ -118,15 +119,6 @@ class RelativeCamera:
 
 
 CameraDeltas = Union[RelativeCamera, Sequence[RelativeCamera], np.ndarray, torch.Tensor]
-
-
-def orbit_angles(camera: "Camera") -> tuple[float, float, float]:
-    """(elevation°, azimuth°, radius) of a camera about the origin, from its fields or else its position."""
-    if all(math.isfinite(v) for v in (camera.elevation, camera.azimuth, camera.radius)):
-        return camera.elevation, camera.azimuth, camera.radius
-    x, y, z = (float(v) for v in camera.position)
-    r = math.sqrt(x * x + y * y + z * z)
-    return math.degrees(math.asin(y / r)), math.degrees(math.atan2(x, z)), r
 
 
 def wrap_degrees(angle: float) -> float:

@@ -1,5 +1,5 @@
-"""splat-sds as a reconbench method: choose the guidance, optimise, return the last snapshot plus the
-anytime curve's snapshots for the runner to score."""
+"""splat-sds as a reconbench method: choose the guidance, optimise, return the final iteration's cloud plus
+the anytime curve's snapshots for the runner to score."""
 
 from __future__ import annotations
 
@@ -33,6 +33,9 @@ def run(inp: MethodInput) -> MethodOutput:
     gpu = torch.cuda.is_available()
     cfg = GPU_DEFAULTS if gpu else CPU_DEFAULTS
     overrides = json.loads(os.environ.get(CONFIG_ENV, "{}"))
+    unknown = sorted(set(overrides) - set(cfg.__dict__) - {"seed"})
+    if unknown:
+        raise ValueError(f"{CONFIG_ENV}: unknown field(s) {', '.join(unknown)}; known: {', '.join(cfg.__dict__)}")
     if "checkpoints" in overrides:
         overrides["checkpoints"] = tuple(overrides["checkpoints"])
     cfg = type(cfg)(**{**cfg.__dict__, **overrides, "seed": inp.seed})
@@ -42,7 +45,7 @@ def run(inp: MethodInput) -> MethodOutput:
     guidance.prepare(inp.images[0], inp.cameras[0])
     load = time.perf_counter() - start
     snapshots = optimise(inp.images, inp.cameras, guidance, cfg, inp.workdir, device="cuda" if gpu else "cpu")
-    final = snapshots[-1]
+    final = snapshots[-1]  # optimise() always saves the final iteration last
     return MethodOutput(
         asset=final.path,
         stage_seconds={"model_load": load, "optimisation": final.seconds},

@@ -27,7 +27,7 @@ from reconbench.render.splat_torch import rasterize
 @dataclass(frozen=True)
 class SdsConfig:
     iterations: int
-    checkpoints: tuple[int, ...]  # iterations at which the cloud is saved (the last one is the result)
+    checkpoints: tuple[int, ...]  # extra snapshots for the anytime curve; the final iteration is always saved (the result)
     n_init: int  # Gaussians drawn uniformly in a ball at the start (DreamGaussian: 5000, radius 0.5)
     max_gaussians: int
     render_size: int  # side of the square renders the losses are computed on
@@ -168,7 +168,11 @@ def optimise(
     device: torch.device | str = "cpu",
     on_snapshot: Callable[[Snapshot], None] | None = None,
 ) -> list[Snapshot]:
-    """Fit a cloud to the inputs (plus SDS unless the guidance is NoGuidance); save it at cfg.checkpoints."""
+    """Fit a cloud to the inputs (plus SDS unless the guidance is NoGuidance); save it at each of
+    cfg.checkpoints below cfg.iterations and at cfg.iterations itself, which is always the last snapshot
+    (the result); checkpoints beyond cfg.iterations are never reached."""
+    if cfg.iterations < 1:
+        raise ValueError(f"splat-sds: iterations must be at least 1, got {cfg.iterations}")
     device = torch.device(device)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
@@ -196,7 +200,7 @@ def optimise(
         if it % cfg.densify_every == 0 and it <= cfg.densify_until:
             cloud = _densify_and_prune(cloud, grad_accum)
             grad_accum = torch.zeros(cloud.n, device=device)
-        if it in cfg.checkpoints:
+        if it in cfg.checkpoints or it == cfg.iterations:
             elapsed += time.perf_counter() - start
             path = save_splats(cloud.to_splats(), workdir / f"splats_it{it:05d}.ply")
             snapshots.append(Snapshot(it, elapsed, path, cloud.n))
