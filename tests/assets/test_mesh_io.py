@@ -47,7 +47,7 @@ def test_missing_texture_loads_untextured_with_a_warning_naming_it(tmp_path):
     (tmp_path / "material_0.png").unlink()
     mesh = load_mesh(path)
     assert not any(p.has_texture for p in mesh.parts)
-    assert any("texture 'material_0.png' not found" in w for w in mesh.warnings)
+    assert len(mesh.warnings) == 1 and "texture 'material_0.png' not found" in mesh.warnings[0]
 
 
 def test_missing_mtl_loads_with_a_warning(tmp_path):

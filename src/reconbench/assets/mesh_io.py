@@ -166,6 +166,7 @@ class _References:
         self.search = [Path(f) for f in search]
         self.roots = [f.resolve() for f in self.search]
         self.warnings: list[str] = []
+        self.refused: set[str] = set()
 
     def warn(self, message: str) -> None:
         if message not in self.warnings:
@@ -181,6 +182,9 @@ class _References:
                 if _inside(candidate.resolve(), self.roots):
                     return candidate
                 outside = outside or candidate
+        if name in self.refused:
+            return None  # said once already (the OBJ check and trimesh both look references up)
+        self.refused.add(name)
         if outside is not None:
             self.warn(f"{self.asset.name}: {kind} {name!r} refused: it resolves to {outside.resolve()}, outside the asset's folder "
                       f"({', '.join(map(str, self.search))}); loaded without it")
@@ -258,7 +262,7 @@ def _search_resolver(refs: _References, search: Sequence[Path] | None = None):
 
         def namespaced(self, namespace: str):
             sub = _References(refs.asset, [folder / namespace for folder in folders] + list(folders))
-            sub.roots, sub.warnings = refs.roots, refs.warnings  # same confinement, one list of warnings
+            sub.roots, sub.warnings, sub.refused = refs.roots, refs.warnings, refs.refused  # same confinement and warnings
             return _search_resolver(sub)
 
         def write(self, name: str, data) -> None:
