@@ -91,3 +91,19 @@ def test_evaluate_against_a_ground_truth_file_in_another_frame(tmp_path, capsys,
 def test_evaluate_needs_exactly_one_ground_truth(capsys):
     assert main(["evaluate", "--pred", "x.glb"]) == 2
     assert "either as --gt PATH or as --dataset" in capsys.readouterr().err
+
+
+def test_an_object_list_id_with_a_path_stops_the_run_before_anything_is_written(mesh_folder, tmp_path, capsys):
+    victim = tmp_path / "victim"
+    (victim / "seed0").mkdir(parents=True)
+    (victim / "seed0" / "canary.txt").write_text("keep me")
+    lst = tmp_path / "l.txt"
+    lst.write_text(f"{victim} crate\n")
+    out = tmp_path / "run"
+    code = main(["run", "--dataset", f"folder:{mesh_folder}", "--object-list", str(lst), "--methods", "oracle", "--out", str(out), "--lpips", "none", "--no-progress"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("reconbench: error:") and str(lst) in err and repr(str(victim)) in err
+    assert (victim / "seed0" / "canary.txt").read_text() == "keep me"
+    assert sorted(p.name for p in victim.rglob("*")) == ["canary.txt", "seed0"]
+    assert not out.exists() and not (tmp_path / "victim.lock").exists()

@@ -63,6 +63,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     from reconbench.protocol import get_protocol
     from reconbench.render import render_ground_truth, renderer_info
     from reconbench.render.files import write_views
+    from reconbench.runner.paths import run_path
 
     protocol = get_protocol(args.protocol)
     object_list = args.object_list or protocol.default_object_list(parse_spec(args.dataset)[0])
@@ -78,7 +79,7 @@ def cmd_render(args: argparse.Namespace) -> int:
             failed.append((obj.id, str(exc)))
             continue
         extra = {"object": obj.id, "category": obj.category, "protocol": protocol.name, "lighting": protocol.lighting.name, "renderer": renderer_info()}
-        write_views(views, out / obj.id if not args.object else out, extra)
+        write_views(views, run_path(out, obj.id) if not args.object else out, extra)
     done = len(objects) - len(failed)
     print(f"rendered {done} object(s) x {len(protocol.cameras)} views to {out}")
     for object_id, reason in failed:

@@ -39,6 +39,7 @@ from reconbench.provenance import sha256_file
 from reconbench.render import renderer_info
 from reconbench.runner.inputs import prepare_image_input, prepare_inputs
 from reconbench.runner.jobs import Job
+from reconbench.runner.paths import run_path
 from reconbench.runner.store import JobRecord
 from reconbench.runner.worker import MethodError, MethodWorker
 
@@ -152,7 +153,7 @@ class _ObjectContext:
 def prepare_object(obj: DatasetObject, protocol: Protocol, out: Path, lpips: tuple[str, ...]) -> _ObjectContext:
     gt_sha256 = sha256_file(obj.path)
     mesh = obj.load() if obj.has_ground_truth else None
-    images, cameras, paths = _input_views(obj, mesh, protocol, Path(out) / "inputs" / obj.id, gt_sha256)
+    images, cameras, paths = _input_views(obj, mesh, protocol, run_path(out, "inputs", obj.id), gt_sha256)
     gt = prepare_ground_truth(mesh, protocol, lpips) if mesh is not None else None
     return _ObjectContext(obj, protocol, gt, images, cameras, paths, gt_sha256)
 
@@ -163,7 +164,7 @@ def _input_views(obj: DatasetObject, mesh, protocol: Protocol, folder: Path, gt_
     ever reads a half-rewritten image and every method sees the same pixels."""
     from filelock import FileLock
 
-    lock = folder.parent / ".locks" / f"{obj.id}.lock"
+    lock = run_path(folder.parent, ".locks", f"{obj.id}.lock")
     lock.parent.mkdir(parents=True, exist_ok=True)
     source = folder / "source.json"
     wanted = {"protocol": protocol.name, "object": obj.id, "sha256": gt_sha256}
@@ -206,7 +207,7 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
         return record_for(job, "skipped", f"{spec.name} needs a ground truth; {job.object_id} is an input image without one")
     if len(ctx.cameras) not in spec.input_views:
         return record_for(job, "failed", f"{spec.name} takes {'/'.join(map(str, spec.input_views))} input view(s); protocol {job.protocol} gives {len(ctx.cameras)}")
-    workdir = out / "work" / job.method / job.object_id / f"seed{job.seed}"
+    workdir = run_path(out, "work", job.method, job.object_id, f"seed{job.seed}")
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     gt_file = GroundTruthFile(ctx.obj.path, ctx.obj.frame, ctx.obj.texture_dirs) if spec.needs_ground_truth else None
@@ -226,7 +227,7 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
         evaluation_wall = time.perf_counter() - start
     except Exception as exc:  # bad output: unreadable, empty, invisible...
         return record_for(job, "failed", f"output unusable: {type(exc).__name__}: {exc}", time_s=wall)
-    _save_renders(result.renders.composited_uint8(), result.renders.cameras, out / "renders" / job.method / job.object_id)
+    _save_renders(result.renders.composited_uint8(), result.renders.cameras, run_path(out, "renders", job.method, job.object_id))
     anytime = _score_snapshots(output, result.metrics, ctx, spec, settings)
     provenance = {
         "reconbench": __version__,
