@@ -337,14 +337,20 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from reconbench.assets import AssetLoadError
     from reconbench.datasets import DatasetError
+    from reconbench.limits import LimitError
     from reconbench.runner import RunError
+    from reconbench.runner.store import StoreError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (DatasetError, AssetLoadError, KeyError, UsageError, RunError) as exc:
+    except (DatasetError, AssetLoadError, KeyError, UsageError, RunError, StoreError, LimitError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"reconbench: error: {message}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a read-only or full disk, a missing file: one line, not a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"reconbench: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
 
 

@@ -54,7 +54,7 @@ def load_run(run_dir: Path) -> Run:
     path = Path(run_dir) / "results.sqlite"
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist (give a run folder written by `reconbench run`)")
-    with ResultsStore(path) as store:
+    with ResultsStore(path, readonly=True) as store:
         return Run(Path(run_dir), list(store.records()), store.get_meta())
 
 

@@ -168,7 +168,9 @@ def _check_meta(store: ResultsStore, cfg: RunConfig) -> None:
 def _write_meta(store: ResultsStore, cfg: RunConfig, protocol: Protocol, specs: dict[str, MethodSpec]) -> None:
     existing = store.get_meta()
     paradigms = {**existing.get("paradigms", {}), **{n: s.paradigm for n, s in specs.items()}}
-    store.set_meta({**cfg.identity(), "headline": protocol.evaluation.headline, "paradigms": paradigms, "reconbench": __version__})
+    meta = {**cfg.identity(), "headline": protocol.evaluation.headline, "paradigms": paradigms, "reconbench": __version__}
+    if any(existing.get(k) != v for k, v in meta.items()):  # unchanged: nothing written (a finished run on a read-only mount resumes)
+        store.set_meta(meta)
 
 
 def _progress(total: int, initial: int, enabled: bool):
