@@ -44,17 +44,17 @@ def load_mesh(path: str | Path, texture_dirs: Sequence[Path] = ()) -> MeshAsset:
             if path.suffix.lower() == ".obj":
                 _check_obj_textures(path, refs)
             scene = trimesh.load(path, force="scene", process=False, resolver=_search_resolver(refs))
-            geometries = scene.dump()
+            geometries = _placed_geometries(scene)
     except Exception as exc:  # trimesh raises many types for corrupt files
         raise AssetLoadError(path, f"{type(exc).__name__}: {exc}") from exc
-    meshes = [g for g in geometries if isinstance(g, trimesh.Trimesh) and len(g.faces) > 0]
-    n_faces = sum(len(g.faces) for g in meshes)
+    meshes = [(g, c) for g, c in geometries if isinstance(g, trimesh.Trimesh) and len(g.faces) > 0]
+    n_faces = sum(len(g.faces) for g, _ in meshes)
     if n_faces > limits.TRIANGLES.get():
         raise AssetLoadError(path, limits.TRIANGLES.exceeded(n_faces, "mesh"))
     parts = []
-    for geom in meshes:
+    for geom, colors in meshes:
         try:
-            parts.append(_part_from_trimesh(geom, refs))
+            parts.append(_part_from_trimesh(geom, refs, colors))
         except ValueError as exc:
             raise AssetLoadError(path, str(exc)) from exc
     if not parts:
@@ -92,7 +92,21 @@ def save_mesh(asset: MeshAsset, path: str | Path) -> Path:
     return path
 
 
-def _part_from_trimesh(geom, refs: _References) -> MeshPart:
+def _placed_geometries(scene) -> list:
+    """(geometry in scene coordinates, its glTF COLOR_0 or None) for every geometry instance of the scene, as
+    Scene.dump() gives them but keeping the vertex colours trimesh stores beside a material (a copy drops them)."""
+    placed = []
+    for node in scene.graph.nodes_geometry:
+        transform, name = scene.graph[node]
+        original = scene.geometry[name]
+        colors = getattr(original.visual, "vertex_attributes", {}).get("color") if original.visual is not None else None
+        geom = original.copy()
+        geom.apply_transform(transform)
+        placed.append((geom, None if colors is None else np.array(colors)))
+    return placed
+
+
+def _part_from_trimesh(geom, refs: _References, colors: np.ndarray | None = None) -> MeshPart:
     import trimesh.visual as tv
 
     vertices = np.asarray(geom.vertices, dtype=np.float64)
@@ -113,7 +127,9 @@ def _part_from_trimesh(geom, refs: _References) -> MeshPart:
             # OBJ convention used by every viewer we compare against: map_Kd replaces Kd.
             base = (1.0, 1.0, 1.0, 1.0) if tex is not None else tuple(np.asarray(material.diffuse) / 255.0)
         name = getattr(material, "name", None) or "material"
-        return MeshPart(vertices, faces, Material(name, _rgba(base), tex), uv=uv)
+        # glTF COLOR_0 beside a material: trimesh keeps it as a vertex attribute; the glTF spec multiplies it in
+        # (base colour x texture x vertex colour), as our colour rule does (assets/mesh.py).
+        return MeshPart(vertices, faces, Material(name, _rgba(base), tex), uv=uv, vertex_colors=_vertex_color_attribute(colors, len(vertices)))
     if isinstance(visual, tv.ColorVisuals) and visual.kind == "face":
         # Face colours become vertex colours on unshared vertices (each face gets its own three).
         colors = np.repeat(np.asarray(visual.face_colors, dtype=np.float64) / 255.0, 3, axis=0)
@@ -122,6 +138,20 @@ def _part_from_trimesh(geom, refs: _References) -> MeshPart:
         colors = np.asarray(visual.vertex_colors, dtype=np.float64) / 255.0
         return MeshPart(vertices, faces, Material("vertex_colors"), vertex_colors=colors)
     return MeshPart(vertices, faces, Material(UNCOLOURED_MATERIAL, UNCOLOURED))
+
+
+def _vertex_color_attribute(colors, n: int) -> np.ndarray | None:
+    """glTF COLOR_0 as (N, 4) floats in [0, 1]: floats as stored, normalised integers divided by their
+    maximum (unsigned byte or short), RGB given alpha 1."""
+    if colors is None:
+        return None
+    c = np.asarray(colors)
+    if c.ndim != 2 or len(c) != n or c.shape[1] not in (3, 4):
+        return None
+    values = c.astype(np.float64) / np.iinfo(c.dtype).max if np.issubdtype(c.dtype, np.integer) else c.astype(np.float64)
+    if values.shape[1] == 3:
+        values = np.hstack([values, np.ones((n, 1))])
+    return np.clip(values, 0.0, 1.0)
 
 
 def _rgba(color) -> tuple[float, float, float, float]:
