@@ -107,3 +107,45 @@ def test_an_object_list_id_with_a_path_stops_the_run_before_anything_is_written(
     assert (victim / "seed0" / "canary.txt").read_text() == "keep me"
     assert sorted(p.name for p in victim.rglob("*")) == ["canary.txt", "seed0"]
     assert not out.exists() and not (tmp_path / "victim.lock").exists()
+
+
+def _obj(path, vertices, faces):
+    path.write_text("".join(f"v {x!r} {y!r} {z!r}\n" for x, y, z in vertices) + "".join(f"f {a} {b} {c}\n" for a, b, c in faces))
+    return path
+
+
+def _box(path):
+    import trimesh
+
+    trimesh.creation.box().export(path)
+    return path
+
+
+def _degenerate_splat(path, means):
+    from reconbench.assets import GaussianSplats, save_splats
+
+    n = len(means)
+    return save_splats(GaussianSplats(np.asarray(means, float), np.full((n, 3), 0.05), np.tile([1.0, 0, 0, 0], (n, 1)),
+                                      np.full(n, 0.9), np.zeros((n, 1, 3))), path)
+
+
+@pytest.mark.parametrize("kind", ["all_equal_vertices", "splat_all_same", "splat_far", "vertex_at_1e30"])
+def test_a_degenerate_prediction_is_a_one_line_error_naming_the_file(tmp_path, capsys, small_protocol, kind):
+    gt = _box(tmp_path / "box.obj")
+    pred = {
+        "all_equal_vertices": lambda: _obj(tmp_path / "p.obj", [(0.5, 0.5, 0.5)] * 6, [(1, 2, 3), (4, 5, 6)]),
+        "splat_all_same": lambda: _degenerate_splat(tmp_path / "p.ply", [[0.2, 0.2, 0.2]] * 10),
+        "splat_far": lambda: _degenerate_splat(tmp_path / "p.ply", [[1e30, 1e30, 1e30]] * 10),
+        "vertex_at_1e30": lambda: _obj(tmp_path / "p.obj", [(0, 0, 0), (1, 0, 0), (0, 1, 0), (1e30, 0, 0)], [(1, 2, 3), (1, 2, 4)]),
+    }[kind]()
+    code = main(["evaluate", "--gt", str(gt), "--pred", str(pred), "--protocol", small_protocol, "--lpips", "none"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.startswith("reconbench: error:") and str(pred) in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_zero_area_ground_truth_is_refused(tmp_path, capsys, small_protocol):
+    line = _obj(tmp_path / "line.obj", [(0, 0, 0), (1, 0, 0), (2, 0, 0)], [(1, 2, 3)])  # one collinear triangle
+    code = main(["evaluate", "--gt", str(line), "--pred", str(_box(tmp_path / "box.obj")), "--protocol", small_protocol, "--lpips", "none"])
+    err = capsys.readouterr().err
+    assert code == 2 and str(line) in err and "zero surface area" in err

@@ -89,7 +89,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from reconbench.alignment import ALIGN_MODES
-    from reconbench.assets import load_asset
+    from reconbench.assets import AssetLoadError, load_asset
     from reconbench.datasets import DatasetObject, open_dataset
     from reconbench.evaluation import check_lpips, evaluate, prepare_ground_truth
     from reconbench.protocol import get_protocol
@@ -110,8 +110,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         check_lpips(nets)
     except Exception as exc:
         raise UsageError(f"{exc} (or pass --lpips none)") from exc
-    gt = prepare_ground_truth(gt_object.load(), protocol, lpips_nets=nets)
-    result = evaluate(load_asset(args.pred), gt, frame=args.frame, scale=args.scale, align=args.align, lpips_nets=nets)
+    try:
+        gt = prepare_ground_truth(gt_object.load(), protocol, lpips_nets=nets)
+    except ValueError as exc:  # a ground truth that loads but cannot be scored (it covers no pixel...)
+        raise AssetLoadError(gt_object.path, f"ground truth unusable: {exc}") from exc
+    pred = load_asset(args.pred)
+    try:
+        result = evaluate(pred, gt, frame=args.frame, scale=args.scale, align=args.align, lpips_nets=nets)
+    except ValueError as exc:  # a degenerate prediction (all points equal, far outside the view...)
+        raise AssetLoadError(args.pred, f"prediction unusable: {exc}") from exc
     if args.save_renders:
         from reconbench.render.files import write_views
 
@@ -208,8 +215,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     try:
         summary = run_benchmark(cfg)
-    except KeyboardInterrupt:  # finished jobs are kept; run_benchmark said how to resume
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: finished jobs are kept; run_benchmark said how to resume
+        from reconbench.runner.run import Terminated
+
+        return 143 if isinstance(exc, Terminated) else 130
     print(
         f"{summary.ran} of {summary.total} jobs run now ({summary.ok} ok, {summary.failed} failed, {summary.skipped} skipped); "
         f"results: {summary.out / 'results.csv'}, {summary.out / 'report.md'}"
