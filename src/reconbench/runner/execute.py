@@ -150,6 +150,7 @@ class _ObjectContext:
     image_paths: tuple
     gt_sha256: str
     warnings: tuple[str, ...] = ()  # the ground truth's loading warnings (a texture dropped...), recorded with each job
+    input_mask: str | None = None  # an input photo: how its foreground mask was made (alpha, keyed background, rembg)
 
 
 def prepare_object(obj: DatasetObject, protocol: Protocol, out: Path, lpips: tuple[str, ...]) -> _ObjectContext:
@@ -158,7 +159,8 @@ def prepare_object(obj: DatasetObject, protocol: Protocol, out: Path, lpips: tup
     images, cameras, paths = _input_views(obj, mesh, protocol, run_path(out, "inputs", obj.id), gt_sha256)
     gt = prepare_ground_truth(mesh, protocol, lpips) if mesh is not None else None
     warnings = tuple(f"ground truth {w}" for w in mesh.warnings) if mesh is not None else ()
-    return _ObjectContext(obj, protocol, gt, images, cameras, paths, gt_sha256, warnings)
+    input_mask = None if mesh is not None else json.loads((paths[0].parent / "cameras.json").read_text()).get("mask")
+    return _ObjectContext(obj, protocol, gt, images, cameras, paths, gt_sha256, warnings, input_mask)
 
 
 def _input_views(obj: DatasetObject, mesh, protocol: Protocol, folder: Path, gt_sha256: str):
@@ -246,6 +248,7 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
         "asset_sha256": sha256_file(output.asset),
         "ground_truth": str(ctx.obj.path),
         "ground_truth_sha256": ctx.gt_sha256,
+        "input_mask": ctx.input_mask,
         "gpu": output.info.get("gpu"),  # {"name", "count"} where the method ran on one; the cost model reads it
         "method": {"entry": spec.entry or "external", "upstream": spec.upstream or None, "frame": output.frame or spec.frame, "scale": output.scale or spec.scale, "info": output.info},
         "notes": result.notes,
