@@ -149,3 +149,49 @@ def test_a_zero_area_ground_truth_is_refused(tmp_path, capsys, small_protocol):
     code = main(["evaluate", "--gt", str(line), "--pred", str(_box(tmp_path / "box.obj")), "--protocol", small_protocol, "--lpips", "none"])
     err = capsys.readouterr().err
     assert code == 2 and str(line) in err and "zero surface area" in err
+
+
+def test_doctor_exits_non_zero_when_a_requested_method_fails_a_check(tmp_path, capsys, monkeypatch):
+    import reconbench.doctor as doctor
+
+    verdicts = {"sphere": doctor.Diagnosis("sphere", "not needed", "not needed", "yes", "yes"),
+                "oracle": doctor.Diagnosis("oracle", "not needed", "not needed", "no: it broke", "-")}
+    monkeypatch.setattr(doctor, "diagnose", lambda spec, out, **kw: verdicts[spec.name])
+    assert main(["doctor", "--methods", "sphere", "--out", str(tmp_path)]) == 0
+    assert main(["doctor", "--methods", "sphere,oracle", "--out", str(tmp_path)]) == 1
+    table = capsys.readouterr().out
+    assert "oracle: ran no: it broke" in table
+
+
+def test_a_full_disk_stops_the_run_with_a_one_line_error_and_keeps_what_was_committed(tmp_path, capsys, monkeypatch, small_protocol):
+    from reconbench.runner import store as store_module
+
+    original = store_module.ResultsStore.__init__
+
+    def nearly_full(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        pages = self.db.execute("PRAGMA page_count").fetchone()[0]
+        self.db.execute(f"PRAGMA max_page_count = {pages + 1}")  # SQLite's own "database or disk is full"
+
+    monkeypatch.setattr(store_module.ResultsStore, "__init__", nearly_full)
+    out = tmp_path / "run"
+    code = main(["run", "--dataset", "procedural", "--objects", "car,mug,ring", "--methods", "sphere", "--protocol", small_protocol,
+                 "--out", str(out), "--lpips", "none", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "reconbench: error:" in err and "database or disk is full" in err and "--resume" in err and "Traceback" not in err
+    monkeypatch.undo()
+    with store_module.ResultsStore(out / "results.sqlite", readonly=True) as store:  # consistent, resumable
+        assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_datasets_check_shows_a_refused_texture_as_a_warning(tmp_path, capsys):
+    from conftest import write_obj_with_texture
+
+    root = tmp_path / "data"
+    path = write_obj_with_texture(root / "obj")
+    (root / "obj" / "material.mtl").write_text("newmtl material_0\nKd 1 1 1\nmap_Kd /etc/passwd\n")
+    assert main(["datasets", "--dataset", f"folder:{root}", "--check"]) == 0
+    out = capsys.readouterr().out
+    assert " ok, 12 faces" in out and "warning: model.obj: texture '/etc/passwd' refused" in out
+    assert path.is_file()

@@ -46,7 +46,7 @@ def cmd_datasets(args: argparse.Namespace) -> int:
         if args.check:
             try:
                 mesh = obj.load()
-                line += f"  ok, {mesh.n_faces} faces, {len(mesh.parts)} parts"
+                line += f"  ok, {mesh.n_faces} faces, {len(mesh.parts)} parts" + "".join(f"\n    warning: {w}" for w in mesh.warnings)
             except Exception as exc:  # report every object, stop on none
                 failures += 1
                 line += f"  FAILED: {exc}"
