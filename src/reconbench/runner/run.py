@@ -94,7 +94,7 @@ def run_benchmark(cfg: RunConfig, on_job_done: Callable[[JobRecord], None] | Non
     with ResultsStore(out / "results.sqlite") as store, _run_lock(out), _sigterm_as_interrupt():
         _check_meta(store, cfg)
         fingerprints = _fingerprints(dataset, protocol)
-        _check_fingerprints(store, cfg, fingerprints)
+        _check_fingerprints(store, cfg, dataset, fingerprints)
         jobs = plan_jobs(dataset.objects, cfg.methods, protocol.name, cfg.seeds)
         done = store.done_keys(include_failed=not cfg.retry_failed)
         pending = [j for j in jobs if j.key not in done]
@@ -175,9 +175,9 @@ def _check_meta(store: ResultsStore, cfg: RunConfig) -> None:
 def _write_meta(store: ResultsStore, cfg: RunConfig, protocol: Protocol, specs: dict[str, MethodSpec], fingerprints: dict) -> None:
     existing = store.get_meta()
     paradigms = {**existing.get("paradigms", {}), **{n: s.paradigm for n, s in specs.items()}}
-    ground_truth = {**existing.get("ground_truth_sha256", {}), **fingerprints["ground_truth_sha256"]}
+    stamps = {**existing.get("ground_truth_stamp", {}), **fingerprints["ground_truth_stamp"]}
     meta = {**cfg.identity(), "headline": protocol.evaluation.headline, "paradigms": paradigms, "reconbench": __version__,
-            "protocol_fingerprint": fingerprints["protocol_fingerprint"], "ground_truth_sha256": ground_truth}
+            "protocol_fingerprint": fingerprints["protocol_fingerprint"], "ground_truth_stamp": stamps}
     if any(existing.get(k) != v for k, v in meta.items()):  # unchanged: nothing written (a finished run on a read-only mount resumes)
         store.set_meta(meta)
 
@@ -222,28 +222,39 @@ def _run_lock(out: Path):
 
 
 def _fingerprints(dataset, protocol: Protocol) -> dict:
-    """What the scores depend on besides the methods: each ground-truth file's SHA-256, and the protocol's
-    cameras, lighting and evaluation settings (hashed by part, so a mismatch can say which part changed)."""
+    """What the scores depend on besides the methods: the protocol's cameras, lighting and evaluation
+    settings (hashed by part, so a mismatch can say which part changed), and a cheap stamp (size, mtime) of
+    each ground-truth file; the file's SHA-256 is already in every record scored against it."""
     parts = {"cameras": protocol.cameras, "lighting": protocol.lighting, "evaluation": protocol.evaluation}
-    return {
-        "protocol_fingerprint": {k: hashlib.sha256(repr(v).encode()).hexdigest()[:16] for k, v in parts.items()},
-        "ground_truth_sha256": {o.id: sha256_file(o.path) for o in dataset.objects if o.has_ground_truth},
-    }
+    stamps = {}
+    for o in dataset.objects:
+        if o.has_ground_truth and Path(o.path).is_file():
+            st = Path(o.path).stat()
+            stamps[o.id] = [st.st_size, st.st_mtime_ns]
+    return {"protocol_fingerprint": {k: hashlib.sha256(repr(v).encode()).hexdigest()[:16] for k, v in parts.items()},
+            "ground_truth_stamp": stamps}
 
 
-def _check_fingerprints(store: ResultsStore, cfg: RunConfig, fingerprints: dict) -> None:
-    """Refuse to resume when a ground-truth file or the protocol's definition changed since the run began:
-    the report would average scores against two different references."""
+def _check_fingerprints(store: ResultsStore, cfg: RunConfig, dataset, fingerprints: dict) -> None:
+    """Refuse to resume when the protocol's definition or a ground-truth file changed since records were
+    scored: the report would average scores against two different references. A file whose stamp changed
+    is hashed and compared with the SHA-256 its records hold (a file copied or touched unchanged passes)."""
     existing = store.get_meta()
     changes = []
     old_protocol = existing.get("protocol_fingerprint") or {}
     changes += [f"protocol {cfg.protocol!r}: its {part} changed" for part, h in fingerprints["protocol_fingerprint"].items()
                 if part in old_protocol and old_protocol[part] != h]
-    old_gt = existing.get("ground_truth_sha256") or {}
-    changed = [i for i, h in fingerprints["ground_truth_sha256"].items() if i in old_gt and old_gt[i] != h]
-    if changed:
-        changes.append(f"ground truth of {len(changed)} object(s) changed: " + ", ".join(
-            f"{i} (sha256 {old_gt[i][:12]}… now {fingerprints['ground_truth_sha256'][i][:12]}…)" for i in changed[:5]) + ("…" if len(changed) > 5 else ""))
+    old_stamps, new_stamps = existing.get("ground_truth_stamp") or {}, fingerprints["ground_truth_stamp"]
+    touched = {i for i, stamp in new_stamps.items() if i in old_stamps and old_stamps[i] != stamp}
+    if touched:
+        scored = {r.object: r.provenance.get("ground_truth_sha256") for r in store.records()
+                  if r.object in touched and (r.provenance or {}).get("ground_truth_sha256")}
+        paths = {o.id: o.path for o in dataset.objects}
+        changed = [(i, sha, sha256_file(paths[i])) for i, sha in sorted(scored.items())]
+        changed = [(i, old, new) for i, old, new in changed if old != new]
+        if changed:
+            changes.append(f"ground truth of {len(changed)} object(s) changed: " + ", ".join(
+                f"{i} (sha256 {old[:12]}… now {new[:12]}…)" for i, old, new in changed[:5]) + ("…" if len(changed) > 5 else ""))
     if changes:
         raise RunError(f"{cfg.out}: cannot resume: " + "; ".join(changes) + ". Results scored before and after would be mixed; "
                        "restore the original files or start a new run with another --out")
