@@ -195,3 +195,12 @@ def test_datasets_check_shows_a_refused_texture_as_a_warning(tmp_path, capsys):
     out = capsys.readouterr().out
     assert " ok, 12 faces" in out and "warning: model.obj: texture '/etc/passwd' refused" in out
     assert path.is_file()
+
+
+def test_an_out_folder_that_cannot_be_created_is_a_one_line_error(tmp_path, capsys, small_protocol):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the run folder's parent should be")  # as a read-only mount refuses mkdir
+    code = main(["run", "--dataset", "procedural", "--objects", "car", "--methods", "sphere", "--protocol", small_protocol,
+                 "--out", str(blocker / "run"), "--lpips", "none", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("reconbench: error:") and str(blocker) in err and "Traceback" not in err
