@@ -230,3 +230,13 @@ def test_mirroring_transform_flips_winding_to_keep_normals_outward():
     part = MeshPart(box.vertices, box.faces)
     mirrored = part.transformed(np.diag([-1.0, 1, 1, 1]))
     assert trimesh.Trimesh(mirrored.vertices, mirrored.faces).volume > 0
+
+
+def test_corrupt_embedded_glb_texture_is_dropped_with_a_warning(tmp_path):
+    path = write_glb(tmp_path / "a.glb")
+    data = path.read_bytes()
+    assert data.count(b"\x89PNG") == 1
+    path.write_bytes(data.replace(b"\x89PNG", b"\x00PNG"))  # same length: the GLB stays valid, its image does not
+    mesh = load_mesh(path)
+    assert not any(p.has_texture for p in mesh.parts)
+    assert any("failed to load image" in w and "UnidentifiedImageError" in w for w in mesh.warnings)

@@ -316,7 +316,7 @@ class _TrimeshLoadLog(logging.Handler):
         if not any(m in message for m in self._MESSAGES):
             return
         exc = record.exc_info[1] if record.exc_info else None
-        if exc is None or isinstance(exc, OSError):
+        if exc is None or isinstance(exc, FileNotFoundError):
             return  # refused or missing through our resolver, which has said why
         bomb = re.search(r"Image size \((\d+) pixels\)", str(exc))  # Pillow's over-the-limit error or warning
         if bomb:
