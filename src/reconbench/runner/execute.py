@@ -238,8 +238,11 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
         return record_for(job, "failed", f"output unusable: {naming(output.asset, exc)}", time_s=wall, warnings=list(ctx.warnings))
     warnings = [*ctx.warnings, *(f"output {w}" for w in getattr(asset, "warnings", ()))]
     _save_renders(result.renders.composited_uint8(), result.renders.cameras, run_path(out, "renders", job.method, job.object_id))
-    with time_limit(limit, "scoring the anytime snapshots"):
-        anytime = _score_snapshots(output, result.metrics, ctx, spec, settings)
+    try:
+        with time_limit(limit, "scoring the anytime snapshots"):
+            anytime = _score_snapshots(output, result.metrics, ctx, spec, settings)
+    except ScoringTimeout as exc:  # fired between two snapshots: the curve is lost, not the job
+        anytime = [{"error": f"not scored: {exc}"}]
     provenance = {
         "reconbench": __version__,
         "renderer": renderer_info(),
