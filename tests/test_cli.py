@@ -204,3 +204,16 @@ def test_an_out_folder_that_cannot_be_created_is_a_one_line_error(tmp_path, caps
                  "--out", str(blocker / "run"), "--lpips", "none", "--no-progress"])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("reconbench: error:") and str(blocker) in err and "Traceback" not in err
+
+
+def test_evaluate_scores_a_ground_truth_without_its_texture_and_says_so(tmp_path, capsys, small_protocol):
+    from conftest import write_obj_with_texture
+
+    gt = write_obj_with_texture(tmp_path / "gt")
+    (tmp_path / "gt" / "material_0.png").unlink()
+    code = main(["evaluate", "--gt", str(gt), "--pred", str(gt), "--protocol", small_protocol, "--lpips", "none", "--align", "none", "--json"])
+    captured = capsys.readouterr()
+    assert code == 0
+    result = json.loads(captured.out)
+    assert result["chamfer"] == 0.0 and any("texture 'material_0.png' not found" in w for w in result["warnings"])
+    assert "reconbench: warning: ground truth model.obj: texture 'material_0.png' not found" in captured.err

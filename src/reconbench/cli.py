@@ -115,6 +115,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     except ValueError as exc:  # a ground truth that loads but cannot be scored (it covers no pixel...)
         raise AssetLoadError(gt_object.path, f"ground truth unusable: {exc}") from exc
     pred = load_asset(args.pred)
+    warnings = [f"ground truth {w}" for w in gt.mesh.warnings] + [f"prediction {w}" for w in getattr(pred, "warnings", ())]
+    for warning in warnings:  # scored anyway, e.g. without a texture that is missing or refused
+        print(f"reconbench: warning: {warning}", file=sys.stderr)
     try:
         result = evaluate(pred, gt, frame=args.frame, scale=args.scale, align=args.align, lpips_nets=nets)
     except ValueError as exc:  # a degenerate prediction (all points equal, far outside the view...)
@@ -124,7 +127,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
         write_views(result.renders, args.save_renders, {"prediction": str(args.pred), "protocol": protocol.name})
     if args.json:
-        print(json.dumps(_json_safe(result.to_dict()), indent=1))
+        print(json.dumps(_json_safe({**result.to_dict(), "warnings": warnings}), indent=1))
         return 0
     headline = protocol.evaluation.headline
     other = "unaligned" if headline == "aligned" else "aligned"
