@@ -320,7 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
     p.add_argument("--align", default="icp", help="none | icp | search (default icp)")
     p.add_argument("--lpips", default="alex", help="LPIPS backbones: alex, vgg, alex,vgg or none (default alex)")
-    p.add_argument("--timeout", type=float, metavar="S", help="seconds per method call (default: each method's own limit)")
+    p.add_argument("--timeout", type=float, metavar="S", help="seconds per method call, and again for scoring its output (default: each method's own limit)")
     p.add_argument("--resume", action="store_true", help="finish a run in OUT, skipping finished jobs")
     p.add_argument("--retry-failed", action="store_true", help="with --resume, also redo failed jobs")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
