@@ -102,3 +102,129 @@ def test_evaluate_labels_both_columns_when_it_aligns(tmp_path, capsys, mesh_fold
 def test_evaluate_needs_exactly_one_ground_truth(capsys):
     assert main(["evaluate", "--pred", "x.glb"]) == 2
     assert "either as --gt PATH or as --dataset" in capsys.readouterr().err
+
+
+def test_an_object_list_id_with_a_path_stops_the_run_before_anything_is_written(mesh_folder, tmp_path, capsys):
+    victim = tmp_path / "victim"
+    (victim / "seed0").mkdir(parents=True)
+    (victim / "seed0" / "canary.txt").write_text("keep me")
+    lst = tmp_path / "l.txt"
+    lst.write_text(f"{victim} crate\n")
+    out = tmp_path / "run"
+    code = main(["run", "--dataset", f"folder:{mesh_folder}", "--object-list", str(lst), "--methods", "oracle", "--out", str(out), "--lpips", "none", "--no-progress"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("reconbench: error:") and str(lst) in err and repr(str(victim)) in err
+    assert (victim / "seed0" / "canary.txt").read_text() == "keep me"
+    assert sorted(p.name for p in victim.rglob("*")) == ["canary.txt", "seed0"]
+    assert not out.exists() and not (tmp_path / "victim.lock").exists()
+
+
+def _obj(path, vertices, faces):
+    path.write_text("".join(f"v {x!r} {y!r} {z!r}\n" for x, y, z in vertices) + "".join(f"f {a} {b} {c}\n" for a, b, c in faces))
+    return path
+
+
+def _box(path):
+    import trimesh
+
+    trimesh.creation.box().export(path)
+    return path
+
+
+def _degenerate_splat(path, means):
+    from reconbench.assets import GaussianSplats, save_splats
+
+    n = len(means)
+    return save_splats(GaussianSplats(np.asarray(means, float), np.full((n, 3), 0.05), np.tile([1.0, 0, 0, 0], (n, 1)),
+                                      np.full(n, 0.9), np.zeros((n, 1, 3))), path)
+
+
+@pytest.mark.parametrize("kind", ["all_equal_vertices", "splat_all_same", "splat_far", "vertex_at_1e30"])
+def test_a_degenerate_prediction_is_a_one_line_error_naming_the_file(tmp_path, capsys, small_protocol, kind):
+    gt = _box(tmp_path / "box.obj")
+    pred = {
+        "all_equal_vertices": lambda: _obj(tmp_path / "p.obj", [(0.5, 0.5, 0.5)] * 6, [(1, 2, 3), (4, 5, 6)]),
+        "splat_all_same": lambda: _degenerate_splat(tmp_path / "p.ply", [[0.2, 0.2, 0.2]] * 10),
+        "splat_far": lambda: _degenerate_splat(tmp_path / "p.ply", [[1e30, 1e30, 1e30]] * 10),
+        "vertex_at_1e30": lambda: _obj(tmp_path / "p.obj", [(0, 0, 0), (1, 0, 0), (0, 1, 0), (1e30, 0, 0)], [(1, 2, 3), (1, 2, 4)]),
+    }[kind]()
+    code = main(["evaluate", "--gt", str(gt), "--pred", str(pred), "--protocol", small_protocol, "--lpips", "none"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.startswith("reconbench: error:") and str(pred) in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_zero_area_ground_truth_is_refused(tmp_path, capsys, small_protocol):
+    line = _obj(tmp_path / "line.obj", [(0, 0, 0), (1, 0, 0), (2, 0, 0)], [(1, 2, 3)])  # one collinear triangle
+    code = main(["evaluate", "--gt", str(line), "--pred", str(_box(tmp_path / "box.obj")), "--protocol", small_protocol, "--lpips", "none"])
+    err = capsys.readouterr().err
+    assert code == 2 and str(line) in err and "zero surface area" in err
+
+
+def test_doctor_exits_non_zero_when_a_requested_method_fails_a_check(tmp_path, capsys, monkeypatch):
+    import reconbench.doctor as doctor
+
+    verdicts = {"sphere": doctor.Diagnosis("sphere", "not needed", "not needed", "yes", "yes"),
+                "oracle": doctor.Diagnosis("oracle", "not needed", "not needed", "no: it broke", "-")}
+    monkeypatch.setattr(doctor, "diagnose", lambda spec, out, **kw: verdicts[spec.name])
+    assert main(["doctor", "--methods", "sphere", "--out", str(tmp_path)]) == 0
+    assert main(["doctor", "--methods", "sphere,oracle", "--out", str(tmp_path)]) == 1
+    table = capsys.readouterr().out
+    assert "oracle: ran no: it broke" in table
+
+
+def test_a_full_disk_stops_the_run_with_a_one_line_error_and_keeps_what_was_committed(tmp_path, capsys, monkeypatch, small_protocol):
+    from reconbench.runner import store as store_module
+
+    original = store_module.ResultsStore.__init__
+
+    def nearly_full(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        pages = self.db.execute("PRAGMA page_count").fetchone()[0]
+        self.db.execute(f"PRAGMA max_page_count = {pages + 1}")  # SQLite's own "database or disk is full"
+
+    monkeypatch.setattr(store_module.ResultsStore, "__init__", nearly_full)
+    out = tmp_path / "run"
+    code = main(["run", "--dataset", "procedural", "--objects", "car,mug,ring", "--methods", "sphere", "--protocol", small_protocol,
+                 "--out", str(out), "--lpips", "none", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "reconbench: error:" in err and "database or disk is full" in err and "--resume" in err and "Traceback" not in err
+    monkeypatch.undo()
+    with store_module.ResultsStore(out / "results.sqlite", readonly=True) as store:  # consistent, resumable
+        assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_datasets_check_shows_a_refused_texture_as_a_warning(tmp_path, capsys):
+    from conftest import write_obj_with_texture
+
+    root = tmp_path / "data"
+    path = write_obj_with_texture(root / "obj")
+    (root / "obj" / "material.mtl").write_text("newmtl material_0\nKd 1 1 1\nmap_Kd /etc/passwd\n")
+    assert main(["datasets", "--dataset", f"folder:{root}", "--check"]) == 0
+    out = capsys.readouterr().out
+    assert " ok, 12 faces" in out and "warning: model.obj: texture '/etc/passwd' refused" in out
+    assert path.is_file()
+
+
+def test_an_out_folder_that_cannot_be_created_is_a_one_line_error(tmp_path, capsys, small_protocol):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the run folder's parent should be")  # as a read-only mount refuses mkdir
+    code = main(["run", "--dataset", "procedural", "--objects", "car", "--methods", "sphere", "--protocol", small_protocol,
+                 "--out", str(blocker / "run"), "--lpips", "none", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("reconbench: error:") and str(blocker) in err and "Traceback" not in err
+
+
+def test_evaluate_scores_a_ground_truth_without_its_texture_and_says_so(tmp_path, capsys, small_protocol):
+    from conftest import write_obj_with_texture
+
+    gt = write_obj_with_texture(tmp_path / "gt")
+    (tmp_path / "gt" / "material_0.png").unlink()
+    code = main(["evaluate", "--gt", str(gt), "--pred", str(gt), "--protocol", small_protocol, "--lpips", "none", "--align", "none", "--json"])
+    captured = capsys.readouterr()
+    assert code == 0
+    result = json.loads(captured.out)
+    assert result["chamfer"] == 0.0 and any("texture 'material_0.png' not found" in w for w in result["warnings"])
+    assert "reconbench: warning: ground truth model.obj: texture 'material_0.png' not found" in captured.err

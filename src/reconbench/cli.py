@@ -46,7 +46,7 @@ def cmd_datasets(args: argparse.Namespace) -> int:
         if args.check:
             try:
                 mesh = obj.load()
-                line += f"  ok, {mesh.n_faces} faces, {len(mesh.parts)} parts"
+                line += f"  ok, {mesh.n_faces} faces, {len(mesh.parts)} parts" + "".join(f"\n    warning: {w}" for w in mesh.warnings)
             except Exception as exc:  # report every object, stop on none
                 failures += 1
                 line += f"  FAILED: {exc}"
@@ -63,6 +63,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     from reconbench.protocol import get_protocol
     from reconbench.render import render_ground_truth, renderer_info
     from reconbench.render.files import write_views
+    from reconbench.runner.paths import run_path
 
     protocol = get_protocol(args.protocol)
     object_list = args.object_list or protocol.default_object_list(parse_spec(args.dataset)[0])
@@ -78,7 +79,7 @@ def cmd_render(args: argparse.Namespace) -> int:
             failed.append((obj.id, str(exc)))
             continue
         extra = {"object": obj.id, "category": obj.category, "protocol": protocol.name, "lighting": protocol.lighting.name, "renderer": renderer_info()}
-        write_views(views, out / obj.id if not args.object else out, extra)
+        write_views(views, run_path(out, obj.id) if not args.object else out, extra)
     done = len(objects) - len(failed)
     print(f"rendered {done} object(s) x {len(protocol.cameras)} views to {out}")
     for object_id, reason in failed:
@@ -88,7 +89,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from reconbench.alignment import ALIGN_MODES
-    from reconbench.assets import load_asset
+    from reconbench.assets import AssetLoadError, load_asset
     from reconbench.datasets import DatasetObject, open_dataset
     from reconbench.evaluation import check_lpips, evaluate, prepare_ground_truth
     from reconbench.protocol import get_protocol
@@ -109,14 +110,24 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         check_lpips(nets)
     except Exception as exc:
         raise UsageError(f"{exc} (or pass --lpips none)") from exc
-    gt = prepare_ground_truth(gt_object.load(), protocol, lpips_nets=nets)
-    result = evaluate(load_asset(args.pred), gt, frame=args.frame, scale=args.scale, align=args.align, lpips_nets=nets)
+    try:
+        gt = prepare_ground_truth(gt_object.load(), protocol, lpips_nets=nets)
+    except ValueError as exc:  # a ground truth that loads but cannot be scored (it covers no pixel...)
+        raise AssetLoadError(gt_object.path, f"ground truth unusable: {exc}") from exc
+    pred = load_asset(args.pred)
+    warnings = [f"ground truth {w}" for w in gt.mesh.warnings] + [f"prediction {w}" for w in getattr(pred, "warnings", ())]
+    for warning in warnings:  # scored anyway, e.g. without a texture that is missing or refused
+        print(f"reconbench: warning: {warning}", file=sys.stderr)
+    try:
+        result = evaluate(pred, gt, frame=args.frame, scale=args.scale, align=args.align, lpips_nets=nets)
+    except ValueError as exc:  # a degenerate prediction (all points equal, far outside the view...)
+        raise AssetLoadError(args.pred, f"prediction unusable: {exc}") from exc
     if args.save_renders:
         from reconbench.render.files import write_views
 
         write_views(result.renders, args.save_renders, {"prediction": str(args.pred), "protocol": protocol.name})
     if args.json:
-        print(json.dumps(_json_safe(result.to_dict()), indent=1))
+        print(json.dumps(_json_safe({**result.to_dict(), "warnings": warnings}), indent=1))
         return 0
     # Without a refinement (--align none) the only set is the unaligned one, whatever the headline.
     headline = "unaligned" if args.align == "none" else protocol.evaluation.headline
@@ -218,8 +229,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     try:
         summary = run_benchmark(cfg)
-    except KeyboardInterrupt:  # finished jobs are kept; run_benchmark said how to resume
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: finished jobs are kept; run_benchmark said how to resume
+        from reconbench.runner.run import Terminated
+
+        return 143 if isinstance(exc, Terminated) else 130
     print(
         f"{summary.ran} of {summary.total} jobs run now ({summary.ok} ok, {summary.failed} failed, {summary.skipped} skipped); "
         f"results: {summary.out / 'results.csv'}, {summary.out / 'report.md'}"
@@ -322,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
     p.add_argument("--align", default="icp", help="none | icp | search (default icp)")
     p.add_argument("--lpips", default="alex", help="LPIPS backbones: alex, vgg, alex,vgg or none (default alex)")
-    p.add_argument("--timeout", type=float, metavar="S", help="seconds per method call (default: each method's own limit)")
+    p.add_argument("--timeout", type=float, metavar="S", help="seconds per method call, and again for scoring its output (default: each method's own limit)")
     p.add_argument("--resume", action="store_true", help="finish a run in OUT, skipping finished jobs")
     p.add_argument("--retry-failed", action="store_true", help="with --resume, also redo failed jobs")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -355,14 +368,20 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from reconbench.assets import AssetLoadError
     from reconbench.datasets import DatasetError
+    from reconbench.limits import LimitError
     from reconbench.runner import RunError
+    from reconbench.runner.store import StoreError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (DatasetError, AssetLoadError, KeyError, UsageError, RunError) as exc:
+    except (DatasetError, AssetLoadError, KeyError, UsageError, RunError, StoreError, LimitError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"reconbench: error: {message}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a read-only or full disk, a missing file: one line, not a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"reconbench: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
 
 

@@ -265,3 +265,12 @@ def test_is_splat_ply(tmp_path):
     # Splat properties but also faces: a mesh, left to the mesh loader.
     faced = write_ply(tmp_path / "f.ply", lgm_columns(), extra_elements="element face 1\nproperty list uchar int vertex_indices")
     assert not is_splat_ply(faced)
+
+
+def test_a_cloud_over_the_splat_limit_is_refused_from_its_header(tmp_path, monkeypatch):
+    path = save_splats(random_splats(20, 0), tmp_path / "s.ply")
+    monkeypatch.setenv("RECONBENCH_MAX_SPLATS", "19")
+    with pytest.raises(AssetLoadError, match=r"20 Gaussians is over the limit of 19 .*RECONBENCH_MAX_SPLATS"):
+        load_splats(path)
+    monkeypatch.setenv("RECONBENCH_MAX_SPLATS", "20")
+    assert load_splats(path).n == 20

@@ -119,6 +119,20 @@ def test_bad_object_lists_name_the_problem(tmp_path, text, reason):
         read_object_list(lst)
 
 
+@pytest.mark.parametrize("bad_id", ["/abs/victim", "../../victim2", "a/b", "a\\b", "..", ".hidden", "a..b", "x\x00y"])
+def test_object_list_ids_that_could_leave_the_run_folder_are_refused(tmp_path, bad_id):
+    lst = tmp_path / "l.txt"
+    lst.write_text(f"good\n{bad_id} box\n")
+    with pytest.raises(DatasetError, match=rf"{lst}, line 2: object id .* is not allowed"):
+        read_object_list(lst)
+
+
+def test_object_list_ids_may_use_letters_of_any_script(tmp_path):
+    lst = tmp_path / "l.txt"
+    lst.write_text("lunch_bag\nünïcødé-物体 box\nv1.2+x\n")
+    assert [e[0] for e in read_object_list(lst)] == ["lunch_bag", "ünïcødé-物体", "v1.2+x"]
+
+
 @pytest.mark.parametrize("spec,reason", [("nope", "unknown dataset source"), ("gso", "needs a folder"), ("folder:/does/not/exist", "does not exist")])
 def test_bad_specs_are_explained(spec, reason):
     with pytest.raises(DatasetError, match=reason):

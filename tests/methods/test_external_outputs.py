@@ -138,3 +138,16 @@ def test_every_adapter_s_output_glob_finds_a_file_where_upstream_writes_it(metho
     target = _touch(tmp_path / where[method])
     _touch(tmp_path / "other" / "unrelated.txt")
     assert discover_output(spec, tmp_path) == target
+
+
+def test_a_zip_that_unpacks_beyond_the_limit_is_refused_before_extraction(tmp_path, monkeypatch):
+    path = tmp_path / "output3d.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("mesh.obj", b"v 0 0 0\n")
+        zf.writestr("bomb.bin", b"\0" * 2_000_000)  # compresses to about 2 KB
+    monkeypatch.setenv("RECONBENCH_MAX_EXTRACTED_BYTES", "1000000")
+    with pytest.raises(ValueError, match=r"unpacks to: 2,000,008 bytes is over the limit of 1,000,000 bytes .*RECONBENCH_MAX_EXTRACTED_BYTES"):
+        discover_output(_spec(CRM_OUTPUT), tmp_path)
+    assert not (tmp_path / "unpacked").exists()
+    monkeypatch.setenv("RECONBENCH_MAX_EXTRACTED_BYTES", "3000000")
+    assert discover_output(_spec(CRM_OUTPUT), tmp_path).name == "mesh.obj"

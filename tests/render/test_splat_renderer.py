@@ -57,3 +57,36 @@ def test_a_splat_copy_of_a_mesh_scores_like_the_mesh():
     assert m["chamfer"] < 0.015 and m["fscore_02"] > 0.95 and m["normal_consistency"] > 0.95 and m["mask_iou"] > 0.97
     assert m["psnr"] > 25
     assert np.isnan(m["volume_iou"]) and "surface_chamfer" not in m
+
+
+def _wide_cloud(n, seed, std):
+    rng = np.random.default_rng(seed)
+    return GaussianSplats(
+        means=rng.uniform(-0.5, 0.5, (n, 3)),
+        scales=np.full((n, 3), std),
+        quats=np.tile([1.0, 0.0, 0.0, 0.0], (n, 1)),
+        opacities=np.full(n, 0.5),
+        sh=rng.normal(scale=0.4, size=(n, 1, 3)),
+    )
+
+
+def test_wide_overlapping_splats_match_the_reference_while_hidden_ones_are_not_drawn(monkeypatch):
+    from reconbench.render import splat_renderer
+
+    drawn = []
+    original = splat_renderer.SplatRenderer._draw_batch
+    monkeypatch.setattr(splat_renderer.SplatRenderer, "_draw_batch", lambda self, inst: drawn.append(len(inst)) or original(self, inst))
+    cloud = _wide_cloud(2000, 0, std=3.0)  # every Gaussian covers the whole frame
+    cam = orbit_camera("a", "heldout", 15, 30, 2.0, 49.1, 48, 40)
+    views = render_views(cloud, [cam], UNLIT)
+    ref = composite_reference(cloud, cam, background=(1.0, 1.0, 1.0))
+    assert np.abs(views.alpha[0] - ref["alpha"]).max() <= 1e-3
+    assert np.abs(views.composited()[0] - np.clip(ref["color"], 0, 1)).max() <= 2e-3
+    # Opaque after the first batch: the other 1936 splats cannot change a pixel and are never drawn.
+    assert sum(drawn) < 100
+
+
+def test_astronomically_wide_splats_render_finite_images():
+    cloud = _wide_cloud(50, 1, std=float(np.exp(80.0)))
+    views = render_views(cloud, [orbit_camera("a", "heldout", 15, 30, 2.0, 49.1, 32, 32)], UNLIT)
+    assert np.isfinite(views.alpha).all() and np.isfinite(views.depth).all()

@@ -72,6 +72,14 @@ def test_cli_writes_to_out(run_dir, tmp_path, capsys):
     assert missing.func(missing) == 2
 
 
+def test_report_with_out_writes_nothing_into_the_run_folder(run_dir, tmp_path):
+    before = {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in run_dir.rglob("*")}
+    target = tmp_path / "elsewhere" / "r.html"
+    assert write_report(run_dir, target) == target
+    assert {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in run_dir.rglob("*")} == before  # a read-only run folder works
+    assert "## Summary" in (target.parent / "summary.md").read_text()
+
+
 def test_stage_means_average_each_stage_over_a_methods_jobs():
     from reconbench.report import stage_means
     from reconbench.runner.store import JobRecord

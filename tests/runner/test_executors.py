@@ -173,3 +173,26 @@ def test_cli_run_executor_options(tmp_path, small_protocol, capsys):
     assert main(["run", "--dataset", "procedural", "--methods", "sphere", "--protocol", small_protocol, "--out", str(tmp_path / "b"),
                  "--objects", "car", "--lpips", "none", "--no-progress", "--workers", "2"]) == 0
     assert "1 of 1 jobs run now (1 ok" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_sigterm_is_handled_like_ctrl_c(tmp_path, small_protocol):
+    register("test-slow", "fake_methods:slow_sphere")
+    out = tmp_path / "run"
+    argv = [sys.executable, str(DRIVER), "run", "--dataset", "procedural", "--methods", "test-slow", "--protocol", small_protocol,
+            "--out", str(out), "--objects", "car,mug,ring,duck", "--lpips", "none", "--no-progress"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        _wait_for_records(out / "results.sqlite", 1)
+        family = psutil.Process(proc.pid).children(recursive=True)
+        proc.send_signal(signal.SIGTERM)  # as `timeout`, Slurm or Kubernetes stop a job
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 143, stderr
+    assert "terminated (SIGTERM)" in stderr and "--resume" in stderr and "Traceback" not in stderr
+    gone, alive = psutil.wait_procs(family, timeout=10)
+    assert not alive, f"left running after SIGTERM: {alive}"
+    kept = finished(out / "results.sqlite")
+    assert (out / "results.csv").read_text().count("\n") == len(kept) + 1 and (out / "report.md").is_file()

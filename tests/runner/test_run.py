@@ -177,3 +177,40 @@ def test_usability_figures_reach_the_results_and_the_report(reference_run):
     assert rows[("sphere", "car")]["usable_as_is"] == "1" and rows[("sphere", "car")]["watertight"] == "1"
     assert float(rows[("visual-hull", "car")]["triangles"]) > 0
     assert "## Usability of the assets" in (out / "report.md").read_text()
+
+
+def test_a_second_driver_on_a_run_folder_in_use_stops_at_once(tmp_path, small_protocol):
+    from filelock import FileLock
+
+    with FileLock(str(tmp_path / ".run.lock")):  # as a first driver holds it
+        with pytest.raises(RunError, match=r"in use by another reconbench run"):
+            run_benchmark(RunConfig("procedural", ["sphere"], small_protocol, tmp_path, objects=["car"], resume=True, **FAST))
+    assert ResultsStore(tmp_path / "results.sqlite").done_keys() == set()  # nothing was run
+
+
+def test_resume_refuses_a_changed_ground_truth_naming_the_object(mesh_folder, tmp_path, small_protocol):
+    out = tmp_path / "run"
+    cfg = RunConfig(f"folder:{mesh_folder}", ["oracle"], small_protocol, out, objects=["ball", "crate"], **FAST)
+    run_benchmark(cfg)
+    ball = mesh_folder / "ball.ply"
+    os.utime(ball, ns=(1, 1))  # touched, same bytes (a copy, a checkout): hashed, found unchanged, resumed
+    run_benchmark(RunConfig(f"folder:{mesh_folder}", ["oracle"], small_protocol, out, objects=["ball", "crate"], resume=True, **FAST))
+    ball.write_bytes(ball.read_bytes().replace(b"ply", b"ply\ncomment changed", 1))
+    again = RunConfig(f"folder:{mesh_folder}", ["oracle", "sphere"], small_protocol, out, objects=["ball", "crate"], resume=True, **FAST)
+    with pytest.raises(RunError, match=r"cannot resume: ground truth of 1 object\(s\) changed: ball \(sha256 "):
+        run_benchmark(again)
+    assert {r.method for r in ResultsStore(out / "results.sqlite").records()} == {"oracle"}  # nothing scored against the new file
+
+
+def test_resume_refuses_a_changed_protocol_definition(tmp_path, small_protocol):
+    import json
+
+    protocol = tmp_path / "small-test.json"
+    protocol.write_text(open(small_protocol).read())
+    out = tmp_path / "run"
+    run_benchmark(RunConfig("procedural", ["sphere"], str(protocol), out, objects=["car"], **FAST))
+    spec = json.loads(protocol.read_text())
+    spec["evaluation"]["points"] = 4000  # same file, same name, other settings
+    protocol.write_text(json.dumps(spec))
+    with pytest.raises(RunError, match=r"protocol .*: its evaluation changed"):
+        run_benchmark(RunConfig("procedural", ["sphere"], str(protocol), out, objects=["car", "mug"], resume=True, **FAST))

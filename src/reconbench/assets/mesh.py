@@ -74,6 +74,9 @@ class MeshAsset:
 
     parts: tuple[MeshPart, ...]
     source: Path | None = None
+    # What the loader dropped and why (a refused or missing texture...): the asset is still usable,
+    # and each warning is recorded with the job's results.
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         if not self.parts or sum(len(p.faces) for p in self.parts) == 0:

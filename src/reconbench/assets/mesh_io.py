@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import re
+import warnings
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from reconbench import limits
 from reconbench.assets.errors import AssetLoadError
 from reconbench.assets.mesh import Material, MeshAsset, MeshPart
 
@@ -33,25 +38,28 @@ def load_mesh(path: str | Path, texture_dirs: Sequence[Path] = ()) -> MeshAsset:
         raise AssetLoadError(path, "file does not exist")
     if path.suffix.lower() not in MESH_SUFFIXES:
         raise AssetLoadError(path, f"unsupported mesh format {path.suffix!r} (expected one of {', '.join(MESH_SUFFIXES)})")
-    if path.suffix.lower() == ".obj":
-        _check_obj_textures(path, search)
+    refs = _References(path, search)
     try:
-        resolver = _search_resolver(search)
-        scene = trimesh.load(path, force="scene", process=False, resolver=resolver)
-        geometries = scene.dump()
+        with _texture_guards(refs):
+            if path.suffix.lower() == ".obj":
+                _check_obj_textures(path, refs)
+            scene = trimesh.load(path, force="scene", process=False, resolver=_search_resolver(refs))
+            geometries = _placed_geometries(scene)
     except Exception as exc:  # trimesh raises many types for corrupt files
         raise AssetLoadError(path, f"{type(exc).__name__}: {exc}") from exc
+    meshes = [(g, c) for g, c in geometries if isinstance(g, trimesh.Trimesh) and len(g.faces) > 0]
+    n_faces = sum(len(g.faces) for g, _ in meshes)
+    if n_faces > limits.TRIANGLES.get():
+        raise AssetLoadError(path, limits.TRIANGLES.exceeded(n_faces, "mesh"))
     parts = []
-    for geom in geometries:
-        if not isinstance(geom, trimesh.Trimesh) or len(geom.faces) == 0:
-            continue
+    for geom, colors in meshes:
         try:
-            parts.append(_part_from_trimesh(geom))
+            parts.append(_part_from_trimesh(geom, refs, colors))
         except ValueError as exc:
             raise AssetLoadError(path, str(exc)) from exc
     if not parts:
         raise AssetLoadError(path, "contains no triangles (a point cloud or Gaussian splat file is not a mesh)")
-    return MeshAsset(parts=tuple(parts), source=path)
+    return MeshAsset(parts=tuple(parts), source=path, warnings=tuple(refs.warnings))
 
 
 def save_mesh(asset: MeshAsset, path: str | Path) -> Path:
@@ -84,7 +92,21 @@ def save_mesh(asset: MeshAsset, path: str | Path) -> Path:
     return path
 
 
-def _part_from_trimesh(geom) -> MeshPart:
+def _placed_geometries(scene) -> list:
+    """(geometry in scene coordinates, its glTF COLOR_0 or None) for every geometry instance of the scene, as
+    Scene.dump() gives them but keeping the vertex colours trimesh stores beside a material (a copy drops them)."""
+    placed = []
+    for node in scene.graph.nodes_geometry:
+        transform, name = scene.graph[node]
+        original = scene.geometry[name]
+        colors = getattr(original.visual, "vertex_attributes", {}).get("color") if original.visual is not None else None
+        geom = original.copy()
+        geom.apply_transform(transform)
+        placed.append((geom, None if colors is None else np.array(colors)))
+    return placed
+
+
+def _part_from_trimesh(geom, refs: _References, colors: np.ndarray | None = None) -> MeshPart:
     import trimesh.visual as tv
 
     vertices = np.asarray(geom.vertices, dtype=np.float64)
@@ -94,16 +116,20 @@ def _part_from_trimesh(geom) -> MeshPart:
         material, texture, base = visual.material, None, UNCOLOURED
         if isinstance(material, tv.material.PBRMaterial):
             texture = material.baseColorTexture
+        elif isinstance(material, tv.material.SimpleMaterial):
+            texture = material.image
+        tex = _texture_array(texture, refs) if visual.uv is not None else None
+        uv = None if tex is None else np.asarray(visual.uv, dtype=np.float64)
+        if isinstance(material, tv.material.PBRMaterial):
             factor = material.baseColorFactor
             base = tuple(np.asarray(factor, dtype=np.float64) / 255.0) if factor is not None else (1.0, 1.0, 1.0, 1.0)
         elif isinstance(material, tv.material.SimpleMaterial):
-            texture = material.image
             # OBJ convention used by every viewer we compare against: map_Kd replaces Kd.
-            base = (1.0, 1.0, 1.0, 1.0) if texture is not None else tuple(np.asarray(material.diffuse) / 255.0)
-        uv = None if visual.uv is None or texture is None else np.asarray(visual.uv, dtype=np.float64)
-        tex = _texture_array(texture) if uv is not None else None
+            base = (1.0, 1.0, 1.0, 1.0) if tex is not None else tuple(np.asarray(material.diffuse) / 255.0)
         name = getattr(material, "name", None) or "material"
-        return MeshPart(vertices, faces, Material(name, _rgba(base), tex), uv=uv)
+        # glTF COLOR_0 beside a material: trimesh keeps it as a vertex attribute; the glTF spec multiplies it in
+        # (base colour x texture x vertex colour), as our colour rule does (assets/mesh.py).
+        return MeshPart(vertices, faces, Material(name, _rgba(base), tex), uv=uv, vertex_colors=_vertex_color_attribute(colors, len(vertices)))
     if isinstance(visual, tv.ColorVisuals) and visual.kind == "face":
         # Face colours become vertex colours on unshared vertices (each face gets its own three).
         colors = np.repeat(np.asarray(visual.face_colors, dtype=np.float64) / 255.0, 3, axis=0)
@@ -114,6 +140,20 @@ def _part_from_trimesh(geom) -> MeshPart:
     return MeshPart(vertices, faces, Material(UNCOLOURED_MATERIAL, UNCOLOURED))
 
 
+def _vertex_color_attribute(colors, n: int) -> np.ndarray | None:
+    """glTF COLOR_0 as (N, 4) floats in [0, 1]: floats as stored, normalised integers divided by their
+    maximum (unsigned byte or short), RGB given alpha 1."""
+    if colors is None:
+        return None
+    c = np.asarray(colors)
+    if c.ndim != 2 or len(c) != n or c.shape[1] not in (3, 4):
+        return None
+    values = c.astype(np.float64) / np.iinfo(c.dtype).max if np.issubdtype(c.dtype, np.integer) else c.astype(np.float64)
+    if values.shape[1] == 3:
+        values = np.hstack([values, np.ones((n, 1))])
+    return np.clip(values, 0.0, 1.0)
+
+
 def _rgba(color) -> tuple[float, float, float, float]:
     c = [float(x) for x in np.asarray(color, dtype=np.float64).ravel()]
     if len(c) == 3:
@@ -121,57 +161,189 @@ def _rgba(color) -> tuple[float, float, float, float]:
     return tuple(c[:4])  # type: ignore[return-value]
 
 
-def _texture_array(image) -> np.ndarray | None:
+def _texture_array(image, refs: _References) -> np.ndarray | None:
+    """The decoded RGBA texture, or None with a warning when it is over the pixel limit or cannot be decoded
+    (the part is then scored with its untextured material)."""
     if image is None:
         return None
-    return np.ascontiguousarray(np.asarray(image.convert("RGBA"), dtype=np.uint8))
+    pixels = image.width * image.height
+    if pixels > limits.TEXTURE_PIXELS.get():
+        refs.warn(f"{refs.asset.name}: texture is {image.width}x{image.height}: {limits.TEXTURE_PIXELS.exceeded(pixels, 'texture')}; loaded without it")
+        return None
+    try:
+        return np.ascontiguousarray(np.asarray(image.convert("RGBA"), dtype=np.uint8))
+    except (OSError, ValueError, SyntaxError) as exc:  # a truncated or corrupt image body
+        refs.warn(f"{refs.asset.name}: texture cannot be decoded ({type(exc).__name__}: {exc}); loaded without it")
+        return None
 
 
 _MTLLIB = re.compile(r"^\s*mtllib\s+(.+?)\s*$", re.MULTILINE)
 _MAP_KD = re.compile(r"^\s*map_Kd\s+(?:-\S+\s+\S+\s+)*(.+?)\s*$", re.MULTILINE)
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tga", ".tif", ".tiff", ".webp", ".gif")
 
 
-def _find(name: str, search: Sequence[Path]) -> Path | None:
-    for folder in search:
-        for candidate in (folder / name, folder / Path(name).name):
-            if candidate.is_file():
-                return candidate
+class _References:
+    """The files one asset refers to (MTL, textures, glTF buffers and images), confined to its folders.
+
+    A reference is looked up as written and by its base name in each allowed folder (the asset's own
+    folder and the dataset's texture folders); it is used only when it resolves, symlinks followed, to
+    a regular file inside one of them and is under the size limit. Anything else is refused: a warning
+    names the reference and the asset loads without it. Warnings are collected in order, once each.
+    """
+
+    def __init__(self, asset: Path, search: Sequence[Path]) -> None:
+        self.asset = asset
+        self.search = [Path(f) for f in search]
+        self.roots = [f.resolve() for f in self.search]
+        self.warnings: list[str] = []
+        self.refused: set[str] = set()
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def find(self, name: str, kind: str = "file") -> Path | None:
+        """The allowed file `name` refers to, or None with a warning saying why."""
+        outside = None
+        for folder in self.search:
+            for candidate in (folder / name, folder / Path(name).name):
+                if not candidate.is_file():
+                    continue
+                if _inside(candidate.resolve(), self.roots):
+                    return candidate
+                outside = outside or candidate
+        if name in self.refused:
+            return None  # said once already (the OBJ check and trimesh both look references up)
+        self.refused.add(name)
+        if outside is not None:
+            self.warn(f"{self.asset.name}: {kind} {name!r} refused: it resolves to {outside.resolve()}, outside the asset's folder "
+                      f"({', '.join(map(str, self.search))}); loaded without it")
+        else:
+            self.warn(f"{self.asset.name}: {kind} {name!r} not found in {', '.join(map(str, self.search))}; loaded without it")
+        return None
+
+    def read(self, name: str, kind: str = "file") -> bytes:
+        """The bytes of an allowed reference (size and, for an image, pixels within the limits); raises
+        FileNotFoundError after recording a warning otherwise (trimesh then loads without it)."""
+        found = self.find(name, kind)
+        if found is None:
+            raise FileNotFoundError(name)
+        size = found.stat().st_size
+        if size > limits.REFERENCED_FILE_BYTES.get():
+            self.warn(f"{self.asset.name}: {limits.REFERENCED_FILE_BYTES.exceeded(size, f'{kind} {name!r}')}; loaded without it")
+            raise FileNotFoundError(name)
+        data = found.read_bytes()
+        problem = _image_problem(data, name)
+        if problem:
+            self.warn(f"{self.asset.name}: texture {name!r} {problem}; loaded without it")
+            raise FileNotFoundError(name)
+        return data
+
+
+def _inside(path: Path, roots: Sequence[Path]) -> bool:
+    return any(path == root or root in path.parents for root in roots)
+
+
+def _image_problem(data: bytes, name: str) -> str | None:
+    """Why image bytes cannot be used as a texture (over the pixel limit, undecodable), from the header
+    only; None for usable images and for data that is not an image and not named like one."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                pixels = image.width * image.height
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError) as exc:
+        if Path(name).suffix.lower() in _IMAGE_SUFFIXES or isinstance(exc, Image.DecompressionBombError):
+            return f"is not a readable image ({type(exc).__name__}: {exc})"
+        return None
+    if pixels > limits.TEXTURE_PIXELS.get():
+        return f"is {image.width}x{image.height}: {limits.TEXTURE_PIXELS.exceeded(pixels, 'texture')}"
     return None
 
 
-def _check_obj_textures(path: Path, search: Sequence[Path]) -> None:
-    """Fail loudly on an OBJ whose MTL or diffuse texture is missing (trimesh only warns)."""
+def _check_obj_textures(path: Path, refs: _References) -> None:
+    """Warn about an OBJ whose MTL or diffuse texture is missing or refused (trimesh drops them silently)."""
     text = path.read_text(errors="replace")
     for lib in _MTLLIB.findall(text):
-        mtl = _find(lib, search)
+        mtl = refs.find(lib, "material library")
         if mtl is None:
-            raise AssetLoadError(path, f"material library {lib!r} not found in {', '.join(map(str, search))}")
+            continue
         for tex in _MAP_KD.findall(mtl.read_text(errors="replace")):
-            if _find(tex, search) is None:
-                raise AssetLoadError(mtl, f"texture {tex!r} not found in {', '.join(map(str, search))}")
+            refs.find(tex, "texture")
 
 
-def _search_resolver(search: Sequence[Path]):
-    """A trimesh resolver that looks for referenced files (MTL, textures) in several folders."""
+def _search_resolver(refs: _References, search: Sequence[Path] | None = None):
+    """A trimesh resolver that reads referenced files (MTL, textures, buffers) through `refs`."""
     import trimesh.resolvers
+
+    folders = refs.search if search is None else list(search)
 
     class SearchPathResolver(trimesh.resolvers.Resolver):
         def __init__(self) -> None:
             pass
 
         def get(self, name: str) -> bytes:
-            found = _find(name, search)
-            if found is None:
-                raise FileNotFoundError(name)
-            return found.read_bytes()
+            return refs.read(name)
 
         def keys(self):
-            return [p.name for folder in search if folder.is_dir() for p in folder.iterdir()]
+            return [p.name for folder in folders if folder.is_dir() for p in folder.iterdir()]
 
         def namespaced(self, namespace: str):
-            return _search_resolver([folder / namespace for folder in search] + list(search))
+            sub = _References(refs.asset, [folder / namespace for folder in folders] + list(folders))
+            sub.roots, sub.warnings, sub.refused = refs.roots, refs.warnings, refs.refused  # same confinement and warnings
+            return _search_resolver(sub)
 
         def write(self, name: str, data) -> None:
             raise PermissionError("reading only")
 
     return SearchPathResolver()
+
+
+class _TrimeshLoadLog(logging.Handler):
+    """trimesh logs (at debug level) and otherwise ignores a texture or material it could not load; this
+    turns those records into the asset's warnings while a file loads."""
+
+    _MESSAGES = ("failed to load image", "unable to load image", "unable to store texture", "unable to load materials")
+
+    def __init__(self, refs: _References) -> None:
+        super().__init__(logging.DEBUG)
+        self.refs = refs
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if not any(m in message for m in self._MESSAGES):
+            return
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is None or isinstance(exc, FileNotFoundError):
+            return  # refused or missing through our resolver, which has said why
+        bomb = re.search(r"Image size \((\d+) pixels\)", str(exc))  # Pillow's over-the-limit error or warning
+        if bomb:
+            self.refs.warn(f"{self.refs.asset.name}: embedded {limits.TEXTURE_PIXELS.exceeded(int(bomb.group(1)), 'texture')}; loaded without it")
+        else:
+            self.refs.warn(f"{self.refs.asset.name}: {message.rstrip('!')} ({type(exc).__name__}: {exc}); loaded without it")
+
+
+@contextlib.contextmanager
+def _texture_guards(refs: _References):
+    """While trimesh loads: Pillow refuses images over the texture limit at their header (not after a
+    multi-gigabyte decode), and trimesh's silent drops become warnings."""
+    from PIL import Image
+
+    logger = logging.getLogger("trimesh")
+    handler = _TrimeshLoadLog(refs)
+    saved = logger.level, logger.propagate, Image.MAX_IMAGE_PIXELS
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False  # the debug records stay here
+    Image.MAX_IMAGE_PIXELS = limits.TEXTURE_PIXELS.get()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+        Image.MAX_IMAGE_PIXELS = saved[2]

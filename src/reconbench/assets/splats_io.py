@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from reconbench import limits
 from reconbench.assets.errors import AssetLoadError
 from reconbench.assets.splats import GaussianSplats
 
@@ -214,6 +215,8 @@ def _splat_vertex_element(path: Path, header: _Header) -> _Element:
         raise AssetLoadError(path, f"vertex element has list properties ({', '.join(lists)}), unsupported in a splat file")
     if vertex.count == 0:
         raise AssetLoadError(path, "empty cloud: the vertex element has 0 vertices")
+    if vertex.count > limits.SPLATS.get():  # refused from the header, before any allocation
+        raise AssetLoadError(path, limits.SPLATS.exceeded(vertex.count, "splat cloud"))
     return vertex
 
 

@@ -67,7 +67,7 @@ def cmd_cost(args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"reconbench: error: {path} does not exist (give a run folder written by `reconbench run`)", file=sys.stderr)
         return 2
-    with ResultsStore(path) as store:
+    with ResultsStore(path, readonly=True) as store:
         records = list(store.records())
         meta = store.get_meta()
     pricing = Pricing.default(args.provider, dict(args.price), dict(args.throughput), args.gpu)

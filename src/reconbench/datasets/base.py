@@ -27,6 +27,17 @@ class DatasetProblem:
         return f"{self.path}: {self.reason}"
 
 
+# Surface area, in the canonical frame (longest side 1), below which a ground truth has no visible surface.
+MIN_AREA = 1e-12
+
+
+def surface_area(mesh: MeshAsset) -> float:
+    """Total triangle area of a mesh (all parts)."""
+    v, f = mesh.geometry()
+    tri = v[f]
+    return float(np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1).sum() / 2)
+
+
 @dataclass(frozen=True)
 class DatasetObject:
     """One ground-truth object. `frame` names the axes its file is written in (protocol/frames.py)."""
@@ -57,9 +68,12 @@ class DatasetObject:
         """The ground truth in the canonical frame: bbox centred at the origin, longest side 1."""
         raw = self.load_raw()
         try:
-            return raw.transformed(self.canonical_transform(raw))
+            mesh = raw.transformed(self.canonical_transform(raw))
         except ValueError as exc:
             raise AssetLoadError(self.path, str(exc)) from exc
+        if surface_area(mesh) <= MIN_AREA:  # nothing to see: every score against it would be meaningless (PSNR inf)
+            raise AssetLoadError(self.path, f"the ground truth has zero surface area (all {mesh.n_faces} triangles are degenerate): nothing to render or compare")
+        return mesh
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,24 @@ folder name. Shipped lists live in reconbench/lists/ and are named without `.txt
 from __future__ import annotations
 
 from dataclasses import replace
+import re
 from importlib import resources
 from pathlib import Path
 
 from reconbench.datasets.base import Dataset, DatasetError, DatasetProblem
+
+
+# An evaluation id names the object's folders in a run (inputs/ID, renders/METHOD/ID...): letters (any
+# script), digits, '_', '-', '+', '.', not starting with '.', and no '..'.
+_SAFE_ID = re.compile(r"\w[\w.+\-]*")
+
+
+def check_object_id(object_id: str, where: str) -> str:
+    """`object_id` if it is safe as a folder name in a run; DatasetError naming it and `where` if not."""
+    if not _SAFE_ID.fullmatch(object_id) or ".." in object_id:
+        raise DatasetError(f"{where}: object id {object_id!r} is not allowed: an id is used as a folder name in the run, so it may "
+                           "hold only letters, digits, '_', '-', '+' and '.', must not start with '.' and must not contain '..' or a path separator")
+    return object_id
 
 
 def shipped_lists() -> list[str]:
@@ -35,6 +49,7 @@ def read_object_list(name_or_path: str | Path) -> list[tuple[str, str]]:
             continue
         if len(fields) > 2:
             raise DatasetError(f"{where}, line {lineno}: expected 'ID' or 'ID NAME_IN_DATASET', got {raw.strip()!r}")
+        check_object_id(fields[0], f"{where}, line {lineno}")
         if fields[0] in seen:
             raise DatasetError(f"{where}, line {lineno}: object {fields[0]!r} listed twice")
         seen.add(fields[0])

@@ -68,18 +68,20 @@ class SplatRenderer:
         return self._framebuffers[key]
 
     def _draw(self, splats, cam: Camera) -> moderngl.Framebuffer:
+        """Composite the cloud front to back in growing batches. Between batches, the splats still to draw
+        whose whole footprint lies in screen tiles that are already opaque (transmittance below T_MIN, where
+        3DGS stops a pixel too) are dropped: they cannot change the image. This bounds the work for clouds of
+        wide, overlapping Gaussians (every splat covering the screen), which would otherwise cost
+        N x pixels fragments per view."""
         fbo = self._framebuffer(cam.width, cam.height)
         fbo.use()
         fbo.clear(0.0, 0.0, 0.0, 0.0)
         p = project(splats, cam)
-        if len(p.index) == 0:
-            return fbo
-        instances = np.hstack([p.center, p.extent, p.conic, p.color, p.opacity[:, None], p.depth[:, None]]).astype("f4")
-        buffer = self.ctx.buffer(instances.tobytes())
-        vao = self.ctx.vertex_array(
-            self.program,
-            [(self._corners, "2f", "in_corner"), (buffer, "2f 2f 3f 4f 1f/i", "in_center", "in_extent", "in_conic", "in_color", "in_depth")],
-        )
+        center, extent = p.center, _clamped_extent(p.center, p.extent, cam.width, cam.height)
+        on_screen = _footprint_tiles(center, extent, cam.width, cam.height, TILE)
+        keep = on_screen[:, 0] <= on_screen[:, 2]
+        instances = np.hstack([center, extent, p.conic, p.color, p.opacity[:, None], p.depth[:, None]])[keep].astype("f4")
+        tiles = on_screen[keep]
         self.program["u_size"].value = (float(cam.width), float(cam.height))
         self.program["u_height"].value = float(cam.height)
         self.ctx.disable(moderngl.DEPTH_TEST | moderngl.CULL_FACE)
@@ -88,12 +90,73 @@ class SplatRenderer:
         self.ctx.blend_func = moderngl.ONE_MINUS_DST_ALPHA, moderngl.ONE
         self.ctx.blend_equation = moderngl.FUNC_ADD
         try:
-            vao.render(moderngl.TRIANGLE_STRIP, instances=len(instances))
+            start, size = 0, FIRST_BATCH
+            while start < len(instances):
+                batch, batch_tiles = instances[start:start + size], tiles[start:start + size]
+                if start > 0:
+                    batch = batch[~_hidden(batch_tiles, self._open_tiles(fbo, cam))]
+                if len(batch):
+                    self._draw_batch(batch)
+                start, size = start + size, size * 2
         finally:
             self.ctx.disable(moderngl.BLEND)
+        return fbo
+
+    def _draw_batch(self, instances: np.ndarray) -> None:
+        buffer = self.ctx.buffer(instances.tobytes())
+        vao = self.ctx.vertex_array(
+            self.program,
+            [(self._corners, "2f", "in_corner"), (buffer, "2f 2f 3f 4f 1f/i", "in_center", "in_extent", "in_conic", "in_color", "in_depth")],
+        )
+        try:
+            vao.render(moderngl.TRIANGLE_STRIP, instances=len(instances))
+        finally:
             vao.release()
             buffer.release()
-        return fbo
+
+    def _open_tiles(self, fbo: moderngl.Framebuffer, cam: Camera) -> np.ndarray:
+        """Per TILE x TILE screen tile (rows top to bottom), whether any pixel still lets light through."""
+        alpha = np.frombuffer(fbo.read(components=4, attachment=0, dtype="f4"), np.float32).reshape(cam.height, cam.width, 4)[::-1, :, 3]
+        ty, tx = -(-cam.height // TILE), -(-cam.width // TILE)
+        padded = np.ones((ty * TILE, tx * TILE), np.float32)
+        padded[: cam.height, : cam.width] = alpha
+        return (padded < 1.0 - T_MIN).reshape(ty, TILE, tx, TILE).any(axis=(1, 3))
+
+
+# Early termination, as in 3DGS's rasteriser: a pixel whose transmittance is below T_MIN is finished.
+T_MIN = 1e-4
+TILE = 16  # pixels per side of the screen tiles the termination test works on
+FIRST_BATCH = 64  # splats in the first batch; each next batch is twice as large
+
+
+def _clamped_extent(center: np.ndarray, extent: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Half sizes no larger than the distance from the centre to the far edge of the screen (plus a pixel):
+    the quad still covers every pixel it can reach, and never holds astronomically large coordinates."""
+    reach = np.stack([np.maximum(np.abs(center[:, 0]), np.abs(center[:, 0] - width)),
+                      np.maximum(np.abs(center[:, 1]), np.abs(center[:, 1] - height))], axis=1) + 1.0
+    return np.minimum(extent, reach)
+
+
+def _footprint_tiles(center: np.ndarray, extent: np.ndarray, width: int, height: int, tile: int) -> np.ndarray:
+    """(x0, y0, x1, y1) inclusive tile range of each splat's footprint clipped to the screen; x0 > x1 when
+    the footprint misses the screen."""
+    lo = np.floor((center - extent) / tile)
+    hi = np.floor((center + extent) / tile)
+    limit = np.array([-(-width // tile) - 1, -(-height // tile) - 1], dtype=np.float64)
+    miss = np.any((hi < 0) | (lo > limit), axis=1)
+    lo, hi = np.clip(lo, 0, limit), np.clip(hi, 0, limit)
+    out = np.concatenate([lo, hi], axis=1).astype(np.int64)
+    out[miss] = (1, 1, 0, 0)
+    return out
+
+
+def _hidden(tiles: np.ndarray, open_tiles: np.ndarray) -> np.ndarray:
+    """Splats all of whose footprint tiles are closed (no open tile in the rectangle), by a summed-area table."""
+    sat = np.zeros((open_tiles.shape[0] + 1, open_tiles.shape[1] + 1), np.int64)
+    sat[1:, 1:] = open_tiles.astype(np.int64).cumsum(0).cumsum(1)
+    x0, y0, x1, y1 = tiles.T
+    count = sat[y1 + 1, x1 + 1] - sat[y0, x1 + 1] - sat[y1 + 1, x0] + sat[y0, x0]
+    return count == 0
 
 
 def depth_normals(depth: np.ndarray, mask: np.ndarray, cam: Camera) -> np.ndarray:

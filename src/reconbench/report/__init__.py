@@ -54,12 +54,12 @@ def load_run(run_dir: Path) -> Run:
     path = Path(run_dir) / "results.sqlite"
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist (give a run folder written by `reconbench run`)")
-    with ResultsStore(path) as store:
+    with ResultsStore(path, readonly=True) as store:
         return Run(Path(run_dir), list(store.records()), store.get_meta())
 
 
 def write_report(run_dir: Path, out: Path | None = None) -> Path:
-    """Write the HTML report (default RUN_DIR/report.html) and RUN_DIR/summary.md; returns the HTML path."""
+    """Write the HTML report (default RUN_DIR/report.html) and summary.md beside it; returns the HTML path."""
     run = load_run(Path(run_dir))
     out = Path(out) if out is not None else run.folder / "report.html"
     means = method_means(run.records, [m for m, _ in SUMMARY_METRICS])
@@ -82,7 +82,8 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path:
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_page(page), encoding="utf-8")
-    write_summary_md(run, page, cost, run.folder / "summary.md")
+    # With --out the run folder is only read (it may be on a read-only mount): summary.md goes beside the HTML.
+    write_summary_md(run, page, cost, out.with_name("summary.md") if out != run.folder / "report.html" else run.folder / "summary.md")
     return out
 
 

@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image
 
 from reconbench import __version__
-from reconbench.assets import load_asset
+from reconbench.assets import AssetLoadError, load_asset
 from reconbench.datasets import DatasetObject
 from reconbench.evaluation import GroundTruth, evaluate, evaluate_input_view, prepare_ground_truth
 from reconbench.methods import GroundTruthFile, MethodInput, MethodSpec
@@ -38,7 +38,9 @@ from reconbench.protocol import Protocol
 from reconbench.provenance import sha256_file
 from reconbench.render import renderer_info
 from reconbench.runner.inputs import prepare_image_input, prepare_inputs
+from reconbench.runner.deadline import ScoringTimeout, time_limit
 from reconbench.runner.jobs import Job
+from reconbench.runner.paths import run_path
 from reconbench.runner.store import JobRecord
 from reconbench.runner.worker import MethodError, MethodWorker
 
@@ -79,7 +81,7 @@ def execute_job(job: Job, task: JobTask) -> JobRecord:
         try:
             ctx = _context(task.obj, settings)
         except Exception as exc:  # a corrupt object fails its own jobs only
-            return record_for(job, "failed", f"object unusable: {exc}")
+            return record_for(job, "failed", f"object unusable: {naming(task.obj.path, exc)}")
         return run_job(job, spec, ctx, settings, _method_worker())
     except Exception as exc:  # the harness itself (a full disk...): recorded, the run goes on
         return record_for(job, "failed", f"harness error: {type(exc).__name__}: {exc}")
@@ -147,14 +149,18 @@ class _ObjectContext:
     cameras: tuple
     image_paths: tuple
     gt_sha256: str
+    warnings: tuple[str, ...] = ()  # the ground truth's loading warnings (a texture dropped...), recorded with each job
+    input_mask: str | None = None  # an input photo: how its foreground mask was made (alpha, keyed background, rembg)
 
 
 def prepare_object(obj: DatasetObject, protocol: Protocol, out: Path, lpips: tuple[str, ...]) -> _ObjectContext:
     gt_sha256 = sha256_file(obj.path)
     mesh = obj.load() if obj.has_ground_truth else None
-    images, cameras, paths = _input_views(obj, mesh, protocol, Path(out) / "inputs" / obj.id, gt_sha256)
+    images, cameras, paths = _input_views(obj, mesh, protocol, run_path(out, "inputs", obj.id), gt_sha256)
     gt = prepare_ground_truth(mesh, protocol, lpips) if mesh is not None else None
-    return _ObjectContext(obj, protocol, gt, images, cameras, paths, gt_sha256)
+    warnings = tuple(f"ground truth {w}" for w in mesh.warnings) if mesh is not None else ()
+    input_mask = None if mesh is not None else json.loads((paths[0].parent / "cameras.json").read_text()).get("mask")
+    return _ObjectContext(obj, protocol, gt, images, cameras, paths, gt_sha256, warnings, input_mask)
 
 
 def _input_views(obj: DatasetObject, mesh, protocol: Protocol, folder: Path, gt_sha256: str):
@@ -163,7 +169,7 @@ def _input_views(obj: DatasetObject, mesh, protocol: Protocol, folder: Path, gt_
     ever reads a half-rewritten image and every method sees the same pixels."""
     from filelock import FileLock
 
-    lock = folder.parent / ".locks" / f"{obj.id}.lock"
+    lock = run_path(folder.parent, ".locks", f"{obj.id}.lock")
     lock.parent.mkdir(parents=True, exist_ok=True)
     source = folder / "source.json"
     wanted = {"protocol": protocol.name, "object": obj.id, "sha256": gt_sha256}
@@ -206,7 +212,7 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
         return record_for(job, "skipped", f"{spec.name} needs a ground truth; {job.object_id} is an input image without one")
     if len(ctx.cameras) not in spec.input_views:
         return record_for(job, "failed", f"{spec.name} takes {'/'.join(map(str, spec.input_views))} input view(s); protocol {job.protocol} gives {len(ctx.cameras)}")
-    workdir = out / "work" / job.method / job.object_id / f"seed{job.seed}"
+    workdir = run_path(out, "work", job.method, job.object_id, f"seed{job.seed}")
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     gt_file = GroundTruthFile(ctx.obj.path, ctx.obj.frame, ctx.obj.texture_dirs) if spec.needs_ground_truth else None
@@ -218,16 +224,25 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
         output, wall = worker.run(spec, inp, spec.timeout_s + grace)
     except MethodError as exc:
         return record_for(job, "failed", f"method failed: {exc}")
+    limit = settings.timeout_s or spec.timeout_s  # scoring runs here, not in the method's process: its own limit
     try:
         start = time.perf_counter()
-        asset = load_asset(output.asset, texture_dirs=output.texture_dirs)
-        result = _evaluate(asset, ctx, output.frame or spec.frame, output.scale or spec.scale, settings)
-        usability = asset_usability(asset, output.asset, result.alignment.initial, ctx.gt, ctx.protocol)
+        with time_limit(limit):
+            asset = load_asset(output.asset, texture_dirs=output.texture_dirs)
+            result = _evaluate(asset, ctx, output.frame or spec.frame, output.scale or spec.scale, settings)
+            usability = asset_usability(asset, output.asset, result.alignment.initial, ctx.gt, ctx.protocol)
         evaluation_wall = time.perf_counter() - start
+    except ScoringTimeout as exc:
+        return record_for(job, "failed", f"{exc}; output {output.asset}", time_s=wall, warnings=list(ctx.warnings))
     except Exception as exc:  # bad output: unreadable, empty, invisible...
-        return record_for(job, "failed", f"output unusable: {type(exc).__name__}: {exc}", time_s=wall)
-    _save_renders(result.renders.composited_uint8(), result.renders.cameras, out / "renders" / job.method / job.object_id)
-    anytime = _score_snapshots(output, result.metrics, ctx, spec, settings)
+        return record_for(job, "failed", f"output unusable: {naming(output.asset, exc)}", time_s=wall, warnings=list(ctx.warnings))
+    warnings = [*ctx.warnings, *(f"output {w}" for w in getattr(asset, "warnings", ()))]
+    _save_renders(result.renders.composited_uint8(), result.renders.cameras, run_path(out, "renders", job.method, job.object_id))
+    try:
+        with time_limit(limit, "scoring the anytime snapshots"):
+            anytime = _score_snapshots(output, result.metrics, ctx, spec, settings)
+    except ScoringTimeout as exc:  # fired between two snapshots: the curve is lost, not the job
+        anytime = [{"error": f"not scored: {exc}"}]
     provenance = {
         "reconbench": __version__,
         "renderer": renderer_info(),
@@ -236,13 +251,14 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
         "asset_sha256": sha256_file(output.asset),
         "ground_truth": str(ctx.obj.path),
         "ground_truth_sha256": ctx.gt_sha256,
+        "input_mask": ctx.input_mask,
         "gpu": output.info.get("gpu"),  # {"name", "count"} where the method ran on one; the cost model reads it
         "method": {"entry": spec.entry or "external", "upstream": spec.upstream or None, "frame": output.frame or spec.frame, "scale": output.scale or spec.scale, "info": output.info},
         "notes": result.notes,
     }
     timings = {"method_stages": output.stage_seconds, "method_wall_s": wall, "resources": output.info.get("resources"), "evaluation_wall_s": evaluation_wall, "evaluation": result.timings}
     return record_for(job, "ok", None, time_s=wall, metrics={**result.metrics, **usability}, timings=timings,
-                      alignment=result.alignment.to_dict(), provenance=provenance, anytime=anytime)
+                      alignment=result.alignment.to_dict(), provenance=provenance, anytime=anytime, warnings=warnings)
 
 
 def asset_usability(asset, path: Path, initial: np.ndarray, gt: GroundTruth | None, protocol: Protocol) -> dict[str, float]:
@@ -277,19 +293,32 @@ ANYTIME_METRICS = ("psnr", "ssim", "lpips_alex", "mask_iou", "chamfer", "fscore"
 
 def _score_snapshots(output, final_metrics: dict, ctx: _ObjectContext, spec: MethodSpec, settings: RunSettings) -> list[dict]:
     """Score every snapshot a method saved during its optimisation (the final one is the result itself)."""
-    curve = []
+    curve, expired = [], None
     for snap in output.info.get("anytime", []):
         if Path(snap["asset"]) == Path(output.asset):
             metrics = final_metrics
+        elif expired:
+            curve.append({**snap, "error": f"not scored: {expired}"})
+            continue
         else:
             try:
                 asset = load_asset(snap["asset"])
                 metrics = _evaluate(asset, ctx, output.frame or spec.frame, output.scale or spec.scale, settings).metrics
+            except ScoringTimeout as exc:  # the rest of the curve is not scored; the job keeps its result
+                expired = str(exc)
+                curve.append({**snap, "error": expired})
+                continue
             except Exception as exc:  # a broken snapshot loses its point, not the job
                 curve.append({**snap, "error": f"{type(exc).__name__}: {exc}"})
                 continue
         curve.append({**snap, **{k: metrics[k] for k in ANYTIME_METRICS if k in metrics}})
     return curve
+
+
+def naming(path, exc: Exception) -> str:
+    """An error's message that names the file it is about (once)."""
+    text = str(exc) if isinstance(exc, AssetLoadError) else f"{type(exc).__name__}: {exc}"
+    return text if str(path) in text else f"{path}: {text}"
 
 
 def record_for(job: Job, status: str, error: str | None, **fields) -> JobRecord:

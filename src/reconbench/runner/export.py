@@ -23,6 +23,7 @@ def flat_row(record: JobRecord) -> dict[str, object]:
     row: dict[str, object] = {
         "method": record.method, "object": record.object, "category": record.category, "seed": record.seed,
         "status": record.status, "error": record.error or "", "time_s": record.time_s,
+        "warnings": "; ".join(record.warnings),  # what was scored differently than given (a texture dropped...)
     }
     metrics = dict(record.metrics)
     if "lpips_alex" in metrics:
@@ -116,6 +117,12 @@ def write_report(records: list[JobRecord], meta: dict, path: Path) -> Path:
     if problems:
         lines += ["", "## Jobs that did not complete", "", "| method | object | status | reason |", "| --- | --- | --- | --- |"]
         lines += [f"| {r.method} | {r.object} | {r.status} | {(r.error or '').replace('|', '/')} |" for r in problems]
+    warned = [r for r in records if r.warnings]
+    if warned:
+        lines += ["", "## Warnings", "", "Scored, but not exactly as given (e.g. a texture missing, refused or over the limit: colour "
+                  "scored against the untextured material; docs/protocol.md, \"Limits\").", "",
+                  "| method | object | warning |", "| --- | --- | --- |"]
+        lines += [f"| {r.method} | {r.object} | {w.replace('|', '/')} |" for r in warned for w in r.warnings]
     path.write_text("\n".join(lines) + "\n")
     return path
 

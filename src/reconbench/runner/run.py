@@ -10,7 +10,11 @@ then runs only the jobs missing from the store.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import signal
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -20,6 +24,7 @@ from reconbench.datasets import open_dataset, parse_spec
 from reconbench.evaluation import DEFAULT_LPIPS, check_lpips
 from reconbench.methods import MethodSpec, get_method
 from reconbench.protocol import Protocol, get_protocol
+from reconbench.provenance import sha256_file
 from reconbench.runner.execute import JobTask, RunSettings, record_for
 from reconbench.runner.executors import DEFAULT_MAX_ATTEMPTS, EXECUTORS, Executor, make_executor
 from reconbench.runner.export import write_anytime_csv, write_csv, write_report
@@ -86,8 +91,10 @@ def run_benchmark(cfg: RunConfig, on_job_done: Callable[[JobRecord], None] | Non
     except Exception as exc:
         raise RunError(f"{exc} (or run with --lpips none)") from exc
     out = Path(cfg.out)
-    with ResultsStore(out / "results.sqlite") as store:
+    with ResultsStore(out / "results.sqlite") as store, _run_lock(out), _sigterm_as_interrupt():
         _check_meta(store, cfg)
+        fingerprints = _fingerprints(dataset, protocol)
+        _check_fingerprints(store, cfg, dataset, fingerprints)
         jobs = plan_jobs(dataset.objects, cfg.methods, protocol.name, cfg.seeds)
         done = store.done_keys(include_failed=not cfg.retry_failed)
         pending = [j for j in jobs if j.key not in done]
@@ -98,7 +105,7 @@ def run_benchmark(cfg: RunConfig, on_job_done: Callable[[JobRecord], None] | Non
                 executor = make_executor(cfg.executor, cfg.workers, cfg.ray_address, cfg.max_attempts)
             except Exception as exc:  # no Ray, an unreachable cluster...: nothing written yet, the same command works once fixed
                 raise RunError(f"cannot start the {cfg.executor} executor: {type(exc).__name__}: {exc}") from exc
-        _write_meta(store, cfg, protocol, specs)
+        _write_meta(store, cfg, protocol, specs, fingerprints)
         bar = _progress(len(jobs), len(jobs) - len(pending), cfg.progress)
 
         def commit(record: JobRecord) -> None:
@@ -132,7 +139,7 @@ def run_benchmark(cfg: RunConfig, on_job_done: Callable[[JobRecord], None] | Non
             bar.close()
             export(store, out)
             finished = len(store.done_keys())
-            print(f"\nreconbench: interrupted; {finished} of {len(jobs)} jobs are finished and kept in {out / 'results.sqlite'} "
+            print(f"\nreconbench: {'terminated (SIGTERM)' if isinstance(sys.exc_info()[1], Terminated) else 'interrupted'}; {finished} of {len(jobs)} jobs are finished and kept in {out / 'results.sqlite'} "
                   f"(exports written). Finish the run with the same command plus --resume.", file=sys.stderr)
             raise
         finally:
@@ -165,10 +172,92 @@ def _check_meta(store: ResultsStore, cfg: RunConfig) -> None:
         raise RunError(f"{cfg.out}: cannot resume with a different configuration: " + ", ".join(f"{k} was {a!r}, now {b!r}" for k, (a, b) in changed.items()))
 
 
-def _write_meta(store: ResultsStore, cfg: RunConfig, protocol: Protocol, specs: dict[str, MethodSpec]) -> None:
+def _write_meta(store: ResultsStore, cfg: RunConfig, protocol: Protocol, specs: dict[str, MethodSpec], fingerprints: dict) -> None:
     existing = store.get_meta()
     paradigms = {**existing.get("paradigms", {}), **{n: s.paradigm for n, s in specs.items()}}
-    store.set_meta({**cfg.identity(), "headline": protocol.evaluation.headline, "paradigms": paradigms, "reconbench": __version__})
+    stamps = {**existing.get("ground_truth_stamp", {}), **fingerprints["ground_truth_stamp"]}
+    meta = {**cfg.identity(), "headline": protocol.evaluation.headline, "paradigms": paradigms, "reconbench": __version__,
+            "protocol_fingerprint": fingerprints["protocol_fingerprint"], "ground_truth_stamp": stamps}
+    if any(existing.get(k) != v for k, v in meta.items()):  # unchanged: nothing written (a finished run on a read-only mount resumes)
+        store.set_meta(meta)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`timeout`, Slurm, Kubernetes), handled like Ctrl-C: finished jobs kept, exports written."""
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """While the run goes, SIGTERM raises Terminated in the driver (the CLI exits 143; Ctrl-C exits 130)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum, frame):
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _run_lock(out: Path):
+    """One driver per run folder: a second `run` (with or without --resume) on a folder in use stops at once
+    instead of doing every job again and rewriting the work folders under the first one."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(out / ".run.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise RunError(f"{out} is in use by another reconbench run (it holds {out / '.run.lock'}); wait for it to finish, "
+                       "or choose another --out") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _fingerprints(dataset, protocol: Protocol) -> dict:
+    """What the scores depend on besides the methods: the protocol's cameras, lighting and evaluation
+    settings (hashed by part, so a mismatch can say which part changed), and a cheap stamp (size, mtime) of
+    each ground-truth file; the file's SHA-256 is already in every record scored against it."""
+    parts = {"cameras": protocol.cameras, "lighting": protocol.lighting, "evaluation": protocol.evaluation}
+    stamps = {}
+    for o in dataset.objects:
+        if o.has_ground_truth and Path(o.path).is_file():
+            st = Path(o.path).stat()
+            stamps[o.id] = [st.st_size, st.st_mtime_ns]
+    return {"protocol_fingerprint": {k: hashlib.sha256(repr(v).encode()).hexdigest()[:16] for k, v in parts.items()},
+            "ground_truth_stamp": stamps}
+
+
+def _check_fingerprints(store: ResultsStore, cfg: RunConfig, dataset, fingerprints: dict) -> None:
+    """Refuse to resume when the protocol's definition or a ground-truth file changed since records were
+    scored: the report would average scores against two different references. A file whose stamp changed
+    is hashed and compared with the SHA-256 its records hold (a file copied or touched unchanged passes)."""
+    existing = store.get_meta()
+    changes = []
+    old_protocol = existing.get("protocol_fingerprint") or {}
+    changes += [f"protocol {cfg.protocol!r}: its {part} changed" for part, h in fingerprints["protocol_fingerprint"].items()
+                if part in old_protocol and old_protocol[part] != h]
+    old_stamps, new_stamps = existing.get("ground_truth_stamp") or {}, fingerprints["ground_truth_stamp"]
+    touched = {i for i, stamp in new_stamps.items() if i in old_stamps and old_stamps[i] != stamp}
+    if touched:
+        scored = {r.object: r.provenance.get("ground_truth_sha256") for r in store.records()
+                  if r.object in touched and (r.provenance or {}).get("ground_truth_sha256")}
+        paths = {o.id: o.path for o in dataset.objects}
+        changed = [(i, sha, sha256_file(paths[i])) for i, sha in sorted(scored.items())]
+        changed = [(i, old, new) for i, old, new in changed if old != new]
+        if changed:
+            changes.append(f"ground truth of {len(changed)} object(s) changed: " + ", ".join(
+                f"{i} (sha256 {old[:12]}… now {new[:12]}…)" for i, old, new in changed[:5]) + ("…" if len(changed) > 5 else ""))
+    if changes:
+        raise RunError(f"{cfg.out}: cannot resume: " + "; ".join(changes) + ". Results scored before and after would be mixed; "
+                       "restore the original files or start a new run with another --out")
 
 
 def _progress(total: int, initial: int, enabled: bool):

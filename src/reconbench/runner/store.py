@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS results (
     alignment TEXT,
     provenance TEXT NOT NULL,
     finished_at REAL NOT NULL,
-    anytime TEXT NOT NULL DEFAULT '[]'
+    anytime TEXT NOT NULL DEFAULT '[]',
+    warnings TEXT NOT NULL DEFAULT '[]'
 );
 """
 
@@ -54,15 +55,45 @@ class JobRecord:
     provenance: dict[str, Any] = field(default_factory=dict)
     finished_at: float = 0.0
     anytime: list[dict[str, Any]] = field(default_factory=list)  # per-scene snapshots: iteration, seconds, metrics
+    warnings: list[str] = field(default_factory=list)  # what was scored differently than asked (a texture dropped...)
+
+
+class StoreError(Exception):
+    """A results store that cannot be used (not a database, damaged, unwritable); nothing was changed."""
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 class ResultsStore:
-    def __init__(self, path: str | Path) -> None:
+    """The run's SQLite file. `readonly=True` (report, cost) opens an existing store without writing
+    anything, so a run on a read-only mount can still be reported; otherwise a missing store is created.
+    A file that exists but is not an intact results store raises StoreError and is left untouched: a
+    truncated store must never be taken for a fresh run (whose exports would overwrite results.csv)."""
+
+    def __init__(self, path: str | Path, readonly: bool = False) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path)
-        self.db.executescript(SCHEMA)
-        self.db.commit()
+        exists = self.path.exists()
+        if exists:
+            _check_store_file(self.path)
+        elif readonly:
+            raise StoreError(f"{self.path} does not exist (give a run folder written by `reconbench run`)")
+        try:
+            if readonly:
+                self.db = sqlite3.connect(f"{self.path.absolute().as_uri()}?mode=ro", uri=True)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.db = sqlite3.connect(self.path)
+            if exists:
+                _check_database(self.db, self.path)
+            if not readonly:
+                self.db.executescript(SCHEMA)
+                _migrate(self.db)
+                self.db.commit()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot {'read' if readonly else 'open for writing'}: {exc}{_hint(exc)}") from exc
+        except OSError as exc:
+            raise StoreError(f"{self.path.parent}: cannot create the run folder: {exc.strerror or exc}") from exc
 
     def close(self) -> None:
         self.db.close()
@@ -77,8 +108,11 @@ class ResultsStore:
         return {k: json.loads(v) for k, v in self.db.execute("SELECT key, value FROM meta")}
 
     def set_meta(self, values: dict[str, Any]) -> None:
-        with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in values.items()])
+        try:
+            with self.db:
+                self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in values.items()])
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot write the run's description: {exc}{_hint(exc)}") from exc
 
     def done_keys(self, include_failed: bool = True) -> set[str]:
         """Jobs a resumed run does not redo: ok ones, and failed ones unless retried. Skipped jobs (a
@@ -89,25 +123,76 @@ class ResultsStore:
     def put(self, record: JobRecord) -> None:
         """Write one job's result in its own transaction (replacing a previous attempt of the same job)."""
         record.finished_at = record.finished_at or time.time()
-        with self.db:
-            self.db.execute(
-                "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    record.job, record.method, record.object, record.category, record.protocol, record.seed,
-                    record.status, record.error, record.time_s, _dumps(record.metrics), _dumps(record.timings),
-                    _dumps(record.alignment) if record.alignment is not None else None, _dumps(record.provenance),
-                    record.finished_at, _dumps(record.anytime),
-                ),
-            )
+        try:
+            with self.db:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO results (job, method, object, category, protocol, seed, status, error, time_s, metrics, "
+                    "timings, alignment, provenance, finished_at, anytime, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        record.job, record.method, record.object, record.category, record.protocol, record.seed,
+                        record.status, record.error, record.time_s, _dumps(record.metrics), _dumps(record.timings),
+                        _dumps(record.alignment) if record.alignment is not None else None, _dumps(record.provenance),
+                        record.finished_at, _dumps(record.anytime), _dumps(list(record.warnings)),
+                    ),
+                )
+        except sqlite3.Error as exc:  # a full disk, a folder made read-only: the committed rows are intact
+            raise StoreError(f"{self.path}: cannot record job {record.job}: {exc}{_hint(exc)}") from exc
 
     def records(self) -> Iterator[JobRecord]:
-        rows = self.db.execute("SELECT * FROM results ORDER BY method, object, seed")
-        for r in rows:
+        cursor = self.db.execute("SELECT * FROM results ORDER BY method, object, seed")
+        columns = [d[0] for d in cursor.description]
+        for values in cursor:
+            r = dict(zip(columns, values))
             yield JobRecord(
-                job=r[0], method=r[1], object=r[2], category=r[3], protocol=r[4], seed=r[5], status=r[6], error=r[7],
-                time_s=r[8], metrics=_loads(r[9]), timings=_loads(r[10]), alignment=_loads(r[11]) if r[11] else None,
-                provenance=_loads(r[12]), finished_at=r[13], anytime=_loads(r[14]),
+                job=r["job"], method=r["method"], object=r["object"], category=r["category"], protocol=r["protocol"], seed=r["seed"],
+                status=r["status"], error=r["error"], time_s=r["time_s"], metrics=_loads(r["metrics"]), timings=_loads(r["timings"]),
+                alignment=_loads(r["alignment"]) if r["alignment"] else None, provenance=_loads(r["provenance"]),
+                finished_at=r["finished_at"], anytime=_loads(r["anytime"]), warnings=_loads(r.get("warnings") or "[]"),
             )
+
+
+def _check_store_file(path: Path) -> None:
+    """Refuse, before SQLite sees it, a file that cannot be a store: empty, or without SQLite's header."""
+    if not path.is_file():
+        raise StoreError(f"{path} is not a file")
+    size = path.stat().st_size
+    if size == 0:
+        raise StoreError(f"{path} is empty (0 bytes): the results store was truncated or never written. Nothing was changed; "
+                         "restore it from a copy, or start over with another --out (results.csv beside it may still hold the results)")
+    with open(path, "rb") as f:
+        header = f.read(len(_SQLITE_HEADER))
+    if header != _SQLITE_HEADER:
+        raise StoreError(f"{path} is not an SQLite database ({size} bytes without SQLite's header): not a results store, or damaged. "
+                         "Nothing was changed")
+
+
+def _check_database(db: sqlite3.Connection, path: Path) -> None:
+    """An existing store must pass SQLite's quick check and hold the results table."""
+    problem = db.execute("PRAGMA quick_check").fetchone()[0]
+    if problem != "ok":
+        raise StoreError(f"{path} is damaged (SQLite: {problem}). Nothing was changed; restore it from a copy, or recover what is "
+                         "readable with `sqlite3 results.sqlite .recover`")
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not {"meta", "results"} <= tables:
+        raise StoreError(f"{path} is an SQLite database but not a results store (tables: {', '.join(sorted(tables)) or 'none'}). Nothing was changed")
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Columns added since a store was first written."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(results)")}
+    if "warnings" not in columns:
+        db.execute("ALTER TABLE results ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]'")
+
+
+def _hint(exc: sqlite3.Error) -> str:
+    text = str(exc).lower()
+    if "malformed" in text or "not a database" in text:
+        return " (the store is damaged; nothing was changed: restore it from a copy, or recover with `sqlite3 results.sqlite .recover`)"
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
+        return " (is the run folder read-only? `report` and `cost` work on a read-only run; `run` needs to write)"
+    if "full" in text:
+        return " (no space left: free some and finish the run with --resume; the jobs committed so far are kept)"
+    return ""
 
 
 def _dumps(value: Any) -> str:

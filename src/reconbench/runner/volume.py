@@ -44,7 +44,7 @@ def volume_hours(seconds_per_asset: float, assets: int, workers: int) -> float:
 
 
 def volume_table(run_dir: str | Path, assets: int = 10_000, workers: Sequence[int] = (1, 8, 64), overhead_s: float = 0.0) -> str:
-    with ResultsStore(Path(run_dir) / "results.sqlite") as store:
+    with ResultsStore(Path(run_dir) / "results.sqlite", readonly=True) as store:
         times = mean_job_seconds(store.records())
     head = "| method | jobs | w s/asset | e s/asset | " + " | ".join(f"{assets:,} on {k}" for k in workers) + " |"
     lines = [head, "|" + " --- |" * (4 + len(workers))]

@@ -98,7 +98,7 @@ def _serve(conn: Connection) -> None:
     while True:
         try:
             spec, inp = conn.recv()
-        except EOFError:
+        except (EOFError, OSError):  # the parent closed the pipe, or died (killed on Ctrl-C/SIGTERM): exit quietly
             return
         try:
             entry = spec.load_entry()

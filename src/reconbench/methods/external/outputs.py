@@ -20,6 +20,7 @@ import shutil
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from reconbench import limits
 from reconbench.methods.base import MethodSpec
 
 UNPACK_DIR = "unpacked"
@@ -87,6 +88,11 @@ def _unzip(method: str, archive: Path, target: Path) -> None:
                 parts = PurePosixPath(name.replace("\\", "/")).parts
                 if name.startswith(("/", "\\")) or ".." in parts or (parts and parts[0].endswith(":")):
                     raise ValueError(f"method {method!r}: archive {archive} has a member outside its folder: {name!r}")
+            # zipfile stops each member at its declared size (and fails its CRC check past it), so the sum of the
+            # declared sizes bounds what extraction writes: a zip bomb is refused before anything is written.
+            total = sum(info.file_size for info in zf.infolist())
+            if total > limits.EXTRACTED_BYTES.get():
+                raise ValueError(f"method {method!r}: {limits.EXTRACTED_BYTES.exceeded(total, f'archive {archive} unpacks to')}")
             if target.exists():
                 shutil.rmtree(target)
             target.mkdir(parents=True)
