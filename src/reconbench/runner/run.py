@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from reconbench import __version__
-from reconbench.datasets import open_dataset, parse_spec
+from reconbench.datasets import Dataset, open_dataset, parse_spec, read_object_list
 from reconbench.evaluation import DEFAULT_LPIPS, check_lpips
 from reconbench.methods import MethodSpec, get_method
 from reconbench.protocol import Protocol, get_protocol
@@ -98,7 +98,7 @@ def run_benchmark(cfg: RunConfig, on_job_done: Callable[[JobRecord], None] | Non
                 executor = make_executor(cfg.executor, cfg.workers, cfg.ray_address, cfg.max_attempts)
             except Exception as exc:  # no Ray, an unreachable cluster...: nothing written yet, the same command works once fixed
                 raise RunError(f"cannot start the {cfg.executor} executor: {type(exc).__name__}: {exc}") from exc
-        _write_meta(store, cfg, protocol, specs)
+        _write_meta(store, cfg, protocol, specs, dataset, object_list)
         bar = _progress(len(jobs), len(jobs) - len(pending), cfg.progress)
 
         def commit(record: JobRecord) -> None:
@@ -165,10 +165,19 @@ def _check_meta(store: ResultsStore, cfg: RunConfig) -> None:
         raise RunError(f"{cfg.out}: cannot resume with a different configuration: " + ", ".join(f"{k} was {a!r}, now {b!r}" for k, (a, b) in changed.items()))
 
 
-def _write_meta(store: ResultsStore, cfg: RunConfig, protocol: Protocol, specs: dict[str, MethodSpec]) -> None:
+def _write_meta(store: ResultsStore, cfg: RunConfig, protocol: Protocol, specs: dict[str, MethodSpec], dataset: Dataset,
+                object_list: str | None) -> None:
+    """The run's identity, and what it selected (objects under their evaluation ids with their dataset ids,
+    methods, seeds; a resume adds to them), so readers never reopen the dataset another way."""
     existing = store.get_meta()
     paradigms = {**existing.get("paradigms", {}), **{n: s.paradigm for n, s in specs.items()}}
-    store.set_meta({**cfg.identity(), "headline": protocol.evaluation.headline, "paradigms": paradigms, "reconbench": __version__})
+    names = dict(read_object_list(object_list)) if object_list else {}
+    objects = {**dict(existing.get("objects") or []), **{o.id: names.get(o.id, o.id) for o in dataset.objects}}
+    store.set_meta({
+        **cfg.identity(), "headline": protocol.evaluation.headline, "paradigms": paradigms, "reconbench": __version__,
+        "object_list": str(object_list) if object_list else None, "objects": [list(pair) for pair in objects.items()],
+        "methods": sorted({*existing.get("methods", []), *cfg.methods}), "seeds": sorted({*existing.get("seeds", []), *cfg.seeds}),
+    })
 
 
 def _progress(total: int, initial: int, enabled: bool):
