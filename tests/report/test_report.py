@@ -115,3 +115,20 @@ def test_report_has_the_usability_table(tmp_path, small_protocol):
     html = write_report(tmp_path / "run").read_text()
     assert "Usability of the assets" in html and "usable as is" in html
     assert "## Usability of the assets" in (tmp_path / "run" / "summary.md").read_text()
+
+
+def test_the_run_records_its_selection_and_the_report_reopens_the_dataset_with_it(tmp_path, small_protocol):
+    """A renaming object list (ID NAME_IN_DATASET): the meta keeps each object's dataset id, so the report's
+    grid finds the ground truth (it used to reopen the dataset with the protocol's default list)."""
+    from reconbench.results import load_run
+
+    listing = tmp_path / "list.txt"
+    listing.write_text("my-car car\nmy-ring ring\n")
+    out = tmp_path / "run"
+    run_benchmark(RunConfig("procedural", ["sphere"], small_protocol, out, object_list=str(listing), lpips=(), progress=False))
+    meta = load_run(out).meta
+    assert meta.object_list == str(listing) and meta.objects == (("my-car", "car"), ("my-ring", "ring"))
+    assert meta.methods == ("sphere",) and meta.seeds == (0,) and meta.dataset == "procedural"
+    text = write_report(out).read_text()
+    assert "ground truth unavailable" not in text and "my-car" in text
+    assert f"2 selected, object list {listing}; seeds 0" in text
