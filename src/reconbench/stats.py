@@ -10,11 +10,11 @@ reconbench/results/catalogue.py:
 
 - NaN and "n/a" (not applicable, e.g. volume IoU of an open mesh), None and empty cells are dropped.
 - PSNR of identical images (+inf) counts as PSNR_CAP_DB. Any other infinite value is an error.
-- Failure policy (docs/metrics.md, "Failed jobs"): `failures="exclude"` (the default) averages over the
-  objects a method completed; `failures="worst"` averages over all its objects, each failed job scored as
-  the worst value any completed job of the run reached on that metric. Objects no method completed (a bad
-  input, or too hard for all) are left out: they cannot separate methods. Skipped jobs (the method cannot
-  run on that machine) count in neither; failure_rates counts them.
+- Failure policy (docs/metrics.md, "Tables, and failed jobs"): `failures="exclude"` (the default)
+  averages over the objects a method completed; `failures="worst"` averages over all its objects, each
+  failed job scored as the worst value any completed job of the run reached on that metric. Objects no
+  method completed (a bad input, or too hard for all) are left out: they cannot separate methods.
+  Skipped jobs (the method cannot run on that machine) count in neither; failure_rates counts them.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from typing import Any, Iterable, Literal, Mapping, Sequence
 
 import numpy as np
 
-from reconbench.results.catalogue import PREFIXES, PSNR_CAP_DB, clean_value, higher_is_better, metric as catalogue_metric
+from reconbench.results.catalogue import PREFIXES, PSNR_CAP_DB, clean_value, higher_is_better  # noqa: F401
+from reconbench.results.catalogue import metric as catalogue_metric
 
 DEFAULT_RESAMPLES = 2000
 DEFAULT_CONFIDENCE = 0.95

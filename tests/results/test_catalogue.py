@@ -7,7 +7,15 @@ import math
 import pytest
 
 from reconbench.results.catalogue import (
-    HEADLINE, INPUT_VIEW, METRICS, OTHER_ALIGNMENT, PSNR_CAP_DB, USABILITY, clean_value, metric, metric_set,
+    HEADLINE,
+    INPUT_VIEW,
+    METRICS,
+    OTHER_ALIGNMENT,
+    PSNR_CAP_DB,
+    USABILITY,
+    clean_value,
+    metric,
+    metric_set,
 )
 
 
@@ -30,7 +38,15 @@ def test_variants_follow_their_base_and_keep_their_own_name():
 
 def test_table_sets():
     assert [m.name for m in metric_set(HEADLINE)] == [
-        "psnr", "ssim", "lpips", "chamfer", "fscore", "normal_consistency", "volume_iou", "time_s"]
+        "psnr",
+        "ssim",
+        "lpips",
+        "chamfer",
+        "fscore",
+        "normal_consistency",
+        "volume_iou",
+        "time_s",
+    ]
     assert [m.name for m in metric_set(OTHER_ALIGNMENT, "aligned")][:2] == ["unaligned_psnr", "unaligned_ssim"]
     assert [m.name for m in metric_set(OTHER_ALIGNMENT, "unaligned")][:2] == ["aligned_psnr", "aligned_ssim"]
     assert {m.name for m in metric_set(INPUT_VIEW)} >= {"input_psnr", "input_ssim", "input_lpips", "input_mask_iou"}
@@ -45,6 +61,13 @@ def test_one_infinity_rule_cap_for_psnr_error_elsewhere_and_not_applicable_dropp
         assert clean_value("chamfer", empty) is None
     with pytest.raises(ValueError, match="infinite"):
         clean_value("chamfer", math.inf)
+
+
+def test_the_not_applicable_marker_is_the_one_evaluation_writes():
+    from reconbench import evaluation
+    from reconbench.results.catalogue import NOT_APPLICABLE
+
+    assert evaluation.NOT_APPLICABLE == NOT_APPLICABLE
 
 
 def test_formatting():

@@ -29,8 +29,14 @@ sys.meta_path.insert(0, Blocked())
 
 def _run(code: str, tmp_path: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    return subprocess.run([sys.executable, "-c", BLOCKER + textwrap.dedent(code)], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", BLOCKER + textwrap.dedent(code)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_the_blocker_blocks(tmp_path):
@@ -41,10 +47,23 @@ def test_the_blocker_blocks(tmp_path):
 def test_loading_a_run_and_building_its_tables_and_cost_imports_no_renderer_and_no_torch(tmp_path):
     with ResultsStore(tmp_path / "results.sqlite") as store:
         store.set_meta({"dataset": "procedural", "protocol": "default", "paradigms": {"m": "feed-forward"}})
-        store.put(JobRecord("m|o|p|0", "m", "o", "c", "p", 0, "ok", time_s=2.0, metrics={"psnr": 20.0, "chamfer": 0.01},
-                            timings={"method_stages": {"model_load": 1.0, "generation": 1.0}}))
+        store.put(
+            JobRecord(
+                "m|o|p|0",
+                "m",
+                "o",
+                "c",
+                "p",
+                0,
+                "ok",
+                time_s=2.0,
+                metrics={"psnr": 20.0, "chamfer": 0.01},
+                timings={"method_stages": {"model_load": 1.0, "generation": 1.0}},
+            )
+        )
         store.put(JobRecord("m|q|p|0", "m", "q", "c", "p", 0, "failed", error="boom"))
-    proc = _run("""
+    proc = _run(
+        """
         import sys
         import reconbench.results
         from reconbench.results import load_run
@@ -58,6 +77,8 @@ def test_loading_a_run_and_building_its_tables_and_cost_imports_no_renderer_and_
         assert "20.00" in text, text
         loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("moderngl", "torch") or m.startswith("reconbench.render"))
         print("loaded:", loaded)
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "loaded: []" in proc.stdout

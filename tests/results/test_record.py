@@ -14,14 +14,36 @@ from reconbench.runner.store import ResultsStore
 
 def full_record() -> JobRecord:
     return JobRecord(
-        "m|o|p|0", "m", "o", "cat", "p", 0, "ok", time_s=3.5,
+        "m|o|p|0",
+        "m",
+        "o",
+        "cat",
+        "p",
+        0,
+        "ok",
+        time_s=3.5,
         metrics={"psnr": math.inf, "volume_iou": math.nan, "chamfer": 0.01, "input_psnr": "n/a"},
-        timings={"method_stages": {"model_load": 1.0, "generation": 2.5}, "method_wall_s": 3.6,
-                 "resources": {"peak_host_rss_mb": 812.5, "peak_gpu_mem_mb": None, "samples": 40, "sample_interval_s": 0.05, "cold": True},
-                 "evaluation_wall_s": 1.2, "evaluation": {"render": 0.5}},
+        timings={
+            "method_stages": {"model_load": 1.0, "generation": 2.5},
+            "method_wall_s": 3.6,
+            "resources": {
+                "peak_host_rss_mb": 812.5,
+                "peak_gpu_mem_mb": None,
+                "samples": 40,
+                "sample_interval_s": 0.05,
+                "cold": True,
+            },
+            "evaluation_wall_s": 1.2,
+            "evaluation": {"render": 0.5},
+        },
         alignment={"mode": "icp", "total": [[1.0, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]},
-        provenance={"reconbench": "0.1.0", "host": "h", "gpu": {"name": "NVIDIA H100", "count": 2},
-                    "method": {"entry": "x:y", "frame": "y-up", "scale": "bbox", "info": {"guidance": "none"}}, "notes": ["a note"]},
+        provenance={
+            "reconbench": "0.1.0",
+            "host": "h",
+            "gpu": {"name": "NVIDIA H100", "count": 2},
+            "method": {"entry": "x:y", "frame": "y-up", "scale": "bbox", "info": {"guidance": "none"}},
+            "notes": ["a note"],
+        },
         anytime=[{"iteration": 10, "seconds": 1.0, "psnr": 12.0}],
     )
 
@@ -41,12 +63,15 @@ def test_parts_given_as_dicts_become_typed():
         rec.status = "failed"  # type: ignore[misc]
 
 
-@pytest.mark.parametrize("part, value, where", [
-    ("timings", {"method_stages": {}, "warm_s": 2.0}, "timings: unknown field(s) warm_s"),
-    ("timings", {"resources": {"peak_host_rss": 1.0}}, "timings.resources: unknown field(s) peak_host_rss"),
-    ("provenance", {"gpu": {"name": "A100", "cnt": 1}}, "provenance.gpu: unknown field(s) cnt"),
-    ("provenance", {"methd": {}}, "provenance: unknown field(s) methd"),
-])
+@pytest.mark.parametrize(
+    "part, value, where",
+    [
+        ("timings", {"method_stages": {}, "warm_s": 2.0}, "timings: unknown field(s) warm_s"),
+        ("timings", {"resources": {"peak_host_rss": 1.0}}, "timings.resources: unknown field(s) peak_host_rss"),
+        ("provenance", {"gpu": {"name": "A100", "cnt": 1}}, "provenance.gpu: unknown field(s) cnt"),
+        ("provenance", {"methd": {}}, "provenance: unknown field(s) methd"),
+    ],
+)
 def test_an_unknown_field_is_an_error_naming_the_part_and_the_known_fields(part, value, where):
     with pytest.raises(RecordError, match=where.replace("(", r"\(").replace(")", r"\)")) as info:
         JobRecord("j", "m", "o", "c", "p", 0, "ok", **{part: value})

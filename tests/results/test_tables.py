@@ -16,13 +16,29 @@ from reconbench.results.tables import ALL_OBJECTS, COMPLETED, build_tables
 from reconbench.runner.export import write_report as write_report_md
 from reconbench.runner.store import ResultsStore
 
-META = {"dataset": "procedural", "protocol": "no-such-protocol", "align": "icp", "lpips": [], "headline": "aligned",
-        "paradigms": {"m": "feed-forward", "oracle": "reference", "robust": "per-scene", "flaky": "feed-forward"}}
+META = {
+    "dataset": "procedural",
+    "protocol": "no-such-protocol",
+    "align": "icp",
+    "lpips": [],
+    "headline": "aligned",
+    "paradigms": {"m": "feed-forward", "oracle": "reference", "robust": "per-scene", "flaky": "feed-forward"},
+}
 
 
 def rec(method: str, obj: str, seed: int = 0, status: str = "ok", **metrics: float) -> JobRecord:
-    return JobRecord(f"{method}|{obj}|p|{seed}", method, obj, "cat", "p", seed, status, None if status == "ok" else "method failed: boom",
-                     time_s=1.0 if status == "ok" else None, metrics=metrics)
+    return JobRecord(
+        f"{method}|{obj}|p|{seed}",
+        method,
+        obj,
+        "cat",
+        "p",
+        seed,
+        status,
+        None if status == "ok" else "method failed: boom",
+        time_s=1.0 if status == "ok" else None,
+        metrics=metrics,
+    )
 
 
 def write_run(folder: Path, records: list[JobRecord]) -> Path:
@@ -41,8 +57,10 @@ def write_run(folder: Path, records: list[JobRecord]) -> Path:
 REVIEW_RECORDS = [
     rec("m", "A", 0, psnr=10.0, chamfer=0.05, unaligned_psnr=8.0, input_psnr=24.0),
     rec("m", "A", 1, psnr=20.0, chamfer=0.03, unaligned_psnr=9.0, input_psnr=26.0),
-    rec("m", "B", 0, psnr=30.0, chamfer=0.01, unaligned_psnr=12.0, input_psnr=28.0), rec("m", "B", 1, "failed"),
-    rec("oracle", "A", 0, psnr=math.inf, chamfer=0.0), rec("oracle", "B", 0, psnr=40.0, chamfer=0.001),
+    rec("m", "B", 0, psnr=30.0, chamfer=0.01, unaligned_psnr=12.0, input_psnr=28.0),
+    rec("m", "B", 1, "failed"),
+    rec("oracle", "A", 0, psnr=math.inf, chamfer=0.0),
+    rec("oracle", "B", 0, psnr=40.0, chamfer=0.001),
 ]
 
 
@@ -61,8 +79,10 @@ def html_rows(text: str, index: int) -> list[list[str]]:
     """Body rows of the index-th <table> of the page's summary section, whitespace normalised."""
     section = text.split("<h2>2. Summary</h2>", 1)[1].split("<h2>", 1)[0]
     table = re.findall(r"<tbody>(.*?)</tbody>", section, re.S)[index]
-    return [[" ".join(html.unescape(c).split()) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
-            for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)]
+    return [
+        [" ".join(html.unescape(c).split()) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -99,17 +119,27 @@ def test_the_tables_are_built_once_from_the_run(review_run):
     for title, table in tables.sections():
         assert f"## {title}" in md
         for row in table.rows:
-            assert "| " + " | ".join(str(c[0] if isinstance(c, tuple) else c).replace("\n", " ") for c in row) + " |" in md
+            assert (
+                "| " + " | ".join(str(c[0] if isinstance(c, tuple) else c).replace("\n", " ") for c in row) + " |" in md
+            )
 
 
 def test_a_method_that_fails_on_hard_objects_is_not_flattered(tmp_path):
     """flaky completes only the easy objects, better than robust there; over all objects, each failure scored
     as the run's worst value, robust wins. An object no method completed is left out of both."""
     records = []
-    for obj, (f_robust, c_robust, f_flaky, c_flaky) in {"e1": (0.9, 0.01, 0.92, 0.008), "e2": (0.9, 0.01, 0.92, 0.008),
-                                                         "h1": (0.6, 0.05, None, None), "h2": (0.4, 0.07, None, None)}.items():
+    for obj, (f_robust, c_robust, f_flaky, c_flaky) in {
+        "e1": (0.9, 0.01, 0.92, 0.008),
+        "e2": (0.9, 0.01, 0.92, 0.008),
+        "h1": (0.6, 0.05, None, None),
+        "h2": (0.4, 0.07, None, None),
+    }.items():
         records.append(rec("robust", obj, fscore=f_robust, chamfer=c_robust, psnr=20.0))
-        records.append(rec("flaky", obj, fscore=f_flaky, chamfer=c_flaky, psnr=25.0) if f_flaky else rec("flaky", obj, status="failed"))
+        records.append(
+            rec("flaky", obj, fscore=f_flaky, chamfer=c_flaky, psnr=25.0)
+            if f_flaky
+            else rec("flaky", obj, status="failed")
+        )
     records += [rec("robust", "broken", status="failed"), rec("flaky", "broken", status="failed")]
     folder = write_run(tmp_path, records)
     text = (folder / "report.md").read_text()
@@ -120,7 +150,9 @@ def test_a_method_that_fails_on_hard_objects_is_not_flattered(tmp_path):
     def mean(method: str, over: str, label: str) -> float:
         return float(by[(method, over)][header.index(label)].split()[0])
 
-    assert mean("flaky", COMPLETED, "F-score ↑") == pytest.approx(0.92) and mean("robust", COMPLETED, "F-score ↑") == pytest.approx(0.7)
+    assert mean("flaky", COMPLETED, "F-score ↑") == pytest.approx(0.92) and mean(
+        "robust", COMPLETED, "F-score ↑"
+    ) == pytest.approx(0.7)
     assert mean("flaky", ALL_OBJECTS, "F-score ↑") == pytest.approx((0.92 * 2 + 0.4 * 2) / 4, abs=5e-4)
     assert mean("flaky", ALL_OBJECTS, "F-score ↑") < 0.7
     assert mean("flaky", COMPLETED, "Chamfer ↓") < mean("robust", COMPLETED, "Chamfer ↓")
@@ -130,4 +162,8 @@ def test_a_method_that_fails_on_hard_objects_is_not_flattered(tmp_path):
     assert ("robust", ALL_OBJECTS) not in by
     assert by[("flaky", ALL_OBJECTS)][header.index("time (s) ↓")] == "–"  # a failure has no time to score
     # the same rows in summary.md and the HTML page
-    assert md_rows((folder / "summary.md").read_text(), "Summary") == rows == html_rows((folder / "report.html").read_text(), 0)
+    assert (
+        md_rows((folder / "summary.md").read_text(), "Summary")
+        == rows
+        == html_rows((folder / "report.html").read_text(), 0)
+    )

@@ -52,7 +52,7 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path:
         grid_note=f"Thumbnails at {THUMB} px, composited on white. Ground truth is rendered with the common renderer "
                   "at the held-out cameras, with the protocol's reference (scoring) shading.",
         failures=tables.failures,
-        extra_tables=[section for section in tables.sections() if section[1] not in (tables.summary, tables.usability)],
+        extra_tables=tables.middle_sections(),
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_page(page), encoding="utf-8")

@@ -9,7 +9,8 @@ import html
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from reconbench.results.tables import Cell, Table  # one table type for report.md, summary.md and this page
+# One table type for report.md, summary.md and this page (Cell re-exported for callers of this module).
+from reconbench.results.tables import Cell, Table  # noqa: F401
 
 CSS = """
 body { font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; margin: 24px auto; max-width: 1400px;

@@ -7,6 +7,19 @@ from reconbench.results.record import GpuInfo, JobRecord, MethodProvenance, Prov
 from reconbench.results.run import Run, RunMeta, load_run
 
 __all__ = [
-    "METRICS", "PSNR_CAP_DB", "GpuInfo", "JobRecord", "Metric", "MethodProvenance", "Provenance", "RecordError", "Resources",
-    "Run", "RunMeta", "Timings", "load_run", "metric", "metric_set",
+    "METRICS",
+    "PSNR_CAP_DB",
+    "GpuInfo",
+    "JobRecord",
+    "Metric",
+    "MethodProvenance",
+    "Provenance",
+    "RecordError",
+    "Resources",
+    "Run",
+    "RunMeta",
+    "Timings",
+    "load_run",
+    "metric",
+    "metric_set",
 ]

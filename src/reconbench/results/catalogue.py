@@ -20,6 +20,9 @@ Direction = Literal["higher", "lower"] | None
 # docs/metrics.md, "Infinite PSNR".
 PSNR_CAP_DB = 100.0
 
+# The value evaluation.py writes for a ground-truth metric of an input image without ground truth.
+NOT_APPLICABLE = "n/a"
+
 # Table sets. headline: the protocol's headline metrics (plain names). other_alignment: the same under the
 # other alignment's prefix. input_view: fidelity on the input view, which every run (also input images
 # without ground truth) measures. usability: the asset's downstream usability figures.
@@ -86,7 +89,9 @@ class Metric:
         if self.cap is not None:
             v = min(v, self.cap)
         if math.isinf(v):
-            raise ValueError(f"{self.name} = {v}: infinite values are only expected for PSNR (counted as {PSNR_CAP_DB:g} dB)")
+            raise ValueError(
+                f"{self.name} = {v}: infinite values are only expected for PSNR (counted as {PSNR_CAP_DB:g} dB)"
+            )
         return v
 
 
@@ -147,15 +152,35 @@ def metric(name: str) -> Metric:
         return _BY_NAME[name]
     for prefix in PREFIXES:
         if name.startswith(prefix):
-            base = metric(name[len(prefix):])
-            return Metric(name, base.label, base.direction, base.unit, base.fmt, frozenset(),
-                          prefix + base.source if base.source else None, base.cap, base.on_failure)
+            base = metric(name[len(prefix) :])
+            return Metric(
+                name,
+                base.label,
+                base.direction,
+                base.unit,
+                base.fmt,
+                frozenset(),
+                prefix + base.source if base.source else None,
+                base.cap,
+                base.on_failure,
+            )
     base_name, _, suffix = name.rpartition("_")
     if suffix.isdigit() and base_name in _BY_NAME:
         base = _BY_NAME[base_name]
-        return Metric(name, f"{base.label}@{int(suffix) / 100:g}", base.direction, base.unit, base.fmt, frozenset(), None,
-                      base.cap, base.on_failure)
-    raise KeyError(f"no metric {name!r} in the catalogue (reconbench/results/catalogue.py); known: {', '.join(_BY_NAME)}")
+        return Metric(
+            name,
+            f"{base.label}@{int(suffix) / 100:g}",
+            base.direction,
+            base.unit,
+            base.fmt,
+            frozenset(),
+            None,
+            base.cap,
+            base.on_failure,
+        )
+    raise KeyError(
+        f"no metric {name!r} in the catalogue (reconbench/results/catalogue.py); known: {', '.join(_BY_NAME)}"
+    )
 
 
 def metric_set(name: str, headline: str = "aligned") -> tuple[Metric, ...]:

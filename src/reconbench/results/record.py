@@ -34,13 +34,11 @@ class _Part:
             return data
         if not isinstance(data, Mapping):
             raise RecordError(f"{where or cls.__name__}: expected an object, got {type(data).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise RecordError(f"{where or cls.__name__}: unknown field(s) {', '.join(unknown)}; {cls.__name__} has "
-                              f"{', '.join(sorted(known))} (a new field is declared in reconbench/results/record.py)")
-        values = {k: cls._nested[k](v, f"{where}.{k}" if where else k) if k in cls._nested and v is not None else v
-                  for k, v in data.items()}
+        _refuse_unknown(cls, data, where or cls.__name__, "field")
+        values = {
+            k: cls._nested[k](v, f"{where}.{k}" if where else k) if k in cls._nested and v is not None else v
+            for k, v in data.items()
+        }
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
@@ -57,6 +55,16 @@ class _Part:
 
     def __contains__(self, key: str) -> bool:
         return key in {f.name for f in fields(self)} and getattr(self, key) is not None
+
+
+def _refuse_unknown(cls: type, data: Mapping[str, Any], where: str, what: str) -> None:
+    known = [f.name for f in fields(cls)]
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise RecordError(
+            f"{where}: unknown {what}(s) {', '.join(unknown)}; {cls.__name__} has {', '.join(known)} "
+            f"(a new {what} is declared in reconbench/results/record.py)"
+        )
 
 
 def _plain(value: Any) -> Any:
@@ -132,8 +140,11 @@ class Provenance(_Part):
     method: MethodProvenance | None = None
     notes: tuple[str, ...] = ()
 
-    _nested: ClassVar[dict[str, Any]] = {"gpu": GpuInfo.parse, "method": MethodProvenance.from_dict,
-                                         "notes": lambda v, where: tuple(v)}
+    _nested: ClassVar[dict[str, Any]] = {
+        "gpu": GpuInfo.parse,
+        "method": MethodProvenance.from_dict,
+        "notes": lambda v, where: tuple(v),
+    }
 
 
 def _strict_status(status: str) -> str:
@@ -193,13 +204,13 @@ class JobRecord:
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> "JobRecord":
         """A record from a store row (column -> value); unknown columns are an error."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(row) - known)
-        if unknown:
-            raise RecordError(f"results row {row.get('job')!r}: unknown column(s) {', '.join(unknown)}; JobRecord has "
-                              f"{', '.join(f.name for f in fields(cls))} (a new column is declared in reconbench/results/record.py)")
+        _refuse_unknown(cls, row, f"results row {row.get('job')!r}", "column")
         values = {k: (loads(v) if k in cls.JSON_COLUMNS and v is not None else v) for k, v in row.items()}
-        missing = [f.name for f in fields(cls) if f.name not in values and f.default is MISSING and f.default_factory is MISSING]
+        missing = [
+            f.name
+            for f in fields(cls)
+            if f.name not in values and f.default is MISSING and f.default_factory is MISSING
+        ]
         if missing:
             raise RecordError(f"results row {row.get('job')!r}: missing column(s) {', '.join(missing)}")
         return cls(**values)

@@ -5,7 +5,7 @@ infinite-PSNR rule), so the three files agree number for number.
 
 Per method, the metric tables have a row over the objects it completed and, when it has failed jobs, a
 row over all its objects with each failed job scored as the run's worst value (docs/metrics.md,
-"Failed jobs").
+"Tables, and failed jobs").
 """
 
 from __future__ import annotations
@@ -14,12 +14,19 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from reconbench import stats
-from reconbench.results.catalogue import HEADLINE, INPUT_VIEW, OTHER_ALIGNMENT, PSNR_CAP_DB, USABILITY, Metric, metric_set
+from reconbench.results.catalogue import (
+    HEADLINE,
+    INPUT_VIEW,
+    NOT_APPLICABLE,
+    OTHER_ALIGNMENT,
+    PSNR_CAP_DB,
+    USABILITY,
+    Metric,
+    metric_set,
+)
 from reconbench.results.run import Run
 
 Cell = str | tuple[str, str]  # text, or (text, css class)
-
-NOT_APPLICABLE = "n/a"  # what evaluation.py writes for a ground-truth metric of an input image without one
 
 COMPLETED = "completed"
 ALL_OBJECTS = "all objects"
@@ -46,12 +53,18 @@ class ResultTables:
     usability: Table
     failures: Table
 
+    def middle_sections(self) -> list[tuple[str, Table]]:
+        """The sections between the summary and the usability table (the HTML page places those two itself)."""
+        return [(title, t) for title, t in self.sections() if t is not self.summary and t is not self.usability]
+
     def sections(self) -> list[tuple[str, Table]]:
         """(heading, table) of the metric tables to show, in reading order (failures apart): the summary always,
         the others when they hold a number."""
         named = [("Input-view fidelity", self.input_view), (self.other_alignment_title, self.other_alignment)]
         shown = [(title, t) for title, t in named if _has_numbers(t)]
-        return [("Summary", self.summary), *shown] + ([("Usability of the assets", self.usability)] if self.usability.rows else [])
+        return [("Summary", self.summary), *shown] + (
+            [("Usability of the assets", self.usability)] if self.usability.rows else []
+        )
 
 
 _FIRST_METRIC = 5  # metric tables: method, paradigm, over, ok / jobs, failure rate, then the metrics
@@ -78,29 +91,48 @@ def build_tables(run: Run) -> ResultTables:
     headline = run.meta.headline or "aligned"
     has_gt = not _no_ground_truth(run)
     summary = metric_table(run, metric_set(HEADLINE), note=_summary_note(run, has_gt))
-    input_view = metric_table(run, metric_set(INPUT_VIEW), note=(
-        "Fidelity on the input view(s), reported apart from the held-out views (per-scene methods fit the input by "
-        "construction)" + ("" if has_gt else "; for input images without ground truth this is all the fidelity there is")
-        + ". " + _common_note()))
-    other = metric_table(run, metric_set(OTHER_ALIGNMENT, headline), note=(
-        f"The {'unaligned' if headline == 'aligned' else 'aligned'} set: the headline metrics "
-        f"{'before' if headline == 'aligned' else 'after'} alignment (docs/metrics.md). " + _common_note()))
+    input_view = metric_table(
+        run,
+        metric_set(INPUT_VIEW),
+        note=(
+            "Fidelity on the input view(s), reported apart from the held-out views (per-scene methods fit the input by "
+            "construction)"
+            + ("" if has_gt else "; for input images without ground truth this is all the fidelity there is")
+            + ". "
+            + _common_note()
+        ),
+    )
+    other = metric_table(
+        run,
+        metric_set(OTHER_ALIGNMENT, headline),
+        note=(
+            f"The {'unaligned' if headline == 'aligned' else 'aligned'} set: the headline metrics "
+            f"{'before' if headline == 'aligned' else 'after'} alignment (docs/metrics.md). " + _common_note()
+        ),
+    )
     title = "Before alignment" if headline == "aligned" else "After alignment"
     return ResultTables(summary, input_view, other, title, usability_table(run), failures_table(run))
 
 
 def _common_note() -> str:
-    return (f"Mean [95% bootstrap CI] over objects (seeds averaged first); '{COMPLETED}': the objects each method completed; "
-            f"'{ALL_OBJECTS}' (methods with failed jobs): each failed job scored as the worst value any completed job of the "
-            f"run reached on that metric (not for time; objects no method completed are left out). PSNR of identical images (∞) counts as {PSNR_CAP_DB:g} dB.")
+    return (
+        f"Mean [95% bootstrap CI] over objects (seeds averaged first); '{COMPLETED}': the objects each method completed; "
+        f"'{ALL_OBJECTS}' (methods with failed jobs): each failed job scored as the worst value any completed job of the "
+        f"run reached on that metric (not for time; objects no method completed are left out). PSNR of identical images (∞) counts as {PSNR_CAP_DB:g} dB."
+    )
 
 
 def _summary_note(run: Run, has_gt: bool) -> str:
-    note = _common_note() + " ↑ higher is better, ↓ lower is better; LPIPS is LPIPS-alex; F-score at the protocol's default threshold."
+    note = (
+        _common_note()
+        + " ↑ higher is better, ↓ lower is better; LPIPS is LPIPS-alex; F-score at the protocol's default threshold."
+    )
     if not has_gt:
-        note = (f"No ground truth: dataset {run.meta.dataset} is input images, so the ground-truth metrics (held-out "
-                "views, geometry) are not applicable ('n/a' in results.csv) and show '–'; input-view fidelity, usability, "
-                "time and cost are measured. " + note)
+        note = (
+            f"No ground truth: dataset {run.meta.dataset} is input images, so the ground-truth metrics (held-out "
+            "views, geometry) are not applicable ('n/a' in results.csv) and show '–'; input-view fidelity, usability, "
+            "time and cost are measured. " + note
+        )
     return note
 
 
@@ -121,12 +153,16 @@ def metric_table(run: Run, metrics: Sequence[Metric], note: str = "") -> Table:
     for method in run.methods:
         fr = rates[method]
         paradigm = run.meta.paradigms.get(method, "")
-        rows.append([method, paradigm, COMPLETED, f"{fr.ok} / {fr.total}", f"{fr.rate:.0%}"]
-                    + [estimate_cell(m, completed.get(method, {}).get(m.name)) for m in metrics])
+        rows.append(
+            [method, paradigm, COMPLETED, f"{fr.ok} / {fr.total}", f"{fr.rate:.0%}"]
+            + [estimate_cell(m, completed.get(method, {}).get(m.name)) for m in metrics]
+        )
         scored = len(stats.scored_failures(run.records, method))
         if scored:
-            rows.append([method, paradigm, ALL_OBJECTS, f"{fr.ok} + {scored} failed / {fr.total}", ""]
-                        + [estimate_cell(m, everything.get(method, {}).get(m.name)) if m.on_failure else "–" for m in metrics])
+            rows.append(
+                [method, paradigm, ALL_OBJECTS, f"{fr.ok} + {scored} failed / {fr.total}", ""]
+                + [estimate_cell(m, everything.get(method, {}).get(m.name)) if m.on_failure else "–" for m in metrics]
+            )
     return Table(header, rows, numeric=set(range(3, len(header))), note=note)
 
 
@@ -140,14 +176,23 @@ def usability_table(run: Run) -> Table:
         if method not in means:
             continue
         n = max(e.n for e in means[method].values())
-        rows.append([method, str(n)] + [m.format(means[method][m.name].mean) if m.name in means[method] else "–" for m in metrics])
-    return Table(["method", "objects"] + [m.header for m in metrics], rows, numeric=set(range(1, len(metrics) + 2)),
-                 note="Mesh assets as the methods wrote them, means over the objects each method completed; 'usable as is' = "
-                      "no non-manifold edge, no degenerate face, floater area ≤ 1 %, coloured, ≤ 1M triangles (docs/metrics.md).")
+        rows.append(
+            [method, str(n)]
+            + [m.format(means[method][m.name].mean) if m.name in means[method] else "–" for m in metrics]
+        )
+    return Table(
+        ["method", "objects"] + [m.header for m in metrics],
+        rows,
+        numeric=set(range(1, len(metrics) + 2)),
+        note="Mesh assets as the methods wrote them, means over the objects each method completed; 'usable as is' = "
+        "no non-manifold edge, no degenerate face, floater area ≤ 1 %, coloured, ≤ 1M triangles (docs/metrics.md).",
+    )
 
 
 def failures_table(run: Run) -> Table:
-    rows: list[list[Cell]] = [[r.method, r.object, str(r.seed), (r.status, "bad"), r.error or ""] for r in run.records if r.status != "ok"]
+    rows: list[list[Cell]] = [
+        [r.method, r.object, str(r.seed), (r.status, "bad"), r.error or ""] for r in run.records if r.status != "ok"
+    ]
     return Table(["method", "object", "seed", "status", "reason"], rows)
 
 
@@ -156,6 +201,7 @@ def failures_table(run: Run) -> Table:
 
 def md_table(table: Table) -> list[str]:
     """The table as markdown lines (a cell's line breaks become spaces), its note after it."""
+
     def cell(c: Cell) -> str:
         return str(_text(c)).replace("|", "/").replace("\n", " ")
 
