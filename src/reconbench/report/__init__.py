@@ -169,7 +169,7 @@ def _cost(run: Run) -> Any | None:
 
 def make_figures(run: Run, means: dict[str, dict[str, Estimate]], cost: Any | None) -> list[FigureItem]:
     items = []
-    fig = figures.fidelity_vs_time(means, [("psnr", "PSNR (dB)", True), ("chamfer", "Chamfer distance", False)])
+    fig = figures.fidelity_vs_time(means, [(n, metric(n).label_unit, metric(n).higher_is_better) for n in ("psnr", "chamfer")])
     if fig is not None:
         items.append(FigureItem("Fidelity against inference time", figures.data_uri(fig),
                                 "One point per method: mean over objects with 95% bootstrap CI in both directions; the "
@@ -178,11 +178,11 @@ def make_figures(run: Run, means: dict[str, dict[str, Estimate]], cost: Any | No
         fig, caption = figures.cost_vs_volume(cost)
         if fig is not None:
             items.append(FigureItem("Cost per asset against asset volume", figures.data_uri(fig), caption + _break_even_text(cost)))
-    metric = "fscore" if any("fscore" in r.metrics for r in run.ok) else "chamfer"
-    label = "F-score at τ = 0.05 (higher is better)" if metric == "fscore" else "Chamfer distance (lower is better)"
-    fig = figures.category_bars(category_means(run.records, metric), label)
+    name = "fscore" if any("fscore" in r.metrics for r in run.ok) else "chamfer"
+    label = "F-score at τ = 0.05 (higher is better)" if name == "fscore" else "Chamfer distance (lower is better)"
+    fig = figures.category_bars(category_means(run.records, name), label)
     if fig is not None:
-        items.append(FigureItem(f"Mean {metric} per category", figures.data_uri(fig), "Bars: mean per category and method; whiskers: 95% bootstrap CI."))
+        items.append(FigureItem(f"Mean {name} per category", figures.data_uri(fig), "Bars: mean per category and method; whiskers: 95% bootstrap CI."))
     fig = figures.stage_bars(stage_means(run.ok))
     if fig is not None:
         items.append(FigureItem("Where the time goes", figures.data_uri(fig),

@@ -62,9 +62,14 @@ class Metric:
         return {"higher": " ↑", "lower": " ↓", None: ""}[self.direction]
 
     @property
+    def label_unit(self) -> str:
+        """Label and unit, e.g. `PSNR (dB)`: an axis label."""
+        return f"{self.label} ({self.unit})" if self.unit else self.label
+
+    @property
     def header(self) -> str:
         """Column header: label, unit, direction arrow."""
-        return f"{self.label}{f' ({self.unit})' if self.unit else ''}{self.arrow}"
+        return self.label_unit + self.arrow
 
     def format(self, value: float | None) -> str:
         """One cell: `–` for no value, `∞` for an infinite one, else the metric's format."""
