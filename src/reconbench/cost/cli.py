@@ -61,11 +61,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_cost(args: argparse.Namespace) -> int:
-    from reconbench.results import load_run
+    from reconbench.results import RecordError, load_run
 
     try:
         run = load_run(Path(args.run_dir))
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, RecordError) as exc:  # no run folder; a record this version cannot read
         print(f"reconbench: error: {exc}", file=sys.stderr)
         return 2
     records = run.records
