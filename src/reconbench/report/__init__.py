@@ -2,7 +2,9 @@
 PNG) and a markdown summary (summary.md) of a finished or partial run.
 
 Everything is computed from the run folder: results.sqlite (records and meta), inputs/ and renders/.
-The ground-truth thumbnails are rendered again with the common renderer when the dataset can be opened.
+The ground-truth thumbnails are rendered again with the common renderer when the dataset can be opened,
+with the objects the run recorded in its meta (never another object list). The result tables are
+reconbench/results/tables.py's, the same as report.md's.
 """
 
 from __future__ import annotations
