@@ -33,8 +33,9 @@ from reconbench.results.catalogue import metric as catalogue_metric
 DEFAULT_RESAMPLES = 2000
 DEFAULT_CONFIDENCE = 0.95
 DEFAULT_SEED = 0
-EXCLUDE, WORST = "exclude", "worst"
 FailurePolicy = Literal["exclude", "worst"]
+EXCLUDE: Literal["exclude"] = "exclude"
+WORST: Literal["worst"] = "worst"
 
 _ID_FIELDS = {"job", "method", "object", "category", "protocol", "seed", "status", "error", "finished_at"}
 _ALIASES = {"lpips": "lpips_alex"}  # table name -> record key, as the catalogue's `source`
@@ -148,7 +149,7 @@ class Estimate:
     n: int
 
 
-def bootstrap_means(values: Sequence[float], n_resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED) -> np.ndarray:
+def bootstrap_means(values: Sequence[float] | np.ndarray, n_resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED) -> np.ndarray:
     """Means of `n_resamples` resamples (with replacement, same size) of `values`."""
     x = np.asarray(values, dtype=float)
     rng = np.random.default_rng(seed)
@@ -161,7 +162,7 @@ def bootstrap_means(values: Sequence[float], n_resamples: int = DEFAULT_RESAMPLE
 
 
 def bootstrap_ci(
-    values: Sequence[float], n_resamples: int = DEFAULT_RESAMPLES, confidence: float = DEFAULT_CONFIDENCE, seed: int = DEFAULT_SEED
+    values: Sequence[float] | np.ndarray, n_resamples: int = DEFAULT_RESAMPLES, confidence: float = DEFAULT_CONFIDENCE, seed: int = DEFAULT_SEED
 ) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean; one value gives (v, v), none gives (NaN, NaN)."""
     x = np.asarray(values, dtype=float)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import MISSING, dataclass, field, fields, replace
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar, Mapping, TypeVar
 
 STATUSES = ("ok", "failed", "skipped")
 
@@ -21,13 +21,17 @@ class RecordError(ValueError):
     """A stored record that does not match the record types (an unknown field, a bad status)."""
 
 
+P = TypeVar("P", bound="_Part")
+
+
 class _Part:
     """Strict from_dict / to_dict and read-only subscripting for the record's dataclasses."""
 
     _nested: ClassVar[dict[str, Any]] = {}  # field -> converter from its JSON form
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None, where: str = ""):
+    def from_dict(cls: type[P], data: Mapping[str, Any] | P | None, where: str = "") -> P:
+        """The part from its JSON form (None: all defaults); an unknown key is a RecordError."""
         if data is None:
             return cls()
         if isinstance(data, cls):
@@ -42,23 +46,28 @@ class _Part:
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+        return {name: _plain(getattr(self, name)) for name in _names(self)}
 
     def __getitem__(self, key: str) -> Any:
-        if key not in {f.name for f in fields(self)}:
+        if key not in _names(self):
             raise KeyError(key)
         return getattr(self, key)
 
     def get(self, key: str, default: Any = None) -> Any:
-        value = getattr(self, key, None) if key in {f.name for f in fields(self)} else None
+        value = getattr(self, key) if key in _names(self) else None
         return default if value is None else value
 
     def __contains__(self, key: str) -> bool:
-        return key in {f.name for f in fields(self)} and getattr(self, key) is not None
+        return key in _names(self) and getattr(self, key) is not None
+
+
+def _names(part: Any) -> list[str]:
+    """Field names of a dataclass instance or class."""
+    return [f.name for f in fields(part)]
 
 
 def _refuse_unknown(cls: type, data: Mapping[str, Any], where: str, what: str) -> None:
-    known = [f.name for f in fields(cls)]
+    known = _names(cls)
     unknown = sorted(set(data) - set(known))
     if unknown:
         raise RecordError(

@@ -37,7 +37,7 @@ class Table:
     """A table of text cells; `numeric` columns are right-aligned in HTML."""
 
     header: list[str]
-    rows: list[list[Cell]]
+    rows: Sequence[Sequence[Cell]]
     numeric: set[int] = field(default_factory=set)
     note: str = ""
 
@@ -149,7 +149,7 @@ def metric_table(run: Run, metrics: Sequence[Metric], note: str = "") -> Table:
     everything = stats.method_means(run.records, names, failures=stats.WORST)
     rates = stats.failure_rates(run.records)
     header = ["method", "paradigm", "over", "ok / jobs", "failure rate"] + [m.header for m in metrics]
-    rows: list[list[Cell]] = []
+    rows: list[Sequence[Cell]] = []
     for method in run.methods:
         fr = rates[method]
         paradigm = run.meta.paradigms.get(method, "")
@@ -171,7 +171,7 @@ def usability_table(run: Run) -> Table:
     objects it completed; no interval (these describe the assets, they are not a sample estimate)."""
     metrics = metric_set(USABILITY)
     means = stats.method_means([r for r in run.ok if "usable_as_is" in r.metrics], [m.name for m in metrics])
-    rows: list[list[Cell]] = []
+    rows: list[Sequence[Cell]] = []
     for method in run.methods:
         if method not in means:
             continue
@@ -190,7 +190,7 @@ def usability_table(run: Run) -> Table:
 
 
 def failures_table(run: Run) -> Table:
-    rows: list[list[Cell]] = [
+    rows: list[Sequence[Cell]] = [
         [r.method, r.object, str(r.seed), (r.status, "bad"), r.error or ""] for r in run.records if r.status != "ok"
     ]
     return Table(["method", "object", "seed", "status", "reason"], rows)
