@@ -76,3 +76,12 @@ def test_formatting():
     assert metric("floater_area_share").format(-1e-17) == "0.000"  # no negative zero
     assert metric("ssim").format(None) == "–" and metric("ssim").format(math.nan) == "–"
     assert metric("psnr").header == "PSNR (dB) ↑" and metric("triangles").header == "triangles"
+
+
+def test_every_metric_column_results_csv_leads_with_is_described_in_the_catalogue():
+    from reconbench.runner.export import LEAD_COLUMNS
+
+    identity = {"method", "object", "category", "seed", "status", "error"}
+    for column in LEAD_COLUMNS:
+        if column not in identity:
+            assert metric(column).name == column, column
