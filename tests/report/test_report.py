@@ -132,3 +132,10 @@ def test_the_run_records_its_selection_and_the_report_reopens_the_dataset_with_i
     text = write_report(out).read_text()
     assert "ground truth unavailable" not in text and "my-car" in text
     assert f"2 selected, object list {listing}; seeds 0" in text
+    from reconbench.runner import RunError
+
+    other = tmp_path / "other.txt"
+    other.write_text("my-car mug\n")  # the same id naming another object: resuming with it would mix them
+    with pytest.raises(RunError, match="different object list"):
+        run_benchmark(RunConfig("procedural", ["sphere"], small_protocol, out, object_list=str(other), resume=True,
+                                lpips=(), progress=False))

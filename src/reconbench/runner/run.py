@@ -88,6 +88,7 @@ def run_benchmark(cfg: RunConfig, on_job_done: Callable[[JobRecord], None] | Non
     out = Path(cfg.out)
     with ResultsStore(out / "results.sqlite") as store:
         _check_meta(store, cfg)
+        _check_object_list(store, cfg, object_list)
         jobs = plan_jobs(dataset.objects, cfg.methods, protocol.name, cfg.seeds)
         done = store.done_keys(include_failed=not cfg.retry_failed)
         pending = [j for j in jobs if j.key not in done]
@@ -163,6 +164,13 @@ def _check_meta(store: ResultsStore, cfg: RunConfig) -> None:
     changed = {k: (existing[k], v) for k, v in cfg.identity().items() if k in existing and existing[k] != v}
     if changed:
         raise RunError(f"{cfg.out}: cannot resume with a different configuration: " + ", ".join(f"{k} was {a!r}, now {b!r}" for k, (a, b) in changed.items()))
+
+
+def _check_object_list(store: ResultsStore, cfg: RunConfig, object_list: str | None) -> None:
+    """A resume must use the object list the run started with (ids under another list name other objects)."""
+    existing = store.get_meta()
+    if "object_list" in existing and existing["object_list"] != (str(object_list) if object_list else None):
+        raise RunError(f"{cfg.out}: cannot resume with a different object list: was {existing['object_list']!r}, now {object_list!r}")
 
 
 def _write_meta(store: ResultsStore, cfg: RunConfig, protocol: Protocol, specs: dict[str, MethodSpec], dataset: Dataset,
