@@ -151,3 +151,37 @@ def test_pairwise_compares_every_pair_once():
     pairs = stats.pairwise(rows, "psnr")
     assert [(d.a, d.b) for d, _ in pairs] == [("a", "b"), ("a", "c"), ("b", "c")]
     assert pairs[0][1].rate == 0.0 and pairs[1][1].rate == 1.0
+
+
+def test_failure_policy_scores_failed_jobs_as_the_runs_worst_value():
+    rows = [
+        {"method": "a", "object": "x", "seed": 0, "status": "ok", "fscore": 0.9, "volume_iou": math.nan},
+        {"method": "a", "object": "y", "seed": 0, "status": "failed"},
+        {"method": "a", "object": "z", "seed": 0, "status": "skipped"},  # could not run here: not the method's failure
+        {"method": "b", "object": "x", "seed": 0, "status": "ok", "fscore": 0.5, "volume_iou": 0.7},
+        {"method": "b", "object": "y", "seed": 0, "status": "ok", "fscore": 0.3, "volume_iou": 0.2},
+        {"method": "b", "object": "w", "seed": 0, "status": "failed"},  # no method completed w: left out
+        {"method": "a", "object": "w", "seed": 0, "status": "failed"},
+    ]
+    assert stats.worst_value(rows, "fscore") == 0.3 and stats.worst_value(rows, "chamfer") is None
+    assert stats.object_values(rows, "a", "fscore") == {"x": 0.9}
+    assert stats.object_values(rows, "a", "fscore", failures="worst") == {"x": 0.9, "y": 0.3}
+    assert stats.scored_failures(rows, "a") == ["y"] and stats.scored_failures(rows, "b") == []
+    # a metric the method's completed jobs never define (volume IoU of a splat) stays undefined for it
+    assert stats.object_values(rows, "a", "volume_iou", failures="worst") == {}
+    assert stats.method_means(rows, ["fscore"], failures="worst")["a"]["fscore"].mean == pytest.approx(0.6)
+    assert stats.method_means(rows, ["fscore"])["b"] == stats.method_means(rows, ["fscore"], failures="worst")["b"]
+    with pytest.raises(ValueError, match="failures"):
+        stats.object_values(rows, "a", "fscore", failures="ignore")
+
+
+def test_failure_policy_lower_is_better_takes_the_largest_and_time_is_never_scored():
+    rows = [
+        {"method": "a", "object": "x", "seed": 0, "status": "ok", "chamfer": 0.01, "time_s": 1.0},
+        {"method": "a", "object": "y", "seed": 0, "status": "failed"},
+        {"method": "b", "object": "y", "seed": 0, "status": "ok", "chamfer": 0.08, "time_s": 9.0},
+        {"method": "c", "object": "y", "seed": 0, "status": "failed"},  # completed nothing: every quality metric is scored
+    ]
+    assert stats.object_values(rows, "a", "chamfer", failures="worst") == {"x": 0.01, "y": 0.08}
+    assert stats.object_values(rows, "a", "time_s", failures="worst") == {"x": 1.0}
+    assert stats.object_values(rows, "c", "chamfer", failures="worst") == {"y": 0.08}

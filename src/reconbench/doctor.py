@@ -90,8 +90,8 @@ def diagnose(spec: MethodSpec, out: Path, *, protocol: str = "default", install:
         return d
     d.ran = d.output_valid = "yes"
     d.time_s = rec.time_s
-    d.stages = (rec.timings or {}).get("method_stages")
-    d.gpu = (rec.provenance or {}).get("gpu")
+    d.stages = dict(rec.timings.method_stages)
+    d.gpu = rec.provenance.gpu.to_dict() if rec.provenance.gpu else None
     d.metrics = {k: rec.metrics.get(k) for k in ("psnr", "chamfer", "fscore") if rec.metrics and k in rec.metrics}
     if spec.is_external and (spec.inputs or {}).get("batch") and warm_inputs > 1:
         _time_warm(d, spec, folder / "warm", protocol, warm_inputs)

@@ -4,12 +4,17 @@ methods, win rates, per-category means and failure rates.
 Pure numpy and seeded, so the same results give the same numbers. The unit of resampling is the
 object: a method's value on an object is the mean over its seeds, and objects are drawn with
 replacement (percentile bootstrap, DEFAULT_RESAMPLES resamples, seed DEFAULT_SEED). Inputs are
-JobRecord objects or plain dict rows (a results.csv row, a `runner.export.flat_row`). Conventions:
+JobRecord objects or plain dict rows (a results.csv row, a `runner.export.flat_row`). Conventions
+(metric directions, the infinite-PSNR rule, what is not applicable) come from the metric catalogue,
+reconbench/results/catalogue.py:
 
-- NaN (not applicable, e.g. volume IoU of an open mesh), None and empty cells are dropped.
-- PSNR is capped at PSNR_CAP_DB for statistics: identical images give +inf (docs/metrics.md), which
-  no mean or bootstrap survives. Any other infinite value is an error, never silently dropped.
-- Only jobs with status "ok" contribute metrics; failure_rates counts the others.
+- NaN and "n/a" (not applicable, e.g. volume IoU of an open mesh), None and empty cells are dropped.
+- PSNR of identical images (+inf) counts as PSNR_CAP_DB. Any other infinite value is an error.
+- Failure policy (docs/metrics.md, "Tables, and failed jobs"): `failures="exclude"` (the default)
+  averages over the objects a method completed; `failures="worst"` averages over all its objects, each
+  failed job scored as the worst value any completed job of the run reached on that metric. Objects no
+  method completed (a bad input, or too hard for all) are left out: they cannot separate methods.
+  Skipped jobs (the method cannot run on that machine) count in neither; failure_rates counts them.
 """
 
 from __future__ import annotations
@@ -18,45 +23,31 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Literal, Mapping, Sequence
 
 import numpy as np
+
+from reconbench.results.catalogue import PREFIXES, PSNR_CAP_DB, clean_value, higher_is_better  # noqa: F401
+from reconbench.results.catalogue import metric as catalogue_metric
 
 DEFAULT_RESAMPLES = 2000
 DEFAULT_CONFIDENCE = 0.95
 DEFAULT_SEED = 0
-PSNR_CAP_DB = 100.0
+FailurePolicy = Literal["exclude", "worst"]
+EXCLUDE: Literal["exclude"] = "exclude"
+WORST: Literal["worst"] = "worst"
 
-# Direction of each metric: True = higher is better. Prefixed variants (unaligned_, aligned_, input_,
-# surface_) and threshold variants (fscore_05, precision_02, ...) follow their base metric.
-HIGHER_IS_BETTER: dict[str, bool] = {
-    "psnr": True, "psnr_masked": True, "ssim": True, "fscore": True, "precision": True, "recall": True,
-    "normal_consistency": True, "volume_iou": True, "mask_iou": True,
-    "lpips": False, "lpips_alex": False, "lpips_vgg": False, "chamfer": False, "accuracy": False,
-    "completeness": False, "time_s": False, "time": False,
-}
-_PREFIXES = ("unaligned_", "aligned_", "input_", "surface_")
 _ID_FIELDS = {"job", "method", "object", "category", "protocol", "seed", "status", "error", "finished_at"}
+_ALIASES = {"lpips": "lpips_alex"}  # table name -> record key, as the catalogue's `source`
 
-
-def higher_is_better(metric: str) -> bool:
-    """Whether a larger value of `metric` is better; KeyError for a metric with no known direction."""
-    name = metric
-    while name.startswith(_PREFIXES):
-        name = name.split("_", 1)[1]
-    if name in HIGHER_IS_BETTER:
-        return HIGHER_IS_BETTER[name]
-    base, _, suffix = name.rpartition("_")
-    if suffix.isdigit() and base in HIGHER_IS_BETTER:
-        return HIGHER_IS_BETTER[base]
-    raise KeyError(f"no direction known for metric {metric!r}")
+# PSNR_CAP_DB, higher_is_better and clean_value are the catalogue's, imported here for stats' callers.
 
 
 # ---------------------------------------------------------------- rows and per-object values
 
 
 def to_rows(records: Iterable[Any]) -> list[dict[str, Any]]:
-    """Plain dict rows from JobRecords (metrics flattened, `lpips` = `lpips_alex`) or dict rows (copied)."""
+    """Plain dict rows from JobRecords (metrics flattened, `lpips` = `lpips_alex`, also prefixed) or dict rows (copied)."""
     rows = []
     for r in records:
         if isinstance(r, Mapping):
@@ -64,39 +55,69 @@ def to_rows(records: Iterable[Any]) -> list[dict[str, Any]]:
             continue
         row = {"method": r.method, "object": r.object, "category": r.category, "seed": r.seed, "status": r.status, "time_s": r.time_s}
         row.update(r.metrics)
-        if "lpips_alex" in r.metrics and "lpips" not in r.metrics:
-            row["lpips"] = r.metrics["lpips_alex"]
+        for name, source in _ALIASES.items():
+            for prefix in ("", *PREFIXES):
+                if prefix + source in r.metrics and prefix + name not in r.metrics:
+                    row[prefix + name] = r.metrics[prefix + source]
         rows.append(row)
     return rows
 
 
-def clean_value(metric: str, value: Any) -> float | None:
-    """A metric value ready for statistics: None when not applicable, PSNR capped at PSNR_CAP_DB."""
-    if value is None or value == "" or isinstance(value, (bool, list, dict)):
-        return None
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return None
-    if math.isnan(v):
-        return None
-    if "psnr" in metric:
-        v = min(v, PSNR_CAP_DB)
-    if math.isinf(v):
-        raise ValueError(f"{metric} = {v}: infinite values are only expected for PSNR (capped at {PSNR_CAP_DB} dB)")
-    return v
-
-
-def object_values(rows: Iterable[Any], method: str, metric: str) -> dict[str, float]:
-    """{object: value} of one method, the mean over its seeds of the defined values, completed jobs only."""
+def worst_value(rows: Iterable[Any], metric: str) -> float | None:
+    """The worst value of `metric` over every completed job in `rows` (any method, any object), in the
+    metric's direction; None when no job has one or the metric has no better direction."""
     metric = "time_s" if metric == "time" else metric
+    try:
+        higher = higher_is_better(metric)
+    except KeyError:
+        return None
+    values = [v for row in to_rows(rows) if row.get("status", "ok") == "ok"
+              for v in [clean_value(metric, row.get(metric))] if v is not None]
+    if not values:
+        return None
+    return min(values) if higher else max(values)
+
+
+def scored_failures(rows: Iterable[Any], method: str) -> list[str]:
+    """The objects of `method`'s failed jobs that the failure policy scores (one entry per failed job): those
+    at least one job of the run (any method) completed."""
+    rows = to_rows(rows)
+    completed = {str(r["object"]) for r in rows if r.get("status", "ok") == "ok"}
+    return [str(r["object"]) for r in rows if r.get("method") == method and r.get("status") == "failed" and str(r["object"]) in completed]
+
+
+def _scored_on_failure(metric: str) -> bool:
+    try:
+        return catalogue_metric(metric).on_failure
+    except KeyError:
+        return True
+
+
+def object_values(rows: Iterable[Any], method: str, metric: str, failures: FailurePolicy = EXCLUDE) -> dict[str, float]:
+    """{object: value} of one method, the mean over its seeds. `failures="exclude"`: completed jobs only.
+    `failures="worst"`: a failed job (on an object some job completed: scored_failures) counts as
+    `worst_value` of the run, for metrics the method's completed jobs define (volume IoU stays undefined for
+    splats) or every metric when it completed nothing; time and descriptive figures (catalogue `on_failure`)
+    are never scored for a failure."""
+    metric = "time_s" if metric == "time" else metric
+    rows = to_rows(rows)
     per_object: dict[str, list[float]] = defaultdict(list)
-    for row in to_rows(rows):
+    completed = False
+    for row in rows:
         if row.get("method") != method or row.get("status", "ok") != "ok":
             continue
+        completed = True
         v = clean_value(metric, row.get(metric))
         if v is not None:
             per_object[str(row["object"])].append(v)
+    failed = scored_failures(rows, method) if failures == WORST else []
+    if failed and _scored_on_failure(metric) and (per_object or not completed):
+        worst = worst_value(rows, metric)
+        if worst is not None:
+            for obj in failed:
+                per_object[obj].append(worst)
+    elif failures not in (EXCLUDE, WORST):
+        raise ValueError(f"failures={failures!r}; expected {EXCLUDE!r} or {WORST!r}")
     return {obj: float(np.mean(vs)) for obj, vs in per_object.items()}
 
 
@@ -128,7 +149,7 @@ class Estimate:
     n: int
 
 
-def bootstrap_means(values: Sequence[float], n_resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED) -> np.ndarray:
+def bootstrap_means(values: Sequence[float] | np.ndarray, n_resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED) -> np.ndarray:
     """Means of `n_resamples` resamples (with replacement, same size) of `values`."""
     x = np.asarray(values, dtype=float)
     rng = np.random.default_rng(seed)
@@ -141,7 +162,7 @@ def bootstrap_means(values: Sequence[float], n_resamples: int = DEFAULT_RESAMPLE
 
 
 def bootstrap_ci(
-    values: Sequence[float], n_resamples: int = DEFAULT_RESAMPLES, confidence: float = DEFAULT_CONFIDENCE, seed: int = DEFAULT_SEED
+    values: Sequence[float] | np.ndarray, n_resamples: int = DEFAULT_RESAMPLES, confidence: float = DEFAULT_CONFIDENCE, seed: int = DEFAULT_SEED
 ) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean; one value gives (v, v), none gives (NaN, NaN)."""
     x = np.asarray(values, dtype=float)
@@ -161,14 +182,16 @@ def mean_ci(values: Sequence[float], **bootstrap: Any) -> Estimate:
     return Estimate(float(x.mean()) if x.size else math.nan, low, high, int(x.size))
 
 
-def method_means(rows: Iterable[Any], metrics: Sequence[str] | None = None, **bootstrap: Any) -> dict[str, dict[str, Estimate]]:
-    """{method: {metric: Estimate}} for every method and metric (default: every metric in the rows)."""
+def method_means(rows: Iterable[Any], metrics: Sequence[str] | None = None, failures: FailurePolicy = EXCLUDE,
+                 **bootstrap: Any) -> dict[str, dict[str, Estimate]]:
+    """{method: {metric: Estimate}} for every method and metric (default: every metric in the rows), over
+    the objects each method completed (`failures="exclude"`) or over all of them (`"worst"`, see object_values)."""
     rows = to_rows(rows)
     metrics = list(metrics) if metrics is not None else metric_names(rows)
     out: dict[str, dict[str, Estimate]] = {}
     for method in sorted({r["method"] for r in rows}):
         for metric in metrics:
-            values = list(object_values(rows, method, metric).values())
+            values = list(object_values(rows, method, metric, failures).values())
             if values:
                 out.setdefault(method, {})[metric] = mean_ci(values, **bootstrap)
     return out

@@ -61,10 +61,13 @@ def test_stages_named_model_load_and_environment_start_are_cold_overhead():
     assert (warm, cold, basis) == (pytest.approx(4.0), pytest.approx(10.0), "stages")  # wall − cold, not the stage sum
 
 
-def test_recorded_warm_and_cold_times_are_preferred_over_stages():
-    rec = job("m", "a", 14.0, {"model_load": 9.0, "generation": 5.0}, warm_s=2.0, cold_s=12.5)
-    warm, cold, basis = record_seconds(rec)
-    assert (warm, cold, basis) == (2.0, 10.5, "warm_s/cold_s")
+def test_a_timing_field_no_runner_writes_is_refused_not_silently_read():
+    from reconbench.results import RecordError
+
+    with pytest.raises(RecordError, match="warm_s"):
+        job("m", "a", 14.0, {"model_load": 9.0, "generation": 5.0}, warm_s=2.0)
+    warm, cold, basis = record_seconds(job("m", "a", 14.0, {"model_load": 9.0, "generation": 5.0}, method_wall_s=20.0))
+    assert (warm, cold, basis) == (pytest.approx(5.0), pytest.approx(9.0), "stages")  # time_s first, then method_wall_s
 
 
 def test_timings_average_completed_jobs_and_multiply_by_gpu_count():

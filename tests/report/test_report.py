@@ -132,16 +132,41 @@ def test_report_says_when_no_published_figure_applies(report, run_dir):
 
 
 def test_method_table_says_which_results_ran_outside_the_input_camera_a_method_assumes(tmp_path):
-    from reconbench.report import Run, method_table
-    from reconbench.runner.store import JobRecord
+    from reconbench.report import method_table
+    from reconbench.results import JobRecord
+    from reconbench.results.run import run_from_records
 
     def record(method, obj, reason):
         info = {"outside_assumptions": reason} if reason else {}
         return JobRecord(f"{method}/{obj}", method, obj, "c", "p", 0, "ok", provenance={"method": {"entry": "external", "info": info}})
 
     reason = "input view 000: fov 49.1° where the method assumes 40° (it cannot be told: sf3d)"
-    run = Run(tmp_path, [record("sf3d", "a", reason), record("sf3d", "b", reason), record("sphere", "a", None)], {})
+    run = run_from_records([record("sf3d", "a", reason), record("sf3d", "b", reason), record("sphere", "a", None)], {}, tmp_path)
     table = method_table(run)
     cells = {row[0]: row[table.header.index("input camera")] for row in table.rows}
     assert cells["sf3d"] == (f"outside its assumptions in 2 of 2: {reason}", "bad")
     assert cells["sphere"] == "as assumed"
+
+
+def test_the_run_records_its_selection_and_the_report_reopens_the_dataset_with_it(tmp_path, small_protocol):
+    """A renaming object list (ID NAME_IN_DATASET): the meta keeps each object's dataset id, so the report's
+    grid finds the ground truth (it used to reopen the dataset with the protocol's default list)."""
+    from reconbench.results import load_run
+
+    listing = tmp_path / "list.txt"
+    listing.write_text("my-car car\nmy-ring ring\n")
+    out = tmp_path / "run"
+    run_benchmark(RunConfig("procedural", ["sphere"], small_protocol, out, object_list=str(listing), lpips=(), progress=False))
+    meta = load_run(out).meta
+    assert meta.object_list == str(listing) and meta.objects == (("my-car", "car"), ("my-ring", "ring"))
+    assert meta.methods == ("sphere",) and meta.seeds == (0,) and meta.dataset == "procedural"
+    text = write_report(out).read_text()
+    assert "ground truth unavailable" not in text and "my-car" in text
+    assert f"2 selected, object list {listing}; seeds 0" in text
+    from reconbench.runner import RunError
+
+    other = tmp_path / "other.txt"
+    other.write_text("my-car mug\n")  # the same id naming another object: resuming with it would mix them
+    with pytest.raises(RunError, match="different object list"):
+        run_benchmark(RunConfig("procedural", ["sphere"], small_protocol, out, object_list=str(other), resume=True,
+                                lpips=(), progress=False))

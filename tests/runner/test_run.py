@@ -38,7 +38,7 @@ def test_run_writes_store_csv_report_and_renders(reference_run):
         assert column in rows[0]
     assert {(r["method"], r["object"]) for r in rows} == {(m, o) for m in ("oracle", "sphere", "visual-hull") for o in ("car", "mug", "ring")}
     report = (out / "report.md").read_text()
-    assert "| visual-hull | reference | 3/3 |" in report
+    assert "| visual-hull | reference | completed | 3 / 3 | 0% |" in report
     renders = sorted((out / "renders" / "sphere" / "car").glob("*_heldout.png"))
     assert len(renders) == 8
     with sqlite3.connect(out / "results.sqlite") as db:

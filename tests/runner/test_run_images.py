@@ -62,3 +62,15 @@ def test_images_without_ground_truth_report_input_fidelity_and_mark_the_rest_not
     proto = get_protocol(str(single))
     original = render_views(open_dataset("procedural").get("car").load(), proto.input_cameras[:1], proto.lighting.inputs).rgba()[0][..., 3] > 127
     assert (cut != original).mean() < 0.01
+    # report.md and summary.md show the input-view fidelity they measured, and say why the rest is absent
+    from reconbench.report import write_report
+    from reconbench.results.catalogue import metric
+
+    write_report(out)
+    sphere = [float(rows[("sphere", o)]["input_psnr"]) for o in ("car", "mug", "car_on_grey")]
+    for name in ("report.md", "summary.md"):
+        text = (out / name).read_text()
+        assert "No ground truth: dataset images:" in text and "not applicable" in text, name
+        view = text.split("## Input-view fidelity", 1)[1].split("\n## ", 1)[0]
+        row = next(line for line in view.splitlines() if line.startswith("| sphere | reference | completed |"))
+        assert metric("input_psnr").format(sum(sphere) / 3) in row, (name, row)

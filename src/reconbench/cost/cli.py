@@ -61,18 +61,17 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_cost(args: argparse.Namespace) -> int:
-    from reconbench.runner.store import ResultsStore
+    from reconbench.results import RecordError, load_run
 
-    path = Path(args.run_dir) / "results.sqlite"
-    if not path.is_file():
-        print(f"reconbench: error: {path} does not exist (give a run folder written by `reconbench run`)", file=sys.stderr)
+    try:
+        run = load_run(Path(args.run_dir))
+    except (FileNotFoundError, RecordError) as exc:  # no run folder; a record this version cannot read
+        print(f"reconbench: error: {exc}", file=sys.stderr)
         return 2
-    with ResultsStore(path, readonly=True) as store:
-        records = list(store.records())
-        meta = store.get_meta()
+    records = run.records
     pricing = Pricing.default(args.provider, dict(args.price), dict(args.throughput), args.gpu)
     report = cost_report(
-        records, paradigms=meta.get("paradigms"), volumes=args.volumes, batch_size=args.batch_size, prior=args.prior,
+        records, paradigms=dict(run.meta.paradigms), volumes=args.volumes, batch_size=args.batch_size, prior=args.prior,
         pricing=pricing, training_overrides=dict(args.training_gpu_hours), measured_on=args.measured_on,
     )
     reach = [time_to_reach(records, metric, value) for metric, value in args.reach]

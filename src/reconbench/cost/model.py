@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
 from reconbench.cost import published
+from reconbench.results.record import GpuInfo, Timings
 
 COLD_STAGES = ("model_load", "environment_start")  # stage names counted as cold-start overhead
 DEFAULT_VOLUMES: tuple[int, ...] = tuple(10**k for k in range(8))  # 1 ... 1e7 assets
@@ -172,7 +173,7 @@ class Timing:
     cold_s: float  # cold-start overhead per process start, mean
     device: str  # GPU type, or "cpu"
     gpu_count: int
-    basis: str  # "warm_s/cold_s" (recorded by the runner) or "stages" (COLD_STAGES rule)
+    basis: str  # "stages" (the COLD_STAGES rule), or "none" (no time recorded)
     notes: tuple[str, ...] = ()
 
     @property
@@ -191,21 +192,17 @@ def per_asset_seconds(warm_s: float, cold_s: float, batch_size: int) -> float:
 
 
 def record_seconds(record: Any, cold_stages: Sequence[str] = COLD_STAGES) -> tuple[float | None, float | None, str]:
-    """(warm, cold overhead, basis) seconds of one job; cold is None when the record cannot tell.
+    """(warm, cold overhead, basis) seconds of one job (a JobRecord or a dict row); (None, None, "none") without a time.
 
-    Prefers timings["warm_s"] / timings["cold_s"] (a cold call includes the model load, so the overhead is
-    cold_s − warm_s); otherwise the stages named in `cold_stages` are the overhead and the rest of the
-    method's wall time (time_s, else timings["method_wall_s"], else the sum of stages) is the work.
+    The stages named in `cold_stages` are the overhead and the rest of the method's wall time (time_s,
+    else timings.method_wall_s, else the sum of stages) is the work. The runner records no separate warm
+    call: every job runs its method in a fresh process (`reconbench doctor` measures warm calls apart).
     """
-    timings = _get(record, "timings") or {}
-    if timings.get("warm_s") is not None:
-        warm = float(timings["warm_s"])
-        cold = timings.get("cold_s")
-        return warm, None if cold is None else max(float(cold) - warm, 0.0), "warm_s/cold_s"
-    stages = timings.get("method_stages") or {}
+    timings = Timings.from_dict(_get(record, "timings"), "timings")
+    stages = timings.method_stages
     wall = _get(record, "time_s")
     if wall is None:
-        wall = timings.get("method_wall_s")
+        wall = timings.method_wall_s
     if wall is None:
         wall = sum(stages.values()) if stages else None
     if wall is None:
@@ -219,10 +216,8 @@ def record_device(record: Any) -> tuple[str, int]:
     gpu = (_get(record, "provenance") or {}).get("gpu")
     if not gpu:
         return CPU, 1
-    if isinstance(gpu, Mapping):
-        name, count = gpu.get("name"), gpu.get("count", 1)
-    else:
-        name, count = gpu, 1
+    parsed = GpuInfo.parse(gpu)
+    name, count = parsed.name, parsed.count
     device = gpu_type(name) if name else CPU
     return device, (max(int(count or 1), 1) if device != CPU else 1)
 

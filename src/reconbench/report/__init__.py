@@ -2,7 +2,9 @@
 PNG) and a markdown summary (summary.md) of a finished or partial run.
 
 Everything is computed from the run folder: results.sqlite (records and meta), inputs/ and renders/.
-The ground-truth thumbnails are rendered again with the common renderer when the dataset can be opened.
+The ground-truth thumbnails are rendered again with the common renderer when the dataset can be opened,
+with the objects the run recorded in its meta (never another object list). The result tables are
+reconbench/results/tables.py's, the same as report.md's.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import base64
 import io
 import math
-from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 from typing import Any, Sequence
@@ -21,69 +22,49 @@ from PIL import Image
 from reconbench import __version__
 from reconbench.report import figures
 from reconbench.report.html import FigureItem, ObjectGrid, Page, Table, render_page
-from reconbench.runner.store import JobRecord, ResultsStore
-from reconbench.stats import Estimate, category_means, failure_rates, higher_is_better, method_means, paired_difference, win_rate
+from reconbench.results import JobRecord, Run, load_run, metric
+from reconbench.results.catalogue import HEADLINE, metric_set
+from reconbench.results.tables import ResultTables, build_tables, estimate_cell, failures_markdown, md_table, results_markdown
+from reconbench.stats import Estimate, category_means, method_means, paired_difference, win_rate
 
-# (metric, label) of the summary table; `lpips` is LPIPS-alex (stats.to_rows maps it).
-SUMMARY_METRICS = [("psnr", "PSNR (dB)"), ("ssim", "SSIM"), ("lpips", "LPIPS"), ("chamfer", "Chamfer"), ("fscore", "F-score"),
-                   ("normal_consistency", "NC"), ("volume_iou", "vol. IoU"), ("time_s", "time (s)")]
-PAIRED_METRICS = [("psnr", "PSNR (dB)"), ("chamfer", "Chamfer"), ("fscore", "F-score")]
+# (metric, label) of the summary table, from the catalogue's headline set.
+SUMMARY_METRICS = [(m.name, m.label_unit) for m in metric_set(HEADLINE)]
+PAIRED_METRICS = ("psnr", "chamfer", "fscore")
 GRID_OBJECTS = 4
 GRID_VIEWS = 3
 THUMB = 160
-
-
-@dataclass
-class Run:
-    """What the report reads from a run folder."""
-
-    folder: Path
-    records: list[JobRecord]
-    meta: dict[str, Any]
-
-    @property
-    def methods(self) -> list[str]:
-        return sorted({r.method for r in self.records})
-
-    @property
-    def ok(self) -> list[JobRecord]:
-        return [r for r in self.records if r.status == "ok"]
-
-
-def load_run(run_dir: Path) -> Run:
-    path = Path(run_dir) / "results.sqlite"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist (give a run folder written by `reconbench run`)")
-    with ResultsStore(path, readonly=True) as store:
-        return Run(Path(run_dir), list(store.records()), store.get_meta())
 
 
 def write_report(run_dir: Path, out: Path | None = None) -> Path:
     """Write the HTML report (default RUN_DIR/report.html) and summary.md beside it; returns the HTML path."""
     run = load_run(Path(run_dir))
     out = Path(out) if out is not None else run.folder / "report.html"
-    means = method_means(run.records, [m for m, _ in SUMMARY_METRICS])
+    means = method_means(run.records, [m.name for m in metric_set(HEADLINE)])
+    tables = build_tables(run)
     cost = _cost(run)
     page = Page(
         title=f"reconbench report: {run.folder.name}",
         subtitle=f"{len(run.records)} jobs, {len(run.methods)} methods, {len({r.object for r in run.records})} objects. "
-                 "Means over objects with bootstrap 95% confidence intervals (docs/metrics.md).",
+                 "Means over objects with bootstrap 95% confidence intervals (docs/metrics.md); report.md and summary.md "
+                 "hold the same tables.",
         conventions=conventions(run),
         method_table=method_table(run),
-        summary=summary_table(run, means),
-        usability=usability_table(run),
+        summary=tables.summary,
+        usability=tables.usability,
         paired=paired_table(run),
         figures=make_figures(run, means, cost),
         grids=qualitative_grids(run),
         grid_note=f"Thumbnails at {THUMB} px, composited on white. Ground truth is rendered with the common renderer "
                   "at the held-out cameras, with the protocol's reference (scoring) shading.",
-        failures=failures_table(run),
+        failures=tables.failures,
+        extra_tables=tables.middle_sections(),
         published=published_table(run),
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_page(page), encoding="utf-8")
     # With --out the run folder is only read (it may be on a read-only mount): summary.md goes beside the HTML.
-    write_summary_md(run, page, cost, out.with_name("summary.md") if out != run.folder / "report.html" else run.folder / "summary.md")
+    summary = out.with_name("summary.md") if out != run.folder / "report.html" else run.folder / "summary.md"
+    write_summary_md(run, page, cost, summary, tables)
     return out
 
 
@@ -103,7 +84,7 @@ def _protocol(run: Run) -> Any | None:
     from reconbench.protocol import get_protocol
 
     try:
-        return get_protocol(run.meta.get("protocol", ""))
+        return get_protocol(run.meta.protocol or "")
     except Exception:  # a protocol file that moved, an unknown preset: show its name only
         return None
 
@@ -111,22 +92,32 @@ def _protocol(run: Run) -> Any | None:
 def conventions(run: Run) -> list[tuple[str, str]]:
     """(label, value) pairs: dataset, protocol, alignment, LPIPS, versions, renderer and hardware."""
     meta, proto = run.meta, _protocol(run)
-    protocol = str(meta.get("protocol", "?"))
+    protocol = str(meta.protocol or "?")
     if proto is not None:
         w, h = proto.resolution
         protocol = (f"{proto.name}: {len(proto.input_cameras)} input view(s), {len(proto.heldout_cameras)} held-out views, "
                     f"{w}x{h} px, lighting {proto.lighting.name} (inputs {proto.lighting.inputs.mode}, "
                     f"scoring references {proto.lighting.references.mode})")
-    renderers = sorted({_renderer(r.provenance.get("renderer")) for r in run.ok if r.provenance.get("renderer")})
+    renderers = sorted({_renderer(r.provenance.renderer) for r in run.ok if r.provenance.renderer})
     return [
-        ("dataset", str(meta.get("dataset", "?"))),
+        ("dataset", str(meta.dataset or "?")),
+        ("objects", _objects_line(run)),
         ("protocol", protocol),
-        ("alignment", f"{meta.get('align', '?')}; headline metrics: {meta.get('headline', '?')} set"),
-        ("LPIPS nets", ", ".join(meta.get("lpips") or []) or "off"),
-        ("reconbench", f"run with {meta.get('reconbench', '?')}; report by {__version__}"),
+        ("alignment", f"{meta.align or '?'}; headline metrics: {meta.headline} set"),
+        ("LPIPS nets", ", ".join(meta.lpips) or "off"),
+        ("reconbench", f"run with {meta.reconbench or '?'}; report by {__version__}"),
         ("renderer", "; ".join(renderers) or "unknown (no completed job)"),
         ("hardware", hardware(run.ok)),
     ]
+
+
+def _objects_line(run: Run) -> str:
+    """How many objects the run selected, from which list, and its seeds."""
+    meta = run.meta
+    count = len(meta.objects) or len({r.object for r in run.records})
+    source = f"object list {meta.object_list}" if meta.object_list else "no object list (the dataset's objects)"
+    seeds = f"; seeds {', '.join(map(str, meta.seeds))}" if meta.seeds else ""
+    return f"{count} selected, {source}{seeds}"
 
 
 def _renderer(info: Any) -> str:
@@ -136,14 +127,8 @@ def _renderer(info: Any) -> str:
 
 
 def hardware(records: Sequence[JobRecord]) -> str:
-    """The GPUs named in the jobs' provenance ("gpu": {"name", "count"} or a name), else CPU."""
-    gpus = set()
-    for r in records:
-        gpu = r.provenance.get("gpu")
-        if isinstance(gpu, dict) and gpu.get("name"):
-            gpus.add(f"{gpu['name']} x{gpu.get('count', 1)}")
-        elif gpu:
-            gpus.add(str(gpu))
+    """The GPUs named in the jobs' provenance, else CPU."""
+    gpus = {f"{r.provenance.gpu.name} x{r.provenance.gpu.count}" for r in records if r.provenance.gpu and r.provenance.gpu.name}
     return ", ".join(sorted(gpus)) if gpus else "CPU"
 
 
@@ -152,23 +137,24 @@ def method_table(run: Run) -> Table:
     results ran outside the input camera it assumes (methods/external/input_camera.py)."""
     from reconbench.runner.export import outside_assumptions
 
-    paradigms = run.meta.get("paradigms", {})
+    paradigms = run.meta.paradigms
     rows = []
     for m in run.methods:
-        prov = next((r.provenance.get("method") or {} for r in run.ok if r.method == m), {})
         ok = [r for r in run.ok if r.method == m]
+        prov = next((r.provenance.method for r in ok if r.provenance.method), None)
         reasons = list(dict.fromkeys(filter(None, (outside_assumptions(r) for r in ok))))
         outside = sum(1 for r in ok if outside_assumptions(r))
         camera = f"outside its assumptions in {outside} of {len(ok)}: " + "; ".join(reasons) if outside else "as assumed"
-        rows.append([m, paradigms.get(m, ""), str(prov.get("entry", "–")), str(prov.get("frame", "–")), str(prov.get("scale", "–")),
-                     (camera, "bad") if outside else camera])
+        rows.append([m, paradigms.get(m, "")] + [str(getattr(prov, k, None) or "–") for k in ("entry", "frame", "scale")]
+                    + [(camera, "bad") if outside else camera])
     return Table(["method", "paradigm", "entry", "frame", "scale", "input camera"], rows)
 
 
 # ---------------------------------------------------------------- sections 2, 3, 6: tables
 
 
-def fmt(x: float) -> str:
+def fmt(x: float | None) -> str:
+    """A number that is not a catalogue metric (costs, published figures); metrics use `metric(name).format`."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
     if math.isinf(x):
@@ -176,74 +162,44 @@ def fmt(x: float) -> str:
     return f"{x:.2f}" if abs(x) >= 10 else f"{x:.4g}"
 
 
-def fmt_ci(e: Estimate | None) -> str:
+def fmt_ci(e: Estimate | None, name: str | None = None) -> str:
+    """`mean\n[low, high]`, in the metric's format when `name` is given."""
+    if name is not None:
+        return estimate_cell(metric(name), e)
     if e is None or e.n == 0:
         return "–"
     return f"{fmt(e.mean)}\n[{fmt(e.low)}, {fmt(e.high)}]"
 
 
-def arrow(metric: str) -> str:
-    return "↑" if higher_is_better(metric) else "↓"
-
-
-def summary_table(run: Run, means: dict[str, dict[str, Estimate]]) -> Table:
-    paradigms = run.meta.get("paradigms", {})
-    rates = failure_rates(run.records)
-    header = ["method", "paradigm", "ok / jobs", "failure rate"] + [f"{label} {arrow(m)}" for m, label in SUMMARY_METRICS]
-    rows = []
-    for m in run.methods:
-        fr = rates[m]
-        rows.append([m, paradigms.get(m, ""), f"{fr.ok} / {fr.total}", f"{fr.rate:.0%}"]
-                    + [fmt_ci(means.get(m, {}).get(metric)) for metric, _ in SUMMARY_METRICS])
-    return Table(header, rows, numeric=set(range(2, len(header))),
-                 note="mean [95% bootstrap CI] over the objects each method completed (PSNR capped at 100 dB for identical "
-                      "images); ↑ higher is better, ↓ lower is better; LPIPS is LPIPS-alex; F-score at τ = 0.05.")
+def arrow(name: str) -> str:
+    return metric(name).arrow.strip()
 
 
 def paired_rows(run: Run) -> list[dict[str, Any]]:
     """Every pair of methods on each paired metric: difference a − b with CI, verdict and win rate of a."""
     methods = sorted({r.method for r in run.ok})
     out = []
-    for metric, label in PAIRED_METRICS:
+    for name in PAIRED_METRICS:
         for a, b in combinations(methods, 2):
-            d = paired_difference(run.records, a, b, metric)
+            d = paired_difference(run.records, a, b, name)
             if d.n == 0:
                 continue
-            w = win_rate(run.records, a, b, metric)
+            w = win_rate(run.records, a, b, name)
             verdict = "one object: no interval" if d.n < 2 else f"favours {d.better}" if d.significant else "not significant"
-            out.append({"metric": metric, "label": label, "a": a, "b": b, "diff": d, "win": w, "verdict": verdict})
+            out.append({"metric": name, "label": metric(name).header, "a": a, "b": b, "diff": d, "win": w, "verdict": verdict})
     return out
 
 
 def paired_table(run: Run) -> Table:
     rows = []
     for p in paired_rows(run):
-        d, w = p["diff"], p["win"]
-        rows.append([f"{p['label']} {arrow(p['metric'])}", p["a"], p["b"], f"{fmt(d.mean)} [{fmt(d.low)}, {fmt(d.high)}]",
+        d, w, f = p["diff"], p["win"], metric(p["metric"]).format
+        rows.append([p["label"], p["a"], p["b"], f"{f(d.mean)} [{f(d.low)}, {f(d.high)}]",
                      str(d.n), (p["verdict"], "sig" if d.significant and d.n > 1 else "ns"),
                      f"{w.rate:.0%} ({w.wins}-{w.ties}-{w.losses})"])
     return Table(["metric", "A", "B", "A − B [95% CI]", "objects", "verdict", "win rate of A (W-T-L)"], rows, numeric={3, 4},
                  note="Paired over the objects both methods completed, objects resampled (bootstrap). "
                       "'not significant': the interval contains 0.")
-
-
-def usability_table(run: Run) -> Table:
-    """Per method, means of the mesh usability figures (shares for the yes/no ones): docs/metrics.md."""
-    from reconbench.runner.export import USABILITY, mean_cell
-
-    rows = []
-    for method in run.methods:
-        figures = [r.metrics for r in run.ok if r.method == method and "usable_as_is" in r.metrics]
-        if figures:
-            rows.append([method, str(len(figures))] + [mean_cell([m.get(k) for m in figures]) for k, _ in USABILITY])
-    return Table(["method", "n"] + [label for _, label in USABILITY], rows, numeric=set(range(1, len(USABILITY) + 2)),
-                 note="Mesh assets as the methods wrote them; 'usable as is' = no non-manifold edge, no degenerate face, "
-                      "floater area ≤ 1 %, coloured, ≤ 1M triangles.")
-
-
-def failures_table(run: Run) -> Table:
-    rows = [[r.method, r.object, (r.status, "bad"), r.error or ""] for r in run.records if r.status != "ok"]
-    return Table(["method", "object", "status", "reason"], rows)
 
 
 # ---------------------------------------------------------------- section 4: figures
@@ -253,14 +209,14 @@ def _cost(run: Run) -> Any | None:
     from reconbench.cost import cost_report
 
     try:
-        return cost_report(run.records, paradigms=run.meta.get("paradigms"))
+        return cost_report(run.records, paradigms=dict(run.meta.paradigms))
     except Exception:  # no figure rather than no report
         return None
 
 
 def make_figures(run: Run, means: dict[str, dict[str, Estimate]], cost: Any | None) -> list[FigureItem]:
     items = []
-    fig = figures.fidelity_vs_time(means, [("psnr", "PSNR (dB)", True), ("chamfer", "Chamfer distance", False)])
+    fig = figures.fidelity_vs_time(means, [(n, metric(n).label_unit, metric(n).higher_is_better) for n in ("psnr", "chamfer")])
     if fig is not None:
         items.append(FigureItem("Fidelity against inference time", figures.data_uri(fig),
                                 "One point per method: mean over objects with 95% bootstrap CI in both directions; the "
@@ -269,11 +225,11 @@ def make_figures(run: Run, means: dict[str, dict[str, Estimate]], cost: Any | No
         fig, caption = figures.cost_vs_volume(cost)
         if fig is not None:
             items.append(FigureItem("Cost per asset against asset volume", figures.data_uri(fig), caption + _break_even_text(cost)))
-    metric = "fscore" if any("fscore" in r.metrics for r in run.ok) else "chamfer"
-    label = "F-score at τ = 0.05 (higher is better)" if metric == "fscore" else "Chamfer distance (lower is better)"
-    fig = figures.category_bars(category_means(run.records, metric), label)
+    name = "fscore" if any("fscore" in r.metrics for r in run.ok) else "chamfer"
+    label = "F-score at τ = 0.05 (higher is better)" if name == "fscore" else "Chamfer distance (lower is better)"
+    fig = figures.category_bars(category_means(run.records, name), label)
     if fig is not None:
-        items.append(FigureItem(f"Mean {metric} per category", figures.data_uri(fig), "Bars: mean per category and method; whiskers: 95% bootstrap CI."))
+        items.append(FigureItem(f"Mean {name} per category", figures.data_uri(fig), "Bars: mean per category and method; whiskers: 95% bootstrap CI."))
     fig = figures.stage_bars(stage_means(run.ok))
     if fig is not None:
         items.append(FigureItem("Where the time goes", figures.data_uri(fig),
@@ -292,7 +248,7 @@ def stage_means(records: Sequence[JobRecord]) -> dict[str, dict[str, float]]:
     """Per method, the mean seconds of each stage over its jobs (a stage a job did not report counts 0)."""
     by_method: dict[str, list[dict[str, float]]] = {}
     for r in records:
-        by_method.setdefault(r.method, []).append((r.timings or {}).get("method_stages") or {})
+        by_method.setdefault(r.method, []).append(r.timings.method_stages)
     means = {}
     for method, jobs in by_method.items():
         names = list(dict.fromkeys(n for stages in jobs for n in stages))
@@ -367,11 +323,15 @@ def _ground_truth(run: Run, proto: Any | None, obj: str, cameras: list[Any]) -> 
     if proto is None or not cameras:
         return None, "ground truth unavailable (protocol cannot be built)"
     try:
-        from reconbench.datasets import open_dataset, parse_spec
+        from reconbench.datasets import apply_object_list, open_dataset, parse_spec
         from reconbench.render import render_views
 
-        spec = run.meta["dataset"]
-        dataset = open_dataset(spec, proto.default_object_list(parse_spec(spec)[0]))
+        spec = run.meta.dataset
+        entries = run.meta.object_entries
+        if entries is not None:  # the objects the run selected, under the names it gave them
+            dataset = apply_object_list(open_dataset(spec), entries)
+        else:  # a run folder from before the meta recorded its objects
+            dataset = open_dataset(spec, proto.default_object_list(parse_spec(spec)[0]))
         mesh = dataset.get(obj).load()
         images = render_views(mesh, cameras, proto.lighting.references).composited_uint8()
     except Exception:  # no dataset here, no renderer: the grid says so
@@ -414,32 +374,25 @@ def _render_missing(run: Run, method: str, obj: str) -> str:
 # ---------------------------------------------------------------- summary.md
 
 
-def _md_table(table: Table) -> list[str]:
-    def cell(c: Any) -> str:
-        text = c[0] if isinstance(c, tuple) else c
-        return str(text).replace("|", "/").replace("\n", " ")
-
-    lines = ["| " + " | ".join(table.header) + " |", "| " + " | ".join("---" for _ in table.header) + " |"]
-    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in table.rows]
-    return lines + ([f"", table.note] if table.note else [])
+_md_table = md_table  # the name sections of summary.md were written against
 
 
-def write_summary_md(run: Run, page: Page, cost: Any | None, path: Path) -> Path:
-    """The report's tables as markdown (no images): conventions, summary, paired comparisons, break-even, failures."""
+def write_summary_md(run: Run, page: Page, cost: Any | None, path: Path, tables: ResultTables | None = None) -> Path:
+    """The report's tables as markdown (no images): conventions, the result tables (the same as report.md's),
+    paired comparisons, break-even, failures."""
+    tables = tables or build_tables(run)
     lines = [f"# {page.title}", "", page.subtitle, "", "## Conventions", ""]
     lines += [f"- **{k}**: {v}" for k, v in page.conventions]
-    lines += ["", "## Methods", ""] + _md_table(page.method_table)
-    lines += ["", "## Summary", ""] + _md_table(page.summary)
-    if page.usability.rows:
-        lines += ["", "## Usability of the assets", ""] + _md_table(page.usability)
-    lines += ["", "## Paired comparisons", ""] + (_md_table(page.paired) if page.paired.rows else ["No pair of methods shares a completed object."])
+    lines += ["", "## Methods", ""] + md_table(page.method_table) + [""]
+    lines += results_markdown(tables)
+    lines += ["## Paired comparisons", ""] + (md_table(page.paired) if page.paired.rows else ["No pair of methods shares a completed object."])
     if cost is not None and cost.break_evens:
         lines += ["", "## Break-even volumes", ""]
         lines += [f"- {p.feed_forward} vs {p.per_scene} (prior {mode}): {be.describe()}" for p in cost.break_evens for mode, be in p.by_prior.items()]
     if page.published is not None:
-        lines += ["", "## Measured next to published", ""] + (_md_table(page.published) if page.published.rows else [
+        lines += ["", "## Measured next to published", ""] + (md_table(page.published) if page.published.rows else [
             "No method of this run has a published figure on its dataset.", "", page.published.note])
-    lines += ["", "## Failures", ""] + (_md_table(page.failures) if page.failures.rows else ["Every job completed."])
+    lines += [""] + failures_markdown(tables)
     lines += ["", "Figures and the qualitative grid: report.html."]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

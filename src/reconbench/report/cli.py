@@ -26,10 +26,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from reconbench.report import write_report
+    from reconbench.results import RecordError
 
     try:
         path = write_report(Path(args.run_dir), args.out)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, RecordError) as exc:  # no run folder; a record this version cannot read
         print(f"reconbench: error: {exc}", file=sys.stderr)
         return 2
     print(path)

@@ -9,6 +9,9 @@ import html
 from dataclasses import dataclass, field
 from typing import Sequence
 
+# One table type for report.md, summary.md and this page (Cell re-exported for callers of this module).
+from reconbench.results.tables import Cell, Table  # noqa: F401
+
 CSS = """
 body { font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; margin: 24px auto; max-width: 1400px;
        padding: 0 16px; color: #1d1d1f; background: #fff; line-height: 1.4; }
@@ -30,19 +33,6 @@ table.grid img { width: 160px; height: 160px; display: block; }
 dl.conv { display: grid; grid-template-columns: max-content auto; gap: 2px 16px; font-size: 14px; }
 dl.conv dt { font-weight: bold; } dl.conv dd { margin: 0; }
 """
-
-Cell = str | tuple[str, str]  # text, or (text, css class)
-
-
-@dataclass
-class Table:
-    """A table of text cells; `numeric` columns are right-aligned."""
-
-    header: list[str]
-    rows: list[list[Cell]]
-    numeric: set[int] = field(default_factory=set)
-    note: str = ""
-
 
 @dataclass
 class FigureItem:
@@ -77,6 +67,7 @@ class Page:
     grids: list[ObjectGrid]
     grid_note: str
     failures: Table
+    extra_tables: list[tuple[str, Table]] = field(default_factory=list)  # more result tables, shown after the summary
     published: Table | None = None  # measured next to published (literature/compare.py)
 
 
@@ -89,7 +80,9 @@ def render_page(page: Page) -> str:
     body = "\n".join([
         f"<h1>{esc(page.title)}</h1>\n<p class=\"note\">{esc(page.subtitle)}</p>",
         _section("1. Run conventions and provenance", _conventions(page.conventions) + "<h3>Method entries</h3>" + render_table(page.method_table)),
-        _section("2. Summary", render_table(page.summary) + "<h3>Usability of the assets</h3>"
+        _section("2. Summary", render_table(page.summary)
+                 + "".join(f"<h3>{esc(title)}</h3>" + render_table(table) for title, table in page.extra_tables)
+                 + "<h3>Usability of the assets</h3>"
                  + (render_table(page.usability) if page.usability.rows else "<p class=\"note\">No mesh asset in this run.</p>")),
         _section("3. Paired comparisons", render_table(page.paired)),
         _section("4. Figures", "\n".join(_figure(f) for f in page.figures) or "<p class=\"note\">No figure could be drawn.</p>"),

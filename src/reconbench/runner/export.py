@@ -1,22 +1,21 @@
-"""Files a person or a program reads after a run: results.csv (one row per job) and report.md."""
+"""Files a person or a program reads after a run: results.csv (one row per job), anytime.csv and report.md.
+
+report.md is rendered from the same tables as summary.md and report.html (reconbench/results/tables.py)."""
 
 from __future__ import annotations
 
 import csv
 import math
-from collections import defaultdict
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable, Mapping
 
-import numpy as np
-
-from reconbench.runner.store import JobRecord
+from reconbench.results.record import JobRecord
+from reconbench.results.run import run_from_records
+from reconbench.results.tables import outside_assumptions, run_markdown
 
 # The columns every results.csv starts with; `lpips` is LPIPS-alex, `fscore` at the protocol's
 # default threshold; all metrics are the protocol's headline set (docs/metrics.md).
 LEAD_COLUMNS = ["method", "object", "category", "seed", "status", "error", "psnr", "ssim", "lpips", "chamfer", "fscore", "normal_consistency", "time_s"]
-REPORT_METRICS = [("psnr", "PSNR ↑"), ("ssim", "SSIM ↑"), ("lpips", "LPIPS ↓"), ("chamfer", "CD ↓"), ("fscore", "F-score ↑"),
-                  ("normal_consistency", "NC ↑"), ("volume_iou", "vol. IoU ↑"), ("time_s", "time s")]
 
 
 def flat_row(record: JobRecord) -> dict[str, object]:
@@ -36,21 +35,17 @@ def flat_row(record: JobRecord) -> dict[str, object]:
     return row
 
 
-def outside_assumptions(record: JobRecord) -> str | None:
-    """Why the job ran outside the input camera its method assumes (methods/external/input_camera.py), if it did."""
-    return (((record.provenance or {}).get("method") or {}).get("info") or {}).get("outside_assumptions")
-
-
 def resource_columns(record: JobRecord) -> dict[str, object]:
     """What the method's time went on and what it held (docs/methods.md, "Timing"): `stage_<name>_s` per
     stage, peak host and GPU memory, GPU-seconds and the GPU model; empty where not measured."""
-    timings = record.timings or {}
-    resources = timings.get("resources") or {}
-    gpu = (record.provenance or {}).get("gpu") or {}
-    columns: dict[str, object] = {f"stage_{name}_s": seconds for name, seconds in (timings.get("method_stages") or {}).items()}
-    columns.update({key: resources.get(key) for key in ("peak_host_rss_mb", "peak_gpu_mem_mb", "gpu_seconds") if key in resources})
-    if gpu:
-        columns["gpu"] = f"{gpu.get('count', 1)}x {gpu.get('name', '?')}"
+    resources, gpu = record.timings.resources, record.provenance.gpu
+    columns: dict[str, object] = {f"stage_{name}_s": seconds for name, seconds in record.timings.method_stages.items()}
+    if resources is not None:  # memory columns whenever sampled (empty = not measured); GPU-seconds where known
+        columns.update(peak_host_rss_mb=resources.peak_host_rss_mb, peak_gpu_mem_mb=resources.peak_gpu_mem_mb)
+        if resources.gpu_seconds is not None:
+            columns["gpu_seconds"] = resources.gpu_seconds
+    if gpu is not None:
+        columns["gpu"] = f"{gpu.count}x {gpu.name or '?'}"
     return columns
 
 
@@ -85,76 +80,7 @@ def write_anytime_csv(records: Iterable[JobRecord], path: Path) -> Path | None:
     return path
 
 
-def write_report(records: list[JobRecord], meta: dict, path: Path) -> Path:
-    """A short markdown table of means per method over the jobs that succeeded."""
-    by_method: dict[str, list[JobRecord]] = defaultdict(list)
-    for r in records:
-        by_method[r.method].append(r)
-    lines = [
-        "# reconbench results",
-        "",
-        f"Dataset `{meta.get('dataset')}`, protocol `{meta.get('protocol')}`, alignment `{meta.get('align')}` "
-        f"(headline: {meta.get('headline')} metrics), LPIPS {', '.join(meta.get('lpips') or []) or 'off'}. Means over the objects each method "
-        "completed; `n` counts completed / all jobs. Definitions: docs/metrics.md.",
-        "",
-        "| method | paradigm | n | " + " | ".join(label for _, label in REPORT_METRICS) + " |",
-        "| --- | --- | --- | " + " | ".join("---" for _ in REPORT_METRICS) + " |",
-    ]
-    paradigms = meta.get("paradigms", {})
-    for method, recs in sorted(by_method.items()):
-        ok = [flat_row(r) for r in recs if r.status == "ok"]
-        cells = [mean_cell([row.get(key) for row in ok]) for key, _ in REPORT_METRICS]
-        lines.append(f"| {method} | {paradigms.get(method, '')} | {len(ok)}/{len(recs)} | " + " | ".join(cells) + " |")
-    lines += usability_table(by_method)
-    outside = [(r, outside_assumptions(r)) for r in records if r.status == "ok" and outside_assumptions(r)]
-    if outside:
-        lines += ["", "## Results run outside the method's assumptions", "",
-                  "The protocol's input camera is not the one these methods assume and cannot be told (docs/adapters.md, "
-                  "\"Input camera\"); their figures above include these results.", "",
-                  "| method | object | reason |", "| --- | --- | --- |"]
-        lines += [f"| {r.method} | {r.object} | {reason.replace('|', '/')} |" for r, reason in outside]
-    problems = [r for r in records if r.status != "ok"]
-    if problems:
-        lines += ["", "## Jobs that did not complete", "", "| method | object | status | reason |", "| --- | --- | --- | --- |"]
-        lines += [f"| {r.method} | {r.object} | {r.status} | {(r.error or '').replace('|', '/')} |" for r in problems]
-    warned = [r for r in records if r.warnings]
-    if warned:
-        lines += ["", "## Warnings", "", "Scored, but not exactly as given (e.g. a texture missing, refused or over the limit: colour "
-                  "scored against the untextured material; docs/protocol.md, \"Limits\").", "",
-                  "| method | object | warning |", "| --- | --- | --- |"]
-        lines += [f"| {r.method} | {r.object} | {w.replace('|', '/')} |" for r in warned for w in r.warnings]
-    path.write_text("\n".join(lines) + "\n")
+def write_report(records: list[JobRecord], meta: Mapping[str, Any], path: Path) -> Path:
+    """report.md: the run's result tables (the same as summary.md's) and its failures."""
+    path.write_text(run_markdown(run_from_records(records, meta, path.parent)), encoding="utf-8")
     return path
-
-
-USABILITY = [("usable_as_is", "usable as is"), ("watertight", "watertight"), ("floater_area_share", "floater area"),
-             ("nonmanifold_edge_share", "non-manifold edges"), ("degenerate_face_share", "degenerate faces"),
-             ("triangles", "triangles"), ("has_texture", "textured"), ("file_size_mb", "file MB")]
-
-
-def usability_table(by_method: dict[str, list[JobRecord]]) -> list[str]:
-    """Means of the mesh usability figures per method (shares of assets for the yes/no ones)."""
-    rows = []
-    for method, recs in sorted(by_method.items()):
-        ok = [r.metrics for r in recs if r.status == "ok" and "usable_as_is" in r.metrics]
-        if ok:
-            rows.append(f"| {method} | {len(ok)} | " + " | ".join(mean_cell([m.get(k) for m in ok]) for k, _ in USABILITY) + " |")
-    if not rows:
-        return []
-    return [
-        "",
-        "## Usability of the assets (meshes; docs/metrics.md)",
-        "",
-        "| method | n | " + " | ".join(label for _, label in USABILITY) + " |",
-        "| --- | --- | " + " | ".join("---" for _ in USABILITY) + " |",
-        *rows,
-    ]
-
-
-def mean_cell(values: list) -> str:
-    """Mean over defined values (NaN = not applicable is left out; PSNR of identical images is inf)."""
-    defined = [float(v) for v in values if isinstance(v, (int, float)) and not math.isnan(v)]
-    if not defined:
-        return "–"
-    m = float(np.mean(defined))
-    return "∞" if math.isinf(m) else f"{m:.4f}" if abs(m) < 10 else f"{m:.2f}"

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from reconbench import __version__
-from reconbench.datasets import open_dataset, parse_spec
+from reconbench.datasets import Dataset, open_dataset, parse_spec, read_object_list
 from reconbench.evaluation import DEFAULT_LPIPS, check_lpips
 from reconbench.methods import MethodSpec, get_method
 from reconbench.protocol import Protocol, get_protocol
@@ -95,6 +95,7 @@ def run_benchmark(cfg: RunConfig, on_job_done: Callable[[JobRecord], None] | Non
         _check_meta(store, cfg)
         fingerprints = _fingerprints(dataset, protocol)
         _check_fingerprints(store, cfg, dataset, fingerprints)
+        _check_object_list(store, cfg, object_list)
         jobs = plan_jobs(dataset.objects, cfg.methods, protocol.name, cfg.seeds)
         done = store.done_keys(include_failed=not cfg.retry_failed)
         pending = [j for j in jobs if j.key not in done]
@@ -105,7 +106,7 @@ def run_benchmark(cfg: RunConfig, on_job_done: Callable[[JobRecord], None] | Non
                 executor = make_executor(cfg.executor, cfg.workers, cfg.ray_address, cfg.max_attempts)
             except Exception as exc:  # no Ray, an unreachable cluster...: nothing written yet, the same command works once fixed
                 raise RunError(f"cannot start the {cfg.executor} executor: {type(exc).__name__}: {exc}") from exc
-        _write_meta(store, cfg, protocol, specs, fingerprints)
+        _write_meta(store, cfg, protocol, specs, dataset, object_list, fingerprints)
         bar = _progress(len(jobs), len(jobs) - len(pending), cfg.progress)
 
         def commit(record: JobRecord) -> None:
@@ -172,13 +173,30 @@ def _check_meta(store: ResultsStore, cfg: RunConfig) -> None:
         raise RunError(f"{cfg.out}: cannot resume with a different configuration: " + ", ".join(f"{k} was {a!r}, now {b!r}" for k, (a, b) in changed.items()))
 
 
-def _write_meta(store: ResultsStore, cfg: RunConfig, protocol: Protocol, specs: dict[str, MethodSpec], fingerprints: dict) -> None:
+def _check_object_list(store: ResultsStore, cfg: RunConfig, object_list: str | None) -> None:
+    """A resume must use the object list the run started with (ids under another list name other objects)."""
+    existing = store.get_meta()
+    if "object_list" in existing and existing["object_list"] != (str(object_list) if object_list else None):
+        raise RunError(f"{cfg.out}: cannot resume with a different object list: was {existing['object_list']!r}, now {object_list!r}")
+
+
+def _write_meta(store: ResultsStore, cfg: RunConfig, protocol: Protocol, specs: dict[str, MethodSpec], dataset: Dataset,
+                object_list: str | None, fingerprints: dict) -> None:
+    """The run's identity, what it selected (objects under their evaluation ids with their dataset ids, methods,
+    seeds; a resume adds to them, so readers never reopen the dataset another way) and the fingerprints a resume
+    is checked against. Unchanged: nothing written (a finished run on a read-only mount resumes)."""
     existing = store.get_meta()
     paradigms = {**existing.get("paradigms", {}), **{n: s.paradigm for n, s in specs.items()}}
+    names = dict(read_object_list(object_list)) if object_list else {}
+    objects = {**dict(existing.get("objects") or []), **{o.id: names.get(o.id, o.id) for o in dataset.objects}}
     stamps = {**existing.get("ground_truth_stamp", {}), **fingerprints["ground_truth_stamp"]}
-    meta = {**cfg.identity(), "headline": protocol.evaluation.headline, "paradigms": paradigms, "reconbench": __version__,
-            "protocol_fingerprint": fingerprints["protocol_fingerprint"], "ground_truth_stamp": stamps}
-    if any(existing.get(k) != v for k, v in meta.items()):  # unchanged: nothing written (a finished run on a read-only mount resumes)
+    meta = {
+        **cfg.identity(), "headline": protocol.evaluation.headline, "paradigms": paradigms, "reconbench": __version__,
+        "object_list": str(object_list) if object_list else None, "objects": [list(pair) for pair in objects.items()],
+        "methods": sorted({*existing.get("methods", []), *cfg.methods}), "seeds": sorted({*existing.get("seeds", []), *cfg.seeds}),
+        "protocol_fingerprint": fingerprints["protocol_fingerprint"], "ground_truth_stamp": stamps,
+    }
+    if any(existing.get(k) != v for k, v in meta.items()):
         store.set_meta(meta)
 
 

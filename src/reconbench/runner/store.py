@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-import numpy as np
+from reconbench.results.record import JobRecord
+
+__all__ = ["SCHEMA", "JobRecord", "ResultsStore", "StoreError"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -36,26 +37,6 @@ CREATE TABLE IF NOT EXISTS results (
     warnings TEXT NOT NULL DEFAULT '[]'
 );
 """
-
-
-@dataclass
-class JobRecord:
-    job: str
-    method: str
-    object: str
-    category: str
-    protocol: str
-    seed: int
-    status: str  # ok | failed | skipped (cannot run on this machine)
-    error: str | None = None
-    time_s: float | None = None  # the method's wall time for this input
-    metrics: dict[str, float] = field(default_factory=dict)
-    timings: dict[str, Any] = field(default_factory=dict)  # method stages and evaluation stages
-    alignment: dict[str, Any] | None = None
-    provenance: dict[str, Any] = field(default_factory=dict)
-    finished_at: float = 0.0
-    anytime: list[dict[str, Any]] = field(default_factory=list)  # per-scene snapshots: iteration, seconds, metrics
-    warnings: list[str] = field(default_factory=list)  # what was scored differently than asked (a texture dropped...)
 
 
 class StoreError(Exception):
@@ -122,33 +103,19 @@ class ResultsStore:
 
     def put(self, record: JobRecord) -> None:
         """Write one job's result in its own transaction (replacing a previous attempt of the same job)."""
-        record.finished_at = record.finished_at or time.time()
+        row = record.with_finished_at(record.finished_at or time.time()).to_row()
         try:
             with self.db:
-                self.db.execute(
-                    "INSERT OR REPLACE INTO results (job, method, object, category, protocol, seed, status, error, time_s, metrics, "
-                    "timings, alignment, provenance, finished_at, anytime, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        record.job, record.method, record.object, record.category, record.protocol, record.seed,
-                        record.status, record.error, record.time_s, _dumps(record.metrics), _dumps(record.timings),
-                        _dumps(record.alignment) if record.alignment is not None else None, _dumps(record.provenance),
-                        record.finished_at, _dumps(record.anytime), _dumps(list(record.warnings)),
-                    ),
-                )
+                self.db.execute(f"INSERT OR REPLACE INTO results ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})", tuple(row.values()))
         except sqlite3.Error as exc:  # a full disk, a folder made read-only: the committed rows are intact
             raise StoreError(f"{self.path}: cannot record job {record.job}: {exc}{_hint(exc)}") from exc
 
     def records(self) -> Iterator[JobRecord]:
+        """Every stored record, typed (reconbench.results.record: unknown fields are an error)."""
         cursor = self.db.execute("SELECT * FROM results ORDER BY method, object, seed")
         columns = [d[0] for d in cursor.description]
         for values in cursor:
-            r = dict(zip(columns, values))
-            yield JobRecord(
-                job=r["job"], method=r["method"], object=r["object"], category=r["category"], protocol=r["protocol"], seed=r["seed"],
-                status=r["status"], error=r["error"], time_s=r["time_s"], metrics=_loads(r["metrics"]), timings=_loads(r["timings"]),
-                alignment=_loads(r["alignment"]) if r["alignment"] else None, provenance=_loads(r["provenance"]),
-                finished_at=r["finished_at"], anytime=_loads(r["anytime"]), warnings=_loads(r.get("warnings") or "[]"),
-            )
+            yield JobRecord.from_row(dict(zip(columns, values)))
 
 
 def _check_store_file(path: Path) -> None:
@@ -193,34 +160,3 @@ def _hint(exc: sqlite3.Error) -> str:
     if "full" in text:
         return " (no space left: free some and finish the run with --resume; the jobs committed so far are kept)"
     return ""
-
-
-def _dumps(value: Any) -> str:
-    """JSON with NaN/inf kept as strings, so SQLite text stays standard JSON."""
-    return json.dumps(_encode(value))
-
-
-def _encode(value: Any) -> Any:
-    if isinstance(value, float) and not np.isfinite(value):
-        return {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}[str(value)]
-    if isinstance(value, (np.floating, np.integer)):
-        return _encode(value.item())
-    if isinstance(value, dict):
-        return {k: _encode(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_encode(v) for v in value]
-    return value
-
-
-def _loads(text: str) -> Any:
-    return _decode(json.loads(text))
-
-
-def _decode(value: Any) -> Any:
-    if value in ("NaN", "Infinity", "-Infinity"):
-        return float(value)
-    if isinstance(value, dict):
-        return {k: _decode(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    return value

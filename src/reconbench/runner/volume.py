@@ -21,7 +21,8 @@ import statistics
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from reconbench.runner.store import JobRecord, ResultsStore
+from reconbench.results import JobRecord
+from reconbench.runner.store import ResultsStore
 
 
 def mean_job_seconds(records: Iterable[JobRecord]) -> dict[str, dict[str, float]]:
@@ -32,7 +33,7 @@ def mean_job_seconds(records: Iterable[JobRecord]) -> dict[str, dict[str, float]
             by_method.setdefault(r.method, []).append(r)
     return {
         m: {"method_s": statistics.mean(r.time_s or 0.0 for r in rs),
-            "evaluation_s": statistics.mean(r.timings.get("evaluation_wall_s", 0.0) for r in rs),
+            "evaluation_s": statistics.mean(r.timings.evaluation_wall_s or 0.0 for r in rs),
             "jobs": len(rs)}
         for m, rs in sorted(by_method.items())
     }
