@@ -90,10 +90,10 @@ def test_a_store_written_before_the_warnings_column_is_read_and_upgraded(tmp_pat
             INSERT INTO results VALUES ('j', 'm', 'o', 'c', 'p', 0, 'ok', NULL, 1.0, '{}', '{}', NULL, '{}', 1.0, '[]');
         """)
     with ResultsStore(path, readonly=True) as store:
-        assert [r.warnings for r in store.records()] == [[]]
+        assert [r.warnings for r in store.records()] == [()]
     with ResultsStore(path) as store:
         store.put(JobRecord("k", "m", "o", "c", "p", 0, "ok", warnings=["model.obj: texture 'a.png' not found"]))
-        assert {r.job: r.warnings for r in store.records()} == {"j": [], "k": ["model.obj: texture 'a.png' not found"]}
+        assert {r.job: r.warnings for r in store.records()} == {"j": (), "k": ("model.obj: texture 'a.png' not found",)}
 
 
 def test_a_failed_write_is_a_store_error_naming_the_job(tmp_path):

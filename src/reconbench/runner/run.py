@@ -93,9 +93,9 @@ def run_benchmark(cfg: RunConfig, on_job_done: Callable[[JobRecord], None] | Non
     out = Path(cfg.out)
     with ResultsStore(out / "results.sqlite") as store, _run_lock(out), _sigterm_as_interrupt():
         _check_meta(store, cfg)
+        _check_object_list(store, cfg, object_list)
         fingerprints = _fingerprints(dataset, protocol)
         _check_fingerprints(store, cfg, dataset, fingerprints)
-        _check_object_list(store, cfg, object_list)
         jobs = plan_jobs(dataset.objects, cfg.methods, protocol.name, cfg.seeds)
         done = store.done_keys(include_failed=not cfg.retry_failed)
         pending = [j for j in jobs if j.key not in done]
