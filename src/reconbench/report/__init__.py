@@ -423,6 +423,9 @@ def write_summary_md(run: Run, page: Page, cost: Any | None, path: Path) -> Path
     lines += ["", "## Summary", ""] + _md_table(page.summary)
     if page.usability.rows:
         lines += ["", "## Usability of the assets", ""] + _md_table(page.usability)
+    from reconbench.viewscore.stages import stage_section
+
+    lines += stage_section(run.records)  # two-stage methods: generated views vs final asset (viewscore/stages.py)
     lines += ["", "## Paired comparisons", ""] + (_md_table(page.paired) if page.paired.rows else ["No pair of methods shares a completed object."])
     if cost is not None and cost.break_evens:
         lines += ["", "## Break-even volumes", ""]

@@ -41,6 +41,7 @@ from reconbench.runner.inputs import prepare_image_input, prepare_inputs
 from reconbench.runner.jobs import Job
 from reconbench.runner.store import JobRecord
 from reconbench.runner.worker import MethodError, MethodWorker
+from reconbench.viewscore.stages import intermediate_view_metrics
 
 # Prepared objects kept per process: a ground truth holds every protocol view's renders, so a few only.
 CONTEXT_CACHE_SIZE = 2
@@ -223,6 +224,8 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
         asset = load_asset(output.asset, texture_dirs=output.texture_dirs)
         result = _evaluate(asset, ctx, output.frame or spec.frame, output.scale or spec.scale, settings)
         usability = asset_usability(asset, output.asset, result.alignment.initial, ctx.gt, ctx.protocol)
+        stage1 = intermediate_view_metrics(spec, output, asset, result.alignment.initial, ctx.gt, ctx.protocol, settings.lpips,
+                                           out / "renders" / job.method / job.object_id / "stage1", result.notes)
         evaluation_wall = time.perf_counter() - start
     except Exception as exc:  # bad output: unreadable, empty, invisible...
         return record_for(job, "failed", f"output unusable: {type(exc).__name__}: {exc}", time_s=wall)
@@ -241,7 +244,7 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
         "notes": result.notes,
     }
     timings = {"method_stages": output.stage_seconds, "method_wall_s": wall, "resources": output.info.get("resources"), "evaluation_wall_s": evaluation_wall, "evaluation": result.timings}
-    return record_for(job, "ok", None, time_s=wall, metrics={**result.metrics, **usability}, timings=timings,
+    return record_for(job, "ok", None, time_s=wall, metrics={**result.metrics, **usability, **stage1}, timings=timings,
                       alignment=result.alignment.to_dict(), provenance=provenance, anytime=anytime)
 
 

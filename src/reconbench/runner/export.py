@@ -78,6 +78,8 @@ def write_anytime_csv(records: Iterable[JobRecord], path: Path) -> Path | None:
 
 def write_report(records: list[JobRecord], meta: dict, path: Path) -> Path:
     """A short markdown table of means per method over the jobs that succeeded."""
+    from reconbench.viewscore.stages import stage_section
+
     by_method: dict[str, list[JobRecord]] = defaultdict(list)
     for r in records:
         by_method[r.method].append(r)
@@ -97,6 +99,7 @@ def write_report(records: list[JobRecord], meta: dict, path: Path) -> Path:
         cells = [mean_cell([row.get(key) for row in ok]) for key, _ in REPORT_METRICS]
         lines.append(f"| {method} | {paradigms.get(method, '')} | {len(ok)}/{len(recs)} | " + " | ".join(cells) + " |")
     lines += usability_table(by_method)
+    lines += stage_section(records)  # two-stage methods' stage1_* metrics (viewscore/stages.py)
     problems = [r for r in records if r.status != "ok"]
     if problems:
         lines += ["", "## Jobs that did not complete", "", "| method | object | status | reason |", "| --- | --- | --- | --- |"]

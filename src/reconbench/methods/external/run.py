@@ -33,6 +33,8 @@ def run_external(spec: MethodSpec, inp: MethodInput) -> MethodOutput:
     run = _execute(spec, inp.images, inp.workdir, inp.seed)
     asset = outputs.discover_output(spec, run.out_dir)
     run.info["resources"]["cold"] = True  # one input per process: every job's time includes start-up and model load
+    if spec.intermediate_views:  # two-stage methods: the generated views, for stage attribution
+        run.info["intermediate_views"] = outputs.discover_intermediate_views(spec, run.out_dir)
     return MethodOutput(asset=asset, stage_seconds=run.stage_seconds, info=run.info)
 
 
