@@ -20,8 +20,7 @@ from reconbench.runner.jobs import Job
 
 import tiny_external
 
-VIEWS = [(0.0, 20.0), (90.0, -10.0), (200.0, 35.0)]  # (azimuth, elevation) the tiny method renders at
-FOV, DISTANCE, SIZE = 40.0, 2.0, 64
+VIEWS = tiny_external.VIEWS
 
 
 def _tiny_recon():
@@ -31,16 +30,8 @@ def _tiny_recon():
     return module
 
 
-def stage_spec(cameras=VIEWS, distance=DISTANCE, path="0/views.png") -> MethodSpec:
-    args = ("--views", ",".join(f"{a}:{e}" for a, e in VIEWS), "--views-fov", str(FOV), "--views-distance", str(DISTANCE),
-            "--views-size", str(SIZE))
-    d = tiny_external.tiny_spec(tiny_external.SOURCE, "0" * 40, extra_args=args)
-    d["intermediate_views"] = {
-        "path": path, "grid": [1, len(VIEWS)], "fov": FOV, "distance": distance, "saved_by": "upstream",
-        "cameras": [{"view": k, "azimuth": a, "elevation": e} for k, (a, e) in enumerate(cameras)],
-        "source": "tests/data/tiny_external/tiny_recon.py (render_row)",
-    }
-    return MethodSpec.from_dict(d)
+def stage_spec(**declared) -> MethodSpec:
+    return MethodSpec.from_dict(tiny_external.with_views(tiny_external.tiny_spec(tiny_external.SOURCE, "0" * 40), **declared))
 
 
 @pytest.fixture
@@ -110,7 +101,7 @@ def test_wrongly_declared_cameras_score_the_generated_views_worse(fake_backend, 
     if change == "cameras shuffled":
         spec = stage_spec(cameras=[VIEWS[1], VIEWS[2], VIEWS[0]])  # every view declared at another's camera
     else:
-        spec = stage_spec(distance=DISTANCE * 1.5)
+        spec = stage_spec(distance=tiny_external.VIEWS_DISTANCE * 1.5)
     wrong = _run(spec, box_context, tmp_path / "wrong").metrics
     # The views no longer show the ground truth from where they claim; the final asset, rendered at the same
     # (wrong) cameras as the ground truth, still matches it.
