@@ -91,6 +91,11 @@ def test_against_ground_truth_renders_at_the_protocol_cameras(tmp_path, capsys):
     assert [v["view"] for v in out["views"]] == [f"{k:03d}" for k in range(1, 16)]
 
 
+def test_a_missing_prediction_folder_is_named(tmp_path, capsys):
+    assert main(["evaluate-views", "--pred", str(tmp_path / "nope"), "--ref", str(GT), "--lpips", "none"]) == 2
+    assert f"{tmp_path / 'nope'}: not a folder" in capsys.readouterr().err
+
+
 def test_the_reference_must_be_given_exactly_once(capsys):
     assert main(["evaluate-views", "--pred", str(PRED), "--ref", str(GT), "--gt", "x.obj"]) == 2
     assert "either as --ref DIR" in capsys.readouterr().err

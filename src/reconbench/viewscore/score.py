@@ -131,6 +131,8 @@ def score_folder(pred_dir: Path, names: Sequence[str], gt: np.ndarray, gt_mask: 
                  settings: ViewScoring | None = None, masked: bool = False, roles: Sequence[str] | None = None) -> ViewReport:
     """Score `pred_dir/<name>.png` for each name against the reference stack `gt` ((V, H, W, 3) in [0, 1])."""
     settings = settings or ViewScoring()
+    if not Path(pred_dir).is_dir():
+        raise ViewError(f"{pred_dir}: not a folder")
     size = (gt.shape[2], gt.shape[1])
     views = [read_view(Path(pred_dir) / f"{n}.png", size, masked, settings.background) for n in names]
     pred = np.stack([v for v, _ in views])
