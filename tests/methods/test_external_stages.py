@@ -94,6 +94,16 @@ def test_generated_views_and_final_asset_are_scored_at_the_declared_cameras(fake
     report = (tmp_path / "report.md").read_text()
     assert "## Lost in reconstruction" in report and "| tiny-external | 1 |" in report
 
+    from reconbench.report import write_report as write_html_report
+    from reconbench.runner.store import ResultsStore
+
+    with ResultsStore(tmp_path / "results.sqlite") as store:
+        store.set_meta({"dataset": "folder", "protocol": "gso30-syncdreamer-unlit", "align": "none", "lpips": []})
+        store.put(rec)
+    html = write_html_report(tmp_path).read_text()
+    assert "8. Lost in reconstruction" in html and "PSNR generated" in html
+    assert "## Lost in reconstruction" in (tmp_path / "summary.md").read_text()
+
 
 @pytest.mark.parametrize("change", ["cameras shuffled", "distance wrong"])
 def test_wrongly_declared_cameras_score_the_generated_views_worse(fake_backend, box_context, tmp_path, change):

@@ -79,11 +79,20 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path:
                   "at the held-out cameras, with the protocol's reference (scoring) shading.",
         failures=failures_table(run),
         published=published_table(run),
+        stages=stage_table(run),
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_page(page), encoding="utf-8")
     write_summary_md(run, page, cost, run.folder / "summary.md")
     return out
+
+
+def stage_table(run: Run) -> Table:
+    """Two-stage methods: fidelity of their generated views vs their final asset at the same cameras."""
+    from reconbench.viewscore.stages import STAGE_NOTE, stage_header, stage_rows
+
+    header = stage_header()
+    return Table(header, stage_rows(run.records), numeric=set(range(1, len(header))), note=STAGE_NOTE)
 
 
 def published_table(run: Run) -> Table:
@@ -423,9 +432,8 @@ def write_summary_md(run: Run, page: Page, cost: Any | None, path: Path) -> Path
     lines += ["", "## Summary", ""] + _md_table(page.summary)
     if page.usability.rows:
         lines += ["", "## Usability of the assets", ""] + _md_table(page.usability)
-    from reconbench.viewscore.stages import stage_section
-
-    lines += stage_section(run.records)  # two-stage methods: generated views vs final asset (viewscore/stages.py)
+    if page.stages is not None and page.stages.rows:  # two-stage methods (viewscore/stages.py)
+        lines += ["", "## Lost in reconstruction", ""] + _md_table(page.stages)
     lines += ["", "## Paired comparisons", ""] + (_md_table(page.paired) if page.paired.rows else ["No pair of methods shares a completed object."])
     if cost is not None and cost.break_evens:
         lines += ["", "## Break-even volumes", ""]

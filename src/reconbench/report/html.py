@@ -78,6 +78,7 @@ class Page:
     grid_note: str
     failures: Table
     published: Table | None = None  # measured next to published (literature/compare.py)
+    stages: Table | None = None  # two-stage methods: generated views vs final asset (viewscore/stages.py)
 
 
 def esc(value: object) -> str:
@@ -96,6 +97,7 @@ def render_page(page: Page) -> str:
         _section("5. Qualitative results", f"<p class=\"note\">{esc(page.grid_note)}</p>" + "\n".join(_grid(g) for g in page.grids)),
         _section("6. Failures", render_table(page.failures) if page.failures.rows else "<p>Every job completed.</p>"),
         _section("7. Measured next to published", _published(page.published)) if page.published is not None else "",
+        _section("8. Lost in reconstruction", render_table(page.stages)) if page.stages is not None and page.stages.rows else "",
     ])
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"

@@ -188,19 +188,26 @@ def stage_rows(records) -> list[list[str]]:
     return rows
 
 
+STAGE_NOTE = ("Fidelity of the method's generated multi-view images and of its final asset, both against the ground truth "
+              "rendered at the cameras the views were generated at; 'lost' = generated minus final (PSNR, SSIM) or final "
+              "minus generated (LPIPS): positive means the reconstruction lost fidelity the views had.")
+
+
+def stage_header() -> list[str]:
+    return ["method", "n"] + [f"{label} {part}" for _, label, _ in STAGE_METRICS for part in ("generated", "final", "lost")]
+
+
 def stage_section(records) -> list[str]:
     """Markdown lines of the report's "Lost in reconstruction" section (empty when no method declares views)."""
     rows = stage_rows(records)
     if not rows:
         return []
-    header = ["method", "n"] + [f"{label} {part}" for _, label, _ in STAGE_METRICS for part in ("generated", "final", "lost")]
+    header = stage_header()
     return [
         "",
         "## Lost in reconstruction (two-stage methods; docs/metrics.md, \"Stage attribution\")",
         "",
-        "Fidelity of the method's generated multi-view images and of its final asset, both against the ground truth "
-        "rendered at the cameras the views were generated at; 'lost' = generated minus final (PSNR, SSIM) or final "
-        "minus generated (LPIPS): positive means the reconstruction lost fidelity the views had.",
+        STAGE_NOTE,
         "",
         "| " + " | ".join(header) + " |",
         "| " + " | ".join("---" for _ in header) + " |",
