@@ -19,6 +19,8 @@ GOOD = {"path": "v/*.png", "cameras": [{"view": 0, "azimuth": 0.0, "elevation": 
 
 @pytest.mark.parametrize("change, message", [
     ({"path": ""}, "needs path"),
+    ({"path": "/abs/*.png"}, "needs path"),
+    ({"path": "../other/*.png"}, "needs path"),
     ({"cameras": []}, "needs cameras"),
     ({"cameras": [{"view": 0, "azimuth": 0.0}]}, "each camera is"),
     ({"cameras": [{"view": 0, "azimuth": 0.0, "elevation": 90.0}]}, "strictly between -90 and 90"),

@@ -44,8 +44,9 @@ def check_intermediate_views(method: str, decl: dict[str, Any]) -> None:
     unknown = set(decl) - KEYS
     if unknown:
         raise ValueError(f"{where}: unknown keys {sorted(unknown)} (known: {sorted(KEYS)})")
-    if not decl.get("path"):
-        raise ValueError(f"{where}: needs path (a glob under the job's output folder)")
+    path = decl.get("path") or ""
+    if not path or path.startswith(("/", "\\")) or ".." in Path(path).parts:
+        raise ValueError(f"{where}: needs path, a glob under the job's output folder (not {path!r})")
     if not decl.get("cameras"):
         raise ValueError(f"{where}: needs cameras [{{'view', 'azimuth', 'elevation'}}, ...]")
     for cam in decl["cameras"]:
