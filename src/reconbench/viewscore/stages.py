@@ -17,6 +17,9 @@ of the method's output frame once converted (spec `frame`); `distance` and `orth
 the method's output file. The cameras therefore go through the same bounding-box normalisation as the asset
 (alignment.initial_transform): they see the ground truth where the method's own frame puts them. The final
 asset is rendered at those cameras with that same placement (before ICP, which the images cannot have).
+
+The files: for an external method the runner lists them after the run (methods/external/outputs.py,
+`discover_intermediate_views`); an in-process method puts their paths in `MethodOutput.info["intermediate_views"]`.
 """
 
 from __future__ import annotations
