@@ -359,6 +359,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_literature_parser(sub)
 
+    from reconbench.viewscore.cli import add_parser as add_views_parser
+
+    add_views_parser(sub)  # evaluate-views
+
     from reconbench.envs.cli import add_parsers as add_envs_parsers
 
     add_envs_parsers(sub)  # install, fetch-weights

@@ -118,7 +118,9 @@ def test_lgm_mesh_converts_the_ply_that_lgm_wrote():
     assert [s.argv for s in mesh[:1]] == [s.argv for s in lgm]
     infer, convert = mesh[0].argv, mesh[1].argv
     assert infer[1] == f"{VALUES['hooks']}/link_weights.py"
-    command = infer[infer.index("--") + 1:]  # what the hook runs once the checkpoint is linked
+    hooked = infer[infer.index("--") + 1:]  # what link_weights runs once the checkpoint is linked: save_multiview,
+    assert hooked[0] == f"{VALUES['hooks']}/save_multiview.py"  # which keeps ImageDream's views (stage attribution)
+    command = hooked[hooked.index("--") + 1:]  # and then runs infer.py
     assert command[:2] == [f"{VALUES['repo']}/infer.py", "big"]
     linked = infer[infer.index("--hf") + 3]
     assert command[command.index("--resume") + 1] == linked and linked.startswith(VALUES["out"])
@@ -156,7 +158,7 @@ def test_hooks_ship_with_the_package():
     import reconbench.methods.external.hooks as hooks
 
     folder = Path(hooks.__file__).parent
-    for script in ("threestudio_save_ply.py", "link_weights.py"):
+    for script in ("threestudio_save_ply.py", "link_weights.py", "save_multiview.py"):
         text = (folder / script).read_text()
         compile(text, script, "exec")
         assert "import reconbench" not in text  # they run inside the method's environment

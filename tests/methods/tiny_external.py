@@ -39,3 +39,24 @@ def tiny_spec(repo: Path, commit: str, name: str = "tiny-external", extra_args: 
         "scale": "bbox",
         "timeout_s": 120,
     }
+
+
+# Two-stage variant: the tiny method also writes "generated" views of its box (flat colour, ray cast) at these
+# (azimuth, elevation) pairs, vertical fov and distance (file units), and the spec declares them.
+VIEWS, VIEWS_FOV, VIEWS_DISTANCE, VIEWS_SIZE = ((0.0, 20.0), (90.0, -10.0), (200.0, 35.0)), 40.0, 2.0, 64
+
+
+def with_views(spec: dict, cameras=VIEWS, distance: float = VIEWS_DISTANCE, path: str = "0/views.png") -> dict:
+    """The spec, made to write its views (always at VIEWS) and to declare `cameras` at `distance` for them."""
+    args = ("--views", ",".join(f"{a}:{e}" for a, e in VIEWS), "--views-fov", str(VIEWS_FOV),
+            "--views-distance", str(VIEWS_DISTANCE), "--views-size", str(VIEWS_SIZE))
+    step = spec["steps"][0]
+    return {
+        **spec,
+        "steps": ({**step, "argv": [*step["argv"], *args]},),
+        "intermediate_views": {
+            "path": path, "grid": [1, len(VIEWS)], "fov": VIEWS_FOV, "distance": distance, "saved_by": "upstream",
+            "cameras": [{"view": k, "azimuth": a, "elevation": e} for k, (a, e) in enumerate(cameras)],
+            "source": "tests/data/tiny_external/tiny_recon.py:render_row",
+        },
+    }

@@ -52,6 +52,9 @@ class MethodSpec:
     inputs: dict[str, Any] = field(default_factory=dict)  # {"background": "transparent"|"white"|"grey", "resolution", "removes_background"}
     stage_markers: tuple[dict[str, str], ...] = ()  # {"stage", "pattern"}: a stdout line matching ends that stage
     input_camera: dict[str, Any] = field(default_factory=dict)  # the input camera it assumes or is given (methods/external/input_camera.py)
+    # Two-stage methods: the multi-view images they generate and the cameras they were generated at
+    # (viewscore/stages.py, docs/adapters.md "Intermediate views"); scored as stage1_* metrics.
+    intermediate_views: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if isinstance(self.published, dict):  # a plain-dict spec (third-party, or read back from asdict)
@@ -68,6 +71,10 @@ class MethodSpec:
             raise ValueError(f"method {self.name!r}: entry must be 'module:function', got {self.entry!r}")
         if self.steps and not (self.upstream.get("repo") and self.output.get("path")):
             raise ValueError(f"method {self.name!r}: an external method needs upstream.repo and output.path")
+        if self.intermediate_views:
+            from reconbench.viewscore.stages import check_intermediate_views
+
+            check_intermediate_views(self.name, self.intermediate_views)
         commit = self.upstream.get("commit", "")
         if self.upstream and not re.fullmatch(r"[0-9a-f]{40}", commit):
             raise ValueError(f"method {self.name!r}: upstream.commit must be a full 40-hex commit, got {commit!r}")

@@ -11,7 +11,7 @@ row over all its objects with each failed job scored as the run's worst value (d
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 from reconbench import stats
 from reconbench.results.catalogue import (
@@ -22,6 +22,7 @@ from reconbench.results.catalogue import (
     PSNR_CAP_DB,
     USABILITY,
     Metric,
+    metric,
     metric_set,
 )
 from reconbench.results.record import JobRecord
@@ -113,8 +114,52 @@ def build_tables(run: Run) -> ResultTables:
         ),
     )
     title = "Before alignment" if headline == "aligned" else "After alignment"
-    notices = [("Results run outside the method's assumptions", outside_assumptions_table(run)), ("Warnings", warnings_table(run))]
+    notices = [
+        ("Lost in reconstruction (two-stage methods)", stage_table(run)),
+        ("Results run outside the method's assumptions", outside_assumptions_table(run)),
+        ("Warnings", warnings_table(run)),
+    ]
     return ResultTables(summary, input_view, other, title, usability_table(run), failures_table(run), notices)
+
+
+STAGE_PREFIX = "stage1_"  # a two-stage method's generated views vs ground truth (viewscore/stages.py)
+STAGE_FINAL_PREFIX = "stage1_final_"  # its final asset at the same cameras vs ground truth
+STAGE_METRICS = ("psnr", "ssim", "lpips_alex")
+STAGE_NOTE = ("Fidelity of the method's generated multi-view images and of its final asset, both against the ground truth "
+              "rendered at the cameras the views were generated at; 'lost' = generated minus final (PSNR, SSIM) or final "
+              "minus generated (LPIPS): positive means the reconstruction lost fidelity the views had (docs/metrics.md, "
+              "\"Stage attribution\").")
+
+
+def stage_table(run: Run) -> Table:
+    """Per method with stage1_* metrics: mean fidelity of the generated views, of the final asset at the same
+    cameras, and what was lost in reconstruction (signed so that positive = lost). Plain means over the
+    objects (infinite PSNR counted at the catalogue's cap)."""
+    by_method: dict[str, list[Mapping[str, Any]]] = {}
+    for r in run.ok:
+        if STAGE_PREFIX + "psnr" in r.metrics:
+            by_method.setdefault(r.method, []).append(r.metrics)
+    header = ["method", "n"]
+    rows: list[Sequence[Cell]] = []
+    for key in STAGE_METRICS:
+        m = metric(key)
+        header += [f"{m.label} {part}" for part in ("generated", "final", "lost")]
+    for method, ms in sorted(by_method.items()):
+        row: list[Cell] = [method, str(len(ms))]
+        for key in STAGE_METRICS:
+            m = metric(key)
+            gen = [m.clean(x.get(STAGE_PREFIX + key)) for x in ms]
+            fin = [m.clean(x.get(STAGE_FINAL_PREFIX + key)) for x in ms]
+            sign = 1.0 if m.higher_is_better else -1.0
+            lost = [sign * (g - f) for g, f in zip(gen, fin) if g is not None and f is not None]
+            row += [_mean_text(m, gen), _mean_text(m, fin), _mean_text(m, lost)]
+        rows.append(row)
+    return Table(header, rows, numeric=set(range(1, len(header))), note=STAGE_NOTE)
+
+
+def _mean_text(m: Metric, values: Sequence[float | None]) -> str:
+    finite = [v for v in values if v is not None]
+    return m.format(sum(finite) / len(finite)) if finite else "–"
 
 
 def outside_assumptions(record: JobRecord) -> str | None:

@@ -43,6 +43,7 @@ from reconbench.runner.jobs import Job
 from reconbench.runner.paths import run_path
 from reconbench.runner.store import JobRecord
 from reconbench.runner.worker import MethodError, MethodWorker
+from reconbench.viewscore.stages import intermediate_view_metrics
 
 # Prepared objects kept per process: a ground truth holds every protocol view's renders, so a few only.
 CONTEXT_CACHE_SIZE = 2
@@ -231,6 +232,8 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
             asset = load_asset(output.asset, texture_dirs=output.texture_dirs)
             result = _evaluate(asset, ctx, output.frame or spec.frame, output.scale or spec.scale, settings)
             usability = asset_usability(asset, output.asset, result.alignment.initial, ctx.gt, ctx.protocol)
+            stage1 = intermediate_view_metrics(spec, output, asset, result.alignment.initial, ctx.gt, ctx.protocol, settings.lpips,
+                                               out / "renders" / job.method / job.object_id / "stage1", result.notes)
         evaluation_wall = time.perf_counter() - start
     except ScoringTimeout as exc:
         return record_for(job, "failed", f"{exc}; output {output.asset}", time_s=wall, warnings=list(ctx.warnings))
@@ -257,7 +260,7 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
         "notes": result.notes,
     }
     timings = {"method_stages": output.stage_seconds, "method_wall_s": wall, "resources": output.info.get("resources"), "evaluation_wall_s": evaluation_wall, "evaluation": result.timings}
-    return record_for(job, "ok", None, time_s=wall, metrics={**result.metrics, **usability}, timings=timings,
+    return record_for(job, "ok", None, time_s=wall, metrics={**result.metrics, **usability, **stage1}, timings=timings,
                       alignment=result.alignment.to_dict(), provenance=provenance, anytime=anytime, warnings=warnings)
 
 

@@ -99,3 +99,12 @@ def _unzip(method: str, archive: Path, target: Path) -> None:
             zf.extractall(target)
     except zipfile.BadZipFile as exc:
         raise ValueError(f"method {method!r}: {archive} is not a valid zip archive ({exc})") from exc
+
+
+def discover_intermediate_views(spec: MethodSpec, out_dir: Path) -> list[str]:
+    """The intermediate multi-view images a two-stage method wrote (spec `intermediate_views.path`, a glob
+    under `out_dir`), sorted by name; [] when it declares none or wrote none (stage attribution then says so)."""
+    pattern = (spec.intermediate_views or {}).get("path")
+    if not pattern or not Path(out_dir).is_dir():
+        return []
+    return [str(p) for p in sorted(Path(out_dir).glob(pattern)) if p.is_file()]

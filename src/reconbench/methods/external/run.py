@@ -36,6 +36,8 @@ def run_external(spec: MethodSpec, inp: MethodInput) -> MethodOutput:
     run.info["resources"]["cold"] = True  # one input per process: every job's time includes start-up and model load
     # Recorded with the result (results.csv, report): a camera the method assumes but cannot be told.
     run.info["outside_assumptions"] = input_camera.outside_assumptions(spec.input_camera, inp.cameras)
+    if spec.intermediate_views:  # two-stage methods: the generated views, for stage attribution
+        run.info["intermediate_views"] = outputs.discover_intermediate_views(spec, run.out_dir)
     return MethodOutput(asset=asset, stage_seconds=run.stage_seconds, info=run.info)
 
 

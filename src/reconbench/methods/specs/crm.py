@@ -82,6 +82,24 @@ SPEC = {
         {"stage": "generation", "pattern": r"unet takes "},
         {"stage": "export", "pattern": r"uv takes "},  # inference.py:90: mesh, UV texture, OBJ/GLB/zip written
     ),
+    # Stage attribution (viewscore/stages.py): the six views of the pixel diffusion, which run.py writes by default
+    # side by side as pixel_images.png (run.py:152-156). Frame k was generated at data index
+    # camera_views[k] = [1, 2, 3, 4, 5, 0] (configs/nf7_v3_SNR_rd_size_stroke.yaml:17-18, the reference frame 6
+    # popped: pipelines.py:91), and index i at (elevation, azimuth) = [(0, 0), (0, -90), (-90, 0), (0, 180), (0, 90),
+    # (90, 0)][i] (imagedream/camera_utils.py:98), with the camera at (cos e sin a, sin e, cos e cos a), +Y up
+    # (camera_utils.py:9-16): reconbench's angles, in the frame crm-obj assumes. Frames 1 and 4 look straight down
+    # and up; their roll is undefined in that code (the cross product with +Y is zero), so they are left out.
+    # The views are orthographic and become the triplane as they are (inference.py:30-31, scale 1), which is sampled
+    # at the model's coordinates with align_corners=True (model/archs/decoders/shape_texture_net.py:59-60): the
+    # image spans [-1, 1], half-height 1 (unverified: read from the code, not run). Grey background (run.py:122).
+    "intermediate_views": {
+        "path": "pixel_images.png", "grid": [1, 6], "orthographic": 1.0,
+        "cameras": [{"view": 0, "azimuth": 270.0, "elevation": 0.0}, {"view": 2, "azimuth": 180.0, "elevation": 0.0},
+                    {"view": 3, "azimuth": 90.0, "elevation": 0.0}, {"view": 5, "azimuth": 0.0, "elevation": 0.0}],
+        "background": [127, 127, 127], "saved_by": "upstream",
+        "source": "thu-ml/CRM@4964e36 run.py:122,152-156; pipelines.py:91; configs/nf7_v3_SNR_rd_size_stroke.yaml:17-18; "
+                  "imagedream/camera_utils.py:9-16,98; inference.py:30-31; model/archs/decoders/shape_texture_net.py:59-60",
+    },
     "sources": (
         {"title": "Wang et al., CRM: Single Image to 3D Textured Mesh with Convolutional Reconstruction Model "
                   "(ECCV 2024)", "url": "https://arxiv.org/abs/2403.05034"},

@@ -76,6 +76,20 @@ SPEC = {
         {"stage": "multiview", "pattern": r"Image saved to "},  # Zero123++ views written
         {"stage": "generation", "pattern": r"Mesh saved to "},  # reconstruction and OBJ written
     ),
+    # Stage attribution (viewscore/stages.py): Zero123++'s six views, which run.py writes by default as one
+    # 960x640 image (run.py:136, 178) and splits as 3 rows x 2 columns, row by row (run.py:183). Their cameras are
+    # get_zero123plus_input_cameras (src/utils/camera_util.py:95-111): azimuths 30..330, elevations 20/-10, fov 30,
+    # radius 4.0 x --scale (1.0; run.py:75, 194), about the model's z-up-front-x axes where the camera sits at
+    # r(cos e cos a, cos e sin a, sin e) (camera_util.py:51-53), i.e. reconbench's r(cos e sin a, sin e, cos e cos a)
+    # after the frame conversion: the same angles. White background: the white-background UNet (run.py:108-115).
+    # Read from the code at the pinned commit; not run here (CUDA).
+    "intermediate_views": {
+        "path": "instant-mesh-large/images/*.png", "grid": [3, 2], "fov": 30.0, "distance": 4.0,
+        "cameras": [{"view": k, "azimuth": a, "elevation": e}
+                    for k, (a, e) in enumerate(zip((30, 90, 150, 210, 270, 330), (20, -10, 20, -10, 20, -10)))],
+        "background": [255, 255, 255], "saved_by": "upstream",
+        "source": "TencentARC/InstantMesh@08822c5 run.py:178,183,194; src/utils/camera_util.py:51-53,95-111",
+    },
     "sources": (
         {"title": "Xu et al., InstantMesh: Efficient 3D Mesh Generation from a Single Image with Sparse-view Large "
                   "Reconstruction Models (arXiv 2404.07191)", "url": "https://arxiv.org/abs/2404.07191"},

@@ -48,6 +48,8 @@ SPEC = {
         {"stage": "generation", "cwd": "{repo}",
          "argv": ["{python}", "{hooks}/link_weights.py",
                   "--hf", "ashawkey/LGM", "model_fp16_fixrot.safetensors", "{out}/pretrained/model_fp16_fixrot.safetensors",
+                  "--", "{hooks}/save_multiview.py", "--pipeline", "mvdream.pipeline_mvdream:MVDreamPipeline",
+                  "--dest", "{out}/lgm/views", "--views", "4",
                   "--", "{repo}/infer.py", "big", "--resume", "{out}/pretrained/model_fp16_fixrot.safetensors",
                   "--workspace", "{out}/lgm", "--test_path", "{input}",
                   # LPIPS is a training loss, but LGM.__init__ builds kiui's LPIPS(vgg) unless lambda_lpips is 0,
@@ -77,6 +79,21 @@ SPEC = {
         # printed once the LGM model, ImageDream and rembg are loaded, as the first image starts
         {"stage": "model_load", "pattern": r"\[INFO\] Processing .* --> "},
     ),
+    # Stage attribution (viewscore/stages.py): ImageDream's four views. infer.py never writes them (infer.py:91-92),
+    # so the step runs it through our hook hooks/save_multiview.py, which saves what the pipeline returns (the first
+    # four of its five images; the fifth is the input view) as OUT/lgm/views/mv_0.png. infer.py hands them to the
+    # model reordered [1, 2, 3, 0] (infer.py:92), whose cameras are kiui's orbit_camera(0, 0/90/180/270, radius
+    # cam_radius = 1.5) (core/models.py:61-71, core/options.py:36) with fovy 49.1 (core/options.py:26); kiui's
+    # azimuth runs from +Z to +X like reconbench's, about LGM's y-up output axes. So returned image k sits at
+    # azimuth 270, 0, 90, 180. Background white (the input is put on white, infer.py:88-89). Not run here (CUDA).
+    "intermediate_views": {
+        "path": "lgm/views/mv_*.png", "grid": [1, 4], "fov": 49.1, "distance": 1.5,
+        "cameras": [{"view": 0, "azimuth": 270.0, "elevation": 0.0}, {"view": 1, "azimuth": 0.0, "elevation": 0.0},
+                    {"view": 2, "azimuth": 90.0, "elevation": 0.0}, {"view": 3, "azimuth": 180.0, "elevation": 0.0}],
+        "background": [255, 255, 255], "saved_by": "hook",
+        "source": "3DTopia/LGM@fe8d12c infer.py:88-92; core/models.py:61-71; core/options.py:26,36; "
+                  "hook: reconbench methods/external/hooks/save_multiview.py",
+    },
     "sources": (
         {"title": "Tang et al., LGM: Large Multi-View Gaussian Model for High-Resolution 3D Content Creation (ECCV 2024)",
          "url": "https://arxiv.org/abs/2402.05054"},
