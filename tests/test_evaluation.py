@@ -22,7 +22,7 @@ def test_the_ground_truth_scores_perfectly_against_itself(chair_gt):
     m = evaluate(mesh, gt, scale="none", align="none", lpips_nets=NO_LPIPS).metrics
     assert m["psnr"] == np.inf and m["ssim"] == pytest.approx(1.0) and m["mask_iou"] == 1.0
     assert m["input_psnr"] == np.inf
-    assert m["chamfer"] == 0.0 and m["fscore"] == 1.0 and m["normal_consistency"] == pytest.approx(1.0)
+    assert m["chamfer"] < 1e-6 and m["fscore"] == 1.0 and m["normal_consistency"] == pytest.approx(1.0, abs=1e-3)  # float32 depth
     assert m["surface_chamfer"] == 0.0 and m["volume_iou"] == 1.0
 
 
@@ -36,7 +36,10 @@ def test_a_known_small_similarity_is_recovered(object_id):
     result = evaluate(mesh.transformed(moved), gt, scale="none", align="icp", lpips_nets=NO_LPIPS)
     m = result.metrics
     assert m["surface_chamfer"] <= 0.002 < 3 * 0.002 < m["unaligned_surface_chamfer"]
-    assert m["chamfer"] < 0.5 * m["unaligned_chamfer"]
+    # No sampling floor on `default` (issue #13 item 4): distances go to the other mesh's triangles, so a
+    # perfect prediction recovered by alignment scores (almost) 0, far below the 0.004 of depth-cloud Chamfer.
+    assert m["chamfer"] <= 0.0005 and m["fscore_01"] >= 0.99
+    assert m["unaligned_chamfer"] > 0.01
     assert m["psnr"] > m["unaligned_psnr"] + 5
     assert np.allclose(np.array(result.alignment.to_dict()["total"]) @ moved, np.eye(4), atol=0.01)
 

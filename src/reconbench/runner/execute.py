@@ -222,7 +222,7 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
         start = time.perf_counter()
         asset = load_asset(output.asset, texture_dirs=output.texture_dirs)
         result = _evaluate(asset, ctx, output.frame or spec.frame, output.scale or spec.scale, settings)
-        usability = asset_usability(asset, output.asset, result.alignment.initial, ctx.gt, ctx.protocol)
+        usability = asset_usability(asset, output.asset, result.alignment.initial, ctx.gt, ctx.protocol, result.alignment.total)
         evaluation_wall = time.perf_counter() - start
     except Exception as exc:  # bad output: unreadable, empty, invisible...
         return record_for(job, "failed", f"output unusable: {type(exc).__name__}: {exc}", time_s=wall)
@@ -230,6 +230,7 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
     anytime = _score_snapshots(output, result.metrics, ctx, spec, settings)
     provenance = {
         "reconbench": __version__,
+        "evaluation": ctx.protocol.evaluation.to_dict(),  # the preset's scoring settings (docs/metrics.md)
         "renderer": renderer_info(),
         "host": socket.gethostname(),  # where the job ran (a cluster's nodes may differ)
         "asset": str(output.asset),
@@ -245,7 +246,8 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
                       alignment=result.alignment.to_dict(), provenance=provenance, anytime=anytime)
 
 
-def asset_usability(asset, path: Path, initial: np.ndarray, gt: GroundTruth | None, protocol: Protocol) -> dict[str, float]:
+def asset_usability(asset, path: Path, initial: np.ndarray, gt: GroundTruth | None, protocol: Protocol,
+                    total: np.ndarray | None = None) -> dict[str, float]:
     """Downstream usability of the asset as the method wrote it (docs/metrics.md, "Usability"). Splats:
     their own figures, plus the mesh fused from their depth maps, scored like a mesh (usability, and
     geometry against the ground truth's surface samples), so both representations meet on one footing."""
@@ -256,14 +258,15 @@ def asset_usability(asset, path: Path, initial: np.ndarray, gt: GroundTruth | No
     from reconbench.protocol import UNLIT
     from reconbench.render import render_views
 
-    if isinstance(asset, MeshAsset):
-        return mesh_usability(asset, path)
+    gt_mesh = gt.mesh if gt is not None else None
+    if isinstance(asset, MeshAsset):  # floaters judged against the ground truth, the mesh placed by its alignment
+        return mesh_usability(asset, path, gt_mesh, initial if total is None else total)
     ev = protocol.evaluation
     placed = asset.transformed(initial)  # canonical frame: the geometry cameras look at the unit box
     figures, extracted = splat_usability(placed, render_views(placed, ev.geometry_cameras, UNLIT))
     figures["file_size_mb"] = float(Path(path).stat().st_size / 1e6)
     if extracted is not None:
-        figures.update({f"extracted_{k}": v for k, v in mesh_usability(extracted).items()})
+        figures.update({f"extracted_{k}": v for k, v in mesh_usability(extracted, None, gt_mesh).items()})
     if extracted is not None and gt is not None:
         geometry = cloud_metrics(surface_point_cloud(extracted, ev.points, ev.seed), gt.surface, ev.fscore_thresholds)
         figures["extracted_chamfer"] = geometry["chamfer"]

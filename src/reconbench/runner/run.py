@@ -168,7 +168,8 @@ def _check_meta(store: ResultsStore, cfg: RunConfig) -> None:
 def _write_meta(store: ResultsStore, cfg: RunConfig, protocol: Protocol, specs: dict[str, MethodSpec]) -> None:
     existing = store.get_meta()
     paradigms = {**existing.get("paradigms", {}), **{n: s.paradigm for n, s in specs.items()}}
-    store.set_meta({**cfg.identity(), "headline": protocol.evaluation.headline, "paradigms": paradigms, "reconbench": __version__})
+    store.set_meta({**cfg.identity(), "headline": protocol.evaluation.headline, "evaluation": protocol.evaluation.to_dict(),
+                    "evaluation_label": protocol.evaluation.label(), "paradigms": paradigms, "reconbench": __version__})
 
 
 def _progress(total: int, initial: int, enabled: bool):
