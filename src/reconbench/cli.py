@@ -67,7 +67,11 @@ def cmd_render(args: argparse.Namespace) -> int:
     protocol = get_protocol(args.protocol)
     object_list = args.object_list or protocol.default_object_list(parse_spec(args.dataset)[0])
     dataset = open_dataset(args.dataset, object_list)
+    for problem in dataset.problems:  # e.g. listed objects the dataset lacks: say which, and how to map them
+        print(f"reconbench: {problem}", file=sys.stderr)
     objects = dataset.select([args.object] if args.object else None, limit=args.limit).objects
+    if not objects:
+        raise UsageError(f"no object of {args.dataset!r} to render")
     out = Path(args.out)
     failed = []
     for obj in tqdm(objects, desc=f"render {protocol.name}", unit="object", disable=not sys.stderr.isatty() and not args.progress):
@@ -97,14 +101,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise UsageError("give the ground truth either as --gt PATH or as --dataset SPEC --object ID")
     if args.dataset and not args.object:
         raise UsageError("--dataset needs --object ID")
+    protocol = get_protocol(args.protocol)
+    args.align = args.align or protocol.evaluation.alignment  # the preset's own unless given
     if args.align not in ALIGN_MODES:
         raise UsageError(f"--align must be one of {', '.join(ALIGN_MODES)}")
-    protocol = get_protocol(args.protocol)
     if args.gt:
         gt_object = DatasetObject(Path(args.gt).stem, "unknown", Path(args.gt), frame=args.gt_frame)
     else:
         gt_object = open_dataset(args.dataset, args.object_list).get(args.object)
-    nets = () if args.lpips == "none" else tuple(args.lpips.split(","))
+    nets = protocol.evaluation.lpips_nets if args.lpips is None else () if args.lpips == "none" else tuple(args.lpips.split(","))
     try:
         check_lpips(nets)
     except Exception as exc:
@@ -195,8 +200,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         limit=args.limit,
         object_list=args.object_list,
         seeds=[int(s) for s in args.seeds.split(",")],
-        align=args.align,
-        lpips=() if args.lpips == "none" else tuple(args.lpips.split(",")),
+        align=args.align or _preset_evaluation(args.protocol).alignment,
+        lpips=_preset_evaluation(args.protocol).lpips_nets if args.lpips is None else () if args.lpips == "none" else tuple(args.lpips.split(",")),
         timeout_s=args.timeout,
         resume=args.resume,
         retry_failed=args.retry_failed,
@@ -266,8 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--protocol", default="default", help="protocol preset (default: default)")
     p.add_argument("--frame", default="y-up", help="frame the prediction is written in: y-up, z-up, z-up-front-x (default y-up)")
     p.add_argument("--scale", default="bbox", choices=["bbox", "none"], help="bbox: normalise the prediction's bounding box like the ground truth (default); none: already canonical")
-    p.add_argument("--align", default="icp", help="refinement after the frame conversion: none | icp | search (default icp)")
-    p.add_argument("--lpips", default="alex", help="LPIPS backbones: alex, vgg, alex,vgg or none (default alex)")
+    p.add_argument("--align", default=None, help="refinement after the frame conversion: none | icp | search (default: the protocol's, icp for reconbench's own)")
+    p.add_argument("--lpips", default=None, help="LPIPS backbones: alex, vgg, alex,vgg or none (default: the protocol's, alex for reconbench's own)")
     p.add_argument("--save-renders", metavar="DIR", help="also write the prediction's renders at the protocol views")
     p.add_argument("--json", action="store_true", help="print one JSON object keyed by metric name")
     p.set_defaults(func=cmd_evaluate)
@@ -305,8 +310,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--objects", metavar="ID,ID", help="only these objects")
     p.add_argument("--limit", type=int, metavar="N", help="only the first N objects")
     p.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
-    p.add_argument("--align", default="icp", help="none | icp | search (default icp)")
-    p.add_argument("--lpips", default="alex", help="LPIPS backbones: alex, vgg, alex,vgg or none (default alex)")
+    p.add_argument("--align", default=None, help="none | icp | search (default: the protocol's, icp for reconbench's own)")
+    p.add_argument("--lpips", default=None, help="LPIPS backbones: alex, vgg, alex,vgg or none (default: the protocol's, alex for reconbench's own)")
     p.add_argument("--timeout", type=float, metavar="S", help="seconds per method call (default: each method's own limit)")
     p.add_argument("--resume", action="store_true", help="finish a run in OUT, skipping finished jobs")
     p.add_argument("--retry-failed", action="store_true", help="with --resume, also redo failed jobs")
@@ -331,6 +336,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_envs_parsers(sub)  # install, fetch-weights
     return parser
+
+
+def _preset_evaluation(name: str):
+    """The evaluation settings of a protocol, for the defaults of --align and --lpips."""
+    from reconbench.protocol import get_protocol
+
+    return get_protocol(name).evaluation
 
 
 def main(argv: Sequence[str] | None = None) -> int:

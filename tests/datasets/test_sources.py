@@ -1,5 +1,6 @@
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -103,7 +104,8 @@ def test_object_list_selects_renames_and_reports_missing(mesh_folder, tmp_path):
     ds = open_dataset(f"folder:{mesh_folder}", object_list=lst)
     assert ds.ids == ["box", "mug"]
     assert ds.get("box").path.name == "crate.obj"
-    assert [p.reason for p in ds.problems] == ["listed as 'ghost' but not found in dataset " + repr(f"folder:{mesh_folder}")]
+    (reason,) = [p.reason for p in ds.problems]
+    assert reason.startswith("listed as 'ghost' but not found in dataset " + repr(f"folder:{mesh_folder}")) and "second column" in reason
 
 
 def test_shipped_gso30_list_has_the_thirty_syncdreamer_names():
@@ -132,3 +134,23 @@ def test_select_keeps_order_and_rejects_unknown_ids(mesh_folder):
     with pytest.raises(KeyError, match="ghost"):
         ds.select(["ghost"])
     assert parse_spec("procedural") == ("procedural", None)
+
+
+def test_an_original_gso_folder_works_with_the_shipped_list_through_the_mapped_chicken(tmp_path):
+    """chicken -> CHICKEN_NESTING (public mapping); the 29 unmapped names are reported with how to map them."""
+    shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "syncdreamer-gso-chicken" / "CHICKEN_NESTING", tmp_path / "CHICKEN_NESTING")
+    ds = open_dataset(f"gso:{tmp_path}", "gso30-syncdreamer")
+    assert ds.ids == ["chicken"] and ds.objects[0].path.parent.parent.name == "CHICKEN_NESTING"
+    missing = [str(p) for p in ds.problems]
+    assert len(missing) == 29 and all("second column" in m for m in missing) and any("alarm" in m for m in missing)
+
+
+def test_an_object_list_that_selects_nothing_is_an_error_naming_the_missing_objects(tmp_path):
+    from reconbench.cli import main
+
+    (tmp_path / "SOME_OTHER_OBJECT" / "meshes").mkdir(parents=True)
+    trimesh.creation.box().export(tmp_path / "SOME_OTHER_OBJECT" / "meshes" / "model.obj")
+    with pytest.raises(DatasetError, match=r"selects none.*missing: alarm.*second column"):
+        open_dataset(f"gso:{tmp_path}", "gso30-syncdreamer")
+    code = main(["render", "--dataset", f"gso:{tmp_path}", "--protocol", "gso30-syncdreamer", "--out", str(tmp_path / "out")])
+    assert code != 0 and not (tmp_path / "out").exists()

@@ -45,12 +45,21 @@ def read_object_list(name_or_path: str | Path) -> list[tuple[str, str]]:
 
 
 def apply_object_list(dataset: Dataset, entries: list[tuple[str, str]]) -> Dataset:
-    """Keep the listed objects in list order, renamed to their evaluation ids; report missing ones."""
+    """Keep the listed objects in list order, renamed to their evaluation ids; report missing ones,
+    and raise DatasetError when the list selects nothing (a run over no object is an error, not a result)."""
     by_id = {o.id: o for o in dataset.objects}
-    objects, problems = [], list(dataset.problems)
+    objects, problems, missing = [], list(dataset.problems), []
+    hint = "map it by adding the dataset's own name as a second column of the list: 'ID  NAME_IN_DATASET'"
     for eval_id, dataset_id in entries:
         if dataset_id in by_id:
             objects.append(replace(by_id[dataset_id], id=eval_id))
         else:
-            problems.append(DatasetProblem(Path(dataset_id), f"listed as {eval_id!r} but not found in dataset {dataset.spec!r}"))
+            missing.append(eval_id if eval_id == dataset_id else f"{eval_id} ({dataset_id})")
+            problems.append(DatasetProblem(Path(dataset_id), f"listed as {eval_id!r} but not found in dataset {dataset.spec!r}; {hint}"))
+    if not objects:
+        have = ", ".join(dataset.ids[:8]) + (", ..." if len(dataset) > 8 else "") if len(dataset) else "no objects"
+        raise DatasetError(
+            f"the object list selects none of the {len(dataset)} object(s) of {dataset.spec!r} (it has: {have}); "
+            f"missing: {', '.join(missing)}. To use other folder names, {hint} (e.g. 'chicken  CHICKEN_NESTING')."
+        )
     return Dataset(dataset.spec, dataset.source, tuple(objects), tuple(problems))
