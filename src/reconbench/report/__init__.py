@@ -111,6 +111,8 @@ def conventions(run: Run) -> list[tuple[str, str]]:
         ("dataset", str(meta.get("dataset", "?"))),
         ("protocol", protocol),
         ("alignment", f"{meta.get('align', '?')}; headline metrics: {meta.get('headline', '?')} set"),
+        # Whose evaluation the numbers follow; "APPROXIMATE (...)" for presets that only follow a paper's text.
+        ("evaluation", str(meta.get("evaluation_label") or (proto.evaluation.label() if proto is not None else "?"))),
         ("LPIPS nets", ", ".join(meta.get("lpips") or []) or "off"),
         ("reconbench", f"run with {meta.get('reconbench', '?')}; report by {__version__}"),
         ("renderer", "; ".join(renderers) or "unknown (no completed job)"),

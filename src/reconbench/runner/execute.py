@@ -209,7 +209,7 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
     workdir = out / "work" / job.method / job.object_id / f"seed{job.seed}"
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
-    gt_file = GroundTruthFile(ctx.obj.path, ctx.obj.frame, ctx.obj.texture_dirs) if spec.needs_ground_truth else None
+    gt_file = GroundTruthFile(ctx.obj.path, ctx.obj.frame, ctx.obj.texture_dirs, ctx.obj.yaw_deg) if spec.needs_ground_truth else None
     inp = MethodInput(ctx.images, ctx.cameras, ctx.image_paths, workdir, job.seed, gt_file)
     try:
         if settings.timeout_s:  # the run's limit also bounds an upstream command inside the method
@@ -268,7 +268,7 @@ def asset_usability(asset, path: Path, initial: np.ndarray, gt: GroundTruth | No
     if extracted is not None:
         figures.update({f"extracted_{k}": v for k, v in mesh_usability(extracted, None, gt_mesh).items()})
     if extracted is not None and gt is not None:
-        geometry = cloud_metrics(surface_point_cloud(extracted, ev.points, ev.seed), gt.surface, ev.fscore_thresholds)
+        geometry = cloud_metrics(surface_point_cloud(extracted, ev.points, ev.seed), gt.surface, ev.fscore_thresholds, ev.length_unit)
         figures["extracted_chamfer"] = geometry["chamfer"]
         figures["extracted_fscore"] = geometry[f"fscore_{threshold_key(ev.fscore_default)}"]
     return figures
