@@ -26,7 +26,11 @@ def cmd_protocols(args: argparse.Namespace) -> int:
         w, h = p.resolution
         print(f"{name:26s} {len(p.input_cameras)} input, {len(p.heldout_cameras):2d} held-out, {w}x{h}, lighting {p.lighting.name}")
         if args.verbose:
-            print(f"    {p.description}\n    source: {p.source}")
+            ev = p.evaluation
+            print(f"    {p.description}\n    source: {p.source}\n    scoring: {ev.label()}")
+            print(f"    geometry: {ev.chamfer} Chamfer, F-score at {', '.join(f'{t:g}' for t in ev.fscore_thresholds)} "
+                  f"(x{ev.length_unit:g} units), volume grid {ev.volume['grid']}, alignment {ev.alignment}; "
+                  f"SSIM {ev.ssim}, LPIPS {', '.join(ev.lpips_nets)}")
     return 0
 
 
@@ -121,7 +125,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
         write_views(result.renders, args.save_renders, {"prediction": str(args.pred), "protocol": protocol.name})
     if args.json:
-        print(json.dumps(_json_safe(result.to_dict()), indent=1))
+        print(json.dumps(_json_safe({**result.to_dict(), "evaluation": protocol.evaluation.to_dict()}), indent=1))
         return 0
     headline = protocol.evaluation.headline
     other = "unaligned" if headline == "aligned" else "aligned"

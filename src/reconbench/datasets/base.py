@@ -55,10 +55,9 @@ class DatasetObject:
         axes = frame_matrix(self.frame)
         matrix = normalisation_transform(raw.transformed(axes).bounds) @ axes
         if self.yaw_deg:
-            a = np.radians(self.yaw_deg)
-            turn = np.eye(4)
-            turn[0, 0], turn[0, 2], turn[2, 0], turn[2, 2] = np.cos(a), np.sin(a), -np.sin(a), np.cos(a)
-            matrix = turn @ matrix
+            from reconbench.alignment import rotation_about_up
+
+            matrix = rotation_about_up(self.yaw_deg) @ matrix
         return matrix
 
     def load(self) -> MeshAsset:

@@ -61,7 +61,7 @@ EVALUATION: dict[str, Any] = {
     },
     "reproduces": None,  # {"script", "repository", "commit"} of a published evaluation reproduced exactly
     "approximate": None,  # why a preset only follows a paper's text, or None
-    "source": "reconbench",
+    "source": "reconbench's own settings (docs/metrics.md)",
 }
 
 
