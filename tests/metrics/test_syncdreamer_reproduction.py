@@ -163,3 +163,22 @@ def test_the_preset_scores_images_with_eval_nvs_definitions():
     assert ev.ssim == "torchmetrics" and ev.spec["image"]["ssim_border"] == "crop" and ev.lpips_nets[0] == "vgg"
     assert ev.spec["image"]["lpips_input_range"] == [-1.0, 1.0]
     assert get_protocol("default").evaluation.ssim == "skimage" and get_protocol("default").evaluation.lpips_nets == ("alex",)
+
+
+def test_scoring_under_the_preset_uses_its_image_metrics_by_default(chicken_s):
+    """No LPIPS or SSIM option given: the preset's LPIPS-VGG (and alex) and eval_nvs SSIM are what come out."""
+    from reconbench.assets import Material
+
+    v, f = chicken_s
+    protocol = get_protocol("gso30-syncdreamer")
+    coloured = lambda vv: MeshAsset((MeshPart(vv @ S_TO_CANONICAL.T, f, Material("c", (0.8, 0.3, 0.2, 1.0))),))  # not white on white
+    gt = prepare_ground_truth(coloured(v), protocol)
+    assert set(gt.lpips_features) == {"vgg", "alex"}
+    result = evaluate(coloured(v * 1.05), gt, scale="none")
+    m = result.metrics
+    assert result.alignment.mode == "none" and "aligned_chamfer" not in m
+    assert 0 < m["lpips_vgg"] < 1 and 0 < m["lpips_alex"] < 1
+    pred_images = result.renders.composited()
+    heldout = [k for k, c in enumerate(protocol.cameras) if c.role == "heldout"]
+    expected = image_metrics.ssim(pred_images[heldout], gt.images[heldout], data_range=None).mean()
+    assert m["ssim"] == pytest.approx(expected, abs=1e-9)
