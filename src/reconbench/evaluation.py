@@ -184,6 +184,13 @@ def evaluate_input_view(
     return EvaluationResult(metrics, Alignment(frame, scale, "none", initial), timer.seconds, notes, views)
 
 
+def _subsample_cloud(cloud: PointCloud, k: int, seed: int) -> PointCloud:
+    if len(cloud) <= k:
+        return cloud
+    keep = np.sort(np.random.default_rng(seed).choice(len(cloud), k, replace=False))
+    return PointCloud(cloud.points[keep], cloud.normals[keep])
+
+
 def _subsample(points: np.ndarray, k: int, seed: int) -> np.ndarray:
     if len(points) <= k:
         return points
@@ -221,7 +228,8 @@ def _score(asset: Asset, gt: GroundTruth, lpips_nets: Sequence[str], timer: Time
             geo_views = render_views(asset, ev.geometry_cameras, UNLIT)
         cloud = geometry_cloud(mesh, geo_views, ev)
         if ev.chamfer == "point-to-mesh":
-            depth_metrics = geometry.mesh_distance_metrics(cloud, gt.cloud, mesh, gt.mesh, ev.fscore_thresholds, ev.length_unit)
+            pred_q, gt_q = (_subsample_cloud(c, ev.mesh_distance_points, ev.seed) for c in (cloud, gt.cloud))
+            depth_metrics = geometry.mesh_distance_metrics(pred_q, gt_q, mesh, gt.mesh, ev.fscore_thresholds, ev.length_unit, cloud)
         else:
             depth_metrics = geometry.cloud_metrics(cloud, gt.cloud, ev.fscore_thresholds, ev.length_unit)
         metrics.update(depth_metrics)

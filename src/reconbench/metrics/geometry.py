@@ -122,16 +122,17 @@ def cloud_metrics(pred: PointCloud, gt: PointCloud, thresholds: Sequence[float],
 
 
 def mesh_distance_metrics(pred: PointCloud, gt: PointCloud, pred_mesh: MeshAsset | None, gt_mesh: MeshAsset,
-                          thresholds: Sequence[float], unit: float = 1.0) -> dict[str, float]:
+                          thresholds: Sequence[float], unit: float = 1.0, pred_all: PointCloud | None = None) -> dict[str, float]:
     """The metrics of `cloud_metrics` with distances to the other side's triangles instead of its
     points: no sampling floor (a prediction equal to the ground truth scores 0). A prediction without
-    triangles (Gaussian splats) is reached through its points (`pred`)."""
+    triangles (Gaussian splats) is reached through its points (`pred_all`, default `pred`)."""
     d_pg, n_pg = point_mesh_distance(pred.points, gt_mesh)
     if pred_mesh is not None:
         d_gp, n_gp = point_mesh_distance(gt.points, pred_mesh)
     else:
-        d_gp, i_gp = nearest_neighbours(gt.points, pred.points)
-        n_gp = pred.normals[i_gp]
+        reference = pred if pred_all is None else pred_all
+        d_gp, i_gp = nearest_neighbours(gt.points, reference.points)
+        n_gp = reference.normals[i_gp]
     return distance_metrics(d_pg * unit, d_gp * unit, (pred.normals * n_pg).sum(1), (gt.normals * n_gp).sum(1), thresholds)
 
 

@@ -70,6 +70,7 @@ class Evaluation:
     prediction_depth: str
     down_sample_voxel: float | None
     chamfer: str
+    mesh_distance_points: int
     length_unit: float
     fscore_thresholds: tuple[float, ...]
     fscore_default: float
@@ -118,6 +119,7 @@ class Evaluation:
             prediction_depth=choice("prediction_depth", spec["prediction_depth"], ("renderer", "screen-linear")),
             down_sample_voxel=None if voxel is None else float(voxel),
             chamfer=choice("chamfer", spec["chamfer"], CHAMFER_KINDS),
+            mesh_distance_points=int(spec["mesh_distance_points"]),
             length_unit=float(spec["length_unit"]),
             fscore_thresholds=tuple(float(t) for t in spec["fscore_thresholds"]),
             fscore_default=float(spec["fscore_default"]),
