@@ -21,7 +21,7 @@ MAX_FLOATER_AREA_SHARE = 0.01
 # in units of the object's size (docs/metrics.md, "floaters").
 FLOATER_DISTANCE = 0.05
 FLOATER_GAP = 0.02  # without a ground truth: parts closer than this to the body belong to it
-FLOATER_SAMPLES = 20000
+FLOATER_SAMPLES = 5000
 MAX_TRIANGLES = 1_000_000
 DEGENERATE_AREA = 1e-12  # in units of the squared longest bounding-box side
 
