@@ -115,3 +115,11 @@ def test_report_has_the_usability_table(tmp_path, small_protocol):
     html = write_report(tmp_path / "run").read_text()
     assert "Usability of the assets" in html and "usable as is" in html
     assert "## Usability of the assets" in (tmp_path / "run" / "summary.md").read_text()
+
+
+@pytest.mark.parametrize("protocol,label", [("gso30-crm-approx", "APPROXIMATE"), ("gso30-syncdreamer", "reproduces eval_mesh.py"), ("default", "reconbench's own")])
+def test_conventions_say_whose_evaluation_the_numbers_follow(tmp_path, protocol, label):
+    from reconbench.report import Run, conventions
+
+    rows = dict(conventions(Run(tmp_path, [], {"protocol": protocol})))
+    assert rows["evaluation"].startswith(label)
