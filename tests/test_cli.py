@@ -77,6 +77,7 @@ def test_evaluate_prints_json_keyed_by_metric_name(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["chamfer"] < 1e-3 and out["fscore"] == 1.0 and out["mask_iou"] > 0.99
     assert "unaligned_chamfer" in out and len(out["alignment"]["total"]) == 4
+    assert out["evaluation"]["chamfer"] == "point-to-mesh" and out["alignment"]["mode"] == "icp"  # the preset's settings, recorded
 
 
 def test_evaluate_against_a_ground_truth_file_in_another_frame(tmp_path, capsys, mesh_folder):

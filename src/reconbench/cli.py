@@ -26,7 +26,11 @@ def cmd_protocols(args: argparse.Namespace) -> int:
         w, h = p.resolution
         print(f"{name:26s} {len(p.input_cameras)} input, {len(p.heldout_cameras):2d} held-out, {w}x{h}, lighting {p.lighting.name}")
         if args.verbose:
-            print(f"    {p.description}\n    source: {p.source}")
+            ev = p.evaluation
+            print(f"    {p.description}\n    source: {p.source}\n    scoring: {ev.label()}")
+            print(f"    geometry: {ev.chamfer} Chamfer, F-score at {', '.join(f'{t:g}' for t in ev.fscore_thresholds)} "
+                  f"(x{ev.length_unit:g} units), volume grid {ev.volume['grid']}, alignment {ev.alignment}; "
+                  f"SSIM {ev.ssim}, LPIPS {', '.join(ev.lpips_nets)}")
     return 0
 
 
@@ -68,7 +72,11 @@ def cmd_render(args: argparse.Namespace) -> int:
     protocol = get_protocol(args.protocol)
     object_list = args.object_list or protocol.default_object_list(parse_spec(args.dataset)[0])
     dataset = open_dataset(args.dataset, object_list)
+    for problem in dataset.problems:  # e.g. listed objects the dataset lacks: say which, and how to map them
+        print(f"reconbench: {problem}", file=sys.stderr)
     objects = dataset.select([args.object] if args.object else None, limit=args.limit).objects
+    if not objects:
+        raise UsageError(f"no object of {args.dataset!r} to render")
     out = Path(args.out)
     failed = []
     for obj in tqdm(objects, desc=f"render {protocol.name}", unit="object", disable=not sys.stderr.isatty() and not args.progress):
@@ -98,14 +106,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise UsageError("give the ground truth either as --gt PATH or as --dataset SPEC --object ID")
     if args.dataset and not args.object:
         raise UsageError("--dataset needs --object ID")
+    protocol = get_protocol(args.protocol)
+    args.align = args.align or protocol.evaluation.alignment  # the preset's own unless given
     if args.align not in ALIGN_MODES:
         raise UsageError(f"--align must be one of {', '.join(ALIGN_MODES)}")
-    protocol = get_protocol(args.protocol)
     if args.gt:
         gt_object = DatasetObject(Path(args.gt).stem, "unknown", Path(args.gt), frame=args.gt_frame)
     else:
         gt_object = open_dataset(args.dataset, args.object_list).get(args.object)
-    nets = () if args.lpips == "none" else tuple(args.lpips.split(","))
+    nets = protocol.evaluation.lpips_nets if args.lpips is None else () if args.lpips == "none" else tuple(args.lpips.split(","))
     try:
         check_lpips(nets)
     except Exception as exc:
@@ -127,7 +136,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
         write_views(result.renders, args.save_renders, {"prediction": str(args.pred), "protocol": protocol.name})
     if args.json:
-        print(json.dumps(_json_safe({**result.to_dict(), "warnings": warnings}), indent=1))
+        print(json.dumps(_json_safe({**result.to_dict(), "warnings": warnings, "evaluation": protocol.evaluation.to_dict()}), indent=1))
         return 0
     # Without a refinement (--align none) the only set is the unaligned one, whatever the headline.
     headline = "unaligned" if args.align == "none" else protocol.evaluation.headline
@@ -217,8 +226,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         limit=args.limit,
         object_list=args.object_list,
         seeds=[int(s) for s in args.seeds.split(",")],
-        align=args.align,
-        lpips=() if args.lpips == "none" else tuple(args.lpips.split(",")),
+        align=args.align or _preset_evaluation(args.protocol).alignment,
+        lpips=_preset_evaluation(args.protocol).lpips_nets if args.lpips is None else () if args.lpips == "none" else tuple(args.lpips.split(",")),
         timeout_s=args.timeout,
         resume=args.resume,
         retry_failed=args.retry_failed,
@@ -290,8 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--protocol", default="default", help="protocol preset (default: default)")
     p.add_argument("--frame", default="y-up", help="frame the prediction is written in: y-up, z-up, z-up-front-x (default y-up)")
     p.add_argument("--scale", default="bbox", choices=["bbox", "none"], help="bbox: normalise the prediction's bounding box like the ground truth (default); none: already canonical")
-    p.add_argument("--align", default="icp", help="refinement after the frame conversion: none | icp | search (default icp)")
-    p.add_argument("--lpips", default="alex", help="LPIPS backbones: alex, vgg, alex,vgg or none (default alex)")
+    p.add_argument("--align", default=None, help="refinement after the frame conversion: none | icp | search (default: the protocol's, icp for reconbench's own)")
+    p.add_argument("--lpips", default=None, help="LPIPS backbones: alex, vgg, alex,vgg or none (default: the protocol's, alex for reconbench's own)")
     p.add_argument("--save-renders", metavar="DIR", help="also write the prediction's renders at the protocol views")
     p.add_argument("--json", action="store_true", help="print one JSON object keyed by metric name")
     p.set_defaults(func=cmd_evaluate)
@@ -333,8 +342,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--objects", metavar="ID,ID", help="only these objects")
     p.add_argument("--limit", type=int, metavar="N", help="only the first N objects")
     p.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
-    p.add_argument("--align", default="icp", help="none | icp | search (default icp)")
-    p.add_argument("--lpips", default="alex", help="LPIPS backbones: alex, vgg, alex,vgg or none (default alex)")
+    p.add_argument("--align", default=None, help="none | icp | search (default: the protocol's, icp for reconbench's own)")
+    p.add_argument("--lpips", default=None, help="LPIPS backbones: alex, vgg, alex,vgg or none (default: the protocol's, alex for reconbench's own)")
     p.add_argument("--timeout", type=float, metavar="S", help="seconds per method call, and again for scoring its output (default: each method's own limit)")
     p.add_argument("--resume", action="store_true", help="finish a run in OUT, skipping finished jobs")
     p.add_argument("--retry-failed", action="store_true", help="with --resume, also redo failed jobs")
@@ -367,6 +376,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_envs_parsers(sub)  # install, fetch-weights
     return parser
+
+
+def _preset_evaluation(name: str):
+    """The evaluation settings of a protocol, for the defaults of --align and --lpips."""
+    from reconbench.protocol import get_protocol
+
+    return get_protocol(name).evaluation
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -20,8 +20,8 @@ from reconbench.assets import Asset, MeshAsset
 from reconbench.metrics import geometry
 from reconbench.metrics import image as image_metrics
 from reconbench.metrics.geometry import PointCloud, threshold_key
-from reconbench.metrics.volume import NotWatertight, occupancy_grid, volume_iou
-from reconbench.protocol import UNLIT, Protocol
+from reconbench.metrics.volume import NotWatertight, mesh2sdf_occupancy, occupancy_grid, volume_iou
+from reconbench.protocol import UNLIT, Evaluation, Protocol
 from reconbench.render import RenderedViews, render_views
 
 DEFAULT_LPIPS = ("alex",)
@@ -50,7 +50,7 @@ class GroundTruth:
     protocol: Protocol
     views: RenderedViews  # every protocol camera, reference shading
     images: np.ndarray  # views composited on white, [0, 1]
-    cloud: PointCloud  # from depth maps at the geometry views
+    cloud: PointCloud  # the headline geometry points (depth maps at the geometry views, or surface samples)
     surface: PointCloud  # area-uniform surface samples
     occupancy: np.ndarray | None
     occupancy_note: str = ""
@@ -78,22 +78,24 @@ def check_lpips(nets: Sequence[str]) -> None:
             weights_path(net)
 
 
-def prepare_ground_truth(mesh: MeshAsset, protocol: Protocol, lpips_nets: Sequence[str] = DEFAULT_LPIPS, timer: Timer | None = None) -> GroundTruth:
+def prepare_ground_truth(mesh: MeshAsset, protocol: Protocol, lpips_nets: Sequence[str] | None = None, timer: Timer | None = None) -> GroundTruth:
+    """`lpips_nets` None: the protocol's own (its evaluation settings)."""
     timer = timer or Timer()
     ev = protocol.evaluation
+    lpips_nets = ev.lpips_nets if lpips_nets is None else lpips_nets
     with timer("render"):
         views = render_views(mesh, protocol.cameras, protocol.lighting.references)
-        geo_views = render_views(mesh, ev.geometry_cameras, UNLIT)
+        geo_views = render_views(mesh, ev.geometry_cameras, UNLIT) if ev.geometry_points == "depth" else None
     images = views.composited()
     with timer("geometry"):
-        cloud = geometry.depth_point_cloud(geo_views, ev.points, ev.seed)
         surface = geometry.surface_point_cloud(mesh, ev.points, ev.seed)
+        cloud = geometry_cloud(mesh, geo_views, ev) if geo_views is not None else surface
     with timer("volume"):
         try:
-            occupancy, note = occupancy_grid(mesh, ev.volume_cell, ev.volume_extent), ""
+            grid, note = occupancy(mesh, ev), ""
         except NotWatertight as exc:
-            occupancy, note = None, f"ground truth not watertight ({exc}): volume IoU not applicable"
-    gt = GroundTruth(mesh, protocol, views, images, cloud, surface, occupancy, note)
+            grid, note = None, f"ground truth not watertight ({exc}): volume IoU not applicable"
+    gt = GroundTruth(mesh, protocol, views, images, cloud, surface, grid, note)
     for net in lpips_nets:
         from reconbench.metrics.lpips import lpips_features
 
@@ -107,12 +109,15 @@ def evaluate(
     gt: GroundTruth,
     frame: str = "y-up",
     scale: str = "bbox",
-    align: str = "icp",
-    lpips_nets: Sequence[str] = DEFAULT_LPIPS,
+    align: str | None = None,
+    lpips_nets: Sequence[str] | None = None,
 ) -> EvaluationResult:
-    """All metrics of `pred` against `gt`, before and after refinement (see module docstring)."""
+    """All metrics of `pred` against `gt`, before and after refinement (see module docstring).
+    `align` and `lpips_nets` default to the protocol's evaluation settings."""
     timer = Timer()
     ev = gt.protocol.evaluation
+    align = ev.alignment if align is None else align
+    lpips_nets = tuple(gt.lpips_features) if lpips_nets is None else lpips_nets
     notes = [gt.occupancy_note] if gt.occupancy_note else []
     with timer("alignment"):
         initial = initial_transform(pred, frame, scale)
@@ -179,6 +184,13 @@ def evaluate_input_view(
     return EvaluationResult(metrics, Alignment(frame, scale, "none", initial), timer.seconds, notes, views)
 
 
+def _subsample_cloud(cloud: PointCloud, k: int, seed: int) -> PointCloud:
+    if len(cloud) <= k:
+        return cloud
+    keep = np.sort(np.random.default_rng(seed).choice(len(cloud), k, replace=False))
+    return PointCloud(cloud.points[keep], cloud.normals[keep])
+
+
 def _subsample(points: np.ndarray, k: int, seed: int) -> np.ndarray:
     if len(points) <= k:
         return points
@@ -189,12 +201,12 @@ def _score(asset: Asset, gt: GroundTruth, lpips_nets: Sequence[str], timer: Time
     protocol, ev = gt.protocol, gt.protocol.evaluation
     with timer("render"):
         views = render_views(asset, protocol.cameras, protocol.lighting.predictions)
-        geo_views = render_views(asset, ev.geometry_cameras, UNLIT)
+        geo_views = render_views(asset, ev.geometry_cameras, UNLIT) if ev.geometry_points == "depth" else None
         images = views.composited()
     with timer("psnr"):
         per_view = {"psnr": image_metrics.psnr(images, gt.images), "psnr_masked": image_metrics.psnr(images, gt.images, views.mask | gt.views.mask)}
     with timer("ssim"):
-        per_view["ssim"] = image_metrics.ssim(images, gt.images)
+        per_view["ssim"] = image_metrics.ssim(images, gt.images, data_range=1.0 if ev.ssim == "skimage" else None, border=ev.ssim_border)
     with timer("mask_iou"):
         per_view["mask_iou"] = image_metrics.mask_iou(views.mask, gt.views.mask)
     for net in lpips_nets:
@@ -209,12 +221,21 @@ def _score(asset: Asset, gt: GroundTruth, lpips_nets: Sequence[str], timer: Time
             metrics[f"{prefix}{name}"] = float(values[roles == role].mean())
 
     with timer("geometry"):
-        cloud = geometry.depth_point_cloud(geo_views, ev.points, ev.seed)
-        depth_metrics = geometry.cloud_metrics(cloud, gt.cloud, ev.fscore_thresholds)
+        mesh = asset if isinstance(asset, MeshAsset) else None
+        if mesh is not None and ev.prediction_depth == "screen-linear":
+            geo_views = geometry.screen_linear_depth_views(mesh, ev.geometry_cameras)
+        if geo_views is None and mesh is None:  # surface samples need triangles: splats give depth points
+            geo_views = render_views(asset, ev.geometry_cameras, UNLIT)
+        cloud = geometry_cloud(mesh, geo_views, ev)
+        if ev.chamfer == "point-to-mesh":
+            pred_q, gt_q = (_subsample_cloud(c, ev.mesh_distance_points, ev.seed) for c in (cloud, gt.cloud))
+            depth_metrics = geometry.mesh_distance_metrics(pred_q, gt_q, mesh, gt.mesh, ev.fscore_thresholds, ev.length_unit, cloud)
+        else:
+            depth_metrics = geometry.cloud_metrics(cloud, gt.cloud, ev.fscore_thresholds, ev.length_unit)
         metrics.update(depth_metrics)
         metrics["fscore"] = depth_metrics[f"fscore_{threshold_key(ev.fscore_default)}"]
-        if isinstance(asset, MeshAsset):
-            surface = geometry.cloud_metrics(geometry.surface_point_cloud(asset, ev.points, ev.seed), gt.surface, ev.fscore_thresholds)
+        if mesh is not None:
+            surface = geometry.cloud_metrics(geometry.surface_point_cloud(mesh, ev.points, ev.seed), gt.surface, ev.fscore_thresholds, ev.length_unit)
             metrics["surface_chamfer"] = surface["chamfer"]
             metrics["surface_fscore"] = surface[f"fscore_{threshold_key(ev.fscore_default)}"]
             metrics["surface_normal_consistency"] = surface["normal_consistency"]
@@ -223,15 +244,30 @@ def _score(asset: Asset, gt: GroundTruth, lpips_nets: Sequence[str], timer: Time
     return metrics, views, cloud
 
 
+def geometry_cloud(mesh: MeshAsset | None, views: RenderedViews | None, ev: Evaluation) -> PointCloud:
+    """The points geometry metrics compare, as the evaluation settings say (docs/metrics.md)."""
+    if ev.geometry_points == "surface" and mesh is not None:
+        return geometry.surface_point_cloud(mesh, ev.points, ev.seed)
+    n = ev.points if ev.point_sampling == "random" else None
+    return geometry.depth_point_cloud(views, n, ev.seed, ev.pixel_offset, ev.down_sample_voxel)
+
+
+def occupancy(mesh: MeshAsset, ev: Evaluation) -> np.ndarray:
+    """The volume-IoU grid of a mesh under the evaluation settings (NotWatertight where undefined)."""
+    v = ev.volume
+    if v["grid"] == "mesh2sdf":
+        return mesh2sdf_occupancy(mesh, int(v["size"]), float(v["half_extent"]))
+    return occupancy_grid(mesh, float(v["cell"]), float(v["extent"]))
+
+
 def _volume_iou(asset: Asset, gt: GroundTruth, notes: list[str]) -> float:
     if not isinstance(asset, MeshAsset):
         notes.append("volume IoU applies to closed meshes only, not to Gaussian splats")
         return float("nan")
     if gt.occupancy is None:
         return float("nan")
-    ev = gt.protocol.evaluation
     try:
-        return volume_iou(occupancy_grid(asset, ev.volume_cell, ev.volume_extent), gt.occupancy)
+        return volume_iou(occupancy(asset, gt.protocol.evaluation), gt.occupancy)
     except NotWatertight as exc:
         notes.append(f"prediction not watertight ({exc}): volume IoU not applicable")
         return float("nan")

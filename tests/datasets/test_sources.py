@@ -1,5 +1,7 @@
 import json
 import shutil
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -103,15 +105,54 @@ def test_object_list_selects_renames_and_reports_missing(mesh_folder, tmp_path):
     ds = open_dataset(f"folder:{mesh_folder}", object_list=lst)
     assert ds.ids == ["box", "mug"]
     assert ds.get("box").path.name == "crate.obj"
-    assert [p.reason for p in ds.problems] == ["listed as 'ghost' but not found in dataset " + repr(f"folder:{mesh_folder}")]
+    (reason,) = [p.reason for p in ds.problems]
+    assert reason.startswith("listed as 'ghost' but not found in dataset " + repr(f"folder:{mesh_folder}")) and "second column" in reason
 
 
 def test_shipped_gso30_list_has_the_thirty_syncdreamer_names():
     entries = read_object_list("gso30-syncdreamer")
-    assert len(entries) == 30 and entries[0] == ("alarm", "alarm") and ("turtle", "turtle") in entries
+    assert len(entries) == 30 and entries[0][:2] == ("alarm", "alarm") and ("turtle", "turtle", 45.0) in entries
+    # SyncDreamer's per-object angles A (eval_mesh.py get_gt_rotate_angle) as yaw = 270 - A.
+    yaw = {e.id: e.yaw_deg for e in entries}
+    assert (yaw["chicken"], yaw["sofa"], yaw["elephant"], yaw["sorter"], yaw["bell"]) == (0.0, 0.0, 90.0, 157.5, 270.0)
 
 
-@pytest.mark.parametrize("text,reason", [("a b c\n", "expected 'ID'"), ("a\na\n", "listed twice"), ("# nothing\n", "empty")])
+@pytest.mark.parametrize("angle", [180.0, 225.0, 112.5, 0.0])
+def test_list_yaw_puts_the_object_where_syncdreamers_cameras_see_it(angle):
+    """yaw = 270 - A reproduces eval_mesh.py's transform_gt (normalise, then turn by A about +z) in the
+    frame where the preset's cameras are SyncDreamer's (established on the chicken, A = 270)."""
+    from reconbench.assets import MeshAsset, MeshPart
+    from reconbench.datasets.base import DatasetObject
+    from reconbench.protocol.frames import frame_matrix
+
+    rng = np.random.default_rng(0)
+    v = rng.random((48, 3)) * [0.3, 0.2, 0.1] + [1.0, -2.0, 0.5]  # a GSO-like file: z up, off-centre, not unit
+    raw = MeshAsset((MeshPart(v, np.arange(48).reshape(16, 3)),))
+    obj = DatasetObject("x", "", Path("x.obj"), "z-up", yaw_deg=270.0 - angle)
+    ours = raw.transformed(obj.canonical_transform(raw)).parts[0].vertices
+
+    def rz(deg):
+        c, s_ = np.cos(np.radians(deg)), np.sin(np.radians(deg))
+        return np.array([[c, -s_, 0], [s_, c, 0], [0, 0, 1.0]])
+
+    norm = v / np.max(np.ptp(v, 0))
+    norm = norm - (norm.max(0) + norm.min(0)) / 2
+    syncdreamer = norm @ rz(-angle).T  # transform_gt: euler2mat(-radians(A), 0, 0, 'szyx')
+    s_to_canonical = frame_matrix("z-up")[:3, :3] @ rz(270.0)  # the chicken's mapping (A = 270)
+    assert np.allclose(ours, syncdreamer @ s_to_canonical.T, atol=1e-12)
+
+
+def test_list_options_are_checked(tmp_path):
+    lst = tmp_path / "l.txt"
+    lst.write_text("a  A_FOLDER  yaw=12.5\nb yaw=-90\n")
+    assert read_object_list(lst) == [("a", "A_FOLDER", 12.5), ("b", "b", -90.0)]
+    for bad, reason in (("a yaw=north\n", "yaw must be a number"), ("a tilt=3\n", "expected 'ID")):
+        lst.write_text(bad)
+        with pytest.raises(DatasetError, match=reason):
+            read_object_list(lst)
+
+
+@pytest.mark.parametrize("text,reason", [("a b c\n", "expected 'ID"), ("a\na\n", "listed twice"), ("# nothing\n", "empty")])
 def test_bad_object_lists_name_the_problem(tmp_path, text, reason):
     lst = tmp_path / "l.txt"
     lst.write_text(text)
@@ -146,3 +187,38 @@ def test_select_keeps_order_and_rejects_unknown_ids(mesh_folder):
     with pytest.raises(KeyError, match="ghost"):
         ds.select(["ghost"])
     assert parse_spec("procedural") == ("procedural", None)
+
+
+def test_an_original_gso_folder_works_with_the_shipped_list_through_the_mapped_chicken(tmp_path):
+    """chicken -> CHICKEN_NESTING (public mapping); the 29 unmapped names are reported with how to map them."""
+    shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "syncdreamer-gso-chicken" / "CHICKEN_NESTING", tmp_path / "CHICKEN_NESTING")
+    ds = open_dataset(f"gso:{tmp_path}", "gso30-syncdreamer")
+    assert ds.ids == ["chicken"] and ds.objects[0].path.parent.parent.name == "CHICKEN_NESTING"
+    missing = [str(p) for p in ds.problems]
+    assert len(missing) == 29 and all("second column" in m for m in missing) and any("alarm" in m for m in missing)
+
+
+def test_an_object_list_that_selects_nothing_is_an_error_naming_the_missing_objects(tmp_path):
+    from reconbench.cli import main
+
+    (tmp_path / "SOME_OTHER_OBJECT" / "meshes").mkdir(parents=True)
+    trimesh.creation.box().export(tmp_path / "SOME_OTHER_OBJECT" / "meshes" / "model.obj")
+    with pytest.raises(DatasetError, match=r"selects none.*missing: alarm.*second column"):
+        open_dataset(f"gso:{tmp_path}", "gso30-syncdreamer")
+    code = main(["render", "--dataset", f"gso:{tmp_path}", "--protocol", "gso30-syncdreamer", "--out", str(tmp_path / "out")])
+    assert code != 0 and not (tmp_path / "out").exists()
+
+
+def test_the_oracle_hands_back_a_turned_object_as_the_dataset_places_it(tmp_path):
+    from reconbench.alignment import initial_transform
+    from reconbench.assets import load_asset
+    from reconbench.methods import GroundTruthFile, MethodInput
+    from reconbench.methods.reference.oracle import run
+
+    obj = open_dataset("procedural").get("duck")
+    turned = replace(obj, yaw_deg=157.5)
+    out = run(MethodInput((), (), (), tmp_path, 0, GroundTruthFile(obj.path, obj.frame, obj.texture_dirs, 157.5)))
+    placed = load_asset(out.asset)
+    placed = placed.transformed(initial_transform(placed, out.frame, out.scale))
+    assert np.allclose(placed.bounds, turned.load().bounds, atol=1e-6)
+    assert not np.allclose(placed.bounds, obj.load().bounds, atol=1e-3)

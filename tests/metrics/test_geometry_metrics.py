@@ -99,3 +99,61 @@ def test_open_meshes_have_no_volume():
     box = trimesh.creation.box()
     with pytest.raises(NotWatertight):
         occupancy_grid(MeshAsset((MeshPart(box.vertices, box.faces[:-1]),)), 1 / 64, 1.5)
+
+
+# --- the settings published protocols need (issue #13 items 2 and 4) ---------------------------------
+
+
+def test_voxel_down_sample_is_open3ds_mean_per_voxel():
+    import syncdreamer_port as sd  # tests/metrics is on sys.path: a loop-by-loop port of open3d's rule
+
+    from reconbench.metrics.geometry import voxel_down_sample
+
+    pts = np.random.default_rng(3).random((5000, 3)) * [0.3, 0.2, 0.1] - 0.1
+    ours, normals = voxel_down_sample(pts, np.tile([0.0, 0.0, 2.0], (len(pts), 1)), 0.01)
+    ref = sd.voxel_down_sample(pts, 0.01)
+    assert len(ours) == len(ref) < len(pts)
+    assert np.allclose(np.sort(ours.view([("", float)] * 3), axis=0).view(float), np.sort(ref.view([("", float)] * 3), axis=0).view(float))
+    assert np.allclose(normals, [0, 0, 1])
+
+
+def test_point_to_mesh_distance_is_exact_on_a_box():
+    from reconbench.metrics.geometry import point_mesh_distance
+
+    box = MeshAsset((MeshPart(trimesh.creation.box().vertices, trimesh.creation.box().faces),))  # [-0.5, 0.5]^3
+    points = np.array([[0.0, 0.0, 0.7], [0.8, 0.9, 0.0], [0.1, 0.2, 0.5], [0.0, 0.0, 0.0]])
+    dist, normals = point_mesh_distance(points, box)
+    assert np.allclose(dist, [0.2, np.hypot(0.3, 0.4), 0.0, 0.5], atol=1e-9)
+    assert np.allclose(np.abs(normals[0]), [0, 0, 1])
+
+
+def test_mesh_distance_metrics_have_no_sampling_floor_while_point_clouds_do():
+    from reconbench.metrics.geometry import mesh_distance_metrics
+
+    box = trimesh.creation.box()
+    mesh = MeshAsset((MeshPart(box.vertices, box.faces),))
+    a, b = surface_point_cloud(mesh, 3000, 0), surface_point_cloud(mesh, 3000, 1)
+    assert mesh_distance_metrics(a, b, mesh, mesh, [0.01])["chamfer"] < 1e-9
+    assert cloud_metrics(a, b, [0.01])["chamfer"] > 0.005  # two samplings of one surface never coincide
+    # A splat prediction (no triangles) is reached through its points on the completeness side only.
+    half = mesh_distance_metrics(a, b, None, mesh, [0.01])
+    assert half["accuracy"] < 1e-9 < half["completeness"]
+
+
+@pytest.mark.parametrize("shift", [(0.0, 0.0, 0.0), (0.013, -0.021, 0.0312)])
+def test_mesh2sdf_occupancy_matches_a_port_of_makelevelset3(shift):
+    import syncdreamer_port as sd
+
+    from reconbench.metrics.volume import mesh2sdf_occupancy
+
+    parts = [trimesh.creation.box((0.5, 0.25, 0.75)), trimesh.creation.icosphere(2, 0.3)]
+    parts[1].apply_translation([0.2, 0.1, 0.0])  # overlaps the box: mesh2sdf counts the overlap as outside
+    mesh = trimesh.util.concatenate(parts)
+    v = np.asarray(mesh.vertices) + shift
+    ours = mesh2sdf_occupancy(MeshAsset((MeshPart(v, mesh.faces),)), 64)
+    # The port counts along its first axis (x); reconbench along canonical z: same lattice, axes renamed.
+    ref = sd.mesh2sdf_inside(v[:, [2, 0, 1]], np.asarray(mesh.faces), 64).transpose(1, 2, 0)
+    assert ours.sum() > 1000 and np.array_equal(ours, ref)
+    # Grid points -1 + k/32: the overlap of the two closed parts is outside (parity over all triangles).
+    i, j, k = np.round((np.array([0.2, 0.05, 0.0]) + shift + 1) * 32).astype(int)
+    assert not ours[i, j, k]

@@ -69,3 +69,78 @@ def test_an_uncoloured_mesh_is_not_usable_as_is_but_a_material_colour_counts():
     assert mesh_usability(MeshAsset((MeshPart(box.vertices, box.faces),)))["usable_as_is"] == 0
     red = MeshAsset((MeshPart(box.vertices, box.faces, Material("red_plastic", (1, 0, 0, 1))),))
     assert mesh_usability(red)["has_colour"] == 1 and mesh_usability(red)["usable_as_is"] == 1
+
+
+# --- floaters are judged against the object, not against the largest component (issue #13 item 5) ---
+
+
+def _multi_part():
+    """A hand-made three-part object: a body, a separate lid resting on it, a handle beside it."""
+    body = trimesh.creation.box((1.0, 0.6, 0.6))
+    lid = trimesh.creation.box((0.8, 0.1, 0.5))
+    lid.apply_translation([0, 0.35, 0])  # resting on the body's top face (y = 0.3), a separate component
+    handle = trimesh.creation.box((0.1, 0.3, 0.1))
+    handle.apply_translation([0.56, 0, 0])  # 0.01 away from the body's side
+    return MeshAsset(tuple(_coloured(m) for m in (body, lid, handle)))
+
+
+def test_a_multi_part_object_has_no_floaters_when_it_is_the_ground_truth():
+    obj = _multi_part()
+    u = mesh_usability(obj, None, ground_truth=obj)
+    assert u["components"] == 3 and u["floater_area_share"] == 0 and u["usable_as_is"] == 1
+    # The old rule (all but the largest component float) would have failed it: lid and handle are > 1 %.
+    body_area = 2 * (0.6 + 0.6 + 0.36)
+    assert 1 - body_area / float(obj.to_trimesh().area) > 0.01
+    assert mesh_usability(obj)["floater_area_share"] == 0  # without a ground truth too: the parts touch
+
+
+def test_a_far_piece_floats_against_the_ground_truth_and_without_one():
+    obj = _multi_part()
+    far = trimesh.Trimesh([[3, 0, 0], [4, 0, 0], [3, 1, 0]], [[0, 1, 2]])  # area 0.5, 2.5 away
+    pred = MeshAsset(obj.parts + (_coloured(far),))
+    total = float(pred.to_trimesh().area)
+    with_gt = mesh_usability(pred, None, ground_truth=obj)
+    assert with_gt["floater_area_share"] == pytest.approx(0.5 / total) and with_gt["usable_as_is"] == 0
+    assert mesh_usability(pred)["floater_area_share"] == pytest.approx(0.5 / total)
+
+
+def test_a_piece_hovering_off_the_ground_truth_surface_floats_even_when_near_the_prediction():
+    gt = MeshAsset((_coloured(trimesh.creation.box()),))
+    blob = trimesh.creation.icosphere(subdivisions=1, radius=0.05)
+    blob.apply_translation([0, 0.8, 0])  # 0.3 above the box's top face: off the object
+    pred = MeshAsset(gt.parts + (_coloured(blob),))
+    u = mesh_usability(pred, None, ground_truth=gt)
+    assert u["floater_area_share"] == pytest.approx(blob.area / (6 + blob.area), rel=1e-6)
+
+
+def test_the_alignment_places_the_prediction_before_floaters_are_judged():
+    obj = _multi_part()
+    moved = np.eye(4)
+    moved[:3, 3] = [5.0, 0, 0]
+    pred = obj.transformed(moved)
+    assert mesh_usability(pred, None, ground_truth=obj, to_canonical=np.linalg.inv(moved))["floater_area_share"] == 0
+
+
+@pytest.mark.slow
+def test_the_oracle_has_no_floaters_on_every_procedural_object():
+    from reconbench.datasets import open_dataset
+
+    for obj in open_dataset("procedural"):
+        mesh = obj.load()
+        u = mesh_usability(mesh, None, ground_truth=mesh)
+        assert u["floater_area_share"] == 0 and u["usable_as_is"] == 1, obj.id
+
+
+def test_the_gso_chicken_a_real_multi_part_model_has_no_floaters_as_its_own_ground_truth():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "data" / "syncdreamer-gso-chicken" / "CHICKEN_NESTING" / "meshes" / "model.obj"
+    v, f = [], []
+    for line in path.read_text().splitlines():
+        if line.startswith("v "):
+            v.append([float(x) for x in line.split()[1:4]])
+        elif line.startswith("f "):
+            f.append([int(t.split("/")[0]) - 1 for t in line.split()[1:4]])
+    chicken = MeshAsset((MeshPart(np.asarray(v), np.asarray(f), Material("chicken", (0.9, 0.8, 0.3, 1.0))),))
+    u = mesh_usability(chicken, None, ground_truth=chicken)
+    assert u["components"] > 1 and u["floater_area_share"] == 0 and u["usable_as_is"] == 1

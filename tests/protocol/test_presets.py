@@ -30,6 +30,8 @@ def test_sparse4_inputs_and_the_same_heldout_views_as_default():
 
 
 def test_gso30_preset_is_exactly_syncdreamers_setting():
+    """Cameras as SyncDreamer's camera-16 (f = 280 px: lens 35 mm on a 32 mm sensor at 256 px); the pose
+    check against the camera file itself is in tests/metrics/test_syncdreamer_reproduction.py."""
     p = get_protocol("gso30-syncdreamer")
     assert len(p.cameras) == 16 and p.cameras[0].name == "000" and p.cameras[0].role == "input"
     assert all(c.role == "heldout" for c in p.cameras[1:])
@@ -38,7 +40,8 @@ def test_gso30_preset_is_exactly_syncdreamers_setting():
         assert np.linalg.norm(cam.position) == pytest.approx(1.5)
         elevation = math.degrees(math.asin(cam.position[1] / 1.5))
         assert elevation == pytest.approx(30)
-        assert math.degrees(2 * math.atan(cam.height / 2 / cam.fy)) == pytest.approx(49.1)
+        assert cam.fx == cam.fy == 280.0 and (cam.cx, cam.cy) == (128.0, 128.0)
+        assert cam.fov == pytest.approx(math.degrees(2 * math.atan(16 / 35))) == pytest.approx(49.134, abs=1e-3)
         assert (cam.width, cam.height) == (256, 256)
     assert p.default_object_list("gso") == "gso30-syncdreamer"
 
@@ -82,3 +85,56 @@ def test_a_protocol_file_defines_a_custom_protocol(tmp_path):
     (tmp_path / "bad.json").write_text("{}")
     with pytest.raises(KeyError, match="lacks resolution"):
         get_protocol(str(tmp_path / "bad.json"))
+
+
+def test_every_preset_records_its_evaluation_settings_as_plain_data():
+    import json
+
+    for name in protocol_names():
+        ev = get_protocol(name).evaluation
+        d = ev.to_dict()
+        assert json.loads(json.dumps(d)) == d  # plain data
+        for key in ("geometry_views", "point_sampling", "down_sample_voxel", "chamfer", "fscore_thresholds",
+                    "length_unit", "normalisation", "volume", "alignment", "image", "reproduces", "approximate"):
+            assert key in d, (name, key)
+        assert {"psnr", "ssim", "lpips", "lpips_input_range", "background"} <= set(d["image"])
+        # A preset either reproduces a named script at a commit, is labelled approximate, or is reconbench's own.
+        assert bool(d["reproduces"]) + bool(d["approximate"]) <= 1
+        if d["reproduces"]:
+            assert d["reproduces"]["commit"] and d["reproduces"]["script"] and "reproduces" in ev.label()
+        if d["approximate"]:
+            assert name.split("-unlit")[0].endswith("-approx") and ev.label().startswith("APPROXIMATE")
+
+
+def test_published_protocol_presets_follow_their_papers_text():
+    sf3d = get_protocol("gso-sf3d-approx").evaluation
+    assert sf3d.alignment == "search" and sf3d.points == 10000 and sf3d.geometry_points == "surface"
+    assert sf3d.fscore_thresholds == (0.1, 0.2, 0.5) and sf3d.length_unit == 2.0 and sf3d.approximate
+    crm = get_protocol("gso30-crm-approx")
+    assert crm.evaluation.fscore_thresholds == (0.05,) and crm.evaluation.length_unit == 1.0 and crm.evaluation.approximate
+    views = crm.cameras
+    assert len(views) == 24 and crm.resolution == (512, 512)
+    assert sorted({round(c.elevation) for c in views}) == [0, 15, 30]
+    assert all(sum(1 for c in views if round(c.elevation) == e) == 8 for e in (0, 15, 30))
+    sd = get_protocol("gso30-syncdreamer").evaluation
+    assert (sd.chamfer, sd.down_sample_voxel, sd.pixel_offset, sd.alignment) == ("point-to-point", 0.01, 0.0, "none")
+    assert sd.volume == {"grid": "mesh2sdf", "size": 64, "half_extent": 1.0} and len(sd.geometry_cameras) == 16
+    default = get_protocol("default").evaluation
+    assert default.chamfer == "point-to-mesh" and default.approximate is None and not default.spec["reproduces"]
+
+
+def test_a_protocol_file_cannot_claim_to_reproduce_a_published_script(tmp_path):
+    import json
+
+    spec = dict(PRESETS["default"], evaluation={"reproduces": {"script": "x", "repository": "y", "commit": "z"}})
+    path = tmp_path / "claim.json"
+    path.write_text(json.dumps(spec))
+    with pytest.raises(KeyError, match="cannot claim"):
+        get_protocol(str(path))
+
+
+@pytest.mark.parametrize("key,value", [("chamfer", "squared"), ("volume", {"grid": "octree"}), ("alignment", "magic")])
+def test_unknown_evaluation_settings_are_rejected_by_name(key, value):
+    spec = dict(PRESETS["default"], evaluation={key: value})
+    with pytest.raises(ValueError, match=key.split("_")[0]):
+        build_protocol("bad", spec)

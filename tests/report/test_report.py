@@ -170,3 +170,12 @@ def test_the_run_records_its_selection_and_the_report_reopens_the_dataset_with_i
     with pytest.raises(RunError, match="different object list"):
         run_benchmark(RunConfig("procedural", ["sphere"], small_protocol, out, object_list=str(other), resume=True,
                                 lpips=(), progress=False))
+
+
+@pytest.mark.parametrize("protocol,label", [("gso30-crm-approx", "APPROXIMATE"), ("gso30-syncdreamer", "reproduces eval_mesh.py"), ("default", "reconbench's own")])
+def test_conventions_say_whose_evaluation_the_numbers_follow(tmp_path, protocol, label):
+    from reconbench.report import conventions
+    from reconbench.results.run import run_from_records
+
+    rows = dict(conventions(run_from_records([], {"protocol": protocol}, tmp_path)))
+    assert rows["evaluation"].startswith(label)

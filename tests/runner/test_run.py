@@ -58,7 +58,8 @@ def test_oracle_beats_sphere_on_every_metric_of_every_object(reference_run):
             assert float(oracle[key]) > float(ball[key]), (obj, key)
         for key in lower:
             assert float(oracle[key]) < float(ball[key]), (obj, key)
-        assert float(oracle["chamfer"]) == 0.0 and float(oracle["fscore"]) == 1.0 and oracle["psnr"] == "inf"
+        # Chamfer is to the other mesh's triangles (docs/metrics.md): float32 depth leaves ~1e-7, not 0.
+        assert float(oracle["chamfer"]) < 1e-6 and float(oracle["fscore"]) == 1.0 and oracle["psnr"] == "inf"
 
 
 def test_a_method_failing_on_one_object_does_not_stop_the_run(tmp_path, small_protocol):

@@ -48,6 +48,7 @@ class DatasetObject:
     frame: str = "y-up"
     texture_dirs: tuple[Path, ...] = ()  # extra folders where the file's textures may be found
     kind: str = "mesh"  # "mesh": a ground-truth asset; "image": an input photo without ground truth
+    yaw_deg: float = 0.0  # turn about +Y after normalisation, from an object list (datasets/object_list.py)
 
     @property
     def has_ground_truth(self) -> bool:
@@ -60,9 +61,15 @@ class DatasetObject:
         return load_mesh(self.path, texture_dirs=self.texture_dirs)
 
     def canonical_transform(self, raw: MeshAsset) -> np.ndarray:
-        """4x4 from file coordinates to the canonical frame: axes first, then bbox normalisation."""
+        """4x4 from file coordinates to the canonical frame: axes first, then bbox normalisation, then
+        the object list's yaw about +Y (after normalising, as SyncDreamer's eval_mesh.py transform_gt)."""
         axes = frame_matrix(self.frame)
-        return normalisation_transform(raw.transformed(axes).bounds) @ axes
+        matrix = normalisation_transform(raw.transformed(axes).bounds) @ axes
+        if self.yaw_deg:
+            from reconbench.alignment import rotation_about_up
+
+            matrix = rotation_about_up(self.yaw_deg) @ matrix
+        return matrix
 
     def load(self) -> MeshAsset:
         """The ground truth in the canonical frame: bbox centred at the origin, longest side 1."""

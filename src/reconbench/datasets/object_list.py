@@ -1,8 +1,11 @@
 """Object lists: the exact subset of a dataset to evaluate, optionally renaming objects.
 
-One object per line: `ID` or `ID  NAME_IN_DATASET` (whitespace-separated), `#` starts a comment.
-The second column maps a short evaluation name (e.g. SyncDreamer's `alarm`) to the dataset's own
-folder name. Shipped lists live in reconbench/lists/ and are named without `.txt`.
+One object per line: `ID` or `ID  NAME_IN_DATASET` (whitespace-separated), optionally followed by
+`yaw=DEGREES`; `#` starts a comment. The second column maps a short evaluation name (e.g. SyncDreamer's
+`alarm`) to the dataset's own folder name. `yaw` turns the normalised ground truth about the canonical
+up axis (+Y; positive turns +X toward -Z) so that a published evaluation's cameras see the object as
+its authors' did (SyncDreamer rotates each GSO object by a per-object angle, eval_mesh.py
+get_gt_rotate_angle). Shipped lists live in reconbench/lists/ and are named without `.txt`.
 """
 
 from __future__ import annotations
@@ -12,7 +15,15 @@ import re
 from importlib import resources
 from pathlib import Path
 
+from typing import NamedTuple
+
 from reconbench.datasets.base import Dataset, DatasetError, DatasetProblem
+
+
+class ListEntry(NamedTuple):
+    id: str  # the evaluation id (results use it)
+    dataset_id: str  # the object's id in the dataset (e.g. a GSO folder name)
+    yaw_deg: float = 0.0  # turn of the normalised ground truth about +Y
 
 
 # An evaluation id names the object's folders in a run (inputs/ID, renders/METHOD/ID...): letters (any
@@ -32,8 +43,8 @@ def shipped_lists() -> list[str]:
     return sorted(p.name[:-4] for p in resources.files("reconbench.lists").iterdir() if p.name.endswith(".txt"))
 
 
-def read_object_list(name_or_path: str | Path) -> list[tuple[str, str]]:
-    """(evaluation id, dataset id) pairs from a list file or the name of a shipped list."""
+def read_object_list(name_or_path: str | Path) -> list[ListEntry]:
+    """(evaluation id, dataset id, yaw) entries from a list file or the name of a shipped list."""
     path = Path(name_or_path)
     if path.is_file():
         text, where = path.read_text(), str(path)
@@ -44,28 +55,43 @@ def read_object_list(name_or_path: str | Path) -> list[tuple[str, str]]:
         raise DatasetError(f"{name_or_path}: object list not found (neither a file nor one of: {', '.join(shipped_lists())})")
     entries, seen = [], set()
     for lineno, raw in enumerate(text.splitlines(), 1):
-        fields = raw.split("#", 1)[0].split()
-        if not fields:
+        tokens = raw.split("#", 1)[0].split()
+        if not tokens:
             continue
-        if len(fields) > 2:
-            raise DatasetError(f"{where}, line {lineno}: expected 'ID' or 'ID NAME_IN_DATASET', got {raw.strip()!r}")
+        fields = [t for t in tokens if "=" not in t]
+        options = dict(t.split("=", 1) for t in tokens if "=" in t)
+        if not 1 <= len(fields) <= 2 or set(options) - {"yaw"}:
+            raise DatasetError(f"{where}, line {lineno}: expected 'ID [NAME_IN_DATASET] [yaw=DEGREES]', got {raw.strip()!r}")
         check_object_id(fields[0], f"{where}, line {lineno}")
+        try:
+            yaw = float(options.get("yaw", 0.0))
+        except ValueError:
+            raise DatasetError(f"{where}, line {lineno}: yaw must be a number of degrees, got {options['yaw']!r}") from None
         if fields[0] in seen:
             raise DatasetError(f"{where}, line {lineno}: object {fields[0]!r} listed twice")
         seen.add(fields[0])
-        entries.append((fields[0], fields[-1]))
+        entries.append(ListEntry(fields[0], fields[-1], yaw))
     if not entries:
         raise DatasetError(f"{where}: the object list is empty")
     return entries
 
 
-def apply_object_list(dataset: Dataset, entries: list[tuple[str, str]]) -> Dataset:
-    """Keep the listed objects in list order, renamed to their evaluation ids; report missing ones."""
+def apply_object_list(dataset: Dataset, entries: list[ListEntry]) -> Dataset:
+    """Keep the listed objects in list order, renamed to their evaluation ids; report missing ones,
+    and raise DatasetError when the list selects nothing (a run over no object is an error, not a result)."""
     by_id = {o.id: o for o in dataset.objects}
-    objects, problems = [], list(dataset.problems)
-    for eval_id, dataset_id in entries:
+    objects, problems, missing = [], list(dataset.problems), []
+    hint = "map it by adding the dataset's own name as a second column of the list: 'ID  NAME_IN_DATASET'"
+    for eval_id, dataset_id, yaw in entries:
         if dataset_id in by_id:
-            objects.append(replace(by_id[dataset_id], id=eval_id))
+            objects.append(replace(by_id[dataset_id], id=eval_id, yaw_deg=yaw))
         else:
-            problems.append(DatasetProblem(Path(dataset_id), f"listed as {eval_id!r} but not found in dataset {dataset.spec!r}"))
+            missing.append(eval_id if eval_id == dataset_id else f"{eval_id} ({dataset_id})")
+            problems.append(DatasetProblem(Path(dataset_id), f"listed as {eval_id!r} but not found in dataset {dataset.spec!r}; {hint}"))
+    if not objects:
+        have = ", ".join(dataset.ids[:8]) + (", ..." if len(dataset) > 8 else "") if len(dataset) else "no objects"
+        raise DatasetError(
+            f"the object list selects none of the {len(dataset)} object(s) of {dataset.spec!r} (it has: {have}); "
+            f"missing: {', '.join(missing)}. To use other folder names, {hint} (e.g. 'chicken  CHICKEN_NESTING')."
+        )
     return Dataset(dataset.spec, dataset.source, tuple(objects), tuple(problems))

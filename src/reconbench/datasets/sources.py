@@ -24,7 +24,8 @@ SOURCES: dict[str, dict[str, Any]] = {
         "needs_path": True,
         "frame": "z-up",
         "notes": "Z-up, metres, resting on z = 0 (Gazebo/SDF convention). Which side is the front is not "
-        "standardised across scans: the front is taken as -Y, and an object list can rename but not rotate.",
+        "standardised across scans: the front is taken as -Y; an object list can rename objects and turn them "
+        "about the up axis (yaw=DEG, as the shipped gso30-syncdreamer list does).",
         "homepage": "https://research.google/blog/scanned-objects-by-google-research-a-dataset-of-3d-scanned-common-household-items/",
     },
     "omniobject3d": {

@@ -151,6 +151,7 @@ class GroundTruthFile:
     path: Path
     frame: str
     texture_dirs: tuple[Path, ...] = ()
+    yaw_deg: float = 0.0  # the object list's turn about +Y after normalisation (datasets/object_list.py)
 
 
 @dataclass(frozen=True)

@@ -33,9 +33,17 @@ def psnr(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray | None = None) -> np
     return out
 
 
-def ssim(pred: np.ndarray, gt: np.ndarray, background: float = 1.0) -> np.ndarray:
+def ssim(pred: np.ndarray, gt: np.ndarray, background: float = 1.0, data_range: float | None = 1.0,
+         border: str = "crop") -> np.ndarray:
     """SSIM per view: Gaussian window sigma 1.5, population covariance, K1 = 0.01, K2 = 0.03, data
     range 1, mean over the image less a 5-pixel border and over channels (scikit-image's definition).
+
+    `data_range=None` takes the range from the images, per view: max(pred.max() - pred.min(),
+    gt.max() - gt.min()) -- torchmetrics' `structural_similarity_index_measure` with its defaults
+    (what SyncDreamer's eval_nvs.py calls), whose Gaussian 11x11 window, sigma 1.5, reflect padding
+    then 5-pixel crop is otherwise this same computation -- up to torchmetrics 1.4. Since torchmetrics 1.5
+    (PR #2721, 2024) the mean covers the whole image, border windows reading reflected pixels:
+    `border="reflect"` gives that (on SyncDreamer's shipped chicken pair 0.8943 instead of 0.8855).
 
     Computed on the crop around the pixels that differ from the background, plus a margin of two
     window radii: outside it both images are the same constant, where SSIM is exactly 1, so the full
@@ -43,10 +51,15 @@ def ssim(pred: np.ndarray, gt: np.ndarray, background: float = 1.0) -> np.ndarra
     """
     from skimage.metrics import structural_similarity
 
+    if border == "reflect":
+        return _ssim_reflect(pred, gt, data_range)
+    if border != "crop":
+        raise ValueError(f"SSIM border must be 'crop' or 'reflect', got {border!r}")
     out = np.empty(len(pred))
     h, w = pred.shape[1:3]
     valid = (h - 2 * SSIM_RADIUS) * (w - 2 * SSIM_RADIUS)
     for k, (p, g) in enumerate(zip(np.asarray(pred, np.float32), np.asarray(gt, np.float32))):
+        view_range = (max(float(p.max() - p.min()), float(g.max() - g.min())) or 1.0) if data_range is None else data_range
         content = (p != background).any(-1) | (g != background).any(-1)
         if not content.any():
             out[k] = 1.0
@@ -56,7 +69,7 @@ def ssim(pred: np.ndarray, gt: np.ndarray, background: float = 1.0) -> np.ndarra
         r0, r1 = max(rows[0] - margin, 0), min(rows[-1] + margin + 1, h)
         c0, c1 = max(cols[0] - margin, 0), min(cols[-1] + margin + 1, w)
         _, s_map = structural_similarity(
-            p[r0:r1, c0:c1], g[r0:r1, c0:c1], channel_axis=-1, data_range=1.0, gaussian_weights=True,
+            p[r0:r1, c0:c1], g[r0:r1, c0:c1], channel_axis=-1, data_range=view_range, gaussian_weights=True,
             sigma=SSIM_SIGMA, use_sample_covariance=False, full=True,
         )
         # Sum the map over its part of the valid region [R, h-R) x [R, w-R); pixels there outside
@@ -65,6 +78,22 @@ def ssim(pred: np.ndarray, gt: np.ndarray, background: float = 1.0) -> np.ndarra
         vc0, vc1 = max(c0, SSIM_RADIUS), min(c1, w - SSIM_RADIUS)
         inside = s_map[vr0 - r0 : vr1 - r0, vc0 - c0 : vc1 - c0].mean(-1, dtype=np.float64)
         out[k] = (inside.sum() + (valid - inside.size)) / valid
+    return out
+
+
+def _ssim_reflect(pred: np.ndarray, gt: np.ndarray, data_range: float | None) -> np.ndarray:
+    """SSIM averaged over every pixel, the image reflect-padded by the window radius first (numpy's
+    "reflect" = torch's): each window lies inside the padded image, so scikit-image's map there is exact."""
+    from skimage.metrics import structural_similarity
+
+    r = SSIM_RADIUS
+    out = np.empty(len(pred))
+    for k, (p, g) in enumerate(zip(np.asarray(pred, np.float32), np.asarray(gt, np.float32))):
+        view_range = (max(float(p.max() - p.min()), float(g.max() - g.min())) or 1.0) if data_range is None else data_range
+        pp, gg = (np.pad(x, ((r, r), (r, r), (0, 0)), mode="reflect") for x in (p, g))
+        _, s_map = structural_similarity(pp, gg, channel_axis=-1, data_range=view_range, gaussian_weights=True,
+                                         sigma=SSIM_SIGMA, use_sample_covariance=False, full=True)
+        out[k] = s_map[r:-r, r:-r].mean(dtype=np.float64)
     return out
 
 

@@ -55,3 +55,57 @@ def volume_iou(pred: np.ndarray, gt: np.ndarray) -> float:
     inter = np.logical_and(pred, gt).sum()
     union = np.logical_or(pred, gt).sum()
     return float(inter / union) if union else 1.0
+
+
+def mesh2sdf_occupancy(mesh: MeshAsset, size: int = 64, half_extent: float = 1.0) -> np.ndarray:
+    """Occupancy as `mesh2sdf.compute(vertices, faces, size, fix=False) < 0` (SyncDreamer's eval_mesh.py).
+
+    mesh2sdf (1.1.0, makelevelset3.cpp) samples the grid points `-h + k * 2h / size`, k = 0 .. size-1
+    (corners, not cell centres: the grid reaches -h but stops one step short of +h), and calls a point
+    inside when the number of triangles crossing the grid line through it along the first axis, from
+    minus infinity up to the point, is odd -- over ALL triangles at once: no watertightness check, and
+    a region covered by two overlapping closed parts counts as outside. Whether a grid line crosses a
+    triangle is decided by its simulation-of-simplicity test, so a line through an edge or a vertex
+    counts exactly once; this is that computation in numpy (mesh2sdf is C++ without wheels). Axes:
+    the lines run along canonical +Z (index order z, x, y), which is SyncDreamer's first axis for a
+    GSO object whose SyncDreamer yaw is 270 degrees (e.g. chicken); the lattice is symmetric, so the
+    grid points are the same in any axis order.
+    """
+    v, f = mesh.geometry()
+    dx = np.float32(2 * half_extent / size)
+    # Grid coordinates from float32 vertices, as mesh2sdf reads them; axis 0 is the counting axis.
+    g = (np.asarray(v, np.float32).astype(np.float64)[:, [2, 0, 1]] + half_extent) / float(dx)
+    tri = g[np.asarray(f, np.int64)]  # (F, 3 corners, 3 axes)
+    lo = np.clip(np.ceil(tri[:, :, 1:].min(1)), 0, size - 1).astype(np.int64)
+    hi = np.clip(np.floor(tri[:, :, 1:].max(1)), 0, size - 1).astype(np.int64)
+    nj, nk = np.maximum(hi[:, 0] - lo[:, 0] + 1, 0), np.maximum(hi[:, 1] - lo[:, 1] + 1, 0)
+    counts = nj * nk
+    t_idx = np.repeat(np.arange(len(tri)), counts)
+    offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    jj = lo[t_idx, 0] + offset // np.maximum(nk[t_idx], 1)
+    kk = lo[t_idx, 1] + offset % np.maximum(nk[t_idx], 1)
+    t = tri[t_idx]
+    x = t[:, :, 1] - jj[:, None]
+    y = t[:, :, 2] - kk[:, None]
+    sign_a, a = _orientation(x[:, 1], y[:, 1], x[:, 2], y[:, 2])
+    sign_b, b = _orientation(x[:, 2], y[:, 2], x[:, 0], y[:, 0])
+    sign_c, c = _orientation(x[:, 0], y[:, 0], x[:, 1], y[:, 1])
+    hit = (sign_a != 0) & (sign_b == sign_a) & (sign_c == sign_a)
+    total = np.where(hit, a + b + c, 1.0)
+    fi = (a * t[:, 0, 0] + b * t[:, 1, 0] + c * t[:, 2, 0]) / total
+    interval = np.ceil(fi[hit]).astype(np.int64)
+    keep = interval < size
+    crossings = np.zeros((size, size, size), np.int32)
+    np.add.at(crossings, (np.maximum(interval[keep], 0), jj[hit][keep], kk[hit][keep]), 1)
+    inside_zxy = (np.cumsum(crossings, axis=0) % 2).astype(bool)
+    return inside_zxy.transpose(1, 2, 0)  # (x, y, z) like occupancy_grid
+
+
+def _orientation(x1: np.ndarray, y1: np.ndarray, x2: np.ndarray, y2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """mesh2sdf's `orientation`: sign of twice the signed area of (0,0)-(x1,y1)-(x2,y2), ties broken by
+    simulation of simplicity (0 only for a truly degenerate pair), and the area itself."""
+    area = y1 * x2 - x1 * y2
+    sign = np.sign(area).astype(np.int64)
+    for cond, value in ((y2 > y1, 1), (y2 < y1, -1), (x1 > x2, 1), (x1 < x2, -1)):
+        sign = np.where((sign == 0) & cond, value, sign)
+    return sign, area

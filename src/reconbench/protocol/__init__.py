@@ -48,45 +48,110 @@ class Protocol:
         return self.lighting.inputs if camera.role == "input" else self.lighting.references
 
 
+GEOMETRY_POINTS = ("depth", "surface")
+POINT_SAMPLING = ("random", "all")
+CHAMFER_KINDS = ("point-to-mesh", "point-to-point")
+VOLUME_GRIDS = ("cells", "mesh2sdf")
+SSIM_KINDS = ("skimage", "torchmetrics")
+
+
 @dataclass(frozen=True)
 class Evaluation:
-    """How predictions are scored: geometry views, point counts, seeds, thresholds (docs/metrics.md)."""
+    """How predictions are scored: geometry views, point sampling, Chamfer variant, thresholds, volume
+    grid, alignment and image metrics (docs/metrics.md). `spec` is the data it was built from; it is
+    recorded with every result (`to_dict`)."""
 
     geometry_cameras: tuple[Camera, ...]
+    geometry_points: str
+    point_sampling: str
     points: int
     seed: int
+    pixel_offset: float
+    prediction_depth: str
+    down_sample_voxel: float | None
+    chamfer: str
+    mesh_distance_points: int
+    length_unit: float
     fscore_thresholds: tuple[float, ...]
     fscore_default: float
-    volume_cell: float
-    volume_extent: float
+    volume: dict[str, Any]
+    alignment: str
     icp_points: int
     icp_max_iterations: int
     rotation_search_step: float
     headline: str
+    ssim: str
+    ssim_border: str
+    lpips_nets: tuple[str, ...]
+    spec: dict[str, Any]
 
     @classmethod
-    def from_spec(cls, spec: dict[str, Any]) -> "Evaluation":
+    def from_spec(cls, spec: dict[str, Any], protocol_cameras: tuple[Camera, ...] = ()) -> "Evaluation":
+        def choice(key: str, value: Any, known: tuple[str, ...]) -> Any:
+            if value not in known:
+                raise ValueError(f"evaluation {key} must be one of {', '.join(known)}, got {value!r}")
+            return value
+
+        spec = {**EVALUATION, **spec, "image": {**EVALUATION["image"], **spec.get("image", {})}}
         if spec["fscore_default"] not in spec["fscore_thresholds"]:
             raise ValueError("fscore_default must be one of fscore_thresholds")
-        if spec["headline"] not in ("aligned", "unaligned"):
-            raise ValueError(f"headline must be 'aligned' or 'unaligned', got {spec['headline']!r}")
+        choice("headline", spec["headline"], ("aligned", "unaligned"))
         g = spec["geometry_views"]
-        return cls(
-            geometry_cameras=tuple(
+        if g == "protocol":
+            if not protocol_cameras:
+                raise ValueError("geometry_views 'protocol' needs the protocol's cameras")
+            geometry_cameras = tuple(replace(c, name=f"g{c.name}", role="heldout") for c in protocol_cameras)
+        else:
+            geometry_cameras = tuple(
                 orbit_camera(f"g{k:02d}", "heldout", e, a, g["radius"], g["fov"], g["resolution"], g["resolution"])
                 for k, (e, a) in enumerate(fibonacci_directions(g["count"]))
-            ),
+            )
+        volume = dict(spec["volume"])
+        choice("volume grid", volume.get("grid"), VOLUME_GRIDS)
+        voxel = spec.get("down_sample_voxel")
+        return cls(
+            geometry_cameras=geometry_cameras,
+            geometry_points=choice("geometry_points", spec["geometry_points"], GEOMETRY_POINTS),
+            point_sampling=choice("point_sampling", spec["point_sampling"], POINT_SAMPLING),
             points=int(spec["points"]),
             seed=int(spec["seed"]),
+            pixel_offset=float(spec["pixel_offset"]),
+            prediction_depth=choice("prediction_depth", spec["prediction_depth"], ("renderer", "screen-linear")),
+            down_sample_voxel=None if voxel is None else float(voxel),
+            chamfer=choice("chamfer", spec["chamfer"], CHAMFER_KINDS),
+            mesh_distance_points=int(spec["mesh_distance_points"]),
+            length_unit=float(spec["length_unit"]),
             fscore_thresholds=tuple(float(t) for t in spec["fscore_thresholds"]),
             fscore_default=float(spec["fscore_default"]),
-            volume_cell=float(spec["volume_cell"]),
-            volume_extent=float(spec["volume_extent"]),
+            volume=volume,
+            alignment=choice("alignment", spec["alignment"], ("none", "icp", "search")),
             icp_points=int(spec["icp"]["points"]),
             icp_max_iterations=int(spec["icp"]["max_iterations"]),
             rotation_search_step=float(spec["rotation_search_step"]),
             headline=spec["headline"],
+            ssim=choice("image ssim", spec["image"]["ssim"], SSIM_KINDS),
+            ssim_border=choice("image ssim_border", spec["image"]["ssim_border"], ("crop", "reflect")),
+            lpips_nets=tuple(spec["image"]["lpips"]),
+            spec=spec,
         )
+
+    @property
+    def approximate(self) -> str | None:
+        """Why this preset only approximates a published evaluation (None: exact, or reconbench's own)."""
+        return self.spec.get("approximate")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as plain JSON-able data (recorded with every result and shown in the report)."""
+        return json.loads(json.dumps(self.spec))
+
+    def label(self) -> str:
+        """One line for reports: whose evaluation this is, and whether it is exact or approximate."""
+        if self.spec.get("reproduces"):
+            r = self.spec["reproduces"]
+            return f"reproduces {r['script']} of {r['repository']} at {r['commit']}"
+        if self.approximate:
+            return f"APPROXIMATE ({self.approximate})"
+        return str(self.spec.get("source", "reconbench"))
 
 
 def fibonacci_directions(count: int) -> list[tuple[float, float]]:
@@ -129,6 +194,8 @@ def load_protocol_file(path: Path) -> Protocol:
         raise KeyError(f"{path}: protocol file lacks {', '.join(missing)}")
     spec.setdefault("description", f"custom protocol from {path.name}")
     spec["evaluation"] = {**EVALUATION, **spec.get("evaluation", {})}
+    if spec["evaluation"].get("reproduces"):
+        raise KeyError(f"{path}: a protocol file cannot claim to reproduce a published evaluation")
     return build_protocol(spec.get("name", path.stem), spec)
 
 
@@ -141,7 +208,8 @@ def build_protocol(name: str, spec: dict[str, Any]) -> Protocol:
             for k in range(int(ring["count"])):
                 azimuth = (ring["azimuth_start"] + k * ring["azimuth_step"]) % 360.0
                 cameras.append(
-                    orbit_camera(f"{len(cameras):03d}", role, ring["elevation"], azimuth, spec["radius"], spec["fov"], size, size)
+                    orbit_camera(f"{len(cameras):03d}", role, ring["elevation"], azimuth, spec["radius"], spec["fov"], size, size,
+                                 focal=spec.get("focal_px"))
                 )
     inputs = {(c.elevation, c.azimuth) for c in cameras if c.role == "input"}
     clash = [c.name for c in cameras if c.role == "heldout" and (c.elevation, c.azimuth) in inputs]
@@ -156,7 +224,7 @@ def build_protocol(name: str, spec: dict[str, Any]) -> Protocol:
         lighting=LIGHTINGS[spec["lighting"]],
         source=spec.get("source", ""),
         object_lists=tuple(spec.get("object_lists", {}).items()),
-        evaluation=Evaluation.from_spec(spec.get("evaluation", EVALUATION)),
+        evaluation=Evaluation.from_spec(spec.get("evaluation", EVALUATION), tuple(cameras)),
     )
 
 

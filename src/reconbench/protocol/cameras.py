@@ -156,13 +156,15 @@ def orbit_camera(
     fov_deg: float,
     width: int,
     height: int,
+    focal: float | None = None,
 ) -> Camera:
-    """A camera on the sphere looking at the origin, with vertical field of view `fov_deg`."""
+    """A camera on the sphere looking at the origin, with vertical field of view `fov_deg` (or, when
+    given, focal length `focal` in pixels: an exact published focal is not rounded through a fov)."""
     if role not in ("input", "heldout"):
         raise ValueError(f"role must be 'input' or 'heldout', got {role!r}")
     if not -90 < elevation_deg < 90:
         raise ValueError(f"elevation must be strictly between -90 and 90 degrees, got {elevation_deg}")
-    f = focal_from_fov(fov_deg, height)
+    f = float(focal) if focal is not None else focal_from_fov(fov_deg, height)
     return Camera(
         name=name,
         role=role,

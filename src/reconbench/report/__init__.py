@@ -104,6 +104,8 @@ def conventions(run: Run) -> list[tuple[str, str]]:
         ("objects", _objects_line(run)),
         ("protocol", protocol),
         ("alignment", f"{meta.align or '?'}; headline metrics: {meta.headline} set"),
+        # Whose evaluation the numbers follow; "APPROXIMATE (...)" for presets that only follow a paper's text.
+        ("evaluation", str(meta.get("evaluation_label") or (proto.evaluation.label() if proto is not None else "?"))),
         ("LPIPS nets", ", ".join(meta.lpips) or "off"),
         ("reconbench", f"run with {meta.reconbench or '?'}; report by {__version__}"),
         ("renderer", "; ".join(renderers) or "unknown (no completed job)"),

@@ -139,6 +139,7 @@ class Provenance(_Part):
     """Where a result comes from: versions, renderer, host, the files scored and their hashes."""
 
     reconbench: str | None = None
+    evaluation: Mapping[str, Any] | None = None  # the preset's scoring settings (protocol Evaluation.to_dict())
     renderer: Mapping[str, Any] | None = None
     host: str | None = None
     asset: str | None = None

@@ -216,7 +216,7 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
     workdir = run_path(out, "work", job.method, job.object_id, f"seed{job.seed}")
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
-    gt_file = GroundTruthFile(ctx.obj.path, ctx.obj.frame, ctx.obj.texture_dirs) if spec.needs_ground_truth else None
+    gt_file = GroundTruthFile(ctx.obj.path, ctx.obj.frame, ctx.obj.texture_dirs, ctx.obj.yaw_deg) if spec.needs_ground_truth else None
     inp = MethodInput(ctx.images, ctx.cameras, ctx.image_paths, workdir, job.seed, gt_file)
     try:
         if settings.timeout_s:  # the run's limit also bounds an upstream command inside the method
@@ -231,7 +231,7 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
         with time_limit(limit):
             asset = load_asset(output.asset, texture_dirs=output.texture_dirs)
             result = _evaluate(asset, ctx, output.frame or spec.frame, output.scale or spec.scale, settings)
-            usability = asset_usability(asset, output.asset, result.alignment.initial, ctx.gt, ctx.protocol)
+            usability = asset_usability(asset, output.asset, result.alignment.initial, ctx.gt, ctx.protocol, result.alignment.total)
             stage1 = intermediate_view_metrics(spec, output, asset, result.alignment.initial, ctx.gt, ctx.protocol, settings.lpips,
                                                out / "renders" / job.method / job.object_id / "stage1", result.notes)
         evaluation_wall = time.perf_counter() - start
@@ -248,6 +248,7 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
         anytime = [{"error": f"not scored: {exc}"}]
     provenance = {
         "reconbench": __version__,
+        "evaluation": ctx.protocol.evaluation.to_dict(),  # the preset's scoring settings (docs/metrics.md)
         "renderer": renderer_info(),
         "host": socket.gethostname(),  # where the job ran (a cluster's nodes may differ)
         "asset": str(output.asset),
@@ -264,7 +265,8 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
                       alignment=result.alignment.to_dict(), provenance=provenance, anytime=anytime, warnings=warnings)
 
 
-def asset_usability(asset, path: Path, initial: np.ndarray, gt: GroundTruth | None, protocol: Protocol) -> dict[str, float]:
+def asset_usability(asset, path: Path, initial: np.ndarray, gt: GroundTruth | None, protocol: Protocol,
+                    total: np.ndarray | None = None) -> dict[str, float]:
     """Downstream usability of the asset as the method wrote it (docs/metrics.md, "Usability"). Splats:
     their own figures, plus the mesh fused from their depth maps, scored like a mesh (usability, and
     geometry against the ground truth's surface samples), so both representations meet on one footing."""
@@ -275,16 +277,17 @@ def asset_usability(asset, path: Path, initial: np.ndarray, gt: GroundTruth | No
     from reconbench.protocol import UNLIT
     from reconbench.render import render_views
 
-    if isinstance(asset, MeshAsset):
-        return mesh_usability(asset, path)
+    gt_mesh = gt.mesh if gt is not None else None
+    if isinstance(asset, MeshAsset):  # floaters judged against the ground truth, the mesh placed by its alignment
+        return mesh_usability(asset, path, gt_mesh, initial if total is None else total)
     ev = protocol.evaluation
     placed = asset.transformed(initial)  # canonical frame: the geometry cameras look at the unit box
     figures, extracted = splat_usability(placed, render_views(placed, ev.geometry_cameras, UNLIT))
     figures["file_size_mb"] = float(Path(path).stat().st_size / 1e6)
     if extracted is not None:
-        figures.update({f"extracted_{k}": v for k, v in mesh_usability(extracted).items()})
+        figures.update({f"extracted_{k}": v for k, v in mesh_usability(extracted, None, gt_mesh).items()})
     if extracted is not None and gt is not None:
-        geometry = cloud_metrics(surface_point_cloud(extracted, ev.points, ev.seed), gt.surface, ev.fscore_thresholds)
+        geometry = cloud_metrics(surface_point_cloud(extracted, ev.points, ev.seed), gt.surface, ev.fscore_thresholds, ev.length_unit)
         figures["extracted_chamfer"] = geometry["chamfer"]
         figures["extracted_fscore"] = geometry[f"fscore_{threshold_key(ev.fscore_default)}"]
     return figures
