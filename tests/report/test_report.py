@@ -158,7 +158,7 @@ def test_the_run_records_its_selection_and_the_report_reopens_the_dataset_with_i
     out = tmp_path / "run"
     run_benchmark(RunConfig("procedural", ["sphere"], small_protocol, out, object_list=str(listing), lpips=(), progress=False))
     meta = load_run(out).meta
-    assert meta.object_list == str(listing) and meta.objects == (("my-car", "car"), ("my-ring", "ring"))
+    assert meta.object_list == str(listing) and meta.objects == (("my-car", "car", 0.0), ("my-ring", "ring", 0.0))
     assert meta.methods == ("sphere",) and meta.seeds == (0,) and meta.dataset == "procedural"
     text = write_report(out).read_text()
     assert "ground truth unavailable" not in text and "my-car" in text

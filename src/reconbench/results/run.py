@@ -31,7 +31,7 @@ class RunMeta:
     paradigms: Mapping[str, str] = field(default_factory=dict)
     reconbench: str | None = None
     object_list: str | None = None  # the --object-list (or the protocol's default list) the run used
-    objects: tuple[tuple[str, str], ...] = ()  # (evaluation id, id in the dataset) of every object selected
+    objects: tuple[tuple[str, str, float], ...] = ()  # (evaluation id, id in the dataset, yaw) of every object selected
     methods: tuple[str, ...] = ()
     seeds: tuple[int, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -44,7 +44,8 @@ class RunMeta:
             if values.get(key) is not None:
                 values[key] = tuple(values[key])
         if values.get("objects") is not None:
-            values["objects"] = tuple((str(a), str(b)) for a, b in values["objects"])
+            # (id, dataset id) in runs written before the list's yaw was recorded
+            values["objects"] = tuple((str(e[0]), str(e[1]), float(e[2]) if len(e) > 2 else 0.0) for e in values["objects"])
         values = {k: v for k, v in values.items() if v is not None}  # null = the field's default
         return cls(**values, extra={k: v for k, v in data.items() if k not in known})
 
@@ -56,9 +57,9 @@ class RunMeta:
         return default if value is None or value == () else value
 
     @property
-    def object_entries(self) -> list[tuple[str, str]] | None:
-        """(evaluation id, dataset id) pairs to reopen the dataset with, or None for a run written before
-        the meta recorded its objects."""
+    def object_entries(self) -> list[tuple[str, str, float]] | None:
+        """(evaluation id, dataset id, yaw) entries to reopen the dataset with (datasets.apply_object_list), or
+        None for a run written before the meta recorded its objects."""
         return list(self.objects) or None
 
 

@@ -188,12 +188,13 @@ def _write_meta(store: ResultsStore, cfg: RunConfig, protocol: Protocol, specs: 
     existing = store.get_meta()
     paradigms = {**existing.get("paradigms", {}), **{n: s.paradigm for n, s in specs.items()}}
     names = {e.id: e.dataset_id for e in read_object_list(object_list)} if object_list else {}
-    objects = {**dict(existing.get("objects") or []), **{o.id: names.get(o.id, o.id) for o in dataset.objects}}
+    objects = {e[0]: list(e) for e in existing.get("objects") or []}
+    objects.update({o.id: [o.id, names.get(o.id, o.id), o.yaw_deg] for o in dataset.objects})
     stamps = {**existing.get("ground_truth_stamp", {}), **fingerprints["ground_truth_stamp"]}
     meta = {
         **cfg.identity(), "headline": protocol.evaluation.headline, "evaluation": protocol.evaluation.to_dict(),
         "evaluation_label": protocol.evaluation.label(), "paradigms": paradigms, "reconbench": __version__,
-        "object_list": str(object_list) if object_list else None, "objects": [list(pair) for pair in objects.items()],
+        "object_list": str(object_list) if object_list else None, "objects": list(objects.values()),
         "methods": sorted({*existing.get("methods", []), *cfg.methods}), "seeds": sorted({*existing.get("seeds", []), *cfg.seeds}),
         "protocol_fingerprint": fingerprints["protocol_fingerprint"], "ground_truth_stamp": stamps,
     }
