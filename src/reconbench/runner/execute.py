@@ -233,7 +233,7 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
             result = _evaluate(asset, ctx, output.frame or spec.frame, output.scale or spec.scale, settings)
             usability = asset_usability(asset, output.asset, result.alignment.initial, ctx.gt, ctx.protocol, result.alignment.total)
             stage1 = intermediate_view_metrics(spec, output, asset, result.alignment.initial, ctx.gt, ctx.protocol, settings.lpips,
-                                               out / "renders" / job.method / job.object_id / "stage1", result.notes)
+                                               run_path(out, "renders", job.method, job.object_id, "stage1"), result.notes)
         evaluation_wall = time.perf_counter() - start
     except ScoringTimeout as exc:
         return record_for(job, "failed", f"{exc}; output {output.asset}", time_s=wall, warnings=list(ctx.warnings))
