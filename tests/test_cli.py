@@ -227,5 +227,5 @@ def test_evaluate_scores_a_ground_truth_without_its_texture_and_says_so(tmp_path
     captured = capsys.readouterr()
     assert code == 0
     result = json.loads(captured.out)
-    assert result["chamfer"] == 0.0 and any("texture 'material_0.png' not found" in w for w in result["warnings"])
+    assert result["chamfer"] < 1e-6 and any("texture 'material_0.png' not found" in w for w in result["warnings"])
     assert "reconbench: warning: ground truth model.obj: texture 'material_0.png' not found" in captured.err

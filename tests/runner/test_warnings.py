@@ -26,7 +26,8 @@ def _gso_without_texture(root: Path) -> Path:
 def _check_scored_with_warning(out: Path, object_id: str, texture: str) -> None:
     (record,) = ResultsStore(out / "results.sqlite", readonly=True).records()
     assert record.status == "ok", record.error
-    assert record.metrics["chamfer"] == pytest.approx(0.0, abs=1e-9) and record.metrics["fscore"] == 1.0  # geometry as usual
+    # geometry as usual (Chamfer to the mesh triangles from float32 depth: ~1e-7, docs/metrics.md)
+    assert record.metrics["chamfer"] < 1e-6 and record.metrics["fscore"] == 1.0
     # the ground truth's warning; the oracle's output is the same file, so it carries the same one
     assert [w.split(":")[0] for w in record.warnings] == ["ground truth model.obj", "output model.obj"]
     assert all(f"texture {texture!r} not found" in w for w in record.warnings)
