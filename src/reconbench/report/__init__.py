@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from reconbench import __version__
-from reconbench.report import figures
+from reconbench.report import figures, folk_claim
 from reconbench.report.html import FigureItem, ObjectGrid, Page, Table, render_page
 from reconbench.runner.store import JobRecord, ResultsStore
 from reconbench.stats import Estimate, category_means, failure_rates, higher_is_better, method_means, paired_difference, win_rate
@@ -78,6 +78,7 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path:
         grid_note=f"Thumbnails at {THUMB} px, composited on white. Ground truth is rendered with the common renderer "
                   "at the held-out cameras, with the protocol's reference (scoring) shading.",
         failures=failures_table(run),
+        extra=[folk_claim.section(run)],  # sharp or broken: the folk claim's verdict (report/folk_claim.py)
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_page(page), encoding="utf-8")
@@ -417,6 +418,8 @@ def write_summary_md(run: Run, page: Page, cost: Any | None, path: Path) -> Path
     if cost is not None and cost.break_evens:
         lines += ["", "## Break-even volumes", ""]
         lines += [f"- {p.feed_forward} vs {p.per_scene} (prior {mode}): {be.describe()}" for p in cost.break_evens for mode, be in p.by_prior.items()]
+    for sec in page.extra:
+        lines += folk_claim.markdown(sec)
     lines += ["", "## Failures", ""] + (_md_table(page.failures) if page.failures.rows else ["Every job completed."])
     lines += ["", "Figures and the qualitative grid: report.html."]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

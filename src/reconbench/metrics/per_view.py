@@ -1,0 +1,107 @@
+"""Per-view sharpness and breakage quantities, computed from the renders evaluation already made
+(plus one view: the back of the first input camera, for the Janus detector).
+
+`prepare_reference` runs once per (object, protocol) beside the ground truth; `score` runs for every
+prediction and returns scalar metrics plus `views`, the per-view values (the report's strip of worst
+views reads them from renders/METHOD/OBJECT/views.json). Definitions: docs/metrics.md, "Sharpness and
+breakage".
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Any, Sequence
+
+import numpy as np
+
+from reconbench.metrics import breakage, sharpness
+from reconbench.metrics.image import mask_iou
+from reconbench.protocol import Camera, Protocol
+from reconbench.render import render_views
+
+# Key of the per-view lists inside a metrics dict (not a number: kept out of tables and CSV).
+VIEWS_KEY = "views"
+
+
+def back_camera(camera: Camera) -> Camera:
+    """The camera turned 180° about the up axis (+Y) around the origin: same elevation, distance and
+    intrinsics, azimuth + 180°."""
+    turn = np.diag([-1.0, 1.0, -1.0, 1.0])
+    az = camera.azimuth if math.isnan(camera.azimuth) else (camera.azimuth + 180.0) % 360.0
+    return replace(camera, name=f"{camera.name}_back", role="heldout", c2w=turn @ camera.c2w, azimuth=az)
+
+
+@dataclass
+class Reference:
+    """The ground truth's side of the Janus detector, computed once per object."""
+
+    camera: Camera | None  # back of the first input camera
+    input_image: np.ndarray | None  # (H, W, 3) ground truth at the first input camera, scoring shading
+    net: str | None  # LPIPS backbone used; None = LPIPS off, Janus not measured
+    gt_distance: float = math.nan  # janus_distance of the ground truth's own back
+
+
+def prepare_reference(mesh: Any, protocol: Protocol, images: np.ndarray, lpips_nets: Sequence[str]) -> Reference:
+    """Render the ground truth at the back of the first input camera and measure its own resemblance to
+    the input view (`images`: the ground truth's scoring images at protocol.cameras)."""
+    roles = [c.role for c in protocol.cameras]
+    if "input" not in roles:
+        return Reference(None, None, None)
+    first = roles.index("input")
+    camera = back_camera(protocol.cameras[first])
+    net = lpips_nets[0] if lpips_nets else None
+    ref = Reference(camera, images[first], net)
+    if net is not None:
+        back = render_views(mesh, [camera], protocol.lighting.references).composited()[0]
+        ref.gt_distance = breakage.janus_distance(back, ref.input_image, net)
+    return ref
+
+
+def score(asset: Any, views: Any, images: np.ndarray, gt: Any, other: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
+    """Sharpness, collapse and Janus of one prediction (`views`/`images`: its renders at the protocol's
+    cameras; `gt`: an evaluation.GroundTruth with `per_view` set; `other`: per-view values of other
+    metrics, kept beside these in `views`). Scalars per role, like the other image metrics."""
+    protocol = gt.protocol
+    sharp = sharpness.per_view_sharpness(images, views.mask, gt.images, gt.views.mask)
+    iou = mask_iou(views.mask, gt.views.mask)
+    broken = breakage.collapsed(iou)
+    roles = np.array([c.role for c in protocol.cameras])
+    out: dict[str, Any] = {}
+    for prefix, role in (("", "heldout"), ("input_", "input")):
+        pick = roles == role
+        out[f"{prefix}sharpness"] = sharpness.mean_sharpness(sharp[pick])
+        out[f"{prefix}collapsed_views"] = float(broken[pick].sum())
+        out[f"{prefix}collapsed_view_share"] = float(broken[pick].mean()) if pick.any() else math.nan
+    out.update(_janus(asset, gt.per_view, protocol))
+    out[VIEWS_KEY] = {"name": [c.name for c in protocol.cameras], "role": roles.tolist(),
+                      "sharpness": _floats(sharp), "mask_iou": _floats(iou), "collapsed": broken.astype(int).tolist(),
+                      **{k: _floats(v) for k, v in (other or {}).items() if k != "mask_iou"}}
+    return out
+
+
+def score_input_image(views: Any, target: np.ndarray, target_mask: np.ndarray, iou: float,
+                      asset: Any, protocol: Protocol, lpips_nets: Sequence[str]) -> dict[str, Any]:
+    """Input photo without ground truth: sharpness and collapse of the input view against the photo, and
+    the back's resemblance to the photo (uncalibrated: no truth to compare with, so no Janus margin)."""
+    s = sharpness.sharpness_ratio(views.composited()[0], views.mask[0], target[0], target_mask[0])
+    broken = bool(breakage.collapsed(np.array([iou]))[0])
+    out: dict[str, Any] = {"input_sharpness": s, "input_collapsed_views": float(broken), "input_collapsed_view_share": float(broken)}
+    ref = Reference(back_camera(protocol.input_cameras[0]), target[0], lpips_nets[0] if lpips_nets else None)
+    out.update(_janus(asset, ref, protocol))
+    out[VIEWS_KEY] = {"name": [views.cameras[0].name], "role": ["input"], "sharpness": _floats([s]), "mask_iou": _floats([iou]),
+                      "collapsed": [int(broken)]}
+    return out
+
+
+def _janus(asset: Any, ref: Reference, protocol: Protocol) -> dict[str, float]:
+    if ref is None or ref.net is None or ref.camera is None:
+        return {"janus_lpips": math.nan, "janus_lpips_gt": math.nan, "janus_margin": math.nan}
+    back = render_views(asset, [ref.camera], protocol.lighting.predictions).composited()[0]
+    d = breakage.janus_distance(back, ref.input_image, ref.net)
+    return {"janus_lpips": d, "janus_lpips_gt": ref.gt_distance, "janus_margin": breakage.janus_margin(d, ref.gt_distance)}
+
+
+def _floats(values: Any) -> list[float | None]:
+    """JSON-safe: NaN becomes None."""
+    return [None if not np.isfinite(v) else float(v) for v in np.asarray(values, float)]
