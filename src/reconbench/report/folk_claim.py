@@ -41,7 +41,7 @@ class MethodSummary:
 class PairVerdict:
     feed_forward: str
     per_scene: str
-    sharpness: Estimate  # feed-forward − per-scene over shared objects (mean, interval, n)
+    sharpness: Estimate  # feed-forward − per-scene over shared objects, each capped at 1 (mean, interval, n)
     broken: PairedShareDifference  # share broken: per-scene − feed-forward
     verdict: str  # supported | contradicted | not significant
     sentence: str
@@ -112,10 +112,12 @@ def pair_verdicts(records: Sequence[Any], paradigms: dict[str, str], thresholds:
         for ps in pss:
             va, vb = object_values(records, ff, metric), object_values(records, ps, metric)
             shared = sorted(set(va) & set(vb))
-            sharp = mean_ci([va[o] - vb[o] for o in shared])
+            # Capped at 1: detail beyond the truth's is noise, not sharpness, so a noisy per-scene result
+            # does not make a feed-forward one that matches the truth look blurrier.
+            sharp = mean_ci([min(va[o], 1.0) - min(vb[o], 1.0) for o in shared])
             broken = paired_share_difference(broken_flags(records, ps, thresholds)[0], broken_flags(records, ff, thresholds)[0], ps, ff)
             verdict, halves = judge(sharp, broken)
-            sentence = (f"{ff} vs {ps}: {verdict} — {halves} (sharpness {ff} − {ps}: "
+            sentence = (f"{ff} vs {ps}: {verdict} — {halves} (sharpness capped at 1, {ff} − {ps}: "
                         f"{_interval(sharp.mean, sharp.low, sharp.high)} over {sharp.n} objects; broken share {ps} − {ff}: "
                         f"{_interval(broken.mean, broken.low, broken.high)} over {broken.n} objects).")
             out.append(PairVerdict(ff, ps, sharp, broken, verdict, sentence))
@@ -164,7 +166,7 @@ def section(run: Any, thresholds: Thresholds = THRESHOLDS) -> Any:
     if why_not:
         paragraphs.append(why_not)
     if verdicts:
-        tables.append(Table(["feed-forward", "per-scene", "sharpness FF − PS [95% CI]", "broken share PS − FF [95% CI]", "objects", "verdict"],
+        tables.append(Table(["feed-forward", "per-scene", "sharpness (capped at 1) FF − PS [95% CI]", "broken share PS − FF [95% CI]", "objects", "verdict"],
                             [[v.feed_forward, v.per_scene, _interval(v.sharpness.mean, v.sharpness.low, v.sharpness.high),
                               _interval(v.broken.mean, v.broken.low, v.broken.high), str(v.broken.n),
                               (v.verdict, "sig" if v.verdict == "supported" else "bad" if v.verdict == "contradicted" else "ns")]
