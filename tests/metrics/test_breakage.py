@@ -90,7 +90,7 @@ def test_a_symmetric_object_predicted_faithfully_is_not_flagged(protocol):
 def test_a_collapsed_prediction_is_flagged(asymmetric_gt):
     """A tiny ball off to the side: every view's silhouette misses the truth's."""
     m = score(ball(front_pattern, radius=0.08, centre=(0.4, 0.4, 0.0)), asymmetric_gt).metrics
-    assert m["collapsed_view_share"] == 1.0 and m["collapsed_views"] == 8
+    assert m["broken_view_share"] == 1.0 and m["collapsed_views"] == 8
     assert "collapse" in breakage.reasons("ok", m)
 
 
@@ -105,10 +105,37 @@ def test_object_verdicts_from_record_metrics():
     assert breakage.reasons("failed", {}) == ["failed"]
     with pytest.raises(ValueError, match="skipped"):
         breakage.reasons("skipped", {})
-    sound = {"collapsed_view_share": 0.0, "janus_margin": 0.0, "floater_area_share": 0.0, "boundary_edge_share": 0.0}
+    sound = {"broken_view_share": 0.0, "janus_margin": 0.0, "floater_area_share": 0.0, "boundary_edge_share": 0.0}
     assert breakage.object_flags(sound) == {"broken": 0.0, "broken_by": ""}
     splat = {"extracted_floater_area_share": t.floater_area_share + 0.01, "extracted_boundary_edge_share": t.boundary_edge_share + 0.01}
     assert breakage.reasons("ok", splat) == ["floaters", "holes"]
-    assert breakage.object_flags({**sound, "collapsed_view_share": 0.5, "janus_margin": 0.3}) == {"broken": 1.0, "broken_by": "collapse+janus"}
-    photo = {"collapsed_view_share": "n/a", "input_collapsed_view_share": 1.0}
+    assert breakage.object_flags({**sound, "broken_view_share": 0.5, "janus_margin": 0.3}) == {"broken": 1.0, "broken_by": "collapse+janus"}
+    photo = {"broken_view_share": "n/a", "input_broken_view_share": 1.0}
     assert breakage.reasons("ok", photo) == ["collapse"]
+
+
+def test_a_view_that_alone_goes_wrong_is_an_outlier_but_worse_back_views_are_not():
+    """24 views: front ones near 0.10, back ones (a third) near 0.28, as a single-view method guesses the back;
+    nothing is flagged. One view jumping to 0.6 (a floater filling it) is."""
+    rng = np.random.default_rng(0)
+    errors = np.concatenate([0.10 + rng.normal(0, 0.01, 16), 0.28 + rng.normal(0, 0.02, 8)])
+    assert not breakage.error_outliers(errors).any()
+    spiked = errors.copy()
+    spiked[3] = 0.6
+    assert breakage.error_outliers(spiked).tolist() == [k == 3 for k in range(24)]
+    assert not breakage.error_outliers(np.full(24, 0.1) + np.arange(24) * 1e-4).any()  # tiny spread: the minimum gap holds
+
+
+def test_an_outlier_view_counts_toward_the_broken_view_share(asymmetric_gt):
+    """Per-view LPIPS handed to the per-view scoring with three views far above the rest: 3 of 8 held-out views."""
+    from reconbench.metrics.per_view import score as score_views
+    from reconbench.render import render_views
+
+    proto = asymmetric_gt.protocol
+    views = render_views(ball(front_pattern), proto.cameras, proto.lighting.predictions)
+    lpips = np.full(len(proto.cameras), 0.1)
+    held = [k for k, c in enumerate(proto.cameras) if c.role == "heldout"]
+    lpips[held[:3]] = 0.7
+    m = score_views(ball(front_pattern), views, views.composited(), asymmetric_gt, {"lpips_alex": lpips})
+    assert m["collapsed_views"] == 0 and m["outlier_views"] == 3 and m["broken_view_share"] == 3 / 8
+    assert m["views"]["outlier"] == [int(k in held[:3]) for k in range(len(proto.cameras))]

@@ -8,11 +8,11 @@ from reconbench.report.folk_claim import missing_sentence, pair_verdicts, summar
 from reconbench.runner.store import JobRecord
 
 PARADIGMS = {"ff": "feed-forward", "ps": "per-scene", "ref": "reference"}
-SOUND = {"collapsed_view_share": 0.0, "janus_margin": 0.0, "floater_area_share": 0.0, "boundary_edge_share": 0.0}
+SOUND = {"broken_view_share": 0.0, "janus_margin": 0.0, "floater_area_share": 0.0, "boundary_edge_share": 0.0}
 
 
 def record(method, obj, sharpness, broken=False, status="ok"):
-    metrics = {**SOUND, "sharpness": sharpness, **({"collapsed_view_share": 0.5} if broken else {})}
+    metrics = {**SOUND, "sharpness": sharpness, **({"broken_view_share": 0.5} if broken else {})}
     return JobRecord(f"{method}|{obj}|p|0", method, obj, "c", "p", 0, status, None if status == "ok" else "boom",
                      metrics=metrics if status == "ok" else {})
 

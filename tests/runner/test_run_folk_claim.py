@@ -12,7 +12,7 @@ from reconbench.report import write_report
 from reconbench.runner import RunConfig, run_benchmark
 from runner_helpers import register  # tests/runner is on sys.path
 
-COLUMNS = ("sharpness", "input_sharpness", "collapsed_views", "collapsed_view_share", "janus_lpips", "janus_lpips_gt",
+COLUMNS = ("sharpness", "input_sharpness", "collapsed_views", "broken_view_share", "outlier_views", "janus_lpips", "janus_lpips_gt",
            "janus_margin", "broken", "broken_by")
 FF = "test-ff-sphere"
 
@@ -85,7 +85,7 @@ def test_an_input_image_run_measures_the_input_view_only(tmp_path, small_protoco
     out = tmp_path / "run"
     run_benchmark(RunConfig(f"images:{photos}", ["sphere"], str(single), out, lpips=("alex",), progress=False))
     car = rows(out)[("sphere", "car")]
-    assert float(car["input_sharpness"]) == 0.0 and car["input_collapsed_view_share"] in ("0", "1")
+    assert float(car["input_sharpness"]) == 0.0 and car["input_broken_view_share"] in ("0", "1")
     assert float(car["janus_lpips"]) > 0 and car["janus_margin"] == "" and car["broken"] in ("0", "1")
     views = json.loads((out / "renders" / "sphere" / "car" / "views.json").read_text())
     assert views["role"] == ["input"]

@@ -2,7 +2,9 @@
 result is a count and a share rather than an average that a few disasters hide in.
 
 Four detectors (docs/metrics.md, "Sharpness and breakage"):
-- collapse: held-out views whose silhouette IoU with the truth's is below a threshold;
+- collapse: held-out views whose silhouette IoU with the truth's is below a threshold, or whose LPIPS
+  is far above the prediction's own typical view (a view that alone goes wrong, e.g. a floater in front
+  of the camera);
 - Janus: the input view's appearance reappearing at the back (azimuth + 180°), judged against the
   ground truth's own resemblance between those two views, so a symmetric object is not flagged;
 - floaters and holes: the usability figures (docs/metrics.md, "Usability"), for splats those of the
@@ -27,7 +29,9 @@ class Thresholds:
     """When a detector fires. Provisional values, chosen on the procedural set (docs/metrics.md)."""
 
     collapse_mask_iou: float = 0.25  # a view collapses: silhouette IoU with the truth below this
-    collapsed_view_share: float = 0.1  # the object breaks: more than this share of held-out views collapsed
+    outlier_mads: float = 5.0  # a view's LPIPS this many scaled MADs above the median of the prediction's views...
+    outlier_min_gap: float = 0.25  # ...and at least this far above it (LPIPS units) is an outlier
+    broken_view_share: float = 0.1  # the object breaks: more than this share of held-out views collapsed or outliers
     janus_margin: float = 0.1  # the back resembles the input this much more (LPIPS) than the truth's back does
     floater_area_share: float = 0.2  # surface area outside the largest component
     boundary_edge_share: float = 0.1  # edges with one face: holes and open borders
@@ -45,6 +49,19 @@ REASONS = ("failed", "collapse", "janus", "floaters", "holes")
 def collapsed(mask_iou: np.ndarray, thresholds: Thresholds = THRESHOLDS) -> np.ndarray:
     """Per view: True where the silhouette IoU is below the collapse threshold."""
     return np.asarray(mask_iou, float) < thresholds.collapse_mask_iou
+
+
+def error_outliers(errors: np.ndarray, thresholds: Thresholds = THRESHOLDS) -> np.ndarray:
+    """Per view: True where the error (LPIPS) is far outside the prediction's own distribution over its
+    views: above median + max(outlier_mads x 1.4826 MAD, outlier_min_gap). Median and MAD, not mean and
+    standard deviation, so the outliers themselves do not widen the band; the minimum gap keeps a
+    prediction whose views are all nearly equal from flagging small differences."""
+    e = np.asarray(errors, float)
+    if e.size < 3 or not np.isfinite(e).all():
+        return np.zeros(e.shape, bool)
+    med = np.median(e)
+    spread = 1.4826 * np.median(np.abs(e - med))
+    return e > med + max(thresholds.outlier_mads * spread, thresholds.outlier_min_gap)
 
 
 def janus_distance(back: np.ndarray, reference: np.ndarray, net: str) -> float:
@@ -79,10 +96,10 @@ def reasons(status: str, metrics: Mapping[str, Any], thresholds: Thresholds = TH
     if status != "ok":
         return ["failed"]
     out = []
-    share = _first(metrics, "collapsed_view_share")
+    share = _first(metrics, "broken_view_share")
     if math.isnan(share):  # input images: the input view is the only one measured
-        share = _first(metrics, "input_collapsed_view_share")
-    if share > thresholds.collapsed_view_share:
+        share = _first(metrics, "input_broken_view_share")
+    if share > thresholds.broken_view_share:
         out.append("collapse")
     if _first(metrics, "janus_margin") > thresholds.janus_margin:
         out.append("janus")

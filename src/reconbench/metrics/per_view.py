@@ -65,17 +65,24 @@ def score(asset: Any, views: Any, images: np.ndarray, gt: Any, other: dict[str, 
     protocol = gt.protocol
     sharp = sharpness.per_view_sharpness(images, views.mask, gt.images, gt.views.mask)
     iou = mask_iou(views.mask, gt.views.mask)
-    broken = breakage.collapsed(iou)
+    collapsed = breakage.collapsed(iou)
     roles = np.array([c.role for c in protocol.cameras])
+    held = roles == "heldout"
+    outlier = np.zeros(len(roles), bool)
+    lpips = next((v for k, v in (other or {}).items() if k.startswith("lpips_")), None)
+    if lpips is not None:  # a held-out view far worse than the prediction's other held-out views
+        outlier[held] = breakage.error_outliers(np.asarray(lpips)[held])
     out: dict[str, Any] = {}
     for prefix, role in (("", "heldout"), ("input_", "input")):
         pick = roles == role
         out[f"{prefix}sharpness"] = sharpness.mean_sharpness(sharp[pick])
-        out[f"{prefix}collapsed_views"] = float(broken[pick].sum())
-        out[f"{prefix}collapsed_view_share"] = float(broken[pick].mean()) if pick.any() else math.nan
+        out[f"{prefix}collapsed_views"] = float(collapsed[pick].sum())
+        out[f"{prefix}broken_view_share"] = float((collapsed | outlier)[pick].mean()) if pick.any() else math.nan
+    out["outlier_views"] = float(outlier.sum()) if lpips is not None else math.nan
     out.update(_janus(asset, gt.per_view, protocol))
     out[VIEWS_KEY] = {"name": [c.name for c in protocol.cameras], "role": roles.tolist(),
-                      "sharpness": _floats(sharp), "mask_iou": _floats(iou), "collapsed": broken.astype(int).tolist(),
+                      "sharpness": _floats(sharp), "mask_iou": _floats(iou), "collapsed": collapsed.astype(int).tolist(),
+                      "outlier": outlier.astype(int).tolist(),
                       **{k: _floats(v) for k, v in (other or {}).items() if k != "mask_iou"}}
     return out
 
@@ -86,11 +93,11 @@ def score_input_image(views: Any, target: np.ndarray, target_mask: np.ndarray, i
     the back's resemblance to the photo (uncalibrated: no truth to compare with, so no Janus margin)."""
     s = sharpness.sharpness_ratio(views.composited()[0], views.mask[0], target[0], target_mask[0])
     broken = bool(breakage.collapsed(np.array([iou]))[0])
-    out: dict[str, Any] = {"input_sharpness": s, "input_collapsed_views": float(broken), "input_collapsed_view_share": float(broken)}
+    out: dict[str, Any] = {"input_sharpness": s, "input_collapsed_views": float(broken), "input_broken_view_share": float(broken)}
     ref = Reference(back_camera(protocol.input_cameras[0]), target[0], lpips_nets[0] if lpips_nets else None)
     out.update(_janus(asset, ref, protocol))
     out[VIEWS_KEY] = {"name": [views.cameras[0].name], "role": ["input"], "sharpness": _floats([s]), "mask_iou": _floats([iou]),
-                      "collapsed": [int(broken)]}
+                      "collapsed": [int(broken)], "outlier": [0]}
     return out
 
 
