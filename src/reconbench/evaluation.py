@@ -103,7 +103,7 @@ def prepare_ground_truth(mesh: MeshAsset, protocol: Protocol, lpips_nets: Sequen
         with timer(f"lpips_{net}"):
             gt.lpips_features[net] = lpips_features(images, net)
     with timer("per_view"):
-        gt.per_view = view_checks.prepare_reference(mesh, protocol, images, lpips_nets)
+        gt.per_view = view_checks.prepare_reference(mesh, protocol, views, images, lpips_nets)
     return gt
 
 

@@ -34,27 +34,31 @@ def back_camera(camera: Camera) -> Camera:
 
 @dataclass
 class Reference:
-    """The ground truth's side of the Janus detector, computed once per object."""
+    """The ground truth's side of the sharpness and Janus measures, computed once per object."""
 
     camera: Camera | None  # back of the first input camera
     input_image: np.ndarray | None  # (H, W, 3) ground truth at the first input camera, scoring shading
     net: str | None  # LPIPS backbone used; None = LPIPS off, Janus not measured
     gt_distance: float = math.nan  # janus_distance of the ground truth's own back
+    input_features: list | None = None  # LPIPS features of input_image
+    gradients: np.ndarray | None = None  # sharpness.gradient_rms of the truth at every protocol camera
 
 
-def prepare_reference(mesh: Any, protocol: Protocol, images: np.ndarray, lpips_nets: Sequence[str]) -> Reference:
-    """Render the ground truth at the back of the first input camera and measure its own resemblance to
-    the input view (`images`: the ground truth's scoring images at protocol.cameras)."""
+def prepare_reference(mesh: Any, protocol: Protocol, views: Any, images: np.ndarray, lpips_nets: Sequence[str]) -> Reference:
+    """The truth's detail per view, and its render at the back of the first input camera with its own
+    resemblance to the input view (`views`, `images`: the truth's renders and scoring images at protocol.cameras)."""
+    gradients = sharpness.view_gradients(images, views.mask)
     roles = [c.role for c in protocol.cameras]
     if "input" not in roles:
-        return Reference(None, None, None)
+        return Reference(None, None, None, gradients=gradients)
     first = roles.index("input")
-    camera = back_camera(protocol.cameras[first])
-    net = lpips_nets[0] if lpips_nets else None
-    ref = Reference(camera, images[first], net)
-    if net is not None:
-        back = render_views(mesh, [camera], protocol.lighting.references).composited()[0]
-        ref.gt_distance = breakage.janus_distance(back, ref.input_image, net)
+    ref = Reference(back_camera(protocol.cameras[first]), images[first], lpips_nets[0] if lpips_nets else None, gradients=gradients)
+    if ref.net is not None:
+        from reconbench.metrics.lpips import lpips_features
+
+        ref.input_features = lpips_features(ref.input_image, ref.net)
+        back = render_views(mesh, [ref.camera], protocol.lighting.references).composited()[0]
+        ref.gt_distance = breakage.janus_distance(back, ref.input_image, ref.net, ref.input_features)
     return ref
 
 
@@ -63,7 +67,7 @@ def score(asset: Any, views: Any, images: np.ndarray, gt: Any, other: dict[str, 
     cameras; `gt`: an evaluation.GroundTruth with `per_view` set; `other`: per-view values of other
     metrics, kept beside these in `views`). Scalars per role, like the other image metrics."""
     protocol = gt.protocol
-    sharp = sharpness.per_view_sharpness(images, views.mask, gt.images, gt.views.mask)
+    sharp = sharpness.ratios(sharpness.view_gradients(images, views.mask), gt.per_view.gradients)
     iou = mask_iou(views.mask, gt.views.mask)
     collapsed = breakage.collapsed(iou)
     roles = np.array([c.role for c in protocol.cameras])
@@ -105,7 +109,7 @@ def _janus(asset: Any, ref: Reference, protocol: Protocol) -> dict[str, float]:
     if ref is None or ref.net is None or ref.camera is None:
         return {"janus_lpips": math.nan, "janus_lpips_gt": math.nan, "janus_margin": math.nan}
     back = render_views(asset, [ref.camera], protocol.lighting.predictions).composited()[0]
-    d = breakage.janus_distance(back, ref.input_image, ref.net)
+    d = breakage.janus_distance(back, ref.input_image, ref.net, ref.input_features)
     return {"janus_lpips": d, "janus_lpips_gt": ref.gt_distance, "janus_margin": breakage.janus_margin(d, ref.gt_distance)}
 
 

@@ -48,18 +48,27 @@ def gradient_rms(image: np.ndarray, mask: np.ndarray, erosion: int = EROSION_PX)
     return float(np.sqrt(energy[inside].mean() / img.shape[-1]))
 
 
+def view_gradients(images: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """gradient_rms of each view of a (V, H, W, 3) stack with (V, H, W) masks (the truth's: computed once per object)."""
+    return np.array([gradient_rms(im, m) for im, m in zip(images, masks)], dtype=float)
+
+
+def ratios(pred_rms: np.ndarray, gt_rms: np.ndarray) -> np.ndarray:
+    """Per view pred / gt gradient RMS; NaN where the truth is flat (< GRADIENT_FLOOR) or either side undefined."""
+    p, g = np.asarray(pred_rms, float), np.asarray(gt_rms, float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(g >= GRADIENT_FLOOR, p / np.where(g > 0, g, 1.0), math.nan)
+
+
 def sharpness_ratio(pred: np.ndarray, pred_mask: np.ndarray, gt: np.ndarray, gt_mask: np.ndarray, erosion: int = EROSION_PX) -> float:
     """Sharpness of one view: gradient_rms(pred) / gradient_rms(gt), each over its own silhouette.
     NaN when either side has too few interior pixels or the ground truth is flat at this view."""
-    g = gradient_rms(gt, gt_mask, erosion)
-    if not g >= GRADIENT_FLOOR:  # NaN or flat
-        return math.nan
-    return gradient_rms(pred, pred_mask, erosion) / g
+    return float(ratios(gradient_rms(pred, pred_mask, erosion), gradient_rms(gt, gt_mask, erosion)))
 
 
 def per_view_sharpness(pred: np.ndarray, pred_masks: np.ndarray, gt: np.ndarray, gt_masks: np.ndarray) -> np.ndarray:
     """sharpness_ratio of each view of (V, H, W, 3) stacks with (V, H, W) masks."""
-    return np.array([sharpness_ratio(p, pm, g, gm) for p, pm, g, gm in zip(pred, pred_masks, gt, gt_masks)], dtype=float)
+    return ratios(view_gradients(pred, pred_masks), view_gradients(gt, gt_masks))
 
 
 def mean_sharpness(ratios: np.ndarray) -> float:
