@@ -18,8 +18,8 @@ import numpy as np
 from reconbench.alignment import Alignment, initial_transform, refine
 from reconbench.assets import Asset, MeshAsset
 from reconbench.metrics import geometry
-from reconbench.metrics import per_view as view_checks
 from reconbench.metrics import image as image_metrics
+from reconbench.metrics import per_view as view_checks
 from reconbench.metrics.geometry import PointCloud, threshold_key
 from reconbench.metrics.volume import NotWatertight, occupancy_grid, volume_iou
 from reconbench.protocol import UNLIT, Protocol
@@ -193,7 +193,7 @@ def evaluate_input_view(
 
         with timer(f"lpips_{net}"):
             metrics[f"input_lpips_{net}"] = float(lpips_distance(ours, target, net)[0])
-    metrics.update({name: NOT_APPLICABLE for name in (*GROUND_TRUTH_METRICS, *(f"lpips_{n}" for n in lpips_nets))})
+    metrics.update({name: NOT_APPLICABLE for name in (*GROUND_TRUTH_METRICS, *view_checks.GROUND_TRUTH_ONLY, *(f"lpips_{n}" for n in lpips_nets))})
     notes = ["no ground truth (input image): only input-view fidelity, usability, time and cost apply"]
     return EvaluationResult(metrics, Alignment(frame, scale, "none", initial), timer.seconds, notes, views, per_view_values)
 

@@ -22,6 +22,8 @@ from reconbench.render import render_views
 
 # Key of the per-view lists inside a metrics dict (not a number: kept out of tables and CSV).
 VIEWS_KEY = "views"
+# Measured on held-out views or against the truth: not applicable to an input photo without ground truth.
+GROUND_TRUTH_ONLY = ("sharpness", "collapsed_views", "outlier_views", "broken_view_share", "janus_lpips_gt", "janus_margin")
 
 
 def back_camera(camera: Camera) -> Camera:
