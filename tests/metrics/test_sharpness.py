@@ -82,3 +82,23 @@ def test_a_flat_truth_or_an_empty_render_is_undefined_and_a_flat_render_scores_z
     assert np.isnan(sharpness_ratio(image, np.zeros_like(mask), image, mask))
     assert sharpness_ratio(flat, mask, image, mask) == 0.0
     assert mean_sharpness(np.array([0.0, 1.0, np.nan])) == 0.5
+
+
+def test_the_crop_to_the_silhouette_changes_nothing():
+    """gradient_rms works on the silhouette's bounding box; the full-frame computation gives the same value
+    (masks touching the image border included)."""
+    from reconbench.metrics.sharpness import gradient_rms, interior
+
+    def full_frame(image, mask):
+        energy = sum(ndimage.sobel(image[..., c], axis=a, mode="nearest").astype(np.float64) ** 2 / 64 for c in range(3) for a in (0, 1))
+        return float(np.sqrt(energy[interior(mask)].mean() / 3))
+
+    rng = np.random.default_rng(0)
+    for trial in range(4):
+        image = rng.random((96, 96, 3)).astype(np.float32)
+        mask = np.zeros((96, 96), bool)
+        r, c = rng.integers(0, 60, 2)
+        mask[r:r + 30, c:c + 36] = True
+        if trial % 2:
+            mask[:12, :20] = True  # a second part on the border
+        assert gradient_rms(image, mask) == pytest.approx(full_frame(image, mask), rel=1e-12)

@@ -35,10 +35,17 @@ def interior(mask: np.ndarray, erosion: int = EROSION_PX) -> np.ndarray:
 def gradient_rms(image: np.ndarray, mask: np.ndarray, erosion: int = EROSION_PX) -> float:
     """RMS over the eroded silhouette of the colour gradient magnitude (Sobel, per pixel, channels
     averaged) of one (H, W, 3) image in [0, 1]; NaN when fewer than MIN_PIXELS pixels remain."""
-    inside = interior(mask, erosion)
+    m = np.asarray(mask, bool)
+    if not m.any():
+        return math.nan
+    # Only the silhouette's bounding box (plus the Sobel support) matters: the eroded interior lies inside it.
+    rows, cols = np.nonzero(m.any(1))[0], np.nonzero(m.any(0))[0]
+    r0, r1 = max(rows[0] - 1, 0), rows[-1] + 2
+    c0, c1 = max(cols[0] - 1, 0), cols[-1] + 2
+    inside = interior(m[r0:r1, c0:c1], erosion)
     if int(inside.sum()) < MIN_PIXELS:
         return math.nan
-    img = np.asarray(image, np.float32)
+    img = np.asarray(image, np.float32)[r0:r1, c0:c1]
     energy = np.zeros(img.shape[:2], np.float64)
     for c in range(img.shape[-1]):
         # Sobel sums 4 weighted differences two pixels apart: / 8 gives the derivative per pixel.
