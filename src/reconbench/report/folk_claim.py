@@ -149,8 +149,8 @@ def section(run: Any, thresholds: Thresholds = THRESHOLDS) -> Any:
                   f"Sharpness: RMS colour gradient inside the silhouette of the prediction's render over that of the "
                   f"truth's render at the same view, on {scope}; 1 = as sharp as the truth, < 1 blurrier, > 1 noisier. "
                   f"Broken: a failed job, or more than {thresholds.broken_view_share:.0%} of views collapsed (silhouette IoU < "
-                  f"{thresholds.collapse_mask_iou}) or far worse than the others (LPIPS above the median by "
-                  f"{thresholds.outlier_mads} MADs and {thresholds.outlier_min_gap}), or a Janus back (LPIPS margin > {thresholds.janus_margin}), or floaters "
+                  f"{thresholds.collapse_mask_iou}) or far worse than the others (LPIPS above the median of the views by more "
+                  f"than max({thresholds.outlier_mads:g} scaled MADs, {thresholds.outlier_min_gap:g})), or a Janus back (LPIPS margin > {thresholds.janus_margin}), or floaters "
                   f"(area share > {thresholds.floater_area_share}) or holes (boundary-edge share > {thresholds.boundary_edge_share}); "
                   f"docs/metrics.md, \"Sharpness and breakage\"."]
     summaries = summarise(run.records, paradigms, thresholds)
