@@ -78,6 +78,8 @@ def test_evaluate_prints_json_keyed_by_metric_name(tmp_path, capsys):
     assert out["chamfer"] < 1e-3 and out["fscore"] == 1.0 and out["mask_iou"] > 0.99
     assert "unaligned_chamfer" in out and len(out["alignment"]["total"]) == 4
     assert out["evaluation"]["chamfer"] == "point-to-mesh" and out["alignment"]["mode"] == "icp"  # the preset's settings, recorded
+    assert out["sharpness"] == pytest.approx(1.0, abs=0.1) and out["collapsed_views"] == 0 and out["janus_margin"] is None  # LPIPS off
+    assert len(out["views"]["sharpness"]) == len(out["views"]["name"]) > 1
 
 
 def test_evaluate_against_a_ground_truth_file_in_another_frame(tmp_path, capsys, mesh_folder):

@@ -19,6 +19,7 @@ from reconbench.alignment import Alignment, initial_transform, refine
 from reconbench.assets import Asset, MeshAsset
 from reconbench.metrics import geometry
 from reconbench.metrics import image as image_metrics
+from reconbench.metrics import per_view as view_checks
 from reconbench.metrics.geometry import PointCloud, threshold_key
 from reconbench.metrics.volume import NotWatertight, mesh2sdf_occupancy, occupancy_grid, volume_iou
 from reconbench.protocol import UNLIT, Evaluation, Protocol
@@ -55,6 +56,7 @@ class GroundTruth:
     occupancy: np.ndarray | None
     occupancy_note: str = ""
     lpips_features: dict[str, list] = field(default_factory=dict)
+    per_view: view_checks.Reference | None = None  # the truth's side of the per-view breakage detectors
 
 
 @dataclass
@@ -64,9 +66,10 @@ class EvaluationResult:
     timings: dict[str, float]
     notes: list[str]
     renders: RenderedViews  # the headline renders of the prediction, at every protocol camera
+    views: dict = field(default_factory=dict)  # per-view sharpness and breakage values (metrics/per_view.py)
 
     def to_dict(self) -> dict:
-        return {**self.metrics, "alignment": self.alignment.to_dict(), "notes": self.notes}
+        return {**self.metrics, "alignment": self.alignment.to_dict(), "notes": self.notes, "views": self.views}
 
 
 def check_lpips(nets: Sequence[str]) -> None:
@@ -101,6 +104,8 @@ def prepare_ground_truth(mesh: MeshAsset, protocol: Protocol, lpips_nets: Sequen
 
         with timer(f"lpips_{net}"):
             gt.lpips_features[net] = lpips_features(images, net)
+    with timer("per_view"):
+        gt.per_view = view_checks.prepare_reference(mesh, protocol, views, images, lpips_nets)
     return gt
 
 
@@ -125,7 +130,8 @@ def evaluate(
     unaligned, renders, cloud = _score(placed, gt, lpips_nets, timer, notes)
     alignment = Alignment(frame, scale, align, initial)
     if align == "none":
-        return EvaluationResult(unaligned, alignment, timer.seconds, notes, renders)
+        metrics, views = _split_views(unaligned)
+        return EvaluationResult(metrics, alignment, timer.seconds, notes, renders, views)
 
     with timer("alignment"):
         source, target = (_subsample(c.points, ev.icp_points, ev.seed) for c in (cloud, gt.cloud))
@@ -137,7 +143,16 @@ def evaluate(
         renders = aligned_renders
     else:
         metrics = {**unaligned, **{f"aligned_{k}": v for k, v in aligned.items()}}
-    return EvaluationResult(metrics, alignment, timer.seconds, notes, renders)
+    metrics, views = _split_views(metrics)
+    return EvaluationResult(metrics, alignment, timer.seconds, notes, renders, views)
+
+
+def _split_views(metrics: dict) -> tuple[dict, dict]:
+    """(the scalar metrics, the headline set's per-view values): per-view lists stay out of the metrics."""
+    views = metrics.pop(view_checks.VIEWS_KEY, {})
+    for prefix in ("unaligned_", "aligned_"):
+        metrics.pop(prefix + view_checks.VIEWS_KEY, None)
+    return metrics, views
 
 
 # Metrics that need a ground-truth asset; for input images without one they are "n/a" (not blank, not 0).
@@ -174,14 +189,18 @@ def evaluate_input_view(
     with timer("ssim"):
         metrics["input_ssim"] = float(image_metrics.ssim(ours, target)[0])
     metrics["input_mask_iou"] = float(image_metrics.mask_iou(views.mask, target_mask)[0])
+    with timer("per_view"):
+        checks = view_checks.score_input_image(views, target, target_mask, metrics["input_mask_iou"], pred.transformed(initial), protocol, lpips_nets)
+    per_view_values = checks.pop(view_checks.VIEWS_KEY)
+    metrics.update(checks)
     for net in lpips_nets:
         from reconbench.metrics.lpips import lpips_distance
 
         with timer(f"lpips_{net}"):
             metrics[f"input_lpips_{net}"] = float(lpips_distance(ours, target, net)[0])
-    metrics.update({name: NOT_APPLICABLE for name in (*GROUND_TRUTH_METRICS, *(f"lpips_{n}" for n in lpips_nets))})
+    metrics.update({name: NOT_APPLICABLE for name in (*GROUND_TRUTH_METRICS, *view_checks.GROUND_TRUTH_ONLY, *(f"lpips_{n}" for n in lpips_nets))})
     notes = ["no ground truth (input image): only input-view fidelity, usability, time and cost apply"]
-    return EvaluationResult(metrics, Alignment(frame, scale, "none", initial), timer.seconds, notes, views)
+    return EvaluationResult(metrics, Alignment(frame, scale, "none", initial), timer.seconds, notes, views, per_view_values)
 
 
 def _subsample_cloud(cloud: PointCloud, k: int, seed: int) -> PointCloud:
@@ -219,6 +238,8 @@ def _score(asset: Asset, gt: GroundTruth, lpips_nets: Sequence[str], timer: Time
     for prefix, role in (("", "heldout"), ("input_", "input")):
         for name, values in per_view.items():
             metrics[f"{prefix}{name}"] = float(values[roles == role].mean())
+    with timer("per_view"):  # sharpness, collapse, Janus (metrics/per_view.py)
+        metrics.update(view_checks.score(asset, views, images, gt, per_view))
 
     with timer("geometry"):
         mesh = asset if isinstance(asset, MeshAsset) else None

@@ -305,3 +305,77 @@ def failure_rates(rows: Iterable[Any]) -> dict[str, FailureRate]:
         total = c["ok"] + c["failed"] + c["skipped"]
         out[method] = FailureRate(total, c["ok"], c["failed"], c["skipped"], (c["failed"] + c["skipped"]) / total)
     return out
+
+
+# ---------------------------------------------------------------- shares (yes/no per object)
+
+
+def _z(confidence: float) -> float:
+    from scipy.stats import norm
+
+    return float(norm.ppf(0.5 + confidence / 2.0))
+
+
+@dataclass(frozen=True)
+class Share:
+    """k of n with its Wilson score interval (NaN when n = 0)."""
+
+    k: int
+    n: int
+    share: float
+    low: float
+    high: float
+
+
+def wilson_interval(k: int, n: int, confidence: float = DEFAULT_CONFIDENCE) -> Share:
+    """Wilson (1927) score interval of the proportion k / n: well behaved at 0 and n and for small n,
+    where the Wald interval collapses to a point."""
+    if n == 0:
+        return Share(0, 0, math.nan, math.nan, math.nan)
+    if not 0 <= k <= n:
+        raise ValueError(f"k = {k} is not between 0 and n = {n}")
+    z = _z(confidence)
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return Share(k, n, p, max(0.0, centre - half), min(1.0, centre + half))
+
+
+@dataclass(frozen=True)
+class PairedShareDifference:
+    """share(a) − share(b) over the objects both were judged on, with Newcombe's interval."""
+
+    a: str
+    b: str
+    mean: float
+    low: float
+    high: float
+    n: int
+    significant: bool
+
+
+def paired_share_difference(flags_a: Mapping[str, bool], flags_b: Mapping[str, bool], a: str = "a", b: str = "b",
+                            confidence: float = DEFAULT_CONFIDENCE) -> PairedShareDifference:
+    """Difference of two shares on the same objects ({object: flag} each; the shared objects count):
+    Newcombe (1998) method 10, the square-and-add of the two Wilson intervals corrected for the pairing
+    (the correlation phi of the 2x2 table, shrunk toward 0 by n/2 when positive)."""
+    shared = sorted(set(flags_a) & set(flags_b))
+    n = len(shared)
+    if n == 0:
+        return PairedShareDifference(a, b, math.nan, math.nan, math.nan, 0, False)
+    both = sum(1 for o in shared if flags_a[o] and flags_b[o])
+    only_a = sum(1 for o in shared if flags_a[o] and not flags_b[o])
+    only_b = sum(1 for o in shared if flags_b[o] and not flags_a[o])
+    neither = n - both - only_a - only_b
+    wa, wb = wilson_interval(both + only_a, n, confidence), wilson_interval(both + only_b, n, confidence)
+    denom = (both + only_a) * (neither + only_b) * (both + only_b) * (neither + only_a)
+    cross = both * neither - only_a * only_b
+    if denom == 0:
+        phi = 0.0
+    else:
+        corrected = max(cross - n / 2, 0.0) if cross > 0 else float(cross)
+        phi = corrected / math.sqrt(denom)
+    d = wa.share - wb.share
+    lower = d - math.sqrt((wa.share - wa.low) ** 2 - 2 * phi * (wa.share - wa.low) * (wb.high - wb.share) + (wb.high - wb.share) ** 2)
+    upper = d + math.sqrt((wb.share - wb.low) ** 2 - 2 * phi * (wb.share - wb.low) * (wa.high - wa.share) + (wa.high - wa.share) ** 2)
+    return PairedShareDifference(a, b, d, lower, upper, n, not (lower <= 0.0 <= upper))

@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from reconbench import __version__
-from reconbench.report import figures
+from reconbench.report import figures, folk_claim
 from reconbench.report.html import FigureItem, ObjectGrid, Page, Table, render_page
 from reconbench.results import JobRecord, Run, load_run, metric
 from reconbench.results.catalogue import HEADLINE, metric_set
@@ -59,6 +59,7 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path:
         failures=tables.failures,
         extra_tables=tables.middle_sections(),
         published=published_table(run),
+        extra=[folk_claim.section(run)],  # sharp or broken: the folk claim's verdict (report/folk_claim.py)
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_page(page), encoding="utf-8")
@@ -394,6 +395,8 @@ def write_summary_md(run: Run, page: Page, cost: Any | None, path: Path, tables:
     if page.published is not None:
         lines += ["", "## Measured next to published", ""] + (md_table(page.published) if page.published.rows else [
             "No method of this run has a published figure on its dataset.", "", page.published.note])
+    for sec in page.extra:
+        lines += folk_claim.markdown(sec)
     lines += [""] + failures_markdown(tables)
     lines += ["", "Figures and the qualitative grid: report.html."]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

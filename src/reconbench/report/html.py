@@ -55,6 +55,16 @@ class ObjectGrid:
 
 
 @dataclass
+class Section:
+    """A self-contained section a report module adds (paragraphs, tables, figures), after the figures."""
+
+    title: str
+    paragraphs: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    figures: list[FigureItem] = field(default_factory=list)
+
+
+@dataclass
 class Page:
     title: str
     subtitle: str
@@ -69,6 +79,7 @@ class Page:
     failures: Table
     extra_tables: list[tuple[str, Table]] = field(default_factory=list)  # more result tables, shown after the summary
     published: Table | None = None  # measured next to published (literature/compare.py)
+    extra: list[Section] = field(default_factory=list)
 
 
 def esc(value: object) -> str:
@@ -86,6 +97,8 @@ def render_page(page: Page) -> str:
                  + (render_table(page.usability) if page.usability.rows else "<p class=\"note\">No mesh asset in this run.</p>")),
         _section("3. Paired comparisons", render_table(page.paired)),
         _section("4. Figures", "\n".join(_figure(f) for f in page.figures) or "<p class=\"note\">No figure could be drawn.</p>"),
+        *(_section(x.title, "".join(f"<p>{esc(t)}</p>" for t in x.paragraphs) + "".join(render_table(t) for t in x.tables)
+                   + "\n".join(_figure(f) for f in x.figures)) for x in page.extra),
         _section("5. Qualitative results", f"<p class=\"note\">{esc(page.grid_note)}</p>" + "\n".join(_grid(g) for g in page.grids)),
         _section("6. Failures", render_table(page.failures) if page.failures.rows else "<p>Every job completed.</p>"),
         _section("7. Measured next to published", _published(page.published)) if page.published is not None else "",

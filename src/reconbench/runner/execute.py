@@ -33,6 +33,7 @@ from reconbench import __version__
 from reconbench.assets import AssetLoadError, load_asset
 from reconbench.datasets import DatasetObject
 from reconbench.evaluation import GroundTruth, evaluate, evaluate_input_view, prepare_ground_truth
+from reconbench.metrics.breakage import object_flags
 from reconbench.methods import GroundTruthFile, MethodInput, MethodSpec
 from reconbench.protocol import Protocol
 from reconbench.provenance import sha256_file
@@ -241,6 +242,7 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
         return record_for(job, "failed", f"output unusable: {naming(output.asset, exc)}", time_s=wall, warnings=list(ctx.warnings))
     warnings = [*ctx.warnings, *(f"output {w}" for w in getattr(asset, "warnings", ()))]
     _save_renders(result.renders.composited_uint8(), result.renders.cameras, run_path(out, "renders", job.method, job.object_id))
+    _save_view_values(result.views, run_path(out, "renders", job.method, job.object_id))
     try:
         with time_limit(limit, "scoring the anytime snapshots"):
             anytime = _score_snapshots(output, result.metrics, ctx, spec, settings)
@@ -261,7 +263,9 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
         "notes": result.notes,
     }
     timings = {"method_stages": output.stage_seconds, "method_wall_s": wall, "resources": output.info.get("resources"), "evaluation_wall_s": evaluation_wall, "evaluation": result.timings}
-    return record_for(job, "ok", None, time_s=wall, metrics={**result.metrics, **usability, **stage1}, timings=timings,
+    metrics = {**result.metrics, **usability, **stage1}
+    metrics.update(object_flags(metrics))  # broken or not, and why (metrics/breakage.py)
+    return record_for(job, "ok", None, time_s=wall, metrics=metrics, timings=timings,
                       alignment=result.alignment.to_dict(), provenance=provenance, anytime=anytime, warnings=warnings)
 
 
@@ -329,6 +333,13 @@ def naming(path, exc: Exception) -> str:
 
 def record_for(job: Job, status: str, error: str | None, **fields) -> JobRecord:
     return JobRecord(job.key, job.method, job.object_id, job.category, job.protocol, job.seed, status, error, **fields)
+
+
+def _save_view_values(views: dict, folder: Path) -> None:
+    """Per-view sharpness and breakage values beside the renders (the report's worst views read them)."""
+    if views:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "views.json").write_text(json.dumps(views))
 
 
 def _save_renders(images: np.ndarray, cameras, folder: Path) -> None:
