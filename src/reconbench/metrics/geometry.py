@@ -80,12 +80,16 @@ def voxel_down_sample(points: np.ndarray, normals: np.ndarray, voxel: float) -> 
 
 def point_mesh_distance(points: np.ndarray, mesh: MeshAsset) -> tuple[np.ndarray, np.ndarray]:
     """Exact Euclidean distance from each point to the nearest triangle of `mesh`, and that
-    triangle's unit normal (trimesh's closest-point query)."""
-    import trimesh
+    triangle's unit normal. libigl's AABB tree: trimesh's closest_point gathers every triangle within the
+    nearest vertex's distance, which for points far from the mesh (a collapsed or shifted prediction) is
+    every triangle per point and runs out of memory; libigl is exact, bounded and ~50x faster."""
+    import igl
 
     tm = mesh.to_trimesh()
-    _, dist, triangle = trimesh.proximity.closest_point(tm, np.ascontiguousarray(points, np.float64))
-    return np.asarray(dist, np.float64), tm.face_normals[triangle]
+    vertices = np.ascontiguousarray(tm.vertices, np.float64)
+    faces = np.ascontiguousarray(tm.faces, np.int64)
+    squared, triangle, _ = igl.point_mesh_squared_distance(np.ascontiguousarray(points, np.float64), vertices, faces)
+    return np.sqrt(np.maximum(np.asarray(squared, np.float64), 0.0)), tm.face_normals[np.asarray(triangle, np.int64)]
 
 
 def surface_point_cloud(mesh: MeshAsset, n_points: int, seed: int) -> PointCloud:
