@@ -99,3 +99,29 @@ def test_a_missing_prediction_folder_is_named(tmp_path, capsys):
 def test_the_reference_must_be_given_exactly_once(capsys):
     assert main(["evaluate-views", "--pred", str(PRED), "--ref", str(GT), "--gt", "x.obj"]) == 2
     assert "either as --ref DIR" in capsys.readouterr().err
+
+
+def test_the_protocols_image_metrics_are_used(capsys):
+    """Under gso30-syncdreamer the views are scored with eval_nvs.py's SSIM (data range from the images; checked
+    against torchmetrics in tests/metrics/test_syncdreamer_reproduction.py), not reconbench's own (range 1)."""
+    from reconbench.metrics import image as image_metrics
+    from reconbench.viewscore.score import read_view
+
+    names = [f"{k:03d}" for k in range(16)]
+    pred = np.stack([read_view(PRED / f"{n}.png")[0] for n in names])
+    gt = np.stack([read_view(GT / f"{n}.png")[0] for n in names])
+    base = ["evaluate-views", "--pred", str(PRED), "--ref", str(GT), "--lpips", "none", "--json"]
+    sync = _json(capsys, base + ["--protocol", "gso30-syncdreamer"])["mean"]["ssim"]
+    own = _json(capsys, base)["mean"]["ssim"]
+    assert sync == pytest.approx(image_metrics.ssim(pred, gt, data_range=None).mean(), abs=1e-9)
+    assert own == pytest.approx(image_metrics.ssim(pred, gt, data_range=1.0).mean(), abs=1e-9)
+    # On this pair the images span about [0, 1], so the two rules nearly agree; on dim images they do not.
+    from reconbench.protocol import get_protocol
+    from reconbench.viewscore.score import ViewScoring, score_views
+
+    dim_pred, dim_gt = pred[:2] * 0.4, gt[:2] * 0.4
+    syncdreamer = ViewScoring.for_evaluation(get_protocol("gso30-syncdreamer").evaluation, lpips=())
+    assert syncdreamer.ssim == "torchmetrics" and syncdreamer.lpips == ()
+    by_preset = score_views(dim_pred, dim_gt, syncdreamer)["ssim"]
+    assert np.allclose(by_preset, image_metrics.ssim(dim_pred, dim_gt, background=-1.0, data_range=None))
+    assert not np.allclose(by_preset, score_views(dim_pred, dim_gt, ViewScoring(lpips=()))["ssim"], atol=1e-3)

@@ -28,7 +28,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--protocol", default="default", help="protocol preset whose cameras name the views (default: default)")
     p.add_argument("--views", default="all", choices=["all", "heldout", "input"], help="which protocol views to score (default all)")
     p.add_argument("--masked", action="store_true", help="also masked PSNR and mask IoU (needs alpha in every view)")
-    p.add_argument("--lpips", default="alex", help="LPIPS backbones: alex, vgg, alex,vgg or none (default alex)")
+    p.add_argument("--lpips", default=None, help="LPIPS backbones: alex, vgg, alex,vgg or none (default: the protocol's, "
+                   "alex for reconbench's own, vgg for gso30-syncdreamer)")
     p.add_argument("--json", action="store_true", help="print one JSON object: per-view metrics and means")
     p.set_defaults(func=cmd_evaluate_views)
     return p
@@ -44,21 +45,22 @@ def cmd_evaluate_views(args: argparse.Namespace) -> int:
         raise UsageError("give the reference either as --ref DIR, as --gt PATH, or as --dataset SPEC --object ID")
     if args.dataset and not args.object:
         raise UsageError("--dataset needs --object ID")
-    nets = () if args.lpips == "none" else tuple(args.lpips.split(","))
+    from reconbench.protocol import get_protocol
+
+    protocol = get_protocol(args.protocol)
+    nets = protocol.evaluation.lpips_nets if args.lpips is None else () if args.lpips == "none" else tuple(args.lpips.split(","))
     try:
         check_lpips(nets)
     except Exception as exc:
         raise UsageError(f"{exc} (or pass --lpips none)") from exc
-    settings = ViewScoring(lpips=nets)
+    settings = ViewScoring.for_evaluation(protocol.evaluation, nets)  # the preset's image metrics
     try:
         if args.ref:
             report = score_against_folder(Path(args.pred), Path(args.ref), settings, args.masked)
             against = str(args.ref)
         else:
             mesh, against = _ground_truth(args)
-            from reconbench.protocol import get_protocol
-
-            report = score_against_renders(Path(args.pred), mesh, get_protocol(args.protocol), settings, args.masked, args.views)
+            report = score_against_renders(Path(args.pred), mesh, protocol, settings, args.masked, args.views)
             against += f" rendered at protocol {args.protocol} ({args.views} views)"
     except ViewError as exc:
         print(f"reconbench: error: {exc}", file=sys.stderr)

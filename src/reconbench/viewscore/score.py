@@ -31,12 +31,22 @@ class ViewError(ValueError):
 
 @dataclass(frozen=True)
 class ViewScoring:
-    """How views are scored. Today's reconbench definitions (metrics/image.py, metrics/lpips.py): PSNR over
-    all pixels with data range 1, scikit-image SSIM with data range 1, LPIPS with the given backbones on
-    images composited on white. A preset's own image settings replace this object (score_views' seam)."""
+    """How views are scored: PSNR over all pixels with data range 1, SSIM by `ssim` ("skimage": data range 1;
+    "torchmetrics": range from the images) and `ssim_border` (metrics/image.py), LPIPS with the given backbones,
+    on images composited on `background`. The defaults are reconbench's own presets'; `for_evaluation` takes a
+    preset's image settings (gso30-syncdreamer: SyncDreamer's eval_nvs.py)."""
 
     lpips: tuple[str, ...] = ("alex",)
     background: tuple[int, int, int] = (255, 255, 255)
+    ssim: str = "skimage"
+    ssim_border: str = "crop"
+
+    @classmethod
+    def for_evaluation(cls, evaluation, lpips: Sequence[str] | None = None,
+                       background: tuple[int, int, int] = (255, 255, 255)) -> "ViewScoring":
+        """The image metrics of a protocol's evaluation settings (protocol.Evaluation); `lpips` overrides its nets."""
+        nets = evaluation.lpips_nets if lpips is None else lpips
+        return cls(tuple(nets), tuple(background), evaluation.ssim, evaluation.ssim_border)
 
 
 def score_views(pred: np.ndarray, gt: np.ndarray, settings: ViewScoring | None = None,
@@ -48,7 +58,9 @@ def score_views(pred: np.ndarray, gt: np.ndarray, settings: ViewScoring | None =
     if pred.shape != gt.shape:
         raise ViewError(f"view stacks differ in shape: {pred.shape} vs {gt.shape}")
     background = float(np.mean(settings.background)) / 255 if len(set(settings.background)) == 1 else -1.0
-    out = {"psnr": image_metrics.psnr(pred, gt), "ssim": image_metrics.ssim(pred, gt, background=background)}
+    data_range = 1.0 if settings.ssim == "skimage" else None
+    out = {"psnr": image_metrics.psnr(pred, gt),
+           "ssim": image_metrics.ssim(pred, gt, background=background, data_range=data_range, border=settings.ssim_border)}
     if pred_mask is not None and gt_mask is not None:
         out["psnr_masked"] = image_metrics.psnr(pred, gt, pred_mask | gt_mask)
         out["mask_iou"] = image_metrics.mask_iou(pred_mask, gt_mask)

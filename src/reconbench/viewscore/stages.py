@@ -127,7 +127,7 @@ def score_stages(decl: dict[str, Any], paths: Sequence[Path], asset, placement: 
     generated = np.stack([composite(v, bg)[0] for v in chosen])
     gt = render_views(gt_mesh, cameras, protocol.lighting.references).composited(bg)
     final = render_views(asset.transformed(placement), cameras, protocol.lighting.predictions).composited(bg)
-    settings = ViewScoring(lpips=tuple(lpips), background=bg)
+    settings = ViewScoring.for_evaluation(protocol.evaluation, lpips, bg)
     metrics: dict[str, float] = {"stage1_views": float(len(cameras))}
     for prefix, images in ((PREFIX, generated), (FINAL_PREFIX, final)):
         metrics.update({f"{prefix}{k}": float(v.mean()) for k, v in score_views(images, gt, settings).items()})
