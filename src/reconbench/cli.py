@@ -347,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from reconbench.envs.cli import add_parsers as add_envs_parsers
 
-    add_envs_parsers(sub)  # install, fetch-weights
+    add_envs_parsers(sub)  # install, fetch-weights, bundle
     return parser
 
 

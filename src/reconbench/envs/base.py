@@ -23,6 +23,7 @@ from typing import Any, Mapping, Sequence
 
 from filelock import FileLock, Timeout
 
+from reconbench.envs.sources import LocalSources, SourceMismatch, copy_checkout, verify_checkout
 from reconbench.methods.base import MethodSpec
 
 BACKEND_VERSION = "1"  # bump when a backend builds differently: every environment gets a new folder
@@ -364,10 +365,25 @@ class BuildLog:
         return "\n".join(lines[-n:])
 
 
-def checkout(spec: MethodSpec, dest: Path, log: BuildLog) -> None:
-    """Clone the upstream repository and each extra one (into its dest inside the checkout) at the pinned commits."""
+def checkout(spec: MethodSpec, dest: Path, log: BuildLog, sources: LocalSources | None = None) -> None:
+    """Clone the upstream repository and each extra one (into its dest inside the checkout) at the pinned commits.
+
+    With `sources`: the main repository copied from a local checkout (verified to be at the pinned commit,
+    unchanged), and repositories cloned from local copies (an offline bundle's git bundles) instead of their URLs.
+    """
     for item in upstream_repos(spec):
         target = dest / item["dest"] if item["dest"] else dest
+        if sources is not None and sources.checkout and not item["dest"]:
+            try:
+                verify_checkout(sources.checkout, item["commit"], f"method {spec.name!r}: --source")
+            except SourceMismatch as exc:
+                log.note(str(exc))
+                raise EnvironmentBuildError(f"{exc} (build log: {log.path})") from None
+            if target.exists():
+                target.rmdir()
+            copy_checkout(sources.checkout, target)
+            log.note(f"copied the local checkout {sources.checkout} at {item['commit']} (verified: HEAD, no local changes)")
+            continue
         if item["dest"] and target.exists() and any(target.iterdir()):
             raise EnvironmentBuildError(
                 f"method {spec.name!r}: {item['dest']} already exists in the checkout and is not empty; "
@@ -376,7 +392,8 @@ def checkout(spec: MethodSpec, dest: Path, log: BuildLog) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         if target.exists():
             target.rmdir()
-        log.run(["git", "clone", "--quiet", item["repo"], str(target)])
+        url = sources.repo_url(item["repo"]) if sources is not None else item["repo"]
+        log.run(["git", "clone", "--quiet", url, str(target)])
         commit = item["commit"]
         if log.run(["git", "-C", str(target), "cat-file", "-e", f"{commit}^{{commit}}"], check=False) != 0:
             raise EnvironmentBuildError(
@@ -404,8 +421,9 @@ class Backend:
 
     name: str = ""
 
-    def __init__(self, root: Path | str | None = None) -> None:
+    def __init__(self, root: Path | str | None = None, sources: LocalSources | None = None) -> None:
         self._root = Path(root).expanduser() if root is not None else None
+        self.sources = sources  # local checkout / offline bundle to build from (venv backend), see envs/sources.py
 
     @property
     def root(self) -> Path:
