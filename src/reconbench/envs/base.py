@@ -23,6 +23,7 @@ from typing import Any, Mapping, Sequence
 
 from filelock import FileLock, Timeout
 
+from reconbench.envs.overrides import environment_of
 from reconbench.envs.sources import LocalSources, SourceMismatch, copy_checkout, verify_checkout
 from reconbench.methods.base import MethodSpec
 
@@ -76,7 +77,7 @@ def upstream_repos(spec: MethodSpec) -> list[dict[str, str]]:
 def recipe(spec: MethodSpec, backend: str) -> dict[str, Any]:
     """What determines an environment: the recipe, the upstream commits and the backend (not the description etc.)."""
     require_upstream(spec)
-    environment = dict(spec.environment)
+    environment = environment_of(spec)
     if backend == "venv":
         for key in DOCKER_ONLY_FIELDS:  # "env" stays: the build steps see it (CUDA arch lists...)
             environment.pop(key, None)
@@ -96,7 +97,7 @@ def recipe_hash(spec: MethodSpec, backend: str) -> str:
 
 def python_version(spec: MethodSpec) -> str:
     """The recipe's "X.Y" (default: this interpreter's)."""
-    version = str(spec.environment.get("python") or "%d.%d" % sys.version_info[:2])
+    version = str(environment_of(spec).get("python") or "%d.%d" % sys.version_info[:2])
     if not re.fullmatch(r"\d+\.\d+", version):
         raise ValueError(f"method {spec.name!r}: environment.python must be 'X.Y', got {version!r}")
     return version
@@ -125,7 +126,7 @@ def package_groups(spec: MethodSpec, *, python: str, repo: str) -> list[list[str
     """
     groups: list[list[str]] = []
     current: list[str] = []
-    for item in spec.environment.get("packages", ()) or ():
+    for item in environment_of(spec).get("packages", ()) or ():
         if isinstance(item, (list, tuple)):
             if current:
                 groups.append(current)
@@ -159,7 +160,7 @@ _TORCH_PIN = re.compile(r"^torch\s*(?:==|~=|<=)\s*(\d+)\.(\d+)")
 
 def _requirements(spec: MethodSpec) -> list[str]:
     items = []
-    for item in spec.environment.get("packages", ()) or ():
+    for item in environment_of(spec).get("packages", ()) or ():
         items += [str(i) for i in item] if isinstance(item, (list, tuple)) else [str(item)]
     return [i.strip() for i in items]
 
@@ -187,7 +188,7 @@ def seed_requirements(spec: MethodSpec) -> list[str]:
 
 
 def pip_args(spec: MethodSpec, *, python: str, repo: str) -> list[str]:
-    return [substitute(a, python=python, repo=repo) for a in spec.environment.get("pip_args", ()) or ()]
+    return [substitute(a, python=python, repo=repo) for a in environment_of(spec).get("pip_args", ()) or ()]
 
 
 def build_steps(spec: MethodSpec, *, python: str, repo: str) -> list[tuple[list[str], str]]:
@@ -196,7 +197,7 @@ def build_steps(spec: MethodSpec, *, python: str, repo: str) -> list[tuple[list[
     A step is an argv list (cwd = the checkout) or {"argv": [...], "cwd": "relative/folder"}.
     """
     steps = []
-    for i, step in enumerate(spec.environment.get("build", ()) or ()):
+    for i, step in enumerate(environment_of(spec).get("build", ()) or ()):
         cwd = ""
         if isinstance(step, Mapping):
             cwd = str(step.get("cwd", "") or "")
@@ -210,7 +211,7 @@ def build_steps(spec: MethodSpec, *, python: str, repo: str) -> list[tuple[list[
 
 
 def recipe_env(spec: MethodSpec, *, python: str, repo: str) -> dict[str, str]:
-    return {str(k): substitute(str(v), python=python, repo=repo) for k, v in (spec.environment.get("env", {}) or {}).items()}
+    return {str(k): substitute(str(v), python=python, repo=repo) for k, v in (environment_of(spec).get("env", {}) or {}).items()}
 
 
 def is_local_repo(url: str) -> bool:
