@@ -58,7 +58,7 @@ from reconbench.envs import get_backend; from reconbench.methods import get_meth
 e = get_backend('venv').environment(get_method('triposr')); print(e.python, e.repo)")
 
 echo "== 2. random weights of the right shapes (scripts/cpu_smoke_weights.py)"
-"$ENV_PY" -m pip install --quiet --no-deps --target "$WORK/pyextra" onnx  # only to write the U2-Net stub
+"$ENV_PY" -m pip install --quiet --no-deps --target "$WORK/pyextra" onnx ml_dtypes  # only to write the U2-Net stub
 "$ENV_PY" - "$WORK/input.png" <<'EOF'
 import sys
 from PIL import Image, ImageDraw

@@ -102,6 +102,11 @@ def main() -> int:
     p.add_argument("--inside", type=float, default=0.02, help="share of the grid to put above the density threshold")
     args = p.parse_args()
     hub = Path(args.hub)
+    onnx_path = Path(args.weights) / "u2net" / "u2net.onnx"
+    if not u2net_stub(onnx_path):
+        print("the onnx package is not importable: cannot write the U2-Net stub", file=sys.stderr)
+        return 1
+    print(f"wrote {onnx_path} (stub graph)")
     (snapshot(hub, "facebook/dino-vitb16") / "config.json").write_text(json.dumps(DINO_VITB16, indent=1))
     tsr_dir = snapshot(hub, "stabilityai/TripoSR")
     (tsr_dir / "config.yaml").write_text(TRIPOSR_CONFIG)
@@ -136,12 +141,6 @@ def main() -> int:
     torch.save(model.state_dict(), tsr_dir / "model.ckpt")
     print(f"wrote {tsr_dir / 'model.ckpt'} ({sum(v.numel() for v in model.state_dict().values()) / 1e6:.0f} M values; "
           f"density bias shifted by {shift:+.3f}) and {hub}/models--facebook--dino-vitb16")
-    onnx_path = Path(args.weights) / "u2net" / "u2net.onnx"
-    if u2net_stub(onnx_path):
-        print(f"wrote {onnx_path} (stub graph)")
-    else:
-        print("onnx not importable: u2net.onnx not written", file=sys.stderr)
-        return 1
     return 0
 
 
