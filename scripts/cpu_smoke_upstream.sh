@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # TripoSR's real upstream code run through reconbench on a CPU, with randomly initialised weights of the right shapes
-# (docs/adapters.md "Upstream code on a CPU"). Not part of CI: it builds a PyTorch environment (~1.5 GB, minutes) and
+# (docs/adapters.md "Upstream code on a CPU"). Not part of CI: it builds a PyTorch environment (~1.9 GB, minutes) and
 # runs a 420M-parameter model and 256^3 marching cubes on the CPU. Quality is meaningless with random weights; what
 # it checks is everything around the model: the environment builds from the recipe, run.py accepts the argv, the
 # output is found and converted, the stage markers match.
