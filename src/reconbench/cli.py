@@ -354,12 +354,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from reconbench.assets import AssetLoadError
     from reconbench.datasets import DatasetError
+    from reconbench.envs.overrides import OverrideError
     from reconbench.runner import RunError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (DatasetError, AssetLoadError, KeyError, UsageError, RunError) as exc:
+    except (DatasetError, AssetLoadError, KeyError, UsageError, RunError, OverrideError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"reconbench: error: {message}", file=sys.stderr)
         return 2

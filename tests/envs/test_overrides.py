@@ -62,3 +62,11 @@ def test_unknown_keys_and_unreadable_files_are_errors(tmp_path, monkeypatch):
     monkeypatch.setenv(OVERRIDES_ENV, str(tmp_path / "none.json"))
     with pytest.raises(OverrideError, match="cannot read it as JSON"):
         environment_of(spec())
+
+
+def test_the_cli_reports_a_bad_overrides_file_as_a_usage_error(tmp_path, monkeypatch, capsys):
+    from reconbench.cli import main
+
+    monkeypatch.setenv(OVERRIDES_ENV, str(tmp_path / "none.json"))
+    assert main(["install", "triposr"]) == 2
+    assert f"reconbench: error: {OVERRIDES_ENV}={tmp_path / 'none.json'}: cannot read it as JSON" in capsys.readouterr().err
