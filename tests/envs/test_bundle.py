@@ -156,3 +156,52 @@ def test_install_cli_refuses_a_bundle_without_manifest_and_source_for_several(tm
     assert "build venv environments only" in capsys.readouterr().err
     assert main(["install", "sphere", "visual-hull", "--source", str(tmp_path)]) == 2
     assert "name exactly one METHOD" in capsys.readouterr().err
+
+
+def test_download_packages_targets_the_recipe_python_and_platform(tmp_path):
+    """Another Python or a platform: wheels only, for that target; git requirements are archived apart, `-e` is
+    not a download, the setuptools pin comes first and the local project's build system is added."""
+    from reconbench.envs.base import BuildLog
+    from reconbench.envs.bundle import download_packages
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "pyproject.toml").write_text('[build-system]\nrequires = ["setuptools>=61", "cython"]\n')
+    calls = []
+
+    class Recording(BuildLog):
+        def run(self, argv, *, cwd=None, env=None, check=True):
+            calls.append([str(a) for a in argv])
+            return 0
+
+    spec = toy_spec("toy-dl", "https://example.invalid/x.git", "a" * 40, python="3.9",
+                    packages=[["torch==2.1.2"], "-e {repo}", "git+https://example.invalid/ext.git@abc", "numpy<2"],
+                    pip_args=["--extra-index-url", "https://download.pytorch.org/whl/cu121"])
+    download_packages(spec, repo, tmp_path / "wheels", Recording(tmp_path / "log"), python="3.9", platform="manylinux2014_x86_64")
+    target = ["--only-binary=:all:", "--python-version", "3.9", "--implementation", "cp", "--platform", "manylinux2014_x86_64",
+              "--extra-index-url", "https://download.pytorch.org/whl/cu121"]
+    assert all(c[1:3] == ["-m", "pip"] for c in calls)
+    assert [c[3:] for c in calls] == [
+        ["download", "--dest", str(tmp_path / "wheels"), *target, "setuptools<70", "wheel"],
+        ["download", "--dest", str(tmp_path / "wheels"), *target, "setuptools", "wheel", "setuptools>=61", "cython"],
+        ["download", "--dest", str(tmp_path / "wheels"), *target, "torch==2.1.2"],
+        ["download", "--dest", str(tmp_path / "wheels"), *target, str(repo), "numpy<2"],
+    ]
+
+
+def test_a_git_requirement_is_archived_at_its_commit_without_git_metadata(toy, tmp_path):
+    import tarfile
+
+    from reconbench.envs.base import BuildLog
+    from reconbench.envs.bundle import archive_git_requirement
+
+    repo, commit = toy
+    (tmp_path / "wheels").mkdir()
+    (tmp_path / "work").mkdir()
+    out = archive_git_requirement(f"git+{repo.as_uri()}@{commit}", tmp_path / "wheels", tmp_path / "work", BuildLog(tmp_path / "log"))
+    assert out.name == f"rbtoy-{commit[:12]}.tar.gz"
+    with tarfile.open(out) as tar:
+        names = tar.getnames()
+    root = f"rbtoy-{commit[:12]}"
+    assert f"{root}/pyproject.toml" in names and f"{root}/rbtoy/__init__.py" in names
+    assert not any("/.git" in n for n in names)
