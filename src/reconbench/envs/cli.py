@@ -76,7 +76,8 @@ def _methods(args: argparse.Namespace) -> list[Any]:
 
         names = sorted(read_bundle(args.from_bundle, check_files=False).get("methods", {}))
     if not names:
-        raise SystemExit("reconbench: error: name at least one METHOD")
+        print("reconbench: error: name at least one METHOD (or give --from-bundle DIR)", file=sys.stderr)
+        raise SystemExit(2)
     return [get_method(name) for name in names]  # an unknown name fails before anything is built
 
 
