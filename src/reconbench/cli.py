@@ -374,7 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from reconbench.envs.cli import add_parsers as add_envs_parsers
 
-    add_envs_parsers(sub)  # install, fetch-weights
+    add_envs_parsers(sub)  # install, fetch-weights, bundle
     return parser
 
 
@@ -389,13 +389,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from reconbench.assets import AssetLoadError
     from reconbench.datasets import DatasetError
     from reconbench.limits import LimitError
+    from reconbench.envs.overrides import OverrideError
     from reconbench.runner import RunError
     from reconbench.runner.store import StoreError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (DatasetError, AssetLoadError, KeyError, UsageError, RunError, StoreError, LimitError) as exc:
+    except (DatasetError, AssetLoadError, KeyError, UsageError, RunError, StoreError, LimitError, OverrideError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"reconbench: error: {message}", file=sys.stderr)
         return 2

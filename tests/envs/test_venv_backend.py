@@ -320,7 +320,7 @@ def test_old_torch_gets_setuptools_below_70_right_after_the_venv_is_created(tmp_
             calls.append([str(a) for a in argv])
             return 0
 
-    monkeypatch.setattr(venv_mod, "checkout", lambda spec, dest, log: dest.mkdir(parents=True))
+    monkeypatch.setattr(venv_mod, "checkout", lambda spec, dest, log, sources=None: dest.mkdir(parents=True))
     monkeypatch.setattr(venv_mod, "venv_creator", lambda version: ["uv", "venv", "--seed", "--python", version])
     monkeypatch.setattr(venv_mod, "interpreter_version", lambda exe: "3.10")
     backend = VenvBackend(tmp_path / "cache")

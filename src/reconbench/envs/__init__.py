@@ -11,6 +11,8 @@ environment, built once from its recipe by a backend:
 `get_backend(name).build(spec)` builds (idempotent, locked, logged), `.environment(spec)` finds a built one,
 and `Environment.wrap(argv, cwd=...)` turns a command into what to execute on the host.
 Weights live in the Hugging Face cache (and `<cache root>/weights`), filled by `fetch_weights`.
+Without network: `envs.bundle` gathers code, wheels and weights on a connected machine and builds from them
+(`envs.sources.LocalSources`, also for a local checkout); `envs.overrides` changes a recipe locally (CPU builds).
 """
 
 from __future__ import annotations

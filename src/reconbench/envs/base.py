@@ -23,6 +23,8 @@ from typing import Any, Mapping, Sequence
 
 from filelock import FileLock, Timeout
 
+from reconbench.envs.overrides import environment_of
+from reconbench.envs.sources import LocalSources, SourceMismatch, copy_checkout, verify_checkout
 from reconbench.methods.base import MethodSpec
 
 BACKEND_VERSION = "1"  # bump when a backend builds differently: every environment gets a new folder
@@ -75,7 +77,7 @@ def upstream_repos(spec: MethodSpec) -> list[dict[str, str]]:
 def recipe(spec: MethodSpec, backend: str) -> dict[str, Any]:
     """What determines an environment: the recipe, the upstream commits and the backend (not the description etc.)."""
     require_upstream(spec)
-    environment = dict(spec.environment)
+    environment = environment_of(spec)
     if backend == "venv":
         for key in DOCKER_ONLY_FIELDS:  # "env" stays: the build steps see it (CUDA arch lists...)
             environment.pop(key, None)
@@ -95,7 +97,7 @@ def recipe_hash(spec: MethodSpec, backend: str) -> str:
 
 def python_version(spec: MethodSpec) -> str:
     """The recipe's "X.Y" (default: this interpreter's)."""
-    version = str(spec.environment.get("python") or "%d.%d" % sys.version_info[:2])
+    version = str(environment_of(spec).get("python") or "%d.%d" % sys.version_info[:2])
     if not re.fullmatch(r"\d+\.\d+", version):
         raise ValueError(f"method {spec.name!r}: environment.python must be 'X.Y', got {version!r}")
     return version
@@ -124,7 +126,7 @@ def package_groups(spec: MethodSpec, *, python: str, repo: str) -> list[list[str
     """
     groups: list[list[str]] = []
     current: list[str] = []
-    for item in spec.environment.get("packages", ()) or ():
+    for item in environment_of(spec).get("packages", ()) or ():
         if isinstance(item, (list, tuple)):
             if current:
                 groups.append(current)
@@ -158,7 +160,7 @@ _TORCH_PIN = re.compile(r"^torch\s*(?:==|~=|<=)\s*(\d+)\.(\d+)")
 
 def _requirements(spec: MethodSpec) -> list[str]:
     items = []
-    for item in spec.environment.get("packages", ()) or ():
+    for item in environment_of(spec).get("packages", ()) or ():
         items += [str(i) for i in item] if isinstance(item, (list, tuple)) else [str(item)]
     return [i.strip() for i in items]
 
@@ -186,7 +188,7 @@ def seed_requirements(spec: MethodSpec) -> list[str]:
 
 
 def pip_args(spec: MethodSpec, *, python: str, repo: str) -> list[str]:
-    return [substitute(a, python=python, repo=repo) for a in spec.environment.get("pip_args", ()) or ()]
+    return [substitute(a, python=python, repo=repo) for a in environment_of(spec).get("pip_args", ()) or ()]
 
 
 def build_steps(spec: MethodSpec, *, python: str, repo: str) -> list[tuple[list[str], str]]:
@@ -195,7 +197,7 @@ def build_steps(spec: MethodSpec, *, python: str, repo: str) -> list[tuple[list[
     A step is an argv list (cwd = the checkout) or {"argv": [...], "cwd": "relative/folder"}.
     """
     steps = []
-    for i, step in enumerate(spec.environment.get("build", ()) or ()):
+    for i, step in enumerate(environment_of(spec).get("build", ()) or ()):
         cwd = ""
         if isinstance(step, Mapping):
             cwd = str(step.get("cwd", "") or "")
@@ -209,7 +211,7 @@ def build_steps(spec: MethodSpec, *, python: str, repo: str) -> list[tuple[list[
 
 
 def recipe_env(spec: MethodSpec, *, python: str, repo: str) -> dict[str, str]:
-    return {str(k): substitute(str(v), python=python, repo=repo) for k, v in (spec.environment.get("env", {}) or {}).items()}
+    return {str(k): substitute(str(v), python=python, repo=repo) for k, v in (environment_of(spec).get("env", {}) or {}).items()}
 
 
 def is_local_repo(url: str) -> bool:
@@ -364,10 +366,25 @@ class BuildLog:
         return "\n".join(lines[-n:])
 
 
-def checkout(spec: MethodSpec, dest: Path, log: BuildLog) -> None:
-    """Clone the upstream repository and each extra one (into its dest inside the checkout) at the pinned commits."""
+def checkout(spec: MethodSpec, dest: Path, log: BuildLog, sources: LocalSources | None = None) -> None:
+    """Clone the upstream repository and each extra one (into its dest inside the checkout) at the pinned commits.
+
+    With `sources`: the main repository copied from a local checkout (verified to be at the pinned commit,
+    unchanged), and repositories cloned from local copies (an offline bundle's git bundles) instead of their URLs.
+    """
     for item in upstream_repos(spec):
         target = dest / item["dest"] if item["dest"] else dest
+        if sources is not None and sources.checkout and not item["dest"]:
+            try:
+                verify_checkout(sources.checkout, item["commit"], f"method {spec.name!r}: --source")
+            except SourceMismatch as exc:
+                log.note(str(exc))
+                raise EnvironmentBuildError(f"{exc} (build log: {log.path})") from None
+            if target.exists():
+                target.rmdir()
+            copy_checkout(sources.checkout, target)
+            log.note(f"copied the local checkout {sources.checkout} at {item['commit']} (verified: HEAD, no local changes)")
+            continue
         if item["dest"] and target.exists() and any(target.iterdir()):
             raise EnvironmentBuildError(
                 f"method {spec.name!r}: {item['dest']} already exists in the checkout and is not empty; "
@@ -376,7 +393,8 @@ def checkout(spec: MethodSpec, dest: Path, log: BuildLog) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         if target.exists():
             target.rmdir()
-        log.run(["git", "clone", "--quiet", item["repo"], str(target)])
+        url = sources.repo_url(item["repo"]) if sources is not None else item["repo"]
+        log.run(["git", "clone", "--quiet", url, str(target)])
         commit = item["commit"]
         if log.run(["git", "-C", str(target), "cat-file", "-e", f"{commit}^{{commit}}"], check=False) != 0:
             raise EnvironmentBuildError(
@@ -404,8 +422,9 @@ class Backend:
 
     name: str = ""
 
-    def __init__(self, root: Path | str | None = None) -> None:
+    def __init__(self, root: Path | str | None = None, sources: LocalSources | None = None) -> None:
         self._root = Path(root).expanduser() if root is not None else None
+        self.sources = sources  # local checkout / offline bundle to build from (venv backend), see envs/sources.py
 
     @property
     def root(self) -> Path:

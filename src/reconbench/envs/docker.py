@@ -32,6 +32,7 @@ from reconbench.envs.base import (
     seed_requirements,
     upstream_repos,
 )
+from reconbench.envs.overrides import environment_of
 from reconbench.methods.base import MethodSpec
 
 UPSTREAM = "/opt/upstream"
@@ -70,7 +71,7 @@ def needs_gl_libs(requirements: list[str]) -> bool:
 
 def base_image(spec: MethodSpec) -> str:
     """environment.base_image, else nvidia/cuda:<cuda>-cudnn-devel-ubuntu22.04 for environment.cuda, else ubuntu:22.04."""
-    env = spec.environment
+    env = environment_of(spec)
     if env.get("base_image"):
         return str(env["base_image"])
     cuda = str(env.get("cuda") or "")
@@ -117,7 +118,7 @@ def apt_install(spec: MethodSpec) -> str:
     """The shell command that installs the image's system packages: git, a compiler, the recipe's Python (from
     the deadsnakes PPA unless it is Ubuntu's own), the recipe's apt list and the GL libraries OpenCV needs."""
     version = python_version(spec)
-    apt = [str(a) for a in spec.environment.get("apt", ()) or ()]
+    apt = [str(a) for a in environment_of(spec).get("apt", ()) or ()]
     if needs_gl_libs([a for group in package_groups(spec, python=PYTHON, repo=UPSTREAM) for a in group]):
         apt += [lib for lib in GL_LIBS if lib not in apt]
     bad = [a for a in apt if not _APT_NAME.fullmatch(a)]
@@ -135,7 +136,7 @@ def apt_install(spec: MethodSpec) -> str:
 def image_variables(spec: MethodSpec) -> dict[str, str]:
     """The recipe's environment inside an image, with an arch list for CUDA extensions built without a GPU."""
     variables = recipe_env(spec, python=PYTHON, repo=UPSTREAM)
-    cuda = spec.environment.get("cuda")
+    cuda = environment_of(spec).get("cuda")
     if cuda and "TORCH_CUDA_ARCH_LIST" not in variables:
         variables = {"TORCH_CUDA_ARCH_LIST": _arch_list(str(cuda)), **variables}
     for key in variables:

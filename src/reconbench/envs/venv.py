@@ -113,7 +113,8 @@ class VenvBackend(Backend):
     def _build(self, spec: MethodSpec, folder: Path, log: BuildLog) -> None:
         version = python_version(spec)
         repo = folder / "repo"
-        checkout(spec, repo, log)
+        sources = self.sources
+        checkout(spec, repo, log, sources)
         try:
             creator = venv_creator(version)
         except EnvironmentBuildError as exc:
@@ -126,10 +127,14 @@ class VenvBackend(Backend):
             raise EnvironmentBuildError(f"method {spec.name!r}: the new venv runs Python {got}, not {version}; build log: {log.path}")
         env = {**self._venv_vars(spec), **recipe_env(spec, python=python, repo=str(repo))}
         extra = pip_args(spec, python=python, repo=str(repo))
+        local = sources.requirement if sources is not None else str
+        if sources is not None:  # offline: pip takes packages only from the bundle's wheels folder
+            extra = sources.pip_options(extra)
+            env.update(sources.pip_env())
         seed = seed_requirements(spec)
         if seed:  # before anything else: `uv venv --seed` brings the newest setuptools (seed_requirements)
             log.run([python, "-m", "pip", "install", *extra, *seed], cwd=repo, env=env)
         for group in package_groups(spec, python=python, repo=str(repo)):
-            log.run([python, "-m", "pip", "install", *extra, *group], cwd=repo, env=env)
+            log.run([python, "-m", "pip", "install", *extra, *map(local, group)], cwd=repo, env=env)
         for argv, cwd in build_steps(spec, python=python, repo=str(repo)):
-            log.run(argv, cwd=repo / cwd if cwd else repo, env=env)
+            log.run(list(map(local, argv)), cwd=repo / cwd if cwd else repo, env=env)
