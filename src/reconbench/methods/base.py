@@ -50,6 +50,7 @@ class MethodSpec:
     output: dict[str, Any] = field(default_factory=dict)  # {"path": glob under {out}, "format", "unpack"?}
     inputs: dict[str, Any] = field(default_factory=dict)  # {"background": "transparent"|"white"|"grey", "resolution", "removes_background"}
     stage_markers: tuple[dict[str, str], ...] = ()  # {"stage", "pattern"}: a stdout line matching ends that stage
+    training: dict[str, Any] = field(default_factory=dict)  # trained here: {"entry": "module:function", "weights": "package:folder"} (`reconbench train`)
 
     def __post_init__(self) -> None:
         if self.paradigm not in PARADIGMS:

@@ -20,6 +20,7 @@ from PIL import Image
 
 from reconbench import __version__
 from reconbench.report import figures
+from reconbench.report.breakeven import break_even_section
 from reconbench.report.html import FigureItem, ObjectGrid, Page, Table, render_page
 from reconbench.runner.store import JobRecord, ResultsStore
 from reconbench.stats import Estimate, category_means, failure_rates, higher_is_better, method_means, paired_difference, win_rate
@@ -78,6 +79,7 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path:
         grid_note=f"Thumbnails at {THUMB} px, composited on white. Ground truth is rendered with the common renderer "
                   "at the held-out cameras, with the protocol's reference (scoring) shading.",
         failures=failures_table(run),
+        break_even=break_even_section(run.records, cost).html(),
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_page(page), encoding="utf-8")
@@ -246,10 +248,7 @@ def make_figures(run: Run, means: dict[str, dict[str, Estimate]], cost: Any | No
         items.append(FigureItem("Fidelity against inference time", figures.data_uri(fig),
                                 "One point per method: mean over objects with 95% bootstrap CI in both directions; the "
                                 "dashed step line is the Pareto front (no other method is both faster and better)."))
-    if cost is not None:
-        fig, caption = figures.cost_vs_volume(cost)
-        if fig is not None:
-            items.append(FigureItem("Cost per asset against asset volume", figures.data_uri(fig), caption + _break_even_text(cost)))
+    # Cost against volume is drawn in the break-even section (report.breakeven), with the crossings marked.
     metric = "fscore" if any("fscore" in r.metrics for r in run.ok) else "chamfer"
     label = "F-score at τ = 0.05 (higher is better)" if metric == "fscore" else "Chamfer distance (lower is better)"
     fig = figures.category_bars(category_means(run.records, metric), label)
@@ -279,11 +278,6 @@ def stage_means(records: Sequence[JobRecord]) -> dict[str, dict[str, float]]:
         names = list(dict.fromkeys(n for stages in jobs for n in stages))
         means[method] = {n: float(np.mean([stages.get(n, 0.0) for stages in jobs])) for n in names}
     return means
-
-
-def _break_even_text(cost: Any) -> str:
-    parts = [f"{p.feed_forward} vs {p.per_scene}: {p.by_prior[cost.prior].describe()}" for p in cost.break_evens]
-    return (" Break-even (prior " + cost.prior + "): " + "; ".join(parts) + ".") if parts else ""
 
 
 # ---------------------------------------------------------------- section 5: qualitative grid
@@ -414,9 +408,7 @@ def write_summary_md(run: Run, page: Page, cost: Any | None, path: Path) -> Path
     if page.usability.rows:
         lines += ["", "## Usability of the assets", ""] + _md_table(page.usability)
     lines += ["", "## Paired comparisons", ""] + (_md_table(page.paired) if page.paired.rows else ["No pair of methods shares a completed object."])
-    if cost is not None and cost.break_evens:
-        lines += ["", "## Break-even volumes", ""]
-        lines += [f"- {p.feed_forward} vs {p.per_scene} (prior {mode}): {be.describe()}" for p in cost.break_evens for mode, be in p.by_prior.items()]
+    lines += [""] + break_even_section(run.records, cost, with_figure=False).markdown()
     lines += ["", "## Failures", ""] + (_md_table(page.failures) if page.failures.rows else ["Every job completed."])
     lines += ["", "Figures and the qualitative grid: report.html."]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
