@@ -50,7 +50,8 @@ class BreakEvenSection:
         if self.quality:
             parts.append("<ul>" + "".join(f"<li>{esc(q)}</li>" for q in self.quality) + "</ul>")
         if self.figure_uri:
-            parts.append(f"<figure>\n<img src=\"{esc(self.figure_uri)}\" alt=\"cost per asset against asset volume\">\n"
+            parts.append(f"<figure>\n<h3>Cost per asset against asset volume</h3>\n"
+                         f"<img src=\"{esc(self.figure_uri)}\" alt=\"cost per asset against asset volume\">\n"
                          f"<figcaption>{esc(self.caption)}</figcaption>\n</figure>")
         return "\n".join(parts)
 

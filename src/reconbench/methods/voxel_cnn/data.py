@@ -23,9 +23,9 @@ from typing import Callable
 
 import numpy as np
 
-from reconbench.methods.voxel_cnn.network import GRID, HALF_EXTENT, IMAGE_SIZE
+from reconbench.methods.voxel_cnn.network import CROP, GRID, HALF_EXTENT, IMAGE_SIZE
 
-DATA_VERSION = "1"  # bump when targets or images change
+DATA_VERSION = "2"  # bump when targets or images change
 PROTOCOL = "default"  # the input camera the network is trained for (shared by `sparse4`'s first view)
 COLOUR_VIEWS = 12
 COLOUR_RESOLUTION = 96
@@ -52,16 +52,20 @@ class TrainingSet:
 
 
 def image_to_input(rgba: np.ndarray) -> np.ndarray:
-    """An RGBA uint8 image (square, side a multiple of 64 or not) -> (4, 64, 64) float32 in [0, 1],
-    colour premultiplied by coverage; box-filtered so every source pixel counts once."""
+    """An RGBA uint8 image (square) -> its central CROP as (4, 64, 64) float32 in [0, 1], colour
+    premultiplied by coverage; box-filtered so every source pixel counts once (exactly when the crop
+    is a multiple of 64 pixels: 384 of 512)."""
     rgba = np.asarray(rgba)
     if rgba.ndim != 3 or rgba.shape[2] != 4:
         raise ValueError(f"expected an RGBA image (H, W, 4), got shape {rgba.shape}")
     h, w = rgba.shape[:2]
     if h != w:
         raise ValueError(f"voxel-cnn takes square input images, got {w}x{h}")
-    x = rgba.astype(np.float32) / 255.0
+    side = int(round(h * CROP))
+    lo = (h - side) // 2
+    x = rgba[lo:lo + side, lo:lo + side].astype(np.float32) / 255.0
     x[..., :3] *= x[..., 3:]
+    h = side
     if h % IMAGE_SIZE == 0:
         k = h // IMAGE_SIZE
         x = x.reshape(IMAGE_SIZE, k, IMAGE_SIZE, k, 4).mean((1, 3))

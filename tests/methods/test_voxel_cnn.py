@@ -1,0 +1,106 @@
+"""voxel-cnn: input preparation, targets, deterministic training, resume, the shipped checkpoint and its record."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from reconbench.assets.mesh import MeshAsset, MeshPart
+from reconbench.methods.voxel_cnn import data as vdata
+from reconbench.methods.voxel_cnn.train import MODEL, RECORD, TrainConfig, batch_indices, train
+
+
+def test_input_image_is_box_filtered_and_premultiplied():
+    img = np.zeros((128, 128, 4), np.uint8)
+    img[:2, :2] = (200, 100, 0, 255)  # one 2x2 block of the top-left output pixel, opaque
+    x = vdata.image_to_input(img)
+    assert x.shape == (4, 64, 64) and x.dtype == np.float32
+    assert x[:, 0, 0] == pytest.approx([200 / 255, 100 / 255, 0, 1.0])
+    half = img.copy()
+    half[:2, :2, 3] = 0
+    half[0, 0, 3] = 255  # a quarter covered: colour premultiplied, coverage 1/4
+    assert vdata.image_to_input(half)[:, 0, 0] == pytest.approx([50 / 255, 25 / 255, 0, 0.25])
+    with pytest.raises(ValueError, match="square"):
+        vdata.image_to_input(np.zeros((64, 32, 4), np.uint8))
+
+
+def _cube(half: float) -> MeshAsset:
+    import trimesh
+
+    box = trimesh.creation.box(extents=(2 * half,) * 3)
+    return MeshAsset((MeshPart(np.asarray(box.vertices), np.asarray(box.faces, dtype=np.int64)),))
+
+
+def test_occupancy_target_fills_a_closed_mesh_to_its_volume():
+    occ = vdata.occupancy_targets(_cube(0.25), np.random.default_rng(0))
+    cell = (2 * 0.55 / 32) ** 3
+    # filled volume within one fine voxel layer of the true 0.125 (the shell is conservative)
+    assert occ.sum() * cell == pytest.approx(0.125, rel=0.25)
+    assert occ[16, 16, 16] == 1.0 and occ[0, 0, 0] == 0.0  # inside full, corner empty
+
+
+def test_batches_are_a_function_of_seed_and_step():
+    cfg = TrainConfig(samples=20, steps=5, batch_size=4)
+    a, b = batch_indices(cfg, 3), batch_indices(cfg, 3)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    assert not np.array_equal(batch_indices(cfg, 4)[0], a[0]) or not np.array_equal(batch_indices(cfg, 4)[1], a[1])
+
+
+TINY = dict(samples=6, steps=4, batch_size=3, checkpoint_every=1)
+
+
+@pytest.fixture
+def tiny_cache(tmp_path_factory, monkeypatch):
+    cache = tmp_path_factory.getbasetemp() / "voxel-cnn-cache"  # one tiny training set for the whole session
+    monkeypatch.setenv("RECONBENCH_CACHE", str(cache))
+    return cache
+
+
+def _weights(folder) -> dict[str, torch.Tensor]:
+    return torch.load(folder / MODEL, weights_only=True)
+
+
+def _same(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.slow
+def test_training_is_deterministic_for_a_seed(tiny_cache, tmp_path):
+    cfg = TrainConfig(**{**TINY, "steps": 2})
+    r1 = train(cfg, tmp_path / "a", progress=False)
+    r2 = train(cfg, tmp_path / "b", progress=False)
+    assert _same(_weights(tmp_path / "a"), _weights(tmp_path / "b"))
+    assert r1["final_losses"] == r2["final_losses"] and r1["checkpoint_sha256"] == r2["checkpoint_sha256"]
+    train(TrainConfig(**{**TINY, "steps": 2, "seed": 1}), tmp_path / "c", progress=False)
+    assert not _same(_weights(tmp_path / "a"), _weights(tmp_path / "c"))
+
+
+@pytest.mark.slow
+def test_resuming_after_an_interruption_gives_the_uninterrupted_weights(tiny_cache, tmp_path):
+    cfg = TrainConfig(**TINY)
+    full = train(cfg, tmp_path / "full", progress=False)
+    assert train(cfg, tmp_path / "cut", progress=False, stop_after=2) is None  # interrupted after 2 of 4 steps
+    assert not (tmp_path / "cut" / MODEL).exists()
+    resumed = train(cfg, tmp_path / "cut", progress=False)
+    assert _same(_weights(tmp_path / "full"), _weights(tmp_path / "cut"))
+    assert resumed["steps"] == full["steps"] == 4 and resumed["final_losses"] == full["final_losses"]
+    with pytest.raises(ValueError, match="another configuration"):
+        train(TrainConfig(**{**TINY, "lr": 1e-4}), tmp_path / "cut", progress=False)
+
+
+@pytest.mark.slow
+def test_the_training_record_states_device_data_and_versions(tiny_cache, tmp_path):
+    from reconbench import __version__
+    from reconbench.datasets.procedural.variants import SEED_START
+
+    record = train(TrainConfig(**{**TINY, "steps": 2}), tmp_path, progress=False)
+    assert json.loads((tmp_path / RECORD).read_text()) == record
+    assert record["device"]["kind"] == "cpu" and record["device"]["name"]
+    assert record["device_seconds"] > 0 and record["data_cpu_seconds"] > 0
+    assert record["steps"] == 2 and record["samples"] == 2 * TINY["batch_size"]
+    assert record["data"]["seeds"] == [SEED_START, SEED_START + TINY["samples"] - 1]
+    assert set(record["final_losses"]) == {"total", "bce", "iou", "colour_l1"}
+    assert record["reconbench"] == __version__ and record["commit"]
