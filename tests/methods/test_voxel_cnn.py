@@ -13,16 +13,18 @@ from reconbench.methods.voxel_cnn import data as vdata
 from reconbench.methods.voxel_cnn.train import MODEL, RECORD, TrainConfig, batch_indices, train
 
 
-def test_input_image_is_box_filtered_and_premultiplied():
-    img = np.zeros((128, 128, 4), np.uint8)
-    img[:2, :2] = (200, 100, 0, 255)  # one 2x2 block of the top-left output pixel, opaque
+def test_input_image_is_the_central_crop_box_filtered_and_premultiplied():
+    img = np.zeros((512, 512, 4), np.uint8)
+    img[:64] = (255, 255, 255, 255)  # outside the central 384 pixels: never seen
+    img[64:70, 64:70] = (200, 100, 0, 255)  # the 6x6 block of the crop's top-left output pixel, opaque
     x = vdata.image_to_input(img)
     assert x.shape == (4, 64, 64) and x.dtype == np.float32
     assert x[:, 0, 0] == pytest.approx([200 / 255, 100 / 255, 0, 1.0])
-    half = img.copy()
-    half[:2, :2, 3] = 0
-    half[0, 0, 3] = 255  # a quarter covered: colour premultiplied, coverage 1/4
-    assert vdata.image_to_input(half)[:, 0, 0] == pytest.approx([50 / 255, 25 / 255, 0, 0.25])
+    assert x[:, 0, 1].max() == 0
+    quarter = img.copy()
+    quarter[64:70, 64:70, 3] = 0
+    quarter[64:67, 64:67, 3] = 255  # 9 of 36 pixels covered: colour premultiplied, coverage 1/4
+    assert vdata.image_to_input(quarter)[:, 0, 0] == pytest.approx([50 / 255, 25 / 255, 0, 0.25])
     with pytest.raises(ValueError, match="square"):
         vdata.image_to_input(np.zeros((64, 32, 4), np.uint8))
 
@@ -104,3 +106,19 @@ def test_the_training_record_states_device_data_and_versions(tiny_cache, tmp_pat
     assert record["data"]["seeds"] == [SEED_START, SEED_START + TINY["samples"] - 1]
     assert set(record["final_losses"]) == {"total", "bce", "iou", "colour_l1"}
     assert record["reconbench"] == __version__ and record["commit"]
+
+
+def test_train_command_refuses_a_method_reconbench_does_not_train(capsys):
+    from reconbench.cli import main
+
+    assert main(["train", "sphere"]) == 2
+    assert "not trained by reconbench" in capsys.readouterr().err
+
+
+def test_the_method_refuses_a_camera_it_was_not_trained_for():
+    from reconbench.methods.voxel_cnn.method import check_camera
+    from reconbench.protocol import get_protocol
+
+    check_camera(get_protocol("sparse4").input_cameras[0])  # the trained camera: accepted
+    with pytest.raises(ValueError, match="trained for the input camera"):
+        check_camera(get_protocol("gso30-syncdreamer").input_cameras[0])

@@ -32,8 +32,8 @@ RECORD = "training.json"
 class TrainConfig:
     """What a training run does; the shipped checkpoint uses the defaults."""
 
-    samples: int = 1600  # training variants 0 .. samples - 1
-    steps: int = 1500
+    samples: int = 1200  # training variants 0 .. samples - 1
+    steps: int = 600
     batch_size: int = 16
     lr: float = 2e-3
     seed: int = 0
