@@ -122,3 +122,57 @@ def test_the_method_refuses_a_camera_it_was_not_trained_for():
     check_camera(get_protocol("sparse4").input_cameras[0])  # the trained camera: accepted
     with pytest.raises(ValueError, match="trained for the input camera"):
         check_camera(get_protocol("gso30-syncdreamer").input_cameras[0])
+
+
+def test_the_shipped_checkpoint_is_small_safe_and_matches_its_record():
+    from reconbench.methods.voxel_cnn.method import SHIPPED, load_record
+    from reconbench.methods.voxel_cnn.network import VoxelCNN
+    from reconbench.provenance import sha256_file
+
+    path = SHIPPED / MODEL
+    assert path.stat().st_size < 5_000_000
+    state = torch.load(path, weights_only=True)  # plain tensors only: no pickled code
+    VoxelCNN().load_state_dict(state)
+    record = load_record(SHIPPED)
+    assert record["checkpoint_sha256"] == sha256_file(path)
+    assert record["device_seconds"] > 0 and record["steps"] == TrainConfig().steps
+    assert record["config"] == {**TrainConfig().__dict__}  # `reconbench train voxel-cnn` reproduces it
+
+
+@pytest.mark.slow
+def test_the_shipped_checkpoint_reconstructs_an_evaluation_object(tmp_path):
+    """Load + inference on the mug (default protocol): a closed coloured mesh whose silhouette from the
+    input camera matches the input's, and whose surface is closer to the ground truth than the sphere's."""
+    from reconbench.assets import load_asset
+    from reconbench.datasets.procedural import build_object
+    from reconbench.assets.mesh import normalisation_transform
+    from reconbench.methods.base import MethodInput
+    from reconbench.methods.reference import sphere
+    from reconbench.methods.voxel_cnn.method import run
+    from reconbench.metrics.geometry import cloud_metrics, surface_point_cloud, threshold_key
+    from reconbench.protocol import UNLIT, get_protocol
+    from reconbench.render import render_views
+
+    proto = get_protocol("default")
+    gt = build_object("mug")
+    gt = gt.transformed(normalisation_transform(gt.bounds))
+    images = tuple(render_views(gt, proto.input_cameras, proto.lighting.inputs).rgba())
+    inp = MethodInput(images, proto.input_cameras, (), tmp_path)
+    out = run(inp)
+    assert set(out.stage_seconds) == {"model_load", "inference", "mesh", "colour", "export"}
+    assert out.info["training"]["checkpoint_sha256"]
+    pred = load_asset(out.asset)
+    part = pred.parts[0]
+    assert len(part.faces) > 500 and part.vertex_colors is not None
+    assert part.vertex_colors.min() >= 0 and part.vertex_colors.max() <= 1
+    assert pred.to_trimesh().is_watertight
+    mask = render_views(pred, proto.input_cameras, UNLIT).mask[0]
+    target = images[0][..., 3] > 127
+    assert (mask & target).sum() / (mask | target).sum() > 0.8
+
+    def fscore(asset) -> float:
+        metrics = cloud_metrics(surface_point_cloud(asset, 20000, 0), surface_point_cloud(gt, 20000, 1), (0.05,))
+        return metrics[f"fscore_{threshold_key(0.05)}"]
+
+    sphere_out = sphere.run(MethodInput(images, proto.input_cameras, (), tmp_path / "sphere"))
+    assert fscore(pred) > fscore(load_asset(sphere_out.asset))

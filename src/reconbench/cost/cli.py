@@ -155,7 +155,8 @@ def format_report(report: CostReport, title: str = "") -> str:
     where = f"every GPU-hour priced on {pricing.target}" if pricing.target else "each GPU-hour priced on the type it was spent on"
     out = [
         f"Cost per asset{': ' + title if title else ''}",
-        f"cost(N) = training GPU-h / N + per-asset GPU-h; per-asset = warm + cold / {report.batch_size} (batch size); "
+        f"cost(N) = training / N + per-asset, in device-hours (CPU-hours of the run's machine, or GPU-hours) or USD; "
+        f"per-asset = warm + cold / {report.batch_size} (batch size); "
         f"per-scene prior {report.prior} (also shown {other})",
         f"prices ({pricing.provider}): {prices}; {where}",
         "",
@@ -174,6 +175,9 @@ def format_report(report: CostReport, title: str = "") -> str:
     if any(m.lines[report.prior]["cpu_h"].per_asset is not None for m in report.methods.values()):
         units.insert(0, ("cpu_h", "CPU-hours of the run's machine"))
     for unit, label in units:
+        if all(m.lines[mode][unit].per_asset is None for m in report.methods.values() for mode in PRIOR_MODES):
+            out += ["", f"Cost per asset in {label}: n/a for every method (no per-asset time in this unit; see the notes)"]
+            continue
         out += ["", f"Cost per asset in {label} at N assets ('>=' = per-asset part only: training cost unknown)"]
         out.append(f"{'method':34s}" + "".join(f"{_volume(n):>11s}" for n in report.volumes))
         for m in report.methods.values():

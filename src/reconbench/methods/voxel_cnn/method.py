@@ -100,6 +100,20 @@ def carve(prob: np.ndarray, images, cameras) -> tuple[np.ndarray, np.ndarray]:
     return prob * keep.reshape(prob.shape), axis
 
 
+MIN_LEVEL = 0.15
+
+
+def iso_level(prob: np.ndarray) -> float:
+    """The level to mesh at: 1/2, or lower where the prediction is unsure, so that the meshed volume is
+    the expected volume (the sum of the probabilities): an under-confident part (probabilities around
+    0.3 on a thin wall) is kept rather than dropped. Never below MIN_LEVEL."""
+    expected = int(round(float(prob.sum())))
+    if expected < 1 or prob.max() < MIN_LEVEL:
+        raise ValueError(f"voxel-cnn predicted no occupied cell (highest probability {prob.max():.3f})")
+    kth = np.partition(prob.ravel(), -expected)[-expected]  # the expected-volume-th largest probability
+    return float(np.clip(kth, MIN_LEVEL, 0.5))
+
+
 def learned_colours(colour: np.ndarray, vertices: np.ndarray) -> np.ndarray:
     """Trilinear interpolation of the 32^3 colour grid at world points."""
     from scipy import ndimage
@@ -126,9 +140,8 @@ def run(inp: MethodInput) -> MethodOutput:
         prob, colour = predict(model, inp.images[0], device)
     with stage(seconds, "mesh"):
         carved, axis = carve(prob, inp.images, inp.cameras)
-        if carved.max() <= 0.5:
-            raise ValueError(f"voxel-cnn predicted no occupied cell (highest probability {carved.max():.3f})")
-        mesh = hull_mesh(carved, axis)
+        level = iso_level(carved)
+        mesh = hull_mesh(np.clip(carved * (0.5 / level), 0.0, 1.0), axis)  # hull_mesh meshes at 1/2
     with stage(seconds, "colour"):
         part = mesh.parts[0]
         masks = [silhouette(img) for img in inp.images]
@@ -140,7 +153,7 @@ def run(inp: MethodInput) -> MethodOutput:
     record = load_record(folder) or {}
     from reconbench.methods.voxel_cnn.train import cpu_model
 
-    info = {"device": device, "cpu": cpu_model(), "checkpoint": str(folder), "faces": int(len(part.faces)),
+    info = {"device": device, "cpu": cpu_model(), "checkpoint": str(folder), "faces": int(len(part.faces)), "iso_level": level,
             "training": {k: record[k] for k in ("device", "device_seconds", "data_cpu_seconds", "steps", "samples",
                                                    "checkpoint_sha256", "commit", "date") if k in record} or None}
     return MethodOutput(asset=path, stage_seconds=seconds, info=info)
