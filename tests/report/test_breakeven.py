@@ -51,3 +51,11 @@ def test_section_says_why_no_finite_volume():
     records = [job("ff", "a", 1.0, {"training": gpu}), job("ps", "a", 13.0, {"prior": "none"})]
     section = break_even_section(records, cost_report(records, paradigms=PARADIGMS))
     assert section.missing.startswith("No finite break-even volume") and "not mixed" in section.missing
+
+
+def test_a_measured_training_gets_the_range_of_the_objects_times():
+    # ff 1 s and 3 s per object, ps 10 s and 20 s: N* = 720 / (c_ps - c_ff) from 720/(20-1) to 720/(10-3)
+    records = [job("ff", "a", 1.0, {"training": RECORD}), job("ff", "b", 3.0, {"training": RECORD}),
+               job("ps", "a", 10.0, {"prior": "none"}), job("ps", "b", 20.0, {"prior": "none"})]
+    section = break_even_section(records, cost_report(records, paradigms=PARADIGMS), with_figure=False)
+    assert section.rows[0][3] == f"{720 / 19:,.0f} - {720 / 7:,.0f} (fastest / slowest objects)"  # 38 - 103

@@ -66,7 +66,10 @@ def break_even_section(records: Sequence[Any], cost: Any | None, with_figure: bo
     for pair in cost.break_evens:
         ff = cost.methods[pair.feed_forward]
         for mode, be in pair.by_prior.items():
-            span = f"{_num(be.low)} - {_num(be.high)}" if be.low is not None and be.high is not None else "-"
+            if be.low is not None and be.high is not None and be.low != be.high:
+                span = f"{_num(be.low)} - {_num(be.high)} (training-cost range)"
+            else:
+                span = object_range(records, cost, pair, mode, be)
             section.rows.append([f"{pair.feed_forward} vs {pair.per_scene}", mode, be.describe(), span, ff.training.source])
     if cost.break_evens:
         from reconbench.cost.reach import quality_break_even
@@ -80,6 +83,31 @@ def break_even_section(records: Sequence[Any], cost: Any | None, with_figure: bo
         if with_figure:
             _figure(section, cost)
     return section
+
+
+def object_range(records: Sequence[Any], cost: Any, pair: Any, mode: str, be: Any) -> str:
+    """N* with each method's per-asset time at its fastest and slowest object, for a training cost
+    without a range (a measured one): how much N* moves with what the objects ask of the methods."""
+    from reconbench.cost.model import break_even, record_seconds
+
+    if be.kind not in ("above", "below") or not be.basis:
+        return "-"
+    ends = []
+    for ff_end, ps_end in ((0, 1), (1, 0)):  # (fastest ff, slowest ps) and the reverse
+        costs = []
+        for name, end in ((pair.feed_forward, ff_end), (pair.per_scene, ps_end)):
+            m = cost.methods[name]
+            warm = [w for r in records if r.method == name and r.status == "ok" for w in [record_seconds(r)[0]] if w is not None]
+            line = m.lines[mode][be.basis]
+            if not warm or not m.per_asset_s or m.timing is None or line.per_asset is None:
+                return "-"
+            seconds = sorted(warm)[-end] * m.timing.gpu_count + m.timing.cold_s / cost.batch_size
+            costs.append((line.training, line.per_asset * seconds / m.per_asset_s))
+        point = break_even(costs[0][0], costs[0][1], costs[1][0], costs[1][1])
+        if point.kind not in ("above", "below"):
+            return f"{point.kind} at the objects' extremes"
+        ends.append(point.n)
+    return f"{_num(min(ends))} - {_num(max(ends))} (fastest / slowest objects)"
 
 
 def missing_sentence(cost: Any) -> str:
