@@ -141,8 +141,8 @@ def test_the_shipped_checkpoint_is_small_safe_and_matches_its_record():
 
 @pytest.mark.slow
 def test_the_shipped_checkpoint_reconstructs_an_evaluation_object(tmp_path):
-    """Load + inference on the mug (default protocol): a closed coloured mesh whose silhouette from the
-    input camera matches the input's, and whose surface is closer to the ground truth than the sphere's."""
+    """Load + inference on the mug (default protocol): a closed coloured mesh inside the input silhouette
+    and covering most of it, whose surface is closer to the ground truth than the sphere's."""
     from reconbench.assets import load_asset
     from reconbench.datasets.procedural import build_object
     from reconbench.assets.mesh import normalisation_transform
@@ -168,7 +168,9 @@ def test_the_shipped_checkpoint_reconstructs_an_evaluation_object(tmp_path):
     assert pred.to_trimesh().is_watertight
     mask = render_views(pred, proto.input_cameras, UNLIT).mask[0]
     target = images[0][..., 3] > 127
-    assert (mask & target).sum() / (mask | target).sum() > 0.8
+    # carving by the input silhouette: (almost) nothing outside it; the learned shape covers most of it
+    assert (mask & ~target).sum() / mask.sum() < 0.03
+    assert (mask & target).sum() / target.sum() > 0.7
 
     def fscore(asset) -> float:
         metrics = cloud_metrics(surface_point_cloud(asset, 20000, 0), surface_point_cloud(gt, 20000, 1), (0.05,))
