@@ -375,6 +375,10 @@ def build_parser() -> argparse.ArgumentParser:
     from reconbench.envs.cli import add_parsers as add_envs_parsers
 
     add_envs_parsers(sub)  # install, fetch-weights, bundle
+
+    from reconbench.methods.training_cli import add_parser as add_train_parser
+
+    add_train_parser(sub)
     return parser
 
 

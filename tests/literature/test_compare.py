@@ -85,7 +85,7 @@ def test_report_section_shows_measured_next_to_published():
     empty = Table(["x"], [])
     page = Page("t", "s", [], empty, empty, empty, empty, [], [], "", empty, published=table)
     html = render_page(page)
-    assert "7. Measured next to published" in html and "crm-gso30" in html
+    assert "8. Measured next to published" in html and "crm-gso30" in html
 
 
 def test_unknown_gpu_times_and_unregistered_methods_are_skipped_quietly():

@@ -127,7 +127,7 @@ def test_report_has_the_usability_table(tmp_path, small_protocol):
 
 def test_report_says_when_no_published_figure_applies(report, run_dir):
     text = report.read_text()
-    assert "7. Measured next to published" in text and "No method of this run has a published figure" in text
+    assert "8. Measured next to published" in text and "No method of this run has a published figure" in text
     assert "## Measured next to published" in (run_dir / "summary.md").read_text()
 
 

@@ -52,9 +52,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=_positive_int, default=DEFAULT_BATCH_SIZE, metavar="B",
                    help=f"assets per process start, over which the cold-start overhead is spread (default {DEFAULT_BATCH_SIZE})")
     p.add_argument("--measured-on", metavar="GPU", help="the GPU type the run's times stand for (required to price times measured on a CPU)")
-    p.add_argument("--reach", action="append", type=_metric_target, default=[], metavar="METRIC=VALUE",
+    p.add_argument("--reach", action="append", type=_metric_target, default=[], metavar="METRIC[=VALUE]",
                    help="per-scene methods with an anytime curve: optimisation time to first reach this fidelity, "
-                   "e.g. --reach psnr=18 or --reach chamfer=0.03 (repeatable)")
+                   "e.g. --reach psnr=18 or --reach chamfer=0.03; without a value (--reach fscore), the break-even of "
+                   "each feed-forward / per-scene pair at the feed-forward method's mean fidelity (repeatable)")
+    p.add_argument("--cpu-as", type=_gpu_float, metavar="GPU=FACTOR",
+                   help="convert CPU-hours of the run's machine into GPU-hours: one CPU-hour = FACTOR hours on GPU. "
+                   "Without it CPU and GPU hours are never mixed")
+    p.add_argument("--cpu-price", type=_positive_float, metavar="USD", help="price of one CPU-hour of the run's machine")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     p.set_defaults(func=cmd_cost)
     return p
@@ -69,18 +74,25 @@ def cmd_cost(args: argparse.Namespace) -> int:
         print(f"reconbench: error: {exc}", file=sys.stderr)
         return 2
     records = run.records
-    pricing = Pricing.default(args.provider, dict(args.price), dict(args.throughput), args.gpu)
+    pricing = Pricing.default(args.provider, dict(args.price), dict(args.throughput), args.gpu, args.cpu_as, args.cpu_price)
     report = cost_report(
         records, paradigms=dict(run.meta.paradigms), volumes=args.volumes, batch_size=args.batch_size, prior=args.prior,
         pricing=pricing, training_overrides=dict(args.training_gpu_hours), measured_on=args.measured_on,
     )
-    reach = [time_to_reach(records, metric, value) for metric, value in args.reach]
+    from reconbench.cost.reach import format_quality, quality_break_even
+
+    reach = [time_to_reach(records, metric, value) for metric, value in args.reach if value is not None]
+    quality = [q for metric, value in args.reach if value is None for q in quality_break_even(records, report, metric)]
     if args.json:
-        print(json.dumps({**report.to_dict(), "reach": reach}, indent=1))
+        as_dict = [{**q, "break_even": {**q["break_even"].__dict__, "text": q["break_even"].describe()}} if "break_even" in q else q
+                   for q in quality]
+        print(json.dumps({**report.to_dict(), "reach": reach, "quality_break_even": as_dict}, indent=1))
     else:
         print(format_report(report, str(args.run_dir)))
         for result in reach:
             print(format_reach(result))
+        if any(value is None for _, value in args.reach):
+            print(format_quality(quality))
     return 0
 
 
@@ -119,10 +131,12 @@ def format_reach(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _metric_target(text: str) -> tuple[str, float]:
+def _metric_target(text: str) -> tuple[str, float | None]:
     name, sep, value = text.partition("=")
+    if not name.strip():
+        raise argparse.ArgumentTypeError(f"expected METRIC or METRIC=VALUE, got {text!r}")
     if not sep:
-        raise argparse.ArgumentTypeError(f"expected METRIC=VALUE, got {text!r}")
+        return name.strip(), None
     try:
         return name.strip(), float(value)
     except ValueError:
@@ -140,11 +154,12 @@ def format_report(report: CostReport, title: str = "") -> str:
     where = f"every GPU-hour priced on {pricing.target}" if pricing.target else "each GPU-hour priced on the type it was spent on"
     out = [
         f"Cost per asset{': ' + title if title else ''}",
-        f"cost(N) = training GPU-h / N + per-asset GPU-h; per-asset = warm + cold / {report.batch_size} (batch size); "
+        f"cost(N) = training / N + per-asset, in device-hours (CPU-hours of the run's machine, or GPU-hours) or USD; "
+        f"per-asset = warm + cold / {report.batch_size} (batch size); "
         f"per-scene prior {report.prior} (also shown {other})",
         f"prices ({pricing.provider}): {prices}; {where}",
         "",
-        f"{'method':22s} {'paradigm':13s} {'done':>4s} {'device':10s} {'warm s':>9s} {'cold s':>9s} {'per-asset s':>12s}  training GPU-h [range] (GPU type)",
+        f"{'method':22s} {'paradigm':13s} {'done':>4s} {'device':10s} {'warm s':>9s} {'cold s':>9s} {'per-asset s':>12s}  training device-h [range] (device)",
     ]
     for m in report.methods.values():
         t = m.timing
@@ -155,7 +170,13 @@ def format_report(report: CostReport, title: str = "") -> str:
             f"{m.method:22s} {m.paradigm:13s} {t.n if t else 0:4d} {device:10s} {_fmt(t.warm_s) if t else '-':>9s} "
             f"{_fmt(t.cold_s) if t else '-':>9s} {per_asset:>12s}  {_training_text(m)}"
         )
-    for unit, label in (("gpu_h", f"{report.unit_gpu} GPU-hours"), ("usd", "USD")):
+    units = [("gpu_h", f"{report.unit_gpu} GPU-hours"), ("usd", "USD")]
+    if any(m.lines[report.prior]["cpu_h"].per_asset is not None for m in report.methods.values()):
+        units.insert(0, ("cpu_h", "CPU-hours of the run's machine"))
+    for unit, label in units:
+        if all(m.lines[mode][unit].per_asset is None for m in report.methods.values() for mode in PRIOR_MODES):
+            out += ["", f"Cost per asset in {label}: n/a for every method (no per-asset time in this unit; see the notes)"]
+            continue
         out += ["", f"Cost per asset in {label} at N assets ('>=' = per-asset part only: training cost unknown)"]
         out.append(f"{'method':34s}" + "".join(f"{_volume(n):>11s}" for n in report.volumes))
         for m in report.methods.values():
@@ -204,7 +225,7 @@ def _fmt(x: float) -> str:
 
 
 def _hours(x: float | None) -> str:
-    return "?" if x is None else f"{x:,.0f}"
+    return "?" if x is None else (f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}")
 
 
 def _volume(n: float) -> str:
@@ -246,6 +267,16 @@ def _training(text: str) -> tuple[str, GPUHours]:
     if not sep or not method:
         raise argparse.ArgumentTypeError(f"expected METHOD=H[:H][@GPU], got {text!r}")
     return method, figure
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
 
 
 def _positive_int(text: str) -> int:

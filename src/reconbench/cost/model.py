@@ -17,6 +17,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from reconbench.cost import published
 from reconbench.results.record import GpuInfo, Timings
+from reconbench.cost.measured import recorded_cpu, recorded_training
 
 COLD_STAGES = ("model_load", "environment_start")  # stage names counted as cold-start overhead
 DEFAULT_VOLUMES: tuple[int, ...] = tuple(10**k for k in range(8))  # 1 ... 1e7 assets
@@ -99,6 +100,9 @@ class Pricing:
     target: str | None = None
     provider: str = published.DEFAULT_PROVIDER
     sources: dict[str, str] = field(default_factory=dict)
+    # CPU hours are never priced or converted unless the user states how (docs/cost.md, "Same-device comparison"):
+    cpu_as: tuple[str, float] | None = None  # (GPU type, hours on it that one CPU-hour of the run's machine equals)
+    cpu_price: float | None = None  # USD per CPU-hour of the run's machine
 
     @classmethod
     def default(
@@ -107,6 +111,8 @@ class Pricing:
         prices: Mapping[str, float] | None = None,
         throughput: Mapping[str, float] | None = None,
         target: str | None = None,
+        cpu_as: tuple[str, float] | None = None,
+        cpu_price: float | None = None,
     ) -> "Pricing":
         """Published defaults of `provider`, with user overrides (keys are canonicalised GPU names)."""
         if provider not in published.PRICES:
@@ -121,11 +127,18 @@ class Pricing:
         for g, v in (throughput or {}).items():
             thr[gpu_type(g)] = float(v)
             sources[f"throughput {gpu_type(g)}"] = "user (--throughput)"
-        return cls(table, thr, gpu_type(target) if target else None, provider, sources)
+        if cpu_as is not None:
+            cpu_as = (gpu_type(cpu_as[0]), float(cpu_as[1]))
+            sources["cpu-hour conversion"] = f"user (--cpu-as): 1 CPU-hour = {cpu_as[1]:g} {cpu_as[0]} hours"
+        if cpu_price is not None:
+            sources["price cpu"] = "user (--cpu-price)"
+        return cls(table, thr, gpu_type(target) if target else None, provider, sources, cpu_as, cpu_price)
 
     def price(self, gpu: str | None) -> float | None:
         """USD per hour on `gpu`, through PRICE_AS for a type priced as another; None if unknown (or CPU)."""
-        if gpu is None or gpu == CPU:
+        if gpu == CPU:
+            return self.cpu_price
+        if gpu is None:
             return None
         if gpu in self.prices:
             return self.prices[gpu]
@@ -137,6 +150,8 @@ class Pricing:
             return None
         if hours == 0:
             return 0.0
+        if src == CPU and self.cpu_as is not None:  # the user's stated conversion, never an assumed one
+            return self.convert(hours * self.cpu_as[1], self.cpu_as[0], dst)
         if src is None or src == CPU:
             return None
         if src == dst:
@@ -150,7 +165,7 @@ class Pricing:
             return None
         if hours == 0:
             return 0.0
-        if self.target:
+        if self.target and not (gpu == CPU and self.cpu_price is not None and self.cpu_as is None):
             converted, rate = self.convert(hours, gpu, self.target), self.price(self.target)
             return None if converted is None or rate is None else converted * rate
         rate = self.price(gpu)
@@ -260,17 +275,23 @@ def measure_timings(
 
 
 def training_for(
-    method: str, paradigm: str, overrides: Mapping[str, GPUHours] | None = None, recorded_prior: str | None = None
+    method: str, paradigm: str, overrides: Mapping[str, GPUHours] | None = None, recorded_prior: str | None = None,
+    measured: Mapping[str, Any] | None = None,
 ) -> tuple[GPUHours, str | None]:
     """The training GPU-hours that can be counted for `method`, and the prior it relies on (per-scene only).
 
     Feed-forward: its own training. Per-scene: the prior's training (counted or sunk by the caller).
     Reference: nothing. A user override (--training-gpu-hours) replaces the figure in every case but
-    reference; otherwise the method spec's published.training / .prior (literature/types.py).
+    reference; then a feed-forward method's `measured` training record (reconbench train, carried by its
+    results: cost.measured); otherwise the method spec's published.training / .prior (literature/types.py).
     """
     if paradigm == "reference":
         return GPUHours.zero("reference method: nothing trained"), None
     overrides = overrides or {}
+    if paradigm == "feed-forward" and measured and method not in overrides:
+        from reconbench.cost.measured import training_hours
+
+        return training_hours(measured), None
     entry, spec_prior = _spec_figures(method)
     prior = spec_prior if paradigm == "per-scene" else None
     if method in overrides:
@@ -372,7 +393,7 @@ class BreakEven:
     reason: str = ""
 
     def describe(self) -> str:
-        unit = {"usd": "in USD", "gpu_h": "in GPU-hours"}.get(self.basis, "")
+        unit = {"usd": "in USD", "gpu_h": "in GPU-hours", "cpu_h": "in CPU-hours of one machine"}.get(self.basis, "")
         span = f" (range {_num(self.low)}-{_num(self.high)})" if self.low is not None and self.high is not None and self.low != self.high else ""
         text = {
             "above": f"feed-forward cheaper above N* = {_num(self.n)} assets{span}",
@@ -453,7 +474,7 @@ class MethodCost:
     prior: str | None
     timing: Timing | None
     per_asset_s: float | None  # device-seconds per asset, warm + cold / batch size (CPU seconds on a CPU)
-    lines: dict[str, dict[str, CostLine]]  # lines[prior mode][unit]: unit "gpu_h" or "usd"
+    lines: dict[str, dict[str, CostLine]]  # lines[prior mode][unit]: unit "gpu_h", "usd" or "cpu_h"
     notes: list[str] = field(default_factory=list)
 
 
@@ -528,11 +549,15 @@ def cost_report(
     notes: list[str] = []
     for name in sorted({_get(r, "method") for r in records}):
         paradigm = resolve_paradigm(name, paradigms)
-        training, prior_name = training_for(name, paradigm, training_overrides, recorded_prior(records, name))
+        measured = recorded_training(records, name)
+        training, prior_name = training_for(name, paradigm, training_overrides, recorded_prior(records, name), measured)
+        if measured and training.source.startswith("measured"):
+            notes += _same_device_notes(name, measured, timings.get(name), recorded_cpu(records, name))
         methods[name] = _method_cost(name, paradigm, training, prior_name, timings.get(name), batch_size, pricing, unit_gpu)
-    if any(t.device == CPU for t in timings.values()):
-        notes.append("some per-asset times were measured on a CPU: they are CPU time and are not priced as GPU time "
-                     "unless --measured-on names the GPU type they stand for")
+    if any(t.device == CPU for t in timings.values()) and pricing.cpu_as is None:
+        notes.append("some per-asset times were measured on a CPU: they are CPU time, compared in CPU-hours with other "
+                     "CPU time only, and not priced as GPU time unless --measured-on names the GPU type they stand for "
+                     "or --cpu-as states a conversion")
     for g in sorted(_converted_types(methods.values(), unit_gpu)):
         a, b = pricing.throughput.get(g), pricing.throughput.get(unit_gpu)
         if a is not None and b is not None:
@@ -546,6 +571,22 @@ def cost_report(
 
 
 NO_PRIOR = "none"
+
+
+def _same_device_notes(method: str, measured: Mapping[str, Any], timing: "Timing | None", run_cpu: str | None) -> list[str]:
+    """Say when a measured training and the run's per-asset times were not taken on the same device."""
+    device = measured.get("device") or {}
+    trained_on = "cpu" if device.get("kind") != "gpu" else gpu_type(device.get("name", ""))
+    ran_on = timing.device if timing else None
+    if ran_on is None:
+        return []
+    if (trained_on == CPU) != (ran_on == CPU):
+        return [f"{method}: trained on {'a CPU' if trained_on == CPU else trained_on}, run on "
+                f"{'a CPU' if ran_on == CPU else ran_on}: CPU and GPU hours are not mixed (give --cpu-as GPU=FACTOR to convert)"]
+    if trained_on == CPU and run_cpu and device.get("name") and run_cpu != device.get("name"):
+        return [f"{method}: trained on CPU {device.get('name')}, run on CPU {run_cpu}: CPU-hours of the two are "
+                "compared as if equal (different CPUs do different work per hour)"]
+    return []
 
 
 def recorded_prior(records: Sequence[Any], method: str) -> str | None:
@@ -567,10 +608,11 @@ def _method_cost(
     per_asset_s = timing.per_asset_s(batch_size) if timing else None
     device = timing.device if timing else None
     hours = per_asset_s / 3600 if per_asset_s is not None else None
-    if timing and not timing.on_gpu:
-        notes.append("per-asset time is CPU time: not priced as GPU time (give --measured-on GPU)")
-    c_gpu_h = pricing.convert(hours, device, unit_gpu) if timing and timing.on_gpu else None
-    c_usd = pricing.usd(hours, device) if timing and timing.on_gpu else None
+    if timing and not timing.on_gpu and pricing.cpu_as is None:
+        notes.append("per-asset time is CPU time: counted in CPU-hours, not as GPU time (give --measured-on GPU or --cpu-as GPU=FACTOR)")
+    c_gpu_h = pricing.convert(hours, device, unit_gpu) if timing else None
+    c_usd = pricing.usd(hours, device) if timing else None
+    c_cpu_h = hours if timing and not timing.on_gpu else None
     if timing and timing.on_gpu and c_usd is None:
         notes.append(f"cannot price {device} hours{' as ' + pricing.target + ' hours' if pricing.target else ''} "
                      f"(give --price GPU=USD and, to convert, --throughput GPU=FACTOR)")
@@ -581,22 +623,45 @@ def _method_cost(
         counted = training if (paradigm != "per-scene" or mode == "counted") else GPUHours.zero("prior sunk")
         t = [pricing.convert(h, counted.gpu, unit_gpu) for h in (counted.value, counted.low, counted.high)]
         u = [pricing.usd(h, counted.gpu) for h in (counted.value, counted.low, counted.high)]
-        lines[mode] = {"gpu_h": CostLine(*t, c_gpu_h, f"{unit_gpu} GPU-h"), "usd": CostLine(*u, c_usd, "USD")}
+        # CPU-hours: only CPU time (or nothing); GPU hours never become CPU hours.
+        c = [h if (h == 0 or counted.gpu == CPU) else None for h in (counted.value, counted.low, counted.high)]
+        lines[mode] = {"gpu_h": CostLine(*t, c_gpu_h, f"{unit_gpu} GPU-h"), "usd": CostLine(*u, c_usd, "USD"),
+                       "cpu_h": CostLine(*c, c_cpu_h, "CPU-h")}
     return MethodCost(name, paradigm, training, prior, timing, per_asset_s, lines, notes)
 
 
 def _pair_break_even(ff: MethodCost, ps: MethodCost, mode: str) -> BreakEven:
-    """Break-even in money where both per-asset costs can be priced, else in GPU-hours, else unavailable."""
-    for unit in ("usd", "gpu_h"):
+    """Break-even in CPU-hours where both ran on CPUs (device-hours of one machine), else in money where
+    both per-asset costs can be priced, else in GPU-hours, else unavailable."""
+    refused = None
+    for unit in ("cpu_h", "usd", "gpu_h"):
         a, b = ff.lines[mode][unit], ps.lines[mode][unit]
         if a.per_asset is not None and b.per_asset is not None:
             result = break_even_lines(a, b, unit)
             if result.kind == "unknown":
                 missing = [m.method for m, line in ((ff, a), (ps, b)) if line.training is None]
+                mixing = _mixing_reason([m for m in (ff, ps) if m.method in missing], unit)
+                if mixing:  # known, but spent on the other kind of device: another unit may hold a stated conversion
+                    refused = refused or BreakEven("unavailable", basis=unit, reason=mixing)
+                    continue
                 return BreakEven("unknown", basis=unit, reason=f"training cost of {', '.join(missing)} not known")
             return result
+    if refused is not None:
+        return refused
     why = [f"{m.method}: {_why_no_per_asset(m)}" for m in (ff, ps) if m.lines[mode]["gpu_h"].per_asset is None]
     return BreakEven("unavailable", reason="; ".join(why) or "per-asset cost not known")
+
+
+def _mixing_reason(methods: Sequence[MethodCost], unit: str) -> str:
+    """Why a known training figure is unusable in `unit`: it was spent on the other kind of device."""
+    if unit == "cpu_h":
+        spent = [f"{m.method} trained on {m.training.gpu}" for m in methods if m.training.known and m.training.gpu != CPU]
+    else:
+        spent = [f"{m.method} trained on a CPU" for m in methods if m.training.known and m.training.gpu == CPU]
+    if not spent:
+        return ""
+    return (f"per-asset times are {'CPU' if unit == 'cpu_h' else 'GPU'} time but {', '.join(spent)}: CPU and GPU "
+            "hours are not mixed without a stated conversion (--cpu-as GPU=FACTOR)")
 
 
 def _why_no_per_asset(m: MethodCost) -> str:

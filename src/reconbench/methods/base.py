@@ -55,6 +55,7 @@ class MethodSpec:
     # Two-stage methods: the multi-view images they generate and the cameras they were generated at
     # (viewscore/stages.py, docs/adapters.md "Intermediate views"); scored as stage1_* metrics.
     intermediate_views: dict[str, Any] = field(default_factory=dict)
+    training: dict[str, Any] = field(default_factory=dict)  # trained here: {"entry": "module:function", "weights": "package:folder"} (`reconbench train`)
 
     def __post_init__(self) -> None:
         if isinstance(self.published, dict):  # a plain-dict spec (third-party, or read back from asdict)

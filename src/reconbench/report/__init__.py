@@ -21,6 +21,7 @@ from PIL import Image
 
 from reconbench import __version__
 from reconbench.report import figures, folk_claim
+from reconbench.report.breakeven import break_even_section
 from reconbench.report.html import FigureItem, ObjectGrid, Page, Table, render_page
 from reconbench.results import JobRecord, Run, load_run, metric
 from reconbench.results.catalogue import HEADLINE, metric_set
@@ -60,6 +61,7 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path:
         extra_tables=tables.middle_sections(),
         published=published_table(run),
         extra=[folk_claim.section(run)],  # sharp or broken: the folk claim's verdict (report/folk_claim.py)
+        break_even=break_even_section(run.records, cost).html(),
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_page(page), encoding="utf-8")
@@ -224,13 +226,10 @@ def make_figures(run: Run, means: dict[str, dict[str, Estimate]], cost: Any | No
         items.append(FigureItem("Fidelity against inference time", figures.data_uri(fig),
                                 "One point per method: mean over objects with 95% bootstrap CI in both directions; the "
                                 "dashed step line is the Pareto front (no other method is both faster and better)."))
-    if cost is not None:
-        fig, caption = figures.cost_vs_volume(cost)
-        if fig is not None:
-            items.append(FigureItem("Cost per asset against asset volume", figures.data_uri(fig), caption + _break_even_text(cost)))
-    name = "fscore" if any("fscore" in r.metrics for r in run.ok) else "chamfer"
-    label = "F-score at τ = 0.05 (higher is better)" if name == "fscore" else "Chamfer distance (lower is better)"
-    fig = figures.category_bars(category_means(run.records, name), label)
+    # Cost against volume is drawn in the break-even section (report.breakeven), with the crossings marked.
+    metric = "fscore" if any("fscore" in r.metrics for r in run.ok) else "chamfer"
+    label = "F-score at τ = 0.05 (higher is better)" if metric == "fscore" else "Chamfer distance (lower is better)"
+    fig = figures.category_bars(category_means(run.records, metric), label)
     if fig is not None:
         items.append(FigureItem(f"Mean {name} per category", figures.data_uri(fig), "Bars: mean per category and method; whiskers: 95% bootstrap CI."))
     fig = figures.stage_bars(stage_means(run.ok))
@@ -257,11 +256,6 @@ def stage_means(records: Sequence[JobRecord]) -> dict[str, dict[str, float]]:
         names = list(dict.fromkeys(n for stages in jobs for n in stages))
         means[method] = {n: float(np.mean([stages.get(n, 0.0) for stages in jobs])) for n in names}
     return means
-
-
-def _break_even_text(cost: Any) -> str:
-    parts = [f"{p.feed_forward} vs {p.per_scene}: {p.by_prior[cost.prior].describe()}" for p in cost.break_evens]
-    return (" Break-even (prior " + cost.prior + "): " + "; ".join(parts) + ".") if parts else ""
 
 
 # ---------------------------------------------------------------- section 5: qualitative grid
@@ -389,9 +383,7 @@ def write_summary_md(run: Run, page: Page, cost: Any | None, path: Path, tables:
     lines += ["", "## Methods", ""] + md_table(page.method_table) + [""]
     lines += results_markdown(tables)
     lines += ["## Paired comparisons", ""] + (md_table(page.paired) if page.paired.rows else ["No pair of methods shares a completed object."])
-    if cost is not None and cost.break_evens:
-        lines += ["", "## Break-even volumes", ""]
-        lines += [f"- {p.feed_forward} vs {p.per_scene} (prior {mode}): {be.describe()}" for p in cost.break_evens for mode, be in p.by_prior.items()]
+    lines += [""] + break_even_section(run.records, cost, with_figure=False).markdown()
     if page.published is not None:
         lines += ["", "## Measured next to published", ""] + (md_table(page.published) if page.published.rows else [
             "No method of this run has a published figure on its dataset.", "", page.published.note])

@@ -96,9 +96,10 @@ def fidelity_vs_time(means: dict[str, dict[str, Estimate]], panels: Sequence[tup
 
 
 def cost_unit(report: CostReport) -> str | None:
-    """"usd" or "gpu_h" when some method has a complete cost line in it, "cpu_s" when every time is CPU time."""
+    """"cpu_h", "usd" or "gpu_h" when some method has a complete cost line in it (CPU-hours first: a run and a
+    training measured on CPUs compare in device-hours of one machine), "cpu_s" when every time is CPU time."""
     prior = report.prior
-    for unit in ("usd", "gpu_h"):
+    for unit in ("cpu_h", "usd", "gpu_h"):
         if any(_complete(m.lines[prior][unit]) for m in report.methods.values()):
             return unit
     timed = [m for m in report.methods.values() if m.timing is not None]
@@ -133,6 +134,7 @@ def cost_vs_volume(report: CostReport) -> tuple[Figure | None, str]:
     ax.set_yscale("log")
     ax.set_xlabel("asset volume N (assets)")
     ax.set_ylabel({"usd": "cost per asset (USD)", "gpu_h": f"cost per asset ({report.unit_gpu} GPU-hours)",
+                   "cpu_h": "cost per asset (CPU-hours, this machine)",
                    "cpu_s": "CPU seconds per asset"}[unit])
     ax.set_title("Amortised cost per asset" if unit != "cpu_s" else "Per-asset compute (CPU, unpriced)")
     ax.legend(loc="best")
@@ -170,7 +172,7 @@ def _cost_caption(report: CostReport, unit: str, left_out: list[str], marked: in
     if unit == "cpu_s":
         text = CPU_CAPTION
     else:
-        what = "US dollars" if unit == "usd" else f"{report.unit_gpu} GPU-hours"
+        what = {"usd": "US dollars", "cpu_h": "CPU-hours of the run's machine"}.get(unit, f"{report.unit_gpu} GPU-hours")
         text = (f"Cost per asset in {what}: training / N + per-asset time (batch size {report.batch_size}, "
                 f"per-scene prior {report.prior}).")
         text += f" Dotted lines: break-even volumes ({marked})." if marked else ""

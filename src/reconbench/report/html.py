@@ -80,6 +80,7 @@ class Page:
     extra_tables: list[tuple[str, Table]] = field(default_factory=list)  # more result tables, shown after the summary
     published: Table | None = None  # measured next to published (literature/compare.py)
     extra: list[Section] = field(default_factory=list)
+    break_even: str = ""  # HTML fragment from report.breakeven (always filled by write_report)
 
 
 def esc(value: object) -> str:
@@ -96,12 +97,13 @@ def render_page(page: Page) -> str:
                  + "<h3>Usability of the assets</h3>"
                  + (render_table(page.usability) if page.usability.rows else "<p class=\"note\">No mesh asset in this run.</p>")),
         _section("3. Paired comparisons", render_table(page.paired)),
-        _section("4. Figures", "\n".join(_figure(f) for f in page.figures) or "<p class=\"note\">No figure could be drawn.</p>"),
+        _section("4. Break-even: feed-forward against per-scene", page.break_even or "<p>No break-even section was computed.</p>"),
+        _section("5. Figures", "\n".join(_figure(f) for f in page.figures) or "<p class=\"note\">No figure could be drawn.</p>"),
         *(_section(x.title, "".join(f"<p>{esc(t)}</p>" for t in x.paragraphs) + "".join(render_table(t) for t in x.tables)
                    + "\n".join(_figure(f) for f in x.figures)) for x in page.extra),
-        _section("5. Qualitative results", f"<p class=\"note\">{esc(page.grid_note)}</p>" + "\n".join(_grid(g) for g in page.grids)),
-        _section("6. Failures", render_table(page.failures) if page.failures.rows else "<p>Every job completed.</p>"),
-        _section("7. Measured next to published", _published(page.published)) if page.published is not None else "",
+        _section("6. Qualitative results", f"<p class=\"note\">{esc(page.grid_note)}</p>" + "\n".join(_grid(g) for g in page.grids)),
+        _section("7. Failures", render_table(page.failures) if page.failures.rows else "<p>Every job completed.</p>"),
+        _section("8. Measured next to published", _published(page.published)) if page.published is not None else "",
     ])
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"

@@ -42,16 +42,19 @@ def hull_mesh(grid: np.ndarray, axis: np.ndarray) -> MeshAsset:
     return hull
 
 
-def projected_colours(hull: MeshAsset, images, masks, cameras, tolerance: float) -> np.ndarray:
+def projected_colours(hull: MeshAsset, images, masks, cameras, tolerance: float, fallback: np.ndarray | None = None) -> np.ndarray:
     """Per vertex, the colour in the input view that sees it most frontally; visibility from the
-    hull's own depth drawn by the common renderer. Unseen vertices get the mean foreground colour."""
+    hull's own depth drawn by the common renderer. Unseen vertices keep `fallback` ((N, 3) in [0, 1],
+    e.g. a learned colour), or get the mean foreground colour."""
     from reconbench.render import render_views
 
     part = hull.parts[0]
     verts, normals = part.vertices, hull.to_trimesh().vertex_normals
     depth = render_views(hull, cameras, UNLIT).depth
-    fallback = np.concatenate([img[m][:, :3] for img, m in zip(images, masks)]).mean(0) / 255.0
-    colours = np.tile(np.append(fallback, 1.0), (len(verts), 1))
+    mean_colour = np.concatenate([img[m][:, :3] for img, m in zip(images, masks)]).mean(0) / 255.0
+    colours = np.tile(np.append(mean_colour, 1.0), (len(verts), 1))
+    if fallback is not None:
+        colours[:, :3] = fallback
     best = np.full(len(verts), -np.inf)
     for k, (img, cam) in enumerate(zip(images, cameras)):
         u, v, z = project(verts, cam)

@@ -1,0 +1,79 @@
+"""Quality-adjusted break-even: a per-scene method costed at the time it needs to match a feed-forward
+method's fidelity (from its anytime curves), instead of at the time of its full optimisation.
+
+For a pair (feed-forward F, per-scene P) and a metric m: the target is F's mean m over the objects
+both completed; on each such object, P's anytime curve gives the optimisation seconds at which it first
+reaches the target (cost.model.cost_to_reach); P's per-asset cost at F's quality is the median of those
+seconds plus P's cold-start overhead / batch size, priced in the same unit as the plain break-even.
+Objects whose curve never reaches the target are counted and reported: when fewer than half reach it,
+no quality-matched per-asset cost is given (P does not match F's fidelity on most assets).
+"""
+
+from __future__ import annotations
+
+from statistics import mean, median
+from typing import Any, Sequence
+
+from reconbench.cost.model import BreakEven, CostReport, break_even_lines, cost_to_reach, CostLine
+
+
+def quality_break_even(records: Sequence[Any], report: CostReport, metric: str) -> list[dict[str, Any]]:
+    """One entry per (feed-forward, per-scene) pair of `report` for `metric` (e.g. "psnr", "fscore")."""
+    from reconbench.stats import higher_is_better
+
+    better = higher_is_better(metric)
+    ok = [r for r in records if r.status == "ok"]
+    out = []
+    for pair in report.break_evens:
+        ff, ps = report.methods[pair.feed_forward], report.methods[pair.per_scene]
+        ff_values = {r.object: r.metrics[metric] for r in ok if r.method == ff.method and r.metrics.get(metric) is not None}
+        curves = {r.object: [(p["seconds"], p[metric]) for p in r.anytime if p.get(metric) is not None]
+                  for r in ok if r.method == ps.method and r.anytime}
+        objects = sorted(set(ff_values) & set(curves))
+        entry: dict[str, Any] = {"feed_forward": ff.method, "per_scene": ps.method, "metric": metric, "objects": len(objects)}
+        if not objects:
+            entry["reason"] = f"no object has both a {ff.method} result and a {ps.method} anytime curve with {metric}"
+            out.append(entry)
+            continue
+        target = mean(ff_values[o] for o in objects)
+        reached = {o: s for o in objects if (s := cost_to_reach(target, curves[o], higher_is_better=better)) is not None}
+        entry.update({"target": target, "reached": len(reached)})
+        if 2 * len(reached) < len(objects):
+            entry["break_even"] = BreakEven("always", reason=f"{ps.method} reaches {ff.method}'s mean {metric} "
+                                            f"{target:.4g} on only {len(reached)} of {len(objects)} objects")
+            out.append(entry)
+            continue
+        reach_s = median(reached.values()) * (ps.timing.gpu_count if ps.timing else 1)
+        entry["median_reach_s"] = reach_s
+        entry["break_even"] = _at_quality(ff, ps, report, reach_s)
+        out.append(entry)
+    return out
+
+
+def _at_quality(ff, ps, report: CostReport, reach_s: float) -> BreakEven:
+    """The plain break-even's unit and lines, with the per-scene per-asset cost at the reach time."""
+    if ps.timing is None or not ps.per_asset_s:
+        return BreakEven("unavailable", reason=f"{ps.method}: no measured per-asset time")
+    seconds = reach_s + ps.timing.cold_s / report.batch_size
+    for unit in ("cpu_h", "usd", "gpu_h"):
+        a, b = ff.lines[report.prior][unit], ps.lines[report.prior][unit]
+        if a.per_asset is None or b.per_asset is None:
+            continue
+        scaled = CostLine(b.training, b.training_low, b.training_high, b.per_asset * seconds / ps.per_asset_s, b.unit)
+        return break_even_lines(a, scaled, unit)
+    return BreakEven("unavailable", reason="per-asset costs not comparable in one unit (see the plain break-even)")
+
+
+def format_quality(results: list[dict[str, Any]]) -> str:
+    if not results:
+        return "Quality-adjusted break-even: none (the run needs a feed-forward and a per-scene method)\n"
+    lines = []
+    for e in results:
+        head = f"Quality-adjusted break-even, {e['feed_forward']} vs {e['per_scene']} at {e['feed_forward']}'s mean {e['metric']}"
+        if "reason" in e:
+            lines.append(f"{head}: unavailable ({e['reason']})")
+            continue
+        when = f"median {e['median_reach_s']:.3g} s to reach it" if "median_reach_s" in e else "not reached on most objects"
+        lines.append(f"{head} {e['target']:.4g}: {e['per_scene']} reaches it on {e['reached']} of {e['objects']} objects "
+                     f"({when}); {e['break_even'].describe()}")
+    return "\n".join(lines) + "\n"
