@@ -227,9 +227,9 @@ def make_figures(run: Run, means: dict[str, dict[str, Estimate]], cost: Any | No
                                 "One point per method: mean over objects with 95% bootstrap CI in both directions; the "
                                 "dashed step line is the Pareto front (no other method is both faster and better)."))
     # Cost against volume is drawn in the break-even section (report.breakeven), with the crossings marked.
-    metric = "fscore" if any("fscore" in r.metrics for r in run.ok) else "chamfer"
-    label = "F-score at τ = 0.05 (higher is better)" if metric == "fscore" else "Chamfer distance (lower is better)"
-    fig = figures.category_bars(category_means(run.records, metric), label)
+    name = "fscore" if any("fscore" in r.metrics for r in run.ok) else "chamfer"
+    label = "F-score at τ = 0.05 (higher is better)" if name == "fscore" else "Chamfer distance (lower is better)"
+    fig = figures.category_bars(category_means(run.records, name), label)
     if fig is not None:
         items.append(FigureItem(f"Mean {name} per category", figures.data_uri(fig), "Bars: mean per category and method; whiskers: 95% bootstrap CI."))
     fig = figures.stage_bars(stage_means(run.ok))
