@@ -25,6 +25,7 @@ BASELINES = ["sphere", "visual-hull", "splat-sds"]
 
 def training_throughput(steps: int) -> float:
     """Samples per second of `steps` training steps on a small set built here (building not timed)."""
+    import numpy as np
     import torch
 
     from reconbench.methods.voxel_cnn.data import training_set
@@ -35,7 +36,7 @@ def training_throughput(steps: int) -> float:
     data = training_set(cfg.samples, 0)
     model = VoxelCNN()
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    rng = __import__("numpy").random.default_rng(0)
+    rng = np.random.default_rng(0)
     start = None
     for step in range(steps + 2):  # two warm-up steps
         if step == 2:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from statistics import mean, median
 from typing import Any, Sequence
 
-from reconbench.cost.model import BreakEven, CostReport, break_even_lines, cost_to_reach, CostLine
+from reconbench.cost.model import BreakEven, CostLine, CostReport, break_even_lines, cost_to_reach
 
 
 def quality_break_even(records: Sequence[Any], report: CostReport, metric: str) -> list[dict[str, Any]]:
