@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reconbench.methods import get_method, register_method
+from reconbench.methods import _registry, register_method
 from reconbench.methods.base import MethodSpec
 from reconbench.methods.external.command import build_steps, validate_spec
 from reconbench.methods.external.inputs import prepare_method_inputs
@@ -41,14 +41,13 @@ def test_the_guide_shows_each_example_file_exactly(name):
 
 
 def test_the_in_process_example_runs_through_the_benchmark(examples, tmp_path, small_protocol):
-    spec = importlib.import_module("my_method").SPEC
-    try:
-        get_method(spec["name"])
-    except KeyError:
-        register_method(spec)
+    spec = register_method(importlib.import_module("my_method").SPEC)
     out = tmp_path / "run"
-    summary = run_benchmark(RunConfig("procedural", [spec["name"]], small_protocol, out, objects=["mug"],
-                                      lpips=(), progress=False))
+    try:
+        summary = run_benchmark(RunConfig("procedural", [spec.name], small_protocol, out, objects=["mug"],
+                                          lpips=(), progress=False))
+    finally:
+        _registry().pop(spec.name)  # other tests see only the built-in methods
     assert (summary.ok, summary.failed, summary.skipped) == (1, 0, 0)
     with ResultsStore(out / "results.sqlite") as store:
         (record,) = store.records()
