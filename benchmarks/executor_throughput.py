@@ -81,8 +81,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each executor (medians are printed)")
     args = parser.parse_args()
     try:
-        from reconbench.runner.executors.ray_executor import RayExecutor
         import ray  # noqa: F401
+
+        from reconbench.runner.executors.ray_executor import RayExecutor
     except ImportError:
         sys.exit("this benchmark compares with Ray: pip install 'reconbench[ray]'")
 

@@ -23,7 +23,6 @@ from reconbench.protocol import UNLIT, get_protocol
 from reconbench.render import render_views, renderer_info
 
 
-
 def benchmark_object():
     """The procedural set's large object (~100k triangles), normalised like any dataset object."""
     object_id, detail = LARGE_OBJECT

@@ -59,13 +59,13 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("RECONBENCH_SDS_GUIDANCE", "none")
 
+    import torch
+
     from reconbench.cost import cost_report
     from reconbench.methods.voxel_cnn.method import load_record
     from reconbench.runner import RunConfig, run_benchmark
     from reconbench.runner.store import ResultsStore
     from reconbench.stats import method_means
-
-    import torch
 
     record = load_record()
     print("== training")
@@ -92,7 +92,10 @@ def main() -> None:
     print(f"{'method':12s} {'F-score@0.05':>13s} {'LPIPS':>8s} {'Chamfer':>8s} {'PSNR':>7s}")
     for m in METHODS:
         e = means.get(m, {})
-        cell = lambda k, f: f"{e[k].mean:{f}}" if e.get(k) else "-"  # noqa: E731
+
+        def cell(k: str, f: str, e: dict = e) -> str:
+            return f"{e[k].mean:{f}}" if e.get(k) else "-"
+
         print(f"{m:12s} {cell('fscore', '13.3f')} {cell('lpips', '8.3f')} {cell('chamfer', '8.4f')} {cell('psnr', '7.2f')}")
     ff = means.get("voxel-cnn", {})
     for metric, higher in (("fscore", True), ("lpips", False)):

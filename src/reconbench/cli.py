@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -392,8 +392,8 @@ def _preset_evaluation(name: str):
 def main(argv: Sequence[str] | None = None) -> int:
     from reconbench.assets import AssetLoadError
     from reconbench.datasets import DatasetError
-    from reconbench.limits import LimitError
     from reconbench.envs.overrides import OverrideError
+    from reconbench.limits import LimitError
     from reconbench.runner import RunError
     from reconbench.runner.store import StoreError
 

@@ -9,9 +9,9 @@ similarity ICP / rotation search and scored again; the protocol says which is th
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
 
 import numpy as np
 

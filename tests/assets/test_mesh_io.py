@@ -4,10 +4,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 import trimesh
+from conftest import write_glb, write_obj_with_texture, write_vertex_colored_ply
 from PIL import Image
 
-from conftest import write_glb, write_obj_with_texture, write_vertex_colored_ply
-from reconbench.assets import AssetLoadError, Material, MeshAsset, MeshPart, load_mesh, normalisation_transform, save_mesh
+from reconbench.assets import (
+    AssetLoadError,
+    Material,
+    MeshAsset,
+    MeshPart,
+    load_mesh,
+    normalisation_transform,
+    save_mesh,
+)
 
 
 def test_obj_with_mtl_and_texture_loads_textured(tmp_path):

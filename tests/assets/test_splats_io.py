@@ -2,8 +2,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import write_vertex_colored_ply
+
 from reconbench.assets.errors import AssetLoadError
 from reconbench.assets.splats import C0, GaussianSplats
 from reconbench.assets.splats_io import is_splat_ply, load_splats, save_splats

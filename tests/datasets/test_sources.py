@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import trimesh
-
 from conftest import write_glb, write_obj_with_texture
+
 from reconbench.assets import AssetLoadError
 from reconbench.datasets import DatasetError, open_dataset, parse_spec, read_object_list
 

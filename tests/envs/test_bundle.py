@@ -10,6 +10,7 @@ import pytest
 from envs_helpers import git, make_toy_package, toy_spec
 
 from reconbench.cli import main
+from reconbench.envs.base import recipe_hash
 from reconbench.envs.bundle import (
     FORMAT,
     BundleError,
@@ -20,7 +21,6 @@ from reconbench.envs.bundle import (
     sha256_file,
     split_git_requirement,
 )
-from reconbench.envs.base import recipe_hash
 from reconbench.envs.sources import LocalSources, SourceMismatch, verify_checkout
 from reconbench.envs.weights import missing_weights
 

@@ -9,7 +9,14 @@ import re
 import pytest
 from envs_helpers import make_toy_package, toy_spec
 
-from reconbench.envs import DockerBackend, Environment, EnvironmentBuildError, EnvironmentMissing, dockerfile, recipe_hash
+from reconbench.envs import (
+    DockerBackend,
+    Environment,
+    EnvironmentBuildError,
+    EnvironmentMissing,
+    dockerfile,
+    recipe_hash,
+)
 from reconbench.envs.docker import base_image, image_tag
 from reconbench.methods.base import MethodSpec
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, replace
 from pathlib import Path
 
 import numpy as np
@@ -299,7 +299,7 @@ def test_a_spec_with_unknown_placeholder_cannot_hide_in_an_environment():
 
 def test_method_spec_is_frozen_data():
     spec = get_method("triposr")
-    with pytest.raises(Exception):
+    with pytest.raises(FrozenInstanceError):
         spec.name = "x"  # type: ignore[misc]
     assert replace(spec, timeout_s=1.0).timeout_s == 1.0
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tiny_external
 
 from reconbench.envs import Environment
 from reconbench.methods.base import MethodInput, MethodSpec
@@ -16,8 +17,6 @@ from reconbench.methods.external import timing
 from reconbench.methods.external.monitor import ResourceMonitor
 from reconbench.methods.external.run import ExternalMethodError, run_external, time_batch
 from reconbench.methods.external.shim import MARKER
-
-import tiny_external
 
 JITTER_S = 0.05
 

@@ -10,6 +10,7 @@ import sys
 import time
 
 import pytest
+import tiny_external
 
 from reconbench.datasets import DatasetObject
 from reconbench.methods.base import MethodSpec
@@ -17,8 +18,6 @@ from reconbench.protocol import get_protocol
 from reconbench.runner.execute import RunSettings, prepare_object, run_job
 from reconbench.runner.export import write_csv, write_report
 from reconbench.runner.jobs import Job
-
-import tiny_external
 
 VIEWS = tiny_external.VIEWS
 

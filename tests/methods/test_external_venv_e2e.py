@@ -8,13 +8,12 @@ from __future__ import annotations
 import math
 
 import pytest
+import tiny_external
 
 from reconbench.doctor import format_table, run_doctor
 from reconbench.envs import get_backend
 from reconbench.methods import get_method, register_method
 from reconbench.runner import RunConfig, run_benchmark
-
-import tiny_external
 
 pytestmark = pytest.mark.slow
 

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 import tiny_external
+
 from reconbench.methods.base import MethodSpec
 from reconbench.methods.external.preflight import format_report, preflight
 

@@ -3,7 +3,13 @@ import pytest
 import trimesh
 
 from reconbench.assets import MeshAsset, MeshPart
-from reconbench.metrics.geometry import PointCloud, cloud_metrics, nearest_neighbours, surface_point_cloud, threshold_key
+from reconbench.metrics.geometry import (
+    PointCloud,
+    cloud_metrics,
+    nearest_neighbours,
+    surface_point_cloud,
+    threshold_key,
+)
 from reconbench.metrics.volume import NotWatertight, occupancy_grid, volume_iou
 
 

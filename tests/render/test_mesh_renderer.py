@@ -14,8 +14,9 @@ def _front_camera(size=64):
     return orbit_camera("front", "heldout", 0, 0, 2.0, 49.1, size, size)
 
 
-def _quad(material=Material(), uv=True, colors=None):
+def _quad(material=None, uv=True, colors=None):
     """Square in the z=0 plane facing +Z (counter-clockwise seen from +Z), uv (0,0) at bottom-left."""
+    material = Material() if material is None else material
     v = np.array([[-0.5, -0.5, 0], [0.5, -0.5, 0], [0.5, 0.5, 0], [-0.5, 0.5, 0]], dtype=float)
     f = np.array([[0, 1, 2], [0, 2, 3]])
     return MeshPart(v, f, material, uv=(v[:, :2] + 0.5) if uv else None, vertex_colors=colors)

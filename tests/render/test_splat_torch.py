@@ -8,7 +8,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from reconbench.assets.splats import GaussianSplats, sh_basis as sh_basis_numpy  # noqa: E402
+from reconbench.assets.splats import GaussianSplats  # noqa: E402
+from reconbench.assets.splats import sh_basis as sh_basis_numpy  # noqa: E402
 from reconbench.protocol.cameras import orbit_camera  # noqa: E402
 from reconbench.render.splat_math import ALPHA_MAX, ALPHA_MIN, project  # noqa: E402
 from reconbench.render.splat_reference import composite_reference  # noqa: E402

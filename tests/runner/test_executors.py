@@ -12,12 +12,19 @@ from pathlib import Path
 
 import psutil
 import pytest
+from runner_helpers import (  # tests/runner is on sys.path
+    FAST,
+    REFERENCE,
+    assert_same_results,
+    finished,
+    records,
+    register,
+)
 
 from reconbench.methods import get_method
 from reconbench.runner import RunConfig, run_benchmark
 from reconbench.runner.executors.local import LocalExecutor
 from reconbench.runner.store import ResultsStore
-from runner_helpers import FAST, REFERENCE, assert_same_results, finished, records, register  # tests/runner is on sys.path
 
 DRIVER = Path(__file__).with_name("run_driver.py")
 

@@ -14,9 +14,10 @@ import pytest
 
 ray = pytest.importorskip("ray", reason="ray not installed: pip install 'reconbench[ray]'")
 
+from runner_helpers import FAST, REFERENCE, assert_same_results, finished, records, register  # noqa: E402 (tests/runner is on sys.path)
+
 from reconbench.runner import RunConfig, run_benchmark  # noqa: E402
 from reconbench.runner.store import ResultsStore  # noqa: E402
-from runner_helpers import FAST, REFERENCE, assert_same_results, finished, records, register  # noqa: E402 (tests/runner is on sys.path)
 
 HERE = Path(__file__).parent
 RAY = {"executor": "ray"}

@@ -9,12 +9,11 @@ import sys
 import time
 
 import pytest
+from runner_helpers import FAST, register  # tests/runner is on sys.path
 
 from reconbench.methods import get_method
 from reconbench.runner import RunConfig, RunError, run_benchmark
 from reconbench.runner.store import ResultsStore
-from runner_helpers import FAST, register  # tests/runner is on sys.path
-
 
 
 def _rows(out):

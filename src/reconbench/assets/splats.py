@@ -105,7 +105,7 @@ class GaussianSplats:
         rs = quat_to_matrix(self.quats) * self.scales[:, None, :]
         return rs @ np.transpose(rs, (0, 2, 1))
 
-    def transformed(self, matrix: np.ndarray) -> "GaussianSplats":
+    def transformed(self, matrix: np.ndarray) -> GaussianSplats:
         """These Gaussians mapped by a 4x4 similarity (uniform scale s, rotation R, translation t).
 
         means' = s R m + t, scales' = s scales, quats' = quat(R) * q, opacities unchanged, and the
@@ -124,7 +124,7 @@ class GaussianSplats:
             sh=rotate_sh(self.sh, rot),
         )
 
-    def subset(self, mask: np.ndarray) -> "GaussianSplats":
+    def subset(self, mask: np.ndarray) -> GaussianSplats:
         """The Gaussians selected by a boolean mask or an index array (ValueError if none)."""
         idx = np.asarray(mask)
         if idx.dtype == bool and idx.shape != (self.n,):

@@ -10,7 +10,8 @@ and CPU and GPU hours are never added or compared without a conversion the user 
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 CPU = "cpu"
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from reconbench.cost import published
-from reconbench.results.record import GpuInfo, Timings
 from reconbench.cost.measured import recorded_cpu, recorded_training
+from reconbench.results.record import GpuInfo, Timings
 
 COLD_STAGES = ("model_load", "environment_start")  # stage names counted as cold-start overhead
 DEFAULT_VOLUMES: tuple[int, ...] = tuple(10**k for k in range(8))  # 1 ... 1e7 assets
@@ -45,7 +46,7 @@ class GPUHours:
         return self.value is not None
 
     @classmethod
-    def from_entry(cls, entry: Mapping[str, Any]) -> "GPUHours":
+    def from_entry(cls, entry: Mapping[str, Any]) -> GPUHours:
         value = entry.get("value")
         low = entry.get("low", value)
         high = entry.get("high", value)
@@ -53,11 +54,11 @@ class GPUHours:
         return cls(value, low, high, gpu, entry.get("source", ""), entry.get("note", ""))
 
     @classmethod
-    def zero(cls, source: str) -> "GPUHours":
+    def zero(cls, source: str) -> GPUHours:
         return cls(0.0, 0.0, 0.0, None, source)
 
     @classmethod
-    def unknown(cls, source: str) -> "GPUHours":
+    def unknown(cls, source: str) -> GPUHours:
         return cls(None, None, None, None, source)
 
 
@@ -113,7 +114,7 @@ class Pricing:
         target: str | None = None,
         cpu_as: tuple[str, float] | None = None,
         cpu_price: float | None = None,
-    ) -> "Pricing":
+    ) -> Pricing:
         """Published defaults of `provider`, with user overrides (keys are canonicalised GPU names)."""
         if provider not in published.PRICES:
             raise ValueError(f"unknown price provider {provider!r}; known: {', '.join(published.PRICES)}")
@@ -573,7 +574,7 @@ def cost_report(
 NO_PRIOR = "none"
 
 
-def _same_device_notes(method: str, measured: Mapping[str, Any], timing: "Timing | None", run_cpu: str | None) -> list[str]:
+def _same_device_notes(method: str, measured: Mapping[str, Any], timing: Timing | None, run_cpu: str | None) -> list[str]:
     """Say when a measured training and the run's per-asset times were not taken on the same device."""
     device = measured.get("device") or {}
     trained_on = "cpu" if device.get("kind") != "gpu" else gpu_type(device.get("name", ""))

@@ -11,8 +11,9 @@ no quality-matched per-asset cost is given (P does not match F's fidelity on mos
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from statistics import mean, median
-from typing import Any, Sequence
+from typing import Any
 
 from reconbench.cost.model import BreakEven, CostLine, CostReport, break_even_lines, cost_to_reach
 

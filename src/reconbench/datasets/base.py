@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -112,7 +112,7 @@ class Dataset:
                 return o
         raise KeyError(f"object {object_id!r} is not in dataset {self.spec!r} ({len(self)} objects: {', '.join(self.ids[:8])}{'...' if len(self) > 8 else ''})")
 
-    def select(self, ids: Iterable[str] | None = None, limit: int | None = None) -> "Dataset":
+    def select(self, ids: Iterable[str] | None = None, limit: int | None = None) -> Dataset:
         """A subset by ids (in the order given; unknown ids raise KeyError) and/or the first `limit`."""
         objects: Sequence[DatasetObject] = self.objects if ids is None else [self.get(i) for i in ids]
         if limit is not None:

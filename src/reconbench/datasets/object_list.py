@@ -10,11 +10,10 @@ get_gt_rotate_angle). Shipped lists live in reconbench/lists/ and are named with
 
 from __future__ import annotations
 
-from dataclasses import replace
 import re
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-
 from typing import NamedTuple
 
 from reconbench.datasets.base import Dataset, DatasetError, DatasetProblem

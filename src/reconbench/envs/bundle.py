@@ -20,11 +20,9 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
-import os
 import platform as _platform
 import re
 import shutil
-import subprocess
 import sys
 import sysconfig
 import tarfile
@@ -34,13 +32,13 @@ from typing import Any
 
 from reconbench.envs.base import (
     BuildLog,
+    build_steps,
     checkout,
     package_groups,
     pip_args,
     python_version,
     recipe_hash,
     seed_requirements,
-    build_steps,
     upstream_repos,
     write_json_atomic,
 )

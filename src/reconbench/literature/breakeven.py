@@ -8,11 +8,11 @@ Training figures are moved the same way. Unknown stays unknown: the result then 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from reconbench.cost import published as cost_published
-from reconbench.cost.model import BreakEven, CostLine, PRIOR_MODES, Pricing, break_even_lines, gpu_type
+from reconbench.cost.model import PRIOR_MODES, BreakEven, CostLine, Pricing, break_even_lines, gpu_type
 from reconbench.literature.collect import Entry, entries
 from reconbench.literature.types import TimeFigure
 

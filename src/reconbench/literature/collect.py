@@ -3,8 +3,8 @@ tables in which each value column belongs to exactly one protocol."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from reconbench.literature.others import OTHERS
 from reconbench.literature.papers import PAPERS, PROTOCOLS

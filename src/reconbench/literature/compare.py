@@ -12,8 +12,9 @@ compared when measured on the same GPU type; otherwise they are listed as not co
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from reconbench.cost.model import gpu_type, record_device
 from reconbench.literature.papers import PAPERS, PROTOCOLS

@@ -5,8 +5,9 @@ The HTML uses the run report's stylesheet and table renderer (report/html.py), s
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict
-from typing import Any, Sequence
+from typing import Any
 
 from reconbench.cost.model import Pricing
 from reconbench.literature.breakeven import LiteratureCost, literature_cost

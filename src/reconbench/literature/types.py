@@ -172,7 +172,7 @@ class Published:
     results: tuple[Result, ...] = ()
 
     @classmethod
-    def from_dict(cls, method: str, d: dict[str, Any]) -> "Published":
+    def from_dict(cls, method: str, d: dict[str, Any]) -> Published:
         """`published` given as a plain dict: the fields of this class (dataclasses.asdict of one reads back),
         or for a third-party spec just {"training": {"value", "low"?, "high"?, "gpu", "source"}, "prior": name}.
         Any other key is refused rather than silently dropped."""

@@ -10,9 +10,10 @@ import functools
 import importlib
 import importlib.util
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -90,7 +91,7 @@ class MethodSpec:
         return bool(self.steps)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "MethodSpec":
+    def from_dict(cls, d: dict[str, Any]) -> MethodSpec:
         d = dict(d)
         for key in ("input_views", "requires", "sources", "weights", "steps", "stage_markers"):
             if key in d:
@@ -136,7 +137,7 @@ class MethodSpec:
             reasons.append(f"weights not in the local cache: {absent[0]}{more} (reconbench fetch-weights {self.name})")
         return reasons
 
-    def load_entry(self) -> Callable[["MethodInput"], "MethodOutput"]:
+    def load_entry(self) -> Callable[[MethodInput], MethodOutput]:
         if self.is_external:
             from reconbench.methods.external.run import run_external
 

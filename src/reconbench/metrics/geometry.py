@@ -7,8 +7,8 @@ docs/metrics.md.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -24,7 +24,7 @@ class PointCloud:
     def __len__(self) -> int:
         return len(self.points)
 
-    def transformed(self, matrix: np.ndarray) -> "PointCloud":
+    def transformed(self, matrix: np.ndarray) -> PointCloud:
         """Points under a 4x4 similarity; normals rotated (uniform scale keeps them unit)."""
         m = np.asarray(matrix, np.float64)
         rotation = m[:3, :3] / np.cbrt(np.linalg.det(m[:3, :3]))

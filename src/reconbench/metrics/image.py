@@ -20,14 +20,15 @@ def psnr(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray | None = None) -> np
     out = np.empty(len(pred))
     diff = np.empty(pred.shape[1:], np.float32)  # reused: one view at a time, no large temporaries
     sq = np.empty(pred.shape[1:3], np.float32)
+    channels = pred.shape[-1]
     for k in range(len(pred)):
         np.subtract(pred[k], gt[k], out=diff, dtype=np.float32)
         np.einsum("ijc,ijc->ij", diff, diff, out=sq)
         if mask is None:
-            mse = sq.mean(dtype=np.float64) / diff.shape[-1]
+            mse = sq.mean(dtype=np.float64) / channels
         else:
             m = np.asarray(mask[k], bool)
-            mse = sq[m].sum(dtype=np.float64) / (max(int(m.sum()), 1) * diff.shape[-1])
+            mse = sq[m].sum(dtype=np.float64) / (max(int(m.sum()), 1) * channels)
         with np.errstate(divide="ignore"):
             out[k] = -10 * np.log10(mse)
     return out

@@ -168,7 +168,7 @@ def _write_npz_atomic(arrays: dict[str, np.ndarray], dest: Path) -> None:
     fd, tmp = tempfile.mkstemp(prefix=dest.name + ".", suffix=".tmp", dir=dest.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
+            np.savez(fh, **arrays)  # type: ignore[arg-type]  # numpy stubs match **kwargs to allow_pickle
         os.chmod(tmp, 0o644)  # mkstemp makes it private; the cache is readable like any other
         os.replace(tmp, dest)
     except BaseException:
@@ -227,6 +227,9 @@ class LPIPS(nn.Module):
 
     The parameters are frozen; gradients still flow to the inputs (usable as a loss)."""
 
+    shift: torch.Tensor  # buffers, registered in __init__
+    scale: torch.Tensor
+
     def __init__(self, net: str = "alex") -> None:
         super().__init__()
         self.net = canonical_net(net)
@@ -257,12 +260,13 @@ class LPIPS(nn.Module):
         """(N,) distances between two feature lists from features() (a batch of 1 broadcasts)."""
         if len(fa) != len(self.lins) or len(fb) != len(self.lins):
             raise ValueError(f"LPIPS-{self.net} needs {len(self.lins)} feature layers, got {len(fa)} and {len(fb)}")
-        total = None
+        total: torch.Tensor | None = None
         for a, b, lin in zip(fa, fb, self.lins):
             if a.shape[1:] != b.shape[1:] or a.shape[1] != lin.in_channels:
                 raise ValueError(f"feature shapes {tuple(a.shape)} and {tuple(b.shape)} do not match LPIPS-{self.net}")
             layer = lin((a - b) ** 2).mean(dim=(1, 2, 3))
             total = layer if total is None else total + layer
+        assert total is not None  # there is at least one LPIPS layer
         return total
 
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -273,7 +277,7 @@ class LPIPS(nn.Module):
 # numpy front end.
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _model(net: str, device: str) -> LPIPS:
     """One model per backbone and device per process."""
     return LPIPS(net).to(device)
@@ -309,7 +313,8 @@ class _Threads:
     """Sets torch's intra-op thread count for a block when asked to, and restores it."""
 
     def __init__(self, n: int | None) -> None:
-        self.n, self.old = n, None
+        self.n = n
+        self.old: int | None = None
 
     def __enter__(self) -> None:
         if self.n is not None:

@@ -10,8 +10,9 @@ breakage".
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -54,13 +55,14 @@ def prepare_reference(mesh: Any, protocol: Protocol, views: Any, images: np.ndar
     if "input" not in roles:
         return Reference(None, None, None, gradients=gradients)
     first = roles.index("input")
-    ref = Reference(back_camera(protocol.cameras[first]), images[first], lpips_nets[0] if lpips_nets else None, gradients=gradients)
+    camera, image = back_camera(protocol.cameras[first]), images[first]
+    ref = Reference(camera, image, lpips_nets[0] if lpips_nets else None, gradients=gradients)
     if ref.net is not None:
         from reconbench.metrics.lpips import lpips_features
 
-        ref.input_features = lpips_features(ref.input_image, ref.net)
-        back = render_views(mesh, [ref.camera], protocol.lighting.references).composited()[0]
-        ref.gt_distance = breakage.janus_distance(back, ref.input_image, ref.net, ref.input_features)
+        ref.input_features = lpips_features(image, ref.net)
+        back = render_views(mesh, [camera], protocol.lighting.references).composited()[0]
+        ref.gt_distance = breakage.janus_distance(back, image, ref.net, ref.input_features)
     return ref
 
 
@@ -108,7 +110,7 @@ def score_input_image(views: Any, target: np.ndarray, target_mask: np.ndarray, i
 
 
 def _janus(asset: Any, ref: Reference, protocol: Protocol) -> dict[str, float]:
-    if ref is None or ref.net is None or ref.camera is None:
+    if ref is None or ref.net is None or ref.camera is None or ref.input_image is None:
         return {"janus_lpips": math.nan, "janus_lpips_gt": math.nan, "janus_margin": math.nan}
     back = render_views(asset, [ref.camera], protocol.lighting.predictions).composited()[0]
     d = breakage.janus_distance(back, ref.input_image, ref.net, ref.input_features)

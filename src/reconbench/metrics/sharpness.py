@@ -60,7 +60,7 @@ def view_gradients(images: np.ndarray, masks: np.ndarray) -> np.ndarray:
     return np.array([gradient_rms(im, m) for im, m in zip(images, masks)], dtype=float)
 
 
-def ratios(pred_rms: np.ndarray, gt_rms: np.ndarray) -> np.ndarray:
+def ratios(pred_rms: np.ndarray | float, gt_rms: np.ndarray | float) -> np.ndarray:
     """Per view pred / gt gradient RMS; NaN where the truth is flat (< GRADIENT_FLOOR) or either side undefined."""
     p, g = np.asarray(pred_rms, float), np.asarray(gt_rms, float)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -49,13 +49,12 @@ def mesh_usability(mesh: MeshAsset, path: str | Path | None = None, ground_truth
 
     labels = trimesh.graph.connected_component_labels(welded.face_adjacency, node_count=len(welded.faces))
     component_area = np.bincount(labels, weights=areas)
-    total_area = float(areas.sum()) or 1.0
 
     textured = [p for p in mesh.parts if p.has_texture]
     coloured_by_vertex = [p for p in mesh.parts if p.vertex_colors is not None]
     # A material colour counts unless it is the placeholder given to surfaces whose file has no colour.
     material_coloured = [p for p in mesh.parts if p.material.name not in (Material().name, UNCOLOURED_MATERIAL)]
-    texture_px = max((max(p.material.texture.shape[:2]) for p in textured), default=0)
+    texture_px = max((max(p.material.texture.shape[:2]) for p in textured if p.material.texture is not None), default=0)
 
     figures = {
         "triangles": float(len(faces)),

@@ -25,7 +25,7 @@ class Protocol:
     lighting: Lighting
     source: str = ""
     object_lists: tuple[tuple[str, str], ...] = ()  # (dataset source, shipped list) applied by default
-    evaluation: "Evaluation | None" = None
+    evaluation: Evaluation | None = None
 
     def default_object_list(self, source: str) -> str | None:
         """The shipped object list this protocol fixes for a dataset source, if any."""
@@ -86,7 +86,7 @@ class Evaluation:
     spec: dict[str, Any]
 
     @classmethod
-    def from_spec(cls, spec: dict[str, Any], protocol_cameras: tuple[Camera, ...] = ()) -> "Evaluation":
+    def from_spec(cls, spec: dict[str, Any], protocol_cameras: tuple[Camera, ...] = ()) -> Evaluation:
         def choice(key: str, value: Any, known: tuple[str, ...]) -> Any:
             if value not in known:
                 raise ValueError(f"evaluation {key} must be one of {', '.join(known)}, got {value!r}")

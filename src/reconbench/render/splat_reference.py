@@ -27,7 +27,7 @@ all elsewhere. Measured on dense random scenes (96², 300-1000 Gaussians, opacit
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

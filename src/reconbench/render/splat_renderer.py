@@ -8,7 +8,7 @@ alpha, expected depth, normals from the depth map, and mask = alpha > 0.5.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import moderngl
 import numpy as np

@@ -12,9 +12,10 @@ from __future__ import annotations
 import base64
 import io
 import math
+from collections.abc import Sequence
 from itertools import combinations
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -25,7 +26,14 @@ from reconbench.report.breakeven import break_even_section
 from reconbench.report.html import FigureItem, ObjectGrid, Page, Table, render_page
 from reconbench.results import JobRecord, Run, load_run, metric
 from reconbench.results.catalogue import HEADLINE, metric_set
-from reconbench.results.tables import ResultTables, build_tables, estimate_cell, failures_markdown, md_table, results_markdown
+from reconbench.results.tables import (
+    ResultTables,
+    build_tables,
+    estimate_cell,
+    failures_markdown,
+    md_table,
+    results_markdown,
+)
 from reconbench.stats import Estimate, category_means, method_means, paired_difference, win_rate
 
 # (metric, label) of the summary table, from the catalogue's headline set.

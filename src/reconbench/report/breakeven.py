@@ -7,8 +7,9 @@ figure with the crossings marked; or, when the run cannot give one, a sentence s
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 QUALITY_METRICS = ("fscore", "psnr")  # quality-adjusted break-even at the feed-forward method's mean of these
 

@@ -13,14 +13,23 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
 from reconbench.metrics.breakage import REASONS, THRESHOLDS, Thresholds, reasons
-from reconbench.stats import Estimate, PairedShareDifference, Share, mean_ci, object_values, paired_share_difference, wilson_interval
+from reconbench.stats import (
+    Estimate,
+    PairedShareDifference,
+    Share,
+    mean_ci,
+    object_values,
+    paired_share_difference,
+    wilson_interval,
+)
 
 CLAIM = ("Folk claim: feed-forward models give a coherent but blurry asset in seconds; per-scene optimisation with SDS "
          "on Gaussian splats gives a sharper but sometimes broken one in minutes.")
@@ -248,11 +257,10 @@ def worst_views(folder: Path, method: str, count: int) -> list[dict[str, Any]]:
 
 
 def worst_views_strip(folder: Path, methods: Sequence[str], count: int) -> Any | None:
+    import matplotlib.pyplot as plt
     from PIL import Image
 
     from reconbench.report.figures import STYLE
-
-    import matplotlib.pyplot as plt
 
     rows = [(m, worst_views(folder, m, count)) for m in methods]
     rows = [(m, v) for m, v in rows if v]

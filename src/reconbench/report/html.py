@@ -6,8 +6,8 @@ Every value that reaches the page goes through html.escape; images are data URIs
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 # One table type for report.md, summary.md and this page (Cell re-exported for callers of this module).
 from reconbench.results.tables import Cell, Table  # noqa: F401

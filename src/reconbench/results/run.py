@@ -7,9 +7,10 @@ dataset with another list than the run used.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from reconbench.results.record import JobRecord
 
@@ -37,7 +38,7 @@ class RunMeta:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "RunMeta":
+    def from_dict(cls, data: Mapping[str, Any]) -> RunMeta:
         known = {f.name for f in fields(cls)} - {"extra"}
         values: dict[str, Any] = {k: v for k, v in data.items() if k in known}
         for key in ("lpips", "methods", "seeds"):

@@ -10,8 +10,9 @@ row over all its objects with each failed job scored as the run's worst value (d
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from reconbench import stats
 from reconbench.results.catalogue import (

@@ -16,7 +16,6 @@ Every error a job can meet becomes a failed record with its reason; nothing is r
 from __future__ import annotations
 
 import dataclasses
-
 import json
 import os
 import shutil
@@ -33,13 +32,13 @@ from reconbench import __version__
 from reconbench.assets import AssetLoadError, load_asset
 from reconbench.datasets import DatasetObject
 from reconbench.evaluation import GroundTruth, evaluate, evaluate_input_view, prepare_ground_truth
-from reconbench.metrics.breakage import object_flags
 from reconbench.methods import GroundTruthFile, MethodInput, MethodSpec
+from reconbench.metrics.breakage import object_flags
 from reconbench.protocol import Protocol
 from reconbench.provenance import sha256_file
 from reconbench.render import renderer_info
-from reconbench.runner.inputs import prepare_image_input, prepare_inputs
 from reconbench.runner.deadline import ScoringTimeout, time_limit
+from reconbench.runner.inputs import prepare_image_input, prepare_inputs
 from reconbench.runner.jobs import Job
 from reconbench.runner.paths import run_path
 from reconbench.runner.store import JobRecord
@@ -102,7 +101,7 @@ def reset_process_state() -> None:
 
 _WORKER: MethodWorker | None = None
 _WORKER_ENV: tuple | None = None
-_CONTEXTS: "OrderedDict[tuple, _ObjectContext | Exception]" = OrderedDict()
+_CONTEXTS: OrderedDict[tuple, _ObjectContext | Exception] = OrderedDict()
 _DEVICE_VARIABLES = ("CUDA_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES")
 
 
@@ -119,7 +118,7 @@ def _method_worker() -> MethodWorker:
     return _WORKER
 
 
-def _context(obj: DatasetObject, settings: RunSettings) -> "_ObjectContext":
+def _context(obj: DatasetObject, settings: RunSettings) -> _ObjectContext:
     key = (obj.id, str(obj.path), settings.protocol.name, str(settings.out), tuple(settings.lpips))
     if key in _CONTEXTS:
         _CONTEXTS.move_to_end(key)

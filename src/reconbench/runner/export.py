@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from reconbench.results.record import JobRecord
 from reconbench.results.run import run_from_records

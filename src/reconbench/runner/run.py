@@ -15,9 +15,9 @@ import hashlib
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from reconbench import __version__
 from reconbench.datasets import Dataset, open_dataset, parse_spec, read_object_list

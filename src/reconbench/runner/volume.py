@@ -18,8 +18,8 @@ from __future__ import annotations
 import argparse
 import math
 import statistics
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from reconbench.results import JobRecord
 from reconbench.runner.store import ResultsStore

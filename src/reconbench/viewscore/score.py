@@ -14,9 +14,9 @@ Folder rules (docs/metrics.md, "Scoring views on their own"):
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -43,7 +43,7 @@ class ViewScoring:
 
     @classmethod
     def for_evaluation(cls, evaluation, lpips: Sequence[str] | None = None,
-                       background: tuple[int, int, int] = (255, 255, 255)) -> "ViewScoring":
+                       background: tuple[int, int, int] = (255, 255, 255)) -> ViewScoring:
         """The image metrics of a protocol's evaluation settings (protocol.Evaluation); `lpips` overrides its nets."""
         nets = evaluation.lpips_nets if lpips is None else lpips
         return cls(tuple(nets), tuple(background), evaluation.ssim, evaluation.ssim_border)

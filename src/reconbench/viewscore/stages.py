@@ -26,15 +26,18 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from reconbench.protocol.cameras import Camera, orbit_camera
-
-from reconbench.results.tables import STAGE_FINAL_PREFIX as FINAL_PREFIX  # the final asset at the same cameras vs ground truth
+from reconbench.results.tables import (
+    STAGE_FINAL_PREFIX as FINAL_PREFIX,  # the final asset at the same cameras vs ground truth
+)
 from reconbench.results.tables import STAGE_PREFIX as PREFIX  # generated views vs ground truth
+
 # Orthographic views are rendered by the pinhole renderer from this many half-heights away: the
 # magnification then varies by under 1% across an object of the half-height's size (depth +-1 at 100).
 ORTHO_DISTANCE = 100.0

@@ -31,9 +31,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from reconbench.methods.base import MethodSpec
 from reconbench.methods.external import input_camera

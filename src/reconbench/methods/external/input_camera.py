@@ -20,7 +20,8 @@ which removes the distance from what the network sees.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from reconbench.protocol import Camera
 from reconbench.protocol.cameras import orbit_angles, vertical_fov

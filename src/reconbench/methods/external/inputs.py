@@ -19,8 +19,8 @@ whose command line does not recentre but whose model expects a framed object)}.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from PIL import Image

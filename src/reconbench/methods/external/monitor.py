@@ -92,7 +92,7 @@ class ResourceMonitor:
         if self._nvml.available:
             self.peaks.gpu_mem_mb = 0.0
 
-    def __enter__(self) -> "ResourceMonitor":
+    def __enter__(self) -> ResourceMonitor:
         self._thread.start()
         return self
 

@@ -30,9 +30,10 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from reconbench.methods.base import MethodSpec
 from reconbench.methods.external.source_index import HF_REPO, SourceIndex, build_index
@@ -330,7 +331,8 @@ def _find_key(key: str, yamls: list[tuple[Path, Any]], index: SourceIndex) -> st
 def _literal_fragments(pattern: str) -> list[str]:
     """The runs of literal characters of a regex (what a matching line must contain)."""
     try:  # the regex parser of the standard library (public as sre_parse before 3.11)
-        from re import _constants as sre_constants, _parser as sre_parse  # type: ignore[attr-defined]
+        from re import _constants as sre_constants  # type: ignore[attr-defined]
+        from re import _parser as sre_parse
     except ImportError:  # Python 3.10
         import sre_constants  # type: ignore[no-redef]
         import sre_parse  # type: ignore[no-redef]

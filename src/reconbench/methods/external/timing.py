@@ -10,8 +10,8 @@ cold time (model load included), the others warm.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 from reconbench.methods.external.shim import MARKER
 

@@ -2,6 +2,7 @@
 
 from reconbench.literature.papers import SF3D_CHECK
 from reconbench.literature.types import Check, Published, TimeFigure, Training, image_row, row, sf3d_row
+
 SPEC = {
     "name": "openlrm",
     "paradigm": "feed-forward",

@@ -48,9 +48,10 @@ import importlib.util
 import json
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, Sequence, Union, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -118,7 +119,7 @@ class RelativeCamera:
     radius: float = 0.0
 
 
-CameraDeltas = Union[RelativeCamera, Sequence[RelativeCamera], np.ndarray, torch.Tensor]
+CameraDeltas = RelativeCamera | Sequence[RelativeCamera] | np.ndarray | torch.Tensor
 
 
 def wrap_degrees(angle: float) -> float:
@@ -128,7 +129,7 @@ def wrap_degrees(angle: float) -> float:
     return a + 360.0 if a <= -180.0 else a
 
 
-def relative_camera(camera: "Camera", input_camera: "Camera") -> RelativeCamera:
+def relative_camera(camera: Camera, input_camera: Camera) -> RelativeCamera:
     """The deltas (camera − input_camera) that `Guidance.loss` takes, azimuth wrapped to (−180, 180]."""
     e, a, r = orbit_angles(camera)
     e0, a0, r0 = orbit_angles(input_camera)
@@ -186,7 +187,7 @@ class Guidance(Protocol):
 
     name: str
 
-    def prepare(self, input_rgba: np.ndarray, input_camera: "Camera | None") -> None:
+    def prepare(self, input_rgba: np.ndarray, input_camera: Camera | None) -> None:
         """Encode the condition once: (H, W, 4) uint8 RGBA input image and its camera."""
         ...
 
@@ -209,7 +210,7 @@ class NoGuidance:
         # Accepts (and ignores) the Zero123 options so one make_guidance(name, **options) call builds any guidance.
         pass
 
-    def prepare(self, input_rgba: np.ndarray, input_camera: "Camera | None") -> None:
+    def prepare(self, input_rgba: np.ndarray, input_camera: Camera | None) -> None:
         return None
 
     def loss(self, rendered: torch.Tensor, cameras: CameraDeltas, step: int, total_steps: int) -> torch.Tensor:
@@ -410,7 +411,7 @@ class Zero123Guidance:
         self.scaling_factor = float(self.vae.config.scaling_factor)
 
     @torch.no_grad()
-    def prepare(self, input_rgba: np.ndarray, input_camera: "Camera | None" = None) -> None:
+    def prepare(self, input_rgba: np.ndarray, input_camera: Camera | None = None) -> None:
         """CLIP embedding and VAE latent of the input on white; remembers the input elevation (Stable Zero123)."""
         rgb = torch.from_numpy(_composite_on_white(input_rgba)).permute(2, 0, 1)[None]
         rgb = F.interpolate(rgb, (ZERO123_SIZE, ZERO123_SIZE), mode="bilinear", align_corners=False, antialias=True)

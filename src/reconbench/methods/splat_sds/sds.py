@@ -16,7 +16,8 @@ Conventions: timesteps are integers in [0, T) indexing the DDPM schedule (diffus
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import torch
 
@@ -50,7 +51,7 @@ class NoiseSchedule:
         self.alphas_cumprod = torch.cumprod(1.0 - betas, dim=0)
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> "NoiseSchedule":
+    def from_config(cls, config: Mapping[str, Any]) -> NoiseSchedule:
         """From a diffusers `scheduler_config.json` (keys beta_start, beta_end, beta_schedule, num_train_timesteps)."""
         if config.get("trained_betas") is not None:
             raise ValueError("explicit trained_betas are not supported")

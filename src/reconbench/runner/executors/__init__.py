@@ -14,7 +14,8 @@ runs in its own child process, so that costs the job, not the executing process)
 
 from __future__ import annotations
 
-from typing import Iterator, Protocol, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Protocol
 
 from reconbench.methods import MethodSpec
 from reconbench.runner.execute import JobTask

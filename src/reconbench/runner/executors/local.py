@@ -17,9 +17,9 @@ import os
 import signal
 import sys
 from collections import Counter, deque
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
-from typing import Iterator, Sequence
 
 from reconbench.methods import MethodSpec
 from reconbench.methods.external.monitor import visible_gpu_ids
@@ -119,7 +119,7 @@ class LocalExecutor:
                 slot.stop(graceful=slot.current is None)
             self._slots = []
 
-    def _loop(self, slots: list["_Slot"], dispatch, attempts: Counter) -> Iterator[JobRecord]:
+    def _loop(self, slots: list[_Slot], dispatch, attempts: Counter) -> Iterator[JobRecord]:
         for slot in slots:
             slot.start()
         for slot in slots:

@@ -14,8 +14,8 @@ up to `max_attempts` runs in all; after that the job is recorded as failed with 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from reconbench.datasets import DatasetObject
 from reconbench.methods import MethodSpec

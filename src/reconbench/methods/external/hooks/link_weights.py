@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 
-def fail(message: str) -> "None":
+def fail(message: str) -> None:
     print(f"link_weights: error: {message}", file=sys.stderr)
     raise SystemExit(2)
 

@@ -22,7 +22,7 @@ import runpy
 import sys
 
 
-def fail(message: str) -> "None":
+def fail(message: str) -> None:
     print(f"save_multiview: error: {message}", file=sys.stderr)
     raise SystemExit(2)
 

@@ -24,7 +24,6 @@ import os
 import sys
 from pathlib import Path
 
-
 # What this hook relies on in the upstream checkout, checked there by `reconbench doctor --preflight`:
 # file -> names it must define (a function, class, method, property or dataclass field).
 UPSTREAM_NAMES = {
@@ -36,7 +35,7 @@ UPSTREAM_NAMES = {
 }
 
 
-def fail(message: str) -> "None":
+def fail(message: str) -> None:
     print(f"threestudio_save_ply: error: {message}", file=sys.stderr)
     raise SystemExit(2)
 
