@@ -69,7 +69,9 @@ def has_feature(asset: MeshAsset, feature: str) -> bool:
         return any(sharp_edge_fraction(t) > 0.08 for t in textures)
     if feature == "vertex_colours":
         untextured = all(p.material.texture is None for p in asset.parts)
-        return untextured and all(p.vertex_colors is not None and np.ptp(p.vertex_colors[:, :3]) > 0 for p in asset.parts)
+        return untextured and all(
+            p.vertex_colors is not None and np.ptp(p.vertex_colors[:, :3]) > 0 for p in asset.parts
+        )
     raise AssertionError(f"no check for feature {feature!r}")
 
 

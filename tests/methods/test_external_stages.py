@@ -30,7 +30,9 @@ def _tiny_recon():
 
 
 def stage_spec(**declared) -> MethodSpec:
-    return MethodSpec.from_dict(tiny_external.with_views(tiny_external.tiny_spec(tiny_external.SOURCE, "0" * 40), **declared))
+    return MethodSpec.from_dict(
+        tiny_external.with_views(tiny_external.tiny_spec(tiny_external.SOURCE, "0" * 40), **declared)
+    )
 
 
 @pytest.fixture
@@ -42,7 +44,9 @@ def fake_backend(monkeypatch):
         name = "fake"
 
         def environment(self, spec):
-            return Environment(spec.name, sys.executable, str(tiny_external.SOURCE), {"PYTHONPATH": str(tiny_external.SOURCE)})
+            return Environment(
+                spec.name, sys.executable, str(tiny_external.SOURCE), {"PYTHONPATH": str(tiny_external.SOURCE)}
+            )
 
     monkeypatch.setattr(envs, "get_backend", lambda name=None: Backend())
 

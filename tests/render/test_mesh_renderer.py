@@ -84,7 +84,9 @@ def test_normals_follow_the_winding(flip):
 
 def test_depth_back_projects_onto_the_surface():
     sphere = trimesh.creation.icosphere(subdivisions=5, radius=0.4)
-    views = render_views(MeshAsset((MeshPart(sphere.vertices, sphere.faces),)), list(get_protocol("default").cameras[:3]), UNLIT)
+    views = render_views(
+        MeshAsset((MeshPart(sphere.vertices, sphere.faces),)), list(get_protocol("default").cameras[:3]), UNLIT
+    )
     for k in range(3):
         r = np.linalg.norm(views.points(k), axis=1)
         assert np.all(np.abs(r - 0.4) < 1e-3)  # tessellation error of the icosphere, not the renderer

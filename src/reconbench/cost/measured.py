@@ -60,8 +60,10 @@ def training_hours(training: Mapping[str, Any]):
         source = f"measured by reconbench train on {device.get('count', 1)} x {device.get('name')} ({when})"
         return GPUHours(hours, hours, hours, gpu, source, note)
     hours = (seconds + data) / 3600
-    source = (f"measured by reconbench train on CPU {device.get('name', '?')}, {device.get('threads', '?')} threads "
-              f"({when}): {seconds:.0f} s training + {data:.0f} s building the training set")
+    source = (
+        f"measured by reconbench train on CPU {device.get('name', '?')}, {device.get('threads', '?')} threads "
+        f"({when}): {seconds:.0f} s training + {data:.0f} s building the training set"
+    )
     return GPUHours(hours, hours, hours, CPU, source, "CPU-hours")
 
 

@@ -79,7 +79,10 @@ class DatasetObject:
         except ValueError as exc:
             raise AssetLoadError(self.path, str(exc)) from exc
         if surface_area(mesh) <= MIN_AREA:  # nothing to see: every score against it would be meaningless (PSNR inf)
-            raise AssetLoadError(self.path, f"the ground truth has zero surface area (all {mesh.n_faces} triangles are degenerate): nothing to render or compare")
+            raise AssetLoadError(
+                self.path,
+                f"the ground truth has zero surface area (all {mesh.n_faces} triangles are degenerate): nothing to render or compare",
+            )
         return mesh
 
 
@@ -110,7 +113,9 @@ class Dataset:
         for o in self.objects:
             if o.id == object_id:
                 return o
-        raise KeyError(f"object {object_id!r} is not in dataset {self.spec!r} ({len(self)} objects: {', '.join(self.ids[:8])}{'...' if len(self) > 8 else ''})")
+        raise KeyError(
+            f"object {object_id!r} is not in dataset {self.spec!r} ({len(self)} objects: {', '.join(self.ids[:8])}{'...' if len(self) > 8 else ''})"
+        )
 
     def select(self, ids: Iterable[str] | None = None, limit: int | None = None) -> Dataset:
         """A subset by ids (in the order given; unknown ids raise KeyError) and/or the first `limit`."""

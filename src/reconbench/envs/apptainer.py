@@ -60,8 +60,12 @@ def definition(spec: MethodSpec, context: Path | None = None) -> str:
     version = python_version(spec)
     digest = recipe_hash(spec, "apptainer")
     variables = image_variables(spec)
-    post = ["set -e", "export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1",
-            apt_install(spec), _sh([f"python{version}", "-m", "venv", VENV])]
+    post = [
+        "set -e",
+        "export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1",
+        apt_install(spec),
+        _sh([f"python{version}", "-m", "venv", VENV]),
+    ]
     files: list[str] = []
     if uses_build_context(spec):
         if context is None:
@@ -89,7 +93,12 @@ def definition(spec: MethodSpec, context: Path | None = None) -> str:
     ]
     if files:
         lines += ["%files", *files, ""]
-    lines += ["%environment", f"    export VIRTUAL_ENV={VENV}", f"    export PATH={VENV}/bin:$PATH", "    export PYTHONUNBUFFERED=1"]
+    lines += [
+        "%environment",
+        f"    export VIRTUAL_ENV={VENV}",
+        f"    export PATH={VENV}/bin:$PATH",
+        "    export PYTHONUNBUFFERED=1",
+    ]
     lines += [f"    export {k}={_sh([v])}" for k, v in variables.items()]
     lines += ["", "%post", *[f"    {line}" for line in post], "", "%runscript", '    exec "$@"', ""]
     return "\n".join(lines)

@@ -124,13 +124,25 @@ def apt_install(spec: MethodSpec) -> str:
     bad = [a for a in apt if not _APT_NAME.fullmatch(a)]
     if bad:
         raise ValueError(f"method {spec.name!r}: not apt package names: {bad}")
-    system = ["ca-certificates", "git", "build-essential", f"python{version}", f"python{version}-venv", f"python{version}-dev"]
+    system = [
+        "ca-certificates",
+        "git",
+        "build-essential",
+        f"python{version}",
+        f"python{version}-venv",
+        f"python{version}-dev",
+    ]
     if version == UBUNTU_PYTHON:
-        return ("apt-get update && apt-get install -y --no-install-recommends " + " ".join(system + apt)
-                + " && rm -rf /var/lib/apt/lists/*")
-    return ("apt-get update && apt-get install -y --no-install-recommends software-properties-common gpg-agent"
-            " && add-apt-repository -y ppa:deadsnakes/ppa && apt-get update"
-            " && apt-get install -y --no-install-recommends " + " ".join(system + apt) + " && rm -rf /var/lib/apt/lists/*")
+        return (
+            "apt-get update && apt-get install -y --no-install-recommends "
+            + " ".join(system + apt)
+            + " && rm -rf /var/lib/apt/lists/*"
+        )
+    return (
+        "apt-get update && apt-get install -y --no-install-recommends software-properties-common gpg-agent"
+        " && add-apt-repository -y ppa:deadsnakes/ppa && apt-get update"
+        " && apt-get install -y --no-install-recommends " + " ".join(system + apt) + " && rm -rf /var/lib/apt/lists/*"
+    )
 
 
 def image_variables(spec: MethodSpec) -> dict[str, str]:
@@ -172,7 +184,9 @@ def dockerfile(spec: MethodSpec) -> str:
     if uses_build_context(spec):
         for item in upstream_repos(spec):
             where = f" into {item['dest']}" if item["dest"] else ""
-            lines.append(f"# upstream {item['repo']} @ {item['commit']}{where} (checked out on the host: local repository)")
+            lines.append(
+                f"# upstream {item['repo']} @ {item['commit']}{where} (checked out on the host: local repository)"
+            )
         lines.append(f"COPY repo {UPSTREAM}")
     else:
         for item in upstream_repos(spec):
@@ -195,9 +209,11 @@ def dockerfile(spec: MethodSpec) -> str:
 def clone_commands(item: dict[str, str]) -> list[list[str]]:
     """Clone one upstream repository into the image at its pinned commit, with its submodules."""
     target = f"{UPSTREAM}/{item['dest']}" if item["dest"] else UPSTREAM
-    return [["git", "clone", item["repo"], target],
-            ["git", "-C", target, "-c", "advice.detachedHead=false", "checkout", item["commit"]],
-            ["git", "-C", target, "submodule", "update", "--init", "--recursive"]]
+    return [
+        ["git", "clone", item["repo"], target],
+        ["git", "-C", target, "-c", "advice.detachedHead=false", "checkout", item["commit"]],
+        ["git", "-C", target, "submodule", "update", "--init", "--recursive"],
+    ]
 
 
 class DockerBackend(Backend):
@@ -251,4 +267,3 @@ class DockerBackend(Backend):
             log.note(message)
             raise EnvironmentBuildError(message)
         log.run([docker, "build", "-t", self.image(spec), "-f", str(folder / "Dockerfile"), str(folder)])
-

@@ -70,17 +70,23 @@ def verify_checkout(folder: Path | str, commit: str, what: str) -> None:
         raise SourceMismatch(f"{what}: {folder} is not a folder")
     head = git_output("rev-parse", "HEAD", cwd=folder)
     if head.returncode != 0:
-        raise SourceMismatch(f"{what}: {folder} is not a git checkout ({head.stderr.strip() or 'git rev-parse failed'}); "
-                             f"clone the repository and `git checkout {commit}` there")
+        raise SourceMismatch(
+            f"{what}: {folder} is not a git checkout ({head.stderr.strip() or 'git rev-parse failed'}); "
+            f"clone the repository and `git checkout {commit}` there"
+        )
     if head.stdout.strip() != commit:
-        raise SourceMismatch(f"{what}: {folder} is at commit {head.stdout.strip()}, the spec pins {commit}: "
-                             f"run `git -C {folder} checkout {commit}`")
+        raise SourceMismatch(
+            f"{what}: {folder} is at commit {head.stdout.strip()}, the spec pins {commit}: "
+            f"run `git -C {folder} checkout {commit}`"
+        )
     status = git_output("status", "--porcelain", "--untracked-files=no", cwd=folder)
     changed = [line[3:] for line in status.stdout.splitlines() if line.strip()]
     if status.returncode != 0 or changed:
         detail = ", ".join(changed[:5]) + (" ..." if len(changed) > 5 else "") if changed else status.stderr.strip()
-        raise SourceMismatch(f"{what}: {folder} has local changes to tracked files ({detail}): the environment must be "
-                             f"built from the pinned commit exactly (`git -C {folder} stash`, or a fresh checkout)")
+        raise SourceMismatch(
+            f"{what}: {folder} has local changes to tracked files ({detail}): the environment must be "
+            f"built from the pinned commit exactly (`git -C {folder} stash`, or a fresh checkout)"
+        )
 
 
 def copy_checkout(folder: Path | str, target: Path) -> None:

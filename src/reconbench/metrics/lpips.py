@@ -155,7 +155,9 @@ def _convert(tree: dict, net: str) -> dict[str, np.ndarray]:
         out[f"convs.{i}.weight"] = np.asarray(conv["kernel"], np.float32).transpose(3, 2, 0, 1)
         out[f"convs.{i}.bias"] = np.asarray(conv["bias"], np.float32)
     for k in range(len(_tap_channels(net))):
-        out[f"lins.{k}.weight"] = np.asarray(tree[f"NetLinLayer_{k}"]["Conv_0"]["kernel"], np.float32).transpose(3, 2, 0, 1)
+        out[f"lins.{k}.weight"] = np.asarray(tree[f"NetLinLayer_{k}"]["Conv_0"]["kernel"], np.float32).transpose(
+            3, 2, 0, 1
+        )
     expected = _expected_shapes(net)
     wrong = {k: v.shape for k, v in out.items() if v.shape != expected[k]}
     if wrong or len(backbone) != len(_ARCH[net]):

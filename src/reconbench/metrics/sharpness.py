@@ -67,7 +67,9 @@ def ratios(pred_rms: np.ndarray | float, gt_rms: np.ndarray | float) -> np.ndarr
         return np.where(g >= GRADIENT_FLOOR, p / np.where(g > 0, g, 1.0), math.nan)
 
 
-def sharpness_ratio(pred: np.ndarray, pred_mask: np.ndarray, gt: np.ndarray, gt_mask: np.ndarray, erosion: int = EROSION_PX) -> float:
+def sharpness_ratio(
+    pred: np.ndarray, pred_mask: np.ndarray, gt: np.ndarray, gt_mask: np.ndarray, erosion: int = EROSION_PX
+) -> float:
     """Sharpness of one view: gradient_rms(pred) / gradient_rms(gt), each over its own silhouette.
     NaN when either side has too few interior pixels or the ground truth is flat at this view."""
     return float(ratios(gradient_rms(pred, pred_mask, erosion), gradient_rms(gt, gt_mask, erosion)))

@@ -180,7 +180,9 @@ def get_protocol(name: str) -> Protocol:
         raise KeyError(f"unknown protocol {name!r}; known: {', '.join(protocol_names())}")
     proto = build_protocol(base, PRESETS[base])
     if lighting_name:
-        proto = replace(proto, name=name, lighting=LIGHTINGS[lighting_name], description=proto.description + " All images unlit.")
+        proto = replace(
+            proto, name=name, lighting=LIGHTINGS[lighting_name], description=proto.description + " All images unlit."
+        )
     return proto
 
 
@@ -208,8 +210,17 @@ def build_protocol(name: str, spec: dict[str, Any]) -> Protocol:
             for k in range(int(ring["count"])):
                 azimuth = (ring["azimuth_start"] + k * ring["azimuth_step"]) % 360.0
                 cameras.append(
-                    orbit_camera(f"{len(cameras):03d}", role, ring["elevation"], azimuth, spec["radius"], spec["fov"], size, size,
-                                 focal=spec.get("focal_px"))
+                    orbit_camera(
+                        f"{len(cameras):03d}",
+                        role,
+                        ring["elevation"],
+                        azimuth,
+                        spec["radius"],
+                        spec["fov"],
+                        size,
+                        size,
+                        focal=spec.get("focal_px"),
+                    )
                 )
     inputs = {(c.elevation, c.azimuth) for c in cameras if c.role == "input"}
     clash = [c.name for c in cameras if c.role == "heldout" and (c.elevation, c.azimuth) in inputs]

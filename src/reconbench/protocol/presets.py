@@ -192,7 +192,11 @@ PRESETS: dict[str, dict[str, Any]] = {
             normalisation="bounding box centred at the origin, inside [-0.5, 0.5] (longest side 1)",
             fscore_thresholds=[0.05],
             fscore_default=0.05,
-            volume={"grid": "mesh2sdf", "size": 64, "half_extent": 1.0},  # grid not stated: SyncDreamer's, whose table CRM copies
+            volume={
+                "grid": "mesh2sdf",
+                "size": 64,
+                "half_extent": 1.0,
+            },  # grid not stated: SyncDreamer's, whose table CRM copies
             alignment="icp",  # CRM adjusted the pose by hand
             approximate="the 30 objects are random and unreleased, the pose was adjusted by hand, point "
             "sampling and the volume grid are not stated; this follows the paper's text",

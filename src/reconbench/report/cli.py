@@ -18,8 +18,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "figures, a qualitative grid and the failures.",
     )
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder holding results.sqlite")
-    p.add_argument("--out", metavar="FILE", type=Path, help="where to write the HTML (default RUN_DIR/report.html); summary.md is "
-                   "written beside it, and nothing into RUN_DIR, which may then be read-only")
+    p.add_argument(
+        "--out",
+        metavar="FILE",
+        type=Path,
+        help="where to write the HTML (default RUN_DIR/report.html); summary.md is "
+        "written beside it, and nothing into RUN_DIR, which may then be read-only",
+    )
     p.set_defaults(func=cmd_report)
     return p
 

@@ -46,7 +46,9 @@ class RunMeta:
                 values[key] = tuple(values[key])
         if values.get("objects") is not None:
             # (id, dataset id) in runs written before the list's yaw was recorded
-            values["objects"] = tuple((str(e[0]), str(e[1]), float(e[2]) if len(e) > 2 else 0.0) for e in values["objects"])
+            values["objects"] = tuple(
+                (str(e[0]), str(e[1]), float(e[2]) if len(e) > 2 else 0.0) for e in values["objects"]
+            )
         values = {k: v for k, v in values.items() if v is not None}  # null = the field's default
         return cls(**values, extra={k: v for k, v in data.items() if k not in known})
 

@@ -90,7 +90,9 @@ def per_sample(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     if values.ndim == 0:
         return values
     if values.ndim != 1 or values.shape[0] != like.shape[0]:
-        raise ValueError(f"need a scalar or one timestep per batch item ({like.shape[0]}), got shape {tuple(values.shape)}")
+        raise ValueError(
+            f"need a scalar or one timestep per batch item ({like.shape[0]}), got shape {tuple(values.shape)}"
+        )
     return values.reshape((-1,) + (1,) * (like.ndim - 1))
 
 

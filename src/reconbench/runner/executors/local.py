@@ -59,8 +59,15 @@ class LocalExecutor:
         else:
             pins = [None] * n
         if n < self.workers:
-            print(f"reconbench: {n} local worker(s), not {self.workers}: {_cores()} core(s), {len(tasks)} job(s)"
-                  + (f", {len(gpus)} GPU(s) for the GPU methods" if any(t.spec.wants_gpu(bool(gpus)) for _, t in tasks) else ""), file=sys.stderr)
+            print(
+                f"reconbench: {n} local worker(s), not {self.workers}: {_cores()} core(s), {len(tasks)} job(s)"
+                + (
+                    f", {len(gpus)} GPU(s) for the GPU methods"
+                    if any(t.spec.wants_gpu(bool(gpus)) for _, t in tasks)
+                    else ""
+                ),
+                file=sys.stderr,
+            )
         return n, pins
 
     def run(self, tasks: Sequence[tuple[Job, JobTask]]) -> Iterator[JobRecord]:
@@ -150,7 +157,11 @@ class LocalExecutor:
                 if attempts[job.key] < self.max_attempts:
                     slot.queue.appendleft((job, task))
                 else:
-                    yield record_for(job, "failed", f"worker died {attempts[job.key]} times running this job (last: {describe_exit(code)})")
+                    yield record_for(
+                        job,
+                        "failed",
+                        f"worker died {attempts[job.key]} times running this job (last: {describe_exit(code)})",
+                    )
                 dispatch(slot)
 
 

@@ -55,7 +55,7 @@ def wrap(cls, dest: str, views: int) -> None:
 def main(argv: list[str]) -> None:
     if "--" not in argv:
         fail("give the command to run after --")
-    own, command = argv[: argv.index("--")], argv[argv.index("--") + 1:]
+    own, command = argv[: argv.index("--")], argv[argv.index("--") + 1 :]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pipeline", required=True, metavar="MODULE:CLASS")
     parser.add_argument("--dest", required=True)

@@ -51,7 +51,11 @@ def main(argv: list[str] | None = None) -> None:
     config, ckpt = trial / "configs" / "parsed.yaml", trial / args.ckpt
     for path in (config, ckpt):
         if not path.is_file():
-            there = sorted(str(p.relative_to(trial)) for p in trial.rglob("*") if p.is_file())[:20] if trial.is_dir() else []
+            there = (
+                sorted(str(p.relative_to(trial)) for p in trial.rglob("*") if p.is_file())[:20]
+                if trial.is_dir()
+                else []
+            )
             fail(f"{path} not found (did training finish?); the trial folder holds: {there or 'nothing'}")
     if not Path("launch.py").is_file() or not Path("threestudio").is_dir():
         fail(f"run me with the threestudio checkout as the working directory (cwd is {os.getcwd()})")
