@@ -51,11 +51,13 @@ def main() -> None:
 
     views = len(protocol.cameras)
     print(
-        f"object {args.object!r}, protocol {protocol.name} ({views} views at {protocol.resolution[0]}x{protocol.resolution[1]}), "
+        f"object {args.object!r}, protocol {protocol.name} ({views} views at "
+        f"{protocol.resolution[0]}x{protocol.resolution[1]}), "
         f"align {args.align}, LPIPS {','.join(nets) or 'none'}; metrics computed before and after alignment"
     )
     print(
-        f"ground truth, once per object: {prep:6.2f} s  ({', '.join(f'{k} {v:.2f}' for k, v in prep_timer.seconds.items())})"
+        f"ground truth, once per object: {prep:6.2f} s  "
+        f"({', '.join(f'{k} {v:.2f}' for k, v in prep_timer.seconds.items())})"
     )
     print("per (prediction, object) pair:")
     for stage, seconds in sorted(result.timings.items(), key=lambda kv: -kv[1]):

@@ -134,25 +134,31 @@ def main() -> None:
 
     jobs = rows[0]["jobs"]
     print(
-        f"{jobs} jobs ({', '.join(METHODS)} x {len(ids)} procedural objects), protocol {args.protocol or 'small (sparse4, 128², 8 held-out)'}, "
-        f"LPIPS {args.lpips}; {_cores()} cores, load average {os.getloadavg()[0]:.1f} at the end; medians of {args.repeat} run(s), "
+        f"{jobs} jobs ({', '.join(METHODS)} x {len(ids)} procedural objects), protocol "
+        f"{args.protocol or 'small (sparse4, 128², 8 held-out)'}, "
+        f"LPIPS {args.lpips}; {_cores()} cores, load average {os.getloadavg()[0]:.1f} at the end; medians of "
+        f"{args.repeat} run(s), "
         f"interleaved (ray cold: once)"
     )
     print(
-        f"{'executor':22s} {'wall s':>7s} {'jobs/min':>9s} {'steady':>7s} {'1st rec s':>9s} {'work/job s':>10s} {'overhead/job s':>14s}"
+        f"{'executor':22s} {'wall s':>7s} {'jobs/min':>9s} {'steady':>7s} {'1st rec s':>9s} {'work/job s':>10s} "
+        f"{'overhead/job s':>14s}"
     )
     for r in rows:
         print(
-            f"{r['label']:22s} {r['wall']:7.1f} {r['per_min']:9.1f} {r['steady']:7.1f} {r['first']:9.1f} {r['work']:10.2f} {r['overhead']:14.2f}"
+            f"{r['label']:22s} {r['wall']:7.1f} {r['per_min']:9.1f} {r['steady']:7.1f} {r['first']:9.1f} "
+            f"{r['work']:10.2f} {r['overhead']:14.2f}"
         )
     print(f"(Ray cluster start, not in the cold row: {ray_start:.1f} s)")
     print("jobs/min, each next to what it is compared with:")
     print(
-        f"  local 2 workers {local2['per_min']:6.1f}  vs local 1 worker {local1['per_min']:6.1f}  (x{local2['per_min'] / local1['per_min']:.2f})"
+        f"  local 2 workers {local2['per_min']:6.1f}  vs local 1 worker {local1['per_min']:6.1f}  "
+        f"(x{local2['per_min'] / local1['per_min']:.2f})"
     )
     for ray_row in (cold, warm):
         print(
-            f"  {ray_row['label']:18s}{ray_row['per_min']:6.1f}  vs local 1 worker {local1['per_min']:6.1f}  (x{ray_row['per_min'] / local1['per_min']:.2f}),"
+            f"  {ray_row['label']:18s}{ray_row['per_min']:6.1f}  vs local 1 worker {local1['per_min']:6.1f}  "
+            f"(x{ray_row['per_min'] / local1['per_min']:.2f}),"
             f"  vs local 2 workers {local2['per_min']:6.1f}  (x{ray_row['per_min'] / local2['per_min']:.2f})"
         )
     print(
@@ -160,7 +166,8 @@ def main() -> None:
     )
     for ray_row in (cold, warm):
         print(
-            f"  {ray_row['label']:18s}{ray_row['overhead']:6.2f} s  vs local 1 worker {local1['overhead']:5.2f} s  ({ray_row['overhead'] - local1['overhead']:+.2f} s),"
+            f"  {ray_row['label']:18s}{ray_row['overhead']:6.2f} s  vs local 1 worker {local1['overhead']:5.2f} s  "
+            f"({ray_row['overhead'] - local1['overhead']:+.2f} s),"
             f"  vs local 2 workers {local2['overhead']:5.2f} s  ({ray_row['overhead'] - local2['overhead']:+.2f} s)"
         )
     identical = all(same_results(local1["results"], r["results"]) for rs in runs.values() for r in rs + [cold])

@@ -57,11 +57,13 @@ def main() -> None:
         return statistics.median(values) * 1000
 
     print(
-        f"{len(marks)} jobs ({', '.join(METHODS)} x {len(ids)} objects), protocol {args.protocol}, LPIPS {args.lpips}: {total:.1f} s in all"
+        f"{len(marks)} jobs ({', '.join(METHODS)} x {len(ids)} objects), protocol {args.protocol}, LPIPS {args.lpips}: "
+        f"{total:.1f} s in all"
     )
     print(f"per job, median over jobs that reuse a prepared object ({len(steady)}):")
     print(
-        f"  harness overhead : {ms([r[0] for r in steady]):8.1f} ms   (store commit, hand-off to the worker process, saving renders)"
+        f"  harness overhead : {ms([r[0] for r in steady]):8.1f} ms   (store commit, hand-off to the worker process, "
+        f"saving renders)"
     )
     print(f"  method wall time : {ms([r[1] for r in steady]):8.1f} ms")
     print(f"  evaluation       : {ms([r[2] for r in steady]):8.1f} ms")

@@ -85,7 +85,8 @@ def main() -> None:
     object_id, detail, mesh = benchmark_object()
     cameras = get_protocol("default").cameras
     print(
-        f"object {object_id!r} at detail {detail}: {mesh.n_faces} triangles; {len(cameras)} views at {cameras[0].width}x{cameras[0].height}"
+        f"object {object_id!r} at detail {detail}: {mesh.n_faces} triangles; {len(cameras)} views at "
+        f"{cameras[0].width}x{cameras[0].height}"
     )
     print(f"renderer: {renderer_info()['renderer']}")
     ours = time_per_frame(lambda: render_views(mesh, cameras, UNLIT), len(cameras), args.repeats)

@@ -72,8 +72,10 @@ def main() -> None:
     if record:
         d = record["device"]
         print(
-            f"shipped checkpoint: {record['steps']} steps, {record['samples']} samples in {record['device_seconds']:.0f} s "
-            f"on {d['name']} ({d.get('threads')} threads) = {record['samples'] / record['device_seconds']:.1f} samples/s; "
+            f"shipped checkpoint: {record['steps']} steps, {record['samples']} samples in "
+            f"{record['device_seconds']:.0f} s "
+            f"on {d['name']} ({d.get('threads')} threads) = {record['samples'] / record['device_seconds']:.1f} "
+            f"samples/s; "
             f"training set built in {record['data_cpu_seconds']:.0f} s; 1-min load average at start "
             f"{record['machine_load']['loadavg_1min_start']} on {record['machine_load']['logical_cpus']} CPUs"
         )
@@ -107,7 +109,8 @@ def main() -> None:
             return f"{e[k].mean:{f}}" if e.get(k) else "-"
 
         print(
-            f"{m:12s} {cell('fscore', '13.3f')} {cell('lpips', '8.3f')} {cell('chamfer', '8.4f')} {cell('psnr', '7.2f')}"
+            f"{m:12s} {cell('fscore', '13.3f')} {cell('lpips', '8.3f')} {cell('chamfer', '8.4f')} "
+            f"{cell('psnr', '7.2f')}"
         )
     ff = means.get("voxel-cnn", {})
     for metric, higher in (("fscore", True), ("lpips", False)):

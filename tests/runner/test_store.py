@@ -124,9 +124,10 @@ def test_a_store_written_before_the_warnings_column_is_read_and_upgraded(tmp_pat
     with sqlite3.connect(path) as db:  # the schema as it was before `warnings`
         db.executescript("""
             CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-            CREATE TABLE results (job TEXT PRIMARY KEY, method TEXT NOT NULL, object TEXT NOT NULL, category TEXT NOT NULL,
-                protocol TEXT NOT NULL, seed INTEGER NOT NULL, status TEXT NOT NULL, error TEXT, time_s REAL, metrics TEXT NOT NULL,
-                timings TEXT NOT NULL, alignment TEXT, provenance TEXT NOT NULL, finished_at REAL NOT NULL, anytime TEXT NOT NULL DEFAULT '[]');
+            CREATE TABLE results (job TEXT PRIMARY KEY, method TEXT NOT NULL, object TEXT NOT NULL,
+                category TEXT NOT NULL, protocol TEXT NOT NULL, seed INTEGER NOT NULL, status TEXT NOT NULL,
+                error TEXT, time_s REAL, metrics TEXT NOT NULL, timings TEXT NOT NULL, alignment TEXT,
+                provenance TEXT NOT NULL, finished_at REAL NOT NULL, anytime TEXT NOT NULL DEFAULT '[]');
             INSERT INTO results VALUES ('j', 'm', 'o', 'c', 'p', 0, 'ok', NULL, 1.0, '{}', '{}', NULL, '{}', 1.0, '[]');
         """)
     with ResultsStore(path, readonly=True) as store:

@@ -83,7 +83,8 @@ def _positions(name: str, size: int) -> dict[int, np.ndarray]:
 
 def test_instantmesh_views_sit_where_zero123plus_cameras_are():
     # Port of get_zero123plus_input_cameras (src/utils/camera_util.py:51-53, 95-111): model frame z up, front +X;
-    # the OBJ writer mirrors z (the frame instantmesh-obj undoes it), so a model point p is the file point diag(1,1,-1) p.
+    # the OBJ writer mirrors z (the frame instantmesh-obj undoes it), so a model point p is the file point diag(1,1,-1)
+    # p.
     found = _positions("instantmesh", 320)
     assert sorted(found) == list(range(6))
     frame = frame_matrix("instantmesh-obj")[:3, :3]
@@ -106,7 +107,8 @@ def test_lgm_views_sit_where_its_reconstruction_model_assumes():
 
 def test_crm_views_sit_where_its_camera_table_puts_them():
     # camera_views [1, 2, 3, 4, 5, 0] (the reference frame popped); get_camera_for_index's (elevation, azimuth) table;
-    # create_camera_to_world_matrix: (cos e sin a, sin e, cos e cos a). Frames 1 and 4 (straight down / up) are not declared.
+    # create_camera_to_world_matrix: (cos e sin a, sin e, cos e cos a). Frames 1 and 4 (straight down / up) are not
+    # declared.
     table = [(0, 0), (0, -90), (-90, 0), (0, 180), (0, 90), (90, 0)]
     found = _positions("crm", 256)
     assert sorted(found) == [0, 2, 3, 5]

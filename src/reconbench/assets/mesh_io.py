@@ -184,7 +184,8 @@ def _texture_array(image, refs: _References) -> np.ndarray | None:
     pixels = image.width * image.height
     if pixels > limits.TEXTURE_PIXELS.get():
         refs.warn(
-            f"{refs.asset.name}: texture is {image.width}x{image.height}: {limits.TEXTURE_PIXELS.exceeded(pixels, 'texture')}; loaded without it"
+            f"{refs.asset.name}: texture is {image.width}x{image.height}: "
+            f"{limits.TEXTURE_PIXELS.exceeded(pixels, 'texture')}; loaded without it"
         )
         return None
     try:
@@ -234,7 +235,8 @@ class _References:
         self.refused.add(name)
         if outside is not None:
             self.warn(
-                f"{self.asset.name}: {kind} {name!r} refused: it resolves to {outside.resolve()}, outside the asset's folder "
+                f"{self.asset.name}: {kind} {name!r} refused: it resolves to {outside.resolve()}, outside the asset's "
+                f"folder "
                 f"({', '.join(map(str, self.search))}); loaded without it"
             )
         else:
@@ -252,7 +254,8 @@ class _References:
         size = found.stat().st_size
         if size > limits.REFERENCED_FILE_BYTES.get():
             self.warn(
-                f"{self.asset.name}: {limits.REFERENCED_FILE_BYTES.exceeded(size, f'{kind} {name!r}')}; loaded without it"
+                f"{self.asset.name}: {limits.REFERENCED_FILE_BYTES.exceeded(size, f'{kind} {name!r}')}; loaded without "
+                f"it"
             )
             raise FileNotFoundError(name)
         data = found.read_bytes()
@@ -348,7 +351,8 @@ class _TrimeshLoadLog(logging.Handler):
         bomb = re.search(r"Image size \((\d+) pixels\)", str(exc))  # Pillow's over-the-limit error or warning
         if bomb:
             self.refs.warn(
-                f"{self.refs.asset.name}: embedded {limits.TEXTURE_PIXELS.exceeded(int(bomb.group(1)), 'texture')}; loaded without it"
+                f"{self.refs.asset.name}: embedded {limits.TEXTURE_PIXELS.exceeded(int(bomb.group(1)), 'texture')}; "
+                f"loaded without it"
             )
         else:
             self.refs.warn(

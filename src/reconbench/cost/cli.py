@@ -54,7 +54,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         type=_gpu_float,
         default=[],
         metavar="GPU=FACTOR",
-        help=f"work per hour of a GPU type relative to {published.REFERENCE_GPU} (repeatable), e.g. --throughput H100=2",
+        help=(
+            f"work per hour of a GPU type relative to {published.REFERENCE_GPU} (repeatable), e.g. --throughput H100=2"
+        ),
     )
     p.add_argument(
         "--gpu",
@@ -82,7 +84,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--prior",
         choices=PRIOR_MODES,
         default="sunk",
-        help="per-scene methods: count the training of their diffusion prior or treat it as sunk; both are shown (default sunk)",
+        help=(
+            "per-scene methods: count the training of their diffusion prior or treat it as sunk; both are shown "
+            "(default sunk)"
+        ),
     )
     p.add_argument(
         "--batch-size",
@@ -231,7 +236,8 @@ def format_report(report: CostReport, title: str = "") -> str:
         f"per-scene prior {report.prior} (also shown {other})",
         f"prices ({pricing.provider}): {prices}; {where}",
         "",
-        f"{'method':22s} {'paradigm':13s} {'done':>4s} {'device':10s} {'warm s':>9s} {'cold s':>9s} {'per-asset s':>12s}  training device-h [range] (device)",
+        f"{'method':22s} {'paradigm':13s} {'done':>4s} {'device':10s} {'warm s':>9s} {'cold s':>9s} "
+        f"{'per-asset s':>12s}  training device-h [range] (device)",
     ]
     for m in report.methods.values():
         t = m.timing

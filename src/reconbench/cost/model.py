@@ -588,7 +588,8 @@ def cost_report(
         if a is not None and b is not None:
             notes.append(
                 f"{g} hours are shown as {unit_gpu} hours x {a / b:.3g} (throughput {g}: "
-                f"{pricing.sources.get(f'throughput {g}', 'user')}; {unit_gpu}: {pricing.sources.get(f'throughput {unit_gpu}', 'user')})"
+                f"{pricing.sources.get(f'throughput {g}', 'user')}; {unit_gpu}: "
+                f"{pricing.sources.get(f'throughput {unit_gpu}', 'user')})"
             )
     pairs = []
     for ff in (m for m in methods.values() if m.paradigm == "feed-forward"):
@@ -614,7 +615,8 @@ def _same_device_notes(
     if (trained_on == CPU) != (ran_on == CPU):
         return [
             f"{method}: trained on {'a CPU' if trained_on == CPU else trained_on}, run on "
-            f"{'a CPU' if ran_on == CPU else ran_on}: CPU and GPU hours are not mixed (give --cpu-as GPU=FACTOR to convert)"
+            f"{'a CPU' if ran_on == CPU else ran_on}: CPU and GPU hours are not mixed (give --cpu-as GPU=FACTOR to "
+            f"convert)"
         ]
     if trained_on == CPU and run_cpu and device.get("name") and run_cpu != device.get("name"):
         return [
@@ -653,7 +655,8 @@ def _method_cost(
     hours = per_asset_s / 3600 if per_asset_s is not None else None
     if timing and not timing.on_gpu and pricing.cpu_as is None:
         notes.append(
-            "per-asset time is CPU time: counted in CPU-hours, not as GPU time (give --measured-on GPU or --cpu-as GPU=FACTOR)"
+            "per-asset time is CPU time: counted in CPU-hours, not as GPU time (give --measured-on GPU or --cpu-as "
+            "GPU=FACTOR)"
         )
     c_gpu_h = pricing.convert(hours, device, unit_gpu) if timing else None
     c_usd = pricing.usd(hours, device) if timing else None

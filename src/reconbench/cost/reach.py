@@ -85,7 +85,10 @@ def format_quality(results: list[dict[str, Any]]) -> str:
         return "Quality-adjusted break-even: none (the run needs a feed-forward and a per-scene method)\n"
     lines = []
     for e in results:
-        head = f"Quality-adjusted break-even, {e['feed_forward']} vs {e['per_scene']} at {e['feed_forward']}'s mean {e['metric']}"
+        head = (
+            f"Quality-adjusted break-even, {e['feed_forward']} vs {e['per_scene']} at {e['feed_forward']}'s mean "
+            f"{e['metric']}"
+        )
         if "reason" in e:
             lines.append(f"{head}: unavailable ({e['reason']})")
             continue

@@ -81,7 +81,8 @@ class DatasetObject:
         if surface_area(mesh) <= MIN_AREA:  # nothing to see: every score against it would be meaningless (PSNR inf)
             raise AssetLoadError(
                 self.path,
-                f"the ground truth has zero surface area (all {mesh.n_faces} triangles are degenerate): nothing to render or compare",
+                f"the ground truth has zero surface area (all {mesh.n_faces} triangles are degenerate): nothing to "
+                f"render or compare",
             )
         return mesh
 
@@ -114,7 +115,8 @@ class Dataset:
             if o.id == object_id:
                 return o
         raise KeyError(
-            f"object {object_id!r} is not in dataset {self.spec!r} ({len(self)} objects: {', '.join(self.ids[:8])}{'...' if len(self) > 8 else ''})"
+            f"object {object_id!r} is not in dataset {self.spec!r} ({len(self)} objects: "
+            f"{', '.join(self.ids[:8])}{'...' if len(self) > 8 else ''})"
         )
 
     def select(self, ids: Iterable[str] | None = None, limit: int | None = None) -> Dataset:

@@ -3,8 +3,9 @@
 The foreground mask comes from the alpha channel; for images without one, from keying out a uniform
 background colour (a plain backdrop filling the image's border), or from background removal with rembg
 when it is installed and its model is present; otherwise the object fails with a clear reason. How the
-mask was made is recorded with each job (provenance `input_mask`). Such objects have no ground-truth asset: runs report what can be measured honestly (input-view
-fidelity, usability, time, cost) and mark ground-truth metrics as not applicable.
+mask was made is recorded with each job (provenance `input_mask`). Such objects have no ground-truth asset:
+runs report what can be measured honestly (input-view fidelity, usability, time, cost)
+and mark ground-truth metrics as not applicable.
 """
 
 from __future__ import annotations

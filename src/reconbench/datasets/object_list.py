@@ -35,7 +35,8 @@ def check_object_id(object_id: str, where: str) -> str:
     if not _SAFE_ID.fullmatch(object_id) or ".." in object_id:
         raise DatasetError(
             f"{where}: object id {object_id!r} is not allowed: an id is used as a folder name in the run, so it may "
-            "hold only letters, digits, '_', '-', '+' and '.', must not start with '.' and must not contain '..' or a path separator"
+            "hold only letters, digits, '_', '-', '+' and '.', must not start with '.' and must not contain '..' or a "
+            "path separator"
         )
     return object_id
 

@@ -82,7 +82,8 @@ def definition(spec: MethodSpec, context: Path | None = None) -> str:
     post.append(_sh(["chmod", "-R", "a+rX", UPSTREAM]))
     lines = [
         f"# reconbench environment of method {spec.name} (recipe {digest[:12]}), generated from its MethodSpec.",
-        f"# Build: apptainer build {IMAGE} {DEFINITION}   (unprivileged: --fakeroot, or build elsewhere and copy the SIF)",
+        f"# Build: apptainer build {IMAGE} {DEFINITION}   (unprivileged: --fakeroot, or build elsewhere and copy the "
+        f"SIF)",
         "Bootstrap: docker",
         f"From: {base_image(spec)}",
         "",
@@ -145,7 +146,8 @@ class ApptainerBackend(Backend):
         exe = engine()
         if exe is None:
             message = (
-                f"cannot build the apptainer environment of method {spec.name!r}: neither `apptainer` nor `singularity` "
+                f"cannot build the apptainer environment of method {spec.name!r}: neither `apptainer` nor "
+                f"`singularity` "
                 f"is on PATH (on a cluster: `module load apptainer`, then run the install again). The definition is "
                 f"written at {folder / DEFINITION}; or use `--backend venv`; build log: {log.path}"
             )

@@ -73,7 +73,8 @@ def upstream_repos(spec: MethodSpec) -> list[dict[str, str]]:
         parts = Path(dest).parts
         if not dest or Path(dest).is_absolute() or ".." in parts:
             raise ValueError(
-                f"method {spec.name!r}: upstream.extra[{i}].dest must be a relative folder inside the checkout, got {dest!r}"
+                f"method {spec.name!r}: upstream.extra[{i}].dest must be a relative folder inside the checkout, got "
+                f"{dest!r}"
             )
         repos.append({"repo": repo, "commit": commit, "dest": Path(dest).as_posix()})
     return repos
@@ -338,7 +339,8 @@ class BuildLog:
         env: Mapping[str, str] | None = None,
         check: bool = True,
     ) -> int:
-        """Run one command, its output appended to the log; a non-zero exit raises EnvironmentBuildError (check=True)."""
+        """Run one command, its output appended to the log; a non-zero exit raises EnvironmentBuildError
+        (check=True)."""
         argv = [str(a) for a in argv]
         stamp = _dt.datetime.now().isoformat(timespec="seconds")
         self.note(f"\n==> [{stamp}] $ {shlex.join(argv)}" + (f"   (cwd: {cwd})" if cwd else ""))
@@ -437,7 +439,8 @@ def checkout(spec: MethodSpec, dest: Path, log: BuildLog, sources: LocalSources 
         ).stdout.strip()
         if head != commit:
             raise EnvironmentBuildError(
-                f"method {spec.name!r}: checkout of {item['repo']} is at {head or '?'}, not the pinned {commit}; build log: {log.path}"
+                f"method {spec.name!r}: checkout of {item['repo']} is at {head or '?'}, not the pinned {commit}; build "
+                f"log: {log.path}"
             )
         log.note(f"checked out {item['repo']} at {commit}")
         log.run(["git", "-C", str(target), "submodule", "update", "--init", "--recursive", "--quiet"])
@@ -483,7 +486,10 @@ class Backend:
 
     def missing_message(self, spec: MethodSpec) -> str:
         flag = "" if self.name == "venv" else f" --backend {self.name}"
-        return f"the {self.name} environment of method {spec.name!r} is not built: run `reconbench install {spec.name}{flag}`"
+        return (
+            f"the {self.name} environment of method {spec.name!r} is not built: run `reconbench install "
+            f"{spec.name}{flag}`"
+        )
 
     def build(self, spec: MethodSpec, *, rebuild: bool = False, echo: bool = False) -> Environment:
         """Build the environment unless it is built already (rebuild=True: from scratch); returns it.

@@ -329,7 +329,8 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
     path = folder / MANIFEST
     if not path.is_file():
         raise BundleError(
-            f"{folder} is not a reconbench bundle: it has no {MANIFEST} (make one with `reconbench bundle METHOD --out DIR`)"
+            f"{folder} is not a reconbench bundle: it has no {MANIFEST} (make one with `reconbench bundle METHOD --out "
+            f"DIR`)"
         )
     try:
         data = json.loads(path.read_text())
@@ -337,7 +338,8 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
         raise BundleError(f"{path}: not readable JSON ({exc})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise BundleError(
-            f"{path}: format {data.get('format') if isinstance(data, dict) else '?'!r}, this reconbench reads {FORMAT!r}"
+            f"{path}: format {data.get('format') if isinstance(data, dict) else '?'!r}, this reconbench reads "
+            f"{FORMAT!r}"
         )
     return data
 
@@ -385,7 +387,8 @@ def method_entry(manifest: dict[str, Any], spec: MethodSpec, folder: Path | str)
         )
     if entry.get("python") != python_version(spec):
         raise BundleError(
-            f"method {spec.name!r}: the bundle's packages are for Python {entry.get('python')}, the recipe needs {python_version(spec)}"
+            f"method {spec.name!r}: the bundle's packages are for Python {entry.get('python')}, the recipe needs "
+            f"{python_version(spec)}"
         )
     plat = str(manifest.get("platform", ""))
     if not platform_fits(plat):

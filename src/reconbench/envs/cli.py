@@ -16,7 +16,8 @@ def add_parsers(subparsers: Any) -> None:
         help="build the environment of upstream methods (a venv in the cache, or a Docker image)",
         description="Clone each method's upstream repository at its pinned commit and build its environment from the "
         "recipe in its spec: a virtual environment in $RECONBENCH_CACHE/envs (venv backend), a Docker image "
-        "(docker backend) or an Apptainer SIF image (apptainer backend). Idempotent: a built environment is reused; the build log is kept either way.",
+        "(docker backend) or an Apptainer SIF image (apptainer backend). Idempotent: a built environment is reused; "
+        "the build log is kept either way.",
     )
     p.add_argument(
         "methods",
@@ -280,7 +281,8 @@ def cmd_bundle(args: argparse.Namespace) -> int:
         return 1
     size = sum((Path(args.out) / rel).stat().st_size for rel in manifest["files"])
     print(
-        f"bundle {args.out}: {', '.join(s.name for s in specs)}; {len(manifest['files'])} files, {size / 2**20:.1f} MiB; "
+        f"bundle {args.out}: {', '.join(s.name for s in specs)}; {len(manifest['files'])} files, {size / 2**20:.1f} "
+        f"MiB; "
         f"platform {manifest['platform']}; log {Path(args.out) / 'bundle.log'}"
     )
     if manifest["sdists"]:

@@ -70,7 +70,8 @@ def needs_gl_libs(requirements: list[str]) -> bool:
 
 
 def base_image(spec: MethodSpec) -> str:
-    """environment.base_image, else nvidia/cuda:<cuda>-cudnn-devel-ubuntu22.04 for environment.cuda, else ubuntu:22.04."""
+    """environment.base_image, else nvidia/cuda:<cuda>-cudnn-devel-ubuntu22.04 for environment.cuda, else
+    ubuntu:22.04."""
     env = environment_of(spec)
     if env.get("base_image"):
         return str(env["base_image"])
@@ -261,7 +262,8 @@ class DockerBackend(Backend):
         if docker is None:
             message = (
                 f"cannot build the docker environment of method {spec.name!r}: `docker` is not on PATH. "
-                f"The Dockerfile is written at {folder / 'Dockerfile'} (build it with `docker build -t {self.image(spec)} {folder}`), "
+                f"The Dockerfile is written at {folder / 'Dockerfile'} (build it with `docker build -t "
+                f"{self.image(spec)} {folder}`), "
                 f"or use `--backend venv`; build log: {log.path}"
             )
             log.note(message)

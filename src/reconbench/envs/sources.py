@@ -53,7 +53,8 @@ class LocalSources:
         return [*kept, "--no-index", "--find-links", self.find_links]
 
     def pip_env(self) -> dict[str, str]:
-        """Environment for every build command: pip (also when a build step or a build backend calls it) stays offline."""
+        """Environment for every build command: pip (also when a build step or a build backend calls it) stays
+        offline."""
         if not self.find_links:
             return {}
         return {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": self.find_links}

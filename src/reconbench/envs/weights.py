@@ -157,7 +157,8 @@ def cached_path(item: WeightItem) -> Path | None:
 
 
 def missing_weights(spec: MethodSpec) -> list[str]:
-    """Human-readable items not in the local caches, e.g. "stabilityai/TripoSR/model.ckpt (Hugging Face)" (no network)."""
+    """Human-readable items not in the local caches, e.g. "stabilityai/TripoSR/model.ckpt (Hugging Face)" (no
+    network)."""
     return [item.label for item in weight_items(spec) if cached_path(item) is None]
 
 
@@ -182,10 +183,14 @@ def _offline_message(spec: MethodSpec, item: WeightItem) -> str:
         where = f"{item.url} (expected at {weights_dir() / item.dest})"
     else:
         what = f"file {item.filename!r}" if item.filename else "a snapshot"
-        where = f"{what} of Hugging Face repo {item.repo_id!r} (revision {item.revision}) is not in the cache {hf_cache_dir()}"
+        where = (
+            f"{what} of Hugging Face repo {item.repo_id!r} (revision {item.revision}) is not in the cache "
+            f"{hf_cache_dir()}"
+        )
     return (
         f"method {spec.name!r}: weight missing: {where}; HF_HUB_OFFLINE is set, so nothing is downloaded. "
-        f"Run `reconbench fetch-weights {spec.name}` where the network is reachable (same HF_HUB_CACHE / RECONBENCH_CACHE)."
+        f"Run `reconbench fetch-weights {spec.name}` where the network is reachable (same HF_HUB_CACHE / "
+        f"RECONBENCH_CACHE)."
     )
 
 
@@ -218,7 +223,8 @@ def _download_hf(spec: MethodSpec, item: WeightItem, progress: bool) -> Path:
     except GatedRepoError as exc:
         raise WeightsMissing(
             f"method {spec.name!r}: {item.label} is in a gated repository: accept its licence on "
-            f"https://huggingface.co/{item.repo_id} and log in (`hf auth login` or HF_TOKEN), then fetch again ({exc.__class__.__name__})"
+            f"https://huggingface.co/{item.repo_id} and log in (`hf auth login` or HF_TOKEN), then fetch again "
+            f"({exc.__class__.__name__})"
         ) from None
     except Exception as exc:  # network, not found, disk: one clear message naming the repo and file
         what = f"file {item.filename!r}" if item.filename else "snapshot"

@@ -233,7 +233,8 @@ def _time_rows(
         elif gpu_type(t.gpu) != device:
             label, why = (
                 NOT_COMPARABLE,
-                f"published on {t.gpu}, measured on {device} (`reconbench literature` converts with a stated throughput factor)",
+                f"published on {t.gpu}, measured on {device} (`reconbench literature` converts with a stated "
+                f"throughput factor)",
             )
         else:
             label, why = COMPARABLE, f"what the times cover: {t.covers} vs the method's wall time here"

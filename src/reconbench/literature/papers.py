@@ -275,7 +275,9 @@ PROTOCOLS: dict[str, Protocol] = {
             normalisation="bounding box scaled to a longest side of 1",
             scale="unit",
             alignment="hard-coded yaw per object, no ICP",
-            chamfer="½(mean NN pred→GT + mean GT→pred), not squared, on points from 16 depth maps, voxel-downsampled 0.01",
+            chamfer=(
+                "½(mean NN pred→GT + mean GT→pred), not squared, on points from 16 depth maps, voxel-downsampled 0.01"
+            ),
             chamfer_kind="syncdreamer",
             fscore="none",
             points="depth-map points of 16 views (visible surfaces)",

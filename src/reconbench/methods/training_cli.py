@@ -21,9 +21,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "train",
         help="train a method that is trained here (voxel-cnn): checkpoints, resume, a training record",
-        description="Train a method whose spec has a trainer (voxel-cnn). Checkpoints go to --out; run the same command "
-        "again to resume after an interruption. At the end --out holds model.pt and training.json (device, "
-        "device-seconds, steps, samples, data source and seeds, final losses, versions), which the cost model reads.",
+        description=(
+            "Train a method whose spec has a trainer (voxel-cnn). Checkpoints go to --out; run the same command "
+            "again to resume after an interruption. At the end --out holds model.pt and training.json (device, "
+            "device-seconds, steps, samples, data source and seeds, final losses, versions), which the cost model "
+            "reads."
+        ),
     )
     p.add_argument("method", metavar="METHOD")
     p.add_argument("--out", metavar="DIR", help="checkpoint and output folder (default train-out/METHOD)")

@@ -56,7 +56,8 @@ def gradient_rms(image: np.ndarray, mask: np.ndarray, erosion: int = EROSION_PX)
 
 
 def view_gradients(images: np.ndarray, masks: np.ndarray) -> np.ndarray:
-    """gradient_rms of each view of a (V, H, W, 3) stack with (V, H, W) masks (the truth's: computed once per object)."""
+    """gradient_rms of each view of a (V, H, W, 3) stack with (V, H, W) masks (the truth's: computed once per
+    object)."""
     return np.array([gradient_rms(im, m) for im, m in zip(images, masks)], dtype=float)
 
 

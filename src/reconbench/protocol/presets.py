@@ -92,7 +92,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         "elevation 0 is the input elevation LGM, OpenLRM, TripoSR and DreamGaussian assume by default.",
     },
     "sparse4": {
-        "description": "Four input views at elevation 0, azimuths 0/90/180/270; the same 24 held-out views as `default`.",
+        "description": (
+            "Four input views at elevation 0, azimuths 0/90/180/270; the same 24 held-out views as `default`."
+        ),
         "resolution": 512,
         "radius": 2.0,
         "fov": 49.1,

@@ -53,9 +53,11 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path:
     cost = _cost(run)
     page = Page(
         title=f"reconbench report: {run.folder.name}",
-        subtitle=f"{len(run.records)} jobs, {len(run.methods)} methods, {len({r.object for r in run.records})} objects. "
-        "Means over objects with bootstrap 95% confidence intervals (docs/metrics.md); report.md and summary.md "
-        "hold the same tables.",
+        subtitle=(
+            f"{len(run.records)} jobs, {len(run.methods)} methods, {len({r.object for r in run.records})} objects. "
+            "Means over objects with bootstrap 95% confidence intervals (docs/metrics.md); report.md and summary.md "
+            "hold the same tables."
+        ),
         conventions=conventions(run),
         method_table=method_table(run),
         summary=tables.summary,

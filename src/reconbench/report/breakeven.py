@@ -71,7 +71,10 @@ def break_even_section(records: Sequence[Any], cost: Any | None, with_figure: bo
     """Build the section from a run's records and its cost report (None: the cost model failed)."""
     section = BreakEvenSection()
     if cost is None:
-        section.missing = "No break-even volume: the cost model could not be computed for this run (run `reconbench cost` on it to see why)."
+        section.missing = (
+            "No break-even volume: the cost model could not be computed for this run (run `reconbench cost` on it to "
+            "see why)."
+        )
         return section
     section.missing = missing_sentence(cost)
     for pair in cost.break_evens:

@@ -190,8 +190,10 @@ def section(run: Any, thresholds: Thresholds = THRESHOLDS) -> Any:
         f"truth's render at the same view, on {scope}; 1 = as sharp as the truth, < 1 blurrier, > 1 noisier. "
         f"Broken: a failed job, or more than {thresholds.broken_view_share:.0%} of views collapsed (silhouette IoU < "
         f"{thresholds.collapse_mask_iou}) or far worse than the others (LPIPS above the median of the views by more "
-        f"than max({thresholds.outlier_mads:g} scaled MADs, {thresholds.outlier_min_gap:g})), or a Janus back (LPIPS margin > {thresholds.janus_margin}), or floaters "
-        f"(area share > {thresholds.floater_area_share}) or holes (boundary-edge share > {thresholds.boundary_edge_share}); "
+        f"than max({thresholds.outlier_mads:g} scaled MADs, {thresholds.outlier_min_gap:g})), or a Janus back (LPIPS "
+        f"margin > {thresholds.janus_margin}), or floaters "
+        f"(area share > {thresholds.floater_area_share}) or holes (boundary-edge share > "
+        f"{thresholds.boundary_edge_share}); "
         f'docs/metrics.md, "Sharpness and breakage".',
     ]
     summaries = summarise(run.records, paradigms, thresholds)
@@ -212,7 +214,10 @@ def section(run: Any, thresholds: Thresholds = THRESHOLDS) -> Any:
             ["method", "paradigm", f"{metric} [95% CI]", "broken objects [95% Wilson]", *REASONS],
             rows,
             numeric=set(range(2, 4 + len(REASONS))),
-            note="Sharpness: mean over objects, bootstrap interval. Reason columns count objects (one object can have several).",
+            note=(
+                "Sharpness: mean over objects, bootstrap interval. Reason columns count objects (one object can have "
+                "several)."
+            ),
         )
     ]
     verdicts = pair_verdicts(run.records, paradigms, thresholds)
@@ -245,9 +250,12 @@ def section(run: Any, thresholds: Thresholds = THRESHOLDS) -> Any:
                     for v in verdicts
                 ],
                 numeric={2, 3, 4},
-                note="Supported: both halves significant in the claimed direction; contradicted: either half significant "
-                "against it; otherwise not significant. Sharpness: bootstrap over shared objects; broken share: "
-                "Newcombe's interval for paired proportions.",
+                note=(
+                    "Supported: both halves significant in the claimed direction; contradicted: either half "
+                    "significant "
+                    "against it; otherwise not significant. Sharpness: bootstrap over shared objects; broken share: "
+                    "Newcombe's interval for paired proportions."
+                ),
             )
         )
         paragraphs += [v.sentence for v in verdicts]

@@ -195,9 +195,12 @@ def warnings_table(run: Run) -> Table:
 
 def _common_note() -> str:
     return (
-        f"Mean [95% bootstrap CI] over objects (seeds averaged first); '{COMPLETED}': the objects each method completed; "
-        f"'{ALL_OBJECTS}' (methods with failed jobs): each failed job scored as the worst value any completed job of the "
-        f"run reached on that metric (not for time; objects no method completed are left out). PSNR of identical images (∞) counts as {PSNR_CAP_DB:g} dB."
+        f"Mean [95% bootstrap CI] over objects (seeds averaged first); '{COMPLETED}': the objects each method "
+        f"completed; "
+        f"'{ALL_OBJECTS}' (methods with failed jobs): each failed job scored as the worst value any completed job of "
+        f"the "
+        f"run reached on that metric (not for time; objects no method completed are left out). PSNR of identical "
+        f"images (∞) counts as {PSNR_CAP_DB:g} dB."
     )
 
 
@@ -309,7 +312,8 @@ def run_markdown(run: Run) -> str:
     lines = [
         "# reconbench results",
         "",
-        f"Dataset `{meta.dataset}`, protocol `{meta.protocol}`, alignment `{meta.align}` (headline: {meta.headline} metrics), "
+        f"Dataset `{meta.dataset}`, protocol `{meta.protocol}`, alignment `{meta.align}` (headline: {meta.headline} "
+        f"metrics), "
         f"LPIPS {', '.join(meta.lpips) or 'off'}; {len(run.records)} jobs, {len(run.methods)} methods, "
         f"{len({r.object for r in run.records})} objects. Definitions: docs/metrics.md. "
         "`reconbench report` adds paired comparisons, figures and a qualitative grid.",

@@ -219,7 +219,8 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
         return record_for(
             job,
             "failed",
-            f"{spec.name} takes {'/'.join(map(str, spec.input_views))} input view(s); protocol {job.protocol} gives {len(ctx.cameras)}",
+            f"{spec.name} takes {'/'.join(map(str, spec.input_views))} input view(s); protocol {job.protocol} gives "
+            f"{len(ctx.cameras)}",
         )
     workdir = run_path(out, "work", job.method, job.object_id, f"seed{job.seed}")
     shutil.rmtree(workdir, ignore_errors=True)

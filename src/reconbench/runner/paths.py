@@ -17,7 +17,8 @@ def check_component(name: str, what: str = "name") -> str:
     name = str(name)
     if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name or os.path.isabs(name):
         raise UnsafePathError(
-            f"{what} {name!r} cannot be used as a folder or file name (it must be one path component without '/', '\\\\' or '..')"
+            f"{what} {name!r} cannot be used as a folder or file name (it must be one path component without '/', "
+            f"'\\\\' or '..')"
         )
     return name
 

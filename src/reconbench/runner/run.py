@@ -87,7 +87,8 @@ def run_benchmark(
         raise RunError(f"unknown executor {cfg.executor!r}; choose one of {', '.join(EXECUTORS)}")
     if executor is None and cfg.executor == "ray" and cfg.ray_address and not Path(cfg.out).is_absolute():
         raise RunError(
-            f"--out {cfg.out}: with --ray-address, give an absolute path to a folder every node mounts at that path (docs/cluster.md)"
+            f"--out {cfg.out}: with --ray-address, give an absolute path to a folder every node mounts at that path "
+            f"(docs/cluster.md)"
         )
     try:
         check_lpips(cfg.lpips)
@@ -128,7 +129,8 @@ def run_benchmark(
             unavailable = {n: why for n, s in specs.items() for why in [executor.unavailable(s)] if why}
             for name, why in unavailable.items():
                 print(
-                    f"reconbench: method {name} cannot run {'on this machine' if executor.name == 'local' else 'on the Ray cluster'}: {why}; "
+                    f"reconbench: method {name} cannot run "
+                    f"{'on this machine' if executor.name == 'local' else 'on the Ray cluster'}: {why}; "
                     "its jobs are recorded as skipped",
                     file=sys.stderr,
                 )
@@ -149,7 +151,9 @@ def run_benchmark(
             export(store, out)
             finished = len(store.done_keys())
             print(
-                f"\nreconbench: {'terminated (SIGTERM)' if isinstance(sys.exc_info()[1], Terminated) else 'interrupted'}; {finished} of {len(jobs)} jobs are finished and kept in {out / 'results.sqlite'} "
+                f"\nreconbench: "
+                f"{'terminated (SIGTERM)' if isinstance(sys.exc_info()[1], Terminated) else 'interrupted'}; {finished} "
+                f"of {len(jobs)} jobs are finished and kept in {out / 'results.sqlite'} "
                 f"(exports written). Finish the run with the same command plus --resume.",
                 file=sys.stderr,
             )
@@ -192,7 +196,8 @@ def _check_object_list(store: ResultsStore, cfg: RunConfig, object_list: str | N
     existing = store.get_meta()
     if "object_list" in existing and existing["object_list"] != (str(object_list) if object_list else None):
         raise RunError(
-            f"{cfg.out}: cannot resume with a different object list: was {existing['object_list']!r}, now {object_list!r}"
+            f"{cfg.out}: cannot resume with a different object list: was {existing['object_list']!r}, now "
+            f"{object_list!r}"
         )
 
 

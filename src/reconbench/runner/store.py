@@ -134,13 +134,15 @@ def _check_store_file(path: Path) -> None:
     if size == 0:
         raise StoreError(
             f"{path} is empty (0 bytes): the results store was truncated or never written. Nothing was changed; "
-            "restore it from a copy, or start over with another --out (results.csv beside it may still hold the results)"
+            "restore it from a copy, or start over with another --out (results.csv beside it may still hold the "
+            "results)"
         )
     with open(path, "rb") as f:
         header = f.read(len(_SQLITE_HEADER))
     if header != _SQLITE_HEADER:
         raise StoreError(
-            f"{path} is not an SQLite database ({size} bytes without SQLite's header): not a results store, or damaged. "
+            f"{path} is not an SQLite database ({size} bytes without SQLite's header): not a results store, or "
+            f"damaged. "
             "Nothing was changed"
         )
 
@@ -156,7 +158,8 @@ def _check_database(db: sqlite3.Connection, path: Path) -> None:
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if not {"meta", "results"} <= tables:
         raise StoreError(
-            f"{path} is an SQLite database but not a results store (tables: {', '.join(sorted(tables)) or 'none'}). Nothing was changed"
+            f"{path} is an SQLite database but not a results store (tables: {', '.join(sorted(tables)) or 'none'}). "
+            f"Nothing was changed"
         )
 
 
@@ -170,7 +173,10 @@ def _migrate(db: sqlite3.Connection) -> None:
 def _hint(exc: sqlite3.Error) -> str:
     text = str(exc).lower()
     if "malformed" in text or "not a database" in text:
-        return " (the store is damaged; nothing was changed: restore it from a copy, or recover with `sqlite3 results.sqlite .recover`)"
+        return (
+            " (the store is damaged; nothing was changed: restore it from a copy, or recover with `sqlite3 "
+            "results.sqlite .recover`)"
+        )
     if "readonly" in text or "read-only" in text or "unable to open" in text:
         return " (is the run folder read-only? `report` and `cost` work on a read-only run; `run` needs to write)"
     if "full" in text:

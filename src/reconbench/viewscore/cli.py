@@ -13,7 +13,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the `evaluate-views` subcommand; its handler is set as `func`."""
     p = subparsers.add_parser(
         "evaluate-views",
-        help="score a folder of images (a multi-view generator's output) against ground-truth renders or another folder",
+        help=(
+            "score a folder of images (a multi-view generator's output) against ground-truth renders or another folder"
+        ),
         description="Score PRED/NNN.png view by view against the ground truth rendered with the common renderer at the "
         "protocol's cameras (--gt PATH, or --dataset SPEC --object ID), or against REF/NNN.png (--ref DIR); prints "
         'per-view metrics and their means (docs/metrics.md, "Scoring views on their own").',

@@ -19,7 +19,7 @@ Placeholders (the only ones a spec may use):
 | `{name}` | the input's file stem |
 | `{seed}` | the job's seed |
 | `{hooks}` | the folder of our helper scripts (methods/external/hooks) |
-| `{input_elevation}` | the protocol's input camera elevation, degrees, in the method's sign (spec `input_camera.elevation_sign`) |
+| `{input_elevation}` | the input camera's elevation, degrees, in the method's sign (`input_camera.elevation_sign`) |
 | `{input_azimuth}` | its azimuth, degrees (0 on the object's front, 90 toward canonical +X) |
 | `{input_distance}` | its distance from the origin, in the protocol's units (the object's longest side is 1) |
 | `{input_fov}` | its vertical field of view, degrees |

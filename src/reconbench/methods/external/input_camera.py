@@ -86,7 +86,8 @@ def check_spec(spec_input_camera: Mapping[str, Any], steps: Sequence[Mapping[str
     unknown = set(spec_input_camera) - {*FIELDS, "elevation_sign", "source"}
     if unknown:
         problems.append(
-            f"input_camera: unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(FIELDS)}, elevation_sign, source"
+            f"input_camera: unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(FIELDS)}, elevation_sign, "
+            f"source"
         )
     used = {p for step in steps for arg in step.get("argv", ()) for p in PLACEHOLDERS if f"{{{p}}}" in arg}
     for name in FIELDS:

@@ -350,7 +350,8 @@ def _check_argv(steps: list[_Step], source: Path, index: SourceIndex, exempt: di
                         r.notes.append(f"{key}: {exempt[key]}")
                     else:
                         r.fail(
-                            f"steps[{step.index}]: config key {key!r} is in none of {[p.name for p, _ in yamls] or 'no YAML'}, "
+                            f"steps[{step.index}]: config key {key!r} is in none of "
+                            f"{[p.name for p, _ in yamls] or 'no YAML'}, "
                             f"no dataclass field and never read by the program"
                         )
                 continue
@@ -358,7 +359,8 @@ def _check_argv(steps: list[_Step], source: Path, index: SourceIndex, exempt: di
                 continue
             if not index.has_exact(arg) and arg not in exempt:
                 r.fail(
-                    f"steps[{step.index}]: the positional {arg!r} is not a string of the program (subcommand or choice?)"
+                    f"steps[{step.index}]: the positional {arg!r} is not a string of the program (subcommand or "
+                    f"choice?)"
                 )
     return r
 
@@ -373,7 +375,8 @@ def _check_hook(step: _Step, source: Path, r: CheckResult) -> None:
     declared = _literal_assignment(path, "UPSTREAM_NAMES") if path and path.is_file() else None
     if not declared:
         r.notes.append(
-            f"steps[{step.index}] ({step.stage}) runs a hook of reconbench's that declares no upstream names: not checked"
+            f"steps[{step.index}] ({step.stage}) runs a hook of reconbench's that declares no upstream names: not "
+            f"checked"
         )
         return
     for rel, names in declared.items():
@@ -567,7 +570,8 @@ def _check_output(spec: MethodSpec, steps: list[_Step], index: SourceIndex) -> C
             r.checked += 1
             if not (index.has_string(piece) or piece in argv_text):
                 r.fail(
-                    f"output path {path!r}: folder {piece!r} is neither written by the program nor given on its command line"
+                    f"output path {path!r}: folder {piece!r} is neither written by the program nor given on its "
+                    f"command line"
                 )
     name = re.split(r"[*?]|\[[^]]*\]", filename)[-1]
     r.checked += 1

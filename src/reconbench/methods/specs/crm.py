@@ -134,8 +134,10 @@ SPEC = {
         ],
         "background": [127, 127, 127],
         "saved_by": "upstream",
-        "source": "thu-ml/CRM@4964e36 run.py:122,152-156; pipelines.py:91; configs/nf7_v3_SNR_rd_size_stroke.yaml:17-18; "
-        "imagedream/camera_utils.py:9-16,98; inference.py:30-31; model/archs/decoders/shape_texture_net.py:59-60",
+        "source": (
+            "thu-ml/CRM@4964e36 run.py:122,152-156; pipelines.py:91; configs/nf7_v3_SNR_rd_size_stroke.yaml:17-18; "
+            "imagedream/camera_utils.py:9-16,98; inference.py:30-31; model/archs/decoders/shape_texture_net.py:59-60"
+        ),
     },
     "sources": (
         {

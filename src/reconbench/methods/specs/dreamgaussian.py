@@ -91,10 +91,14 @@ SPEC = {
         "azimuth": 0.0,
         "fov": 49.1,
         "elevation_sign": -1,
-        "source": "dreamgaussian@69a3c70 main.py:121 puts the input camera at orbit_camera(elevation, 0, radius), whose "
-        "cam_utils.py:53-55 has y = -radius*sin(elevation): negative is above the horizon, so the protocol's elevation is "
-        "negated (readme.md:80-81: elevation=-30 for a view from above); azimuth fixed at 0 (main.py:121); "
-        "configs/image.yaml:44 and image_sai.yaml:44 fovy 49.1 (Zero123's rendering fov); process.py recentres the input",
+        "source": (
+            "dreamgaussian@69a3c70 main.py:121 puts the input camera at orbit_camera(elevation, 0, radius), whose "
+            "cam_utils.py:53-55 has y = -radius*sin(elevation): negative is above the horizon, so the protocol's "
+            "elevation is "
+            "negated (readme.md:80-81: elevation=-30 for a view from above); azimuth fixed at 0 (main.py:121); "
+            "configs/image.yaml:44 and image_sai.yaml:44 fovy 49.1 (Zero123's rendering fov); process.py recentres the "
+            "input"
+        ),
     },
     "inputs": {
         "background": "transparent",
@@ -109,7 +113,10 @@ SPEC = {
     ),
     "sources": (
         {
-            "title": "Tang et al., DreamGaussian: Generative Gaussian Splatting for Efficient 3D Content Creation (ICLR 2024)",
+            "title": (
+                "Tang et al., DreamGaussian: Generative Gaussian Splatting for Efficient 3D Content Creation (ICLR "
+                "2024)"
+            ),
             "url": "https://arxiv.org/abs/2309.16653",
         },
         {"title": "dreamgaussian/dreamgaussian", "url": "https://github.com/dreamgaussian/dreamgaussian"},
@@ -118,7 +125,9 @@ SPEC = {
             "url": "https://github.com/cvlab-columbia/zero123",
         },
     ),
-    "licence": "MIT (code); diff-gaussian-rasterization: Inria/MPII non-commercial; Zero123-XL weights: see their model card",
+    "licence": (
+        "MIT (code); diff-gaussian-rasterization: Inria/MPII non-commercial; Zero123-XL weights: see their model card"
+    ),
     "published": Published(
         names=("DreamGaussian",),
         prior="zero123-xl",  # cost/published.py PRIORS; DreamGaussian trains no model of its own

@@ -95,9 +95,11 @@ SPEC = {
         "elevation": 0.0,
         "azimuth": 0.0,
         "fov": 49.1,
-        "source": "lgm@fe8d12c infer.py:91 asks ImageDream for views at elevation=0 relative to the input; core/models.py:"
-        "63-70 builds the input rays from orbit_camera(0, 0/90/180/270, radius 1.5); core/options.py:26 fovy 49.1; "
-        "the input is recentred (border 0.2)",
+        "source": (
+            "lgm@fe8d12c infer.py:91 asks ImageDream for views at elevation=0 relative to the input; core/models.py:"
+            "63-70 builds the input rays from orbit_camera(0, 0/90/180/270, radius 1.5); core/options.py:26 fovy 49.1; "
+            "the input is recentred (border 0.2)"
+        ),
     },
     "inputs": {
         "background": "transparent",
@@ -137,7 +139,9 @@ SPEC = {
     },
     "sources": (
         {
-            "title": "Tang et al., LGM: Large Multi-View Gaussian Model for High-Resolution 3D Content Creation (ECCV 2024)",
+            "title": (
+                "Tang et al., LGM: Large Multi-View Gaussian Model for High-Resolution 3D Content Creation (ECCV 2024)"
+            ),
             "url": "https://arxiv.org/abs/2402.05054",
         },
         {"title": "3DTopia/LGM", "url": "https://github.com/3DTopia/LGM"},

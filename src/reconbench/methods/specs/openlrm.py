@@ -88,7 +88,8 @@ SPEC = {
         "resolution": 448,  # the large model's source_size (infer-l.yaml); the script resizes to it anyway
         "removes_background": False,  # the CLI does no matting or recentring (only its Gradio app does)
         # ... so we recentre as OpenLRM's own front end does: Preprocessor.step_recenter(border_ratio=0.2),
-        # openlrm/utils/preprocess.py (preprocess, step_recenter) and app.py (audit O2): the object fills 80 % of the frame.
+        # openlrm/utils/preprocess.py (preprocess, step_recenter) and app.py (audit O2): the object fills 80 % of the
+        # frame.
         "recentre": 0.8,
         "filename": "{name}.png",
     },

@@ -13,7 +13,8 @@ SPEC = {
     "input_views": (1,),
     "needs_gpu": False,
     "uses_gpu_if_present": True,
-    "frame": "z-up-front-x",  # "x back, y right, z up": the input camera sits on +X looking at -X; run.py does not reorient
+    # "x back, y right, z up": the input camera sits on +X looking at -X; run.py does not reorient
+    "frame": "z-up-front-x",
     "scale": "bbox",  # mesh within about +-0.87 in TripoSR's units: normalised like the ground truth
     "timeout_s": 1800,  # on a CPU the model load and marching cubes take minutes
     "upstream": {

@@ -106,7 +106,8 @@ def sds_weight(schedule: NoiseSchedule, t: int | torch.Tensor, weighting: str = 
 
 
 def timestep_bounds(t_range: tuple[float, float], num_train_timesteps: int) -> tuple[int, int]:
-    """Integer [min, max] timesteps of a fractional range, truncated as DreamGaussian does ((0.02, 0.98) → (20, 980))."""
+    """Integer [min, max] timesteps of a fractional range, truncated as DreamGaussian does ((0.02, 0.98) → (20,
+    980))."""
     lo, hi = int(num_train_timesteps * t_range[0]), int(num_train_timesteps * t_range[1])
     if not 0 <= lo <= hi < num_train_timesteps:
         raise ValueError(f"t_range {t_range} gives an empty or out-of-range timestep interval [{lo}, {hi}]")

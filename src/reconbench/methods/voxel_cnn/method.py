@@ -63,7 +63,8 @@ def check_camera(camera) -> None:
     trained = get_protocol(PROTOCOL).input_cameras[0]
     if not (np.allclose(camera.c2w, trained.c2w, atol=1e-6) and abs(camera.fov - trained.fov) < 1e-6):
         raise ValueError(
-            f"voxel-cnn is trained for the input camera at elevation {trained.elevation:g}, azimuth {trained.azimuth:g}, "
+            f"voxel-cnn is trained for the input camera at elevation {trained.elevation:g}, azimuth "
+            f"{trained.azimuth:g}, "
             f"radius {trained.radius:g}, fov {trained.fov:g} (protocols default, sparse4); got elevation "
             f"{camera.elevation:g}, azimuth {camera.azimuth:g}, radius {camera.radius:g}, fov {camera.fov:g}"
         )

@@ -117,7 +117,8 @@ class RayExecutor:
             return record_for(
                 job,
                 "failed",
-                f"worker died {self.max_attempts} times running this job (last: Ray {type(exc).__name__}: {_first_line(exc)})",
+                f"worker died {self.max_attempts} times running this job (last: Ray {type(exc).__name__}: "
+                f"{_first_line(exc)})",
             )
         except exceptions.RayError as exc:
             return record_for(job, "failed", f"Ray {type(exc).__name__}: {_first_line(exc)}")
