@@ -37,7 +37,9 @@ def main() -> None:
     moved[:3, 3] = [0.03, -0.02, 0.02]
     prediction = mesh.transformed(moved)
 
-    evaluate(mesh, prepare_ground_truth(mesh, protocol, nets), align="none", lpips_nets=nets)  # warm-up: GL, LPIPS weights
+    evaluate(
+        mesh, prepare_ground_truth(mesh, protocol, nets), align="none", lpips_nets=nets
+    )  # warm-up: GL, LPIPS weights
 
     prep_timer = Timer()
     start = time.perf_counter()
@@ -48,9 +50,15 @@ def main() -> None:
     total = time.perf_counter() - start
 
     views = len(protocol.cameras)
-    print(f"object {args.object!r}, protocol {protocol.name} ({views} views at {protocol.resolution[0]}x{protocol.resolution[1]}), "
-          f"align {args.align}, LPIPS {','.join(nets) or 'none'}; metrics computed before and after alignment")
-    print(f"ground truth, once per object: {prep:6.2f} s  ({', '.join(f'{k} {v:.2f}' for k, v in prep_timer.seconds.items())})")
+    print(
+        f"object {args.object!r}, protocol {protocol.name} ({views} views at "
+        f"{protocol.resolution[0]}x{protocol.resolution[1]}), "
+        f"align {args.align}, LPIPS {','.join(nets) or 'none'}; metrics computed before and after alignment"
+    )
+    print(
+        f"ground truth, once per object: {prep:6.2f} s  "
+        f"({', '.join(f'{k} {v:.2f}' for k, v in prep_timer.seconds.items())})"
+    )
     print("per (prediction, object) pair:")
     for stage, seconds in sorted(result.timings.items(), key=lambda kv: -kv[1]):
         print(f"  {stage:12s} {seconds:6.2f} s")

@@ -37,11 +37,17 @@ METHODS = ["oracle", "sphere", "visual-hull"]
 SMALL = {  # the runner tests' protocol (tests/conftest.py)
     "name": "small-bench",
     "description": "sparse4 at 128x128, 8 held-out and 8 geometry views",
-    "resolution": 128, "radius": 2.0, "fov": 49.1, "lighting": "studio",
+    "resolution": 128,
+    "radius": 2.0,
+    "fov": 49.1,
+    "lighting": "studio",
     "input_rings": [{"elevation": 0.0, "azimuth_start": 0.0, "azimuth_step": 90.0, "count": 4}],
     "heldout_rings": [{"elevation": 25.0, "azimuth_start": 45.0, "azimuth_step": 45.0, "count": 8}],
-    "evaluation": {"points": 5000, "geometry_views": {"count": 8, "radius": 2.0, "fov": 49.1, "resolution": 128},
-                   "icp": {"points": 3000, "max_iterations": 50}},
+    "evaluation": {
+        "points": 5000,
+        "geometry_views": {"count": 8, "radius": 2.0, "fov": 49.1, "resolution": 128},
+        "icp": {"points": 3000, "max_iterations": 50},
+    },
 }
 
 
@@ -55,9 +61,18 @@ def timed_run(label: str, cfg: RunConfig, executor, workers: int) -> dict:
     work = statistics.mean(r.timings["method_wall_s"] + r.timings["evaluation_wall_s"] for r in records)
     n = len(records)
     steady = (n - 1) / (marks[-1] - marks[0]) * 60 if n > 1 and marks[-1] > marks[0] else math.nan
-    return {"label": label, "workers": workers, "jobs": n, "wall": wall, "per_min": n / wall * 60, "steady": steady,
-            "work": work, "overhead": wall * workers / n - work, "first": marks[0] - start,
-            "results": {r.job: (r.status, r.metrics) for r in records}}
+    return {
+        "label": label,
+        "workers": workers,
+        "jobs": n,
+        "wall": wall,
+        "per_min": n / wall * 60,
+        "steady": steady,
+        "work": work,
+        "overhead": wall * workers / n - work,
+        "first": marks[0] - start,
+        "results": {r.job: (r.status, r.metrics) for r in records},
+    }
 
 
 def median_run(runs: list[dict]) -> dict:
@@ -69,8 +84,10 @@ def same_results(a: dict, b: dict) -> bool:
     def eq(x, y):
         return x == y or (isinstance(x, float) and isinstance(y, float) and math.isnan(x) and math.isnan(y))
 
-    return a.keys() == b.keys() and all(a[k][0] == b[k][0] and a[k][1].keys() == b[k][1].keys()
-                                        and all(eq(v, b[k][1][m]) for m, v in a[k][1].items()) for k in a)
+    return a.keys() == b.keys() and all(
+        a[k][0] == b[k][0] and a[k][1].keys() == b[k][1].keys() and all(eq(v, b[k][1][m]) for m, v in a[k][1].items())
+        for k in a
+    )
 
 
 def main() -> None:
@@ -81,8 +98,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each executor (medians are printed)")
     args = parser.parse_args()
     try:
-        from reconbench.runner.executors.ray_executor import RayExecutor
         import ray  # noqa: F401
+
+        from reconbench.runner.executors.ray_executor import RayExecutor
     except ImportError:
         sys.exit("this benchmark compares with Ray: pip install 'reconbench[ray]'")
 
@@ -115,22 +133,43 @@ def main() -> None:
         rows = [local1, local2, cold, warm]
 
     jobs = rows[0]["jobs"]
-    print(f"{jobs} jobs ({', '.join(METHODS)} x {len(ids)} procedural objects), protocol {args.protocol or 'small (sparse4, 128², 8 held-out)'}, "
-          f"LPIPS {args.lpips}; {_cores()} cores, load average {os.getloadavg()[0]:.1f} at the end; medians of {args.repeat} run(s), "
-          f"interleaved (ray cold: once)")
-    print(f"{'executor':22s} {'wall s':>7s} {'jobs/min':>9s} {'steady':>7s} {'1st rec s':>9s} {'work/job s':>10s} {'overhead/job s':>14s}")
+    print(
+        f"{jobs} jobs ({', '.join(METHODS)} x {len(ids)} procedural objects), protocol "
+        f"{args.protocol or 'small (sparse4, 128², 8 held-out)'}, "
+        f"LPIPS {args.lpips}; {_cores()} cores, load average {os.getloadavg()[0]:.1f} at the end; medians of "
+        f"{args.repeat} run(s), "
+        f"interleaved (ray cold: once)"
+    )
+    print(
+        f"{'executor':22s} {'wall s':>7s} {'jobs/min':>9s} {'steady':>7s} {'1st rec s':>9s} {'work/job s':>10s} "
+        f"{'overhead/job s':>14s}"
+    )
     for r in rows:
-        print(f"{r['label']:22s} {r['wall']:7.1f} {r['per_min']:9.1f} {r['steady']:7.1f} {r['first']:9.1f} {r['work']:10.2f} {r['overhead']:14.2f}")
+        print(
+            f"{r['label']:22s} {r['wall']:7.1f} {r['per_min']:9.1f} {r['steady']:7.1f} {r['first']:9.1f} "
+            f"{r['work']:10.2f} {r['overhead']:14.2f}"
+        )
     print(f"(Ray cluster start, not in the cold row: {ray_start:.1f} s)")
     print("jobs/min, each next to what it is compared with:")
-    print(f"  local 2 workers {local2['per_min']:6.1f}  vs local 1 worker {local1['per_min']:6.1f}  (x{local2['per_min'] / local1['per_min']:.2f})")
+    print(
+        f"  local 2 workers {local2['per_min']:6.1f}  vs local 1 worker {local1['per_min']:6.1f}  "
+        f"(x{local2['per_min'] / local1['per_min']:.2f})"
+    )
     for ray_row in (cold, warm):
-        print(f"  {ray_row['label']:18s}{ray_row['per_min']:6.1f}  vs local 1 worker {local1['per_min']:6.1f}  (x{ray_row['per_min'] / local1['per_min']:.2f}),"
-              f"  vs local 2 workers {local2['per_min']:6.1f}  (x{ray_row['per_min'] / local2['per_min']:.2f})")
-    print("Ray overhead per job (worker-seconds not spent in the method or the evaluation), next to the local executor's:")
+        print(
+            f"  {ray_row['label']:18s}{ray_row['per_min']:6.1f}  vs local 1 worker {local1['per_min']:6.1f}  "
+            f"(x{ray_row['per_min'] / local1['per_min']:.2f}),"
+            f"  vs local 2 workers {local2['per_min']:6.1f}  (x{ray_row['per_min'] / local2['per_min']:.2f})"
+        )
+    print(
+        "Ray overhead per job (worker-seconds not spent in the method or the evaluation), next to the local executor's:"
+    )
     for ray_row in (cold, warm):
-        print(f"  {ray_row['label']:18s}{ray_row['overhead']:6.2f} s  vs local 1 worker {local1['overhead']:5.2f} s  ({ray_row['overhead'] - local1['overhead']:+.2f} s),"
-              f"  vs local 2 workers {local2['overhead']:5.2f} s  ({ray_row['overhead'] - local2['overhead']:+.2f} s)")
+        print(
+            f"  {ray_row['label']:18s}{ray_row['overhead']:6.2f} s  vs local 1 worker {local1['overhead']:5.2f} s  "
+            f"({ray_row['overhead'] - local1['overhead']:+.2f} s),"
+            f"  vs local 2 workers {local2['overhead']:5.2f} s  ({ray_row['overhead'] - local2['overhead']:+.2f} s)"
+        )
     identical = all(same_results(local1["results"], r["results"]) for rs in runs.values() for r in rs + [cold])
     print(f"results identical across executors (status and every metric, per job): {'yes' if identical else 'NO'}")
 

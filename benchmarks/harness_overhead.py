@@ -30,8 +30,15 @@ def main() -> None:
     ids = open_dataset("procedural").ids[: args.objects]
     marks: list[tuple[float, object]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = RunConfig("procedural", METHODS, args.protocol, Path(tmp) / "run", objects=ids, progress=False,
-                        lpips=() if args.lpips == "none" else tuple(args.lpips.split(",")))
+        cfg = RunConfig(
+            "procedural",
+            METHODS,
+            args.protocol,
+            Path(tmp) / "run",
+            objects=ids,
+            progress=False,
+            lpips=() if args.lpips == "none" else tuple(args.lpips.split(",")),
+        )
         start = time.perf_counter()
         run_benchmark(cfg, on_job_done=lambda record: marks.append((time.perf_counter(), record)))
         total = time.perf_counter() - start
@@ -49,9 +56,15 @@ def main() -> None:
     def ms(values):
         return statistics.median(values) * 1000
 
-    print(f"{len(marks)} jobs ({', '.join(METHODS)} x {len(ids)} objects), protocol {args.protocol}, LPIPS {args.lpips}: {total:.1f} s in all")
+    print(
+        f"{len(marks)} jobs ({', '.join(METHODS)} x {len(ids)} objects), protocol {args.protocol}, LPIPS {args.lpips}: "
+        f"{total:.1f} s in all"
+    )
     print(f"per job, median over jobs that reuse a prepared object ({len(steady)}):")
-    print(f"  harness overhead : {ms([r[0] for r in steady]):8.1f} ms   (store commit, hand-off to the worker process, saving renders)")
+    print(
+        f"  harness overhead : {ms([r[0] for r in steady]):8.1f} ms   (store commit, hand-off to the worker process, "
+        f"saving renders)"
+    )
     print(f"  method wall time : {ms([r[1] for r in steady]):8.1f} ms")
     print(f"  evaluation       : {ms([r[2] for r in steady]):8.1f} ms")
     print(f"first job of each object ({len(first)}), whose overhead includes preparing the object once:")

@@ -23,7 +23,6 @@ from reconbench.protocol import UNLIT, get_protocol
 from reconbench.render import render_views, renderer_info
 
 
-
 def benchmark_object():
     """The procedural set's large object (~100k triangles), normalised like any dataset object."""
     object_id, detail = LARGE_OBJECT
@@ -85,7 +84,10 @@ def main() -> None:
 
     object_id, detail, mesh = benchmark_object()
     cameras = get_protocol("default").cameras
-    print(f"object {object_id!r} at detail {detail}: {mesh.n_faces} triangles; {len(cameras)} views at {cameras[0].width}x{cameras[0].height}")
+    print(
+        f"object {object_id!r} at detail {detail}: {mesh.n_faces} triangles; {len(cameras)} views at "
+        f"{cameras[0].width}x{cameras[0].height}"
+    )
     print(f"renderer: {renderer_info()['renderer']}")
     ours = time_per_frame(lambda: render_views(mesh, cameras, UNLIT), len(cameras), args.repeats)
     print(f"reconbench (moderngl, colour+depth+normal+mask): {ours:7.1f} ms/frame")

@@ -42,10 +42,19 @@ def main() -> None:
     views, render_s = timed(lambda: render_views(splats, protocol.evaluation.geometry_cameras, UNLIT))
     (figures, extracted), extract_s = timed(lambda: splat_usability(splats, views))
 
-    print(f"object {args.object!r} ({mesh.n_faces} triangles; {splats.n} surface splats), protocol {protocol.name}, this CPU")
-    print(f"mesh : evaluation (metrics before and after ICP, LPIPS-alex) {mesh_eval:6.2f} s | usability metrics {mesh_use:6.3f} s")
-    print(f"splat: evaluation (metrics before and after ICP, LPIPS-alex) {splat_eval:6.2f} s | geometry-view renders {render_s:5.2f} s "
-          f"+ splat figures and TSDF extraction {extract_s:5.2f} s ({int(figures['extracted_faces'])} faces)")
+    print(
+        f"object {args.object!r} ({mesh.n_faces} triangles; {splats.n} surface splats), protocol {protocol.name}, this "
+        f"CPU"
+    )
+    print(
+        f"mesh : evaluation (metrics before and after ICP, LPIPS-alex) {mesh_eval:6.2f} s | usability metrics "
+        f"{mesh_use:6.3f} s"
+    )
+    print(
+        f"splat: evaluation (metrics before and after ICP, LPIPS-alex) {splat_eval:6.2f} s | geometry-view renders "
+        f"{render_s:5.2f} s "
+        f"+ splat figures and TSDF extraction {extract_s:5.2f} s ({int(figures['extracted_faces'])} faces)"
+    )
 
 
 if __name__ == "__main__":

@@ -59,29 +59,41 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("RECONBENCH_SDS_GUIDANCE", "none")
 
+    import torch
+
     from reconbench.cost import cost_report
     from reconbench.methods.voxel_cnn.method import load_record
     from reconbench.runner import RunConfig, run_benchmark
     from reconbench.runner.store import ResultsStore
     from reconbench.stats import method_means
 
-    import torch
-
     record = load_record()
     print("== training")
     if record:
         d = record["device"]
-        print(f"shipped checkpoint: {record['steps']} steps, {record['samples']} samples in {record['device_seconds']:.0f} s "
-              f"on {d['name']} ({d.get('threads')} threads) = {record['samples'] / record['device_seconds']:.1f} samples/s; "
-              f"training set built in {record['data_cpu_seconds']:.0f} s; 1-min load average at start "
-              f"{record['machine_load']['loadavg_1min_start']} on {record['machine_load']['logical_cpus']} CPUs")
+        print(
+            f"shipped checkpoint: {record['steps']} steps, {record['samples']} samples in "
+            f"{record['device_seconds']:.0f} s "
+            f"on {d['name']} ({d.get('threads')} threads) = {record['samples'] / record['device_seconds']:.1f} "
+            f"samples/s; "
+            f"training set built in {record['data_cpu_seconds']:.0f} s; 1-min load average at start "
+            f"{record['machine_load']['loadavg_1min_start']} on {record['machine_load']['logical_cpus']} CPUs"
+        )
     if args.train_steps:
-        print(f"here, now: {training_throughput(args.train_steps):.1f} samples/s over {args.train_steps} steps "
-              f"({torch.get_num_threads()} threads; load average {os.getloadavg()[0]:.1f})")
+        print(
+            f"here, now: {training_throughput(args.train_steps):.1f} samples/s over {args.train_steps} steps "
+            f"({torch.get_num_threads()} threads; load average {os.getloadavg()[0]:.1f})"
+        )
 
     out = Path(args.out or tempfile.mkdtemp(prefix="voxel-cnn-bench-"))
-    cfg = RunConfig(dataset="procedural", methods=METHODS, protocol=args.protocol, out=out, limit=args.limit,
-                    resume=(out / "results.sqlite").exists())
+    cfg = RunConfig(
+        dataset="procedural",
+        methods=METHODS,
+        protocol=args.protocol,
+        out=out,
+        limit=args.limit,
+        resume=(out / "results.sqlite").exists(),
+    )
     run_benchmark(cfg)
     with ResultsStore(out / "results.sqlite") as store:
         records = list(store.records())
@@ -92,16 +104,28 @@ def main() -> None:
     print(f"{'method':12s} {'F-score@0.05':>13s} {'LPIPS':>8s} {'Chamfer':>8s} {'PSNR':>7s}")
     for m in METHODS:
         e = means.get(m, {})
-        cell = lambda k, f: f"{e[k].mean:{f}}" if e.get(k) else "-"  # noqa: E731
-        print(f"{m:12s} {cell('fscore', '13.3f')} {cell('lpips', '8.3f')} {cell('chamfer', '8.4f')} {cell('psnr', '7.2f')}")
+
+        def cell(k: str, f: str, e: dict = e) -> str:
+            return f"{e[k].mean:{f}}" if e.get(k) else "-"
+
+        print(
+            f"{m:12s} {cell('fscore', '13.3f')} {cell('lpips', '8.3f')} {cell('chamfer', '8.4f')} "
+            f"{cell('psnr', '7.2f')}"
+        )
     ff = means.get("voxel-cnn", {})
     for metric, higher in (("fscore", True), ("lpips", False)):
         if metric not in ff:
             continue
-        beaten = [b for b in BASELINES if metric in means.get(b, {})
-                  and ((ff[metric].mean > means[b][metric].mean) if higher else (ff[metric].mean < means[b][metric].mean))]
-        print(f"target: voxel-cnn {metric} better than {', '.join(BASELINES)}: "
-              f"{'met' if len(beaten) == len(BASELINES) else 'NOT met'} (better than {', '.join(beaten) or 'none'})")
+        beaten = [
+            b
+            for b in BASELINES
+            if metric in means.get(b, {})
+            and ((ff[metric].mean > means[b][metric].mean) if higher else (ff[metric].mean < means[b][metric].mean))
+        ]
+        print(
+            f"target: voxel-cnn {metric} better than {', '.join(BASELINES)}: "
+            f"{'met' if len(beaten) == len(BASELINES) else 'NOT met'} (better than {', '.join(beaten) or 'none'})"
+        )
 
     print("\n== time per asset (mean over objects, this machine)")
     for m in METHODS:

@@ -22,8 +22,13 @@ from reconbench.render import render_views, splat_renderer
 
 def cloud(n: int, std: float, seed: int = 0) -> GaussianSplats:
     rng = np.random.default_rng(seed)
-    return GaussianSplats(rng.uniform(-0.5, 0.5, (n, 3)), np.full((n, 3), std), np.tile([1.0, 0, 0, 0], (n, 1)),
-                          np.full(n, 0.5), rng.uniform(-1, 1, (n, 1, 3)))
+    return GaussianSplats(
+        rng.uniform(-0.5, 0.5, (n, 3)),
+        np.full((n, 3), std),
+        np.tile([1.0, 0, 0, 0], (n, 1)),
+        np.full(n, 0.5),
+        rng.uniform(-1, 1, (n, 1, 3)),
+    )
 
 
 def seconds_per_view(splats: GaussianSplats, cameras, first_batch: int) -> float:

@@ -26,10 +26,21 @@ from pathlib import Path
 FAKE_COMMIT = "0000000000000000000000000000000000000001"  # a snapshot name; nothing is downloaded
 
 DINO_VITB16 = {
-    "architectures": ["ViTModel"], "model_type": "vit", "hidden_size": 768, "num_hidden_layers": 12,
-    "num_attention_heads": 12, "intermediate_size": 3072, "hidden_act": "gelu", "hidden_dropout_prob": 0.0,
-    "attention_probs_dropout_prob": 0.0, "initializer_range": 0.02, "layer_norm_eps": 1e-12, "image_size": 224,
-    "patch_size": 16, "num_channels": 3, "qkv_bias": True,
+    "architectures": ["ViTModel"],
+    "model_type": "vit",
+    "hidden_size": 768,
+    "num_hidden_layers": 12,
+    "num_attention_heads": 12,
+    "intermediate_size": 3072,
+    "hidden_act": "gelu",
+    "hidden_dropout_prob": 0.0,
+    "attention_probs_dropout_prob": 0.0,
+    "initializer_range": 0.02,
+    "layer_norm_eps": 1e-12,
+    "image_size": 224,
+    "patch_size": 16,
+    "num_channels": 3,
+    "qkv_bias": True,
 }
 
 TRIPOSR_CONFIG = """\
@@ -98,7 +109,9 @@ def main() -> int:
     p.add_argument("--repo", required=True, help="TripoSR checkout (imports tsr from it)")
     p.add_argument("--hub", required=True, help="Hugging Face hub cache folder (HF_HUB_CACHE)")
     p.add_argument("--weights", required=True, help="$RECONBENCH_CACHE/weights")
-    p.add_argument("--image", required=True, help="an RGBA input like the ones the run will use (sets the density bias)")
+    p.add_argument(
+        "--image", required=True, help="an RGBA input like the ones the run will use (sets the density bias)"
+    )
     p.add_argument("--inside", type=float, default=0.02, help="share of the grid to put above the density threshold")
     args = p.parse_args()
     hub = Path(args.hub)
@@ -139,8 +152,10 @@ def main() -> int:
         shift = target - torch.quantile(raw, 1 - args.inside).item()
         model.decoder.layers[-1].bias[0] += shift
     torch.save(model.state_dict(), tsr_dir / "model.ckpt")
-    print(f"wrote {tsr_dir / 'model.ckpt'} ({sum(v.numel() for v in model.state_dict().values()) / 1e6:.0f} M values; "
-          f"density bias shifted by {shift:+.3f}) and {hub}/models--facebook--dino-vitb16")
+    print(
+        f"wrote {tsr_dir / 'model.ckpt'} ({sum(v.numel() for v in model.state_dict().values()) / 1e6:.0f} M values; "
+        f"density bias shifted by {shift:+.3f}) and {hub}/models--facebook--dino-vitb16"
+    )
     return 0
 
 

@@ -74,11 +74,17 @@ def mesh_folder(tmp_path: Path) -> Path:
 SMALL_PROTOCOL = {
     "name": "small-test",
     "description": "sparse4 at 128x128 with 8 held-out and 8 geometry views: the runner's tests, in seconds",
-    "resolution": 128, "radius": 2.0, "fov": 49.1, "lighting": "studio",
+    "resolution": 128,
+    "radius": 2.0,
+    "fov": 49.1,
+    "lighting": "studio",
     "input_rings": [{"elevation": 0.0, "azimuth_start": 0.0, "azimuth_step": 90.0, "count": 4}],
     "heldout_rings": [{"elevation": 25.0, "azimuth_start": 45.0, "azimuth_step": 45.0, "count": 8}],
-    "evaluation": {"points": 5000, "geometry_views": {"count": 8, "radius": 2.0, "fov": 49.1, "resolution": 128},
-                   "icp": {"points": 3000, "max_iterations": 50}},
+    "evaluation": {
+        "points": 5000,
+        "geometry_views": {"count": 8, "radius": 2.0, "fov": 49.1, "resolution": 128},
+        "icp": {"points": 3000, "max_iterations": 50},
+    },
 }
 
 

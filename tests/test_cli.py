@@ -10,7 +10,22 @@ from reconbench.protocol import get_protocol
 
 def test_render_one_object_writes_views_depth_normals_and_cameras(tmp_path, capsys):
     out = tmp_path / "r"
-    assert main(["render", "--dataset", "procedural", "--object", "mug", "--protocol", "gso30-syncdreamer", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "render",
+                "--dataset",
+                "procedural",
+                "--object",
+                "mug",
+                "--protocol",
+                "gso30-syncdreamer",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     meta = json.loads((out / "cameras.json").read_text())
     views = meta["views"]
     assert meta["object"] == "mug" and meta["protocol"] == "gso30-syncdreamer" and len(views) == 16
@@ -27,7 +42,9 @@ def test_render_one_object_writes_views_depth_normals_and_cameras(tmp_path, caps
         # Back-project with only what cameras.json says: points land inside the unit box.
         j, i = np.nonzero(depth)
         z = depth[j, i]
-        pts_cam = np.stack([(i + 0.5 - record["cx"]) / record["fx"] * z, -(j + 0.5 - record["cy"]) / record["fy"] * z, -z], 1)
+        pts_cam = np.stack(
+            [(i + 0.5 - record["cx"]) / record["fx"] * z, -(j + 0.5 - record["cy"]) / record["fy"] * z, -z], 1
+        )
         c2w = np.asarray(record["c2w"])
         pts = pts_cam @ c2w[:3, :3].T + c2w[:3, 3]
         assert np.abs(pts).max() <= 0.5 + 1e-4 and np.abs(pts).max() > 0.45
@@ -57,11 +74,14 @@ def test_listing_commands(capsys):
         assert word in out
 
 
-@pytest.mark.parametrize("argv,message", [
-    (["datasets", "--dataset", "nope"], "unknown dataset source"),
-    (["render", "--dataset", "procedural", "--object", "ghost", "--out", "x"], "ghost"),
-    (["render", "--dataset", "procedural", "--protocol", "bogus", "--out", "x"], "unknown protocol"),
-])
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["datasets", "--dataset", "nope"], "unknown dataset source"),
+        (["render", "--dataset", "procedural", "--object", "ghost", "--out", "x"], "ghost"),
+        (["render", "--dataset", "procedural", "--protocol", "bogus", "--out", "x"], "unknown protocol"),
+    ],
+)
 def test_bad_arguments_exit_2_with_a_reason(argv, message, capsys):
     assert main(argv) == 2
     assert message in capsys.readouterr().err
@@ -72,20 +92,49 @@ def test_evaluate_prints_json_keyed_by_metric_name(tmp_path, capsys):
     from reconbench.datasets import open_dataset
 
     pred = save_mesh(open_dataset("procedural").get("hammer").load(), tmp_path / "pred.glb")
-    argv = ["evaluate", "--dataset", "procedural", "--object", "hammer", "--pred", str(pred), "--lpips", "none", "--json"]
+    argv = [
+        "evaluate",
+        "--dataset",
+        "procedural",
+        "--object",
+        "hammer",
+        "--pred",
+        str(pred),
+        "--lpips",
+        "none",
+        "--json",
+    ]
     assert main(argv) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["chamfer"] < 1e-3 and out["fscore"] == 1.0 and out["mask_iou"] > 0.99
     assert "unaligned_chamfer" in out and len(out["alignment"]["total"]) == 4
-    assert out["evaluation"]["chamfer"] == "point-to-mesh" and out["alignment"]["mode"] == "icp"  # the preset's settings, recorded
-    assert out["sharpness"] == pytest.approx(1.0, abs=0.1) and out["collapsed_views"] == 0 and out["janus_margin"] is None  # LPIPS off
+    assert (
+        out["evaluation"]["chamfer"] == "point-to-mesh" and out["alignment"]["mode"] == "icp"
+    )  # the preset's settings, recorded
+    assert (
+        out["sharpness"] == pytest.approx(1.0, abs=0.1) and out["collapsed_views"] == 0 and out["janus_margin"] is None
+    )  # LPIPS off
     assert len(out["views"]["sharpness"]) == len(out["views"]["name"]) > 1
 
 
 def test_evaluate_against_a_ground_truth_file_in_another_frame(tmp_path, capsys, mesh_folder):
     # The same file as prediction (declared z-up) and ground truth (declared z-up): exact.
     gt = mesh_folder / "tower" / "model.obj"
-    argv = ["evaluate", "--gt", str(gt), "--gt-frame", "z-up", "--pred", str(gt), "--frame", "z-up", "--align", "none", "--lpips", "none"]
+    argv = [
+        "evaluate",
+        "--gt",
+        str(gt),
+        "--gt-frame",
+        "z-up",
+        "--pred",
+        str(gt),
+        "--frame",
+        "z-up",
+        "--align",
+        "none",
+        "--lpips",
+        "none",
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "chamfer" in out and "transform" in out
@@ -96,7 +145,21 @@ def test_evaluate_against_a_ground_truth_file_in_another_frame(tmp_path, capsys,
 
 def test_evaluate_labels_both_columns_when_it_aligns(tmp_path, capsys, mesh_folder):
     gt = mesh_folder / "tower" / "model.obj"
-    argv = ["evaluate", "--gt", str(gt), "--gt-frame", "z-up", "--pred", str(gt), "--frame", "z-up", "--align", "icp", "--lpips", "none"]
+    argv = [
+        "evaluate",
+        "--gt",
+        str(gt),
+        "--gt-frame",
+        "z-up",
+        "--pred",
+        str(gt),
+        "--frame",
+        "z-up",
+        "--align",
+        "icp",
+        "--lpips",
+        "none",
+    ]
     assert main(argv) == 0
     header = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("metric"))
     assert header.split() == ["metric", "aligned", "unaligned"]  # the default protocol's headline is aligned
@@ -114,7 +177,22 @@ def test_an_object_list_id_with_a_path_stops_the_run_before_anything_is_written(
     lst = tmp_path / "l.txt"
     lst.write_text(f"{victim} crate\n")
     out = tmp_path / "run"
-    code = main(["run", "--dataset", f"folder:{mesh_folder}", "--object-list", str(lst), "--methods", "oracle", "--out", str(out), "--lpips", "none", "--no-progress"])
+    code = main(
+        [
+            "run",
+            "--dataset",
+            f"folder:{mesh_folder}",
+            "--object-list",
+            str(lst),
+            "--methods",
+            "oracle",
+            "--out",
+            str(out),
+            "--lpips",
+            "none",
+            "--no-progress",
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert err.startswith("reconbench: error:") and str(lst) in err and repr(str(victim)) in err
@@ -124,7 +202,9 @@ def test_an_object_list_id_with_a_path_stops_the_run_before_anything_is_written(
 
 
 def _obj(path, vertices, faces):
-    path.write_text("".join(f"v {x!r} {y!r} {z!r}\n" for x, y, z in vertices) + "".join(f"f {a} {b} {c}\n" for a, b, c in faces))
+    path.write_text(
+        "".join(f"v {x!r} {y!r} {z!r}\n" for x, y, z in vertices) + "".join(f"f {a} {b} {c}\n" for a, b, c in faces)
+    )
     return path
 
 
@@ -139,8 +219,16 @@ def _degenerate_splat(path, means):
     from reconbench.assets import GaussianSplats, save_splats
 
     n = len(means)
-    return save_splats(GaussianSplats(np.asarray(means, float), np.full((n, 3), 0.05), np.tile([1.0, 0, 0, 0], (n, 1)),
-                                      np.full(n, 0.9), np.zeros((n, 1, 3))), path)
+    return save_splats(
+        GaussianSplats(
+            np.asarray(means, float),
+            np.full((n, 3), 0.05),
+            np.tile([1.0, 0, 0, 0], (n, 1)),
+            np.full(n, 0.9),
+            np.zeros((n, 1, 3)),
+        ),
+        path,
+    )
 
 
 @pytest.mark.parametrize("kind", ["all_equal_vertices", "splat_all_same", "splat_far", "vertex_at_1e30"])
@@ -150,7 +238,9 @@ def test_a_degenerate_prediction_is_a_one_line_error_naming_the_file(tmp_path, c
         "all_equal_vertices": lambda: _obj(tmp_path / "p.obj", [(0.5, 0.5, 0.5)] * 6, [(1, 2, 3), (4, 5, 6)]),
         "splat_all_same": lambda: _degenerate_splat(tmp_path / "p.ply", [[0.2, 0.2, 0.2]] * 10),
         "splat_far": lambda: _degenerate_splat(tmp_path / "p.ply", [[1e30, 1e30, 1e30]] * 10),
-        "vertex_at_1e30": lambda: _obj(tmp_path / "p.obj", [(0, 0, 0), (1, 0, 0), (0, 1, 0), (1e30, 0, 0)], [(1, 2, 3), (1, 2, 4)]),
+        "vertex_at_1e30": lambda: _obj(
+            tmp_path / "p.obj", [(0, 0, 0), (1, 0, 0), (0, 1, 0), (1e30, 0, 0)], [(1, 2, 3), (1, 2, 4)]
+        ),
     }[kind]()
     code = main(["evaluate", "--gt", str(gt), "--pred", str(pred), "--protocol", small_protocol, "--lpips", "none"])
     err = capsys.readouterr().err
@@ -160,7 +250,19 @@ def test_a_degenerate_prediction_is_a_one_line_error_naming_the_file(tmp_path, c
 
 def test_a_zero_area_ground_truth_is_refused(tmp_path, capsys, small_protocol):
     line = _obj(tmp_path / "line.obj", [(0, 0, 0), (1, 0, 0), (2, 0, 0)], [(1, 2, 3)])  # one collinear triangle
-    code = main(["evaluate", "--gt", str(line), "--pred", str(_box(tmp_path / "box.obj")), "--protocol", small_protocol, "--lpips", "none"])
+    code = main(
+        [
+            "evaluate",
+            "--gt",
+            str(line),
+            "--pred",
+            str(_box(tmp_path / "box.obj")),
+            "--protocol",
+            small_protocol,
+            "--lpips",
+            "none",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and str(line) in err and "zero surface area" in err
 
@@ -168,8 +270,10 @@ def test_a_zero_area_ground_truth_is_refused(tmp_path, capsys, small_protocol):
 def test_doctor_exits_non_zero_when_a_requested_method_fails_a_check(tmp_path, capsys, monkeypatch):
     import reconbench.doctor as doctor
 
-    verdicts = {"sphere": doctor.Diagnosis("sphere", "not needed", "not needed", "yes", "yes"),
-                "oracle": doctor.Diagnosis("oracle", "not needed", "not needed", "no: it broke", "-")}
+    verdicts = {
+        "sphere": doctor.Diagnosis("sphere", "not needed", "not needed", "yes", "yes"),
+        "oracle": doctor.Diagnosis("oracle", "not needed", "not needed", "no: it broke", "-"),
+    }
     monkeypatch.setattr(doctor, "diagnose", lambda spec, out, **kw: verdicts[spec.name])
     assert main(["doctor", "--methods", "sphere", "--out", str(tmp_path)]) == 0
     assert main(["doctor", "--methods", "sphere,oracle", "--out", str(tmp_path)]) == 1
@@ -177,7 +281,9 @@ def test_doctor_exits_non_zero_when_a_requested_method_fails_a_check(tmp_path, c
     assert "oracle: ran no: it broke" in table
 
 
-def test_a_full_disk_stops_the_run_with_a_one_line_error_and_keeps_what_was_committed(tmp_path, capsys, monkeypatch, small_protocol):
+def test_a_full_disk_stops_the_run_with_a_one_line_error_and_keeps_what_was_committed(
+    tmp_path, capsys, monkeypatch, small_protocol
+):
     from reconbench.runner import store as store_module
 
     original = store_module.ResultsStore.__init__
@@ -189,11 +295,32 @@ def test_a_full_disk_stops_the_run_with_a_one_line_error_and_keeps_what_was_comm
 
     monkeypatch.setattr(store_module.ResultsStore, "__init__", nearly_full)
     out = tmp_path / "run"
-    code = main(["run", "--dataset", "procedural", "--objects", "car,mug,ring", "--methods", "sphere", "--protocol", small_protocol,
-                 "--out", str(out), "--lpips", "none", "--no-progress"])
+    code = main(
+        [
+            "run",
+            "--dataset",
+            "procedural",
+            "--objects",
+            "car,mug,ring",
+            "--methods",
+            "sphere",
+            "--protocol",
+            small_protocol,
+            "--out",
+            str(out),
+            "--lpips",
+            "none",
+            "--no-progress",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2, err
-    assert "reconbench: error:" in err and "database or disk is full" in err and "--resume" in err and "Traceback" not in err
+    assert (
+        "reconbench: error:" in err
+        and "database or disk is full" in err
+        and "--resume" in err
+        and "Traceback" not in err
+    )
     monkeypatch.undo()
     with store_module.ResultsStore(out / "results.sqlite", readonly=True) as store:  # consistent, resumable
         assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -214,8 +341,24 @@ def test_datasets_check_shows_a_refused_texture_as_a_warning(tmp_path, capsys):
 def test_an_out_folder_that_cannot_be_created_is_a_one_line_error(tmp_path, capsys, small_protocol):
     blocker = tmp_path / "file"
     blocker.write_text("a file where the run folder's parent should be")  # as a read-only mount refuses mkdir
-    code = main(["run", "--dataset", "procedural", "--objects", "car", "--methods", "sphere", "--protocol", small_protocol,
-                 "--out", str(blocker / "run"), "--lpips", "none", "--no-progress"])
+    code = main(
+        [
+            "run",
+            "--dataset",
+            "procedural",
+            "--objects",
+            "car",
+            "--methods",
+            "sphere",
+            "--protocol",
+            small_protocol,
+            "--out",
+            str(blocker / "run"),
+            "--lpips",
+            "none",
+            "--no-progress",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("reconbench: error:") and str(blocker) in err and "Traceback" not in err
 
@@ -225,7 +368,22 @@ def test_evaluate_scores_a_ground_truth_without_its_texture_and_says_so(tmp_path
 
     gt = write_obj_with_texture(tmp_path / "gt")
     (tmp_path / "gt" / "material_0.png").unlink()
-    code = main(["evaluate", "--gt", str(gt), "--pred", str(gt), "--protocol", small_protocol, "--lpips", "none", "--align", "none", "--json"])
+    code = main(
+        [
+            "evaluate",
+            "--gt",
+            str(gt),
+            "--pred",
+            str(gt),
+            "--protocol",
+            small_protocol,
+            "--lpips",
+            "none",
+            "--align",
+            "none",
+            "--json",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0
     result = json.loads(captured.out)

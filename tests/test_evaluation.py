@@ -22,7 +22,9 @@ def test_the_ground_truth_scores_perfectly_against_itself(chair_gt):
     m = evaluate(mesh, gt, scale="none", align="none", lpips_nets=NO_LPIPS).metrics
     assert m["psnr"] == np.inf and m["ssim"] == pytest.approx(1.0) and m["mask_iou"] == 1.0
     assert m["input_psnr"] == np.inf
-    assert m["chamfer"] < 1e-6 and m["fscore"] == 1.0 and m["normal_consistency"] == pytest.approx(1.0, abs=1e-3)  # float32 depth
+    assert (
+        m["chamfer"] < 1e-6 and m["fscore"] == 1.0 and m["normal_consistency"] == pytest.approx(1.0, abs=1e-3)
+    )  # float32 depth
     assert m["surface_chamfer"] == 0.0 and m["volume_iou"] == 1.0
 
 
@@ -70,7 +72,9 @@ def test_results_record_the_transform_and_both_metric_sets(chair_gt):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("preset,keys", [("gso-sf3d-approx", ("fscore_10", "fscore_20", "fscore_50")), ("gso30-crm-approx", ("fscore_05",))])
+@pytest.mark.parametrize(
+    "preset,keys", [("gso-sf3d-approx", ("fscore_10", "fscore_20", "fscore_50")), ("gso30-crm-approx", ("fscore_05",))]
+)
 def test_approximate_presets_score_in_their_papers_units(preset, keys):
     """The TripoSR/SF3D preset reports lengths in [-1, 1] units (twice reconbench's) after rotation search
     and ICP; CRM's in [-0.5, 0.5] at F@0.05. A yawed, shifted copy of the ground truth is recovered."""

@@ -113,10 +113,18 @@ def test_mig_slice_counts_as_its_gpu(monkeypatch):
 
 
 def _external(needs_gpu=True):
-    return MethodSpec.from_dict({
-        "name": "ext", "paradigm": "feed-forward", "representation": "mesh", "description": "d",
-        "needs_gpu": needs_gpu, "upstream": {"repo": "https://example.org/x", "commit": "a" * 40},
-        "steps": ({"stage": "generation", "argv": ["{python}", "run.py"]},), "output": {"path": "*.obj"}})
+    return MethodSpec.from_dict(
+        {
+            "name": "ext",
+            "paradigm": "feed-forward",
+            "representation": "mesh",
+            "description": "d",
+            "needs_gpu": needs_gpu,
+            "upstream": {"repo": "https://example.org/x", "commit": "a" * 40},
+            "steps": ({"stage": "generation", "argv": ["{python}", "run.py"]},),
+            "output": {"path": "*.obj"},
+        }
+    )
 
 
 def test_availability_of_an_upstream_method_reads_the_driver_not_host_torch(monkeypatch):
@@ -134,8 +142,9 @@ def test_availability_of_an_upstream_method_reads_the_driver_not_host_torch(monk
 def test_in_process_gpu_method_also_needs_host_torch_cuda(monkeypatch):
     from reconbench.methods import base
 
-    spec = MethodSpec(name="inproc", paradigm="per-scene", representation="splats", description="d",
-                      entry="x:y", needs_gpu=True)
+    spec = MethodSpec(
+        name="inproc", paradigm="per-scene", representation="splats", description="d", entry="x:y", needs_gpu=True
+    )
     monkeypatch.setattr(gpus, "_installed_gpus", lambda: (THREE[0],))
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     monkeypatch.setattr(base, "host_torch_cuda", lambda: False)

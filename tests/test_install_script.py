@@ -21,8 +21,14 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="th
 def choice(**env) -> tuple[list[str], str]:
     full = {k: v for k, v in os.environ.items() if not k.startswith("RECONBENCH_TORCH")}
     # A hang (pip-like minutes of retries) would end in TimeoutExpired: the probe must give up by itself.
-    out = subprocess.run(["bash", str(SCRIPT), "--print-torch-choice"], env={**full, **env}, capture_output=True, text=True,
-                         check=True, timeout=60).stdout
+    out = subprocess.run(
+        ["bash", str(SCRIPT), "--print-torch-choice"],
+        env={**full, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
     args, why = (out.split("\n") + ["", ""])[:2]
     return args.split(), why
 
@@ -54,7 +60,9 @@ def test_falls_back_quickly_when_the_cpu_index_does_not_answer():
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
         url = f"http://127.0.0.1:{silent.getsockname()[1]}"
-        args, why = choice(RECONBENCH_ASSUME_NVIDIA="0", RECONBENCH_TORCH_CPU_INDEX=url, RECONBENCH_TORCH_PROBE_TIMEOUT_S="1")
+        args, why = choice(
+            RECONBENCH_ASSUME_NVIDIA="0", RECONBENCH_TORCH_CPU_INDEX=url, RECONBENCH_TORCH_PROBE_TIMEOUT_S="1"
+        )
     assert args == [] and "fallback" in why and url in why
 
 

@@ -16,8 +16,16 @@ def rows_for(values: dict[str, list[float]], metric: str = "psnr", categories: l
     rows = []
     for method, vs in values.items():
         for i, v in enumerate(vs):
-            rows.append({"method": method, "object": f"o{i}", "category": (categories or ["c"] * len(vs))[i],
-                         "seed": 0, "status": "ok", metric: v})
+            rows.append(
+                {
+                    "method": method,
+                    "object": f"o{i}",
+                    "category": (categories or ["c"] * len(vs))[i],
+                    "seed": 0,
+                    "status": "ok",
+                    metric: v,
+                }
+            )
     return rows
 
 
@@ -78,14 +86,35 @@ def test_win_rate_uses_only_objects_both_methods_have():
     assert w.n == 2 and w.rate == pytest.approx(0.5)
 
 
-@pytest.mark.parametrize("metric, higher", [
-    ("psnr", True), ("ssim", True), ("fscore", True), ("normal_consistency", True), ("volume_iou", True),
-    ("mask_iou", True), ("psnr_masked", True), ("fscore_05", True), ("fscore_10", True), ("precision_02", True),
-    ("unaligned_psnr", True), ("input_ssim", True), ("surface_fscore", True),
-    ("lpips", False), ("lpips_alex", False), ("lpips_vgg", False), ("unaligned_lpips_alex", False), ("chamfer", False),
-    ("surface_chamfer", False), ("unaligned_chamfer", False), ("accuracy", False), ("completeness", False),
-    ("time_s", False), ("time", False),
-])
+@pytest.mark.parametrize(
+    "metric, higher",
+    [
+        ("psnr", True),
+        ("ssim", True),
+        ("fscore", True),
+        ("normal_consistency", True),
+        ("volume_iou", True),
+        ("mask_iou", True),
+        ("psnr_masked", True),
+        ("fscore_05", True),
+        ("fscore_10", True),
+        ("precision_02", True),
+        ("unaligned_psnr", True),
+        ("input_ssim", True),
+        ("surface_fscore", True),
+        ("lpips", False),
+        ("lpips_alex", False),
+        ("lpips_vgg", False),
+        ("unaligned_lpips_alex", False),
+        ("chamfer", False),
+        ("surface_chamfer", False),
+        ("unaligned_chamfer", False),
+        ("accuracy", False),
+        ("completeness", False),
+        ("time_s", False),
+        ("time", False),
+    ],
+)
 def test_metric_directions(metric, higher):
     assert stats.higher_is_better(metric) is higher
 
@@ -100,7 +129,9 @@ def test_nan_is_dropped_and_infinite_psnr_is_capped():
     values = stats.object_values(rows, "a", "psnr")
     assert values == {"o0": stats.PSNR_CAP_DB, "o1": stats.PSNR_CAP_DB, "o2": 30.0}
     est = stats.method_means(rows, ["psnr"])["a"]["psnr"]
-    assert est.n == 3 and est.mean == pytest.approx((200 + 30) / 3) and math.isfinite(est.low) and math.isfinite(est.high)
+    assert (
+        est.n == 3 and est.mean == pytest.approx((200 + 30) / 3) and math.isfinite(est.low) and math.isfinite(est.high)
+    )
     oracle = stats.method_means(rows_for({"oracle": [math.inf] * 5}), ["psnr"])["oracle"]["psnr"]
     assert (oracle.mean, oracle.low, oracle.high) == (100.0, 100.0, 100.0)
     with pytest.raises(ValueError):
@@ -121,8 +152,19 @@ def test_job_records_and_csv_like_rows_give_the_same_numbers():
         JobRecord(f"a/{o}", "a", o, "cat", "default", 0, "ok", time_s=t, metrics={"lpips_alex": v, "chamfer": c})
         for o, v, c, t in (("x", 0.1, 0.02, 1.0), ("y", 0.2, 0.04, 2.0), ("z", 0.3, float("nan"), 3.0))
     ]
-    csv_rows = [{"method": "a", "object": o, "category": "cat", "seed": "0", "status": "ok", "lpips": s, "chamfer": c, "time_s": t}
-                for o, s, c, t in (("x", "0.1", "0.02", "1"), ("y", "0.2", "0.04", "2"), ("z", "0.3", "", "3"))]
+    csv_rows = [
+        {
+            "method": "a",
+            "object": o,
+            "category": "cat",
+            "seed": "0",
+            "status": "ok",
+            "lpips": s,
+            "chamfer": c,
+            "time_s": t,
+        }
+        for o, s, c, t in (("x", "0.1", "0.02", "1"), ("y", "0.2", "0.04", "2"), ("z", "0.3", "", "3"))
+    ]
     for metric in ("lpips", "chamfer", "time_s"):
         assert stats.method_means(records, [metric]) == stats.method_means(csv_rows, [metric])
     assert stats.method_means(records, ["time"])["a"]["time"].mean == pytest.approx(2.0)
@@ -180,7 +222,12 @@ def test_failure_policy_lower_is_better_takes_the_largest_and_time_is_never_scor
         {"method": "a", "object": "x", "seed": 0, "status": "ok", "chamfer": 0.01, "time_s": 1.0},
         {"method": "a", "object": "y", "seed": 0, "status": "failed"},
         {"method": "b", "object": "y", "seed": 0, "status": "ok", "chamfer": 0.08, "time_s": 9.0},
-        {"method": "c", "object": "y", "seed": 0, "status": "failed"},  # completed nothing: every quality metric is scored
+        {
+            "method": "c",
+            "object": "y",
+            "seed": 0,
+            "status": "failed",
+        },  # completed nothing: every quality metric is scored
     ]
     assert stats.object_values(rows, "a", "chamfer", failures="worst") == {"x": 0.01, "y": 0.08}
     assert stats.object_values(rows, "a", "time_s", failures="worst") == {"x": 1.0}

@@ -12,7 +12,10 @@ def test_wilson_matches_scipy(k, n):
     ours = wilson_interval(k, n)
     ref = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
     assert ours.share == k / n
-    assert (ours.low, ours.high) == (pytest.approx(float(ref.low), abs=1e-12), pytest.approx(float(ref.high), abs=1e-12))
+    assert (ours.low, ours.high) == (
+        pytest.approx(float(ref.low), abs=1e-12),
+        pytest.approx(float(ref.high), abs=1e-12),
+    )
 
 
 def test_wilson_rejects_impossible_counts_and_is_empty_without_objects():

@@ -27,5 +27,6 @@ def run(inp: MethodInput) -> MethodOutput:
     generated = time.perf_counter()
     path = inp.workdir / "ball.obj"
     ball.export(path)
-    return MethodOutput(asset=path, stage_seconds={"generation": generated - start,
-                                                   "export": time.perf_counter() - generated})
+    return MethodOutput(
+        asset=path, stage_seconds={"generation": generated - start, "export": time.perf_counter() - generated}
+    )

@@ -59,13 +59,21 @@ def initial_transform(asset: MeshAsset, frame: str = "y-up", scale: str = "bbox"
     return normalisation_transform(asset.transformed(axes).bounds) @ axes
 
 
-def icp_similarity(source: np.ndarray, target: np.ndarray, max_iterations: int, initial: np.ndarray | None = None) -> np.ndarray:
+def icp_similarity(
+    source: np.ndarray, target: np.ndarray, max_iterations: int, initial: np.ndarray | None = None
+) -> np.ndarray:
     """4x4 similarity (rotation, translation, uniform scale; no reflection) moving `source` onto `target`."""
     import trimesh
 
     matrix, _, _ = trimesh.registration.icp(
-        source, target, initial=np.eye(4) if initial is None else initial, threshold=1e-7, max_iterations=max_iterations,
-        reflection=False, translation=True, scale=True,
+        source,
+        target,
+        initial=np.eye(4) if initial is None else initial,
+        threshold=1e-7,
+        max_iterations=max_iterations,
+        reflection=False,
+        translation=True,
+        scale=True,
     )
     return np.asarray(matrix, np.float64)
 
@@ -85,7 +93,9 @@ def search_rotation(source: np.ndarray, target: np.ndarray, step: float) -> tupl
     return best[1], rotation_about_up(best[1])
 
 
-def refine(source: np.ndarray, target: np.ndarray, mode: str, max_iterations: int, search_step: float) -> tuple[np.ndarray, float | None]:
+def refine(
+    source: np.ndarray, target: np.ndarray, mode: str, max_iterations: int, search_step: float
+) -> tuple[np.ndarray, float | None]:
     """The refinement transform for `mode` (none | icp | search): search picks the best rotation about
     the up axis, then ICP refines it, as the TripoSR and SF3D evaluations did.
 

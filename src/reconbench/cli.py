@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -14,8 +14,17 @@ from reconbench import __version__
 
 
 def _add_dataset_args(p: argparse.ArgumentParser, required: bool = True) -> None:
-    p.add_argument("--dataset", required=required, metavar="SPEC", help="procedural | folder:PATH | gso:PATH | omniobject3d:PATH | objaverse:PATH")
-    p.add_argument("--object-list", metavar="LIST", help="file of object ids (or the name of a shipped list, e.g. gso30-syncdreamer)")
+    p.add_argument(
+        "--dataset",
+        required=required,
+        metavar="SPEC",
+        help="procedural | folder:PATH | gso:PATH | omniobject3d:PATH | objaverse:PATH",
+    )
+    p.add_argument(
+        "--object-list",
+        metavar="LIST",
+        help="file of object ids (or the name of a shipped list, e.g. gso30-syncdreamer)",
+    )
 
 
 def cmd_protocols(args: argparse.Namespace) -> int:
@@ -24,13 +33,18 @@ def cmd_protocols(args: argparse.Namespace) -> int:
     for name in protocol_names():
         p = get_protocol(name)
         w, h = p.resolution
-        print(f"{name:26s} {len(p.input_cameras)} input, {len(p.heldout_cameras):2d} held-out, {w}x{h}, lighting {p.lighting.name}")
+        print(
+            f"{name:26s} {len(p.input_cameras)} input, {len(p.heldout_cameras):2d} held-out, {w}x{h}, lighting "
+            f"{p.lighting.name}"
+        )
         if args.verbose:
             ev = p.evaluation
             print(f"    {p.description}\n    source: {p.source}\n    scoring: {ev.label()}")
-            print(f"    geometry: {ev.chamfer} Chamfer, F-score at {', '.join(f'{t:g}' for t in ev.fscore_thresholds)} "
-                  f"(x{ev.length_unit:g} units), volume grid {ev.volume['grid']}, alignment {ev.alignment}; "
-                  f"SSIM {ev.ssim}, LPIPS {', '.join(ev.lpips_nets)}")
+            print(
+                f"    geometry: {ev.chamfer} Chamfer, F-score at {', '.join(f'{t:g}' for t in ev.fscore_thresholds)} "
+                f"(x{ev.length_unit:g} units), volume grid {ev.volume['grid']}, alignment {ev.alignment}; "
+                f"SSIM {ev.ssim}, LPIPS {', '.join(ev.lpips_nets)}"
+            )
     return 0
 
 
@@ -50,7 +64,9 @@ def cmd_datasets(args: argparse.Namespace) -> int:
         if args.check:
             try:
                 mesh = obj.load()
-                line += f"  ok, {mesh.n_faces} faces, {len(mesh.parts)} parts" + "".join(f"\n    warning: {w}" for w in mesh.warnings)
+                line += f"  ok, {mesh.n_faces} faces, {len(mesh.parts)} parts" + "".join(
+                    f"\n    warning: {w}" for w in mesh.warnings
+                )
             except Exception as exc:  # report every object, stop on none
                 failures += 1
                 line += f"  FAILED: {exc}"
@@ -79,14 +95,22 @@ def cmd_render(args: argparse.Namespace) -> int:
         raise UsageError(f"no object of {args.dataset!r} to render")
     out = Path(args.out)
     failed = []
-    for obj in tqdm(objects, desc=f"render {protocol.name}", unit="object", disable=not sys.stderr.isatty() and not args.progress):
+    for obj in tqdm(
+        objects, desc=f"render {protocol.name}", unit="object", disable=not sys.stderr.isatty() and not args.progress
+    ):
         try:
             mesh = obj.load()
             views = render_ground_truth(mesh, protocol)
         except Exception as exc:  # one bad object is reported; the others are still rendered
             failed.append((obj.id, str(exc)))
             continue
-        extra = {"object": obj.id, "category": obj.category, "protocol": protocol.name, "lighting": protocol.lighting.name, "renderer": renderer_info()}
+        extra = {
+            "object": obj.id,
+            "category": obj.category,
+            "protocol": protocol.name,
+            "lighting": protocol.lighting.name,
+            "renderer": renderer_info(),
+        }
         write_views(views, run_path(out, obj.id) if not args.object else out, extra)
     done = len(objects) - len(failed)
     print(f"rendered {done} object(s) x {len(protocol.cameras)} views to {out}")
@@ -114,7 +138,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         gt_object = DatasetObject(Path(args.gt).stem, "unknown", Path(args.gt), frame=args.gt_frame)
     else:
         gt_object = open_dataset(args.dataset, args.object_list).get(args.object)
-    nets = protocol.evaluation.lpips_nets if args.lpips is None else () if args.lpips == "none" else tuple(args.lpips.split(","))
+    nets = (
+        protocol.evaluation.lpips_nets
+        if args.lpips is None
+        else ()
+        if args.lpips == "none"
+        else tuple(args.lpips.split(","))
+    )
     try:
         check_lpips(nets)
     except Exception as exc:
@@ -124,7 +154,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     except ValueError as exc:  # a ground truth that loads but cannot be scored (it covers no pixel...)
         raise AssetLoadError(gt_object.path, f"ground truth unusable: {exc}") from exc
     pred = load_asset(args.pred)
-    warnings = [f"ground truth {w}" for w in gt.mesh.warnings] + [f"prediction {w}" for w in getattr(pred, "warnings", ())]
+    warnings = [f"ground truth {w}" for w in gt.mesh.warnings] + [
+        f"prediction {w}" for w in getattr(pred, "warnings", ())
+    ]
     for warning in warnings:  # scored anyway, e.g. without a texture that is missing or refused
         print(f"reconbench: warning: {warning}", file=sys.stderr)
     try:
@@ -136,12 +168,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
         write_views(result.renders, args.save_renders, {"prediction": str(args.pred), "protocol": protocol.name})
     if args.json:
-        print(json.dumps(_json_safe({**result.to_dict(), "warnings": warnings, "evaluation": protocol.evaluation.to_dict()}), indent=1))
+        print(
+            json.dumps(
+                _json_safe({**result.to_dict(), "warnings": warnings, "evaluation": protocol.evaluation.to_dict()}),
+                indent=1,
+            )
+        )
         return 0
     # Without a refinement (--align none) the only set is the unaligned one, whatever the headline.
     headline = "unaligned" if args.align == "none" else protocol.evaluation.headline
     other = "unaligned" if headline == "aligned" else "aligned"
-    print(f"{args.pred} vs {gt_object.path} | protocol {protocol.name} | frame {args.frame}, scale {args.scale}, align {args.align}")
+    print(
+        f"{args.pred} vs {gt_object.path} | protocol {protocol.name} | frame {args.frame}, scale {args.scale}, align "
+        f"{args.align}"
+    )
     rows = [k for k in result.metrics if not k.startswith(("unaligned_", "aligned_", "precision_", "recall_"))]
     has_other = any(k.startswith(f"{other}_") for k in result.metrics)
     print(f"{'metric':28s} {headline:>12s}" + (f" {other:>12s}" if has_other else ""))
@@ -176,9 +216,16 @@ def cmd_methods(args: argparse.Namespace) -> int:
     print(f"{'method':{width}s} {'paradigm':13s} {'output':7s} {'views':9s} {'GPU':4s} {'code':9s} runs here?")
     for spec in specs:
         ok, why = spec.availability()
-        views = ",".join(map(str, spec.input_views)) if len(spec.input_views) < 4 else f"{min(spec.input_views)}-{max(spec.input_views)}"
+        views = (
+            ",".join(map(str, spec.input_views))
+            if len(spec.input_views) < 4
+            else f"{min(spec.input_views)}-{max(spec.input_views)}"
+        )
         code = "upstream" if spec.is_external else "built-in"
-        print(f"{spec.name:{width}s} {spec.paradigm:13s} {spec.representation:7s} {views:9s} {'yes' if spec.needs_gpu else 'no':4s} {code:9s} {'yes' if ok else 'no: ' + why}")
+        print(
+            f"{spec.name:{width}s} {spec.paradigm:13s} {spec.representation:7s} {views:9s} "
+            f"{'yes' if spec.needs_gpu else 'no':4s} {code:9s} {'yes' if ok else 'no: ' + why}"
+        )
         if args.verbose:
             print(f"    {spec.description}")
             if spec.is_external:
@@ -193,14 +240,23 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         from reconbench.doctor import run_preflight
         from reconbench.methods.external.preflight import format_report
 
-        checks = run_preflight(args.methods.split(",") if args.methods else None,
-                               Path(args.source) if args.source else None, Path(args.out))
+        checks = run_preflight(
+            args.methods.split(",") if args.methods else None,
+            Path(args.source) if args.source else None,
+            Path(args.out),
+        )
         print(format_report(checks))
         print(f"\ndetails: {Path(args.out) / 'preflight.json'}")
         return 0 if all(c.ok for c in checks) else 1
 
-    results = run_doctor(args.methods.split(",") if args.methods else None, Path(args.out), protocol=args.protocol,
-                         install=not args.no_install, fetch=not args.no_fetch, warm_inputs=args.warm_inputs)
+    results = run_doctor(
+        args.methods.split(",") if args.methods else None,
+        Path(args.out),
+        protocol=args.protocol,
+        install=not args.no_install,
+        fetch=not args.no_fetch,
+        warm_inputs=args.warm_inputs,
+    )
     print(format_table(results))
     print(f"\ndetails: {Path(args.out) / 'doctor.json'}")
     return 0 if all(r.ok for r in results) else 1
@@ -227,7 +283,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         object_list=args.object_list,
         seeds=[int(s) for s in args.seeds.split(",")],
         align=args.align or _preset_evaluation(args.protocol).alignment,
-        lpips=_preset_evaluation(args.protocol).lpips_nets if args.lpips is None else () if args.lpips == "none" else tuple(args.lpips.split(",")),
+        lpips=_preset_evaluation(args.protocol).lpips_nets
+        if args.lpips is None
+        else ()
+        if args.lpips == "none"
+        else tuple(args.lpips.split(",")),
         timeout_s=args.timeout,
         resume=args.resume,
         retry_failed=args.retry_failed,
@@ -243,7 +303,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         return 143 if isinstance(exc, Terminated) else 130
     print(
-        f"{summary.ran} of {summary.total} jobs run now ({summary.ok} ok, {summary.failed} failed, {summary.skipped} skipped); "
+        f"{summary.ran} of {summary.total} jobs run now ({summary.ok} ok, {summary.failed} failed, {summary.skipped} "
+        f"skipped); "
         f"results: {summary.out / 'results.csv'}, {summary.out / 'report.md'}"
     )
     print((summary.out / "report.md").read_text())
@@ -257,7 +318,9 @@ class UsageError(Exception):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reconbench",
-        description="Feed-forward vs per-scene single/sparse-view 3D reconstruction: every method run and scored the same way.",
+        description=(
+            "Feed-forward vs per-scene single/sparse-view 3D reconstruction: every method run and scored the same way."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"reconbench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -280,7 +343,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_dataset_args(p)
     p.add_argument("--object", metavar="ID", help="one object id (default: every object)")
     p.add_argument("--limit", type=int, metavar="N", help="only the first N objects")
-    p.add_argument("--protocol", default="default", help="protocol preset (see `reconbench protocols`; default: default)")
+    p.add_argument(
+        "--protocol", default="default", help="protocol preset (see `reconbench protocols`; default: default)"
+    )
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--progress", action="store_true", help="show the progress bar even when not on a terminal")
     p.set_defaults(func=cmd_render)
@@ -297,10 +362,28 @@ def build_parser() -> argparse.ArgumentParser:
     _add_dataset_args(p, required=False)
     p.add_argument("--object", metavar="ID", help="with --dataset: the ground-truth object")
     p.add_argument("--protocol", default="default", help="protocol preset (default: default)")
-    p.add_argument("--frame", default="y-up", help="frame the prediction is written in: y-up, z-up, z-up-front-x (default y-up)")
-    p.add_argument("--scale", default="bbox", choices=["bbox", "none"], help="bbox: normalise the prediction's bounding box like the ground truth (default); none: already canonical")
-    p.add_argument("--align", default=None, help="refinement after the frame conversion: none | icp | search (default: the protocol's, icp for reconbench's own)")
-    p.add_argument("--lpips", default=None, help="LPIPS backbones: alex, vgg, alex,vgg or none (default: the protocol's, alex for reconbench's own)")
+    p.add_argument(
+        "--frame", default="y-up", help="frame the prediction is written in: y-up, z-up, z-up-front-x (default y-up)"
+    )
+    p.add_argument(
+        "--scale",
+        default="bbox",
+        choices=["bbox", "none"],
+        help="bbox: normalise the prediction's bounding box like the ground truth (default); none: already canonical",
+    )
+    p.add_argument(
+        "--align",
+        default=None,
+        help=(
+            "refinement after the frame conversion: none | icp | search (default: the protocol's, icp for reconbench's "
+            "own)"
+        ),
+    )
+    p.add_argument(
+        "--lpips",
+        default=None,
+        help="LPIPS backbones: alex, vgg, alex,vgg or none (default: the protocol's, alex for reconbench's own)",
+    )
     p.add_argument("--save-renders", metavar="DIR", help="also write the prediction's renders at the protocol views")
     p.add_argument("--json", action="store_true", help="print one JSON object keyed by metric name")
     p.set_defaults(func=cmd_evaluate)
@@ -311,29 +394,50 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "doctor",
-        help="install, fetch weights for and run each upstream method on one object; report built / ran / output valid / time",
-        description="For each method (default: every upstream adapter): build its environment, fetch its weights, run it on "
-        "the first procedural object and score the output. Writes OUT/doctor.json; exit 1 if any method is not usable.",
+        help=(
+            "install, fetch weights for and run each upstream method on one object; report built / ran / output valid "
+            "/ time"
+        ),
+        description=(
+            "For each method (default: every upstream adapter): build its environment, fetch its weights, run it on "
+            "the first procedural object and score the output. Writes OUT/doctor.json; exit 1 if any method is not "
+            "usable."
+        ),
     )
     p.add_argument("--methods", help="comma-separated method names (default: every upstream adapter)")
     p.add_argument("--out", default="doctor-out", help="folder for the runs and doctor.json (default: doctor-out)")
     p.add_argument("--protocol", default="default", help="protocol of the test run (default: default, one input view)")
     p.add_argument("--no-install", action="store_true", help="do not build missing environments, only check")
     p.add_argument("--no-fetch", action="store_true", help="do not download missing weights, only check")
-    p.add_argument("--warm-inputs", type=int, default=3, metavar="N",
-                   help="for methods that take several inputs in one process: time N objects in one run (cold and warm; default 3, 0 = off)")
-    p.add_argument("--preflight", action="store_true",
-                   help="only check each adapter's spec against its upstream source (flags, config keys, stage markers, "
-                   "weights, output path, imported modules): no build, no weights, no GPU (docs/adapters.md)")
-    p.add_argument("--source", metavar="DIR", help="with --preflight: the upstream checkout to read (default: the installed one)")
+    p.add_argument(
+        "--warm-inputs",
+        type=int,
+        default=3,
+        metavar="N",
+        help=(
+            "for methods that take several inputs in one process: time N objects in one run (cold and warm; default 3, "
+            "0 = off)"
+        ),
+    )
+    p.add_argument(
+        "--preflight",
+        action="store_true",
+        help="only check each adapter's spec against its upstream source (flags, config keys, stage markers, "
+        "weights, output path, imported modules): no build, no weights, no GPU (docs/adapters.md)",
+    )
+    p.add_argument(
+        "--source", metavar="DIR", help="with --preflight: the upstream checkout to read (default: the installed one)"
+    )
     p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser(
         "run",
         help="the benchmark: run and score every (method, object) pair, write results.sqlite, results.csv, report.md",
-        description="Run each method on each object's input views, score its asset with the common renderer, and commit "
-        "one record per job to OUT/results.sqlite. A failing job is recorded with its reason and the run goes on; "
-        "--resume finishes an interrupted run without redoing finished jobs.",
+        description=(
+            "Run each method on each object's input views, score its asset with the common renderer, and commit "
+            "one record per job to OUT/results.sqlite. A failing job is recorded with its reason and the run goes on; "
+            "--resume finishes an interrupted run without redoing finished jobs."
+        ),
     )
     _add_dataset_args(p)
     p.add_argument("--methods", required=True, help="comma-separated method names (see `reconbench methods`)")
@@ -342,18 +446,47 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--objects", metavar="ID,ID", help="only these objects")
     p.add_argument("--limit", type=int, metavar="N", help="only the first N objects")
     p.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
-    p.add_argument("--align", default=None, help="none | icp | search (default: the protocol's, icp for reconbench's own)")
-    p.add_argument("--lpips", default=None, help="LPIPS backbones: alex, vgg, alex,vgg or none (default: the protocol's, alex for reconbench's own)")
-    p.add_argument("--timeout", type=float, metavar="S", help="seconds per method call, and again for scoring its output (default: each method's own limit)")
+    p.add_argument(
+        "--align", default=None, help="none | icp | search (default: the protocol's, icp for reconbench's own)"
+    )
+    p.add_argument(
+        "--lpips",
+        default=None,
+        help="LPIPS backbones: alex, vgg, alex,vgg or none (default: the protocol's, alex for reconbench's own)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        metavar="S",
+        help="seconds per method call, and again for scoring its output (default: each method's own limit)",
+    )
     p.add_argument("--resume", action="store_true", help="finish a run in OUT, skipping finished jobs")
     p.add_argument("--retry-failed", action="store_true", help="with --resume, also redo failed jobs")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--executor", default="local", choices=["local", "ray"],
-                   help="where jobs run: local (default; this machine) or ray (a Ray cluster, docs/cluster.md)")
-    p.add_argument("--workers", type=int, default=1, metavar="N",
-                   help="local: jobs at once in N worker processes, at most the cores (and the GPUs for GPU methods); default 1, in this process")
-    p.add_argument("--ray-address", metavar="ADDR",
-                   help="ray: the cluster to join (auto, HOST:6379 or ray://HOST:10001); default: start a local one. --out must then be an absolute path every node mounts")
+    p.add_argument(
+        "--executor",
+        default="local",
+        choices=["local", "ray"],
+        help="where jobs run: local (default; this machine) or ray (a Ray cluster, docs/cluster.md)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help=(
+            "local: jobs at once in N worker processes, at most the cores (and the GPUs for GPU methods); default 1, "
+            "in this process"
+        ),
+    )
+    p.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help=(
+            "ray: the cluster to join (auto, HOST:6379 or ray://HOST:10001); default: start a local one. --out must "
+            "then be an absolute path every node mounts"
+        ),
+    )
     p.set_defaults(func=cmd_run)
 
     from reconbench.cost.cli import add_parser as add_cost_parser
@@ -392,8 +525,8 @@ def _preset_evaluation(name: str):
 def main(argv: Sequence[str] | None = None) -> int:
     from reconbench.assets import AssetLoadError
     from reconbench.datasets import DatasetError
-    from reconbench.limits import LimitError
     from reconbench.envs.overrides import OverrideError
+    from reconbench.limits import LimitError
     from reconbench.runner import RunError
     from reconbench.runner.store import StoreError
 

@@ -41,8 +41,15 @@ def _no(exc: BaseException) -> str:
     return f"no: {type(exc).__name__}: {exc}".splitlines()[0][:300]
 
 
-def diagnose(spec: MethodSpec, out: Path, *, protocol: str = "default", install: bool = True, fetch: bool = True,
-             warm_inputs: int = 3) -> Diagnosis:
+def diagnose(
+    spec: MethodSpec,
+    out: Path,
+    *,
+    protocol: str = "default",
+    install: bool = True,
+    fetch: bool = True,
+    warm_inputs: int = 3,
+) -> Diagnosis:
     from reconbench.runner import RunConfig, run_benchmark
 
     d = Diagnosis(spec.name)
@@ -74,8 +81,12 @@ def diagnose(spec: MethodSpec, out: Path, *, protocol: str = "default", install:
     folder = out.resolve() / spec.name
     shutil.rmtree(folder, ignore_errors=True)  # every diagnosis runs afresh
     try:
-        run_benchmark(RunConfig(dataset=DOCTOR_DATASET, methods=[spec.name], protocol=protocol, out=folder,
-                                limit=1, progress=False), on_job_done=records.append)
+        run_benchmark(
+            RunConfig(
+                dataset=DOCTOR_DATASET, methods=[spec.name], protocol=protocol, out=folder, limit=1, progress=False
+            ),
+            on_job_done=records.append,
+        )
     except Exception as exc:
         d.ran = _no(exc)
         return d
@@ -117,12 +128,25 @@ def _time_warm(d: Diagnosis, spec: MethodSpec, folder: Path, protocol: str, n: i
     d.warm = f"yes ({len(images)} inputs, per-input stage {result['per_input_stage']})"
 
 
-def run_doctor(names: list[str] | None, out: Path, *, protocol: str = "default", install: bool = True, fetch: bool = True,
-               warm_inputs: int = 3) -> list[Diagnosis]:
+def run_doctor(
+    names: list[str] | None,
+    out: Path,
+    *,
+    protocol: str = "default",
+    install: bool = True,
+    fetch: bool = True,
+    warm_inputs: int = 3,
+) -> list[Diagnosis]:
     """Diagnose the named methods (default: every external one) and write out/doctor.json."""
-    specs = [get_method(n) for n in names] if names else [get_method(n) for n in method_names() if get_method(n).is_external]
+    specs = (
+        [get_method(n) for n in names]
+        if names
+        else [get_method(n) for n in method_names() if get_method(n).is_external]
+    )
     out.mkdir(parents=True, exist_ok=True)
-    results = [diagnose(spec, out, protocol=protocol, install=install, fetch=fetch, warm_inputs=warm_inputs) for spec in specs]
+    results = [
+        diagnose(spec, out, protocol=protocol, install=install, fetch=fetch, warm_inputs=warm_inputs) for spec in specs
+    ]
     (out / "doctor.json").write_text(json.dumps([asdict(r) for r in results], indent=2, default=str))
     return results
 
@@ -133,10 +157,23 @@ def format_table(results: list[Diagnosis]) -> str:
     for r in results:
         short = lambda s: {"not needed": "n/a"}.get(s, s if s in ("yes", "-") else "no")  # noqa: E731
         fmt = lambda v: f"{v:.1f}" if v is not None else "-"  # noqa: E731
-        lines.append(f"{r.method:{width}s}  {short(r.built):5s}  {short(r.weights):7s}  {short(r.ran):3s}  {short(r.output_valid):6s}  "
-                     f"{fmt(r.time_s):8s}  {fmt(r.cold_s):8s}  {fmt(r.warm_s)}")
-    reasons = [f"  {r.method}: {step} {value}" for r in results for step, value in
-               (("built", r.built), ("weights", r.weights), ("ran", r.ran), ("output", r.output_valid), ("warm timing", r.warm)) if value.startswith("no")]
+        lines.append(
+            f"{r.method:{width}s}  {short(r.built):5s}  {short(r.weights):7s}  {short(r.ran):3s}  "
+            f"{short(r.output_valid):6s}  "
+            f"{fmt(r.time_s):8s}  {fmt(r.cold_s):8s}  {fmt(r.warm_s)}"
+        )
+    reasons = [
+        f"  {r.method}: {step} {value}"
+        for r in results
+        for step, value in (
+            ("built", r.built),
+            ("weights", r.weights),
+            ("ran", r.ran),
+            ("output", r.output_valid),
+            ("warm timing", r.warm),
+        )
+        if value.startswith("no")
+    ]
     return "\n".join(lines + (["", "why not:"] + reasons if reasons else []))
 
 
@@ -157,15 +194,25 @@ def run_preflight(names: list[str] | None, source: Path | None = None, out: Path
     writes out/preflight.json when `out` is given (reconbench.methods.external.preflight)."""
     from reconbench.methods.external.preflight import Preflight, preflight
 
-    specs = [get_method(n) for n in names] if names else [get_method(n) for n in method_names() if get_method(n).is_external]
+    specs = (
+        [get_method(n) for n in names]
+        if names
+        else [get_method(n) for n in method_names() if get_method(n).is_external]
+    )
     results = []
     for spec in specs:
         if not spec.is_external:
             continue
         where = Path(source) if source else checkout_of(spec)
         if where is None:
-            results.append(Preflight(spec.name, "", error=f"no checkout of the upstream source: run `reconbench install "
-                                     f"{spec.name}` or give --source DIR (a checkout at {spec.upstream['commit'][:7]})"))
+            results.append(
+                Preflight(
+                    spec.name,
+                    "",
+                    error=f"no checkout of the upstream source: run `reconbench install "
+                    f"{spec.name}` or give --source DIR (a checkout at {spec.upstream['commit'][:7]})",
+                )
+            )
             continue
         results.append(preflight(spec, where))
     if out is not None:

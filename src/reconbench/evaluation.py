@@ -9,9 +9,9 @@ similarity ICP / rotation search and scored again; the protocol says which is th
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -81,7 +81,9 @@ def check_lpips(nets: Sequence[str]) -> None:
             weights_path(net)
 
 
-def prepare_ground_truth(mesh: MeshAsset, protocol: Protocol, lpips_nets: Sequence[str] | None = None, timer: Timer | None = None) -> GroundTruth:
+def prepare_ground_truth(
+    mesh: MeshAsset, protocol: Protocol, lpips_nets: Sequence[str] | None = None, timer: Timer | None = None
+) -> GroundTruth:
     """`lpips_nets` None: the protocol's own (its evaluation settings)."""
     timer = timer or Timer()
     ev = protocol.evaluation
@@ -156,8 +158,18 @@ def _split_views(metrics: dict) -> tuple[dict, dict]:
 
 
 # Metrics that need a ground-truth asset; for input images without one they are "n/a" (not blank, not 0).
-GROUND_TRUTH_METRICS = ("psnr", "psnr_masked", "ssim", "mask_iou", "chamfer", "accuracy", "completeness",
-                        "normal_consistency", "fscore", "volume_iou")
+GROUND_TRUTH_METRICS = (
+    "psnr",
+    "psnr_masked",
+    "ssim",
+    "mask_iou",
+    "chamfer",
+    "accuracy",
+    "completeness",
+    "normal_consistency",
+    "fscore",
+    "volume_iou",
+)
 NOT_APPLICABLE = "n/a"
 
 
@@ -190,7 +202,9 @@ def evaluate_input_view(
         metrics["input_ssim"] = float(image_metrics.ssim(ours, target)[0])
     metrics["input_mask_iou"] = float(image_metrics.mask_iou(views.mask, target_mask)[0])
     with timer("per_view"):
-        checks = view_checks.score_input_image(views, target, target_mask, metrics["input_mask_iou"], pred.transformed(initial), protocol, lpips_nets)
+        checks = view_checks.score_input_image(
+            views, target, target_mask, metrics["input_mask_iou"], pred.transformed(initial), protocol, lpips_nets
+        )
     per_view_values = checks.pop(view_checks.VIEWS_KEY)
     metrics.update(checks)
     for net in lpips_nets:
@@ -198,9 +212,16 @@ def evaluate_input_view(
 
         with timer(f"lpips_{net}"):
             metrics[f"input_lpips_{net}"] = float(lpips_distance(ours, target, net)[0])
-    metrics.update({name: NOT_APPLICABLE for name in (*GROUND_TRUTH_METRICS, *view_checks.GROUND_TRUTH_ONLY, *(f"lpips_{n}" for n in lpips_nets))})
+    metrics.update(
+        {
+            name: NOT_APPLICABLE
+            for name in (*GROUND_TRUTH_METRICS, *view_checks.GROUND_TRUTH_ONLY, *(f"lpips_{n}" for n in lpips_nets))
+        }
+    )
     notes = ["no ground truth (input image): only input-view fidelity, usability, time and cost apply"]
-    return EvaluationResult(metrics, Alignment(frame, scale, "none", initial), timer.seconds, notes, views, per_view_values)
+    return EvaluationResult(
+        metrics, Alignment(frame, scale, "none", initial), timer.seconds, notes, views, per_view_values
+    )
 
 
 def _subsample_cloud(cloud: PointCloud, k: int, seed: int) -> PointCloud:
@@ -216,16 +237,23 @@ def _subsample(points: np.ndarray, k: int, seed: int) -> np.ndarray:
     return points[np.random.default_rng(seed).choice(len(points), k, replace=False)]
 
 
-def _score(asset: Asset, gt: GroundTruth, lpips_nets: Sequence[str], timer: Timer, notes: list[str]) -> tuple[dict[str, float], RenderedViews, PointCloud]:
+def _score(
+    asset: Asset, gt: GroundTruth, lpips_nets: Sequence[str], timer: Timer, notes: list[str]
+) -> tuple[dict[str, float], RenderedViews, PointCloud]:
     protocol, ev = gt.protocol, gt.protocol.evaluation
     with timer("render"):
         views = render_views(asset, protocol.cameras, protocol.lighting.predictions)
         geo_views = render_views(asset, ev.geometry_cameras, UNLIT) if ev.geometry_points == "depth" else None
         images = views.composited()
     with timer("psnr"):
-        per_view = {"psnr": image_metrics.psnr(images, gt.images), "psnr_masked": image_metrics.psnr(images, gt.images, views.mask | gt.views.mask)}
+        per_view = {
+            "psnr": image_metrics.psnr(images, gt.images),
+            "psnr_masked": image_metrics.psnr(images, gt.images, views.mask | gt.views.mask),
+        }
     with timer("ssim"):
-        per_view["ssim"] = image_metrics.ssim(images, gt.images, data_range=1.0 if ev.ssim == "skimage" else None, border=ev.ssim_border)
+        per_view["ssim"] = image_metrics.ssim(
+            images, gt.images, data_range=1.0 if ev.ssim == "skimage" else None, border=ev.ssim_border
+        )
     with timer("mask_iou"):
         per_view["mask_iou"] = image_metrics.mask_iou(views.mask, gt.views.mask)
     for net in lpips_nets:
@@ -250,13 +278,17 @@ def _score(asset: Asset, gt: GroundTruth, lpips_nets: Sequence[str], timer: Time
         cloud = geometry_cloud(mesh, geo_views, ev)
         if ev.chamfer == "point-to-mesh":
             pred_q, gt_q = (_subsample_cloud(c, ev.mesh_distance_points, ev.seed) for c in (cloud, gt.cloud))
-            depth_metrics = geometry.mesh_distance_metrics(pred_q, gt_q, mesh, gt.mesh, ev.fscore_thresholds, ev.length_unit, cloud)
+            depth_metrics = geometry.mesh_distance_metrics(
+                pred_q, gt_q, mesh, gt.mesh, ev.fscore_thresholds, ev.length_unit, cloud
+            )
         else:
             depth_metrics = geometry.cloud_metrics(cloud, gt.cloud, ev.fscore_thresholds, ev.length_unit)
         metrics.update(depth_metrics)
         metrics["fscore"] = depth_metrics[f"fscore_{threshold_key(ev.fscore_default)}"]
         if mesh is not None:
-            surface = geometry.cloud_metrics(geometry.surface_point_cloud(mesh, ev.points, ev.seed), gt.surface, ev.fscore_thresholds, ev.length_unit)
+            surface = geometry.cloud_metrics(
+                geometry.surface_point_cloud(mesh, ev.points, ev.seed), gt.surface, ev.fscore_thresholds, ev.length_unit
+            )
             metrics["surface_chamfer"] = surface["chamfer"]
             metrics["surface_fscore"] = surface[f"fscore_{threshold_key(ev.fscore_default)}"]
             metrics["surface_normal_consistency"] = surface["normal_consistency"]

@@ -67,7 +67,7 @@ def _resolve(item: str, gpus: tuple[Gpu, ...]) -> Gpu | None:
         matches = [g for g in gpus if g.uuid.startswith(item)]
         return matches[0] if len(matches) == 1 else None  # an ambiguous prefix names no device
     if item.startswith("MIG-") and gpus:
-        parent = item[len("MIG-"):].split("/")[0]
+        parent = item[len("MIG-") :].split("/")[0]
         return next((g for g in gpus if parent.startswith("GPU-") and g.uuid == parent), gpus[0])
     return None
 
@@ -111,7 +111,9 @@ def _smi_gpus() -> list[tuple[str, str]]:
     if not smi:
         return []
     try:
-        done = subprocess.run([smi, "--query-gpu=name,uuid", "--format=csv,noheader"], capture_output=True, text=True, timeout=20)
+        done = subprocess.run(
+            [smi, "--query-gpu=name,uuid", "--format=csv,noheader"], capture_output=True, text=True, timeout=20
+        )
     except (OSError, subprocess.TimeoutExpired):
         return []
     if done.returncode != 0:

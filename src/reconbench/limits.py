@@ -34,13 +34,18 @@ class Limit:
 
     def exceeded(self, value: float, subject: str) -> str:
         """The message for `subject` being `value` over this limit."""
-        return f"{subject}: {value:,.0f} {self.unit} is over the limit of {self.get():,} {self.unit} ({self.what}; raise it with {self.name})"
+        return (
+            f"{subject}: {value:,.0f} {self.unit} is over the limit of {self.get():,} {self.unit} ({self.what}; raise "
+            f"it with {self.name})"
+        )
 
 
 # 8192 x 8192: four times the largest Google Scanned Objects texture; decoded RGBA is 256 MiB.
 TEXTURE_PIXELS = Limit("RECONBENCH_MAX_TEXTURE_PIXELS", 8192 * 8192, "pixels", "decoded pixels of one texture")
 # A file an asset refers to (MTL, texture, glTF buffer) is read whole only below this size.
-REFERENCED_FILE_BYTES = Limit("RECONBENCH_MAX_REFERENCED_FILE_BYTES", 1 << 30, "bytes", "size of a file an asset refers to")
+REFERENCED_FILE_BYTES = Limit(
+    "RECONBENCH_MAX_REFERENCED_FILE_BYTES", 1 << 30, "bytes", "size of a file an asset refers to"
+)
 # Scoring memory grows with the triangle count (5.2M triangles peaked at 6.5 GB on the probe machine).
 TRIANGLES = Limit("RECONBENCH_MAX_TRIANGLES", 10_000_000, "triangles", "triangles of one mesh")
 # Object-level splat outputs hold 10^4..10^6 Gaussians; a whole 3DGS scene a few million.

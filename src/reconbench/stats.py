@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any, Iterable, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 import numpy as np
 
@@ -47,13 +48,21 @@ _ALIASES = {"lpips": "lpips_alex"}  # table name -> record key, as the catalogue
 
 
 def to_rows(records: Iterable[Any]) -> list[dict[str, Any]]:
-    """Plain dict rows from JobRecords (metrics flattened, `lpips` = `lpips_alex`, also prefixed) or dict rows (copied)."""
+    """Plain dict rows from JobRecords (metrics flattened, `lpips` = `lpips_alex`, also prefixed) or dict rows
+    (copied)."""
     rows = []
     for r in records:
         if isinstance(r, Mapping):
             rows.append(dict(r))
             continue
-        row = {"method": r.method, "object": r.object, "category": r.category, "seed": r.seed, "status": r.status, "time_s": r.time_s}
+        row = {
+            "method": r.method,
+            "object": r.object,
+            "category": r.category,
+            "seed": r.seed,
+            "status": r.status,
+            "time_s": r.time_s,
+        }
         row.update(r.metrics)
         for name, source in _ALIASES.items():
             for prefix in ("", *PREFIXES):
@@ -71,8 +80,13 @@ def worst_value(rows: Iterable[Any], metric: str) -> float | None:
         higher = higher_is_better(metric)
     except KeyError:
         return None
-    values = [v for row in to_rows(rows) if row.get("status", "ok") == "ok"
-              for v in [clean_value(metric, row.get(metric))] if v is not None]
+    values = [
+        v
+        for row in to_rows(rows)
+        if row.get("status", "ok") == "ok"
+        for v in [clean_value(metric, row.get(metric))]
+        if v is not None
+    ]
     if not values:
         return None
     return min(values) if higher else max(values)
@@ -83,7 +97,11 @@ def scored_failures(rows: Iterable[Any], method: str) -> list[str]:
     at least one job of the run (any method) completed."""
     rows = to_rows(rows)
     completed = {str(r["object"]) for r in rows if r.get("status", "ok") == "ok"}
-    return [str(r["object"]) for r in rows if r.get("method") == method and r.get("status") == "failed" and str(r["object"]) in completed]
+    return [
+        str(r["object"])
+        for r in rows
+        if r.get("method") == method and r.get("status") == "failed" and str(r["object"]) in completed
+    ]
 
 
 def _scored_on_failure(metric: str) -> bool:
@@ -122,7 +140,8 @@ def object_values(rows: Iterable[Any], method: str, metric: str, failures: Failu
 
 
 def metric_names(rows: Iterable[Any]) -> list[str]:
-    """Every metric with at least one number (or numeric text, as in results.csv) in `rows`, identity fields excluded."""
+    """Every metric with at least one number (or numeric text, as in results.csv) in `rows`, identity fields
+    excluded."""
     names = set()
     for row in to_rows(rows):
         for k, v in row.items():
@@ -149,7 +168,9 @@ class Estimate:
     n: int
 
 
-def bootstrap_means(values: Sequence[float] | np.ndarray, n_resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED) -> np.ndarray:
+def bootstrap_means(
+    values: Sequence[float] | np.ndarray, n_resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED
+) -> np.ndarray:
     """Means of `n_resamples` resamples (with replacement, same size) of `values`."""
     x = np.asarray(values, dtype=float)
     rng = np.random.default_rng(seed)
@@ -157,12 +178,15 @@ def bootstrap_means(values: Sequence[float] | np.ndarray, n_resamples: int = DEF
     chunk = max(1, (1 << 22) // max(len(x), 1))  # bounds the index array to ~32 MB
     for start in range(0, n_resamples, chunk):
         k = min(chunk, n_resamples - start)
-        means[start:start + k] = x[rng.integers(0, len(x), size=(k, len(x)))].mean(axis=1)
+        means[start : start + k] = x[rng.integers(0, len(x), size=(k, len(x)))].mean(axis=1)
     return means
 
 
 def bootstrap_ci(
-    values: Sequence[float] | np.ndarray, n_resamples: int = DEFAULT_RESAMPLES, confidence: float = DEFAULT_CONFIDENCE, seed: int = DEFAULT_SEED
+    values: Sequence[float] | np.ndarray,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    confidence: float = DEFAULT_CONFIDENCE,
+    seed: int = DEFAULT_SEED,
 ) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean; one value gives (v, v), none gives (NaN, NaN)."""
     x = np.asarray(values, dtype=float)
@@ -182,8 +206,9 @@ def mean_ci(values: Sequence[float], **bootstrap: Any) -> Estimate:
     return Estimate(float(x.mean()) if x.size else math.nan, low, high, int(x.size))
 
 
-def method_means(rows: Iterable[Any], metrics: Sequence[str] | None = None, failures: FailurePolicy = EXCLUDE,
-                 **bootstrap: Any) -> dict[str, dict[str, Estimate]]:
+def method_means(
+    rows: Iterable[Any], metrics: Sequence[str] | None = None, failures: FailurePolicy = EXCLUDE, **bootstrap: Any
+) -> dict[str, dict[str, Estimate]]:
     """{method: {metric: Estimate}} for every method and metric (default: every metric in the rows), over
     the objects each method completed (`failures="exclude"`) or over all of them (`"worst"`, see object_values)."""
     rows = to_rows(rows)
@@ -260,11 +285,16 @@ def win_rate(rows: Iterable[Any], a: str, b: str, metric: str) -> WinRate:
     return WinRate(metric, a, b, wins, ties, losses, len(shared), rate)
 
 
-def pairwise(rows: Iterable[Any], metric: str, methods: Sequence[str] | None = None, **bootstrap: Any) -> list[tuple[PairedDifference, WinRate]]:
+def pairwise(
+    rows: Iterable[Any], metric: str, methods: Sequence[str] | None = None, **bootstrap: Any
+) -> list[tuple[PairedDifference, WinRate]]:
     """Paired difference and win rate of every pair of methods (each pair once, in sorted order)."""
     rows = to_rows(rows)
     names = sorted(methods) if methods is not None else sorted({r["method"] for r in rows})
-    return [(paired_difference(rows, a, b, metric, **bootstrap), win_rate(rows, a, b, metric)) for a, b in combinations(names, 2)]
+    return [
+        (paired_difference(rows, a, b, metric, **bootstrap), win_rate(rows, a, b, metric))
+        for a, b in combinations(names, 2)
+    ]
 
 
 # ---------------------------------------------------------------- breakdowns
@@ -354,8 +384,13 @@ class PairedShareDifference:
     significant: bool
 
 
-def paired_share_difference(flags_a: Mapping[str, bool], flags_b: Mapping[str, bool], a: str = "a", b: str = "b",
-                            confidence: float = DEFAULT_CONFIDENCE) -> PairedShareDifference:
+def paired_share_difference(
+    flags_a: Mapping[str, bool],
+    flags_b: Mapping[str, bool],
+    a: str = "a",
+    b: str = "b",
+    confidence: float = DEFAULT_CONFIDENCE,
+) -> PairedShareDifference:
     """Difference of two shares on the same objects ({object: flag} each; the shared objects count):
     Newcombe (1998) method 10, the square-and-add of the two Wilson intervals corrected for the pairing
     (the correlation phi of the 2x2 table, shrunk toward 0 by n/2 when positive)."""
@@ -376,6 +411,10 @@ def paired_share_difference(flags_a: Mapping[str, bool], flags_b: Mapping[str, b
         corrected = max(cross - n / 2, 0.0) if cross > 0 else float(cross)
         phi = corrected / math.sqrt(denom)
     d = wa.share - wb.share
-    lower = d - math.sqrt((wa.share - wa.low) ** 2 - 2 * phi * (wa.share - wa.low) * (wb.high - wb.share) + (wb.high - wb.share) ** 2)
-    upper = d + math.sqrt((wb.share - wb.low) ** 2 - 2 * phi * (wb.share - wb.low) * (wa.high - wa.share) + (wa.high - wa.share) ** 2)
+    lower = d - math.sqrt(
+        (wa.share - wa.low) ** 2 - 2 * phi * (wa.share - wa.low) * (wb.high - wb.share) + (wb.high - wb.share) ** 2
+    )
+    upper = d + math.sqrt(
+        (wb.share - wb.low) ** 2 - 2 * phi * (wb.share - wb.low) * (wa.high - wa.share) + (wa.high - wa.share) ** 2
+    )
     return PairedShareDifference(a, b, d, lower, upper, n, not (lower <= 0.0 <= upper))

@@ -36,15 +36,21 @@ def _glb(base=None, texture=False, vertex=None, vertex_format="float"):
             return len(accessors) - 1
         return len(views) - 1
 
-    attributes["POSITION"] = add(positions.tobytes(), componentType=5126, count=4, type="VEC3", min=[-0.5, -0.5, 0], max=[0.5, 0.5, 0])
+    attributes["POSITION"] = add(
+        positions.tobytes(), componentType=5126, count=4, type="VEC3", min=[-0.5, -0.5, 0], max=[0.5, 0.5, 0]
+    )
     index = add(indices.tobytes(), componentType=5123, count=6, type="SCALAR")
     tree = {"asset": {"version": "2.0"}, "scenes": [{"nodes": [0]}], "scene": 0, "nodes": [{"mesh": 0}]}
     primitive = {"attributes": attributes, "indices": index, "mode": 4}
     if texture:
-        attributes["TEXCOORD_0"] = add(np.array([[0, 1], [1, 1], [1, 0], [0, 0]], np.float32).tobytes(), componentType=5126, count=4, type="VEC2")
+        attributes["TEXCOORD_0"] = add(
+            np.array([[0, 1], [1, 1], [1, 0], [0, 0]], np.float32).tobytes(), componentType=5126, count=4, type="VEC2"
+        )
     if vertex is not None:
         if vertex_format == "float":
-            attributes["COLOR_0"] = add(np.tile(np.float32(vertex), (4, 1)).tobytes(), componentType=5126, count=4, type="VEC4")
+            attributes["COLOR_0"] = add(
+                np.tile(np.float32(vertex), (4, 1)).tobytes(), componentType=5126, count=4, type="VEC4"
+            )
         else:
             rgb = np.tile(np.round(np.array(vertex[:3]) * 255).astype(np.uint8), (4, 1))
             padded = np.hstack([rgb, np.zeros((4, 1), np.uint8)])  # each element aligned to 4 bytes
@@ -102,7 +108,10 @@ def test_gltf_colour_is_base_times_texture_times_vertex_colour(tmp_path, base, t
     views = render_views(mesh, [cam], UNLIT)
     assert views.mask[0, 16, 16]
     pixel = views.color[0, 16, 16].astype(float) / 255
-    assert np.abs(pixel - _expected(base, texture, vertex)).max() <= 1.5 / 255, (pixel * 255, _expected(base, texture, vertex) * 255)
+    assert np.abs(pixel - _expected(base, texture, vertex)).max() <= 1.5 / 255, (
+        pixel * 255,
+        _expected(base, texture, vertex) * 255,
+    )
 
 
 def test_red_base_colour_with_green_vertex_colours_is_black_not_red(tmp_path):

@@ -4,10 +4,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 import trimesh
+from conftest import write_glb, write_obj_with_texture, write_vertex_colored_ply
 from PIL import Image
 
-from conftest import write_glb, write_obj_with_texture, write_vertex_colored_ply
-from reconbench.assets import AssetLoadError, Material, MeshAsset, MeshPart, load_mesh, normalisation_transform, save_mesh
+from reconbench.assets import (
+    AssetLoadError,
+    Material,
+    MeshAsset,
+    MeshPart,
+    load_mesh,
+    normalisation_transform,
+    save_mesh,
+)
 
 
 def test_obj_with_mtl_and_texture_loads_textured(tmp_path):
@@ -101,7 +109,9 @@ def test_material_library_outside_the_folder_is_never_read(tmp_path, monkeypatch
     original = Path.read_bytes
     monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self.resolve()) or original(self))
     original_text = Path.read_text
-    monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: read.append(self.resolve()) or original_text(self, *a, **k))
+    monkeypatch.setattr(
+        Path, "read_text", lambda self, *a, **k: read.append(self.resolve()) or original_text(self, *a, **k)
+    )
     mesh = load_mesh(path)
     assert outside.resolve() not in read
     assert any("material library '../secret/secret.mtl' refused" in w for w in mesh.warnings)
@@ -163,7 +173,10 @@ def test_embedded_glb_texture_over_the_limit_is_dropped_with_a_warning(tmp_path,
     monkeypatch.setenv("RECONBENCH_MAX_TEXTURE_PIXELS", "100")
     mesh = load_mesh(path)
     assert not any(p.has_texture for p in mesh.parts)
-    assert any("256 pixels is over the limit of 100 pixels" in w and "RECONBENCH_MAX_TEXTURE_PIXELS" in w for w in mesh.warnings)
+    assert any(
+        "256 pixels is over the limit of 100 pixels" in w and "RECONBENCH_MAX_TEXTURE_PIXELS" in w
+        for w in mesh.warnings
+    )
 
 
 def test_corrupt_texture_is_dropped_with_a_warning(tmp_path):
@@ -204,7 +217,10 @@ def test_point_cloud_ply_is_not_a_mesh(tmp_path):
         load_mesh(path)
 
 
-@pytest.mark.parametrize("name,content,reason", [("x.obj", "garbage\n", "no triangles"), ("x.fbx", "", "unsupported"), ("none.glb", None, "does not exist")])
+@pytest.mark.parametrize(
+    "name,content,reason",
+    [("x.obj", "garbage\n", "no triangles"), ("x.fbx", "", "unsupported"), ("none.glb", None, "does not exist")],
+)
 def test_unreadable_files_give_a_reason(tmp_path, name, content, reason):
     path = tmp_path / name
     if content is not None:

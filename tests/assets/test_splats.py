@@ -45,7 +45,16 @@ def test_fields_are_float64_and_quats_normalised():
 @pytest.mark.parametrize(
     "overrides, message",
     [
-        (dict(means=np.zeros((0, 3)), scales=np.zeros((0, 3)), quats=np.zeros((0, 4)), opacities=np.zeros(0), sh=np.zeros((0, 1, 3))), "empty cloud"),
+        (
+            dict(
+                means=np.zeros((0, 3)),
+                scales=np.zeros((0, 3)),
+                quats=np.zeros((0, 4)),
+                opacities=np.zeros(0),
+                sh=np.zeros((0, 1, 3)),
+            ),
+            "empty cloud",
+        ),
         (dict(means=np.array([[0, np.nan, 0]])), "means contains NaN"),
         (dict(sh=np.full((1, 1, 3), np.inf)), "sh contains NaN"),
         (dict(scales=np.array([[0.1, 0.0, 0.1]])), "scales must be > 0"),
@@ -57,7 +66,9 @@ def test_fields_are_float64_and_quats_normalised():
     ],
 )
 def test_invalid_fields_raise(overrides, message):
-    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(
+        ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[").replace("]", r"\]")
+    ):
         one(**overrides)
 
 

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import write_vertex_colored_ply
+
 from reconbench.assets.errors import AssetLoadError
 from reconbench.assets.splats import C0, GaussianSplats
 from reconbench.assets.splats_io import is_splat_ply, load_splats, save_splats
@@ -13,11 +13,50 @@ INRIA_DEGREE3 = (
     + [f"f_rest_{i}" for i in range(45)]
     + ["opacity", "scale_0", "scale_1", "scale_2", "rot_0", "rot_1", "rot_2", "rot_3"]
 )
-LGM_ORDER = ["x", "y", "z", "f_dc_0", "f_dc_1", "f_dc_2", "opacity", "scale_0", "scale_1", "scale_2", "rot_0", "rot_1", "rot_2", "rot_3"]
-DREAMGAUSSIAN_ORDER = ["x", "y", "z", "nx", "ny", "nz", "f_dc_0", "f_dc_1", "f_dc_2", "opacity", "scale_0", "scale_1", "scale_2", "rot_0", "rot_1", "rot_2", "rot_3"]
+LGM_ORDER = [
+    "x",
+    "y",
+    "z",
+    "f_dc_0",
+    "f_dc_1",
+    "f_dc_2",
+    "opacity",
+    "scale_0",
+    "scale_1",
+    "scale_2",
+    "rot_0",
+    "rot_1",
+    "rot_2",
+    "rot_3",
+]
+DREAMGAUSSIAN_ORDER = [
+    "x",
+    "y",
+    "z",
+    "nx",
+    "ny",
+    "nz",
+    "f_dc_0",
+    "f_dc_1",
+    "f_dc_2",
+    "opacity",
+    "scale_0",
+    "scale_1",
+    "scale_2",
+    "rot_0",
+    "rot_1",
+    "rot_2",
+    "rot_3",
+]
 
 
-def write_ply(path: Path, columns: dict[str, np.ndarray], fmt: str = "binary_little_endian", types: dict[str, str] | None = None, extra_elements: str = "") -> Path:
+def write_ply(
+    path: Path,
+    columns: dict[str, np.ndarray],
+    fmt: str = "binary_little_endian",
+    types: dict[str, str] | None = None,
+    extra_elements: str = "",
+) -> Path:
     """A hand-written PLY with one vertex element; `types` maps a property to a PLY type (default float)."""
     types = types or {}
     names = list(columns)
@@ -104,11 +143,19 @@ def test_saved_values_are_pre_activation_and_f_rest_channel_major(tmp_path):
     values = np.frombuffer(path.read_bytes()[-62 * 4 :], dtype="<f4")
     named = dict(zip(INRIA_DEGREE3, values))
     assert named["opacity"] == 0 and np.isclose(named["scale_1"], np.log(0.01)) and named["nx"] == 0
-    assert named["f_rest_0"] == 0 and named["f_rest_14"] == 14 and named["f_rest_15"] == 100 and named["f_rest_44"] == 214
+    assert (
+        named["f_rest_0"] == 0 and named["f_rest_14"] == 14 and named["f_rest_15"] == 100 and named["f_rest_44"] == 214
+    )
 
 
 def test_extreme_opacities_are_clipped_to_finite_logits(tmp_path):
-    splats = GaussianSplats(np.zeros((2, 3)), np.full((2, 3), 0.1), np.tile([1.0, 0, 0, 0], (2, 1)), np.array([0.0, 1.0]), np.zeros((2, 1, 3)))
+    splats = GaussianSplats(
+        np.zeros((2, 3)),
+        np.full((2, 3), 0.1),
+        np.tile([1.0, 0, 0, 0], (2, 1)),
+        np.array([0.0, 1.0]),
+        np.zeros((2, 1, 3)),
+    )
     again = load_splats(save_splats(splats, tmp_path / "s.ply"))
     assert np.allclose(again.opacities, [0, 1], atol=2e-6)
 
@@ -263,7 +310,9 @@ def test_is_splat_ply(tmp_path):
     assert not is_splat_ply(text)
     assert not is_splat_ply(tmp_path)  # a folder
     # Splat properties but also faces: a mesh, left to the mesh loader.
-    faced = write_ply(tmp_path / "f.ply", lgm_columns(), extra_elements="element face 1\nproperty list uchar int vertex_indices")
+    faced = write_ply(
+        tmp_path / "f.ply", lgm_columns(), extra_elements="element face 1\nproperty list uchar int vertex_indices"
+    )
     assert not is_splat_ply(faced)
 
 

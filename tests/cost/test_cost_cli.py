@@ -21,8 +21,20 @@ def make_run(folder, provenance=H100, paradigms=PARADIGMS):
             store.set_meta({"paradigms": paradigms})
         for obj in ("a", "b"):
             for method, work in (("ff-net", 2.0), ("ps-sds", 100.0), ("ff-unpublished", 1.0)):
-                store.put(JobRecord(f"{method}/{obj}", method, obj, "cat", "default", 0, "ok", time_s=work + 20.0,
-                                    timings={"method_stages": {"model_load": 20.0, "run": work}}, provenance=provenance))
+                store.put(
+                    JobRecord(
+                        f"{method}/{obj}",
+                        method,
+                        obj,
+                        "cat",
+                        "default",
+                        0,
+                        "ok",
+                        time_s=work + 20.0,
+                        timings={"method_stages": {"model_load": 20.0, "run": work}},
+                        provenance=provenance,
+                    )
+                )
         store.put(JobRecord("ps-sds/c", "ps-sds", "c", "cat", "default", 0, "failed", error="boom"))
     return folder
 
@@ -41,7 +53,9 @@ C_FF, C_PS = (2.0 + 0.2) / 3600, (100.0 + 0.2) / 3600
 
 def test_cost_prints_tables_and_the_break_even_line(tmp_path, capsys):
     run = make_run(tmp_path)
-    code, out = run_cli([str(run), "--training-gpu-hours", "ff-net=1000:1500@H100", "--training-gpu-hours", "ps-sds=300@H100"], capsys)
+    code, out = run_cli(
+        [str(run), "--training-gpu-hours", "ff-net=1000:1500@H100", "--training-gpu-hours", "ps-sds=300@H100"], capsys
+    )
     assert code == 0
     text = out.out
     n_sunk = 1250.0 / (C_PS - C_FF)
@@ -56,8 +70,19 @@ def test_cost_prints_tables_and_the_break_even_line(tmp_path, capsys):
 
 def test_cost_json_is_parseable_and_matches_the_closed_form(tmp_path, capsys):
     run = make_run(tmp_path)
-    code, out = run_cli([str(run), "--json", "--training-gpu-hours", "ff-net=1000:1500@H100", "--volumes", "1,1000,1e6",
-                         "--price", "H100=2.5"], capsys)
+    code, out = run_cli(
+        [
+            str(run),
+            "--json",
+            "--training-gpu-hours",
+            "ff-net=1000:1500@H100",
+            "--volumes",
+            "1,1000,1e6",
+            "--price",
+            "H100=2.5",
+        ],
+        capsys,
+    )
     data = json.loads(out.out)
     assert code == 0 and data["volumes"] == [1, 1000, 1000000]
     pair = next(p for p in data["break_even"] if p["feed_forward"] == "ff-net")
@@ -95,7 +120,9 @@ def test_cpu_measured_times_are_labelled_and_not_priced(tmp_path, capsys):
 
 def test_paradigms_fall_back_to_the_method_registry(tmp_path, capsys):
     with ResultsStore(tmp_path / "results.sqlite") as store:
-        store.put(JobRecord("oracle/a", "oracle", "a", "cat", "default", 0, "ok", time_s=0.1, timings={"method_stages": {}}))
+        store.put(
+            JobRecord("oracle/a", "oracle", "a", "cat", "default", 0, "ok", time_s=0.1, timings={"method_stages": {}})
+        )
     _, out = run_cli([str(tmp_path), "--json"], capsys)
     assert json.loads(out.out)["methods"]["oracle"]["paradigm"] == "reference"
 
@@ -104,8 +131,14 @@ def test_missing_run_folder_and_bad_arguments(tmp_path, capsys):
     code, out = run_cli([str(tmp_path / "nowhere")], capsys)
     assert code == 2 and "results.sqlite" in out.err
     assert not (tmp_path / "nowhere").exists()  # nothing created
-    for bad in (["--price", "H100"], ["--price", "H100=-1"], ["--volumes", "0,10"], ["--training-gpu-hours", "x=5:2"],
-                ["--batch-size", "0"], ["--prior", "maybe"]):
+    for bad in (
+        ["--price", "H100"],
+        ["--price", "H100=-1"],
+        ["--volumes", "0,10"],
+        ["--training-gpu-hours", "x=5:2"],
+        ["--batch-size", "0"],
+        ["--prior", "maybe"],
+    ):
         with pytest.raises(SystemExit):
             run_cli([str(tmp_path), *bad], capsys)
 
@@ -113,7 +146,11 @@ def test_missing_run_folder_and_bad_arguments(tmp_path, capsys):
 def test_time_to_reach_a_fidelity_on_anytime_curves(tmp_path, capsys):
     with ResultsStore(tmp_path / "results.sqlite") as store:
         store.set_meta({"paradigms": {"ps-sds": "per-scene"}})
-        curves = {"a": [(10, 15.0), (20, 17.0), (40, 19.0)], "b": [(10, 14.0), (20, 15.0), (40, 16.0)], "c": [(10, 18.5), (20, 19.0)]}
+        curves = {
+            "a": [(10, 15.0), (20, 17.0), (40, 19.0)],
+            "b": [(10, 14.0), (20, 15.0), (40, 16.0)],
+            "c": [(10, 18.5), (20, 19.0)],
+        }
         for obj, curve in curves.items():
             points = [{"iteration": i, "seconds": t, "psnr": v} for i, (t, v) in enumerate(curve)]
             store.put(JobRecord(f"ps-sds/{obj}", "ps-sds", obj, "cat", "default", 0, "ok", time_s=40.0, anytime=points))
@@ -132,8 +169,19 @@ def test_a_recorded_prior_decides_what_a_per_scene_method_counts(tmp_path, capsy
     def run(folder, prior):
         with ResultsStore(folder / "results.sqlite") as store:
             store.set_meta({"paradigms": {"ps-x": "per-scene"}})
-            store.put(JobRecord("ps-x/a", "ps-x", "a", "cat", "default", 0, "ok", time_s=10.0,
-                                provenance={**H100, "method": {"info": {"prior": prior}}}))
+            store.put(
+                JobRecord(
+                    "ps-x/a",
+                    "ps-x",
+                    "a",
+                    "cat",
+                    "default",
+                    0,
+                    "ok",
+                    time_s=10.0,
+                    provenance={**H100, "method": {"info": {"prior": prior}}},
+                )
+            )
         return list(ResultsStore(folder / "results.sqlite").records())
 
     (tmp_path / "none").mkdir()

@@ -28,9 +28,21 @@ A100 = {"gpu": {"name": "NVIDIA A100-SXM4-80GB", "count": 1}}
 H100 = {"gpu": {"name": "NVIDIA H100 80GB HBM3", "count": 1}}
 
 
-def job(method: str, obj: str, wall: float, stages: dict, provenance: dict | None = None, status: str = "ok", **timings) -> JobRecord:
-    return JobRecord(f"{method}/{obj}", method, obj, "cat", "default", 0, status, time_s=wall,
-                     timings={"method_stages": stages, **timings}, provenance=provenance or {})
+def job(
+    method: str, obj: str, wall: float, stages: dict, provenance: dict | None = None, status: str = "ok", **timings
+) -> JobRecord:
+    return JobRecord(
+        f"{method}/{obj}",
+        method,
+        obj,
+        "cat",
+        "default",
+        0,
+        status,
+        time_s=wall,
+        timings={"method_stages": stages, **timings},
+        provenance=provenance or {},
+    )
 
 
 # ---------------------------------------------------------------- amortisation
@@ -106,7 +118,12 @@ def test_break_even_matches_brute_force_over_n(seed):
     be = break_even(t_ff, c_ff, t_ps, c_ps)
     n = np.arange(1, 2_000_001, dtype=float)
     cheaper = (t_ff / n + c_ff) < (t_ps / n + c_ps)
-    expected = {"above": n > (be.n or 0), "below": n < (be.n or 0), "always": np.ones_like(cheaper), "never": np.zeros_like(cheaper)}
+    expected = {
+        "above": n > (be.n or 0),
+        "below": n < (be.n or 0),
+        "always": np.ones_like(cheaper),
+        "never": np.zeros_like(cheaper),
+    }
     assert np.array_equal(cheaper, expected[be.kind])
 
 
@@ -185,7 +202,9 @@ def _run(provenance=A100):
     records = []
     for i, obj in enumerate("abc"):
         records.append(job("openlrm", obj, 13.0 + i, {"model_load": 10.0, "generation": 3.0 + i}, provenance))
-        records.append(job("dreamgaussian", obj, 130.0, {"model_load": 10.0, "stage1": 60.0, "stage2": 60.0}, provenance))
+        records.append(
+            job("dreamgaussian", obj, 130.0, {"model_load": 10.0, "stage1": 60.0, "stage2": 60.0}, provenance)
+        )
     return records
 
 
@@ -300,8 +319,14 @@ def test_a_method_spec_figure_is_taken_whole(monkeypatch):
     from reconbench.cost import model
     from reconbench.methods.base import MethodSpec
 
-    spec = MethodSpec("openlrm", "feed-forward", "mesh", "test", entry="x:y",
-                      published={"training": {"value": 100.0, "gpu": "H100", "source": "spec"}})
+    spec = MethodSpec(
+        "openlrm",
+        "feed-forward",
+        "mesh",
+        "test",
+        entry="x:y",
+        published={"training": {"value": 100.0, "gpu": "H100", "source": "spec"}},
+    )
 
     def get_method(name):
         if name != "openlrm":
@@ -310,4 +335,10 @@ def test_a_method_spec_figure_is_taken_whole(monkeypatch):
 
     monkeypatch.setattr("reconbench.methods.get_method", get_method)
     fig, _ = model.training_for("openlrm", "feed-forward")
-    assert (fig.value, fig.low, fig.high, fig.gpu, fig.source) == (100.0, 100.0, 100.0, "H100", "spec")  # no range from the table
+    assert (fig.value, fig.low, fig.high, fig.gpu, fig.source) == (
+        100.0,
+        100.0,
+        100.0,
+        "H100",
+        "spec",
+    )  # no range from the table

@@ -6,7 +6,7 @@ import hashlib
 import json
 import os
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +32,7 @@ SPECS = {spec.id: spec for spec in CATALOGUE}
 OLD_NS = 1_000_000_000 * 10**9  # 2001: a timestamp no fresh write can produce
 
 
-@lru_cache(maxsize=None)
+@cache
 def built(object_id: str) -> MeshAsset:
     return build_object(object_id)
 
@@ -69,7 +69,9 @@ def has_feature(asset: MeshAsset, feature: str) -> bool:
         return any(sharp_edge_fraction(t) > 0.08 for t in textures)
     if feature == "vertex_colours":
         untextured = all(p.material.texture is None for p in asset.parts)
-        return untextured and all(p.vertex_colors is not None and np.ptp(p.vertex_colors[:, :3]) > 0 for p in asset.parts)
+        return untextured and all(
+            p.vertex_colors is not None and np.ptp(p.vertex_colors[:, :3]) > 0 for p in asset.parts
+        )
     raise AssertionError(f"no check for feature {feature!r}")
 
 

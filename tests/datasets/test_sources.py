@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import trimesh
-
 from conftest import write_glb, write_obj_with_texture
+
 from reconbench.assets import AssetLoadError
 from reconbench.datasets import DatasetError, open_dataset, parse_spec, read_object_list
 
@@ -106,7 +106,10 @@ def test_object_list_selects_renames_and_reports_missing(mesh_folder, tmp_path):
     assert ds.ids == ["box", "mug"]
     assert ds.get("box").path.name == "crate.obj"
     (reason,) = [p.reason for p in ds.problems]
-    assert reason.startswith("listed as 'ghost' but not found in dataset " + repr(f"folder:{mesh_folder}")) and "second column" in reason
+    assert (
+        reason.startswith("listed as 'ghost' but not found in dataset " + repr(f"folder:{mesh_folder}"))
+        and "second column" in reason
+    )
 
 
 def test_shipped_gso30_list_has_the_thirty_syncdreamer_names():
@@ -152,7 +155,9 @@ def test_list_options_are_checked(tmp_path):
             read_object_list(lst)
 
 
-@pytest.mark.parametrize("text,reason", [("a b c\n", "expected 'ID"), ("a\na\n", "listed twice"), ("# nothing\n", "empty")])
+@pytest.mark.parametrize(
+    "text,reason", [("a b c\n", "expected 'ID"), ("a\na\n", "listed twice"), ("# nothing\n", "empty")]
+)
 def test_bad_object_lists_name_the_problem(tmp_path, text, reason):
     lst = tmp_path / "l.txt"
     lst.write_text(text)
@@ -174,7 +179,10 @@ def test_object_list_ids_may_use_letters_of_any_script(tmp_path):
     assert [e[0] for e in read_object_list(lst)] == ["lunch_bag", "ünïcødé-物体", "v1.2+x"]
 
 
-@pytest.mark.parametrize("spec,reason", [("nope", "unknown dataset source"), ("gso", "needs a folder"), ("folder:/does/not/exist", "does not exist")])
+@pytest.mark.parametrize(
+    "spec,reason",
+    [("nope", "unknown dataset source"), ("gso", "needs a folder"), ("folder:/does/not/exist", "does not exist")],
+)
 def test_bad_specs_are_explained(spec, reason):
     with pytest.raises(DatasetError, match=reason):
         open_dataset(spec)
@@ -191,7 +199,10 @@ def test_select_keeps_order_and_rejects_unknown_ids(mesh_folder):
 
 def test_an_original_gso_folder_works_with_the_shipped_list_through_the_mapped_chicken(tmp_path):
     """chicken -> CHICKEN_NESTING (public mapping); the 29 unmapped names are reported with how to map them."""
-    shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "syncdreamer-gso-chicken" / "CHICKEN_NESTING", tmp_path / "CHICKEN_NESTING")
+    shutil.copytree(
+        Path(__file__).resolve().parents[1] / "data" / "syncdreamer-gso-chicken" / "CHICKEN_NESTING",
+        tmp_path / "CHICKEN_NESTING",
+    )
     ds = open_dataset(f"gso:{tmp_path}", "gso30-syncdreamer")
     assert ds.ids == ["chicken"] and ds.objects[0].path.parent.parent.name == "CHICKEN_NESTING"
     missing = [str(p) for p in ds.problems]
@@ -205,7 +216,9 @@ def test_an_object_list_that_selects_nothing_is_an_error_naming_the_missing_obje
     trimesh.creation.box().export(tmp_path / "SOME_OTHER_OBJECT" / "meshes" / "model.obj")
     with pytest.raises(DatasetError, match=r"selects none.*missing: alarm.*second column"):
         open_dataset(f"gso:{tmp_path}", "gso30-syncdreamer")
-    code = main(["render", "--dataset", f"gso:{tmp_path}", "--protocol", "gso30-syncdreamer", "--out", str(tmp_path / "out")])
+    code = main(
+        ["render", "--dataset", f"gso:{tmp_path}", "--protocol", "gso30-syncdreamer", "--out", str(tmp_path / "out")]
+    )
     assert code != 0 and not (tmp_path / "out").exists()
 
 

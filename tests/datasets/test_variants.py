@@ -8,9 +8,9 @@ import zlib
 import numpy as np
 import pytest
 
+from reconbench.assets.mesh import normalisation_transform
 from reconbench.datasets.procedural import CATALOGUE, build_object
 from reconbench.datasets.procedural.variants import SEED_START, build_variant, evaluation_seeds, variant_seed
-from reconbench.assets.mesh import normalisation_transform
 
 
 def test_variant_seeds_never_meet_an_evaluation_seed():

@@ -37,15 +37,18 @@ def examples(monkeypatch):
 @pytest.mark.parametrize("name", ["my_method.py", "my_adapter.py"])
 def test_the_guide_shows_each_example_file_exactly(name):
     text = (EXAMPLES / name).read_text()
-    assert f"```python\n# docs/examples/{name}\n{text}```" in GUIDE.read_text(), f"{GUIDE} no longer shows docs/examples/{name}"
+    assert f"```python\n# docs/examples/{name}\n{text}```" in GUIDE.read_text(), (
+        f"{GUIDE} no longer shows docs/examples/{name}"
+    )
 
 
 def test_the_in_process_example_runs_through_the_benchmark(examples, tmp_path, small_protocol):
     spec = register_method(importlib.import_module("my_method").SPEC)
     out = tmp_path / "run"
     try:
-        summary = run_benchmark(RunConfig("procedural", [spec.name], small_protocol, out, objects=["mug"],
-                                          lpips=(), progress=False))
+        summary = run_benchmark(
+            RunConfig("procedural", [spec.name], small_protocol, out, objects=["mug"], lpips=(), progress=False)
+        )
     finally:
         _registry().pop(spec.name)  # other tests see only the built-in methods
     assert (summary.ok, summary.failed, summary.skipped) == (1, 0, 0)
@@ -66,8 +69,9 @@ def test_the_adapter_example_is_a_valid_spec_whose_command_runs_the_program(exam
     inputs = prepare_method_inputs(spec, [image], tmp_path / "inputs", "duck")
     out = tmp_path / "out"
     out.mkdir()
-    (step,) = build_steps(spec, {"python": sys.executable, "repo": str(repo), "inputs": [str(p) for p in inputs],
-                                 "out": str(out)})
+    (step,) = build_steps(
+        spec, {"python": sys.executable, "repo": str(repo), "inputs": [str(p) for p in inputs], "out": str(out)}
+    )
     assert step.argv == [sys.executable, "-m", "tiny_recon", *map(str, inputs), "--out", str(out)]
     done = subprocess.run(step.argv, cwd=step.cwd, env={"PYTHONPATH": str(repo)}, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

@@ -86,7 +86,9 @@ def test_build_without_an_engine_writes_the_definition_and_says_so(tmp_path, mon
     with pytest.raises(EnvironmentBuildError, match="neither `apptainer` nor `singularity`") as info:
         backend.build(spec)
     folder = backend.env_dir(spec)
-    assert (folder / "reconbench.def").read_text() == definition(spec, folder) and str(folder / "reconbench.def") in str(info.value)
+    assert (folder / "reconbench.def").read_text() == definition(spec, folder) and str(
+        folder / "reconbench.def"
+    ) in str(info.value)
     assert not backend.is_built(spec)
     with pytest.raises(EnvironmentMissing, match="--backend apptainer"):
         backend.environment(spec)
@@ -111,25 +113,46 @@ def test_build_runs_the_engine_and_the_environment_points_at_the_sif(tmp_path, m
     backend = ApptainerBackend(tmp_path / "cache")
     backend.build(spec)
     folder = backend.env_dir(spec)
-    assert calls[-1] == ["/usr/bin/apptainer", "build", "--force", str(folder / "image.sif"), str(folder / "reconbench.def")]
+    assert calls[-1] == [
+        "/usr/bin/apptainer",
+        "build",
+        "--force",
+        str(folder / "image.sif"),
+        str(folder / "reconbench.def"),
+    ]
     env = backend.environment(spec)
     assert env.backend == "apptainer" and env.image == str(folder / "image.sif") and env.repo == "/opt/upstream"
     assert env.env["TOY"] == "/opt/upstream/x" and env.env["HF_HUB_OFFLINE"] == "1"
 
 
 def test_wrap_builds_the_apptainer_run_argv(tmp_path, monkeypatch):
-    monkeypatch.setattr("reconbench.envs.apptainer.shutil.which", lambda name: "/opt/bin/apptainer" if name == "apptainer" else None)
+    monkeypatch.setattr(
+        "reconbench.envs.apptainer.shutil.which", lambda name: "/opt/bin/apptainer" if name == "apptainer" else None
+    )
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     hub = tmp_path / "hub"
     hub.mkdir()
-    env = Environment(method="m", python="python", repo="/opt/upstream", env={"HF_HUB_OFFLINE": "1", "A": "b c"},
-                      backend="apptainer", image="/cache/envs/m/image.sif", mounts=(str(hub), str(tmp_path / "absent")))
+    env = Environment(
+        method="m",
+        python="python",
+        repo="/opt/upstream",
+        env={"HF_HUB_OFFLINE": "1", "A": "b c"},
+        backend="apptainer",
+        image="/cache/envs/m/image.sif",
+        mounts=(str(hub), str(tmp_path / "absent")),
+    )
     work = str(tmp_path / "work")
-    argv, cwd = env.wrap(["python", "run.py", f"{work}/in.png"], cwd=work, mounts=(work, "/hooks"), gpu=True, env={"X": "1"})
+    argv, cwd = env.wrap(
+        ["python", "run.py", f"{work}/in.png"], cwd=work, mounts=(work, "/hooks"), gpu=True, env={"X": "1"}
+    )
     assert cwd is None
     assert argv[:3] == ["/opt/bin/apptainer", "run", "--nv"] and "--cleanenv" in argv and "--writable-tmpfs" in argv
     assert argv[-4:] == ["/cache/envs/m/image.sif", "python", "run.py", f"{work}/in.png"]
-    assert [argv[i + 1] for i, a in enumerate(argv) if a == "--bind"] == [f"{work}:{work}", "/hooks:/hooks", f"{hub}:{hub}"]
+    assert [argv[i + 1] for i, a in enumerate(argv) if a == "--bind"] == [
+        f"{work}:{work}",
+        "/hooks:/hooks",
+        f"{hub}:{hub}",
+    ]
     assert argv[argv.index("--pwd") + 1] == work
     envs = [argv[i + 1] for i, a in enumerate(argv) if a == "--env"]
     assert {"HF_HUB_OFFLINE=1", "A=b c", "X=1"} <= set(envs)

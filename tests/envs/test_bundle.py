@@ -10,6 +10,7 @@ import pytest
 from envs_helpers import git, make_toy_package, toy_spec
 
 from reconbench.cli import main
+from reconbench.envs.base import recipe_hash
 from reconbench.envs.bundle import (
     FORMAT,
     BundleError,
@@ -20,7 +21,6 @@ from reconbench.envs.bundle import (
     sha256_file,
     split_git_requirement,
 )
-from reconbench.envs.base import recipe_hash
 from reconbench.envs.sources import LocalSources, SourceMismatch, verify_checkout
 from reconbench.envs.weights import missing_weights
 
@@ -33,7 +33,11 @@ def toy(tmp_path_factory):
 
 def test_git_requirements_are_parsed_like_pip():
     url = "https://github.com/tatsy/torchmcubes.git"
-    assert split_git_requirement(f"git+{url}@bc36b08c62c5931e1dfc666581b3a8589278647f") == (url, "bc36b08c62c5931e1dfc666581b3a8589278647f", "")
+    assert split_git_requirement(f"git+{url}@bc36b08c62c5931e1dfc666581b3a8589278647f") == (
+        url,
+        "bc36b08c62c5931e1dfc666581b3a8589278647f",
+        "",
+    )
     assert split_git_requirement(f"git+{url}") == (url, "", "")
     assert split_git_requirement(f"mcubes @ git+{url}@v1#subdirectory=py&egg=x") == (url, "v1", "py")
     assert split_git_requirement("git+ssh://git@github.com/a/b.git@abc") == ("ssh://git@github.com/a/b.git", "abc", "")
@@ -42,8 +46,16 @@ def test_git_requirements_are_parsed_like_pip():
 
 def test_offline_pip_options_drop_every_index():
     sources = LocalSources(find_links="/b/wheels")
-    recipe = ["--extra-index-url", "https://download.pytorch.org/whl/cu121", "--index-url=https://x", "-i", "https://y",
-              "--trusted-host", "h", "--no-cache-dir"]
+    recipe = [
+        "--extra-index-url",
+        "https://download.pytorch.org/whl/cu121",
+        "--index-url=https://x",
+        "-i",
+        "https://y",
+        "--trusted-host",
+        "h",
+        "--no-cache-dir",
+    ]
     assert sources.pip_options(recipe) == ["--no-cache-dir", "--no-index", "--find-links", "/b/wheels"]
     assert sources.pip_env() == {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": "/b/wheels"}
     assert LocalSources().pip_options(recipe) == recipe and LocalSources().pip_env() == {}
@@ -51,7 +63,9 @@ def test_offline_pip_options_drop_every_index():
 
 def test_platform_fits():
     assert platform_fits("linux-x86_64", "linux-x86_64")
-    assert platform_fits("manylinux2014_x86_64", "linux-x86_64") and platform_fits("manylinux_2_28_x86_64", "linux-x86_64")
+    assert platform_fits("manylinux2014_x86_64", "linux-x86_64") and platform_fits(
+        "manylinux_2_28_x86_64", "linux-x86_64"
+    )
     assert not platform_fits("manylinux2014_aarch64", "linux-x86_64")
     assert not platform_fits("macosx_11_0_arm64", "linux-x86_64") and not platform_fits("linux-aarch64", "linux-x86_64")
 
@@ -75,8 +89,13 @@ def _bundle(folder, manifest, files):
     for rel, data in files.items():
         (folder / rel).parent.mkdir(parents=True, exist_ok=True)
         (folder / rel).write_bytes(data)
-    manifest = {"format": FORMAT, "platform": "linux-x86_64", "methods": {}, **manifest,
-                "files": {rel: sha256_file(folder / rel) for rel in files}}
+    manifest = {
+        "format": FORMAT,
+        "platform": "linux-x86_64",
+        "methods": {},
+        **manifest,
+        "files": {rel: sha256_file(folder / rel) for rel in files},
+    }
     (folder / "manifest.json").write_text(json.dumps(manifest))
     return manifest
 
@@ -98,15 +117,20 @@ def test_read_bundle_refuses_missing_manifest_other_format_and_damaged_files(tmp
 def test_method_entry_checks_method_commit_recipe_python_platform(toy, tmp_path, monkeypatch):
     repo, commit = toy
     spec = toy_spec("toy-bundle", repo, commit)
-    good = {"recipe_hash": recipe_hash(spec, "venv"), "python": spec.environment["python"],
-            "upstream": [{"repo": str(repo), "commit": commit, "dest": "", "file": "source/toy/0.bundle"}]}
+    good = {
+        "recipe_hash": recipe_hash(spec, "venv"),
+        "python": spec.environment["python"],
+        "upstream": [{"repo": str(repo), "commit": commit, "dest": "", "file": "source/toy/0.bundle"}],
+    }
     manifest = {"format": FORMAT, "platform": "linux-x86_64", "methods": {"toy-bundle": good, "other": {}}}
     monkeypatch.setattr("reconbench.envs.bundle.host_platform", lambda: "linux-x86_64")
     assert method_entry(manifest, spec, tmp_path) is good
     with pytest.raises(BundleError, match=r"'nope' is not in the bundle .* \(it holds: other, toy-bundle\)"):
         method_entry(manifest, toy_spec("nope", repo, commit), tmp_path)
     moved = toy_spec("toy-bundle", repo, "2" * 40)
-    with pytest.raises(BundleError, match=f"holds commit\\(s\\) \\['{commit}'\\], this reconbench pins \\['{'2' * 40}'\\]"):
+    with pytest.raises(
+        BundleError, match=f"holds commit\\(s\\) \\['{commit}'\\], this reconbench pins \\['{'2' * 40}'\\]"
+    ):
         method_entry(manifest, moved, tmp_path)
     changed = toy_spec("toy-bundle", repo, commit, packages=["numpy"])
     with pytest.raises(BundleError, match="made for another recipe"):
@@ -123,14 +147,32 @@ def test_install_weights_fills_the_hub_cache_layout_huggingface_hub_reads(toy, t
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
     monkeypatch.setenv("RECONBENCH_CACHE", str(tmp_path / "rb"))
     spec = toy_spec("toy-w", repo, commit)
-    spec = type(spec).from_dict({**asdict(spec), "weights": [
-        {"kind": "hf", "repo_id": "org/model", "files": ["sub/model.ckpt"]},
-        {"kind": "url", "url": "https://example.invalid/u2net.onnx", "dest": "u2net/u2net.onnx"}]})
+    spec = type(spec).from_dict(
+        {
+            **asdict(spec),
+            "weights": [
+                {"kind": "hf", "repo_id": "org/model", "files": ["sub/model.ckpt"]},
+                {"kind": "url", "url": "https://example.invalid/u2net.onnx", "dest": "u2net/u2net.onnx"},
+            ],
+        }
+    )
     snapshot = "a" * 40
-    entry = {"weights": [
-        {"kind": "hf", "repo_id": "org/model", "repo_type": "model", "revision": "main", "commit": snapshot,
-         "folder": "models--org--model", "filename": "sub/model.ckpt", "path": f"weights/hf/models--org--model/{snapshot}", "label": "ckpt"},
-        {"kind": "url", "dest": "u2net/u2net.onnx", "path": "weights/url/u2net/u2net.onnx", "label": "u2net"}]}
+    entry = {
+        "weights": [
+            {
+                "kind": "hf",
+                "repo_id": "org/model",
+                "repo_type": "model",
+                "revision": "main",
+                "commit": snapshot,
+                "folder": "models--org--model",
+                "filename": "sub/model.ckpt",
+                "path": f"weights/hf/models--org--model/{snapshot}",
+                "label": "ckpt",
+            },
+            {"kind": "url", "dest": "u2net/u2net.onnx", "path": "weights/url/u2net/u2net.onnx", "label": "u2net"},
+        ]
+    }
     bundle = tmp_path / "bundle"
     (bundle / "weights/hf/models--org--model" / snapshot / "sub").mkdir(parents=True)
     (bundle / "weights/hf/models--org--model" / snapshot / "sub/model.ckpt").write_bytes(b"ckpt")
@@ -177,12 +219,28 @@ def test_download_packages_targets_the_recipe_python_and_platform(tmp_path):
             calls.append([str(a) for a in argv])
             return 0
 
-    spec = toy_spec("toy-dl", "https://example.invalid/x.git", "a" * 40, python="3.9",
-                    packages=[["torch==2.1.2"], "-e {repo}", "git+https://example.invalid/ext.git@abc", "numpy<2"],
-                    pip_args=["--extra-index-url", "https://download.pytorch.org/whl/cu121"])
-    download_packages(spec, repo, tmp_path / "wheels", Recording(tmp_path / "log"), python="3.9", platform="manylinux2014_x86_64")
-    target = ["--only-binary=:all:", "--python-version", "3.9", "--implementation", "cp", "--platform", "manylinux2014_x86_64",
-              "--extra-index-url", "https://download.pytorch.org/whl/cu121"]
+    spec = toy_spec(
+        "toy-dl",
+        "https://example.invalid/x.git",
+        "a" * 40,
+        python="3.9",
+        packages=[["torch==2.1.2"], "-e {repo}", "git+https://example.invalid/ext.git@abc", "numpy<2"],
+        pip_args=["--extra-index-url", "https://download.pytorch.org/whl/cu121"],
+    )
+    download_packages(
+        spec, repo, tmp_path / "wheels", Recording(tmp_path / "log"), python="3.9", platform="manylinux2014_x86_64"
+    )
+    target = [
+        "--only-binary=:all:",
+        "--python-version",
+        "3.9",
+        "--implementation",
+        "cp",
+        "--platform",
+        "manylinux2014_x86_64",
+        "--extra-index-url",
+        "https://download.pytorch.org/whl/cu121",
+    ]
     assert all(c[1:3] == ["-m", "pip"] for c in calls)
     assert [c[3:] for c in calls] == [
         ["download", "--dest", str(tmp_path / "wheels"), *target, "setuptools<70", "wheel"],
@@ -201,7 +259,9 @@ def test_a_git_requirement_is_archived_at_its_commit_without_git_metadata(toy, t
     repo, commit = toy
     (tmp_path / "wheels").mkdir()
     (tmp_path / "work").mkdir()
-    out = archive_git_requirement(f"git+{repo.as_uri()}@{commit}", tmp_path / "wheels", tmp_path / "work", BuildLog(tmp_path / "log"))
+    out = archive_git_requirement(
+        f"git+{repo.as_uri()}@{commit}", tmp_path / "wheels", tmp_path / "work", BuildLog(tmp_path / "log")
+    )
     assert out.name == f"rbtoy-{commit[:12]}.tar.gz"
     with tarfile.open(out) as tar:
         names = tar.getnames()

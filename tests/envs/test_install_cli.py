@@ -86,7 +86,9 @@ def test_fetch_weights(register, toy, tmp_path, monkeypatch, capsys):
     source.write_bytes(b"w")
     base = asdict(toy_spec("toy-cli-w", repo, commit))
     register({**base, "weights": [{"kind": "url", "url": source.as_uri(), "dest": "toy/w.onnx"}]})
-    register({**base, "name": "toy-cli-hf", "weights": [{"kind": "hf", "repo_id": "org/model", "files": ["model.ckpt"]}]})
+    register(
+        {**base, "name": "toy-cli-hf", "weights": [{"kind": "hf", "repo_id": "org/model", "files": ["model.ckpt"]}]}
+    )
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     assert main(["fetch-weights", "toy-cli-w", "sphere"]) == 0
     out = capsys.readouterr().out

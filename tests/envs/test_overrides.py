@@ -16,10 +16,15 @@ GIT = "git+https://github.com/tatsy/torchmcubes.git@bc36b08c62c5931e1dfc666581b3
 
 
 def spec():
-    return toy_spec("toy-over", "https://example.invalid/toy.git", "a" * 40, python="3.10",
-                    packages=["torch==2.1.2", "setuptools==69.5.1"],
-                    pip_args=["--extra-index-url", "https://download.pytorch.org/whl/cu121"],
-                    build=[["{python}", "-m", "pip", "install", "--no-build-isolation", GIT]])
+    return toy_spec(
+        "toy-over",
+        "https://example.invalid/toy.git",
+        "a" * 40,
+        python="3.10",
+        packages=["torch==2.1.2", "setuptools==69.5.1"],
+        pip_args=["--extra-index-url", "https://download.pytorch.org/whl/cu121"],
+        build=[["{python}", "-m", "pip", "install", "--no-build-isolation", GIT]],
+    )
 
 
 def write(tmp_path, monkeypatch, data) -> None:
@@ -36,13 +41,28 @@ def test_no_variable_no_change(monkeypatch):
 def test_overrides_reach_the_recipe_and_change_its_hash(tmp_path, monkeypatch):
     monkeypatch.delenv(OVERRIDES_ENV, raising=False)
     before = recipe_hash(spec(), "venv")
-    write(tmp_path, monkeypatch, {"toy-over": {"python": "3.11", "pip_args": [], "replace": {
-        "torch==2.1.2": "torch==2.13.0+cpu", "setuptools==69.5.1": "setuptools>=77", GIT: "git+file:///tmp/mc@bc36"}},
-        "other": {"python": "2.7"}})
+    write(
+        tmp_path,
+        monkeypatch,
+        {
+            "toy-over": {
+                "python": "3.11",
+                "pip_args": [],
+                "replace": {
+                    "torch==2.1.2": "torch==2.13.0+cpu",
+                    "setuptools==69.5.1": "setuptools>=77",
+                    GIT: "git+file:///tmp/mc@bc36",
+                },
+            },
+            "other": {"python": "2.7"},
+        },
+    )
     s = spec()
     env = environment_of(s)
     assert env["python"] == "3.11" and env["pip_args"] == [] and env["build"][0][-1] == "git+file:///tmp/mc@bc36"
-    assert python_version(s) == "3.11" and package_groups(s, python="p", repo="r") == [["torch==2.13.0+cpu", "setuptools>=77"]]
+    assert python_version(s) == "3.11" and package_groups(s, python="p", repo="r") == [
+        ["torch==2.13.0+cpu", "setuptools>=77"]
+    ]
     assert seed_requirements(s) == ["setuptools>=77", "wheel"]
     assert recipe_hash(s, "venv") != before
     text = dockerfile(s)
@@ -69,4 +89,7 @@ def test_the_cli_reports_a_bad_overrides_file_as_a_usage_error(tmp_path, monkeyp
 
     monkeypatch.setenv(OVERRIDES_ENV, str(tmp_path / "none.json"))
     assert main(["install", "triposr"]) == 2
-    assert f"reconbench: error: {OVERRIDES_ENV}={tmp_path / 'none.json'}: cannot read it as JSON" in capsys.readouterr().err
+    assert (
+        f"reconbench: error: {OVERRIDES_ENV}={tmp_path / 'none.json'}: cannot read it as JSON"
+        in capsys.readouterr().err
+    )

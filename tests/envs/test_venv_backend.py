@@ -58,8 +58,13 @@ def test_build_checks_out_the_commit_and_installs_the_package(built, toy_repo):
     assert env.repo == str(folder / "repo") and (folder / "repo" / "data.txt").read_text() == "checked out\n"
     assert git("rev-parse", "HEAD", cwd=folder / "repo") == commit
     # The env's interpreter imports the package from site-packages, not from the checkout.
-    done = subprocess.run([env.python, "-c", "import rbtoy, sys; print(rbtoy.VALUE, rbtoy.__file__, '%d.%d' % sys.version_info[:2])"],
-                          cwd="/", capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [env.python, "-c", "import rbtoy, sys; print(rbtoy.VALUE, rbtoy.__file__, '%d.%d' % sys.version_info[:2])"],
+        cwd="/",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     value, where, version = done.stdout.split()
     assert value == "one" and "site-packages" in where and version == PY
     # Commands go through wrap unchanged; the run environment has the venv first on PATH and offline weights.
@@ -70,7 +75,14 @@ def test_build_checks_out_the_commit_and_installs_the_package(built, toy_repo):
     assert env.env["TOY_HOME"] == f"{env.repo}/data" and env.env["HF_HUB_OFFLINE"] == "1"
     # The log has every command and its output; the recipe is recorded.
     log = (folder / "build.log").read_text()
-    for word in ("git clone", f"checkout --quiet {commit}", "-m venv", "-m pip install", "Successfully installed rbtoy", "build complete"):
+    for word in (
+        "git clone",
+        f"checkout --quiet {commit}",
+        "-m venv",
+        "-m pip install",
+        "Successfully installed rbtoy",
+        "build complete",
+    ):
         assert word in log
     recipe = json.loads((folder / "recipe.json").read_text())
     assert recipe["upstream"][0]["commit"] == commit and recipe["environment"]["packages"] == ["{repo}"]
@@ -93,7 +105,9 @@ def test_second_build_is_a_no_op(built):
 def test_failing_build_step_names_command_and_log_and_is_not_built(toy_repo, tmp_path):
     repo, commit = toy_repo
     backend = VenvBackend(tmp_path)
-    spec = toy_spec("toy-fails", repo, commit, build=[["{python}", "-c", "import sys; print('compiling...'); sys.exit(3)"]])
+    spec = toy_spec(
+        "toy-fails", repo, commit, build=[["{python}", "-c", "import sys; print('compiling...'); sys.exit(3)"]]
+    )
     with pytest.raises(EnvironmentBuildError) as info:
         backend.build(spec)
     message = str(info.value)
@@ -171,7 +185,9 @@ def test_wrong_commit_is_a_clear_error(toy_repo, tmp_path):
     with pytest.raises(EnvironmentBuildError) as info:
         backend.build(spec)
     message = str(info.value)
-    assert "0" * 40 in message and str(repo) in message and "not in" in message and str(backend.log_path(spec)) in message
+    assert (
+        "0" * 40 in message and str(repo) in message and "not in" in message and str(backend.log_path(spec)) in message
+    )
     assert not backend.is_built(spec)
 
 
@@ -188,10 +204,16 @@ def test_checkout_puts_extra_repositories_at_their_commits(toy_repo, tmp_path):
     first = make_repo(extra, {"plugin.txt": "v1\n"})
     (extra / "plugin.txt").write_text("v2\n")
     git("commit", "-q", "-am", "v2", cwd=extra)
-    spec = MethodSpec.from_dict({
-        **_spec_dict(toy_spec("toy-extra", f"file://{repo}", commit)),
-        "upstream": {"repo": f"file://{repo}", "commit": commit, "extra": [{"repo": str(extra), "commit": first, "dest": "custom/plugin"}]},
-    })
+    spec = MethodSpec.from_dict(
+        {
+            **_spec_dict(toy_spec("toy-extra", f"file://{repo}", commit)),
+            "upstream": {
+                "repo": f"file://{repo}",
+                "commit": commit,
+                "extra": [{"repo": str(extra), "commit": first, "dest": "custom/plugin"}],
+            },
+        }
+    )
     dest = tmp_path / "co"
     checkout(spec, dest, BuildLog(tmp_path / "log.txt", method=spec.name, backend="venv"))
     assert git("rev-parse", "HEAD", cwd=dest) == commit
@@ -202,10 +224,16 @@ def test_checkout_puts_extra_repositories_at_their_commits(toy_repo, tmp_path):
 def test_extra_dest_must_stay_inside_the_checkout(toy_repo):
     repo, commit = toy_repo
     for dest in ("../out", "/abs", ""):
-        spec = MethodSpec.from_dict({
-            **_spec_dict(toy_spec("toy-bad-extra", repo, commit)),
-            "upstream": {"repo": str(repo), "commit": commit, "extra": [{"repo": str(repo), "commit": commit, "dest": dest}]},
-        })
+        spec = MethodSpec.from_dict(
+            {
+                **_spec_dict(toy_spec("toy-bad-extra", repo, commit)),
+                "upstream": {
+                    "repo": str(repo),
+                    "commit": commit,
+                    "extra": [{"repo": str(repo), "commit": commit, "dest": dest}],
+                },
+            }
+        )
         with pytest.raises(ValueError, match="dest"):
             VenvBackend().env_dir(spec)
 
@@ -217,7 +245,11 @@ def test_interpreter_choice(tmp_path, monkeypatch):
     monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "pyenv"))
     with pytest.raises(EnvironmentBuildError) as info:
         venv_creator("3.99")
-    assert "Python 3.99" in str(info.value) and "--backend docker" in str(info.value) and "uv python install 3.99" in str(info.value)
+    assert (
+        "Python 3.99" in str(info.value)
+        and "--backend docker" in str(info.value)
+        and "uv python install 3.99" in str(info.value)
+    )
     # A fake uv on PATH is used when no interpreter is found.
     uv = tmp_path / "uv"
     uv.write_text("#!/bin/sh\nexit 0\n")
@@ -238,19 +270,32 @@ def test_a_python_version_that_is_not_found_fails_with_the_log(toy_repo, tmp_pat
     spec = toy_spec("toy-py399", repo, commit, python="3.99")
     with pytest.raises(EnvironmentBuildError) as info:
         backend.build(spec)
-    assert "toy-py399" in str(info.value) and "3.99" in str(info.value) and str(backend.log_path(spec)) in str(info.value)
+    assert (
+        "toy-py399" in str(info.value) and "3.99" in str(info.value) and str(backend.log_path(spec)) in str(info.value)
+    )
     assert "Python 3.99 is needed" in backend.log_path(spec).read_text()
 
 
 def test_recipe_placeholders_and_pip_groups(toy_repo):
     repo, commit = toy_repo
     spec = toy_spec(
-        "toy-groups", repo, commit,
-        packages=[["torch==2.1.0", "torchvision"], "-r {repo}/requirements.txt", "-e {repo}", "git+https://x/y.git@abc", "numpy >= 1.24"],
+        "toy-groups",
+        repo,
+        commit,
+        packages=[
+            ["torch==2.1.0", "torchvision"],
+            "-r {repo}/requirements.txt",
+            "-e {repo}",
+            "git+https://x/y.git@abc",
+            "numpy >= 1.24",
+        ],
         build=[["{python}", "-m", "pip", "install", "./ext"], {"argv": ["make", "PY={python}"], "cwd": "sub/dir"}],
     )
     groups = package_groups(spec, python="/v/bin/python", repo="/co")
-    assert groups == [["torch==2.1.0", "torchvision"], ["-r", "/co/requirements.txt", "-e", "/co", "git+https://x/y.git@abc", "numpy >= 1.24"]]
+    assert groups == [
+        ["torch==2.1.0", "torchvision"],
+        ["-r", "/co/requirements.txt", "-e", "/co", "git+https://x/y.git@abc", "numpy >= 1.24"],
+    ]
     assert build_steps(spec, python="/v/bin/python", repo="/co") == [
         (["/v/bin/python", "-m", "pip", "install", "./ext"], ""),
         (["make", "PY=/v/bin/python"], "sub/dir"),
@@ -324,8 +369,14 @@ def test_old_torch_gets_setuptools_below_70_right_after_the_venv_is_created(tmp_
     monkeypatch.setattr(venv_mod, "venv_creator", lambda version: ["uv", "venv", "--seed", "--python", version])
     monkeypatch.setattr(venv_mod, "interpreter_version", lambda exe: "3.10")
     backend = VenvBackend(tmp_path / "cache")
-    spec = toy_spec("old-torch", "https://example.org/x", "a" * 40, python="3.10",
-                    packages=["torch==2.1.2", "numpy"], build=[["{python}", "-m", "pip", "install", "--no-build-isolation", "ext"]])
+    spec = toy_spec(
+        "old-torch",
+        "https://example.org/x",
+        "a" * 40,
+        python="3.10",
+        packages=["torch==2.1.2", "numpy"],
+        build=[["{python}", "-m", "pip", "install", "--no-build-isolation", "ext"]],
+    )
     folder = tmp_path / "env"
     folder.mkdir()
     backend._build(spec, folder, Recording(folder / "build.log"))

@@ -15,19 +15,29 @@ COMMIT = "a" * 40
 
 
 def spec_with(*weights) -> MethodSpec:
-    return MethodSpec.from_dict({
-        "name": "weighty",
-        "paradigm": "feed-forward",
-        "representation": "mesh",
-        "description": "test",
-        "steps": [{"stage": "generation", "argv": ["{python}", "run.py"]}],
-        "output": {"path": "*.obj"},
-        "upstream": {"repo": "https://example.invalid/x", "commit": "b" * 40},
-        "weights": list(weights),
-    })
+    return MethodSpec.from_dict(
+        {
+            "name": "weighty",
+            "paradigm": "feed-forward",
+            "representation": "mesh",
+            "description": "test",
+            "steps": [{"stage": "generation", "argv": ["{python}", "run.py"]}],
+            "output": {"path": "*.obj"},
+            "upstream": {"repo": "https://example.invalid/x", "commit": "b" * 40},
+            "weights": list(weights),
+        }
+    )
 
 
-def put_in_hf_cache(cache: Path, repo_id: str, files: dict[str, bytes], *, revision: str = "main", commit: str = COMMIT, repo_type: str = "model") -> None:
+def put_in_hf_cache(
+    cache: Path,
+    repo_id: str,
+    files: dict[str, bytes],
+    *,
+    revision: str = "main",
+    commit: str = COMMIT,
+    repo_type: str = "model",
+) -> None:
     """The standard hub cache layout: <type>s--org--name/{refs/<revision>, snapshots/<commit>/<file>}."""
     repo = cache / f"{repo_type}s--{repo_id.replace('/', '--')}"
     (repo / "refs").mkdir(parents=True, exist_ok=True)
@@ -85,8 +95,14 @@ def test_revisions_repo_types_and_whole_snapshots(hf_cache):
     assert missing_weights(spec) == []
     paths = fetch_weights(spec, progress=False)
     assert paths[3].is_dir() and (paths[3] / "model_index.json").is_file()
-    absent = spec_with({"kind": "hf", "repo_id": "org/pinned", "files": ["w.bin"], "revision": "v2.0"}, {"kind": "hf", "repo_id": "org/none"})
-    assert missing_weights(absent) == ["org/pinned/w.bin @ v2.0 (Hugging Face)", "org/none (Hugging Face, whole repository)"]
+    absent = spec_with(
+        {"kind": "hf", "repo_id": "org/pinned", "files": ["w.bin"], "revision": "v2.0"},
+        {"kind": "hf", "repo_id": "org/none"},
+    )
+    assert missing_weights(absent) == [
+        "org/pinned/w.bin @ v2.0 (Hugging Face)",
+        "org/none (Hugging Face, whole repository)",
+    ]
 
 
 def test_online_downloads_what_is_missing_through_hf_hub_download(hf_cache, monkeypatch):
@@ -113,8 +129,12 @@ def test_download_errors_name_repo_and_file(hf_cache, monkeypatch):
         raise OSError("network unreachable")
 
     monkeypatch.setattr("huggingface_hub.hf_hub_download", failing)
-    with pytest.raises(WeightsMissing, match=r"'model.ckpt' of Hugging Face repo 'stabilityai/TripoSR'.*network unreachable"):
-        fetch_weights(spec_with({"kind": "hf", "repo_id": "stabilityai/TripoSR", "files": ["model.ckpt"]}), progress=False)
+    with pytest.raises(
+        WeightsMissing, match=r"'model.ckpt' of Hugging Face repo 'stabilityai/TripoSR'.*network unreachable"
+    ):
+        fetch_weights(
+            spec_with({"kind": "hf", "repo_id": "stabilityai/TripoSR", "files": ["model.ckpt"]}), progress=False
+        )
 
 
 def test_url_weights_download_atomically_and_set_env(hf_cache, tmp_path, monkeypatch):
@@ -147,7 +167,9 @@ def test_url_weight_checksum_and_offline(hf_cache, tmp_path, monkeypatch):
         fetch_weights(bad, progress=False)
     assert not (tmp_path / "rb" / "weights" / "w.bin").exists()
     with pytest.raises(WeightsMissing, match="could not download"):
-        fetch_weights(spec_with({"kind": "url", "url": (tmp_path / "absent").as_uri(), "dest": "a.bin"}), progress=False)
+        fetch_weights(
+            spec_with({"kind": "url", "url": (tmp_path / "absent").as_uri(), "dest": "a.bin"}), progress=False
+        )
     with pytest.raises(ValueError, match="relative"):
         missing_weights(spec_with({"kind": "url", "url": source.as_uri(), "dest": "../escape.bin"}))
 

@@ -16,8 +16,10 @@ H100 = {"gpu": {"name": "NVIDIA H100 80GB HBM3", "count": 1}}
 
 def _records(method="crm", provenance=H100, **metrics):
     values = {"chamfer": 0.012, "fscore_05": 0.75, "fscore_10": 0.9, "volume_iou": 0.5, "psnr": 15.0, **metrics}
-    return [JobRecord(f"j{i}", method, o, "c", "default", 0, "ok", time_s=12.0, metrics=dict(values), provenance=provenance)
-            for i, o in enumerate("abc")]
+    return [
+        JobRecord(f"j{i}", method, o, "c", "default", 0, "ok", time_s=12.0, metrics=dict(values), provenance=provenance)
+        for i, o in enumerate("abc")
+    ]
 
 
 def _by(comparisons, metric, protocol):

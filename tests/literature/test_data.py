@@ -34,7 +34,9 @@ def test_required_tables_are_present():
 
     assert PROTOCOLS["sf3d-gso"].objects == 278 and PROTOCOLS["sf3d-omni"].objects == 308
     assert {"sf3d", "triposr", "openlrm", "lgm", "crm", "instantmesh", "ZeroShape"} <= methods_under("sf3d-gso")
-    assert {"sf3d", "triposr", "lgm", "crm", "instantmesh", "SPAR3D", "Shap-E", "LN3Diff"} <= methods_under("spar3d-gso")
+    assert {"sf3d", "triposr", "lgm", "crm", "instantmesh", "SPAR3D", "Shap-E", "LN3Diff"} <= methods_under(
+        "spar3d-gso"
+    )
     assert {"triposr", "openlrm", "One-2-3-45", "TGS", "ZeroShape"} <= methods_under("triposr-omni")
     assert {"crm", "lgm", "openlrm", "SyncDreamer", "Wonder3D", "Magic123", "TGS"} <= methods_under("crm-gso30")
     assert {"SyncDreamer", "Zero123", "RealFusion", "Point-E", "Shap-E"} <= methods_under("syncdreamer-gso30")
@@ -79,7 +81,14 @@ def test_training_figures_moved_from_cost_published_keep_their_arithmetic():
 
 
 def test_a_plain_dict_published_is_read_or_refused():
-    spec = MethodSpec("x", "feed-forward", "mesh", "t", entry="a:b", published={"training": {"value": 5.0, "gpu": "H100", "source": "s"}})
+    spec = MethodSpec(
+        "x",
+        "feed-forward",
+        "mesh",
+        "t",
+        entry="a:b",
+        published={"training": {"value": 5.0, "gpu": "H100", "source": "s"}},
+    )
     assert isinstance(spec.published, Published) and spec.published.training.low == 5.0
     with pytest.raises(ValueError, match="time_s"):
         MethodSpec("x", "feed-forward", "mesh", "t", entry="a:b", published={"time_s": 1.0})

@@ -26,8 +26,11 @@ def _ps(name, seconds, gpu, prior="zero123"):
 def test_factors_used_by_the_hand_computations():
     assert cost_published.THROUGHPUT["H100"]["value"] == 3.17 and cost_published.THROUGHPUT["V100"]["value"] == 0.40
     assert cost_published.REFERENCE_GPU == "A100-80GB"
-    assert (cost_published.PRIORS["zero123"]["value"], cost_published.PRIORS["zero123"]["low"],
-            cost_published.PRIORS["zero123"]["high"]) == (6000.0, 5500.0, 6500.0)
+    assert (
+        cost_published.PRIORS["zero123"]["value"],
+        cost_published.PRIORS["zero123"]["low"],
+        cost_published.PRIORS["zero123"]["high"],
+    ) == (6000.0, 5500.0, 6500.0)
 
 
 def test_feed_forward_with_training_against_per_scene_by_hand():
@@ -67,17 +70,32 @@ def test_unknown_training_stays_unknown_and_says_what_settles_it():
     assert any("training GPU-hours of tsr" in s for s in r.settle)
     counted = pair_break_even(ff, ps, "counted", Pricing.default())
     assert counted.result.kind == "unknown" and counted.n_per_1000_gpu_h is None  # the prior is no longer 0
-    unknown_prior = pair_break_even(_ff("f", [0.5], ["A100"], Training(1.0, 1.0, 1.0, "A100-80GB", "", "s", OK)),
-                                    _ps("p", [60.0], ["V100"], prior="stable-zero123"), "counted", Pricing.default())
+    unknown_prior = pair_break_even(
+        _ff("f", [0.5], ["A100"], Training(1.0, 1.0, 1.0, "A100-80GB", "", "s", OK)),
+        _ps("p", [60.0], ["V100"], prior="stable-zero123"),
+        "counted",
+        Pricing.default(),
+    )
     assert unknown_prior.result.kind == "unknown" and any("prior" in s for s in unknown_prior.settle)
 
 
 def test_times_without_hardware_or_for_another_configuration_are_not_used():
-    e = Entry("x", "x", "feed-forward", Published(times=(
-        TimeFigure(5.0, None, "c", "lgm", "t", OK), TimeFigure(9.0, "A100", "c", "lgm", "t", OK, applies=False))))
+    e = Entry(
+        "x",
+        "x",
+        "feed-forward",
+        Published(
+            times=(
+                TimeFigure(5.0, None, "c", "lgm", "t", OK),
+                TimeFigure(9.0, "A100", "c", "lgm", "t", OK, applies=False),
+            )
+        ),
+    )
     pa = per_asset(e, Pricing.default())
-    assert not pa.known and [why for _, why in pa.left_out] == ["hardware not published: cannot be converted",
-                                                                 "measured for another configuration"]
+    assert not pa.known and [why for _, why in pa.left_out] == [
+        "hardware not published: cannot be converted",
+        "measured for another configuration",
+    ]
     r = pair_break_even(e, _ps("ps", [60.0], ["V100"]), "sunk", Pricing.default())
     assert r.result.kind == "unavailable" and any("per-asset time of x" in s for s in r.settle)
 

@@ -46,8 +46,14 @@ def test_methods_with_identical_figures_share_a_row():
 def test_command_text_json_and_html(capsys, tmp_path):
     assert main(["literature"]) == 0
     text = capsys.readouterr().out
-    for heading in ("The published answer", "sf3d-gso", "syncdreamer-gso30", "Published time per asset",
-                    "Training compute", "Break-even"):
+    for heading in (
+        "The published answer",
+        "sf3d-gso",
+        "syncdreamer-gso30",
+        "Published time per asset",
+        "Training compute",
+        "Break-even",
+    ):
         assert heading in text
     assert "openlrm vs dreamgaussian: feed-forward cheaper above N* = 1,722,129" in text  # 8448 / ((24 - 6.34) / 3600)
     assert main(["literature", "--json", "--html", str(tmp_path / "lit.html")]) == 0
@@ -55,7 +61,13 @@ def test_command_text_json_and_html(capsys, tmp_path):
     assert {"papers", "protocols", "fidelity", "side_by_side", "methods", "break_even"} <= set(data)
     page = (tmp_path / "lit.html").read_text()
     assert page.startswith("<!DOCTYPE html>") and "<table>" in page and "font-family" in page and "<script" not in page
-    for section in ("The published answer", "(a) Published fidelity", "(b) Published time per asset", "(c) Break-even",
-                    "Protocols", "syncdreamer-gso30"):
+    for section in (
+        "The published answer",
+        "(a) Published fidelity",
+        "(b) Published time per asset",
+        "(c) Break-even",
+        "Protocols",
+        "syncdreamer-gso30",
+    ):
         assert section in page
     assert main(["literature", "--throughput", "H100=nope"]) == 2

@@ -60,7 +60,11 @@ def test_images_with_gui_opencv_get_the_gl_libraries(method):
 def test_crm_time_is_split_at_its_real_stages():
     """C4: with only `uv takes`, model load and both diffusion stages were billed as "export"."""
     markers = timing.compile_markers(get_method("crm").stage_markers)
-    lines = [(0.8, "Alpha as mask"), (41.0, "unet takes 2.31s"), (53.0, "uv takes 11.9s")]  # run.py:77, inference.py:48, :90
+    lines = [
+        (0.8, "Alpha as mask"),
+        (41.0, "unet takes 2.31s"),
+        (53.0, "uv takes 11.9s"),
+    ]  # run.py:77, inference.py:48, :90
     got = timing.step_timing(lines, 0.0, 53.5, "generation", markers).totals()
     assert got == pytest.approx({"preprocess": 0.8, "generation": 40.2 + 0.5, "export": 12.0})
 
@@ -82,7 +86,9 @@ def test_command_flags_the_audit_asks_for():
 
 
 def test_environment_contents_the_audit_asks_for():
-    assert {"ninja"} <= set(_packages("lgm-mesh")) and any(p.startswith("pymeshlab") for p in _packages("lgm-mesh"))  # L1
+    assert {"ninja"} <= set(_packages("lgm-mesh")) and any(
+        p.startswith("pymeshlab") for p in _packages("lgm-mesh")
+    )  # L1
     assert any(p.startswith("torchvision==") for p in _packages("dreamgaussian"))  # D1
     instantmesh = get_method("instantmesh")
     assert not any("requirements.txt" in p for p in _packages("instantmesh"))  # I1: its file builds nvdiffrast HEAD

@@ -57,7 +57,11 @@ FILE_AXES = {
 INTERNAL_AXES = {
     "instantmesh": {"front": (1, 0, 0), "up": (0, 0, 1), "right": (0, 1, 0)},
     "sf3d": {"front": (1, 0, 0), "up": (0, 0, 1), "right": (0, 1, 0)},
-    "crm": {"front": (0, -1, 0), "up": (0, 0, 1), "right": (1, 0, 0)},  # from code (docs/adapters.md); signs of learned maps unconfirmed
+    "crm": {
+        "front": (0, -1, 0),
+        "up": (0, 0, 1),
+        "right": (1, 0, 0),
+    },  # from code (docs/adapters.md); signs of learned maps unconfirmed
 }
 
 SCALE, OFFSET = 1.74, np.array([0.031, -0.052, 0.017])  # an arbitrary method-side size and position
@@ -91,8 +95,18 @@ def gt_splats(gt) -> GaussianSplats:
 
 def test_every_external_adapter_is_covered_here():
     assert set(external_methods()) == set(FILE_AXES)
-    assert set(external_methods()) >= {"triposr", "lgm", "lgm-mesh", "openlrm", "instantmesh", "sf3d", "crm",
-                                       "dreamgaussian", "dreamgaussian-stable-zero123", "threestudio-3dgs"}
+    assert set(external_methods()) >= {
+        "triposr",
+        "lgm",
+        "lgm-mesh",
+        "openlrm",
+        "instantmesh",
+        "sf3d",
+        "crm",
+        "dreamgaussian",
+        "dreamgaussian-stable-zero123",
+        "threestudio-3dgs",
+    }
 
 
 def test_the_ground_truth_is_asymmetric_so_a_mirror_or_swap_would_show(gt):
@@ -153,8 +167,22 @@ def _write_lgm_ply(splats: GaussianSplats, path: Path) -> Path:
     """LGM's core/gs.py save_ply(compatible=True): x y z f_dc opacity scale rot, float32, no normals/f_rest."""
     logit = np.log(splats.opacities / (1 - splats.opacities))
     table = np.c_[splats.means, splats.sh[:, 0, :], logit, np.log(splats.scales), splats.quats].astype("<f4")
-    names = ["x", "y", "z", "f_dc_0", "f_dc_1", "f_dc_2", "opacity", "scale_0", "scale_1", "scale_2",
-             "rot_0", "rot_1", "rot_2", "rot_3"]
+    names = [
+        "x",
+        "y",
+        "z",
+        "f_dc_0",
+        "f_dc_1",
+        "f_dc_2",
+        "opacity",
+        "scale_0",
+        "scale_1",
+        "scale_2",
+        "rot_0",
+        "rot_1",
+        "rot_2",
+        "rot_3",
+    ]
     header = "ply\nformat binary_little_endian 1.0\n" + f"element vertex {len(table)}\n"
     header += "".join(f"property float {n}\n" for n in names) + "end_header\n"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -265,8 +293,9 @@ def test_splat_output_comes_back_to_the_canonical_ground_truth(method, gt_splats
     assert np.allclose(placed.covariances(), gt_splats.covariances(), atol=1e-9)
 
 
-@pytest.mark.parametrize("method, wrong", [("triposr", "y-up"), ("instantmesh", "z-up-front-x"), ("sf3d", "y-up"),
-                                           ("openlrm", "y-up")])
+@pytest.mark.parametrize(
+    "method, wrong", [("triposr", "y-up"), ("instantmesh", "z-up-front-x"), ("sf3d", "y-up"), ("openlrm", "y-up")]
+)
 def test_a_wrong_frame_would_be_caught(method, wrong, gt, tmp_path):
     """The round trip is sensitive: reading with a plausible but wrong frame misses by far more than TOL
     (for InstantMesh, forgetting the writer's z negation)."""

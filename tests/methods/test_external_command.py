@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,18 +29,27 @@ VALUES = {
     "seed": "7",
     "hooks": "/site/reconbench/hooks dir",
     # the input camera, already in the method's convention (tests/methods/test_external_input_camera.py)
-    "input_elevation": "-30", "input_azimuth": "0", "input_distance": "1.5", "input_fov": "49.1",
+    "input_elevation": "-30",
+    "input_azimuth": "0",
+    "input_distance": "1.5",
+    "input_fov": "49.1",
 }
 
 
 def _spec(**overrides) -> MethodSpec:
     base = dict(
-        name="toy", paradigm="feed-forward", representation="mesh", description="a toy adapter",
+        name="toy",
+        paradigm="feed-forward",
+        representation="mesh",
+        description="a toy adapter",
         upstream={"repo": "https://github.com/example/toy", "commit": "0" * 40},
         environment={"python": "3.10", "packages": ["numpy==1.26.4"]},
         steps=({"stage": "generation", "argv": ["{python}", "run.py", "{inputs}", "--out", "{out}"]},),
-        output={"path": "0/mesh.obj", "format": "obj"}, frame="y-up", scale="bbox",
-        sources=({"title": "toy", "url": "https://example.org"},), licence="MIT",
+        output={"path": "0/mesh.obj", "format": "obj"},
+        frame="y-up",
+        scale="bbox",
+        sources=({"title": "toy", "url": "https://example.org"},),
+        licence="MIT",
     )
     base.update(overrides)
     return MethodSpec.from_dict(base)
@@ -50,8 +59,18 @@ def _spec(**overrides) -> MethodSpec:
 
 
 def test_the_issue_s_adapters_are_registered():
-    assert set(EXTERNAL) >= {"triposr", "lgm", "lgm-mesh", "openlrm", "instantmesh", "sf3d", "crm", "dreamgaussian",
-                             "dreamgaussian-stable-zero123", "threestudio-3dgs"}
+    assert set(EXTERNAL) >= {
+        "triposr",
+        "lgm",
+        "lgm-mesh",
+        "openlrm",
+        "instantmesh",
+        "sf3d",
+        "crm",
+        "dreamgaussian",
+        "dreamgaussian-stable-zero123",
+        "threestudio-3dgs",
+    }
 
 
 @pytest.mark.parametrize("method", EXTERNAL)
@@ -86,7 +105,13 @@ def test_published_figures_and_upstream_pins_are_present(method):
 
 def test_triposr_command_is_upstream_s_cli():
     (step,) = build_steps(get_method("triposr"), VALUES)
-    assert step.argv[:5] == [VALUES["python"], f"{VALUES['repo']}/run.py", VALUES["input"], "--output-dir", VALUES["out"]]
+    assert step.argv[:5] == [
+        VALUES["python"],
+        f"{VALUES['repo']}/run.py",
+        VALUES["input"],
+        "--output-dir",
+        VALUES["out"],
+    ]
     assert step.argv[step.argv.index("--model-save-format") + 1] == "obj"
     assert step.stage == "generation"
 
@@ -118,9 +143,9 @@ def test_lgm_mesh_converts_the_ply_that_lgm_wrote():
     assert [s.argv for s in mesh[:1]] == [s.argv for s in lgm]
     infer, convert = mesh[0].argv, mesh[1].argv
     assert infer[1] == f"{VALUES['hooks']}/link_weights.py"
-    hooked = infer[infer.index("--") + 1:]  # what link_weights runs once the checkpoint is linked: save_multiview,
+    hooked = infer[infer.index("--") + 1 :]  # what link_weights runs once the checkpoint is linked: save_multiview,
     assert hooked[0] == f"{VALUES['hooks']}/save_multiview.py"  # which keeps ImageDream's views (stage attribution)
-    command = hooked[hooked.index("--") + 1:]  # and then runs infer.py
+    command = hooked[hooked.index("--") + 1 :]  # and then runs infer.py
     assert command[:2] == [f"{VALUES['repo']}/infer.py", "big"]
     linked = infer[infer.index("--hf") + 3]
     assert command[command.index("--resume") + 1] == linked and linked.startswith(VALUES["out"])
@@ -143,7 +168,7 @@ def test_threestudio_trial_folder_is_where_the_hook_looks():
     train, export = build_steps(get_method("threestudio-3dgs"), VALUES)
     assert train.cwd == VALUES["repo"] and "--train" in train.argv
     assert train.argv[1] == f"{VALUES['hooks']}/link_weights.py"
-    links, command = train.argv[:train.argv.index("--")], train.argv[train.argv.index("--") + 1:]
+    links, command = train.argv[: train.argv.index("--")], train.argv[train.argv.index("--") + 1 :]
     assert f"{VALUES['repo']}/load/zero123/stable_zero123.ckpt" in links and "~/.cache/clip/ViT-L-14.pt" in links
     assert command[0] == f"{VALUES['repo']}/launch.py"
     kv = dict(a.split("=", 1) for a in command if "=" in a)
@@ -175,12 +200,22 @@ def test_link_weights_hook_links_then_runs_the_command(tmp_path, monkeypatch):
     dest = tmp_path / "cache dir" / "clip" / "ViT-L-14.pt"
     upstream = tmp_path / "up stream" / "run.py"  # reads the linked file, as upstream code would
     upstream.parent.mkdir()
-    upstream.write_text("import sys, pathlib\npathlib.Path(sys.argv[2]).write_bytes(pathlib.Path(sys.argv[1]).read_bytes())\n")
+    upstream.write_text(
+        "import sys, pathlib\npathlib.Path(sys.argv[2]).write_bytes(pathlib.Path(sys.argv[1]).read_bytes())\n"
+    )
     script = Path(__import__("reconbench.methods.external.hooks", fromlist=["x"]).__file__).parent / "link_weights.py"
     monkeypatch.setattr(sys, "path", list(sys.path))
     for i in range(2):  # idempotent
-        argv = ["link_weights.py", "--env", "RECONBENCH_TEST_WEIGHT", str(dest), "--", str(upstream), str(dest),
-                str(tmp_path / f"copy{i}")]
+        argv = [
+            "link_weights.py",
+            "--env",
+            "RECONBENCH_TEST_WEIGHT",
+            str(dest),
+            "--",
+            str(upstream),
+            str(dest),
+            str(tmp_path / f"copy{i}"),
+        ]
         monkeypatch.setattr(sys, "argv", argv)
         runpy.run_path(str(script), run_name="__main__")
         assert (tmp_path / f"copy{i}").read_bytes() == b"weights"
@@ -195,7 +230,10 @@ def test_threestudio_hook_fails_clearly_without_a_finished_trial(tmp_path, capsy
     import runpy
     import sys
 
-    script = Path(__import__("reconbench.methods.external.hooks", fromlist=["x"]).__file__).parent / "threestudio_save_ply.py"
+    script = (
+        Path(__import__("reconbench.methods.external.hooks", fromlist=["x"]).__file__).parent
+        / "threestudio_save_ply.py"
+    )
     (tmp_path / "trial" / "ckpts").mkdir(parents=True)
     argv = sys.argv
     sys.argv = ["threestudio_save_ply.py", "--trial", str(tmp_path / "trial"), "--output", str(tmp_path / "g.ply")]
@@ -224,8 +262,12 @@ def test_values_are_never_expanded_twice():
 
 
 def test_unknown_placeholder_names_method_step_and_placeholder():
-    spec = _spec(steps=({"stage": "prep", "argv": ["{python}", "{out}"]},
-                        {"stage": "generation", "argv": ["{python}", "--w", "{weights}"]}))
+    spec = _spec(
+        steps=(
+            {"stage": "prep", "argv": ["{python}", "{out}"]},
+            {"stage": "generation", "argv": ["{python}", "--w", "{weights}"]},
+        )
+    )
     with pytest.raises(ValueError, match=r"'toy', step 2 \(generation\): unknown placeholder \{weights\}"):
         build_steps(spec, VALUES)
 
@@ -248,8 +290,21 @@ def test_inputs_must_be_a_whole_argument_and_others_single_valued():
 
 
 def test_placeholder_names_are_the_documented_ones():
-    assert PLACEHOLDERS == ("python", "repo", "input", "inputs", "input_dir", "out", "name", "seed", "hooks",
-                            "input_elevation", "input_azimuth", "input_distance", "input_fov")
+    assert PLACEHOLDERS == (
+        "python",
+        "repo",
+        "input",
+        "inputs",
+        "input_dir",
+        "out",
+        "name",
+        "seed",
+        "hooks",
+        "input_elevation",
+        "input_azimuth",
+        "input_distance",
+        "input_fov",
+    )
     from pathlib import Path
 
     import reconbench.methods.external.command as module
@@ -274,8 +329,13 @@ def test_validate_spec_reports_each_kind_of_problem():
         "splats as obj": _spec(representation="splats"),
         "zip without member": _spec(output={"path": "o.zip", "format": "obj", "unpack": "zip"}),
         "unknown frame": _spec(frame="x-up"),
-        "extra repo without commit": _spec(upstream={"repo": "https://github.com/example/toy", "commit": "0" * 40,
-                                                     "extra": [{"repo": "https://github.com/x/y", "dest": "custom/y"}]}),
+        "extra repo without commit": _spec(
+            upstream={
+                "repo": "https://github.com/example/toy",
+                "commit": "0" * 40,
+                "extra": [{"repo": "https://github.com/x/y", "dest": "custom/y"}],
+            }
+        ),
         "bad cwd": _spec(steps=({"stage": "g", "argv": ["{python}", "{out}"], "cwd": "/tmp"},)),
         "bad background": _spec(inputs={"background": "black"}),
         "bad filename": _spec(inputs={"filename": "input.png"}),
@@ -283,12 +343,17 @@ def test_validate_spec_reports_each_kind_of_problem():
         "no licence": _spec(licence=""),
         "bad weights": _spec(weights=({"kind": "url", "url": "http://insecure", "dest": "../x"},)),
         "no python": _spec(environment={"packages": ["numpy"]}),
-        "bad build placeholder": _spec(environment={"python": "3.10", "packages": ["x"], "build": [["{python}", "{out}"]]}),
+        "bad build placeholder": _spec(
+            environment={"python": "3.10", "packages": ["x"], "build": [["{python}", "{out}"]]}
+        ),
     }
     for what, spec in cases.items():
         assert validate_spec(spec), f"validate_spec missed: {what}"
     problems = validate_spec(_spec(frame="x-up"))
-    assert problems == [f"toy: frame 'x-up' is not in protocol/frames.py ({', '.join(__import__('reconbench.protocol.frames', fromlist=['FRAMES']).FRAMES)})"]
+    assert problems == [
+        f"toy: frame 'x-up' is not in protocol/frames.py "
+        f"({', '.join(__import__('reconbench.protocol.frames', fromlist=['FRAMES']).FRAMES)})"
+    ]
     assert validate_spec(get_method("oracle")) == ["oracle: not an external method (no steps)"]
 
 
@@ -299,7 +364,7 @@ def test_a_spec_with_unknown_placeholder_cannot_hide_in_an_environment():
 
 def test_method_spec_is_frozen_data():
     spec = get_method("triposr")
-    with pytest.raises(Exception):
+    with pytest.raises(FrozenInstanceError):
         spec.name = "x"  # type: ignore[misc]
     assert replace(spec, timeout_s=1.0).timeout_s == 1.0
 

@@ -18,8 +18,17 @@ PRESETS = ("default", "sparse4", "gso30-syncdreamer")
 
 def _values(spec, camera) -> dict:
     """Every placeholder a step may use, the camera's from the code under test."""
-    base = {"python": "py", "repo": "/r", "input": "/in/x.png", "inputs": ["/in/x.png"], "input_dir": "/in",
-            "out": "/o", "name": "x", "seed": "0", "hooks": "/h"}
+    base = {
+        "python": "py",
+        "repo": "/r",
+        "input": "/in/x.png",
+        "inputs": ["/in/x.png"],
+        "input_dir": "/in",
+        "out": "/o",
+        "name": "x",
+        "seed": "0",
+        "hooks": "/h",
+    }
     return {**base, **input_camera.placeholder_values(spec.input_camera, camera)}
 
 
@@ -44,14 +53,25 @@ def test_each_protocol_input_camera_reaches_the_commands(preset, elevation):
 def test_placeholders_carry_every_field_of_the_camera():
     camera = orbit_camera("000", "input", -12.5, 45.0, 1.75, 30.0, 64, 64)
     assert input_camera.placeholder_values({"elevation_sign": 1}, camera) == {
-        "input_elevation": "-12.5", "input_azimuth": "45", "input_distance": "1.75", "input_fov": "30"}
+        "input_elevation": "-12.5",
+        "input_azimuth": "45",
+        "input_distance": "1.75",
+        "input_fov": "30",
+    }
     assert input_camera.placeholder_values({"elevation_sign": -1}, camera)["input_elevation"] == "12.5"
-    assert input_camera.placeholder_values({"elevation_sign": -1}, orbit_camera("0", "input", 0, 0, 2, 49.1, 8, 8))["input_elevation"] == "0"
+    assert (
+        input_camera.placeholder_values({"elevation_sign": -1}, orbit_camera("0", "input", 0, 0, 2, 49.1, 8, 8))[
+            "input_elevation"
+        ]
+        == "0"
+    )
 
 
 def test_a_step_using_the_camera_without_one_is_a_clear_error():
     spec = get_method("dreamgaussian")
-    values = {k: v for k, v in _values(spec, get_protocol("default").input_cameras[0]).items() if not k.startswith("input_")}
+    values = {
+        k: v for k, v in _values(spec, get_protocol("default").input_cameras[0]).items() if not k.startswith("input_")
+    }
     values.update(input="/in/x.png", input_dir="/in")
     with pytest.raises(ValueError, match=r"no value for placeholder \{input_elevation\}"):
         command.build_steps(spec, values)
@@ -67,7 +87,9 @@ def _kiui_orbit_position(elevation_deg: float, azimuth_deg: float, radius: float
 def _threestudio_position(elevation_deg: float, azimuth_deg: float, distance: float) -> np.ndarray:
     """threestudio@28d9d80 threestudio/data/image.py:79-84, in its own z-up frame."""
     e, a = math.radians(elevation_deg), math.radians(azimuth_deg)
-    return np.array([distance * math.cos(e) * math.cos(a), distance * math.cos(e) * math.sin(a), distance * math.sin(e)])
+    return np.array(
+        [distance * math.cos(e) * math.cos(a), distance * math.cos(e) * math.sin(a), distance * math.sin(e)]
+    )
 
 
 @pytest.mark.parametrize("elevation", [30.0, -20.0, 10.0, 45.0, 0.0])
@@ -108,7 +130,10 @@ def test_a_fixed_field_of_view_other_than_the_protocols_is_flagged(method, fov):
 @pytest.mark.parametrize("method", ["dreamgaussian", "dreamgaussian-stable-zero123", "triposr", "instantmesh", "lgm"])
 @pytest.mark.parametrize("preset", ["default", "sparse4"])
 def test_methods_given_or_not_assuming_the_camera_are_not_flagged(method, preset):
-    assert input_camera.outside_assumptions(get_method(method).input_camera, get_protocol(preset).input_cameras[:1]) is None
+    assert (
+        input_camera.outside_assumptions(get_method(method).input_camera, get_protocol(preset).input_cameras[:1])
+        is None
+    )
 
 
 def test_given_fields_are_never_flagged_but_a_fixed_azimuth_is():
@@ -131,15 +156,30 @@ def test_every_adapter_declares_its_input_camera_soundly():
             assert input_camera.check_spec(spec.input_camera, spec.steps) == [], name
 
 
-@pytest.mark.parametrize("declared, argv, problem", [
-    ({"elevation": "given", "elevation_sign": 1, "source": "s"}, ["{out}"], "is 'given' but no step passes {input_elevation}"),
-    ({"elevation": 0.0, "source": "s"}, ["e={input_elevation}", "{out}"], "passes {input_elevation} but input_camera.elevation is 0.0"),
-    ({"elevation": "given", "source": "s"}, ["e={input_elevation}", "{out}"], "elevation_sign must state"),
-    ({"elevation": 0.0}, ["{out}"], "input_camera.source missing"),
-    ({"elevation": "30"}, ["{out}"], "must be a number (assumed), 'given' or None"),
-    ({"elevaton": 0.0}, ["{out}"], "unknown field(s) elevaton"),
-    ({"elevation": "given", "elevation_sign": 2, "source": "s"}, ["e={input_elevation}", "{out}"], "elevation_sign must be 1 or -1"),
-])
+@pytest.mark.parametrize(
+    "declared, argv, problem",
+    [
+        (
+            {"elevation": "given", "elevation_sign": 1, "source": "s"},
+            ["{out}"],
+            "is 'given' but no step passes {input_elevation}",
+        ),
+        (
+            {"elevation": 0.0, "source": "s"},
+            ["e={input_elevation}", "{out}"],
+            "passes {input_elevation} but input_camera.elevation is 0.0",
+        ),
+        ({"elevation": "given", "source": "s"}, ["e={input_elevation}", "{out}"], "elevation_sign must state"),
+        ({"elevation": 0.0}, ["{out}"], "input_camera.source missing"),
+        ({"elevation": "30"}, ["{out}"], "must be a number (assumed), 'given' or None"),
+        ({"elevaton": 0.0}, ["{out}"], "unknown field(s) elevaton"),
+        (
+            {"elevation": "given", "elevation_sign": 2, "source": "s"},
+            ["e={input_elevation}", "{out}"],
+            "elevation_sign must be 1 or -1",
+        ),
+    ],
+)
 def test_unsound_declarations_are_named(declared, argv, problem):
     problems = input_camera.check_spec(declared, [{"stage": "s", "argv": argv}])
     assert any(problem in p for p in problems), problems
@@ -160,4 +200,6 @@ def test_azimuths_compare_on_the_circle():
     spec = {"azimuth": 0.0, "source": "s"}
     assert input_camera.outside_assumptions(spec, [orbit_camera("0", "input", 0.0, 360.0, 2.0, 49.1, 8, 8)]) is None
     assert input_camera.outside_assumptions(spec, [orbit_camera("0", "input", 0.0, -0.2, 2.0, 49.1, 8, 8)]) is None
-    assert "azimuth 180°" in input_camera.outside_assumptions(spec, [orbit_camera("0", "input", 0.0, 180.0, 2.0, 49.1, 8, 8)])
+    assert "azimuth 180°" in input_camera.outside_assumptions(
+        spec, [orbit_camera("0", "input", 0.0, 180.0, 2.0, 49.1, 8, 8)]
+    )

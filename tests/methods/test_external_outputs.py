@@ -14,11 +14,17 @@ from reconbench.methods.external.outputs import OutputAmbiguous, OutputNotFound,
 
 
 def _spec(output: dict) -> MethodSpec:
-    return MethodSpec.from_dict(dict(
-        name="toy", paradigm="feed-forward", representation="mesh", description="a toy adapter",
-        upstream={"repo": "https://github.com/example/toy", "commit": "0" * 40},
-        steps=({"stage": "generation", "argv": ["{python}", "run.py", "{out}"]},), output=output,
-    ))
+    return MethodSpec.from_dict(
+        dict(
+            name="toy",
+            paradigm="feed-forward",
+            representation="mesh",
+            description="a toy adapter",
+            upstream={"repo": "https://github.com/example/toy", "commit": "0" * 40},
+            steps=({"stage": "generation", "argv": ["{python}", "run.py", "{out}"]},),
+            output=output,
+        )
+    )
 
 
 def _touch(path: Path, data: bytes = b"x", mtime: float | None = None) -> Path:
@@ -125,9 +131,14 @@ def test_a_zip_member_outside_its_folder_is_refused(tmp_path):
 def test_every_adapter_s_output_glob_finds_a_file_where_upstream_writes_it(method, tmp_path):
     """One file per adapter at the place docs/adapters.md gives for upstream's output."""
     where = {
-        "triposr": "0/mesh.obj", "sf3d": "0/mesh.glb", "lgm": "lgm/duck.ply", "lgm-mesh": "lgm/duck.glb",
-        "openlrm": "meshes/duck.ply", "instantmesh": "instant-mesh-large/meshes/duck.obj",
-        "dreamgaussian": "duck_model.ply", "dreamgaussian-stable-zero123": "duck_model.ply",
+        "triposr": "0/mesh.obj",
+        "sf3d": "0/mesh.glb",
+        "lgm": "lgm/duck.ply",
+        "lgm-mesh": "lgm/duck.glb",
+        "openlrm": "meshes/duck.ply",
+        "instantmesh": "instant-mesh-large/meshes/duck.obj",
+        "dreamgaussian": "duck_model.ply",
+        "dreamgaussian-stable-zero123": "duck_model.ply",
         "threestudio-3dgs": "gaussians/duck.ply",
     }
     spec = get_method(method)
@@ -146,7 +157,10 @@ def test_a_zip_that_unpacks_beyond_the_limit_is_refused_before_extraction(tmp_pa
         zf.writestr("mesh.obj", b"v 0 0 0\n")
         zf.writestr("bomb.bin", b"\0" * 2_000_000)  # compresses to about 2 KB
     monkeypatch.setenv("RECONBENCH_MAX_EXTRACTED_BYTES", "1000000")
-    with pytest.raises(ValueError, match=r"unpacks to: 2,000,008 bytes is over the limit of 1,000,000 bytes .*RECONBENCH_MAX_EXTRACTED_BYTES"):
+    with pytest.raises(
+        ValueError,
+        match=r"unpacks to: 2,000,008 bytes is over the limit of 1,000,000 bytes .*RECONBENCH_MAX_EXTRACTED_BYTES",
+    ):
         discover_output(_spec(CRM_OUTPUT), tmp_path)
     assert not (tmp_path / "unpacked").exists()
     monkeypatch.setenv("RECONBENCH_MAX_EXTRACTED_BYTES", "3000000")

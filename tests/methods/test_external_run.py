@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tiny_external
 
 from reconbench.envs import Environment
 from reconbench.methods.base import MethodInput, MethodSpec
@@ -16,8 +17,6 @@ from reconbench.methods.external import timing
 from reconbench.methods.external.monitor import ResourceMonitor
 from reconbench.methods.external.run import ExternalMethodError, run_external, time_batch
 from reconbench.methods.external.shim import MARKER
-
-import tiny_external
 
 JITTER_S = 0.05
 
@@ -31,7 +30,9 @@ def fake_backend(monkeypatch):
 
         def environment(self, spec):
             # The test's own interpreter with the tiny method's source on PYTHONPATH.
-            return Environment(spec.name, sys.executable, str(tiny_external.SOURCE), {"PYTHONPATH": str(tiny_external.SOURCE)})
+            return Environment(
+                spec.name, sys.executable, str(tiny_external.SOURCE), {"PYTHONPATH": str(tiny_external.SOURCE)}
+            )
 
     monkeypatch.setattr(envs, "get_backend", lambda name=None: Backend())
 
@@ -78,8 +79,12 @@ def test_log_and_commands_are_kept(tmp_path, fake_backend):
 
 
 def test_failing_command_names_step_code_and_log(tmp_path, fake_backend):
-    spec = _spec(steps=({"stage": "export", "argv": ["{python}", "-m", "tiny_recon", "{input}", "--out", "{out}", "--fail"]},))
-    with pytest.raises(ExternalMethodError, match=r"(?s)step 'export' exited with code 3 \(log: .*method.log\).*failing on purpose"):
+    spec = _spec(
+        steps=({"stage": "export", "argv": ["{python}", "-m", "tiny_recon", "{input}", "--out", "{out}", "--fail"]},)
+    )
+    with pytest.raises(
+        ExternalMethodError, match=r"(?s)step 'export' exited with code 3 \(log: .*method.log\).*failing on purpose"
+    ):
         run_external(spec, _input(tmp_path))
 
 
@@ -101,10 +106,17 @@ def test_cold_and_warm_times_of_several_inputs_in_one_process(tmp_path, fake_bac
 
 
 def test_step_timing_splits_at_markers_and_repeats():
-    markers = timing.compile_markers([{"stage": "model_load", "pattern": "loaded"}, {"stage": "generation", "pattern": r"^done \d"}])
+    markers = timing.compile_markers(
+        [{"stage": "model_load", "pattern": "loaded"}, {"stage": "generation", "pattern": r"^done \d"}]
+    )
     lines = [(1.0, MARKER), (3.0, "model loaded"), (4.0, "noise"), (5.5, "done 1"), (6.0, "done 2"), (6.25, "done 3")]
     step = timing.step_timing(lines, 0.5, 7.0, "export", markers)
-    assert step.stages == {"environment_start": [0.5], "model_load": [2.0], "generation": [2.5, 0.5, 0.25], "export": [0.75]}
+    assert step.stages == {
+        "environment_start": [0.5],
+        "model_load": [2.0],
+        "generation": [2.5, 0.5, 0.25],
+        "export": [0.75],
+    }
     totals, details = timing.combine([step, timing.step_timing([], 0.0, 2.0, "convert", markers)])
     assert totals == {"environment_start": 0.5, "model_load": 2.0, "generation": 3.25, "export": 0.75, "convert": 2.0}
     assert details["repeated"]["generation"] == {"cold_s": 2.5, "warm_s": [0.5, 0.25]}
@@ -113,9 +125,11 @@ def test_step_timing_splits_at_markers_and_repeats():
 def test_resource_monitor_sums_the_process_tree(tmp_path):
     import subprocess
 
-    code = ("import subprocess, sys, time; b = bytearray(80 * 2**20); b[::4096] = b'x' * len(b[::4096]); "
-            "c = subprocess.Popen([sys.executable, '-c', 'b = bytearray(80 * 2**20); b[::4096] = b\"x\" * len(b[::4096]); "
-            "import time; time.sleep(1.5)']); time.sleep(1.5); c.wait()")
+    code = (
+        "import subprocess, sys, time; b = bytearray(80 * 2**20); b[::4096] = b'x' * len(b[::4096]); "
+        "c = subprocess.Popen([sys.executable, '-c', 'b = bytearray(80 * 2**20); b[::4096] = b\"x\" * len(b[::4096]); "
+        "import time; time.sleep(1.5)']); time.sleep(1.5); c.wait()"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code])
     with ResourceMonitor(proc.pid, interval_s=0.05) as monitor:
         proc.wait()
@@ -136,8 +150,10 @@ def test_a_timeout_kills_the_command_and_its_children(tmp_path, fake_backend):
     import psutil
 
     pid_file = tmp_path / "grandchild.pid"
-    code = (f"import subprocess, sys, time; c = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
-            f"open({str(pid_file)!r}, 'w').write(str(c.pid)); time.sleep(60)")
+    code = (
+        f"import subprocess, sys, time; c = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+        f"open({str(pid_file)!r}, 'w').write(str(c.pid)); time.sleep(60)"
+    )
     spec = _spec(steps=({"stage": "generation", "argv": ["{python}", "-c", code]},), timeout_s=2)
     with pytest.raises(ExternalMethodError, match="timed out after 2 s in step 'generation'"):
         run_external(spec, _input(tmp_path))

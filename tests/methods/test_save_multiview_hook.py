@@ -24,21 +24,40 @@ def _checkout(tmp_path: Path) -> Path:
         "class MVDreamPipeline:\n"
         "    def __call__(self, prompt, image, elevation=0):\n"
         "        # five views, view k filled with k / 10, like MVDream's numpy output\n"
-        "        return np.stack([np.full((6, 8, 3), k / 10, np.float32) for k in range(5)])\n")
+        "        return np.stack([np.full((6, 8, 3), k / 10, np.float32) for k in range(5)])\n"
+    )
     (repo / "infer.py").write_text(
         "import sys\n"
         "from mvdream.pipeline_mvdream import MVDreamPipeline\n"
         "out = MVDreamPipeline()('', None)\n"
-        "print('infer got', out.shape, 'args', sys.argv[1:])\n")
+        "print('infer got', out.shape, 'args', sys.argv[1:])\n"
+    )
     return repo
 
 
 def test_views_are_written_and_the_script_runs_unchanged(tmp_path):
     repo = _checkout(tmp_path)
     dest = tmp_path / "out" / "views"
-    proc = subprocess.run([sys.executable, str(HOOK), "--pipeline", "mvdream.pipeline_mvdream:MVDreamPipeline",
-                           "--dest", str(dest), "--views", "4", "--", str(repo / "infer.py"), "big", "--x", "1"],
-                          cwd=repo, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(HOOK),
+            "--pipeline",
+            "mvdream.pipeline_mvdream:MVDreamPipeline",
+            "--dest",
+            str(dest),
+            "--views",
+            "4",
+            "--",
+            str(repo / "infer.py"),
+            "big",
+            "--x",
+            "1",
+        ],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "infer got (5, 6, 8, 3) args ['big', '--x', '1']" in proc.stdout  # the caller sees the images untouched
     row = np.asarray(Image.open(dest / "mv_0.png"))
@@ -48,6 +67,19 @@ def test_views_are_written_and_the_script_runs_unchanged(tmp_path):
 
 def test_an_unknown_pipeline_is_a_clear_error(tmp_path):
     repo = _checkout(tmp_path)
-    proc = subprocess.run([sys.executable, str(HOOK), "--pipeline", "mvdream.pipeline_mvdream:Nope", "--dest",
-                           str(tmp_path / "v"), "--", str(repo / "infer.py")], cwd=repo, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(HOOK),
+            "--pipeline",
+            "mvdream.pipeline_mvdream:Nope",
+            "--dest",
+            str(tmp_path / "v"),
+            "--",
+            str(repo / "infer.py"),
+        ],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2 and "cannot find the pipeline mvdream.pipeline_mvdream:Nope" in proc.stderr

@@ -275,7 +275,10 @@ def test_camera_above_and_right_maps_to_dreamgaussian_features():
     assert zero123_camera_features(cam, stable=True)[0, 3] == pytest.approx(math.pi / 2)
     assert zero123_camera_features(cam, stable=True, input_elevation=20.0)[0, 3] == pytest.approx(np.deg2rad(90 + -20))
     # the radius delta passes through; array input is accepted too
-    assert np.allclose(zero123_camera_features(np.array([[-10.0, -45.0, 0.3]]))[0], [np.deg2rad(10), -math.sqrt(0.5), math.sqrt(0.5), 0.3])
+    assert np.allclose(
+        zero123_camera_features(np.array([[-10.0, -45.0, 0.3]]))[0],
+        [np.deg2rad(10), -math.sqrt(0.5), math.sqrt(0.5), 0.3],
+    )
 
 
 def test_positive_azimuth_moves_to_the_input_cameras_right():
@@ -358,18 +361,31 @@ def _tiny_zero123_dir(root):
         norm_num_groups=4,
     ).save_pretrained(root / "unet")
     vision = transformers.CLIPVisionConfig(
-        hidden_size=dim, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, image_size=32, patch_size=8, projection_dim=dim
+        hidden_size=dim,
+        intermediate_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        image_size=32,
+        patch_size=8,
+        projection_dim=dim,
     )
     transformers.CLIPVisionModelWithProjection(vision).save_pretrained(root / "image_encoder")
     transformers.CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}).save_pretrained(
         root / "feature_extractor"
     )
     diffusers.DDIMScheduler(
-        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False, set_alpha_to_one=False, steps_offset=1
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        clip_sample=False,
+        set_alpha_to_one=False,
+        steps_offset=1,
     ).save_pretrained(root / "scheduler")
     proj = root / "clip_camera_projection"
     proj.mkdir()
-    (proj / "config.json").write_text(json.dumps({"_class_name": "CLIPCameraProjection", "embedding_dim": dim, "additional_embeddings": 4}))
+    (proj / "config.json").write_text(
+        json.dumps({"_class_name": "CLIPCameraProjection", "embedding_dim": dim, "additional_embeddings": 4})
+    )
     layer = torch.nn.Linear(dim + 4, dim)
     safetensors_torch.save_file(
         {"proj.weight": layer.weight.detach().contiguous(), "proj.bias": layer.bias.detach().contiguous()},
@@ -393,7 +409,9 @@ def test_zero123_code_path_on_tiny_components(tmp_path):
     rgba[16:48, 16:48] = (200, 40, 40, 255)
     guidance.prepare(rgba, orbit_camera("in", "input", 20.0, 0.0, 2.0, 49.1, 64, 64))
     cams = [RelativeCamera(30.0, 90.0), RelativeCamera(-10.0, -45.0)]
-    assert torch.allclose(guidance.camera_features(cams), torch.as_tensor(zero123_camera_features(cams), dtype=torch.float32))
+    assert torch.allclose(
+        guidance.camera_features(cams), torch.as_tensor(zero123_camera_features(cams), dtype=torch.float32)
+    )
     rendered = torch.rand(2, 3, 128, 128, requires_grad=True)
     loss = guidance.loss(rendered, cams, step=1, total_steps=10)
     loss.backward()

@@ -144,8 +144,8 @@ def test_the_shipped_checkpoint_reconstructs_an_evaluation_object(tmp_path):
     """Load + inference on the mug (default protocol): a closed coloured mesh inside the input silhouette
     and covering most of it, whose surface is closer to the ground truth than the sphere's."""
     from reconbench.assets import load_asset
-    from reconbench.datasets.procedural import build_object
     from reconbench.assets.mesh import normalisation_transform
+    from reconbench.datasets.procedural import build_object
     from reconbench.methods.base import MethodInput
     from reconbench.methods.reference import sphere
     from reconbench.methods.voxel_cnn.method import run

@@ -30,11 +30,32 @@ def tiny_spec(repo: Path, commit: str, name: str = "tiny-external", extra_args: 
         "description": "test stand-in for an upstream method",
         "upstream": {"repo": str(repo), "commit": commit},
         "environment": {"python": f"{sys.version_info.major}.{sys.version_info.minor}", "packages": ["{repo}"]},
-        "steps": ({"stage": "export", "argv": ["{python}", "-m", "tiny_recon", "{inputs}", "--out", "{out}",
-                                               "--load-s", str(LOAD_S), "--gen-s", str(GEN_S), "--alloc-mb", str(ALLOC_MB), *extra_args]},),
+        "steps": (
+            {
+                "stage": "export",
+                "argv": [
+                    "{python}",
+                    "-m",
+                    "tiny_recon",
+                    "{inputs}",
+                    "--out",
+                    "{out}",
+                    "--load-s",
+                    str(LOAD_S),
+                    "--gen-s",
+                    str(GEN_S),
+                    "--alloc-mb",
+                    str(ALLOC_MB),
+                    *extra_args,
+                ],
+            },
+        ),
         "output": {"path": "0/mesh.obj", "format": "obj"},
         "inputs": {"background": "transparent", "resolution": 128, "batch": True},
-        "stage_markers": ({"stage": "model_load", "pattern": "^model loaded"}, {"stage": "generation", "pattern": "^generation done"}),
+        "stage_markers": (
+            {"stage": "model_load", "pattern": "^model loaded"},
+            {"stage": "generation", "pattern": "^generation done"},
+        ),
         "frame": "z-up-front-x",
         "scale": "bbox",
         "timeout_s": 120,
@@ -48,14 +69,26 @@ VIEWS, VIEWS_FOV, VIEWS_DISTANCE, VIEWS_SIZE = ((0.0, 20.0), (90.0, -10.0), (200
 
 def with_views(spec: dict, cameras=VIEWS, distance: float = VIEWS_DISTANCE, path: str = "0/views.png") -> dict:
     """The spec, made to write its views (always at VIEWS) and to declare `cameras` at `distance` for them."""
-    args = ("--views", ",".join(f"{a}:{e}" for a, e in VIEWS), "--views-fov", str(VIEWS_FOV),
-            "--views-distance", str(VIEWS_DISTANCE), "--views-size", str(VIEWS_SIZE))
+    args = (
+        "--views",
+        ",".join(f"{a}:{e}" for a, e in VIEWS),
+        "--views-fov",
+        str(VIEWS_FOV),
+        "--views-distance",
+        str(VIEWS_DISTANCE),
+        "--views-size",
+        str(VIEWS_SIZE),
+    )
     step = spec["steps"][0]
     return {
         **spec,
         "steps": ({**step, "argv": [*step["argv"], *args]},),
         "intermediate_views": {
-            "path": path, "grid": [1, len(VIEWS)], "fov": VIEWS_FOV, "distance": distance, "saved_by": "upstream",
+            "path": path,
+            "grid": [1, len(VIEWS)],
+            "fov": VIEWS_FOV,
+            "distance": distance,
+            "saved_by": "upstream",
             "cameras": [{"view": k, "azimuth": a, "elevation": e} for k, (a, e) in enumerate(cameras)],
             "source": "tests/data/tiny_external/tiny_recon.py:render_row",
         },

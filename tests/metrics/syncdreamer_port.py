@@ -59,7 +59,9 @@ def mask_depth_to_pts(mask: np.ndarray, depth: np.ndarray, k: np.ndarray) -> np.
     return pts @ np.linalg.inv(k).T
 
 
-def rasterize_depth(vertices: np.ndarray, faces: np.ndarray, pose: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def rasterize_depth(
+    vertices: np.ndarray, faces: np.ndarray, pose: np.ndarray, k: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """nvdiffrast's depth of eval_mesh.py's rasterize_depth_map: coverage at pixel centres, depth
     interpolated linearly in screen space (clip w = 1)."""
     import trimesh
@@ -102,7 +104,9 @@ def voxel_down_sample(pts: np.ndarray, voxel: float = 0.01) -> np.ndarray:
 
 
 def points_from_depths(depths: list[tuple[np.ndarray, np.ndarray]], k: np.ndarray, poses: np.ndarray) -> np.ndarray:
-    pts = [pose_apply(pose_inverse(pose), mask_depth_to_pts(mask, depth, k)) for (depth, mask), pose in zip(depths, poses)]
+    pts = [
+        pose_apply(pose_inverse(pose), mask_depth_to_pts(mask, depth, k)) for (depth, mask), pose in zip(depths, poses)
+    ]
     return voxel_down_sample(np.concatenate(pts, 0).astype(np.float32))
 
 

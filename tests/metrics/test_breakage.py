@@ -68,7 +68,9 @@ def test_a_faithful_prediction_is_sound(asymmetric_gt):
     assert m["janus_margin"] == pytest.approx(0.0, abs=1e-6) and m["janus_lpips_gt"] > 0.2
     assert m["collapsed_views"] == 0 and m["sharpness"] == pytest.approx(1.0)
     assert breakage.reasons("ok", m) == []
-    assert len(result.views["name"]) == len(asymmetric_gt.protocol.cameras) and result.views["collapsed"] == [0] * len(result.views["name"])
+    assert len(result.views["name"]) == len(asymmetric_gt.protocol.cameras) and result.views["collapsed"] == [0] * len(
+        result.views["name"]
+    )
 
 
 def test_a_janus_back_is_flagged(asymmetric_gt):
@@ -107,9 +109,15 @@ def test_object_verdicts_from_record_metrics():
         breakage.reasons("skipped", {})
     sound = {"broken_view_share": 0.0, "janus_margin": 0.0, "floater_area_share": 0.0, "boundary_edge_share": 0.0}
     assert breakage.object_flags(sound) == {"broken": 0.0, "broken_by": ""}
-    splat = {"extracted_floater_area_share": t.floater_area_share + 0.01, "extracted_boundary_edge_share": t.boundary_edge_share + 0.01}
+    splat = {
+        "extracted_floater_area_share": t.floater_area_share + 0.01,
+        "extracted_boundary_edge_share": t.boundary_edge_share + 0.01,
+    }
     assert breakage.reasons("ok", splat) == ["floaters", "holes"]
-    assert breakage.object_flags({**sound, "broken_view_share": 0.5, "janus_margin": 0.3}) == {"broken": 1.0, "broken_by": "collapse+janus"}
+    assert breakage.object_flags({**sound, "broken_view_share": 0.5, "janus_margin": 0.3}) == {
+        "broken": 1.0,
+        "broken_by": "collapse+janus",
+    }
     photo = {"broken_view_share": "n/a", "input_broken_view_share": 1.0}
     assert breakage.reasons("ok", photo) == ["collapse"]
 
@@ -123,7 +131,9 @@ def test_a_view_that_alone_goes_wrong_is_an_outlier_but_worse_back_views_are_not
     spiked = errors.copy()
     spiked[3] = 0.6
     assert breakage.error_outliers(spiked).tolist() == [k == 3 for k in range(24)]
-    assert not breakage.error_outliers(np.full(24, 0.1) + np.arange(24) * 1e-4).any()  # tiny spread: the minimum gap holds
+    assert not breakage.error_outliers(
+        np.full(24, 0.1) + np.arange(24) * 1e-4
+    ).any()  # tiny spread: the minimum gap holds
 
 
 def test_an_outlier_view_counts_toward_the_broken_view_share(asymmetric_gt):

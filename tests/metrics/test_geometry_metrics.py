@@ -3,7 +3,13 @@ import pytest
 import trimesh
 
 from reconbench.assets import MeshAsset, MeshPart
-from reconbench.metrics.geometry import PointCloud, cloud_metrics, nearest_neighbours, surface_point_cloud, threshold_key
+from reconbench.metrics.geometry import (
+    PointCloud,
+    cloud_metrics,
+    nearest_neighbours,
+    surface_point_cloud,
+    threshold_key,
+)
 from reconbench.metrics.volume import NotWatertight, occupancy_grid, volume_iou
 
 
@@ -45,7 +51,9 @@ def test_normal_consistency_ignores_orientation_and_sees_tilt():
     up = np.tile([0, 0, 1.0], (50, 1))
     assert cloud_metrics(_cloud(pts, up), _cloud(pts, -up), [0.1])["normal_consistency"] == pytest.approx(1.0)
     tilted = np.tile([0, np.sin(0.5), np.cos(0.5)], (50, 1))
-    assert cloud_metrics(_cloud(pts, tilted), _cloud(pts, up), [0.1])["normal_consistency"] == pytest.approx(np.cos(0.5))
+    assert cloud_metrics(_cloud(pts, tilted), _cloud(pts, up), [0.1])["normal_consistency"] == pytest.approx(
+        np.cos(0.5)
+    )
 
 
 def test_threshold_keys():
@@ -113,7 +121,10 @@ def test_voxel_down_sample_is_open3ds_mean_per_voxel():
     ours, normals = voxel_down_sample(pts, np.tile([0.0, 0.0, 2.0], (len(pts), 1)), 0.01)
     ref = sd.voxel_down_sample(pts, 0.01)
     assert len(ours) == len(ref) < len(pts)
-    assert np.allclose(np.sort(ours.view([("", float)] * 3), axis=0).view(float), np.sort(ref.view([("", float)] * 3), axis=0).view(float))
+    assert np.allclose(
+        np.sort(ours.view([("", float)] * 3), axis=0).view(float),
+        np.sort(ref.view([("", float)] * 3), axis=0).view(float),
+    )
     assert np.allclose(normals, [0, 0, 1])
 
 

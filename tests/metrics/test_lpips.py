@@ -92,16 +92,23 @@ def test_uint8_and_float_inputs_agree(alex, images):
 
 def test_feature_reuse_matches_direct_and_batching(alex, images):
     gt = np.stack([images["ref"]] * 3)
-    preds = [np.stack([images["p0"], images["p1"], images["ref"]]), np.stack([images["p1"], images["ref"], images["p0"]])]
+    preds = [
+        np.stack([images["p0"], images["p1"], images["ref"]]),
+        np.stack([images["p1"], images["ref"], images["p0"]]),
+    ]
     direct = [L.lpips_distance(gt, p, net=alex) for p in preds]
     f_gt = L.lpips_features(gt, net=alex)
     assert [f.shape[1] for f in f_gt] == [64, 192, 384, 256, 256]
     for p, d in zip(preds, direct):
-        np.testing.assert_allclose(L.lpips_from_features(f_gt, L.lpips_features(p, alex, batch_size=2), alex), d, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(
+            L.lpips_from_features(f_gt, L.lpips_features(p, alex, batch_size=2), alex), d, rtol=1e-5, atol=1e-7
+        )
     # Small batches give the same numbers, and one ground-truth view broadcasts against many.
     np.testing.assert_allclose(L.lpips_distance(gt, preds[0], net=alex, batch_size=1), direct[0], rtol=1e-5, atol=1e-7)
     one = L.lpips_features(images["ref"], alex)
-    np.testing.assert_allclose(L.lpips_from_features(one, L.lpips_features(preds[0], alex), alex), direct[0], rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(
+        L.lpips_from_features(one, L.lpips_features(preds[0], alex), alex), direct[0], rtol=1e-5, atol=1e-7
+    )
 
 
 def test_num_threads_is_restored(alex, images):

@@ -35,7 +35,9 @@ def test_gaussian_blur_lowers_it_monotonically_with_its_width(renders):
     _, objects = renders
     for _, _, images, masks in objects:
         for image, mask in zip(images, masks):
-            scores = [sharpness_ratio(ndimage.gaussian_filter(image, (s, s, 0)), mask, image, mask) for s in (0.5, 1, 2, 3, 4)]
+            scores = [
+                sharpness_ratio(ndimage.gaussian_filter(image, (s, s, 0)), mask, image, mask) for s in (0.5, 1, 2, 3, 4)
+            ]
             assert 1 > scores[0] and all(a > b for a, b in zip(scores, scores[1:])), scores
             assert scores[-1] < 0.6
 
@@ -45,7 +47,10 @@ def test_added_noise_raises_it(renders):
     rng = np.random.default_rng(0)
     for _, _, images, masks in objects:
         image, mask = images[0], masks[0]
-        scores = [sharpness_ratio(np.clip(image + rng.normal(0, s, image.shape), 0, 1), mask, image, mask) for s in (0.02, 0.05, 0.1)]
+        scores = [
+            sharpness_ratio(np.clip(image + rng.normal(0, s, image.shape), 0, 1), mask, image, mask)
+            for s in (0.02, 0.05, 0.1)
+        ]
         assert 1 < scores[0] < scores[1] < scores[2], scores
 
 
@@ -58,7 +63,9 @@ def test_a_one_pixel_camera_shift_barely_changes_it(renders):
         shifted = render_views(mesh, moved, proto.lighting.references)
         assert not np.array_equal(shifted.mask, masks)
         for k in range(len(cams)):
-            assert sharpness_ratio(shifted.composited()[k], shifted.mask[k], images[k], masks[k]) == pytest.approx(1.0, abs=0.03)
+            assert sharpness_ratio(shifted.composited()[k], shifted.mask[k], images[k], masks[k]) == pytest.approx(
+                1.0, abs=0.03
+            )
             assert sharpness_ratio(ndimage.gaussian_filter(images[k], (1, 1, 0)), masks[k], images[k], masks[k]) < 0.9
 
 
@@ -90,7 +97,11 @@ def test_the_crop_to_the_silhouette_changes_nothing():
     from reconbench.metrics.sharpness import gradient_rms, interior
 
     def full_frame(image, mask):
-        energy = sum(ndimage.sobel(image[..., c], axis=a, mode="nearest").astype(np.float64) ** 2 / 64 for c in range(3) for a in (0, 1))
+        energy = sum(
+            ndimage.sobel(image[..., c], axis=a, mode="nearest").astype(np.float64) ** 2 / 64
+            for c in range(3)
+            for a in (0, 1)
+        )
         return float(np.sqrt(energy[interior(mask)].mean() / 3))
 
     rng = np.random.default_rng(0)
@@ -98,7 +109,7 @@ def test_the_crop_to_the_silhouette_changes_nothing():
         image = rng.random((96, 96, 3)).astype(np.float32)
         mask = np.zeros((96, 96), bool)
         r, c = rng.integers(0, 60, 2)
-        mask[r:r + 30, c:c + 36] = True
+        mask[r : r + 30, c : c + 36] = True
         if trial % 2:
             mask[:12, :20] = True  # a second part on the border
         assert gradient_rms(image, mask) == pytest.approx(full_frame(image, mask), rel=1e-12)

@@ -56,7 +56,9 @@ def test_a_clean_surface_cloud_has_no_floaters_and_nothing_transparent(clean):
 
 def test_gaussians_floating_off_the_surface_are_floaters(clean):
     splats, _ = clean
-    floating = _joined(splats, 0.8 * _random_directions(50, 1), 0.3)  # 0.3 outside, semi-transparent as 3DGS floaters are
+    floating = _joined(
+        splats, 0.8 * _random_directions(50, 1), 0.3
+    )  # 0.3 outside, semi-transparent as 3DGS floaters are
     metrics, _ = _usability(floating)
     assert abs(metrics["floater_share"] * floating.n - 50) <= 2
     assert metrics["transparent_share"] == 0

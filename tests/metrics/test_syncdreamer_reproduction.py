@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import syncdreamer_port as sd
 import trimesh
 
-from reconbench.assets import MeshAsset, MeshPart, normalisation_transform
+from reconbench.assets import MeshAsset, MeshPart
 from reconbench.datasets import open_dataset
 from reconbench.evaluation import evaluate, prepare_ground_truth
 from reconbench.metrics import image as image_metrics
 from reconbench.protocol import get_protocol
 from reconbench.protocol.frames import frame_matrix
-
-import syncdreamer_port as sd
 
 CHICKEN_YAW = 270.0  # eval_mesh.py get_gt_rotate_angle("chicken")
 # SyncDreamer's frame S (z up, cameras from camera-16) -> reconbench's canonical frame, for an object whose
@@ -97,8 +96,8 @@ def test_preset_cameras_are_syncdreamers_camera_file():
 
 def test_ground_truth_renders_match_syncdreamers_blender_depth(chicken_s):
     """The frame mapping and the renderer agree with SyncDreamer's own ground-truth renders."""
-    from reconbench.render import render_views
     from reconbench.protocol import UNLIT
+    from reconbench.render import render_views
 
     v, f = chicken_s
     protocol = get_protocol("gso30-syncdreamer")
@@ -130,7 +129,11 @@ def test_procedural_objects_chamfer_and_volume_iou_match_eval_mesh(object_id):
 def _pair() -> tuple[np.ndarray, np.ndarray]:
     from PIL import Image
 
-    load = lambda folder: np.stack([sd.color_map_forward(np.asarray(Image.open(sd.DATA / folder / f"{n:03d}.png"))) for n in range(16)])
+    def load(folder):
+        return np.stack(
+            [sd.color_map_forward(np.asarray(Image.open(sd.DATA / folder / f"{n:03d}.png"))) for n in range(16)]
+        )
+
     return load("chicken-pr"), load("chicken-gt")
 
 
@@ -147,9 +150,14 @@ def test_psnr_and_ssim_match_eval_nvs_on_the_shipped_pair():
     ref_full, ref_crop = [], []
     for p, g in zip(pred, gt):
         _, full_map = tm.structural_similarity_index_measure(
-            torch.from_numpy(p).permute(2, 0, 1)[None], torch.from_numpy(g).permute(2, 0, 1)[None], return_full_image=True)
+            torch.from_numpy(p).permute(2, 0, 1)[None],
+            torch.from_numpy(g).permute(2, 0, 1)[None],
+            return_full_image=True,
+        )
         ref_full.append(float(full_map.mean()))  # torchmetrics >= 1.5: the whole image
-        ref_crop.append(float(full_map[..., 5:-5, 5:-5].mean()))  # torchmetrics < 1.5 (SyncDreamer, 2023): 5-px border cut
+        ref_crop.append(
+            float(full_map[..., 5:-5, 5:-5].mean())
+        )  # torchmetrics < 1.5 (SyncDreamer, 2023): 5-px border cut
     ref_full, ref_crop = np.array(ref_full), np.array(ref_crop)
     ours_crop = image_metrics.ssim(pred, gt, data_range=None)
     ours_full = image_metrics.ssim(pred, gt, data_range=None, border="reflect")
@@ -162,7 +170,9 @@ def test_the_preset_scores_images_with_eval_nvs_definitions():
     ev = get_protocol("gso30-syncdreamer").evaluation
     assert ev.ssim == "torchmetrics" and ev.spec["image"]["ssim_border"] == "crop" and ev.lpips_nets[0] == "vgg"
     assert ev.spec["image"]["lpips_input_range"] == [-1.0, 1.0]
-    assert get_protocol("default").evaluation.ssim == "skimage" and get_protocol("default").evaluation.lpips_nets == ("alex",)
+    assert get_protocol("default").evaluation.ssim == "skimage" and get_protocol("default").evaluation.lpips_nets == (
+        "alex",
+    )
 
 
 def test_scoring_under_the_preset_uses_its_image_metrics_by_default(chicken_s):
@@ -171,7 +181,10 @@ def test_scoring_under_the_preset_uses_its_image_metrics_by_default(chicken_s):
 
     v, f = chicken_s
     protocol = get_protocol("gso30-syncdreamer")
-    coloured = lambda vv: MeshAsset((MeshPart(vv @ S_TO_CANONICAL.T, f, Material("c", (0.8, 0.3, 0.2, 1.0))),))  # not white on white
+
+    def coloured(vv):  # not white on white
+        return MeshAsset((MeshPart(vv @ S_TO_CANONICAL.T, f, Material("c", (0.8, 0.3, 0.2, 1.0))),))
+
     gt = prepare_ground_truth(coloured(v), protocol)
     assert set(gt.lpips_features) == {"vgg", "alex"}
     result = evaluate(coloured(v * 1.05), gt, scale="none")

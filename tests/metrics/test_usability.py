@@ -19,14 +19,22 @@ def test_a_clean_closed_mesh_is_usable_as_is(tmp_path):
     asset = MeshAsset((_coloured(box),))
     u = mesh_usability(asset, save_mesh(asset, tmp_path / "box.glb"))
     assert u["usable_as_is"] == 1 and u["watertight"] == 1 and u["components"] == 1
-    assert u["boundary_edge_share"] == u["nonmanifold_edge_share"] == u["floater_area_share"] == u["degenerate_face_share"] == 0
+    assert (
+        u["boundary_edge_share"]
+        == u["nonmanifold_edge_share"]
+        == u["floater_area_share"]
+        == u["degenerate_face_share"]
+        == 0
+    )
     assert u["triangles"] == 12 and u["vertex_colour_only"] == 1 and u["has_texture"] == 0 and u["file_size_mb"] > 0
 
 
 def test_a_hole_is_seen_and_does_not_by_itself_make_it_unusable():
     box = trimesh.creation.box()
     u = mesh_usability(MeshAsset((_coloured(box, box.faces[:-1]),)))
-    assert u["watertight"] == 0 and u["boundary_edge_share"] == pytest.approx(3 / 18)  # 3 of the 18 edges border the hole
+    assert u["watertight"] == 0 and u["boundary_edge_share"] == pytest.approx(
+        3 / 18
+    )  # 3 of the 18 edges border the hole
     assert u["usable_as_is"] == 1
 
 
@@ -134,7 +142,14 @@ def test_the_oracle_has_no_floaters_on_every_procedural_object():
 def test_the_gso_chicken_a_real_multi_part_model_has_no_floaters_as_its_own_ground_truth():
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "data" / "syncdreamer-gso-chicken" / "CHICKEN_NESTING" / "meshes" / "model.obj"
+    path = (
+        Path(__file__).resolve().parents[1]
+        / "data"
+        / "syncdreamer-gso-chicken"
+        / "CHICKEN_NESTING"
+        / "meshes"
+        / "model.obj"
+    )
     v, f = [], []
     for line in path.read_text().splitlines():
         if line.startswith("v "):

@@ -71,7 +71,11 @@ def test_a_protocol_file_defines_a_custom_protocol(tmp_path):
     import json
 
     spec = {
-        "name": "tiny", "resolution": 64, "radius": 2.0, "fov": 49.1, "lighting": "unlit",
+        "name": "tiny",
+        "resolution": 64,
+        "radius": 2.0,
+        "fov": 49.1,
+        "lighting": "unlit",
         "input_rings": [{"elevation": 0, "azimuth_start": 0, "azimuth_step": 90, "count": 4}],
         "heldout_rings": [{"elevation": 20, "azimuth_start": 45, "azimuth_step": 90, "count": 4}],
         "evaluation": {"points": 2000, "geometry_views": {"count": 6, "radius": 2.0, "fov": 49.1, "resolution": 64}},
@@ -94,8 +98,20 @@ def test_every_preset_records_its_evaluation_settings_as_plain_data():
         ev = get_protocol(name).evaluation
         d = ev.to_dict()
         assert json.loads(json.dumps(d)) == d  # plain data
-        for key in ("geometry_views", "point_sampling", "down_sample_voxel", "chamfer", "fscore_thresholds",
-                    "length_unit", "normalisation", "volume", "alignment", "image", "reproduces", "approximate"):
+        for key in (
+            "geometry_views",
+            "point_sampling",
+            "down_sample_voxel",
+            "chamfer",
+            "fscore_thresholds",
+            "length_unit",
+            "normalisation",
+            "volume",
+            "alignment",
+            "image",
+            "reproduces",
+            "approximate",
+        ):
             assert key in d, (name, key)
         assert {"psnr", "ssim", "lpips", "lpips_input_range", "background"} <= set(d["image"])
         # A preset either reproduces a named script at a commit, is labelled approximate, or is reconbench's own.
@@ -111,7 +127,9 @@ def test_published_protocol_presets_follow_their_papers_text():
     assert sf3d.alignment == "search" and sf3d.points == 10000 and sf3d.geometry_points == "surface"
     assert sf3d.fscore_thresholds == (0.1, 0.2, 0.5) and sf3d.length_unit == 2.0 and sf3d.approximate
     crm = get_protocol("gso30-crm-approx")
-    assert crm.evaluation.fscore_thresholds == (0.05,) and crm.evaluation.length_unit == 1.0 and crm.evaluation.approximate
+    assert (
+        crm.evaluation.fscore_thresholds == (0.05,) and crm.evaluation.length_unit == 1.0 and crm.evaluation.approximate
+    )
     views = crm.cameras
     assert len(views) == 24 and crm.resolution == (512, 512)
     assert sorted({round(c.elevation) for c in views}) == [0, 15, 30]

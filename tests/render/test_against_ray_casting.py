@@ -59,7 +59,12 @@ def _reference(mesh, cam, tolerance):
         ambiguous[both] |= np.abs(_plane_depth(mesh, cam, other)[both] - depth[both]) > tolerance
         normals.append(np.where((other >= 0)[:, None], mesh.face_normals[other], normals[0]))
     shape = (cam.height, cam.width)
-    return mask.reshape(shape), depth.reshape(shape), np.stack(normals, 1).reshape(shape + (5, 3)), ambiguous.reshape(shape)
+    return (
+        mask.reshape(shape),
+        depth.reshape(shape),
+        np.stack(normals, 1).reshape(shape + (5, 3)),
+        ambiguous.reshape(shape),
+    )
 
 
 @pytest.mark.slow
@@ -77,7 +82,9 @@ def test_mask_depth_and_normals_match_ray_casting(object_id):
         iou = both.sum() / (mask | views.mask[k]).sum()
         assert iou >= 0.999, f"{object_id} view {k}: mask IoU {iou:.5f}"
         clear = both & ~ambiguous
-        assert clear.sum() >= 0.95 * both.sum(), f"{object_id} view {k}: {both.sum() - clear.sum()} of {both.sum()} pixels ambiguous"
+        assert clear.sum() >= 0.95 * both.sum(), (
+            f"{object_id} view {k}: {both.sum() - clear.sum()} of {both.sum()} pixels ambiguous"
+        )
         depth_error = np.abs(depth[clear] - views.depth[k][clear]).max()
         assert depth_error <= tolerance, f"{object_id} view {k}: depth error {depth_error:.2e}"
         agree = np.einsum("pcx,px->pc", normal[clear], views.normal[k][clear]).max(1) > 0.9999

@@ -14,8 +14,9 @@ def _front_camera(size=64):
     return orbit_camera("front", "heldout", 0, 0, 2.0, 49.1, size, size)
 
 
-def _quad(material=Material(), uv=True, colors=None):
+def _quad(material=None, uv=True, colors=None):
     """Square in the z=0 plane facing +Z (counter-clockwise seen from +Z), uv (0,0) at bottom-left."""
+    material = Material() if material is None else material
     v = np.array([[-0.5, -0.5, 0], [0.5, -0.5, 0], [0.5, 0.5, 0], [-0.5, 0.5, 0]], dtype=float)
     f = np.array([[0, 1, 2], [0, 2, 3]])
     return MeshPart(v, f, material, uv=(v[:, :2] + 0.5) if uv else None, vertex_colors=colors)
@@ -83,7 +84,9 @@ def test_normals_follow_the_winding(flip):
 
 def test_depth_back_projects_onto_the_surface():
     sphere = trimesh.creation.icosphere(subdivisions=5, radius=0.4)
-    views = render_views(MeshAsset((MeshPart(sphere.vertices, sphere.faces),)), list(get_protocol("default").cameras[:3]), UNLIT)
+    views = render_views(
+        MeshAsset((MeshPart(sphere.vertices, sphere.faces),)), list(get_protocol("default").cameras[:3]), UNLIT
+    )
     for k in range(3):
         r = np.linalg.norm(views.points(k), axis=1)
         assert np.all(np.abs(r - 0.4) < 1e-3)  # tessellation error of the icosphere, not the renderer

@@ -26,7 +26,10 @@ def _random_cloud(n, seed, degree=0, spread=0.35):
 @pytest.mark.parametrize("seed,degree", [(0, 0), (1, 0), (2, 1), (3, 3)])
 def test_drawer_matches_exact_per_pixel_compositing(seed, degree):
     cloud = _random_cloud(150, seed, degree)
-    cams = [orbit_camera("a", "heldout", 15, 30 + 70 * seed, 2.0, 49.1, 64, 48), orbit_camera("b", "heldout", -30, 200, 1.6, 40, 64, 48)]
+    cams = [
+        orbit_camera("a", "heldout", 15, 30 + 70 * seed, 2.0, 49.1, 64, 48),
+        orbit_camera("b", "heldout", -30, 200, 1.6, 40, 64, 48),
+    ]
     views = render_views(cloud, cams, UNLIT)
     for k, cam in enumerate(cams):
         ref = composite_reference(cloud, cam, background=(1.0, 1.0, 1.0))
@@ -75,7 +78,9 @@ def test_wide_overlapping_splats_match_the_reference_while_hidden_ones_are_not_d
 
     drawn = []
     original = splat_renderer.SplatRenderer._draw_batch
-    monkeypatch.setattr(splat_renderer.SplatRenderer, "_draw_batch", lambda self, inst: drawn.append(len(inst)) or original(self, inst))
+    monkeypatch.setattr(
+        splat_renderer.SplatRenderer, "_draw_batch", lambda self, inst: drawn.append(len(inst)) or original(self, inst)
+    )
     cloud = _wide_cloud(2000, 0, std=3.0)  # every Gaussian covers the whole frame
     cam = orbit_camera("a", "heldout", 15, 30, 2.0, 49.1, 48, 40)
     views = render_views(cloud, [cam], UNLIT)

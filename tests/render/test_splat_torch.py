@@ -8,7 +8,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from reconbench.assets.splats import GaussianSplats, sh_basis as sh_basis_numpy  # noqa: E402
+from reconbench.assets.splats import GaussianSplats  # noqa: E402
+from reconbench.assets.splats import sh_basis as sh_basis_numpy  # noqa: E402
 from reconbench.protocol.cameras import orbit_camera  # noqa: E402
 from reconbench.render.splat_math import ALPHA_MAX, ALPHA_MIN, project  # noqa: E402
 from reconbench.render.splat_reference import composite_reference  # noqa: E402
@@ -63,7 +64,13 @@ def test_projection_matches_splat_math():
     p = project(splats, cam)
     t = project_gaussians(*tensors(splats), cam)
     assert np.array_equal(t.index.numpy(), p.index)
-    for ours, theirs in ((t.center, p.center), (t.depth, p.depth), (t.conic, p.conic), (t.extent, p.extent), (t.color, p.color)):
+    for ours, theirs in (
+        (t.center, p.center),
+        (t.depth, p.depth),
+        (t.conic, p.conic),
+        (t.extent, p.extent),
+        (t.color, p.color),
+    ):
         np.testing.assert_allclose(ours.numpy(), theirs, rtol=1e-10, atol=1e-12)
 
 
@@ -171,7 +178,9 @@ def test_fitting_colours_and_opacities_converges():
     target_colors = torch.rand(10, 3)
     target_opacities = torch.rand(10) * 0.8 + 0.1
     with torch.no_grad():
-        target, _, _ = rasterize(means, quats, scales, target_opacities, target_colors, cam, background=WHITE, backend="torch")
+        target, _, _ = rasterize(
+            means, quats, scales, target_opacities, target_colors, cam, background=WHITE, backend="torch"
+        )
     color_logits = torch.zeros(10, 3, requires_grad=True)  # start grey, half transparent
     opacity_logits = torch.zeros(10, requires_grad=True)
     optim = torch.optim.Adam([color_logits, opacity_logits], lr=0.1)
@@ -182,7 +191,16 @@ def test_fitting_colours_and_opacities_converges():
     torch.set_num_threads(1)
     try:
         for _ in range(100):
-            rgb, _, _ = rasterize(means, quats, scales, torch.sigmoid(opacity_logits), torch.sigmoid(color_logits), cam, background=WHITE, backend="torch")
+            rgb, _, _ = rasterize(
+                means,
+                quats,
+                scales,
+                torch.sigmoid(opacity_logits),
+                torch.sigmoid(color_logits),
+                cam,
+                background=WHITE,
+                backend="torch",
+            )
             loss = torch.mean((rgb - target) ** 2)
             optim.zero_grad()
             loss.backward()

@@ -13,13 +13,23 @@ SOUND = {"broken_view_share": 0.0, "janus_margin": 0.0, "floater_area_share": 0.
 
 def record(method, obj, sharpness, broken=False, status="ok"):
     metrics = {**SOUND, "sharpness": sharpness, **({"broken_view_share": 0.5} if broken else {})}
-    return JobRecord(f"{method}|{obj}|p|0", method, obj, "c", "p", 0, status, None if status == "ok" else "boom",
-                     metrics=metrics if status == "ok" else {})
+    return JobRecord(
+        f"{method}|{obj}|p|0",
+        method,
+        obj,
+        "c",
+        "p",
+        0,
+        status,
+        None if status == "ok" else "boom",
+        metrics=metrics if status == "ok" else {},
+    )
 
 
 def run(ff_sharp, ps_sharp, ff_broken, ps_broken):
-    return [record("ff", f"o{i}", s, b) for i, (s, b) in enumerate(zip(ff_sharp, ff_broken))] + \
-           [record("ps", f"o{i}", s, b) for i, (s, b) in enumerate(zip(ps_sharp, ps_broken))]
+    return [record("ff", f"o{i}", s, b) for i, (s, b) in enumerate(zip(ff_sharp, ff_broken))] + [
+        record("ps", f"o{i}", s, b) for i, (s, b) in enumerate(zip(ps_sharp, ps_broken))
+    ]
 
 
 N = 12
@@ -62,12 +72,20 @@ def test_noise_above_the_truths_detail_does_not_make_the_other_method_blurrier()
     the sharpness half compares values capped at 1, so it is not significant rather than 'holds'."""
     records = run([1.0] * N, 3.0 + NOISE, [False] * N, [True] * 8 + [False] * 4)
     (v,) = pair_verdicts(records, PARADIGMS)
-    assert v.sharpness.mean == 0.0 and v.verdict == "not significant" and "'blurrier' half is not significant" in v.sentence
+    assert (
+        v.sharpness.mean == 0.0
+        and v.verdict == "not significant"
+        and "'blurrier' half is not significant" in v.sentence
+    )
 
 
 def test_a_failed_job_counts_as_broken_and_a_skipped_one_is_left_out():
-    records = [record("ps", "a", 1.0), record("ps", "b", 1.0, status="failed"), record("ps", "c", 1.0, status="skipped"),
-               record("ff", "a", 0.5)]
+    records = [
+        record("ps", "a", 1.0),
+        record("ps", "b", 1.0, status="failed"),
+        record("ps", "c", 1.0, status="skipped"),
+        record("ff", "a", 0.5),
+    ]
     by_method = {s.method: s for s in summarise(records, PARADIGMS)}
     assert (by_method["ps"].broken.k, by_method["ps"].broken.n) == (1, 2) and by_method["ps"].reasons["failed"] == 1
     assert by_method["ps"].sharpness.n == 1  # the failed job has no sharpness

@@ -23,7 +23,9 @@ CHROMIUM = Path("/usr/bin/chromium")
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory, small_protocol) -> Path:
     out = tmp_path_factory.mktemp("run") / "run"
-    run_benchmark(RunConfig("procedural", METHODS, small_protocol, out, objects=["car", "mug"], lpips=(), progress=False))
+    run_benchmark(
+        RunConfig("procedural", METHODS, small_protocol, out, objects=["car", "mug"], lpips=(), progress=False)
+    )
     return out
 
 
@@ -47,7 +49,14 @@ def test_report_is_self_contained_and_complete(report, run_dir):
     assert len(grid) == 2 * 3 * 4 + 2
     assert len(images) == len(figures) + len(grid)
     assert "ground truth unavailable" not in text
-    for heading in ("Run conventions and provenance", "Summary", "Paired comparisons", "Figures", "Qualitative results", "Failures"):
+    for heading in (
+        "Run conventions and provenance",
+        "Summary",
+        "Paired comparisons",
+        "Figures",
+        "Qualitative results",
+        "Failures",
+    ):
         assert heading in text
     assert "procedural" in text and "small-test" in text and "4 input view(s), 8 held-out views, 128x128 px" in text
     assert report.stat().st_size < 5_000_000
@@ -76,7 +85,9 @@ def test_report_with_out_writes_nothing_into_the_run_folder(run_dir, tmp_path):
     before = {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in run_dir.rglob("*")}
     target = tmp_path / "elsewhere" / "r.html"
     assert write_report(run_dir, target) == target
-    assert {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in run_dir.rglob("*")} == before  # a read-only run folder works
+    assert {
+        p: (p.stat().st_mtime_ns, p.stat().st_size) for p in run_dir.rglob("*")
+    } == before  # a read-only run folder works
     assert "## Summary" in (target.parent / "summary.md").read_text()
 
 
@@ -105,9 +116,21 @@ def test_chromium_renders_the_page(report, tmp_path):
     if not CHROMIUM.exists():
         pytest.skip("Chromium not installed: apt-get install chromium")
     shot = tmp_path / "shot.png"
-    cmd = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
-           f"--screenshot={shot}", "--window-size=1280,2000", report.resolve().as_uri()]
+    cmd = [
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        f"--screenshot={shot}",
+        "--window-size=1280,2000",
+        report.resolve().as_uri(),
+    ]
     subprocess.run(cmd, timeout=120, capture_output=True, check=False)
     assert shot.is_file()
     pixels = np.asarray(Image.open(shot).convert("RGB"))
@@ -119,7 +142,11 @@ def test_report_has_the_usability_table(tmp_path, small_protocol):
     from reconbench.report import write_report
     from reconbench.runner import RunConfig, run_benchmark
 
-    run_benchmark(RunConfig("procedural", ["sphere"], small_protocol, tmp_path / "run", objects=["ring"], lpips=(), progress=False))
+    run_benchmark(
+        RunConfig(
+            "procedural", ["sphere"], small_protocol, tmp_path / "run", objects=["ring"], lpips=(), progress=False
+        )
+    )
     html = write_report(tmp_path / "run").read_text()
     assert "Usability of the assets" in html and "usable as is" in html
     assert "## Usability of the assets" in (tmp_path / "run" / "summary.md").read_text()
@@ -138,10 +165,21 @@ def test_method_table_says_which_results_ran_outside_the_input_camera_a_method_a
 
     def record(method, obj, reason):
         info = {"outside_assumptions": reason} if reason else {}
-        return JobRecord(f"{method}/{obj}", method, obj, "c", "p", 0, "ok", provenance={"method": {"entry": "external", "info": info}})
+        return JobRecord(
+            f"{method}/{obj}",
+            method,
+            obj,
+            "c",
+            "p",
+            0,
+            "ok",
+            provenance={"method": {"entry": "external", "info": info}},
+        )
 
     reason = "input view 000: fov 49.1° where the method assumes 40° (it cannot be told: sf3d)"
-    run = run_from_records([record("sf3d", "a", reason), record("sf3d", "b", reason), record("sphere", "a", None)], {}, tmp_path)
+    run = run_from_records(
+        [record("sf3d", "a", reason), record("sf3d", "b", reason), record("sphere", "a", None)], {}, tmp_path
+    )
     table = method_table(run)
     cells = {row[0]: row[table.header.index("input camera")] for row in table.rows}
     assert cells["sf3d"] == (f"outside its assumptions in 2 of 2: {reason}", "bad")
@@ -156,7 +194,9 @@ def test_the_run_records_its_selection_and_the_report_reopens_the_dataset_with_i
     listing = tmp_path / "list.txt"
     listing.write_text("my-car car\nmy-ring ring\n")
     out = tmp_path / "run"
-    run_benchmark(RunConfig("procedural", ["sphere"], small_protocol, out, object_list=str(listing), lpips=(), progress=False))
+    run_benchmark(
+        RunConfig("procedural", ["sphere"], small_protocol, out, object_list=str(listing), lpips=(), progress=False)
+    )
     meta = load_run(out).meta
     assert meta.object_list == str(listing) and meta.objects == (("my-car", "car", 0.0), ("my-ring", "ring", 0.0))
     assert meta.methods == ("sphere",) and meta.seeds == (0,) and meta.dataset == "procedural"
@@ -168,11 +208,28 @@ def test_the_run_records_its_selection_and_the_report_reopens_the_dataset_with_i
     other = tmp_path / "other.txt"
     other.write_text("my-car mug\n")  # the same id naming another object: resuming with it would mix them
     with pytest.raises(RunError, match="different object list"):
-        run_benchmark(RunConfig("procedural", ["sphere"], small_protocol, out, object_list=str(other), resume=True,
-                                lpips=(), progress=False))
+        run_benchmark(
+            RunConfig(
+                "procedural",
+                ["sphere"],
+                small_protocol,
+                out,
+                object_list=str(other),
+                resume=True,
+                lpips=(),
+                progress=False,
+            )
+        )
 
 
-@pytest.mark.parametrize("protocol,label", [("gso30-crm-approx", "APPROXIMATE"), ("gso30-syncdreamer", "reproduces eval_mesh.py"), ("default", "reconbench's own")])
+@pytest.mark.parametrize(
+    "protocol,label",
+    [
+        ("gso30-crm-approx", "APPROXIMATE"),
+        ("gso30-syncdreamer", "reproduces eval_mesh.py"),
+        ("default", "reconbench's own"),
+    ],
+)
 def test_conventions_say_whose_evaluation_the_numbers_follow(tmp_path, protocol, label):
     from reconbench.report import conventions
     from reconbench.results.run import run_from_records

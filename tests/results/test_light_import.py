@@ -75,7 +75,9 @@ def test_loading_a_run_and_building_its_tables_and_cost_imports_no_renderer_and_
         write_csv(run.records, __import__("pathlib").Path("results.csv"))
         cost_report(run.records, paradigms=dict(run.meta.paradigms))
         assert "20.00" in text, text
-        loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("moderngl", "torch") or m.startswith("reconbench.render"))
+        loaded = sorted(
+            m for m in sys.modules if m.split(".")[0] in ("moderngl", "torch") or m.startswith("reconbench.render")
+        )
         print("loaded:", loaded)
     """,
         tmp_path,

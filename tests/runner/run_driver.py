@@ -11,8 +11,17 @@ FAKES = {"test-slow": "fake_methods:slow_sphere"}
 
 def register_fakes() -> None:
     for name, entry in FAKES.items():
-        register_method({"name": name, "paradigm": "reference", "representation": "mesh", "entry": entry,
-                         "description": "test double", "input_views": (1, 4), "timeout_s": 30})
+        register_method(
+            {
+                "name": name,
+                "paradigm": "reference",
+                "representation": "mesh",
+                "entry": entry,
+                "description": "test double",
+                "input_views": (1, 4),
+                "timeout_s": 30,
+            }
+        )
 
 
 if __name__ == "__main__":

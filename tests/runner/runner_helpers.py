@@ -22,8 +22,18 @@ def register(name, entry, **extra):
     try:
         return get_method(name)
     except KeyError:
-        return register_method({"name": name, "paradigm": "reference", "representation": "mesh", "entry": entry,
-                                "description": "test double", "input_views": (1, 4), "timeout_s": 30, **extra})
+        return register_method(
+            {
+                "name": name,
+                "paradigm": "reference",
+                "representation": "mesh",
+                "entry": entry,
+                "description": "test double",
+                "input_views": (1, 4),
+                "timeout_s": 30,
+                **extra,
+            }
+        )
 
 
 def records(out):

@@ -3,11 +3,11 @@
 import time
 
 import pytest
+from runner_helpers import FAST  # tests/runner is on sys.path
 
 from reconbench.runner import RunConfig, run_benchmark
 from reconbench.runner.deadline import ScoringTimeout, time_limit
 from reconbench.runner.store import ResultsStore
-from runner_helpers import FAST  # tests/runner is on sys.path
 
 
 def test_time_limit_interrupts_python_work_and_restores_the_alarm():

@@ -12,14 +12,22 @@ from pathlib import Path
 
 import psutil
 import pytest
+from runner_helpers import (  # tests/runner is on sys.path
+    FAST,
+    REFERENCE,
+    assert_same_results,
+    finished,
+    records,
+    register,
+)
 
 from reconbench.methods import get_method
 from reconbench.runner import RunConfig, run_benchmark
 from reconbench.runner.executors.local import LocalExecutor
 from reconbench.runner.store import ResultsStore
-from runner_helpers import FAST, REFERENCE, assert_same_results, finished, records, register  # tests/runner is on sys.path
 
 DRIVER = Path(__file__).with_name("run_driver.py")
+
 
 @pytest.fixture(scope="module")
 def one_worker_run(tmp_path_factory, small_protocol):
@@ -35,15 +43,25 @@ TWO_CORES = pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs 2
 def test_two_local_workers_give_the_same_results_as_one(one_worker_run, tmp_path, small_protocol):
     executor = LocalExecutor(workers=2)
     arrivals = []
-    summary = run_benchmark(RunConfig("procedural", REFERENCE, small_protocol, tmp_path, objects=["car", "mug", "ring"], **FAST),
-                            on_job_done=arrivals.append, executor=executor)
+    summary = run_benchmark(
+        RunConfig("procedural", REFERENCE, small_protocol, tmp_path, objects=["car", "mug", "ring"], **FAST),
+        on_job_done=arrivals.append,
+        executor=executor,
+    )
     executor.shutdown()
     assert executor.used_workers == 2
     assert (summary.total, summary.ok) == (9, 9)
     assert_same_results(one_worker_run, records(tmp_path))
     assert len({r.job for r in arrivals}) == 9
     # Both workers read the one set of input views written for each object.
-    assert sorted(p.name for p in (tmp_path / "inputs" / "car").iterdir()) == ["000.png", "001.png", "002.png", "003.png", "cameras.json", "source.json"]
+    assert sorted(p.name for p in (tmp_path / "inputs" / "car").iterdir()) == [
+        "000.png",
+        "001.png",
+        "002.png",
+        "003.png",
+        "cameras.json",
+        "source.json",
+    ]
 
 
 def test_workers_are_bounded_by_the_cores_and_the_jobs(small_protocol):
@@ -69,6 +87,7 @@ def test_workers_get_a_gpu_each_for_methods_that_take_one_when_present(small_pro
 
     obj = open_dataset("procedural").get("car")
     settings = RunSettings(get_protocol(small_protocol), Path("unused"))
+
     def tasks(method):
         return [(Job(method, "car", "toy", "p", seed), JobTask(obj, get_method(method), settings)) for seed in range(4)]
 
@@ -76,14 +95,27 @@ def test_workers_get_a_gpu_each_for_methods_that_take_one_when_present(small_pro
     assert LocalExecutor(workers=2).plan_workers(tasks("splat-sds")) == (2, ["0", "1"])  # uses a GPU when there is one
     assert LocalExecutor(workers=2).plan_workers(tasks("sphere")) == (2, [None, None])  # never does
     monkeypatch.setattr(local, "visible_gpu_ids", lambda: [])
-    assert LocalExecutor(workers=2).plan_workers(tasks("splat-sds")) == (2, [None, None])  # CPU-only machine: cores bound it
+    assert LocalExecutor(workers=2).plan_workers(tasks("splat-sds")) == (
+        2,
+        [None, None],
+    )  # CPU-only machine: cores bound it
 
 
 @TWO_CORES
 @pytest.mark.slow
 def test_a_killed_worker_is_replaced_and_its_job_retried(tmp_path, small_protocol):
     register("test-kills-once", "fake_methods:kills_its_worker_once")
-    summary = run_benchmark(RunConfig("procedural", ["test-kills-once", "sphere"], small_protocol, tmp_path, objects=["car", "ring"], workers=2, **FAST))
+    summary = run_benchmark(
+        RunConfig(
+            "procedural",
+            ["test-kills-once", "sphere"],
+            small_protocol,
+            tmp_path,
+            objects=["car", "ring"],
+            workers=2,
+            **FAST,
+        )
+    )
     assert (summary.ok, summary.failed) == (4, 0)
     result = records(tmp_path)
     assert len(result) == 4 and all(r.status == "ok" for r in result.values())
@@ -93,9 +125,21 @@ def test_a_killed_worker_is_replaced_and_its_job_retried(tmp_path, small_protoco
 
 @TWO_CORES
 @pytest.mark.slow
-def test_a_job_that_always_kills_its_worker_is_failed_after_bounded_attempts_and_the_run_goes_on(tmp_path, small_protocol):
+def test_a_job_that_always_kills_its_worker_is_failed_after_bounded_attempts_and_the_run_goes_on(
+    tmp_path, small_protocol
+):
     register("test-always-kills", "fake_methods:kills_its_worker")
-    summary = run_benchmark(RunConfig("procedural", ["test-always-kills", "sphere"], small_protocol, tmp_path, objects=["car", "ring"], workers=2, **FAST))
+    summary = run_benchmark(
+        RunConfig(
+            "procedural",
+            ["test-always-kills", "sphere"],
+            small_protocol,
+            tmp_path,
+            objects=["car", "ring"],
+            workers=2,
+            **FAST,
+        )
+    )
     assert (summary.ok, summary.failed) == (2, 2)
     result = records(tmp_path)
     for obj in ("car", "ring"):
@@ -123,12 +167,32 @@ def _wait_for_records(db_path, at_least, timeout=120):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 2])
-def test_ctrl_c_stops_cleanly_keeps_finished_jobs_and_resume_completes_the_run(tmp_path, small_protocol, workers, monkeypatch):
+def test_ctrl_c_stops_cleanly_keeps_finished_jobs_and_resume_completes_the_run(
+    tmp_path, small_protocol, workers, monkeypatch
+):
     register("test-slow", "fake_methods:slow_sphere")
     out = tmp_path / "run"
     objects = ["car", "mug", "ring", "duck"]
-    argv = [sys.executable, str(DRIVER), "run", "--dataset", "procedural", "--methods", "test-slow,sphere", "--protocol", small_protocol,
-            "--out", str(out), "--objects", ",".join(objects), "--lpips", "none", "--no-progress", "--workers", str(workers)]
+    argv = [
+        sys.executable,
+        str(DRIVER),
+        "run",
+        "--dataset",
+        "procedural",
+        "--methods",
+        "test-slow,sphere",
+        "--protocol",
+        small_protocol,
+        "--out",
+        str(out),
+        "--objects",
+        ",".join(objects),
+        "--lpips",
+        "none",
+        "--no-progress",
+        "--workers",
+        str(workers),
+    ]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         _wait_for_records(out / "results.sqlite", 2)
@@ -147,7 +211,18 @@ def test_ctrl_c_stops_cleanly_keeps_finished_jobs_and_resume_completes_the_run(t
     assert 2 <= len(before) < 8
     assert (out / "results.csv").read_text().count("\n") == len(before) + 1  # exported on the way out
     monkeypatch.setenv("RECONBENCH_TEST_SLOW_S", "0.1")  # the rest need not be slow
-    summary = run_benchmark(RunConfig("procedural", ["test-slow", "sphere"], small_protocol, out, objects=objects, resume=True, workers=workers, **FAST))
+    summary = run_benchmark(
+        RunConfig(
+            "procedural",
+            ["test-slow", "sphere"],
+            small_protocol,
+            out,
+            objects=objects,
+            resume=True,
+            workers=workers,
+            **FAST,
+        )
+    )
     assert summary.ran == 8 - len(before) and summary.failed == 0
     after = finished(out / "results.sqlite")
     assert len(after) == 8 and all(after[k] == v for k, v in before.items())  # nothing redone, nothing twice
@@ -158,20 +233,77 @@ def test_the_ray_executor_without_ray_says_what_to_install(tmp_path, small_proto
 
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
     with pytest.raises(RunError, match=r"pip install 'reconbench\[ray\]'"):
-        run_benchmark(RunConfig("procedural", ["sphere"], small_protocol, tmp_path, objects=["car"], executor="ray", **FAST))
-    with ResultsStore(tmp_path / "results.sqlite") as store:  # nothing recorded: the same command works once Ray is there
+        run_benchmark(
+            RunConfig("procedural", ["sphere"], small_protocol, tmp_path, objects=["car"], executor="ray", **FAST)
+        )
+    with ResultsStore(
+        tmp_path / "results.sqlite"
+    ) as store:  # nothing recorded: the same command works once Ray is there
         assert store.get_meta() == {}
 
 
 def test_cli_run_executor_options(tmp_path, small_protocol, capsys):
     from reconbench.cli import main
 
-    assert main(["run", "--dataset", "procedural", "--methods", "sphere", "--out", str(tmp_path / "a"), "--ray-address", "auto"]) == 2
+    assert (
+        main(
+            [
+                "run",
+                "--dataset",
+                "procedural",
+                "--methods",
+                "sphere",
+                "--out",
+                str(tmp_path / "a"),
+                "--ray-address",
+                "auto",
+            ]
+        )
+        == 2
+    )
     assert "--ray-address needs --executor ray" in capsys.readouterr().err
-    assert main(["run", "--dataset", "procedural", "--methods", "sphere", "--out", "relative/run", "--executor", "ray", "--ray-address", "auto"]) == 2
+    assert (
+        main(
+            [
+                "run",
+                "--dataset",
+                "procedural",
+                "--methods",
+                "sphere",
+                "--out",
+                "relative/run",
+                "--executor",
+                "ray",
+                "--ray-address",
+                "auto",
+            ]
+        )
+        == 2
+    )
     assert "absolute path" in capsys.readouterr().err
-    assert main(["run", "--dataset", "procedural", "--methods", "sphere", "--protocol", small_protocol, "--out", str(tmp_path / "b"),
-                 "--objects", "car", "--lpips", "none", "--no-progress", "--workers", "2"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--dataset",
+                "procedural",
+                "--methods",
+                "sphere",
+                "--protocol",
+                small_protocol,
+                "--out",
+                str(tmp_path / "b"),
+                "--objects",
+                "car",
+                "--lpips",
+                "none",
+                "--no-progress",
+                "--workers",
+                "2",
+            ]
+        )
+        == 0
+    )
     assert "1 of 1 jobs run now (1 ok" in capsys.readouterr().out
 
 
@@ -179,8 +311,24 @@ def test_cli_run_executor_options(tmp_path, small_protocol, capsys):
 def test_sigterm_is_handled_like_ctrl_c(tmp_path, small_protocol):
     register("test-slow", "fake_methods:slow_sphere")
     out = tmp_path / "run"
-    argv = [sys.executable, str(DRIVER), "run", "--dataset", "procedural", "--methods", "test-slow", "--protocol", small_protocol,
-            "--out", str(out), "--objects", "car,mug,ring,duck", "--lpips", "none", "--no-progress"]
+    argv = [
+        sys.executable,
+        str(DRIVER),
+        "run",
+        "--dataset",
+        "procedural",
+        "--methods",
+        "test-slow",
+        "--protocol",
+        small_protocol,
+        "--out",
+        str(out),
+        "--objects",
+        "car,mug,ring,duck",
+        "--lpips",
+        "none",
+        "--no-progress",
+    ]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         _wait_for_records(out / "results.sqlite", 1)

@@ -22,5 +22,5 @@ def test_execute_builds_every_object_and_method_folder_through_run_path():
     # Guard against a new `out / ... / obj.id` join that bypasses the check.
     source = (Path(__file__).parents[2] / "src" / "reconbench" / "runner" / "execute.py").read_text()
     assert "run_path(" in source
-    for unchecked in ('/ obj.id', '/ job.object_id', '/ job.method'):
+    for unchecked in ("/ obj.id", "/ job.object_id", "/ job.method"):
         assert unchecked not in source, unchecked

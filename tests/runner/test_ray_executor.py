@@ -14,9 +14,10 @@ import pytest
 
 ray = pytest.importorskip("ray", reason="ray not installed: pip install 'reconbench[ray]'")
 
+from runner_helpers import FAST, REFERENCE, assert_same_results, finished, records, register  # noqa: E402 (tests/runner is on sys.path)
+
 from reconbench.runner import RunConfig, run_benchmark  # noqa: E402
 from reconbench.runner.store import ResultsStore  # noqa: E402
-from runner_helpers import FAST, REFERENCE, assert_same_results, finished, records, register  # noqa: E402 (tests/runner is on sys.path)
 
 HERE = Path(__file__).parent
 RAY = {"executor": "ray"}
@@ -26,8 +27,13 @@ RAY = {"executor": "ray"}
 def ray_cluster():
     """One local cluster for the module; its workers import the test methods from this folder."""
     paths = [str(HERE)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])
-    context = ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="WARNING",
-                       runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(paths)}})
+    context = ray.init(
+        address="local",
+        num_cpus=2,
+        include_dashboard=False,
+        logging_level="WARNING",
+        runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(paths)}},
+    )
     yield context
     ray.shutdown()
 
@@ -36,7 +42,9 @@ def ray_cluster():
 def test_ray_gives_the_same_results_as_the_local_executor(ray_cluster, tmp_path, small_protocol):
     objects = ["car", "ring"]
     run_benchmark(RunConfig("procedural", REFERENCE, small_protocol, tmp_path / "local", objects=objects, **FAST))
-    summary = run_benchmark(RunConfig("procedural", REFERENCE, small_protocol, tmp_path / "ray", objects=objects, **RAY, **FAST))
+    summary = run_benchmark(
+        RunConfig("procedural", REFERENCE, small_protocol, tmp_path / "ray", objects=objects, **RAY, **FAST)
+    )
     assert (summary.total, summary.ok) == (6, 6)
     local, on_ray = records(tmp_path / "local"), records(tmp_path / "ray")
     assert_same_results(local, on_ray)
@@ -47,15 +55,29 @@ def test_gpu_methods_are_skipped_on_a_cluster_without_gpus(ray_cluster, tmp_path
     if ray.cluster_resources().get("GPU", 0):
         pytest.skip("this Ray cluster has a GPU")
     register("test-ray-needs-gpu", "fake_methods:crashes", needs_gpu=True)
-    summary = run_benchmark(RunConfig("procedural", ["test-ray-needs-gpu"], small_protocol, tmp_path, objects=["car"], **RAY, **FAST))
+    summary = run_benchmark(
+        RunConfig("procedural", ["test-ray-needs-gpu"], small_protocol, tmp_path, objects=["car"], **RAY, **FAST)
+    )
     record = records(tmp_path)["test-ray-needs-gpu|car|small-test|0"]
     assert summary.skipped == 1 and record.status == "skipped" and "the Ray cluster has none" in record.error
 
 
 @pytest.mark.slow
 def test_a_killed_ray_worker_gets_its_job_retried(ray_cluster, tmp_path, small_protocol):
-    register("test-kills-once", "fake_methods:kills_its_worker_once")  # registered here only: the spec travels with the job
-    summary = run_benchmark(RunConfig("procedural", ["test-kills-once", "sphere"], small_protocol, tmp_path, objects=["car", "ring"], **RAY, **FAST))
+    register(
+        "test-kills-once", "fake_methods:kills_its_worker_once"
+    )  # registered here only: the spec travels with the job
+    summary = run_benchmark(
+        RunConfig(
+            "procedural",
+            ["test-kills-once", "sphere"],
+            small_protocol,
+            tmp_path,
+            objects=["car", "ring"],
+            **RAY,
+            **FAST,
+        )
+    )
     assert (summary.ok, summary.failed) == (4, 0)
     for obj in ("car", "ring"):
         assert (tmp_path / "work" / "test-kills-once" / obj / "seed0.killed").exists()
@@ -64,7 +86,11 @@ def test_a_killed_ray_worker_gets_its_job_retried(ray_cluster, tmp_path, small_p
 @pytest.mark.slow
 def test_a_job_that_always_kills_its_ray_worker_is_failed_after_bounded_attempts(ray_cluster, tmp_path, small_protocol):
     register("test-always-kills", "fake_methods:kills_its_worker")
-    summary = run_benchmark(RunConfig("procedural", ["test-always-kills", "sphere"], small_protocol, tmp_path, objects=["car"], **RAY, **FAST))
+    summary = run_benchmark(
+        RunConfig(
+            "procedural", ["test-always-kills", "sphere"], small_protocol, tmp_path, objects=["car"], **RAY, **FAST
+        )
+    )
     assert (summary.ok, summary.failed) == (1, 1)
     failed = records(tmp_path)["test-always-kills|car|small-test|0"]
     assert "worker died 3 times" in failed.error and "WorkerCrashedError" in failed.error
@@ -82,13 +108,34 @@ def _count(db_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("stop", ["sigkill", "ctrl-c"])
-def test_a_killed_or_interrupted_driver_resumes_without_redoing_or_duplicating(ray_cluster, tmp_path, small_protocol, stop):
+def test_a_killed_or_interrupted_driver_resumes_without_redoing_or_duplicating(
+    ray_cluster, tmp_path, small_protocol, stop
+):
     register("test-slow", "fake_methods:slow_sphere")
     out = tmp_path / "run"
     objects = ["car", "mug", "ring", "duck"]
-    argv = [sys.executable, str(HERE / "run_driver.py"), "run", "--dataset", "procedural", "--methods", "test-slow,sphere",
-            "--protocol", small_protocol, "--out", str(out), "--objects", ",".join(objects), "--lpips", "none", "--no-progress",
-            "--executor", "ray", "--ray-address", ray_cluster.address_info["address"]]
+    argv = [
+        sys.executable,
+        str(HERE / "run_driver.py"),
+        "run",
+        "--dataset",
+        "procedural",
+        "--methods",
+        "test-slow,sphere",
+        "--protocol",
+        small_protocol,
+        "--out",
+        str(out),
+        "--objects",
+        ",".join(objects),
+        "--lpips",
+        "none",
+        "--no-progress",
+        "--executor",
+        "ray",
+        "--ray-address",
+        ray_cluster.address_info["address"],
+    ]
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
     db_path = out / "results.sqlite"
     try:
@@ -110,7 +157,11 @@ def test_a_killed_or_interrupted_driver_resumes_without_redoing_or_duplicating(r
     assert 2 <= len(before) < 8
     with ResultsStore(db_path) as store:  # a job cut short is not recorded as failed: it simply runs again
         assert {r.status for r in store.records()} == {"ok"}
-    summary = run_benchmark(RunConfig("procedural", ["test-slow", "sphere"], small_protocol, out, objects=objects, resume=True, **RAY, **FAST))
+    summary = run_benchmark(
+        RunConfig(
+            "procedural", ["test-slow", "sphere"], small_protocol, out, objects=objects, resume=True, **RAY, **FAST
+        )
+    )
     assert summary.ran == 8 - len(before) and summary.failed == 0
     after = finished(db_path)
     assert len(after) == 8 and all(after[k] == v for k, v in before.items())

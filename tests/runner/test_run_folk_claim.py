@@ -11,8 +11,18 @@ import pytest
 from reconbench.report import write_report
 from reconbench.runner import RunConfig, run_benchmark
 
-COLUMNS = ("sharpness", "input_sharpness", "collapsed_views", "broken_view_share", "outlier_views", "janus_lpips", "janus_lpips_gt",
-           "janus_margin", "broken", "broken_by")
+COLUMNS = (
+    "sharpness",
+    "input_sharpness",
+    "collapsed_views",
+    "broken_view_share",
+    "outlier_views",
+    "janus_lpips",
+    "janus_lpips_gt",
+    "janus_margin",
+    "broken",
+    "broken_by",
+)
 FF = "voxel-cnn"
 
 
@@ -25,9 +35,21 @@ def rows(out):
 def both_paradigms(tmp_path_factory, small_protocol):
     out = tmp_path_factory.mktemp("folk") / "run"
     mp = pytest.MonkeyPatch()
-    mp.setenv("RECONBENCH_SDS_CONFIG", json.dumps({"iterations": 40, "checkpoints": [40]}))  # a short fit: seconds per object
+    mp.setenv(
+        "RECONBENCH_SDS_CONFIG", json.dumps({"iterations": 40, "checkpoints": [40]})
+    )  # a short fit: seconds per object
     try:
-        run_benchmark(RunConfig("procedural", [FF, "splat-sds"], small_protocol, out, objects=["mug", "duck"], lpips=("alex",), progress=False))
+        run_benchmark(
+            RunConfig(
+                "procedural",
+                [FF, "splat-sds"],
+                small_protocol,
+                out,
+                objects=["mug", "duck"],
+                lpips=("alex",),
+                progress=False,
+            )
+        )
     finally:
         mp.undo()
     write_report(out)

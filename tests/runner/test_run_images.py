@@ -23,7 +23,9 @@ def _photos(folder, small_protocol):
         Image.fromarray(padded, "RGBA").save(folder / f"{oid}.png")
     Image.new("RGB", (64, 48), (200, 10, 10)).save(folder / "no_alpha.jpg")
     # An RGB photo of the car on a plain grey backdrop: the backdrop is keyed out (no rembg needed).
-    rgba = render_views(open_dataset("procedural").get("car").load(), [cam], proto.lighting.inputs).rgba()[0].astype(float)
+    rgba = (
+        render_views(open_dataset("procedural").get("car").load(), [cam], proto.lighting.inputs).rgba()[0].astype(float)
+    )
     grey = np.array([128.0, 128.0, 128.0])
     rgb = rgba[..., :3] * rgba[..., 3:] / 255 + grey * (1 - rgba[..., 3:] / 255)
     Image.fromarray(np.round(rgb).astype(np.uint8), "RGB").save(folder / "car_on_grey.png")
@@ -55,12 +57,21 @@ def test_images_without_ground_truth_report_input_fidelity_and_mark_the_rest_not
     assert keyed["status"] == "ok", keyed["error"]
     from reconbench.runner.store import ResultsStore
 
-    record = next(r for r in ResultsStore(out / "results.sqlite", readonly=True).records() if r.object == "car_on_grey" and r.method == "sphere")
+    record = next(
+        r
+        for r in ResultsStore(out / "results.sqlite", readonly=True).records()
+        if r.object == "car_on_grey" and r.method == "sphere"
+    )
     assert record.provenance["input_mask"].startswith("uniform background (128, 128, 128) keyed out")
     # the keyed mask is the rendered silhouette (up to edge pixels blended with the backdrop)
     cut = np.asarray(Image.open(out / "inputs" / "car_on_grey" / "000.png"))[..., 3] > 127
     proto = get_protocol(str(single))
-    original = render_views(open_dataset("procedural").get("car").load(), proto.input_cameras[:1], proto.lighting.inputs).rgba()[0][..., 3] > 127
+    original = (
+        render_views(
+            open_dataset("procedural").get("car").load(), proto.input_cameras[:1], proto.lighting.inputs
+        ).rgba()[0][..., 3]
+        > 127
+    )
     assert (cut != original).mean() < 0.01
     # report.md and summary.md show the input-view fidelity they measured, and say why the rest is absent
     from reconbench.report import write_report

@@ -14,10 +14,29 @@ from reconbench.runner.store import JobRecord, ResultsStore, StoreError
 def _finished_run(folder, n=16):
     """A run folder as `reconbench run` leaves it: a store of n ok jobs and its exports."""
     with ResultsStore(folder / "results.sqlite") as store:
-        store.set_meta({"dataset": "procedural", "protocol": "small-test", "align": "icp", "lpips": [], "paradigms": {"oracle": "reference"}})
+        store.set_meta(
+            {
+                "dataset": "procedural",
+                "protocol": "small-test",
+                "align": "icp",
+                "lpips": [],
+                "paradigms": {"oracle": "reference"},
+            }
+        )
         for i in range(n):
-            store.put(JobRecord(f"oracle|obj{i:02d}|small-test|0", "oracle", f"obj{i:02d}", "toy", "small-test", 0, "ok",
-                                time_s=1.0, metrics={"psnr": 30.0 + i}))
+            store.put(
+                JobRecord(
+                    f"oracle|obj{i:02d}|small-test|0",
+                    "oracle",
+                    f"obj{i:02d}",
+                    "toy",
+                    "small-test",
+                    0,
+                    "ok",
+                    time_s=1.0,
+                    metrics={"psnr": 30.0 + i},
+                )
+            )
         export(store, folder)
     return folder
 
@@ -39,21 +58,42 @@ def _damage(path, how):
         path.write_text("id,psnr\n1,20\n")
 
 
-REASONS = {"empty": r"is empty \(0 bytes\)", "half": "damaged|malformed", "garbage-header": "is not an SQLite database",
-           "text": "is not an SQLite database"}
+REASONS = {
+    "empty": r"is empty \(0 bytes\)",
+    "half": "damaged|malformed",
+    "garbage-header": "is not an SQLite database",
+    "text": "is not an SQLite database",
+}
 
 
 @pytest.mark.parametrize("how", list(REASONS))
 @pytest.mark.parametrize("command", ["report", "cost", "resume"])
-def test_a_damaged_store_stops_every_command_with_a_clear_error_and_nothing_is_overwritten(tmp_path, small_protocol, capsys, how, command):
+def test_a_damaged_store_stops_every_command_with_a_clear_error_and_nothing_is_overwritten(
+    tmp_path, small_protocol, capsys, how, command
+):
     run = _finished_run(tmp_path / "run")
     _damage(run / "results.sqlite", how)
     before = {p.name: p.read_bytes() for p in run.iterdir()}
     argv = {
         "report": ["report", str(run)],
         "cost": ["cost", str(run)],
-        "resume": ["run", "--dataset", "procedural", "--objects", "car", "--methods", "oracle", "--protocol", small_protocol,
-                   "--out", str(run), "--resume", "--lpips", "none", "--no-progress"],
+        "resume": [
+            "run",
+            "--dataset",
+            "procedural",
+            "--objects",
+            "car",
+            "--methods",
+            "oracle",
+            "--protocol",
+            small_protocol,
+            "--out",
+            str(run),
+            "--resume",
+            "--lpips",
+            "none",
+            "--no-progress",
+        ],
     }[command]
     assert main(argv) == 2
     err = capsys.readouterr().err
@@ -84,9 +124,10 @@ def test_a_store_written_before_the_warnings_column_is_read_and_upgraded(tmp_pat
     with sqlite3.connect(path) as db:  # the schema as it was before `warnings`
         db.executescript("""
             CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-            CREATE TABLE results (job TEXT PRIMARY KEY, method TEXT NOT NULL, object TEXT NOT NULL, category TEXT NOT NULL,
-                protocol TEXT NOT NULL, seed INTEGER NOT NULL, status TEXT NOT NULL, error TEXT, time_s REAL, metrics TEXT NOT NULL,
-                timings TEXT NOT NULL, alignment TEXT, provenance TEXT NOT NULL, finished_at REAL NOT NULL, anytime TEXT NOT NULL DEFAULT '[]');
+            CREATE TABLE results (job TEXT PRIMARY KEY, method TEXT NOT NULL, object TEXT NOT NULL,
+                category TEXT NOT NULL, protocol TEXT NOT NULL, seed INTEGER NOT NULL, status TEXT NOT NULL,
+                error TEXT, time_s REAL, metrics TEXT NOT NULL, timings TEXT NOT NULL, alignment TEXT,
+                provenance TEXT NOT NULL, finished_at REAL NOT NULL, anytime TEXT NOT NULL DEFAULT '[]');
             INSERT INTO results VALUES ('j', 'm', 'o', 'c', 'p', 0, 'ok', NULL, 1.0, '{}', '{}', NULL, '{}', 1.0, '[]');
         """)
     with ResultsStore(path, readonly=True) as store:

@@ -5,11 +5,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import write_obj_with_texture
+from runner_helpers import FAST  # tests/runner is on sys.path
+
 from reconbench.runner import RunConfig, run_benchmark
 from reconbench.runner.store import ResultsStore
-from runner_helpers import FAST  # tests/runner is on sys.path
 
 CHICKEN = Path("/work/shared/data/syncdreamer-gso-chicken")  # GSO's CHICKEN_NESTING, shipped without texture.png
 
@@ -35,7 +35,10 @@ def _check_scored_with_warning(out: Path, object_id: str, texture: str) -> None:
         (row,) = list(csv.DictReader(f))
     assert f"texture {texture!r} not found" in row["warnings"]
     report = (out / "report.md").read_text()
-    assert "## Warnings" in report and f"| oracle | {object_id} | ground truth model.obj: texture {texture!r} not found" in report
+    assert (
+        "## Warnings" in report
+        and f"| oracle | {object_id} | ground truth model.obj: texture {texture!r} not found" in report
+    )
 
 
 def test_a_ground_truth_with_a_missing_texture_is_scored_with_a_warning(tmp_path, small_protocol):

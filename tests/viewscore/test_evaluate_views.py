@@ -59,7 +59,9 @@ def test_masked_metrics_need_alpha_and_name_the_file(capsys):
 
 
 def test_masked_metrics_with_alpha_on_both_sides(capsys):
-    out = _json(capsys, ["evaluate-views", "--pred", str(GT), "--ref", str(GT), "--lpips", "none", "--masked", "--json"])
+    out = _json(
+        capsys, ["evaluate-views", "--pred", str(GT), "--ref", str(GT), "--lpips", "none", "--masked", "--json"]
+    )
     assert out["mean"]["mask_iou"] == 1.0 and out["mean"]["psnr_masked"] is None  # identical: infinite PSNR -> null
 
 
@@ -74,8 +76,20 @@ def test_against_ground_truth_renders_at_the_protocol_cameras(tmp_path, capsys):
     pred.mkdir()
     for image, cam in zip(views.rgba(), protocol.cameras):
         Image.fromarray(image, "RGBA").save(pred / f"{cam.name}.png")
-    argv = ["evaluate-views", "--pred", str(pred), "--dataset", "procedural", "--object", "mug", "--protocol", protocol.name,
-            "--lpips", "none", "--json"]
+    argv = [
+        "evaluate-views",
+        "--pred",
+        str(pred),
+        "--dataset",
+        "procedural",
+        "--object",
+        "mug",
+        "--protocol",
+        protocol.name,
+        "--lpips",
+        "none",
+        "--json",
+    ]
     out = _json(capsys, argv)
     assert len(out["views"]) == 16 and out["views"][0]["role"] == "input" and "mean_heldout" in out
     assert all(v["psnr"] is None and v["ssim"] == pytest.approx(1.0) for v in out["views"])  # identical renders

@@ -17,19 +17,22 @@ from reconbench.viewscore.stages import ORTHO_DISTANCE, check_intermediate_views
 GOOD = {"path": "v/*.png", "cameras": [{"view": 0, "azimuth": 0.0, "elevation": 10.0}], "fov": 30.0, "distance": 2.0}
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"path": ""}, "needs path"),
-    ({"path": "/abs/*.png"}, "needs path"),
-    ({"path": "../other/*.png"}, "needs path"),
-    ({"cameras": []}, "needs cameras"),
-    ({"cameras": [{"view": 0, "azimuth": 0.0}]}, "each camera is"),
-    ({"cameras": [{"view": 0, "azimuth": 0.0, "elevation": 90.0}]}, "strictly between -90 and 90"),
-    ({"orthographic": 1.0}, "either fov and distance"),
-    ({"fov": None, "distance": None}, None),  # removed below: neither projection
-    ({"grid": [0, 2]}, "grid must be"),
-    ({"saved_by": "magic"}, "saved_by"),
-    ({"colour": "red"}, "unknown keys"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"path": ""}, "needs path"),
+        ({"path": "/abs/*.png"}, "needs path"),
+        ({"path": "../other/*.png"}, "needs path"),
+        ({"cameras": []}, "needs cameras"),
+        ({"cameras": [{"view": 0, "azimuth": 0.0}]}, "each camera is"),
+        ({"cameras": [{"view": 0, "azimuth": 0.0, "elevation": 90.0}]}, "strictly between -90 and 90"),
+        ({"orthographic": 1.0}, "either fov and distance"),
+        ({"fov": None, "distance": None}, None),  # removed below: neither projection
+        ({"grid": [0, 2]}, "grid must be"),
+        ({"saved_by": "magic"}, "saved_by"),
+        ({"colour": "red"}, "unknown keys"),
+    ],
+)
 def test_bad_declarations_are_refused_with_the_reason(change, message):
     decl = {**GOOD, **change}
     if message is None:
@@ -37,15 +40,21 @@ def test_bad_declarations_are_refused_with_the_reason(change, message):
         message = "either fov and distance"
     with pytest.raises(ValueError, match=message):
         check_intermediate_views("m", decl)
-    spec = {"name": "m", "paradigm": "feed-forward", "representation": "mesh", "description": "", "entry": "a:b",
-            "intermediate_views": decl}
+    spec = {
+        "name": "m",
+        "paradigm": "feed-forward",
+        "representation": "mesh",
+        "description": "",
+        "entry": "a:b",
+        "intermediate_views": decl,
+    }
     with pytest.raises(ValueError, match=message):
         MethodSpec.from_dict(spec)
 
 
 def test_grid_images_split_row_by_row(tmp_path):
     tiles = [np.full((4, 5, 3), 10 * k, np.uint8) for k in range(6)]
-    rows = [np.concatenate(tiles[r * 2:(r + 1) * 2], axis=1) for r in range(3)]
+    rows = [np.concatenate(tiles[r * 2 : (r + 1) * 2], axis=1) for r in range(3)]
     Image.fromarray(np.concatenate(rows, axis=0)).save(tmp_path / "a.png")
     Image.fromarray(tiles[0]).save(tmp_path / "b.png")
     views = read_views([tmp_path / "a.png"], (3, 2))
@@ -74,7 +83,8 @@ def _positions(name: str, size: int) -> dict[int, np.ndarray]:
 
 def test_instantmesh_views_sit_where_zero123plus_cameras_are():
     # Port of get_zero123plus_input_cameras (src/utils/camera_util.py:51-53, 95-111): model frame z up, front +X;
-    # the OBJ writer mirrors z (the frame instantmesh-obj undoes it), so a model point p is the file point diag(1,1,-1) p.
+    # the OBJ writer mirrors z (the frame instantmesh-obj undoes it), so a model point p is the file point diag(1,1,-1)
+    # p.
     found = _positions("instantmesh", 320)
     assert sorted(found) == list(range(6))
     frame = frame_matrix("instantmesh-obj")[:3, :3]
@@ -97,7 +107,8 @@ def test_lgm_views_sit_where_its_reconstruction_model_assumes():
 
 def test_crm_views_sit_where_its_camera_table_puts_them():
     # camera_views [1, 2, 3, 4, 5, 0] (the reference frame popped); get_camera_for_index's (elevation, azimuth) table;
-    # create_camera_to_world_matrix: (cos e sin a, sin e, cos e cos a). Frames 1 and 4 (straight down / up) are not declared.
+    # create_camera_to_world_matrix: (cos e sin a, sin e, cos e cos a). Frames 1 and 4 (straight down / up) are not
+    # declared.
     table = [(0, 0), (0, -90), (-90, 0), (0, 180), (0, 90), (90, 0)]
     found = _positions("crm", 256)
     assert sorted(found) == [0, 2, 3, 5]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from reconbench.assets.errors import AssetLoadError
 from reconbench.assets.mesh import Material, MeshAsset, MeshPart, normalisation_transform

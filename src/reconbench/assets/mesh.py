@@ -60,7 +60,7 @@ class MeshPart:
     def has_texture(self) -> bool:
         return self.material.texture is not None and self.uv is not None
 
-    def transformed(self, matrix: np.ndarray) -> "MeshPart":
+    def transformed(self, matrix: np.ndarray) -> MeshPart:
         """This part with vertices mapped by a 4x4 affine matrix (winding kept consistent)."""
         m = np.asarray(matrix, dtype=np.float64)
         v = self.vertices @ m[:3, :3].T + m[:3, 3]
@@ -97,7 +97,7 @@ class MeshAsset:
         pts = np.concatenate(used)
         return np.stack([pts.min(0), pts.max(0)])
 
-    def transformed(self, matrix: np.ndarray) -> "MeshAsset":
+    def transformed(self, matrix: np.ndarray) -> MeshAsset:
         return replace(self, parts=tuple(p.transformed(matrix) for p in self.parts))
 
     def geometry(self) -> tuple[np.ndarray, np.ndarray]:

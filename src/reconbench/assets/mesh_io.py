@@ -7,8 +7,8 @@ import io
 import logging
 import re
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -37,7 +37,9 @@ def load_mesh(path: str | Path, texture_dirs: Sequence[Path] = ()) -> MeshAsset:
     if not path.is_file():
         raise AssetLoadError(path, "file does not exist")
     if path.suffix.lower() not in MESH_SUFFIXES:
-        raise AssetLoadError(path, f"unsupported mesh format {path.suffix!r} (expected one of {', '.join(MESH_SUFFIXES)})")
+        raise AssetLoadError(
+            path, f"unsupported mesh format {path.suffix!r} (expected one of {', '.join(MESH_SUFFIXES)})"
+        )
     refs = _References(path, search)
     try:
         with _texture_guards(refs):
@@ -129,11 +131,22 @@ def _part_from_trimesh(geom, refs: _References, colors: np.ndarray | None = None
         name = getattr(material, "name", None) or "material"
         # glTF COLOR_0 beside a material: trimesh keeps it as a vertex attribute; the glTF spec multiplies it in
         # (base colour x texture x vertex colour), as our colour rule does (assets/mesh.py).
-        return MeshPart(vertices, faces, Material(name, _rgba(base), tex), uv=uv, vertex_colors=_vertex_color_attribute(colors, len(vertices)))
+        return MeshPart(
+            vertices,
+            faces,
+            Material(name, _rgba(base), tex),
+            uv=uv,
+            vertex_colors=_vertex_color_attribute(colors, len(vertices)),
+        )
     if isinstance(visual, tv.ColorVisuals) and visual.kind == "face":
         # Face colours become vertex colours on unshared vertices (each face gets its own three).
         colors = np.repeat(np.asarray(visual.face_colors, dtype=np.float64) / 255.0, 3, axis=0)
-        return MeshPart(vertices[faces.reshape(-1)], np.arange(faces.size).reshape(-1, 3), Material("face_colors"), vertex_colors=colors)
+        return MeshPart(
+            vertices[faces.reshape(-1)],
+            np.arange(faces.size).reshape(-1, 3),
+            Material("face_colors"),
+            vertex_colors=colors,
+        )
     if isinstance(visual, tv.ColorVisuals) and visual.kind == "vertex":
         colors = np.asarray(visual.vertex_colors, dtype=np.float64) / 255.0
         return MeshPart(vertices, faces, Material("vertex_colors"), vertex_colors=colors)
@@ -148,7 +161,9 @@ def _vertex_color_attribute(colors, n: int) -> np.ndarray | None:
     c = np.asarray(colors)
     if c.ndim != 2 or len(c) != n or c.shape[1] not in (3, 4):
         return None
-    values = c.astype(np.float64) / np.iinfo(c.dtype).max if np.issubdtype(c.dtype, np.integer) else c.astype(np.float64)
+    values = (
+        c.astype(np.float64) / np.iinfo(c.dtype).max if np.issubdtype(c.dtype, np.integer) else c.astype(np.float64)
+    )
     if values.shape[1] == 3:
         values = np.hstack([values, np.ones((n, 1))])
     return np.clip(values, 0.0, 1.0)
@@ -168,7 +183,10 @@ def _texture_array(image, refs: _References) -> np.ndarray | None:
         return None
     pixels = image.width * image.height
     if pixels > limits.TEXTURE_PIXELS.get():
-        refs.warn(f"{refs.asset.name}: texture is {image.width}x{image.height}: {limits.TEXTURE_PIXELS.exceeded(pixels, 'texture')}; loaded without it")
+        refs.warn(
+            f"{refs.asset.name}: texture is {image.width}x{image.height}: "
+            f"{limits.TEXTURE_PIXELS.exceeded(pixels, 'texture')}; loaded without it"
+        )
         return None
     try:
         return np.ascontiguousarray(np.asarray(image.convert("RGBA"), dtype=np.uint8))
@@ -216,10 +234,15 @@ class _References:
             return None  # said once already (the OBJ check and trimesh both look references up)
         self.refused.add(name)
         if outside is not None:
-            self.warn(f"{self.asset.name}: {kind} {name!r} refused: it resolves to {outside.resolve()}, outside the asset's folder "
-                      f"({', '.join(map(str, self.search))}); loaded without it")
+            self.warn(
+                f"{self.asset.name}: {kind} {name!r} refused: it resolves to {outside.resolve()}, outside the asset's "
+                f"folder "
+                f"({', '.join(map(str, self.search))}); loaded without it"
+            )
         else:
-            self.warn(f"{self.asset.name}: {kind} {name!r} not found in {', '.join(map(str, self.search))}; loaded without it")
+            self.warn(
+                f"{self.asset.name}: {kind} {name!r} not found in {', '.join(map(str, self.search))}; loaded without it"
+            )
         return None
 
     def read(self, name: str, kind: str = "file") -> bytes:
@@ -230,7 +253,10 @@ class _References:
             raise FileNotFoundError(name)
         size = found.stat().st_size
         if size > limits.REFERENCED_FILE_BYTES.get():
-            self.warn(f"{self.asset.name}: {limits.REFERENCED_FILE_BYTES.exceeded(size, f'{kind} {name!r}')}; loaded without it")
+            self.warn(
+                f"{self.asset.name}: {limits.REFERENCED_FILE_BYTES.exceeded(size, f'{kind} {name!r}')}; loaded without "
+                f"it"
+            )
             raise FileNotFoundError(name)
         data = found.read_bytes()
         problem = _image_problem(data, name)
@@ -292,7 +318,11 @@ def _search_resolver(refs: _References, search: Sequence[Path] | None = None):
 
         def namespaced(self, namespace: str):
             sub = _References(refs.asset, [folder / namespace for folder in folders] + list(folders))
-            sub.roots, sub.warnings, sub.refused = refs.roots, refs.warnings, refs.refused  # same confinement and warnings
+            sub.roots, sub.warnings, sub.refused = (
+                refs.roots,
+                refs.warnings,
+                refs.refused,
+            )  # same confinement and warnings
             return _search_resolver(sub)
 
         def write(self, name: str, data) -> None:
@@ -320,9 +350,14 @@ class _TrimeshLoadLog(logging.Handler):
             return  # refused or missing through our resolver, which has said why
         bomb = re.search(r"Image size \((\d+) pixels\)", str(exc))  # Pillow's over-the-limit error or warning
         if bomb:
-            self.refs.warn(f"{self.refs.asset.name}: embedded {limits.TEXTURE_PIXELS.exceeded(int(bomb.group(1)), 'texture')}; loaded without it")
+            self.refs.warn(
+                f"{self.refs.asset.name}: embedded {limits.TEXTURE_PIXELS.exceeded(int(bomb.group(1)), 'texture')}; "
+                f"loaded without it"
+            )
         else:
-            self.refs.warn(f"{self.refs.asset.name}: {message.rstrip('!')} ({type(exc).__name__}: {exc}); loaded without it")
+            self.refs.warn(
+                f"{self.refs.asset.name}: {message.rstrip('!')} ({type(exc).__name__}: {exc}); loaded without it"
+            )
 
 
 @contextlib.contextmanager

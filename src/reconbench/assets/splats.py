@@ -55,7 +55,10 @@ class GaussianSplats:
     source: Path | None = None
 
     def __post_init__(self) -> None:
-        arrays = {name: np.asarray(getattr(self, name), dtype=np.float64) for name in ("means", "scales", "quats", "opacities", "sh")}
+        arrays = {
+            name: np.asarray(getattr(self, name), dtype=np.float64)
+            for name in ("means", "scales", "quats", "opacities", "sh")
+        }
         _check_shapes(**arrays)
         for name, value in arrays.items():
             if not np.all(np.isfinite(value)):
@@ -105,7 +108,7 @@ class GaussianSplats:
         rs = quat_to_matrix(self.quats) * self.scales[:, None, :]
         return rs @ np.transpose(rs, (0, 2, 1))
 
-    def transformed(self, matrix: np.ndarray) -> "GaussianSplats":
+    def transformed(self, matrix: np.ndarray) -> GaussianSplats:
         """These Gaussians mapped by a 4x4 similarity (uniform scale s, rotation R, translation t).
 
         means' = s R m + t, scales' = s scales, quats' = quat(R) * q, opacities unchanged, and the
@@ -124,7 +127,7 @@ class GaussianSplats:
             sh=rotate_sh(self.sh, rot),
         )
 
-    def subset(self, mask: np.ndarray) -> "GaussianSplats":
+    def subset(self, mask: np.ndarray) -> GaussianSplats:
         """The Gaussians selected by a boolean mask or an index array (ValueError if none)."""
         idx = np.asarray(mask)
         if idx.dtype == bool and idx.shape != (self.n,):
@@ -139,7 +142,9 @@ class GaussianSplats:
         )
 
 
-def _check_shapes(means: np.ndarray, scales: np.ndarray, quats: np.ndarray, opacities: np.ndarray, sh: np.ndarray) -> None:
+def _check_shapes(
+    means: np.ndarray, scales: np.ndarray, quats: np.ndarray, opacities: np.ndarray, sh: np.ndarray
+) -> None:
     """Raise ValueError unless all arrays describe the same N >= 1 Gaussians with a supported SH degree."""
     if means.ndim != 2 or means.shape[1] != 3:
         raise ValueError(f"means must be (N, 3), got {means.shape}")
@@ -284,7 +289,9 @@ def decompose_similarity(matrix: np.ndarray, tol: float = 1e-6) -> tuple[float, 
     if det == 0:
         raise ValueError("degenerate matrix (determinant 0)")
     if det < 0:
-        raise ValueError("the matrix contains a reflection (negative determinant); Gaussians and their SH cannot be mirrored")
+        raise ValueError(
+            "the matrix contains a reflection (negative determinant); Gaussians and their SH cannot be mirrored"
+        )
     s = det ** (1 / 3)
     rot = linear / s
     if np.abs(rot.T @ rot - np.eye(3)).max() > tol:
@@ -293,8 +300,9 @@ def decompose_similarity(matrix: np.ndarray, tol: float = 1e-6) -> tuple[float, 
     return s, u @ vt, m[:3, 3].copy()
 
 
-def splats_on_surface(mesh, n: int, seed: int = 0, color: tuple[float, float, float] = (1.0, 1.0, 1.0),
-                      opacity: float = 0.95) -> GaussianSplats:
+def splats_on_surface(
+    mesh, n: int, seed: int = 0, color: tuple[float, float, float] = (1.0, 1.0, 1.0), opacity: float = 0.95
+) -> GaussianSplats:
     """Flat Gaussians tangent to a trimesh surface (even samples, local z along the face normal): a splat
     stand-in for a mesh, for tests and benchmarks that need both representations of one object."""
     import trimesh
@@ -308,5 +316,6 @@ def splats_on_surface(mesh, n: int, seed: int = 0, color: tuple[float, float, fl
     quats = np.c_[np.cos(half), axis * np.sin(half)[:, None]]
     spacing = np.sqrt(mesh.area / len(points))
     sh = np.tile((np.asarray(color, np.float64) - 0.5) / C0, (len(points), 1))[:, None, :]
-    return GaussianSplats(points, np.tile([spacing, spacing, spacing * 0.05], (len(points), 1)), quats,
-                          np.full(len(points), opacity), sh)
+    return GaussianSplats(
+        points, np.tile([spacing, spacing, spacing * 0.05], (len(points), 1)), quats, np.full(len(points), opacity), sh
+    )

@@ -212,7 +212,9 @@ def _splat_vertex_element(path: Path, header: _Header) -> _Element:
         raise AssetLoadError(path, f"missing required properties {', '.join(missing)}: not a Gaussian splat file")
     lists = [p.name for p in vertex.properties if p.dtype is None]
     if lists:
-        raise AssetLoadError(path, f"vertex element has list properties ({', '.join(lists)}), unsupported in a splat file")
+        raise AssetLoadError(
+            path, f"vertex element has list properties ({', '.join(lists)}), unsupported in a splat file"
+        )
     if vertex.count == 0:
         raise AssetLoadError(path, "empty cloud: the vertex element has 0 vertices")
     if vertex.count > limits.SPLATS.get():  # refused from the header, before any allocation
@@ -269,11 +271,15 @@ def _read_ascii_vertices(path: Path, header: _Header, vertex: _Element) -> dict[
         skip += element.count  # one record per line in ascii PLY, lists included
     rows = lines[skip : skip + vertex.count]
     if len(rows) < vertex.count:
-        raise AssetLoadError(path, f"truncated data: the header promises {vertex.count} vertices, the file has {len(rows)} lines")
+        raise AssetLoadError(
+            path, f"truncated data: the header promises {vertex.count} vertices, the file has {len(rows)} lines"
+        )
     n_props = len(vertex.properties)
     tokens = b" ".join(rows).split()
     if len(tokens) != vertex.count * n_props:
-        raise AssetLoadError(path, f"malformed ascii data: expected {n_props} values on each of {vertex.count} vertex lines")
+        raise AssetLoadError(
+            path, f"malformed ascii data: expected {n_props} values on each of {vertex.count} vertex lines"
+        )
     try:
         values = np.array(tokens).astype(np.float64).reshape(vertex.count, n_props)
     except ValueError as exc:

@@ -34,32 +34,93 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "feed-forward method is cheaper per asset than each per-scene method (docs/cost.md).",
     )
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder holding results.sqlite")
-    p.add_argument("--price", action="append", type=_gpu_float, default=[], metavar="GPU=USD_PER_HOUR",
-                   help="price of one GPU-hour on a GPU type (repeatable), e.g. --price H100=2.5")
-    p.add_argument("--provider", default=published.DEFAULT_PROVIDER, choices=sorted(published.PRICES),
-                   help=f"default price table (default {published.DEFAULT_PROVIDER})")
-    p.add_argument("--throughput", action="append", type=_gpu_float, default=[], metavar="GPU=FACTOR",
-                   help=f"work per hour of a GPU type relative to {published.REFERENCE_GPU} (repeatable), e.g. --throughput H100=2")
-    p.add_argument("--gpu", metavar="GPU", help="price every GPU-hour as hours on this GPU type (converted by throughput); "
-                   "default: each on the type it was spent on")
-    p.add_argument("--volumes", type=_volumes, default=DEFAULT_VOLUMES, metavar="N,N,...",
-                   help="asset volumes (default 1,10,...,1e7)")
-    p.add_argument("--training-gpu-hours", action="append", type=_training, default=[], metavar="METHOD=H[:H][@GPU]",
-                   help=f"training GPU-hours of a method (a per-scene method: of its prior), one value or low:high, "
-                   f"in {published.REFERENCE_GPU} hours unless @GPU (repeatable)")
-    p.add_argument("--prior", choices=PRIOR_MODES, default="sunk",
-                   help="per-scene methods: count the training of their diffusion prior or treat it as sunk; both are shown (default sunk)")
-    p.add_argument("--batch-size", type=_positive_int, default=DEFAULT_BATCH_SIZE, metavar="B",
-                   help=f"assets per process start, over which the cold-start overhead is spread (default {DEFAULT_BATCH_SIZE})")
-    p.add_argument("--measured-on", metavar="GPU", help="the GPU type the run's times stand for (required to price times measured on a CPU)")
-    p.add_argument("--reach", action="append", type=_metric_target, default=[], metavar="METRIC[=VALUE]",
-                   help="per-scene methods with an anytime curve: optimisation time to first reach this fidelity, "
-                   "e.g. --reach psnr=18 or --reach chamfer=0.03; without a value (--reach fscore), the break-even of "
-                   "each feed-forward / per-scene pair at the feed-forward method's mean fidelity (repeatable)")
-    p.add_argument("--cpu-as", type=_gpu_float, metavar="GPU=FACTOR",
-                   help="convert CPU-hours of the run's machine into GPU-hours: one CPU-hour = FACTOR hours on GPU. "
-                   "Without it CPU and GPU hours are never mixed")
-    p.add_argument("--cpu-price", type=_positive_float, metavar="USD", help="price of one CPU-hour of the run's machine")
+    p.add_argument(
+        "--price",
+        action="append",
+        type=_gpu_float,
+        default=[],
+        metavar="GPU=USD_PER_HOUR",
+        help="price of one GPU-hour on a GPU type (repeatable), e.g. --price H100=2.5",
+    )
+    p.add_argument(
+        "--provider",
+        default=published.DEFAULT_PROVIDER,
+        choices=sorted(published.PRICES),
+        help=f"default price table (default {published.DEFAULT_PROVIDER})",
+    )
+    p.add_argument(
+        "--throughput",
+        action="append",
+        type=_gpu_float,
+        default=[],
+        metavar="GPU=FACTOR",
+        help=(
+            f"work per hour of a GPU type relative to {published.REFERENCE_GPU} (repeatable), e.g. --throughput H100=2"
+        ),
+    )
+    p.add_argument(
+        "--gpu",
+        metavar="GPU",
+        help="price every GPU-hour as hours on this GPU type (converted by throughput); "
+        "default: each on the type it was spent on",
+    )
+    p.add_argument(
+        "--volumes",
+        type=_volumes,
+        default=DEFAULT_VOLUMES,
+        metavar="N,N,...",
+        help="asset volumes (default 1,10,...,1e7)",
+    )
+    p.add_argument(
+        "--training-gpu-hours",
+        action="append",
+        type=_training,
+        default=[],
+        metavar="METHOD=H[:H][@GPU]",
+        help=f"training GPU-hours of a method (a per-scene method: of its prior), one value or low:high, "
+        f"in {published.REFERENCE_GPU} hours unless @GPU (repeatable)",
+    )
+    p.add_argument(
+        "--prior",
+        choices=PRIOR_MODES,
+        default="sunk",
+        help=(
+            "per-scene methods: count the training of their diffusion prior or treat it as sunk; both are shown "
+            "(default sunk)"
+        ),
+    )
+    p.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=DEFAULT_BATCH_SIZE,
+        metavar="B",
+        help=f"assets per process start, over which the cold-start overhead is spread (default {DEFAULT_BATCH_SIZE})",
+    )
+    p.add_argument(
+        "--measured-on",
+        metavar="GPU",
+        help="the GPU type the run's times stand for (required to price times measured on a CPU)",
+    )
+    p.add_argument(
+        "--reach",
+        action="append",
+        type=_metric_target,
+        default=[],
+        metavar="METRIC[=VALUE]",
+        help="per-scene methods with an anytime curve: optimisation time to first reach this fidelity, "
+        "e.g. --reach psnr=18 or --reach chamfer=0.03; without a value (--reach fscore), the break-even of "
+        "each feed-forward / per-scene pair at the feed-forward method's mean fidelity (repeatable)",
+    )
+    p.add_argument(
+        "--cpu-as",
+        type=_gpu_float,
+        metavar="GPU=FACTOR",
+        help="convert CPU-hours of the run's machine into GPU-hours: one CPU-hour = FACTOR hours on GPU. "
+        "Without it CPU and GPU hours are never mixed",
+    )
+    p.add_argument(
+        "--cpu-price", type=_positive_float, metavar="USD", help="price of one CPU-hour of the run's machine"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     p.set_defaults(func=cmd_cost)
     return p
@@ -74,18 +135,30 @@ def cmd_cost(args: argparse.Namespace) -> int:
         print(f"reconbench: error: {exc}", file=sys.stderr)
         return 2
     records = run.records
-    pricing = Pricing.default(args.provider, dict(args.price), dict(args.throughput), args.gpu, args.cpu_as, args.cpu_price)
+    pricing = Pricing.default(
+        args.provider, dict(args.price), dict(args.throughput), args.gpu, args.cpu_as, args.cpu_price
+    )
     report = cost_report(
-        records, paradigms=dict(run.meta.paradigms), volumes=args.volumes, batch_size=args.batch_size, prior=args.prior,
-        pricing=pricing, training_overrides=dict(args.training_gpu_hours), measured_on=args.measured_on,
+        records,
+        paradigms=dict(run.meta.paradigms),
+        volumes=args.volumes,
+        batch_size=args.batch_size,
+        prior=args.prior,
+        pricing=pricing,
+        training_overrides=dict(args.training_gpu_hours),
+        measured_on=args.measured_on,
     )
     from reconbench.cost.reach import format_quality, quality_break_even
 
     reach = [time_to_reach(records, metric, value) for metric, value in args.reach if value is not None]
     quality = [q for metric, value in args.reach if value is None for q in quality_break_even(records, report, metric)]
     if args.json:
-        as_dict = [{**q, "break_even": {**q["break_even"].__dict__, "text": q["break_even"].describe()}} if "break_even" in q else q
-                   for q in quality]
+        as_dict = [
+            {**q, "break_even": {**q["break_even"].__dict__, "text": q["break_even"].describe()}}
+            if "break_even" in q
+            else q
+            for q in quality
+        ]
         print(json.dumps({**report.to_dict(), "reach": reach, "quality_break_even": as_dict}, indent=1))
     else:
         print(format_report(report, str(args.run_dir)))
@@ -151,7 +224,11 @@ def format_report(report: CostReport, title: str = "") -> str:
     other = [m for m in PRIOR_MODES if m != report.prior][0]
     pricing = report.pricing
     prices = ", ".join(f"{g} ${v:g}/h" for g, v in sorted(pricing.prices.items()))
-    where = f"every GPU-hour priced on {pricing.target}" if pricing.target else "each GPU-hour priced on the type it was spent on"
+    where = (
+        f"every GPU-hour priced on {pricing.target}"
+        if pricing.target
+        else "each GPU-hour priced on the type it was spent on"
+    )
     out = [
         f"Cost per asset{': ' + title if title else ''}",
         f"cost(N) = training / N + per-asset, in device-hours (CPU-hours of the run's machine, or GPU-hours) or USD; "
@@ -159,7 +236,8 @@ def format_report(report: CostReport, title: str = "") -> str:
         f"per-scene prior {report.prior} (also shown {other})",
         f"prices ({pricing.provider}): {prices}; {where}",
         "",
-        f"{'method':22s} {'paradigm':13s} {'done':>4s} {'device':10s} {'warm s':>9s} {'cold s':>9s} {'per-asset s':>12s}  training device-h [range] (device)",
+        f"{'method':22s} {'paradigm':13s} {'done':>4s} {'device':10s} {'warm s':>9s} {'cold s':>9s} "
+        f"{'per-asset s':>12s}  training device-h [range] (device)",
     ]
     for m in report.methods.values():
         t = m.timing
@@ -175,7 +253,10 @@ def format_report(report: CostReport, title: str = "") -> str:
         units.insert(0, ("cpu_h", "CPU-hours of the run's machine"))
     for unit, label in units:
         if all(m.lines[mode][unit].per_asset is None for m in report.methods.values() for mode in PRIOR_MODES):
-            out += ["", f"Cost per asset in {label}: n/a for every method (no per-asset time in this unit; see the notes)"]
+            out += [
+                "",
+                f"Cost per asset in {label}: n/a for every method (no per-asset time in this unit; see the notes)",
+            ]
             continue
         out += ["", f"Cost per asset in {label} at N assets ('>=' = per-asset part only: training cost unknown)"]
         out.append(f"{'method':34s}" + "".join(f"{_volume(n):>11s}" for n in report.volumes))

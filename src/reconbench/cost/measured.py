@@ -10,7 +10,8 @@ and CPU and GPU hours are never added or compared without a conversion the user 
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 CPU = "cpu"
 
@@ -59,8 +60,10 @@ def training_hours(training: Mapping[str, Any]):
         source = f"measured by reconbench train on {device.get('count', 1)} x {device.get('name')} ({when})"
         return GPUHours(hours, hours, hours, gpu, source, note)
     hours = (seconds + data) / 3600
-    source = (f"measured by reconbench train on CPU {device.get('name', '?')}, {device.get('threads', '?')} threads "
-              f"({when}): {seconds:.0f} s training + {data:.0f} s building the training set")
+    source = (
+        f"measured by reconbench train on CPU {device.get('name', '?')}, {device.get('threads', '?')} threads "
+        f"({when}): {seconds:.0f} s training + {data:.0f} s building the training set"
+    )
     return GPUHours(hours, hours, hours, CPU, source, "CPU-hours")
 
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from reconbench.cost import published
-from reconbench.results.record import GpuInfo, Timings
 from reconbench.cost.measured import recorded_cpu, recorded_training
+from reconbench.results.record import GpuInfo, Timings
 
 COLD_STAGES = ("model_load", "environment_start")  # stage names counted as cold-start overhead
 DEFAULT_VOLUMES: tuple[int, ...] = tuple(10**k for k in range(8))  # 1 ... 1e7 assets
@@ -45,7 +46,7 @@ class GPUHours:
         return self.value is not None
 
     @classmethod
-    def from_entry(cls, entry: Mapping[str, Any]) -> "GPUHours":
+    def from_entry(cls, entry: Mapping[str, Any]) -> GPUHours:
         value = entry.get("value")
         low = entry.get("low", value)
         high = entry.get("high", value)
@@ -53,11 +54,11 @@ class GPUHours:
         return cls(value, low, high, gpu, entry.get("source", ""), entry.get("note", ""))
 
     @classmethod
-    def zero(cls, source: str) -> "GPUHours":
+    def zero(cls, source: str) -> GPUHours:
         return cls(0.0, 0.0, 0.0, None, source)
 
     @classmethod
-    def unknown(cls, source: str) -> "GPUHours":
+    def unknown(cls, source: str) -> GPUHours:
         return cls(None, None, None, None, source)
 
 
@@ -79,8 +80,8 @@ def gpu_type(name: str) -> str:
         return "V100"
     for prefix in ("NVIDIA ", "TESLA "):
         if upper.startswith(prefix):
-            raw = raw[len(prefix):]
-            upper = upper[len(prefix):]
+            raw = raw[len(prefix) :]
+            upper = upper[len(prefix) :]
     return "-".join(raw.split())
 
 
@@ -113,7 +114,7 @@ class Pricing:
         target: str | None = None,
         cpu_as: tuple[str, float] | None = None,
         cpu_price: float | None = None,
-    ) -> "Pricing":
+    ) -> Pricing:
         """Published defaults of `provider`, with user overrides (keys are canonicalised GPU names)."""
         if provider not in published.PRICES:
             raise ValueError(f"unknown price provider {provider!r}; known: {', '.join(published.PRICES)}")
@@ -275,7 +276,10 @@ def measure_timings(
 
 
 def training_for(
-    method: str, paradigm: str, overrides: Mapping[str, GPUHours] | None = None, recorded_prior: str | None = None,
+    method: str,
+    paradigm: str,
+    overrides: Mapping[str, GPUHours] | None = None,
+    recorded_prior: str | None = None,
     measured: Mapping[str, Any] | None = None,
 ) -> tuple[GPUHours, str | None]:
     """The training GPU-hours that can be counted for `method`, and the prior it relies on (per-scene only).
@@ -307,7 +311,9 @@ def training_for(
         if prior not in published.PRIORS:
             return GPUHours.unknown(f"training of prior {prior} not known"), prior
         hours = GPUHours.from_entry(published.PRIORS[prior])
-        return GPUHours(hours.value, hours.low, hours.high, hours.gpu, f"prior {prior}: {hours.source}", hours.note), prior
+        return GPUHours(
+            hours.value, hours.low, hours.high, hours.gpu, f"prior {prior}: {hours.source}", hours.note
+        ), prior
     if entry.get("value") is not None:
         return GPUHours.from_entry(entry), None
     source = entry.get("source") or f"no published training compute for {method}"
@@ -394,7 +400,11 @@ class BreakEven:
 
     def describe(self) -> str:
         unit = {"usd": "in USD", "gpu_h": "in GPU-hours", "cpu_h": "in CPU-hours of one machine"}.get(self.basis, "")
-        span = f" (range {_num(self.low)}-{_num(self.high)})" if self.low is not None and self.high is not None and self.low != self.high else ""
+        span = (
+            f" (range {_num(self.low)}-{_num(self.high)})"
+            if self.low is not None and self.high is not None and self.low != self.high
+            else ""
+        )
         text = {
             "above": f"feed-forward cheaper above N* = {_num(self.n)} assets{span}",
             "below": f"feed-forward cheaper only below N* = {_num(self.n)} assets{span}",
@@ -434,8 +444,16 @@ def break_even_lines(ff: CostLine, ps: CostLine, basis: str) -> BreakEven:
     point = break_even(ff.training, ff.per_asset, ps.training, ps.per_asset)
     low = high = None
     dc = ps.per_asset - ff.per_asset
-    if point.kind in ("above", "below") and None not in (ff.training_low, ff.training_high, ps.training_low, ps.training_high):
-        ends = [max((t_ff - t_ps) / dc, 0.0) for t_ff, t_ps in ((ff.training_low, ps.training_high), (ff.training_high, ps.training_low))]
+    if point.kind in ("above", "below") and None not in (
+        ff.training_low,
+        ff.training_high,
+        ps.training_low,
+        ps.training_high,
+    ):
+        ends = [
+            max((t_ff - t_ps) / dc, 0.0)
+            for t_ff, t_ps in ((ff.training_low, ps.training_high), (ff.training_high, ps.training_low))
+        ]
         low, high = min(ends), max(ends)
     return BreakEven(point.kind, point.n, low, high, basis, point.reason)
 
@@ -518,8 +536,11 @@ class CostReport:
             "prior": self.prior,
             "methods": methods,
             "break_even": [
-                {"feed_forward": p.feed_forward, "per_scene": p.per_scene,
-                 "by_prior": {k: {**asdict(b), "text": b.describe()} for k, b in p.by_prior.items()}}
+                {
+                    "feed_forward": p.feed_forward,
+                    "per_scene": p.per_scene,
+                    "by_prior": {k: {**asdict(b), "text": b.describe()} for k, b in p.by_prior.items()},
+                }
                 for p in self.break_evens
             ],
             "notes": self.notes,
@@ -553,27 +574,38 @@ def cost_report(
         training, prior_name = training_for(name, paradigm, training_overrides, recorded_prior(records, name), measured)
         if measured and training.source.startswith("measured"):
             notes += _same_device_notes(name, measured, timings.get(name), recorded_cpu(records, name))
-        methods[name] = _method_cost(name, paradigm, training, prior_name, timings.get(name), batch_size, pricing, unit_gpu)
+        methods[name] = _method_cost(
+            name, paradigm, training, prior_name, timings.get(name), batch_size, pricing, unit_gpu
+        )
     if any(t.device == CPU for t in timings.values()) and pricing.cpu_as is None:
-        notes.append("some per-asset times were measured on a CPU: they are CPU time, compared in CPU-hours with other "
-                     "CPU time only, and not priced as GPU time unless --measured-on names the GPU type they stand for "
-                     "or --cpu-as states a conversion")
+        notes.append(
+            "some per-asset times were measured on a CPU: they are CPU time, compared in CPU-hours with other "
+            "CPU time only, and not priced as GPU time unless --measured-on names the GPU type they stand for "
+            "or --cpu-as states a conversion"
+        )
     for g in sorted(_converted_types(methods.values(), unit_gpu)):
         a, b = pricing.throughput.get(g), pricing.throughput.get(unit_gpu)
         if a is not None and b is not None:
-            notes.append(f"{g} hours are shown as {unit_gpu} hours x {a / b:.3g} (throughput {g}: "
-                         f"{pricing.sources.get(f'throughput {g}', 'user')}; {unit_gpu}: {pricing.sources.get(f'throughput {unit_gpu}', 'user')})")
+            notes.append(
+                f"{g} hours are shown as {unit_gpu} hours x {a / b:.3g} (throughput {g}: "
+                f"{pricing.sources.get(f'throughput {g}', 'user')}; {unit_gpu}: "
+                f"{pricing.sources.get(f'throughput {unit_gpu}', 'user')})"
+            )
     pairs = []
     for ff in (m for m in methods.values() if m.paradigm == "feed-forward"):
         for ps in (m for m in methods.values() if m.paradigm == "per-scene"):
-            pairs.append(PairBreakEven(ff.method, ps.method, {mode: _pair_break_even(ff, ps, mode) for mode in PRIOR_MODES}))
+            pairs.append(
+                PairBreakEven(ff.method, ps.method, {mode: _pair_break_even(ff, ps, mode) for mode in PRIOR_MODES})
+            )
     return CostReport(unit_gpu, pricing, tuple(volumes), batch_size, prior, methods, pairs, notes)
 
 
 NO_PRIOR = "none"
 
 
-def _same_device_notes(method: str, measured: Mapping[str, Any], timing: "Timing | None", run_cpu: str | None) -> list[str]:
+def _same_device_notes(
+    method: str, measured: Mapping[str, Any], timing: Timing | None, run_cpu: str | None
+) -> list[str]:
     """Say when a measured training and the run's per-asset times were not taken on the same device."""
     device = measured.get("device") or {}
     trained_on = "cpu" if device.get("kind") != "gpu" else gpu_type(device.get("name", ""))
@@ -581,11 +613,16 @@ def _same_device_notes(method: str, measured: Mapping[str, Any], timing: "Timing
     if ran_on is None:
         return []
     if (trained_on == CPU) != (ran_on == CPU):
-        return [f"{method}: trained on {'a CPU' if trained_on == CPU else trained_on}, run on "
-                f"{'a CPU' if ran_on == CPU else ran_on}: CPU and GPU hours are not mixed (give --cpu-as GPU=FACTOR to convert)"]
+        return [
+            f"{method}: trained on {'a CPU' if trained_on == CPU else trained_on}, run on "
+            f"{'a CPU' if ran_on == CPU else ran_on}: CPU and GPU hours are not mixed (give --cpu-as GPU=FACTOR to "
+            f"convert)"
+        ]
     if trained_on == CPU and run_cpu and device.get("name") and run_cpu != device.get("name"):
-        return [f"{method}: trained on CPU {device.get('name')}, run on CPU {run_cpu}: CPU-hours of the two are "
-                "compared as if equal (different CPUs do different work per hour)"]
+        return [
+            f"{method}: trained on CPU {device.get('name')}, run on CPU {run_cpu}: CPU-hours of the two are "
+            "compared as if equal (different CPUs do different work per hour)"
+        ]
     return []
 
 
@@ -601,21 +638,34 @@ def recorded_prior(records: Sequence[Any], method: str) -> str | None:
 
 
 def _method_cost(
-    name: str, paradigm: str, training: GPUHours, prior: str | None, timing: Timing | None,
-    batch_size: int, pricing: Pricing, unit_gpu: str,
+    name: str,
+    paradigm: str,
+    training: GPUHours,
+    prior: str | None,
+    timing: Timing | None,
+    batch_size: int,
+    pricing: Pricing,
+    unit_gpu: str,
 ) -> MethodCost:
-    notes: list[str] = list(timing.notes) if timing else ["no completed job with a recorded time: per-asset time unknown"]
+    notes: list[str] = (
+        list(timing.notes) if timing else ["no completed job with a recorded time: per-asset time unknown"]
+    )
     per_asset_s = timing.per_asset_s(batch_size) if timing else None
     device = timing.device if timing else None
     hours = per_asset_s / 3600 if per_asset_s is not None else None
     if timing and not timing.on_gpu and pricing.cpu_as is None:
-        notes.append("per-asset time is CPU time: counted in CPU-hours, not as GPU time (give --measured-on GPU or --cpu-as GPU=FACTOR)")
+        notes.append(
+            "per-asset time is CPU time: counted in CPU-hours, not as GPU time (give --measured-on GPU or --cpu-as "
+            "GPU=FACTOR)"
+        )
     c_gpu_h = pricing.convert(hours, device, unit_gpu) if timing else None
     c_usd = pricing.usd(hours, device) if timing else None
     c_cpu_h = hours if timing and not timing.on_gpu else None
     if timing and timing.on_gpu and c_usd is None:
-        notes.append(f"cannot price {device} hours{' as ' + pricing.target + ' hours' if pricing.target else ''} "
-                     f"(give --price GPU=USD and, to convert, --throughput GPU=FACTOR)")
+        notes.append(
+            f"cannot price {device} hours{' as ' + pricing.target + ' hours' if pricing.target else ''} "
+            f"(give --price GPU=USD and, to convert, --throughput GPU=FACTOR)"
+        )
     if not training.known:
         notes.append(f"training GPU-hours unknown: {training.source} (give --training-gpu-hours {name}=H or =LOW:HIGH)")
     lines = {}
@@ -625,8 +675,11 @@ def _method_cost(
         u = [pricing.usd(h, counted.gpu) for h in (counted.value, counted.low, counted.high)]
         # CPU-hours: only CPU time (or nothing); GPU hours never become CPU hours.
         c = [h if (h == 0 or counted.gpu == CPU) else None for h in (counted.value, counted.low, counted.high)]
-        lines[mode] = {"gpu_h": CostLine(*t, c_gpu_h, f"{unit_gpu} GPU-h"), "usd": CostLine(*u, c_usd, "USD"),
-                       "cpu_h": CostLine(*c, c_cpu_h, "CPU-h")}
+        lines[mode] = {
+            "gpu_h": CostLine(*t, c_gpu_h, f"{unit_gpu} GPU-h"),
+            "usd": CostLine(*u, c_usd, "USD"),
+            "cpu_h": CostLine(*c, c_cpu_h, "CPU-h"),
+        }
     return MethodCost(name, paradigm, training, prior, timing, per_asset_s, lines, notes)
 
 
@@ -655,13 +708,17 @@ def _pair_break_even(ff: MethodCost, ps: MethodCost, mode: str) -> BreakEven:
 def _mixing_reason(methods: Sequence[MethodCost], unit: str) -> str:
     """Why a known training figure is unusable in `unit`: it was spent on the other kind of device."""
     if unit == "cpu_h":
-        spent = [f"{m.method} trained on {m.training.gpu}" for m in methods if m.training.known and m.training.gpu != CPU]
+        spent = [
+            f"{m.method} trained on {m.training.gpu}" for m in methods if m.training.known and m.training.gpu != CPU
+        ]
     else:
         spent = [f"{m.method} trained on a CPU" for m in methods if m.training.known and m.training.gpu == CPU]
     if not spent:
         return ""
-    return (f"per-asset times are {'CPU' if unit == 'cpu_h' else 'GPU'} time but {', '.join(spent)}: CPU and GPU "
-            "hours are not mixed without a stated conversion (--cpu-as GPU=FACTOR)")
+    return (
+        f"per-asset times are {'CPU' if unit == 'cpu_h' else 'GPU'} time but {', '.join(spent)}: CPU and GPU "
+        "hours are not mixed without a stated conversion (--cpu-as GPU=FACTOR)"
+    )
 
 
 def _why_no_per_asset(m: MethodCost) -> str:

@@ -23,31 +23,47 @@ REFERENCE_GPU = "A100-80GB"  # throughput factors below are relative to this typ
 # that of the models it was initialised from (Zero123 starts from SD image variations, itself from SD v1).
 PRIORS: dict[str, dict[str, Any]] = {
     "zero123": {
-        "value": 6000.0, "low": 5500.0, "high": 6500.0, "unit": "GPU-h", "gpu": "A100-80GB",
+        "value": 6000.0,
+        "low": 5500.0,
+        "high": 6500.0,
+        "unit": "GPU-h",
+        "gpu": "A100-80GB",
         "derivation": "stated in hours; range half a thousand either side",
         "source": "cvlab-columbia/zero123 README: '300000.ckpt is trained for around 6000 A100 hours' "
-                  "(training script set for 8 GPUs with 80GB each)",
+        "(training script set for 8 GPUs with 80GB each)",
         "note": "For the 300k-iteration checkpoint; the default 105k checkpoint took proportionally less.",
         "base": "stable-diffusion-v1",
     },
     "zero123-xl": {
-        "value": 6000.0, "low": 5500.0, "high": 6500.0, "unit": "GPU-h", "gpu": "A100-80GB",
+        "value": 6000.0,
+        "low": 5500.0,
+        "high": 6500.0,
+        "unit": "GPU-h",
+        "gpu": "A100-80GB",
         "derivation": "Zero123's figure used as a stand-in",
         "source": "Zero123's figure (cvlab-columbia/zero123 README, 300k-iteration checkpoint, ~6000 A100 hours); "
-                  "Zero123-XL's own training compute is not published",
+        "Zero123-XL's own training compute is not published",
         "note": "unverified: XL was trained on Objaverse-XL, and its compute may differ from Zero123's.",
         "verified": False,
         "base": "stable-diffusion-v1",
     },
     "stable-zero123": {
-        "value": None, "low": None, "high": None, "unit": "GPU-h", "gpu": None,
+        "value": None,
+        "low": None,
+        "high": None,
+        "unit": "GPU-h",
+        "gpu": None,
         "source": "not published (no training GPU-hours found for Stability AI's Stable Zero123)",
     },
     "stable-diffusion-v1": {
-        "value": 150000.0, "low": 145000.0, "high": 155000.0, "unit": "GPU-h", "gpu": "A100-40GB",
+        "value": 150000.0,
+        "low": 145000.0,
+        "high": 155000.0,
+        "unit": "GPU-h",
+        "gpu": "A100-40GB",
         "derivation": "stated in hours; range half of ten thousand either side",
         "source": "Stable Diffusion v1 model card (CompVis), Environmental Impact: "
-                  "'Hardware Type: A100 PCIe 40GB, Hours used: 150000'",
+        "'Hardware Type: A100 PCIe 40GB, Hours used: 150000'",
         "note": "The base of the Zero123 family; not counted by --prior counted (see the rule above).",
     },
 }
@@ -83,6 +99,9 @@ THROUGHPUT: dict[str, dict[str, Any]] = {
     "A100-40GB": {"value": 1.0, "source": f"same GA100 chip: 312 TFLOPS ({_DATASHEET})"},
     "A800": {"value": 1.0, "source": f"same GA100 chip: 312 TFLOPS ({_DATASHEET}); NVLink reduced only"},
     "H100": {"value": 3.17, "source": f"989 / 312 TFLOPS, H100 SXM vs A100 ({_DATASHEET}); peak ratio, assumed"},
-    "H200": {"value": 3.17, "source": f"same Hopper compute as H100 SXM, 989 TFLOPS ({_DATASHEET}); peak ratio, assumed"},
+    "H200": {
+        "value": 3.17,
+        "source": f"same Hopper compute as H100 SXM, 989 TFLOPS ({_DATASHEET}); peak ratio, assumed",
+    },
     "V100": {"value": 0.40, "source": f"125 / 312 TFLOPS, V100 SXM2 vs A100 ({_DATASHEET}); peak ratio, assumed"},
 }

@@ -11,8 +11,9 @@ no quality-matched per-asset cost is given (P does not match F's fidelity on mos
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from statistics import mean, median
-from typing import Any, Sequence
+from typing import Any
 
 from reconbench.cost.model import BreakEven, CostLine, CostReport, break_even_lines, cost_to_reach
 
@@ -26,21 +27,36 @@ def quality_break_even(records: Sequence[Any], report: CostReport, metric: str) 
     out = []
     for pair in report.break_evens:
         ff, ps = report.methods[pair.feed_forward], report.methods[pair.per_scene]
-        ff_values = {r.object: r.metrics[metric] for r in ok if r.method == ff.method and r.metrics.get(metric) is not None}
-        curves = {r.object: [(p["seconds"], p[metric]) for p in r.anytime if p.get(metric) is not None]
-                  for r in ok if r.method == ps.method and r.anytime}
+        ff_values = {
+            r.object: r.metrics[metric] for r in ok if r.method == ff.method and r.metrics.get(metric) is not None
+        }
+        curves = {
+            r.object: [(p["seconds"], p[metric]) for p in r.anytime if p.get(metric) is not None]
+            for r in ok
+            if r.method == ps.method and r.anytime
+        }
         objects = sorted(set(ff_values) & set(curves))
-        entry: dict[str, Any] = {"feed_forward": ff.method, "per_scene": ps.method, "metric": metric, "objects": len(objects)}
+        entry: dict[str, Any] = {
+            "feed_forward": ff.method,
+            "per_scene": ps.method,
+            "metric": metric,
+            "objects": len(objects),
+        }
         if not objects:
             entry["reason"] = f"no object has both a {ff.method} result and a {ps.method} anytime curve with {metric}"
             out.append(entry)
             continue
         target = mean(ff_values[o] for o in objects)
-        reached = {o: s for o in objects if (s := cost_to_reach(target, curves[o], higher_is_better=better)) is not None}
+        reached = {
+            o: s for o in objects if (s := cost_to_reach(target, curves[o], higher_is_better=better)) is not None
+        }
         entry.update({"target": target, "reached": len(reached)})
         if 2 * len(reached) < len(objects):
-            entry["break_even"] = BreakEven("always", reason=f"{ps.method} reaches {ff.method}'s mean {metric} "
-                                            f"{target:.4g} on only {len(reached)} of {len(objects)} objects")
+            entry["break_even"] = BreakEven(
+                "always",
+                reason=f"{ps.method} reaches {ff.method}'s mean {metric} "
+                f"{target:.4g} on only {len(reached)} of {len(objects)} objects",
+            )
             out.append(entry)
             continue
         reach_s = median(reached.values()) * (ps.timing.gpu_count if ps.timing else 1)
@@ -69,11 +85,20 @@ def format_quality(results: list[dict[str, Any]]) -> str:
         return "Quality-adjusted break-even: none (the run needs a feed-forward and a per-scene method)\n"
     lines = []
     for e in results:
-        head = f"Quality-adjusted break-even, {e['feed_forward']} vs {e['per_scene']} at {e['feed_forward']}'s mean {e['metric']}"
+        head = (
+            f"Quality-adjusted break-even, {e['feed_forward']} vs {e['per_scene']} at {e['feed_forward']}'s mean "
+            f"{e['metric']}"
+        )
         if "reason" in e:
             lines.append(f"{head}: unavailable ({e['reason']})")
             continue
-        when = f"median {e['median_reach_s']:.3g} s to reach it" if "median_reach_s" in e else "not reached on most objects"
-        lines.append(f"{head} {e['target']:.4g}: {e['per_scene']} reaches it on {e['reached']} of {e['objects']} objects "
-                     f"({when}); {e['break_even'].describe()}")
+        when = (
+            f"median {e['median_reach_s']:.3g} s to reach it"
+            if "median_reach_s" in e
+            else "not reached on most objects"
+        )
+        lines.append(
+            f"{head} {e['target']:.4g}: {e['per_scene']} reaches it on {e['reached']} of {e['objects']} objects "
+            f"({when}); {e['break_even'].describe()}"
+        )
     return "\n".join(lines) + "\n"

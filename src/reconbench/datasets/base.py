@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -79,7 +79,11 @@ class DatasetObject:
         except ValueError as exc:
             raise AssetLoadError(self.path, str(exc)) from exc
         if surface_area(mesh) <= MIN_AREA:  # nothing to see: every score against it would be meaningless (PSNR inf)
-            raise AssetLoadError(self.path, f"the ground truth has zero surface area (all {mesh.n_faces} triangles are degenerate): nothing to render or compare")
+            raise AssetLoadError(
+                self.path,
+                f"the ground truth has zero surface area (all {mesh.n_faces} triangles are degenerate): nothing to "
+                f"render or compare",
+            )
         return mesh
 
 
@@ -110,9 +114,12 @@ class Dataset:
         for o in self.objects:
             if o.id == object_id:
                 return o
-        raise KeyError(f"object {object_id!r} is not in dataset {self.spec!r} ({len(self)} objects: {', '.join(self.ids[:8])}{'...' if len(self) > 8 else ''})")
+        raise KeyError(
+            f"object {object_id!r} is not in dataset {self.spec!r} ({len(self)} objects: "
+            f"{', '.join(self.ids[:8])}{'...' if len(self) > 8 else ''})"
+        )
 
-    def select(self, ids: Iterable[str] | None = None, limit: int | None = None) -> "Dataset":
+    def select(self, ids: Iterable[str] | None = None, limit: int | None = None) -> Dataset:
         """A subset by ids (in the order given; unknown ids raise KeyError) and/or the first `limit`."""
         objects: Sequence[DatasetObject] = self.objects if ids is None else [self.get(i) for i in ids]
         if limit is not None:

@@ -34,7 +34,11 @@ def discover_folder(root: Path, frame: str = "y-up", category: str = "uncategori
         meshes = sorted(p for p in entry.rglob("*") if p.is_file() and p.suffix.lower() in MESH_SUFFIXES)
         main = _main_mesh(meshes)
         if main is None:
-            reason = "no mesh file" if not meshes else f"several mesh files ({', '.join(p.name for p in meshes[:4])}); keep one or name it model.*"
+            reason = (
+                "no mesh file"
+                if not meshes
+                else f"several mesh files ({', '.join(p.name for p in meshes[:4])}); keep one or name it model.*"
+            )
             problems.append(DatasetProblem(entry, reason))
         else:
             objects.append(DatasetObject(entry.name, categories.get(entry.name, category), main, frame))

@@ -3,8 +3,9 @@
 The foreground mask comes from the alpha channel; for images without one, from keying out a uniform
 background colour (a plain backdrop filling the image's border), or from background removal with rembg
 when it is installed and its model is present; otherwise the object fails with a clear reason. How the
-mask was made is recorded with each job (provenance `input_mask`). Such objects have no ground-truth asset: runs report what can be measured honestly (input-view
-fidelity, usability, time, cost) and mark ground-truth metrics as not applicable.
+mask was made is recorded with each job (provenance `input_mask`). Such objects have no ground-truth asset:
+runs report what can be measured honestly (input-view fidelity, usability, time, cost)
+and mark ground-truth metrics as not applicable.
 """
 
 from __future__ import annotations
@@ -71,10 +72,14 @@ def _mask_without_alpha(path: Path, rgb: Image.Image) -> tuple[Image.Image, str]
     if colour is not None:
         mask = key_out_background(pixels, colour)
         if mask.any():
-            return Image.fromarray(np.dstack([pixels, np.where(mask, 255, 0).astype(np.uint8)]), "RGBA"), \
-                f"uniform background {tuple(int(c) for c in colour)} keyed out (tolerance {KEY_TOLERANCE})"
-        raise AssetLoadError(path, f"no alpha channel, and the whole image is one uniform colour {tuple(int(c) for c in colour)}: "
-                                   "no object to key out (give an RGBA image, or install rembg for photos of objects)")
+            return Image.fromarray(
+                np.dstack([pixels, np.where(mask, 255, 0).astype(np.uint8)]), "RGBA"
+            ), f"uniform background {tuple(int(c) for c in colour)} keyed out (tolerance {KEY_TOLERANCE})"
+        raise AssetLoadError(
+            path,
+            f"no alpha channel, and the whole image is one uniform colour {tuple(int(c) for c in colour)}: "
+            "no object to key out (give an RGBA image, or install rembg for photos of objects)",
+        )
     return _remove_background(path, rgb), "rembg"
 
 
@@ -90,8 +95,14 @@ def uniform_border_colour(pixels: np.ndarray) -> np.ndarray | None:
     h, w = pixels.shape[:2]
     if h <= 2 * BORDER or w <= 2 * BORDER:
         return None
-    frame = np.concatenate([pixels[:BORDER].reshape(-1, 3), pixels[-BORDER:].reshape(-1, 3),
-                            pixels[BORDER:-BORDER, :BORDER].reshape(-1, 3), pixels[BORDER:-BORDER, -BORDER:].reshape(-1, 3)]).astype(np.int16)
+    frame = np.concatenate(
+        [
+            pixels[:BORDER].reshape(-1, 3),
+            pixels[-BORDER:].reshape(-1, 3),
+            pixels[BORDER:-BORDER, :BORDER].reshape(-1, 3),
+            pixels[BORDER:-BORDER, -BORDER:].reshape(-1, 3),
+        ]
+    ).astype(np.int16)
     colour = np.median(frame, axis=0)
     close = np.abs(frame - colour).max(axis=1) <= KEY_TOLERANCE
     return colour if close.mean() >= BORDER_SHARE else None
@@ -113,8 +124,11 @@ def _remove_background(path: Path, rgb: Image.Image) -> Image.Image:
     try:
         import rembg
     except ImportError:
-        raise AssetLoadError(path, "no alpha channel to take the foreground from, its border is not one uniform colour to key out, "
-                                   "and rembg is not installed (pip install rembg, with its model in the local cache; or give RGBA images)") from None
+        raise AssetLoadError(
+            path,
+            "no alpha channel to take the foreground from, its border is not one uniform colour to key out, "
+            "and rembg is not installed (pip install rembg, with its model in the local cache; or give RGBA images)",
+        ) from None
     try:
         return rembg.remove(rgb).convert("RGBA")
     except Exception as exc:  # typically: the model is not in the local cache and the network is closed

@@ -10,11 +10,10 @@ get_gt_rotate_angle). Shipped lists live in reconbench/lists/ and are named with
 
 from __future__ import annotations
 
-from dataclasses import replace
 import re
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-
 from typing import NamedTuple
 
 from reconbench.datasets.base import Dataset, DatasetError, DatasetProblem
@@ -34,8 +33,11 @@ _SAFE_ID = re.compile(r"\w[\w.+\-]*")
 def check_object_id(object_id: str, where: str) -> str:
     """`object_id` if it is safe as a folder name in a run; DatasetError naming it and `where` if not."""
     if not _SAFE_ID.fullmatch(object_id) or ".." in object_id:
-        raise DatasetError(f"{where}: object id {object_id!r} is not allowed: an id is used as a folder name in the run, so it may "
-                           "hold only letters, digits, '_', '-', '+' and '.', must not start with '.' and must not contain '..' or a path separator")
+        raise DatasetError(
+            f"{where}: object id {object_id!r} is not allowed: an id is used as a folder name in the run, so it may "
+            "hold only letters, digits, '_', '-', '+' and '.', must not start with '.' and must not contain '..' or a "
+            "path separator"
+        )
     return object_id
 
 
@@ -52,7 +54,9 @@ def read_object_list(name_or_path: str | Path) -> list[ListEntry]:
         where = f"shipped list {name_or_path}"
         text = resources.files("reconbench.lists").joinpath(f"{name_or_path}.txt").read_text()
     else:
-        raise DatasetError(f"{name_or_path}: object list not found (neither a file nor one of: {', '.join(shipped_lists())})")
+        raise DatasetError(
+            f"{name_or_path}: object list not found (neither a file nor one of: {', '.join(shipped_lists())})"
+        )
     entries, seen = [], set()
     for lineno, raw in enumerate(text.splitlines(), 1):
         tokens = raw.split("#", 1)[0].split()
@@ -61,12 +65,16 @@ def read_object_list(name_or_path: str | Path) -> list[ListEntry]:
         fields = [t for t in tokens if "=" not in t]
         options = dict(t.split("=", 1) for t in tokens if "=" in t)
         if not 1 <= len(fields) <= 2 or set(options) - {"yaw"}:
-            raise DatasetError(f"{where}, line {lineno}: expected 'ID [NAME_IN_DATASET] [yaw=DEGREES]', got {raw.strip()!r}")
+            raise DatasetError(
+                f"{where}, line {lineno}: expected 'ID [NAME_IN_DATASET] [yaw=DEGREES]', got {raw.strip()!r}"
+            )
         check_object_id(fields[0], f"{where}, line {lineno}")
         try:
             yaw = float(options.get("yaw", 0.0))
         except ValueError:
-            raise DatasetError(f"{where}, line {lineno}: yaw must be a number of degrees, got {options['yaw']!r}") from None
+            raise DatasetError(
+                f"{where}, line {lineno}: yaw must be a number of degrees, got {options['yaw']!r}"
+            ) from None
         if fields[0] in seen:
             raise DatasetError(f"{where}, line {lineno}: object {fields[0]!r} listed twice")
         seen.add(fields[0])
@@ -87,7 +95,11 @@ def apply_object_list(dataset: Dataset, entries: list[ListEntry]) -> Dataset:
             objects.append(replace(by_id[dataset_id], id=eval_id, yaw_deg=yaw))
         else:
             missing.append(eval_id if eval_id == dataset_id else f"{eval_id} ({dataset_id})")
-            problems.append(DatasetProblem(Path(dataset_id), f"listed as {eval_id!r} but not found in dataset {dataset.spec!r}; {hint}"))
+            problems.append(
+                DatasetProblem(
+                    Path(dataset_id), f"listed as {eval_id!r} but not found in dataset {dataset.spec!r}; {hint}"
+                )
+            )
     if not objects:
         have = ", ".join(dataset.ids[:8]) + (", ..." if len(dataset) > 8 else "") if len(dataset) else "no objects"
         raise DatasetError(

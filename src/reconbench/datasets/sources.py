@@ -33,7 +33,9 @@ SOURCES: dict[str, dict[str, Any]] = {
         "discover": "reconbench.datasets.discover:discover_omniobject3d",
         "needs_path": True,
         "frame": "y-up",
-        "notes": "Raw scans are Y-up in millimetres (OmniObject3D issue #2, tools/mesh_eval.py); front not standardised.",
+        "notes": (
+            "Raw scans are Y-up in millimetres (OmniObject3D issue #2, tools/mesh_eval.py); front not standardised."
+        ),
         "homepage": "https://omniobject3d.github.io/",
     },
     "images": {
@@ -48,7 +50,9 @@ SOURCES: dict[str, dict[str, Any]] = {
         "discover": "reconbench.datasets.discover:discover_glbs",
         "needs_path": True,
         "frame": "y-up",
-        "notes": "glTF convention: +Y up, front +Z; many Objaverse assets do not follow it (orientation and scale vary).",
+        "notes": (
+            "glTF convention: +Y up, front +Z; many Objaverse assets do not follow it (orientation and scale vary)."
+        ),
         "homepage": "https://objaverse.allenai.org/",
     },
 }

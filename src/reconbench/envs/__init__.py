@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 
+from reconbench.envs.apptainer import ApptainerBackend, definition
 from reconbench.envs.base import (
     Backend,
     Environment,
@@ -28,7 +29,6 @@ from reconbench.envs.base import (
     recipe,
     recipe_hash,
 )
-from reconbench.envs.apptainer import ApptainerBackend, definition
 from reconbench.envs.docker import DockerBackend, dockerfile
 from reconbench.envs.venv import VenvBackend
 from reconbench.envs.weights import WeightsMissing, fetch_weights, missing_weights, weights_env

@@ -60,8 +60,12 @@ def definition(spec: MethodSpec, context: Path | None = None) -> str:
     version = python_version(spec)
     digest = recipe_hash(spec, "apptainer")
     variables = image_variables(spec)
-    post = ["set -e", "export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1",
-            apt_install(spec), _sh([f"python{version}", "-m", "venv", VENV])]
+    post = [
+        "set -e",
+        "export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1",
+        apt_install(spec),
+        _sh([f"python{version}", "-m", "venv", VENV]),
+    ]
     files: list[str] = []
     if uses_build_context(spec):
         if context is None:
@@ -78,7 +82,8 @@ def definition(spec: MethodSpec, context: Path | None = None) -> str:
     post.append(_sh(["chmod", "-R", "a+rX", UPSTREAM]))
     lines = [
         f"# reconbench environment of method {spec.name} (recipe {digest[:12]}), generated from its MethodSpec.",
-        f"# Build: apptainer build {IMAGE} {DEFINITION}   (unprivileged: --fakeroot, or build elsewhere and copy the SIF)",
+        f"# Build: apptainer build {IMAGE} {DEFINITION}   (unprivileged: --fakeroot, or build elsewhere and copy the "
+        f"SIF)",
         "Bootstrap: docker",
         f"From: {base_image(spec)}",
         "",
@@ -89,7 +94,12 @@ def definition(spec: MethodSpec, context: Path | None = None) -> str:
     ]
     if files:
         lines += ["%files", *files, ""]
-    lines += ["%environment", f"    export VIRTUAL_ENV={VENV}", f"    export PATH={VENV}/bin:$PATH", "    export PYTHONUNBUFFERED=1"]
+    lines += [
+        "%environment",
+        f"    export VIRTUAL_ENV={VENV}",
+        f"    export PATH={VENV}/bin:$PATH",
+        "    export PYTHONUNBUFFERED=1",
+    ]
     lines += [f"    export {k}={_sh([v])}" for k, v in variables.items()]
     lines += ["", "%post", *[f"    {line}" for line in post], "", "%runscript", '    exec "$@"', ""]
     return "\n".join(lines)
@@ -136,7 +146,8 @@ class ApptainerBackend(Backend):
         exe = engine()
         if exe is None:
             message = (
-                f"cannot build the apptainer environment of method {spec.name!r}: neither `apptainer` nor `singularity` "
+                f"cannot build the apptainer environment of method {spec.name!r}: neither `apptainer` nor "
+                f"`singularity` "
                 f"is on PATH (on a cluster: `module load apptainer`, then run the install again). The definition is "
                 f"written at {folder / DEFINITION}; or use `--backend venv`; build log: {log.path}"
             )

@@ -17,9 +17,10 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from filelock import FileLock, Timeout
 
@@ -56,7 +57,9 @@ def _safe_name(name: str) -> str:
 def require_upstream(spec: MethodSpec) -> None:
     """Only methods run from upstream code have an environment."""
     if not spec.upstream.get("repo"):
-        raise ValueError(f"method {spec.name!r} runs in-process and needs no environment (it has no upstream repository)")
+        raise ValueError(
+            f"method {spec.name!r} runs in-process and needs no environment (it has no upstream repository)"
+        )
 
 
 def upstream_repos(spec: MethodSpec) -> list[dict[str, str]]:
@@ -69,7 +72,10 @@ def upstream_repos(spec: MethodSpec) -> list[dict[str, str]]:
             raise ValueError(f"method {spec.name!r}: upstream.extra[{i}] needs a repo and a full 40-hex commit")
         parts = Path(dest).parts
         if not dest or Path(dest).is_absolute() or ".." in parts:
-            raise ValueError(f"method {spec.name!r}: upstream.extra[{i}].dest must be a relative folder inside the checkout, got {dest!r}")
+            raise ValueError(
+                f"method {spec.name!r}: upstream.extra[{i}].dest must be a relative folder inside the checkout, got "
+                f"{dest!r}"
+            )
         repos.append({"repo": repo, "commit": commit, "dest": Path(dest).as_posix()})
     return repos
 
@@ -114,7 +120,9 @@ def substitute(text: str, *, python: str, repo: str) -> str:
     from reconbench.methods.external.command import BUILD_PLACEHOLDERS
     from reconbench.methods.external.command import substitute as substitute_placeholders
 
-    return substitute_placeholders(str(text), {"python": python, "repo": repo}, "environment recipe", BUILD_PLACEHOLDERS)
+    return substitute_placeholders(
+        str(text), {"python": python, "repo": repo}, "environment recipe", BUILD_PLACEHOLDERS
+    )
 
 
 def package_groups(spec: MethodSpec, *, python: str, repo: str) -> list[list[str]]:
@@ -211,7 +219,10 @@ def build_steps(spec: MethodSpec, *, python: str, repo: str) -> list[tuple[list[
 
 
 def recipe_env(spec: MethodSpec, *, python: str, repo: str) -> dict[str, str]:
-    return {str(k): substitute(str(v), python=python, repo=repo) for k, v in (environment_of(spec).get("env", {}) or {}).items()}
+    return {
+        str(k): substitute(str(v), python=python, repo=repo)
+        for k, v in (environment_of(spec).get("env", {}) or {}).items()
+    }
 
 
 def is_local_repo(url: str) -> bool:
@@ -277,9 +288,9 @@ class Environment:
         cmd += [self.image, *argv]
         return cmd, None
 
-
-    def _wrap_apptainer(self, argv: Sequence[str], *, cwd: str, mounts: tuple[str, ...], gpu: bool,
-                        env: Mapping[str, str] | None) -> list[str]:
+    def _wrap_apptainer(
+        self, argv: Sequence[str], *, cwd: str, mounts: tuple[str, ...], gpu: bool, env: Mapping[str, str] | None
+    ) -> list[str]:
         """`apptainer run --nv --cleanenv --writable-tmpfs --bind M:M ... --pwd CWD --env K=V ... IMAGE argv`
         (envs/apptainer.py): each mount at its host path; --cleanenv drops the host's environment, so what the
         method needs is passed with --env, CUDA_VISIBLE_DEVICES (an executor's pinning) included."""
@@ -320,17 +331,35 @@ class BuildLog:
         if self.echo:
             print(text, file=sys.stderr, flush=True)
 
-    def run(self, argv: Sequence[str], *, cwd: Path | str | None = None, env: Mapping[str, str] | None = None, check: bool = True) -> int:
-        """Run one command, its output appended to the log; a non-zero exit raises EnvironmentBuildError (check=True)."""
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path | str | None = None,
+        env: Mapping[str, str] | None = None,
+        check: bool = True,
+    ) -> int:
+        """Run one command, its output appended to the log; a non-zero exit raises EnvironmentBuildError
+        (check=True)."""
         argv = [str(a) for a in argv]
         stamp = _dt.datetime.now().isoformat(timespec="seconds")
         self.note(f"\n==> [{stamp}] $ {shlex.join(argv)}" + (f"   (cwd: {cwd})" if cwd else ""))
-        full_env = {**host_environment(), "GIT_TERMINAL_PROMPT": "0", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONUNBUFFERED": "1", **(env or {})}
+        full_env = {
+            **host_environment(),
+            "GIT_TERMINAL_PROMPT": "0",
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "PYTHONUNBUFFERED": "1",
+            **(env or {}),
+        }
         start = time.monotonic()
         try:
             proc = subprocess.Popen(
-                argv, cwd=str(cwd) if cwd else None, env=full_env, stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                argv,
+                cwd=str(cwd) if cwd else None,
+                env=full_env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
             )
         except OSError as exc:
             self.note(f"<== could not start: {exc}")
@@ -353,7 +382,8 @@ class BuildLog:
         if rc != 0 and check:
             raise EnvironmentBuildError(
                 f"building the {self.backend} environment of method {self.method!r} failed: "
-                f"`{shlex.join(argv)}` exited with status {rc}" + (f" (cwd {cwd})" if cwd else "")
+                f"`{shlex.join(argv)}` exited with status {rc}"
+                + (f" (cwd {cwd})" if cwd else "")
                 + f"; build log: {self.path}\n--- last lines of the log ---\n{self.tail()}"
             )
         return rc
@@ -383,7 +413,9 @@ def checkout(spec: MethodSpec, dest: Path, log: BuildLog, sources: LocalSources 
             if target.exists():
                 target.rmdir()
             copy_checkout(sources.checkout, target)
-            log.note(f"copied the local checkout {sources.checkout} at {item['commit']} (verified: HEAD, no local changes)")
+            log.note(
+                f"copied the local checkout {sources.checkout} at {item['commit']} (verified: HEAD, no local changes)"
+            )
             continue
         if item["dest"] and target.exists() and any(target.iterdir()):
             raise EnvironmentBuildError(
@@ -402,10 +434,13 @@ def checkout(spec: MethodSpec, dest: Path, log: BuildLog, sources: LocalSources 
                 f"(wrong commit, or not pushed to that repository); build log: {log.path}"
             )
         log.run(["git", "-C", str(target), "-c", "advice.detachedHead=false", "checkout", "--quiet", commit])
-        head = subprocess.run(["git", "-C", str(target), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "-C", str(target), "rev-parse", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
         if head != commit:
             raise EnvironmentBuildError(
-                f"method {spec.name!r}: checkout of {item['repo']} is at {head or '?'}, not the pinned {commit}; build log: {log.path}"
+                f"method {spec.name!r}: checkout of {item['repo']} is at {head or '?'}, not the pinned {commit}; build "
+                f"log: {log.path}"
             )
         log.note(f"checked out {item['repo']} at {commit}")
         log.run(["git", "-C", str(target), "submodule", "update", "--init", "--recursive", "--quiet"])
@@ -451,7 +486,10 @@ class Backend:
 
     def missing_message(self, spec: MethodSpec) -> str:
         flag = "" if self.name == "venv" else f" --backend {self.name}"
-        return f"the {self.name} environment of method {spec.name!r} is not built: run `reconbench install {spec.name}{flag}`"
+        return (
+            f"the {self.name} environment of method {spec.name!r} is not built: run `reconbench install "
+            f"{spec.name}{flag}`"
+        )
 
     def build(self, spec: MethodSpec, *, rebuild: bool = False, echo: bool = False) -> Environment:
         """Build the environment unless it is built already (rebuild=True: from scratch); returns it.
@@ -466,7 +504,9 @@ class Backend:
         try:
             lock.acquire(timeout=0.05)
         except Timeout:
-            print(f"reconbench: waiting for another build of {spec.name!r} ({folder}.lock)", file=sys.stderr, flush=True)
+            print(
+                f"reconbench: waiting for another build of {spec.name!r} ({folder}.lock)", file=sys.stderr, flush=True
+            )
             lock.acquire()
         try:
             if not rebuild and self.is_built(spec):
@@ -481,8 +521,15 @@ class Backend:
             log.note(f"reconbench {self.name} environment of method {spec.name!r}, recipe hash {data['hash']}")
             self._build(spec, folder, log)
             log.note("build complete")
-            write_json_atomic(folder / MARKER, {"method": spec.name, "hash": data["hash"], "backend": self.name,
-                                                "built_at": _dt.datetime.now().isoformat(timespec="seconds")})
+            write_json_atomic(
+                folder / MARKER,
+                {
+                    "method": spec.name,
+                    "hash": data["hash"],
+                    "backend": self.name,
+                    "built_at": _dt.datetime.now().isoformat(timespec="seconds"),
+                },
+            )
         finally:
             lock.release()
         return self.environment(spec)
@@ -494,4 +541,3 @@ def run_quiet(argv: Sequence[str], timeout: float = 60.0) -> subprocess.Complete
         return subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired):
         return None
-

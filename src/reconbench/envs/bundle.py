@@ -20,11 +20,9 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
-import os
 import platform as _platform
 import re
 import shutil
-import subprocess
 import sys
 import sysconfig
 import tarfile
@@ -34,13 +32,13 @@ from typing import Any
 
 from reconbench.envs.base import (
     BuildLog,
+    build_steps,
     checkout,
     package_groups,
     pip_args,
     python_version,
     recipe_hash,
     seed_requirements,
-    build_steps,
     upstream_repos,
     write_json_atomic,
 )
@@ -87,6 +85,7 @@ def platform_fits(bundle_platform: str, host: str | None = None) -> bool:
 
 # ---------------------------------------------------------------------------------------------- requirements
 
+
 def split_git_requirement(req: str) -> tuple[str, str, str] | None:
     """("https://host/repo.git", ref or "", subdirectory or "") of a pip VCS requirement `[name @ ]git+URL[@ref][#...]`;
     None for anything else."""
@@ -115,7 +114,9 @@ def archive_git_requirement(req: str, wheels: Path, work: Path, log: BuildLog) -
     archive pip installs offline. (By hand rather than `pip download`: pip would prepare the metadata, and
     setup.py files that import torch at build time cannot do that in an isolated build environment.)"""
     url, ref, subdirectory = split_git_requirement(req)  # type: ignore[misc]
-    name = re.sub(r"[^A-Za-z0-9]+", "-", url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")).strip("-") or "package"
+    name = (
+        re.sub(r"[^A-Za-z0-9]+", "-", url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")).strip("-") or "package"
+    )
     clone = work / f"git-{name}-{hashlib.sha256(req.encode()).hexdigest()[:8]}"
     log.run(["git", "clone", "--quiet", url, str(clone)])
     if ref:
@@ -125,7 +126,9 @@ def archive_git_requirement(req: str, wheels: Path, work: Path, log: BuildLog) -
     root = clone / subdirectory if subdirectory else clone
     out = wheels / f"{name}-{commit[:12]}.tar.gz"
     with tarfile.open(out, "w:gz") as tar:
-        tar.add(root, arcname=f"{name}-{commit[:12]}", filter=lambda t: None if t.name.split("/")[1:2] == [".git"] else t)
+        tar.add(
+            root, arcname=f"{name}-{commit[:12]}", filter=lambda t: None if t.name.split("/")[1:2] == [".git"] else t
+        )
     log.note(f"archived {req} at {commit} as {out.name}")
     return out
 
@@ -146,10 +149,16 @@ def _build_requires(folder: Path) -> list[str]:
 
 def _local_projects(group: list[str], repo: Path) -> list[Path]:
     """Requirements of a pip call that are folders of the checkout ("{repo}", "-e {repo}", "{repo}/sub")."""
-    return [Path(a) for a in group if not a.startswith("-") and Path(a).is_dir() and Path(a).resolve().is_relative_to(repo.resolve())]
+    return [
+        Path(a)
+        for a in group
+        if not a.startswith("-") and Path(a).is_dir() and Path(a).resolve().is_relative_to(repo.resolve())
+    ]
 
 
-def download_packages(spec: MethodSpec, repo: Path, wheels: Path, log: BuildLog, *, python: str, platform: str | None) -> None:
+def download_packages(
+    spec: MethodSpec, repo: Path, wheels: Path, log: BuildLog, *, python: str, platform: str | None
+) -> None:
     """`pip download` every package of the recipe (and of the local projects' build systems) into `wheels`.
 
     Target Python = this interpreter and no platform given: plain `pip download --prefer-binary` (sdists where no
@@ -182,6 +191,7 @@ def download_packages(spec: MethodSpec, repo: Path, wheels: Path, log: BuildLog,
 
 # ---------------------------------------------------------------------------------------------- weights
 
+
 def _bundle_weights(spec: MethodSpec, out: Path, log: BuildLog) -> list[dict[str, Any]]:
     """Copy every weight of the method (fetched first if not cached) into the bundle; their manifest entries."""
     from reconbench.envs.weights import cached_path, fetch_weights, weight_items
@@ -205,8 +215,19 @@ def _bundle_weights(spec: MethodSpec, out: Path, log: BuildLog) -> list[dict[str
             _copy(found, out / rel / item.filename)
         else:
             shutil.copytree(found, out / rel, dirs_exist_ok=True)  # symlinks into blobs/ are followed
-        entries.append({"kind": "hf", "repo_id": item.repo_id, "repo_type": item.repo_type, "revision": item.revision,
-                        "commit": commit, "folder": folder, "filename": item.filename, "path": rel.as_posix(), "label": item.label})
+        entries.append(
+            {
+                "kind": "hf",
+                "repo_id": item.repo_id,
+                "repo_type": item.repo_type,
+                "revision": item.revision,
+                "commit": commit,
+                "folder": folder,
+                "filename": item.filename,
+                "path": rel.as_posix(),
+                "label": item.label,
+            }
+        )
         log.note(f"bundled weight {item.label}")
     return entries
 
@@ -218,8 +239,16 @@ def _copy(src: Path, dest: Path) -> None:
 
 # ---------------------------------------------------------------------------------------------- bundle
 
-def make_bundle(specs: list[MethodSpec], out: Path | str, *, python: str | None = None, platform: str | None = None,
-                weights: bool = True, echo: bool = False) -> dict[str, Any]:
+
+def make_bundle(
+    specs: list[MethodSpec],
+    out: Path | str,
+    *,
+    python: str | None = None,
+    platform: str | None = None,
+    weights: bool = True,
+    echo: bool = False,
+) -> dict[str, Any]:
     """Gather the upstream code, packages and weights of `specs` into `out` (needs the network); returns the manifest.
 
     python: the target "X.Y" (default: each recipe's own); platform: a wheel platform tag such as
@@ -246,7 +275,9 @@ def make_bundle(specs: list[MethodSpec], out: Path | str, *, python: str | None 
             for n, item in enumerate(upstream_repos(spec)):
                 folder = repo / item["dest"] if item["dest"] else repo
                 if (folder / ".gitmodules").is_file():
-                    raise BundleError(f"method {spec.name!r}: {item['repo']} has git submodules, which bundles do not carry yet")
+                    raise BundleError(
+                        f"method {spec.name!r}: {item['repo']} has git submodules, which bundles do not carry yet"
+                    )
                 rel = Path("source") / spec.name / f"{n}.bundle"
                 (out / rel).parent.mkdir(parents=True, exist_ok=True)
                 log.run(["git", "-C", str(folder), "branch", "--force", "reconbench-pinned", item["commit"]])
@@ -256,17 +287,27 @@ def make_bundle(specs: list[MethodSpec], out: Path | str, *, python: str | None 
             for req in _git_requirements(spec, repo=str(repo)):
                 requirements[req] = archive_git_requirement(req, wheels, work, log).relative_to(out).as_posix()
             download_packages(spec, repo, wheels, log, python=target_python, platform=platform)
-        entry = {"recipe_hash": recipe_hash(spec, "venv"), "python": target_python, "upstream": repos,
-                 "requirements": requirements, "weights": _bundle_weights(spec, out, log) if weights else []}
+        entry = {
+            "recipe_hash": recipe_hash(spec, "venv"),
+            "python": target_python,
+            "upstream": repos,
+            "requirements": requirements,
+            "weights": _bundle_weights(spec, out, log) if weights else [],
+        }
         manifest["methods"][spec.name] = entry
-    manifest.update({
-        "format": FORMAT,
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "platform": platform or host_platform(),
-        "reconbench": _reconbench_version(),
-        "files": {p.relative_to(out).as_posix(): sha256_file(p) for p in sorted(out.rglob("*"))
-                  if p.is_file() and p.name not in (MANIFEST, "bundle.log")},
-    })
+    manifest.update(
+        {
+            "format": FORMAT,
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "platform": platform or host_platform(),
+            "reconbench": _reconbench_version(),
+            "files": {
+                p.relative_to(out).as_posix(): sha256_file(p)
+                for p in sorted(out.rglob("*"))
+                if p.is_file() and p.name not in (MANIFEST, "bundle.log")
+            },
+        }
+    )
     manifest["sdists"] = sorted(f for f in manifest["files"] if f.startswith("wheels/") and not f.endswith(".whl"))
     write_json_atomic(out / MANIFEST, manifest)
     return manifest
@@ -283,16 +324,23 @@ def _reconbench_version() -> str:
 
 # ---------------------------------------------------------------------------------------------- install
 
+
 def _read_manifest(folder: Path) -> dict[str, Any]:
     path = folder / MANIFEST
     if not path.is_file():
-        raise BundleError(f"{folder} is not a reconbench bundle: it has no {MANIFEST} (make one with `reconbench bundle METHOD --out DIR`)")
+        raise BundleError(
+            f"{folder} is not a reconbench bundle: it has no {MANIFEST} (make one with `reconbench bundle METHOD --out "
+            f"DIR`)"
+        )
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise BundleError(f"{path}: not readable JSON ({exc})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise BundleError(f"{path}: format {data.get('format') if isinstance(data, dict) else '?'!r}, this reconbench reads {FORMAT!r}")
+        raise BundleError(
+            f"{path}: format {data.get('format') if isinstance(data, dict) else '?'!r}, this reconbench reads "
+            f"{FORMAT!r}"
+        )
     return data
 
 
@@ -309,8 +357,12 @@ def read_bundle(folder: Path | str, *, check_files: bool = True) -> dict[str, An
             elif sha256_file(path) != digest:
                 bad.append(f"{rel} has a different sha256 (damaged or changed copy)")
         if bad:
-            raise BundleError(f"bundle {folder} is incomplete or damaged: " + "; ".join(bad[:5])
-                              + (f"; and {len(bad) - 5} more" if len(bad) > 5 else "") + " — copy it again")
+            raise BundleError(
+                f"bundle {folder} is incomplete or damaged: "
+                + "; ".join(bad[:5])
+                + (f"; and {len(bad) - 5} more" if len(bad) > 5 else "")
+                + " — copy it again"
+            )
     return manifest
 
 
@@ -323,18 +375,27 @@ def method_entry(manifest: dict[str, Any], spec: MethodSpec, folder: Path | str)
     pinned = [r["commit"] for r in upstream_repos(spec)]
     bundled = [r.get("commit") for r in entry.get("upstream", [])]
     if pinned != bundled:
-        raise BundleError(f"method {spec.name!r}: the bundle holds commit(s) {bundled}, this reconbench pins {pinned}: "
-                          f"make the bundle again with this version of reconbench")
+        raise BundleError(
+            f"method {spec.name!r}: the bundle holds commit(s) {bundled}, this reconbench pins {pinned}: "
+            f"make the bundle again with this version of reconbench"
+        )
     if entry.get("recipe_hash") != recipe_hash(spec, "venv"):
-        raise BundleError(f"method {spec.name!r}: the bundle was made for another recipe (hash {str(entry.get('recipe_hash'))[:12]}, "
-                          f"this reconbench's is {recipe_hash(spec, 'venv')[:12]}): make the bundle again with this version "
-                          f"of reconbench (and the same RECONBENCH_RECIPE_OVERRIDES, if any)")
+        raise BundleError(
+            f"method {spec.name!r}: the bundle was made for another recipe (hash {str(entry.get('recipe_hash'))[:12]}, "
+            f"this reconbench's is {recipe_hash(spec, 'venv')[:12]}): make the bundle again with this version "
+            f"of reconbench (and the same RECONBENCH_RECIPE_OVERRIDES, if any)"
+        )
     if entry.get("python") != python_version(spec):
-        raise BundleError(f"method {spec.name!r}: the bundle's packages are for Python {entry.get('python')}, the recipe needs {python_version(spec)}")
+        raise BundleError(
+            f"method {spec.name!r}: the bundle's packages are for Python {entry.get('python')}, the recipe needs "
+            f"{python_version(spec)}"
+        )
     plat = str(manifest.get("platform", ""))
     if not platform_fits(plat):
-        raise BundleError(f"bundle {folder} was made for platform {plat!r}, this machine is {host_platform()!r} "
-                          f"({_platform.machine()}): make it with `--platform` for this machine")
+        raise BundleError(
+            f"bundle {folder} was made for platform {plat!r}, this machine is {host_platform()!r} "
+            f"({_platform.machine()}): make it with `--platform` for this machine"
+        )
     return entry
 
 
@@ -379,6 +440,8 @@ def install_weights(folder: Path | str, entry: dict[str, Any], spec: MethodSpec)
             ref.write_text(w["commit"])
     missing = missing_weights(spec)
     if missing:
-        raise BundleError(f"method {spec.name!r}: after copying from the bundle {folder}, still missing: {', '.join(missing)} "
-                          f"(bundle made with --no-weights, or for another weights list)")
+        raise BundleError(
+            f"method {spec.name!r}: after copying from the bundle {folder}, still missing: {', '.join(missing)} "
+            f"(bundle made with --no-weights, or for another weights list)"
+        )
     return copied

@@ -70,7 +70,8 @@ def needs_gl_libs(requirements: list[str]) -> bool:
 
 
 def base_image(spec: MethodSpec) -> str:
-    """environment.base_image, else nvidia/cuda:<cuda>-cudnn-devel-ubuntu22.04 for environment.cuda, else ubuntu:22.04."""
+    """environment.base_image, else nvidia/cuda:<cuda>-cudnn-devel-ubuntu22.04 for environment.cuda, else
+    ubuntu:22.04."""
     env = environment_of(spec)
     if env.get("base_image"):
         return str(env["base_image"])
@@ -124,13 +125,25 @@ def apt_install(spec: MethodSpec) -> str:
     bad = [a for a in apt if not _APT_NAME.fullmatch(a)]
     if bad:
         raise ValueError(f"method {spec.name!r}: not apt package names: {bad}")
-    system = ["ca-certificates", "git", "build-essential", f"python{version}", f"python{version}-venv", f"python{version}-dev"]
+    system = [
+        "ca-certificates",
+        "git",
+        "build-essential",
+        f"python{version}",
+        f"python{version}-venv",
+        f"python{version}-dev",
+    ]
     if version == UBUNTU_PYTHON:
-        return ("apt-get update && apt-get install -y --no-install-recommends " + " ".join(system + apt)
-                + " && rm -rf /var/lib/apt/lists/*")
-    return ("apt-get update && apt-get install -y --no-install-recommends software-properties-common gpg-agent"
-            " && add-apt-repository -y ppa:deadsnakes/ppa && apt-get update"
-            " && apt-get install -y --no-install-recommends " + " ".join(system + apt) + " && rm -rf /var/lib/apt/lists/*")
+        return (
+            "apt-get update && apt-get install -y --no-install-recommends "
+            + " ".join(system + apt)
+            + " && rm -rf /var/lib/apt/lists/*"
+        )
+    return (
+        "apt-get update && apt-get install -y --no-install-recommends software-properties-common gpg-agent"
+        " && add-apt-repository -y ppa:deadsnakes/ppa && apt-get update"
+        " && apt-get install -y --no-install-recommends " + " ".join(system + apt) + " && rm -rf /var/lib/apt/lists/*"
+    )
 
 
 def image_variables(spec: MethodSpec) -> dict[str, str]:
@@ -172,7 +185,9 @@ def dockerfile(spec: MethodSpec) -> str:
     if uses_build_context(spec):
         for item in upstream_repos(spec):
             where = f" into {item['dest']}" if item["dest"] else ""
-            lines.append(f"# upstream {item['repo']} @ {item['commit']}{where} (checked out on the host: local repository)")
+            lines.append(
+                f"# upstream {item['repo']} @ {item['commit']}{where} (checked out on the host: local repository)"
+            )
         lines.append(f"COPY repo {UPSTREAM}")
     else:
         for item in upstream_repos(spec):
@@ -195,9 +210,11 @@ def dockerfile(spec: MethodSpec) -> str:
 def clone_commands(item: dict[str, str]) -> list[list[str]]:
     """Clone one upstream repository into the image at its pinned commit, with its submodules."""
     target = f"{UPSTREAM}/{item['dest']}" if item["dest"] else UPSTREAM
-    return [["git", "clone", item["repo"], target],
-            ["git", "-C", target, "-c", "advice.detachedHead=false", "checkout", item["commit"]],
-            ["git", "-C", target, "submodule", "update", "--init", "--recursive"]]
+    return [
+        ["git", "clone", item["repo"], target],
+        ["git", "-C", target, "-c", "advice.detachedHead=false", "checkout", item["commit"]],
+        ["git", "-C", target, "submodule", "update", "--init", "--recursive"],
+    ]
 
 
 class DockerBackend(Backend):
@@ -245,10 +262,10 @@ class DockerBackend(Backend):
         if docker is None:
             message = (
                 f"cannot build the docker environment of method {spec.name!r}: `docker` is not on PATH. "
-                f"The Dockerfile is written at {folder / 'Dockerfile'} (build it with `docker build -t {self.image(spec)} {folder}`), "
+                f"The Dockerfile is written at {folder / 'Dockerfile'} (build it with `docker build -t "
+                f"{self.image(spec)} {folder}`), "
                 f"or use `--backend venv`; build log: {log.path}"
             )
             log.note(message)
             raise EnvironmentBuildError(message)
         log.run([docker, "build", "-t", self.image(spec), "-f", str(folder / "Dockerfile"), str(folder)])
-

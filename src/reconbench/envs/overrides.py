@@ -44,7 +44,9 @@ def overrides_for(name: str) -> dict[str, Any]:
     changes = data.get(name) or {}
     unknown = sorted(set(changes) - _KEYS)
     if unknown:
-        raise OverrideError(f"{OVERRIDES_ENV}={path}: method {name!r}: unknown key(s) {unknown}; allowed: {sorted(_KEYS)}")
+        raise OverrideError(
+            f"{OVERRIDES_ENV}={path}: method {name!r}: unknown key(s) {unknown}; allowed: {sorted(_KEYS)}"
+        )
     return dict(changes)
 
 
@@ -74,6 +76,8 @@ def environment_of(spec: MethodSpec) -> dict[str, Any]:
                 environment[key] = _replace(list(environment[key] or ()), table, used)
         missing = sorted(set(table) - used)
         if missing:
-            raise OverrideError(f"{OVERRIDES_ENV}: method {spec.name!r}: 'replace' names {missing}, which the recipe's "
-                                f"packages and build steps do not contain")
+            raise OverrideError(
+                f"{OVERRIDES_ENV}: method {spec.name!r}: 'replace' names {missing}, which the recipe's "
+                f"packages and build steps do not contain"
+            )
     return environment

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
 
 # pip options that name where packages come from: dropped (with their value) when installing offline.
 _INDEX_OPTIONS = ("--index-url", "-i", "--extra-index-url", "--find-links", "-f", "--trusted-host")
@@ -53,7 +53,8 @@ class LocalSources:
         return [*kept, "--no-index", "--find-links", self.find_links]
 
     def pip_env(self) -> dict[str, str]:
-        """Environment for every build command: pip (also when a build step or a build backend calls it) stays offline."""
+        """Environment for every build command: pip (also when a build step or a build backend calls it) stays
+        offline."""
         if not self.find_links:
             return {}
         return {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": self.find_links}
@@ -70,17 +71,23 @@ def verify_checkout(folder: Path | str, commit: str, what: str) -> None:
         raise SourceMismatch(f"{what}: {folder} is not a folder")
     head = git_output("rev-parse", "HEAD", cwd=folder)
     if head.returncode != 0:
-        raise SourceMismatch(f"{what}: {folder} is not a git checkout ({head.stderr.strip() or 'git rev-parse failed'}); "
-                             f"clone the repository and `git checkout {commit}` there")
+        raise SourceMismatch(
+            f"{what}: {folder} is not a git checkout ({head.stderr.strip() or 'git rev-parse failed'}); "
+            f"clone the repository and `git checkout {commit}` there"
+        )
     if head.stdout.strip() != commit:
-        raise SourceMismatch(f"{what}: {folder} is at commit {head.stdout.strip()}, the spec pins {commit}: "
-                             f"run `git -C {folder} checkout {commit}`")
+        raise SourceMismatch(
+            f"{what}: {folder} is at commit {head.stdout.strip()}, the spec pins {commit}: "
+            f"run `git -C {folder} checkout {commit}`"
+        )
     status = git_output("status", "--porcelain", "--untracked-files=no", cwd=folder)
     changed = [line[3:] for line in status.stdout.splitlines() if line.strip()]
     if status.returncode != 0 or changed:
         detail = ", ".join(changed[:5]) + (" ..." if len(changed) > 5 else "") if changed else status.stderr.strip()
-        raise SourceMismatch(f"{what}: {folder} has local changes to tracked files ({detail}): the environment must be "
-                             f"built from the pinned commit exactly (`git -C {folder} stash`, or a fresh checkout)")
+        raise SourceMismatch(
+            f"{what}: {folder} has local changes to tracked files ({detail}): the environment must be "
+            f"built from the pinned commit exactly (`git -C {folder} stash`, or a fresh checkout)"
+        )
 
 
 def copy_checkout(folder: Path | str, target: Path) -> None:

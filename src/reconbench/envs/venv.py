@@ -36,7 +36,7 @@ _VERSION_PROBE = "import sys; print('%d.%d' % sys.version_info[:2])"
 
 
 def interpreter_version(exe: str) -> str | None:
-    """"X.Y" of an interpreter, or None if it does not run (e.g. a pyenv shim for a version not selected)."""
+    """ "X.Y" of an interpreter, or None if it does not run (e.g. a pyenv shim for a version not selected)."""
     done = run_quiet([exe, "-c", _VERSION_PROBE], timeout=30)
     if done is None or done.returncode != 0:
         return None
@@ -108,7 +108,11 @@ class VenvBackend(Backend):
     def _venv_vars(self, spec: MethodSpec) -> dict[str, str]:
         bindir = self.venv_python(spec).parent
         # An empty PYTHONPATH keeps the host's (e.g. reconbench's own) out of the method's interpreter.
-        return {"VIRTUAL_ENV": str(bindir.parent), "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}", "PYTHONPATH": ""}
+        return {
+            "VIRTUAL_ENV": str(bindir.parent),
+            "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
+            "PYTHONPATH": "",
+        }
 
     def _build(self, spec: MethodSpec, folder: Path, log: BuildLog) -> None:
         version = python_version(spec)
@@ -124,7 +128,9 @@ class VenvBackend(Backend):
         python = str(self.venv_python(spec))
         got = interpreter_version(python)
         if got != version:
-            raise EnvironmentBuildError(f"method {spec.name!r}: the new venv runs Python {got}, not {version}; build log: {log.path}")
+            raise EnvironmentBuildError(
+                f"method {spec.name!r}: the new venv runs Python {got}, not {version}; build log: {log.path}"
+            )
         env = {**self._venv_vars(spec), **recipe_env(spec, python=python, repo=str(repo))}
         extra = pip_args(spec, python=python, repo=str(repo))
         local = sources.requirement if sources is not None else str

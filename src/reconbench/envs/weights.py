@@ -54,7 +54,9 @@ def hf_offline() -> bool:
 
 
 def hf_home() -> Path:
-    home = os.environ.get("HF_HOME") or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "huggingface")
+    home = os.environ.get("HF_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "huggingface"
+    )
     return Path(os.path.expandvars(os.path.expanduser(home)))
 
 
@@ -72,7 +74,9 @@ def weights_dir() -> Path:
 def _relative(spec: MethodSpec, value: str, what: str) -> str:
     path = Path(value)
     if not value or path.is_absolute() or ".." in path.parts:
-        raise ValueError(f"method {spec.name!r}: weight {what} must be a relative path inside the weights folder, got {value!r}")
+        raise ValueError(
+            f"method {spec.name!r}: weight {what} must be a relative path inside the weights folder, got {value!r}"
+        )
     return path.as_posix()
 
 
@@ -93,17 +97,33 @@ def weight_items(spec: MethodSpec) -> list[WeightItem]:
                 files = [files]
             if files:
                 for name in files:
-                    items.append(WeightItem("hf", f"{repo_id}/{name}{at} (Hugging Face)", repo_id, str(name), revision, repo_type))
+                    items.append(
+                        WeightItem(
+                            "hf", f"{repo_id}/{name}{at} (Hugging Face)", repo_id, str(name), revision, repo_type
+                        )
+                    )
             else:
                 patterns = w.get("allow_patterns") or ()
                 patterns = (patterns,) if isinstance(patterns, str) else tuple(patterns)
-                items.append(WeightItem("hf", f"{repo_id}{at} (Hugging Face, whole repository)", repo_id, "", revision, repo_type, patterns))
+                items.append(
+                    WeightItem(
+                        "hf",
+                        f"{repo_id}{at} (Hugging Face, whole repository)",
+                        repo_id,
+                        "",
+                        revision,
+                        repo_type,
+                        patterns,
+                    )
+                )
         elif kind == "url":
             url = str(w.get("url", ""))
             if not url:
                 raise ValueError(f"method {spec.name!r}: weights[{i}] (url) needs a url")
             dest = _relative(spec, str(w.get("dest") or url.rstrip("/").rsplit("/", 1)[-1]), "dest")
-            items.append(WeightItem("url", f"{dest} from {url}", url=url, dest=dest, sha256=str(w.get("sha256", "")).lower()))
+            items.append(
+                WeightItem("url", f"{dest} from {url}", url=url, dest=dest, sha256=str(w.get("sha256", "")).lower())
+            )
         else:
             raise ValueError(f"method {spec.name!r}: weights[{i}] has unknown kind {kind!r} (hf or url)")
     return items
@@ -137,7 +157,8 @@ def cached_path(item: WeightItem) -> Path | None:
 
 
 def missing_weights(spec: MethodSpec) -> list[str]:
-    """Human-readable items not in the local caches, e.g. "stabilityai/TripoSR/model.ckpt (Hugging Face)" (no network)."""
+    """Human-readable items not in the local caches, e.g. "stabilityai/TripoSR/model.ckpt (Hugging Face)" (no
+    network)."""
     return [item.label for item in weight_items(spec) if cached_path(item) is None]
 
 
@@ -162,10 +183,14 @@ def _offline_message(spec: MethodSpec, item: WeightItem) -> str:
         where = f"{item.url} (expected at {weights_dir() / item.dest})"
     else:
         what = f"file {item.filename!r}" if item.filename else "a snapshot"
-        where = f"{what} of Hugging Face repo {item.repo_id!r} (revision {item.revision}) is not in the cache {hf_cache_dir()}"
+        where = (
+            f"{what} of Hugging Face repo {item.repo_id!r} (revision {item.revision}) is not in the cache "
+            f"{hf_cache_dir()}"
+        )
     return (
         f"method {spec.name!r}: weight missing: {where}; HF_HUB_OFFLINE is set, so nothing is downloaded. "
-        f"Run `reconbench fetch-weights {spec.name}` where the network is reachable (same HF_HUB_CACHE / RECONBENCH_CACHE)."
+        f"Run `reconbench fetch-weights {spec.name}` where the network is reachable (same HF_HUB_CACHE / "
+        f"RECONBENCH_CACHE)."
     )
 
 
@@ -184,14 +209,22 @@ def _download_hf(spec: MethodSpec, item: WeightItem, progress: bool) -> Path:
     cache = str(hf_cache_dir())
     try:
         if item.filename:
-            found = hf_hub_download(item.repo_id, item.filename, revision=item.revision, repo_type=item.repo_type, cache_dir=cache)
+            found = hf_hub_download(
+                item.repo_id, item.filename, revision=item.revision, repo_type=item.repo_type, cache_dir=cache
+            )
         else:
-            found = snapshot_download(item.repo_id, revision=item.revision, repo_type=item.repo_type, cache_dir=cache,
-                                      allow_patterns=list(item.allow_patterns) or None)
+            found = snapshot_download(
+                item.repo_id,
+                revision=item.revision,
+                repo_type=item.repo_type,
+                cache_dir=cache,
+                allow_patterns=list(item.allow_patterns) or None,
+            )
     except GatedRepoError as exc:
         raise WeightsMissing(
             f"method {spec.name!r}: {item.label} is in a gated repository: accept its licence on "
-            f"https://huggingface.co/{item.repo_id} and log in (`hf auth login` or HF_TOKEN), then fetch again ({exc.__class__.__name__})"
+            f"https://huggingface.co/{item.repo_id} and log in (`hf auth login` or HF_TOKEN), then fetch again "
+            f"({exc.__class__.__name__})"
         ) from None
     except Exception as exc:  # network, not found, disk: one clear message naming the repo and file
         what = f"file {item.filename!r}" if item.filename else "snapshot"
@@ -228,7 +261,9 @@ def _download_url(spec: MethodSpec, item: WeightItem, progress: bool) -> Path:
         except WeightsMissing:
             raise
         except Exception as exc:
-            raise WeightsMissing(f"method {spec.name!r}: could not download {item.url} to {dest}: {exc.__class__.__name__}: {exc}") from None
+            raise WeightsMissing(
+                f"method {spec.name!r}: could not download {item.url} to {dest}: {exc.__class__.__name__}: {exc}"
+            ) from None
         finally:
             if tmp.exists():
                 tmp.unlink()
@@ -251,7 +286,9 @@ def weights_env(spec: MethodSpec) -> dict[str, str]:
         if w.get("kind") == "url":
             for var, folder in (w.get("env") or {}).items():
                 folder = str(folder)
-                env[str(var)] = str(weights_dir() if folder in ("", ".") else weights_dir() / _relative(spec, folder, f"env {var}"))
+                env[str(var)] = str(
+                    weights_dir() if folder in ("", ".") else weights_dir() / _relative(spec, folder, f"env {var}")
+                )
     return env
 
 

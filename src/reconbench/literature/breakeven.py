@@ -8,11 +8,11 @@ Training figures are moved the same way. Unknown stays unknown: the result then 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from reconbench.cost import published as cost_published
-from reconbench.cost.model import BreakEven, CostLine, PRIOR_MODES, Pricing, break_even_lines, gpu_type
+from reconbench.cost.model import PRIOR_MODES, BreakEven, CostLine, Pricing, break_even_lines, gpu_type
 from reconbench.literature.collect import Entry, entries
 from reconbench.literature.types import TimeFigure
 
@@ -105,13 +105,18 @@ class PairResult:
 
     def text(self) -> str:
         if self.result.kind in ("above", "below"):
-            span = f" (range {_num(self.n_low)}-{_num(self.n_high)} over training ranges and published times)" \
-                if self.n_low is not None and self.n_high is not None else ""
+            span = (
+                f" (range {_num(self.n_low)}-{_num(self.n_high)} over training ranges and published times)"
+                if self.n_low is not None and self.n_high is not None
+                else ""
+            )
             side = "above" if self.result.kind == "above" else "only below"
             return f"feed-forward cheaper {side} N* = {_num(self.result.n)} assets{span}"
         if self.result.kind == "unknown" and self.n_per_1000_gpu_h is not None:
-            return (f"unknown: N* = {_num(self.n_per_1000_gpu_h)} assets per 1,000 {UNIT} GPU-hours of "
-                    f"{self.feed_forward}'s training")
+            return (
+                f"unknown: N* = {_num(self.n_per_1000_gpu_h)} assets per 1,000 {UNIT} GPU-hours of "
+                f"{self.feed_forward}'s training"
+            )
         return self.result.describe()
 
 
@@ -121,11 +126,18 @@ def pair_break_even(ff: Entry, ps: Entry, mode: str, pricing: Pricing) -> PairRe
     settle: list[str] = []
     for e, pa in ((ff, a), (ps, b)):
         if not pa.known:
-            settle.append(f"a per-asset time of {e.label} with its GPU type (published, or measured: reconbench run "
-                          f"on a GPU, then reconbench cost)")
+            settle.append(
+                f"a per-asset time of {e.label} with its GPU type (published, or measured: reconbench run "
+                f"on a GPU, then reconbench cost)"
+            )
     if not a.known or not b.known:
-        return PairResult(ff.label, ps.label, mode, BreakEven("unavailable", basis="gpu_h", reason="per-asset time not known"),
-                          settle=settle)
+        return PairResult(
+            ff.label,
+            ps.label,
+            mode,
+            BreakEven("unavailable", basis="gpu_h", reason="per-asset time not known"),
+            settle=settle,
+        )
 
     def line(t: TrainingHours, c: float) -> CostLine:
         return CostLine(t.value, t.low, t.high, c, f"{UNIT} GPU-h")
@@ -133,8 +145,10 @@ def pair_break_even(ff: Entry, ps: Entry, mode: str, pricing: Pricing) -> PairRe
     central = break_even_lines(line(ta, a.central), line(tb, b.central), "gpu_h")
     out = PairResult(ff.label, ps.label, mode, central)
     if ta.value is None:
-        out.settle.append(f"the training GPU-hours of {ff.label} ({ta.source}); with a figure H, "
-                          f"`reconbench cost RUN --training-gpu-hours {ff.label}=H` computes it from a run")
+        out.settle.append(
+            f"the training GPU-hours of {ff.label} ({ta.source}); with a figure H, "
+            f"`reconbench cost RUN --training-gpu-hours {ff.label}=H` computes it from a run"
+        )
     if tb.value is None:
         out.settle.append(f"the training GPU-hours of {ps.label}'s prior ({tb.source})")
     dc = b.central - a.central
@@ -171,10 +185,18 @@ def literature_cost(items: Sequence[Entry] | None = None, pricing: Pricing | Non
     pairs = [pair_break_even(ff, ps, mode, pricing) for ff in ffs for ps in pss for mode in PRIOR_MODES]
     used_gpus = {gpu_type(t.gpu) for e in items for t in e.published.times if t.gpu}
     ref = pricing.throughput.get(UNIT)
-    factors = {g: (pricing.throughput[g] / ref, pricing.sources.get(f"throughput {g}", "user"))
-               for g in sorted(used_gpus) if g in pricing.throughput and ref}
-    return LiteratureCost(UNIT, factors, {e.label: per_asset(e, pricing) for e in items},
-                          {e.label: {m: training_hours(e, m, pricing) for m in PRIOR_MODES} for e in ffs + pss}, pairs)
+    factors = {
+        g: (pricing.throughput[g] / ref, pricing.sources.get(f"throughput {g}", "user"))
+        for g in sorted(used_gpus)
+        if g in pricing.throughput and ref
+    }
+    return LiteratureCost(
+        UNIT,
+        factors,
+        {e.label: per_asset(e, pricing) for e in items},
+        {e.label: {m: training_hours(e, m, pricing) for m in PRIOR_MODES} for e in ffs + pss},
+        pairs,
+    )
 
 
 def _num(x: float | None) -> str:

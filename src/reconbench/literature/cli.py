@@ -20,9 +20,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print everything as JSON instead of text")
     p.add_argument("--html", metavar="FILE", type=Path, help="also write an HTML page (the run report's look)")
-    p.add_argument("--throughput", action="append", default=[], metavar="GPU=F",
-                   help="work per hour of a GPU type relative to the reference type, replacing the datasheet ratio "
-                        "(repeatable), e.g. --throughput H100=2")
+    p.add_argument(
+        "--throughput",
+        action="append",
+        default=[],
+        metavar="GPU=F",
+        help="work per hour of a GPU type relative to the reference type, replacing the datasheet ratio "
+        "(repeatable), e.g. --throughput H100=2",
+    )
     p.set_defaults(func=cmd_literature)
     return p
 
@@ -39,7 +44,10 @@ def cmd_literature(args: argparse.Namespace) -> int:
         except ValueError:
             sep = ""
         if not sep or throughput[gpu] <= 0:
-            print(f"reconbench: error: --throughput takes GPU=FACTOR with a positive factor, got {item!r}", file=sys.stderr)
+            print(
+                f"reconbench: error: --throughput takes GPU=FACTOR with a positive factor, got {item!r}",
+                file=sys.stderr,
+            )
             return 2
     data = literature_data(Pricing.default(throughput=throughput))
     if args.html:

@@ -3,8 +3,8 @@ tables in which each value column belongs to exactly one protocol."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from reconbench.literature.others import OTHERS
 from reconbench.literature.papers import PAPERS, PROTOCOLS
@@ -56,8 +56,14 @@ class FigureTable:
 
 
 def metric_label(metric: str) -> str:
-    return {"chamfer": "CD", "volume_iou": "vol. IoU", "psnr": "PSNR", "ssim": "SSIM", "lpips": "LPIPS",
-            "clip_similarity": "CLIP-sim"}.get(metric, metric.replace("fscore@", "F@"))
+    return {
+        "chamfer": "CD",
+        "volume_iou": "vol. IoU",
+        "psnr": "PSNR",
+        "ssim": "SSIM",
+        "lpips": "LPIPS",
+        "clip_similarity": "CLIP-sim",
+    }.get(metric, metric.replace("fscore@", "F@"))
 
 
 def _rows(columns: Sequence[Column], items: Sequence[Entry]) -> list[tuple[str, tuple[Result | None, ...]]]:
@@ -83,8 +89,12 @@ def protocol_table(protocol: Protocol, items: Sequence[Entry] | None = None) -> 
     columns = tuple(Column(protocol.id, m) for m in METRICS if m in present)
     paper = PAPERS[protocol.paper]
     notes = (f"{paper.cite()}, {protocol.where}; check: {protocol.check.status} ({protocol.check.note})",)
-    return FigureTable(f"{protocol.id}: {paper.title.split(':')[0]}, {protocol.where}", columns,
-                       tuple(_rows(columns, items)), notes + ((protocol.notes,) if protocol.notes else ()))
+    return FigureTable(
+        f"{protocol.id}: {paper.title.split(':')[0]}, {protocol.where}",
+        columns,
+        tuple(_rows(columns, items)),
+        notes + ((protocol.notes,) if protocol.notes else ()),
+    )
 
 
 def fidelity_tables(items: Sequence[Entry] | None = None) -> list[FigureTable]:
@@ -95,7 +105,15 @@ def fidelity_tables(items: Sequence[Entry] | None = None) -> list[FigureTable]:
 def side_by_side(dataset: str, metric: str, items: Sequence[Entry] | None = None) -> FigureTable:
     """One metric on one dataset, one column per protocol that reports it: how far the papers disagree."""
     items = entries() if items is None else items
-    columns = tuple(Column(p.id, metric) for p in PROTOCOLS.values() if p.dataset == dataset
-                    and any(r.protocol == p.id and r.metric == metric for e in items for r in e.published.results))
-    return FigureTable(f"{metric_label(metric)} on {dataset}, side by side (one column per protocol; columns are not "
-                       "comparable with each other)", columns, tuple(_rows(columns, items)))
+    columns = tuple(
+        Column(p.id, metric)
+        for p in PROTOCOLS.values()
+        if p.dataset == dataset
+        and any(r.protocol == p.id and r.metric == metric for e in items for r in e.published.results)
+    )
+    return FigureTable(
+        f"{metric_label(metric)} on {dataset}, side by side (one column per protocol; columns are not "
+        "comparable with each other)",
+        columns,
+        tuple(_rows(columns, items)),
+    )

@@ -12,8 +12,9 @@ compared when measured on the same GPU type; otherwise they are listed as not co
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from reconbench.cost.model import gpu_type, record_device
 from reconbench.literature.papers import PAPERS, PROTOCOLS
@@ -84,15 +85,20 @@ def reconbench_metric(metric: str, protocol: Protocol, ctx: RunContext) -> tuple
         return ("volume_iou", "") if protocol.scale == "unit" else ("volume_iou", "object normalisation not stated")
     if metric in ("psnr", "ssim", "lpips"):
         if protocol.image_metrics == "generated-views":
-            return metric, "published on the images a multi-view diffusion model generates, not on renders of a 3D asset"
+            return (
+                metric,
+                "published on the images a multi-view diffusion model generates, not on renders of a 3D asset",
+            )
         return metric, ""
     return None, "reconbench does not measure it"
 
 
 def differences(protocol: Protocol, metric: str, ctx: RunContext, n_objects: int) -> str:
     """What differs between the published evaluation and this run, for a comparable pair."""
-    parts = [f"objects: {protocol.objects or '?'} ({protocol.object_list}) vs {n_objects} here",
-             f"alignment: {protocol.alignment} vs {ctx.align}"]
+    parts = [
+        f"objects: {protocol.objects or '?'} ({protocol.object_list}) vs {n_objects} here",
+        f"alignment: {protocol.alignment} vs {ctx.align}",
+    ]
     if metric in ("psnr", "ssim", "lpips"):
         size = f", {protocol.image_size}px" if protocol.image_size else ""
         parts.append(f"views: {protocol.views}{size} vs {ctx.views or ctx.protocol}")
@@ -140,8 +146,12 @@ class Comparison:
         return self.measured.mean - self.published
 
 
-def compare_run(records: Sequence[Any], meta: Mapping[str, Any], proto: Any | None = None,
-                published: Mapping[str, Published] | None = None) -> tuple[list[Comparison], list[str]]:
+def compare_run(
+    records: Sequence[Any],
+    meta: Mapping[str, Any],
+    proto: Any | None = None,
+    published: Mapping[str, Published] | None = None,
+) -> tuple[list[Comparison], list[str]]:
     """Every (method, metric) of the run with a published value on its dataset, labelled; and notes.
 
     `published` maps method name -> Published (default: the registered specs' figures).
@@ -152,13 +162,23 @@ def compare_run(records: Sequence[Any], meta: Mapping[str, Any], proto: Any | No
     ok = [r for r in records if _get(r, "status") == "ok"]
     out: list[Comparison] = []
     notes: list[str] = []
-    elsewhere = sorted({PROTOCOLS[r.protocol].dataset for m in methods for r in figures.get(m, Published()).results
-                        if r.protocol in PROTOCOLS and PROTOCOLS[r.protocol].dataset != ctx.dataset})
+    elsewhere = sorted(
+        {
+            PROTOCOLS[r.protocol].dataset
+            for m in methods
+            for r in figures.get(m, Published()).results
+            if r.protocol in PROTOCOLS and PROTOCOLS[r.protocol].dataset != ctx.dataset
+        }
+    )
     if elsewhere:
-        notes.append(f"published figures measured on {', '.join(elsewhere)} are not compared: this run's dataset is "
-                     f"{ctx.dataset or 'unknown'} (`reconbench literature` lists them)")
+        notes.append(
+            f"published figures measured on {', '.join(elsewhere)} are not compared: this run's dataset is "
+            f"{ctx.dataset or 'unknown'} (`reconbench literature` lists them)"
+        )
     if ctx.published_protocol and ctx.published_protocol not in PROTOCOLS:
-        notes.append(f"the preset names published protocol {ctx.published_protocol!r}, which has no published figures here")
+        notes.append(
+            f"the preset names published protocol {ctx.published_protocol!r}, which has no published figures here"
+        )
     for method in methods:
         pub = figures.get(method)
         if pub is None:
@@ -179,13 +199,26 @@ def compare_run(records: Sequence[Any], meta: Mapping[str, Any], proto: Any | No
         means = method_means(mine, keys).get(method, {}) if mine else {}
         for res, protocol, key, label, why in rows:
             paper = PAPERS[protocol.paper]
-            out.append(Comparison(method, key or res.metric, protocol.id, res.value,
-                                  f"{paper.short()}, {protocol.where}", means.get(key or ""), label, why, res.note))
+            out.append(
+                Comparison(
+                    method,
+                    key or res.metric,
+                    protocol.id,
+                    res.value,
+                    f"{paper.short()}, {protocol.where}",
+                    means.get(key or ""),
+                    label,
+                    why,
+                    res.note,
+                )
+            )
         out += _time_rows(method, pub.times, mine, means.get("time_s"))
     return out, notes
 
 
-def _time_rows(method: str, times: Sequence[TimeFigure], records: Sequence[Any], measured: Estimate | None) -> list[Comparison]:
+def _time_rows(
+    method: str, times: Sequence[TimeFigure], records: Sequence[Any], measured: Estimate | None
+) -> list[Comparison]:
     devices = {record_device(r)[0] for r in records}
     device = devices.pop() if len(devices) == 1 else None
     rows = []
@@ -198,7 +231,11 @@ def _time_rows(method: str, times: Sequence[TimeFigure], records: Sequence[Any],
         elif device is None:
             label, why = NOT_COMPARABLE, "jobs ran on several device types" if records else "no completed job"
         elif gpu_type(t.gpu) != device:
-            label, why = NOT_COMPARABLE, f"published on {t.gpu}, measured on {device} (`reconbench literature` converts with a stated throughput factor)"
+            label, why = (
+                NOT_COMPARABLE,
+                f"published on {t.gpu}, measured on {device} (`reconbench literature` converts with a stated "
+                f"throughput factor)",
+            )
         else:
             label, why = COMPARABLE, f"what the times cover: {t.covers} vs the method's wall time here"
         rows.append(Comparison(method, "time_s", "time", t.seconds, paper, measured, label, why, t.covers))

@@ -5,8 +5,9 @@ The HTML uses the run report's stylesheet and table renderer (report/html.py), s
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict
-from typing import Any, Sequence
+from typing import Any
 
 from reconbench.cost.model import Pricing
 from reconbench.literature.breakeven import LiteratureCost, literature_cost
@@ -31,17 +32,35 @@ def literature_data(pricing: Pricing | None = None) -> dict[str, Any]:
         "break_even": {
             "unit_gpu": cost.unit,
             "throughput_factors": {g: {"factor": f, "source": s} for g, (f, s) in cost.factors.items()},
-            "pairs": [{"feed_forward": p.feed_forward, "per_scene": p.per_scene, "prior": p.mode, "kind": p.result.kind,
-                       "n": p.result.n, "n_low": p.n_low, "n_high": p.n_high, "n_per_1000_gpu_h": p.n_per_1000_gpu_h,
-                       "text": p.text(), "settle": p.settle, "notes": p.notes} for p in cost.pairs],
+            "pairs": [
+                {
+                    "feed_forward": p.feed_forward,
+                    "per_scene": p.per_scene,
+                    "prior": p.mode,
+                    "kind": p.result.kind,
+                    "n": p.result.n,
+                    "n_low": p.n_low,
+                    "n_high": p.n_high,
+                    "n_per_1000_gpu_h": p.n_per_1000_gpu_h,
+                    "text": p.text(),
+                    "settle": p.settle,
+                    "notes": p.notes,
+                }
+                for p in cost.pairs
+            ],
         },
     }
 
 
 def _table_dict(t: FigureTable) -> dict[str, Any]:
-    return {"title": t.title, "columns": [{"protocol": c.protocol, "metric": c.metric} for c in t.columns],
-            "rows": [{"label": label, "values": [None if v is None else v.value for v in values]} for label, values in t.rows],
-            "notes": list(t.notes)}
+    return {
+        "title": t.title,
+        "columns": [{"protocol": c.protocol, "metric": c.metric} for c in t.columns],
+        "rows": [
+            {"label": label, "values": [None if v is None else v.value for v in values]} for label, values in t.rows
+        ],
+        "notes": list(t.notes),
+    }
 
 
 def _methods_dict(items: Sequence[Any], cost: LiteratureCost) -> dict[str, Any]:
@@ -54,9 +73,15 @@ def _methods_dict(items: Sequence[Any], cost: LiteratureCost) -> dict[str, Any]:
         out[e.label] = {
             "paradigm": e.paradigm,
             "names_in_papers": list(e.published.names),
-            "times": [{**asdict(t), f"hours_{cost.unit}": hours.get(id(t)),
-                       "source": f"{PAPERS[t.paper].cite()}, {t.where}",
-                       "source_short": f"{PAPERS[t.paper].short()}, {t.where}"} for t in e.published.times],
+            "times": [
+                {
+                    **asdict(t),
+                    f"hours_{cost.unit}": hours.get(id(t)),
+                    "source": f"{PAPERS[t.paper].cite()}, {t.where}",
+                    "source_short": f"{PAPERS[t.paper].short()}, {t.where}",
+                }
+                for t in e.published.times
+            ],
             "training": asdict(e.published.training) if e.published.training else None,
             "training_note": e.published.training_note,
             "prior": e.published.prior,
@@ -91,13 +116,30 @@ def times_table(data: dict[str, Any]) -> Table:
     rows = []
     for name, m in data["methods"].items():
         for t in m["times"]:
-            used = "used" if t[f"hours_{unit}"] is not None else ("not this configuration" if not t["applies"] else "not used (no GPU stated)")
-            rows.append([name, _as_published(t["seconds"]), t["gpu"] or "not stated", t["covers"], t["source_short"],
-                         f"{t['check']['status']}", used])
+            used = (
+                "used"
+                if t[f"hours_{unit}"] is not None
+                else ("not this configuration" if not t["applies"] else "not used (no GPU stated)")
+            )
+            rows.append(
+                [
+                    name,
+                    _as_published(t["seconds"]),
+                    t["gpu"] or "not stated",
+                    t["covers"],
+                    t["source_short"],
+                    f"{t['check']['status']}",
+                    used,
+                ]
+            )
         if not m["times"]:
             rows.append([name, "-", "-", "no per-asset time published", "", "", ""])
-    return Table(["method", "s / asset", "GPU", "what it covers", "source", "check", f"break-even ({unit} h)"], rows, {1},
-                 "Times are as published, on the paper's own hardware and accounting.")
+    return Table(
+        ["method", "s / asset", "GPU", "what it covers", "source", "check", f"break-even ({unit} h)"],
+        rows,
+        {1},
+        "Times are as published, on the paper's own hardware and accounting.",
+    )
 
 
 def training_table(data: dict[str, Any]) -> Table:
@@ -108,8 +150,15 @@ def training_table(data: dict[str, Any]) -> Table:
             rows.append([name, "none of its own", prior, "cost/published.py PRIORS" if m["prior"] else "", ""])
         elif m["training"]:
             t = m["training"]
-            rows.append([name, f"{_fmt(t['value'])} ({_fmt(t['low'])}-{_fmt(t['high'])})", t["gpu"], t["source"],
-                         t["check"]["status"]])
+            rows.append(
+                [
+                    name,
+                    f"{_fmt(t['value'])} ({_fmt(t['low'])}-{_fmt(t['high'])})",
+                    t["gpu"],
+                    t["source"],
+                    t["check"]["status"],
+                ]
+            )
         else:
             rows.append([name, "unknown", "", m["training_note"] or "not published", ""])
     return Table(["method", "training GPU-h", "GPU", "source", "check"], rows, {1})
@@ -117,14 +166,22 @@ def training_table(data: dict[str, Any]) -> Table:
 
 def break_even_table(data: dict[str, Any]) -> Table:
     be = data["break_even"]
-    rows = [[p["feed_forward"], p["per_scene"], p["prior"], p["text"], "; ".join(p["settle"] + p["notes"])] for p in be["pairs"]]
-    factors = "; ".join(f"{g} hours = {_fmt(f['factor'])} {be['unit_gpu']} hours ({f['source']})"
-                        for g, f in be["throughput_factors"].items())
-    return Table(["feed-forward", "per-scene", "prior", f"break-even (in {be['unit_gpu']} GPU-hours)", "what would settle it"],
-                 rows, note=f"Computed by the run cost model (cost/model.py) from published figures only. Throughput "
-                            f"factors used: {factors}. Peak ratios are an upper bound on real speed-ups, so times moved "
-                            "from faster GPUs are at their most expensive. prior: sunk = the diffusion prior's training "
-                            "is not counted; counted = it is.")
+    rows = [
+        [p["feed_forward"], p["per_scene"], p["prior"], p["text"], "; ".join(p["settle"] + p["notes"])]
+        for p in be["pairs"]
+    ]
+    factors = "; ".join(
+        f"{g} hours = {_fmt(f['factor'])} {be['unit_gpu']} hours ({f['source']})"
+        for g, f in be["throughput_factors"].items()
+    )
+    return Table(
+        ["feed-forward", "per-scene", "prior", f"break-even (in {be['unit_gpu']} GPU-hours)", "what would settle it"],
+        rows,
+        note=f"Computed by the run cost model (cost/model.py) from published figures only. Throughput "
+        f"factors used: {factors}. Peak ratios are an upper bound on real speed-ups, so times moved "
+        "from faster GPUs are at their most expensive. prior: sunk = the diffusion prior's training "
+        "is not counted; counted = it is.",
+    )
 
 
 def _text_table(t: Table) -> list[str]:
@@ -143,15 +200,19 @@ def answer_lines(data: dict[str, Any]) -> list[str]:
     pairs = [p for p in be["pairs"] if p["prior"] == "sunk"]
     decided = [p for p in pairs if p["kind"] in ("above", "below", "always", "never")]
     proportional = [p for p in pairs if p["n_per_1000_gpu_h"] is not None]
-    lines = [f"The published answer (prior sunk, {be['unit_gpu']} GPU-hours; details and the prior-counted case in (c)):"]
+    lines = [
+        f"The published answer (prior sunk, {be['unit_gpu']} GPU-hours; details and the prior-counted case in (c)):"
+    ]
     lines += [f"  {p['feed_forward']} vs {p['per_scene']}: {p['text']}" for p in decided + proportional]
     open_ = len(pairs) - len(decided) - len(proportional)
     if open_:
         lines.append(f"  {open_} more pair(s) cannot be answered from published figures (see 'what would settle it')")
     factors = ", ".join(f"{g} x{_fmt(f['factor'])}" for g, f in be["throughput_factors"].items() if f["factor"] != 1)
     if factors:
-        lines.append(f"  Times moved to {be['unit_gpu']} hours with datasheet peak ratios ({factors}): an upper bound "
-                     "on real speed-ups; --throughput GPU=F replaces one.")
+        lines.append(
+            f"  Times moved to {be['unit_gpu']} hours with datasheet peak ratios ({factors}): an upper bound "
+            "on real speed-ups; --throughput GPU=F replaces one."
+        )
     return lines + [""]
 
 
@@ -171,29 +232,70 @@ def literature_text(data: dict[str, Any]) -> str:
 
 def literature_html(data: dict[str, Any]) -> str:
     items = entries()
-    sections = [("(a) Published fidelity, one table per protocol", "".join(
-        f"<h3>{esc(t.title)}</h3>" + render_table(figure_table(t)) for t in fidelity_tables(items))),
-        ("Side by side: the same method under different protocols", "".join(
-            f"<h3>{esc(side_by_side(d, m, items).title)}</h3>" + render_table(figure_table(side_by_side(d, m, items)))
-            for d, m in SIDE_BY_SIDE)),
-        ("(b) Published time per asset and training compute",
-         render_table(times_table(data)) + "<h3>Training compute</h3>" + render_table(training_table(data))),
+    sections = [
+        (
+            "(a) Published fidelity, one table per protocol",
+            "".join(f"<h3>{esc(t.title)}</h3>" + render_table(figure_table(t)) for t in fidelity_tables(items)),
+        ),
+        (
+            "Side by side: the same method under different protocols",
+            "".join(
+                f"<h3>{esc(side_by_side(d, m, items).title)}</h3>"
+                + render_table(figure_table(side_by_side(d, m, items)))
+                for d, m in SIDE_BY_SIDE
+            ),
+        ),
+        (
+            "(b) Published time per asset and training compute",
+            render_table(times_table(data)) + "<h3>Training compute</h3>" + render_table(training_table(data)),
+        ),
         ("(c) Break-even volume from published figures", render_table(break_even_table(data))),
-        ("Protocols", render_table(protocols_table()))]
+        ("Protocols", render_table(protocols_table())),
+    ]
     answer = "<pre>" + esc("\n".join(answer_lines(data))) + "</pre>"
     body = answer + "\n" + "\n".join(f"<section>\n<h2>{esc(h)}</h2>\n{inner}\n</section>" for h, inner in sections)
     title = "reconbench literature: the published answer"
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<h1>{esc(title)}</h1>\n"
-            "<p class=\"note\">Published figures with their sources; nothing here was measured by reconbench "
-            "(docs/literature.md).</p>\n" + body + "\n</body>\n</html>\n")
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<h1>{esc(title)}</h1>\n"
+        '<p class="note">Published figures with their sources; nothing here was measured by reconbench '
+        "(docs/literature.md).</p>\n" + body + "\n</body>\n</html>\n"
+    )
 
 
 def protocols_table() -> Table:
-    rows = [[p.id, f"{PAPERS[p.paper].short()}, {p.where}", p.dataset, str(p.objects or "?"), p.normalisation,
-             p.alignment, p.chamfer, p.fscore, p.views, f"{p.check.status}: {p.check.note}", p.notes] for p in PROTOCOLS.values()]
-    return Table(["id", "source", "dataset", "objects", "normalisation", "alignment", "Chamfer", "F-score", "views",
-                  "check", "notes"], rows)
+    rows = [
+        [
+            p.id,
+            f"{PAPERS[p.paper].short()}, {p.where}",
+            p.dataset,
+            str(p.objects or "?"),
+            p.normalisation,
+            p.alignment,
+            p.chamfer,
+            p.fscore,
+            p.views,
+            f"{p.check.status}: {p.check.note}",
+            p.notes,
+        ]
+        for p in PROTOCOLS.values()
+    ]
+    return Table(
+        [
+            "id",
+            "source",
+            "dataset",
+            "objects",
+            "normalisation",
+            "alignment",
+            "Chamfer",
+            "F-score",
+            "views",
+            "check",
+            "notes",
+        ],
+        rows,
+    )
 
 
 # ---------------------------------------------------------------- the run report's section
@@ -204,13 +306,44 @@ def comparison_table(comparisons: Sequence[Comparison], notes: Sequence[str]) ->
     rows = []
     for c in comparisons:
         m = c.measured
-        measured = "not measured" if m is None or math.isnan(m.mean) else f"{_fmt(m.mean)} [{_fmt(m.low)}, {_fmt(m.high)}]"
+        measured = (
+            "not measured" if m is None or math.isnan(m.mean) else f"{_fmt(m.mean)} [{_fmt(m.low)}, {_fmt(m.high)}]"
+        )
         diff = c.difference
-        rows.append([c.method, c.metric, c.protocol, _as_published(c.published), measured,
-                     "-" if diff is None else f"{diff:+.4g}",
-                     (c.label, "ns" if c.label == NOT_COMPARABLE else ""), c.why, c.source + (f" ({c.note})" if c.note else "")])
-    note = " ".join(notes) + (" " if notes else "") + (
-        "difference = measured mean − published; given only for same-protocol and comparable pairs. "
-        "Measured means carry bootstrap 95% intervals.")
-    return Table(["method", "metric", "published protocol", "published", "measured [95% CI]", "difference", "label",
-                  "what differs / why not", "source"], rows, {3, 4, 5}, note)
+        rows.append(
+            [
+                c.method,
+                c.metric,
+                c.protocol,
+                _as_published(c.published),
+                measured,
+                "-" if diff is None else f"{diff:+.4g}",
+                (c.label, "ns" if c.label == NOT_COMPARABLE else ""),
+                c.why,
+                c.source + (f" ({c.note})" if c.note else ""),
+            ]
+        )
+    note = (
+        " ".join(notes)
+        + (" " if notes else "")
+        + (
+            "difference = measured mean − published; given only for same-protocol and comparable pairs. "
+            "Measured means carry bootstrap 95% intervals."
+        )
+    )
+    return Table(
+        [
+            "method",
+            "metric",
+            "published protocol",
+            "published",
+            "measured [95% CI]",
+            "difference",
+            "label",
+            "what differs / why not",
+            "source",
+        ],
+        rows,
+        {3, 4, 5},
+        note,
+    )

@@ -14,8 +14,18 @@ from typing import Any
 CHECK_STATUSES = ("checked", "secondary", "unverified")
 DATASETS = ("gso", "omniobject3d")
 # Metric names of published figures. F-scores carry their threshold in the paper's own units.
-METRICS = ("chamfer", "volume_iou", "fscore@0.05", "fscore@0.1", "fscore@0.2", "fscore@0.5",
-           "psnr", "ssim", "lpips", "clip_similarity")
+METRICS = (
+    "chamfer",
+    "volume_iou",
+    "fscore@0.05",
+    "fscore@0.1",
+    "fscore@0.2",
+    "fscore@0.5",
+    "psnr",
+    "ssim",
+    "lpips",
+    "clip_similarity",
+)
 LOWER_IS_BETTER = ("chamfer", "lpips", "time_s")
 
 
@@ -56,7 +66,7 @@ class Paper:
         return f"{self.title} ({where})" if where else self.title
 
     def short(self) -> str:
-        """"Boss et al., SF3D (arXiv 2408.00653)": the title up to its colon."""
+        """ "Boss et al., SF3D (arXiv 2408.00653)": the title up to its colon."""
         where = f"arXiv {self.arxiv}" if self.arxiv else self.url
         title = self.title.split(":")[0]
         return f"{title} ({where})" if where else title
@@ -151,8 +161,14 @@ class Training:
 
     def as_cost_entry(self) -> dict[str, object]:
         """The entry shape cost.model.GPUHours.from_entry reads."""
-        return {"value": self.value, "low": self.low, "high": self.high, "gpu": self.gpu,
-                "source": self.source, "note": self.note}
+        return {
+            "value": self.value,
+            "low": self.low,
+            "high": self.high,
+            "gpu": self.gpu,
+            "source": self.source,
+            "note": self.note,
+        }
 
 
 @dataclass(frozen=True)
@@ -172,26 +188,42 @@ class Published:
     results: tuple[Result, ...] = ()
 
     @classmethod
-    def from_dict(cls, method: str, d: dict[str, Any]) -> "Published":
+    def from_dict(cls, method: str, d: dict[str, Any]) -> Published:
         """`published` given as a plain dict: the fields of this class (dataclasses.asdict of one reads back),
         or for a third-party spec just {"training": {"value", "low"?, "high"?, "gpu", "source"}, "prior": name}.
         Any other key is refused rather than silently dropped."""
         unknown = set(d) - {f.name for f in fields(cls)}
         if unknown:
-            raise ValueError(f"method {method!r}: published as a dict takes the fields of literature.types.Published "
-                             f"({', '.join(f.name for f in fields(cls))}), got {sorted(unknown)}")
+            raise ValueError(
+                f"method {method!r}: published as a dict takes the fields of literature.types.Published "
+                f"({', '.join(f.name for f in fields(cls))}), got {sorted(unknown)}"
+            )
         t = d.get("training")
         training = None
         if isinstance(t, dict) and t.get("value") is not None:
             value = float(t["value"])
             check = _check(t.get("check"), "given by the spec as a plain dict")
-            training = Training(value, float(t.get("low", value)), float(t.get("high", value)), str(t.get("gpu")),
-                                str(t.get("derivation", "")), str(t.get("source", "")), check, str(t.get("note", "")))
+            training = Training(
+                value,
+                float(t.get("low", value)),
+                float(t.get("high", value)),
+                str(t.get("gpu")),
+                str(t.get("derivation", "")),
+                str(t.get("source", "")),
+                check,
+                str(t.get("note", "")),
+            )
         times = tuple(TimeFigure(**{**x, "check": _check(x.get("check"), "")}) for x in d.get("times") or ())
         results = tuple(Result(**x) for x in d.get("results") or ())
         prior = d.get("prior")
-        return cls(tuple(d.get("names") or ()), training, str(d.get("training_note") or ""),
-                   str(prior) if prior else None, times, results)
+        return cls(
+            tuple(d.get("names") or ()),
+            training,
+            str(d.get("training_note") or ""),
+            str(prior) if prior else None,
+            times,
+            results,
+        )
 
     def results_for(self, protocol: str) -> dict[str, Result]:
         return {r.metric: r for r in self.results if r.protocol == protocol}

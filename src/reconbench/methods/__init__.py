@@ -49,4 +49,12 @@ def get_method(name: str) -> MethodSpec:
         raise KeyError(f"unknown method {name!r}; known: {', '.join(method_names())}") from None
 
 
-__all__ = ["GroundTruthFile", "MethodInput", "MethodOutput", "MethodSpec", "get_method", "method_names", "register_method"]
+__all__ = [
+    "GroundTruthFile",
+    "MethodInput",
+    "MethodOutput",
+    "MethodSpec",
+    "get_method",
+    "method_names",
+    "register_method",
+]

@@ -10,9 +10,10 @@ import functools
 import importlib
 import importlib.util
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -44,18 +45,30 @@ class MethodSpec:
     licence: str = ""
     published: Published = field(default_factory=Published)  # every published figure, with its source (literature/)
     # External (upstream) methods run as commands in their own environment (docs/methods.md, "Adapters"):
-    upstream: dict[str, Any] = field(default_factory=dict)  # {"repo": URL, "commit": 40 hex, "extra": [{"repo", "commit", "dest"}]}
-    environment: dict[str, Any] = field(default_factory=dict)  # recipe: python, packages, pip_args, build, cuda, apt, env
-    weights: tuple[dict[str, Any], ...] = ()  # {"kind": "hf", "repo_id", "files", "revision"} | {"kind": "url", "url", "dest"}
+    upstream: dict[str, Any] = field(
+        default_factory=dict
+    )  # {"repo": URL, "commit": 40 hex, "extra": [{"repo", "commit", "dest"}]}
+    environment: dict[str, Any] = field(
+        default_factory=dict
+    )  # recipe: python, packages, pip_args, build, cuda, apt, env
+    weights: tuple[
+        dict[str, Any], ...
+    ] = ()  # {"kind": "hf", "repo_id", "files", "revision"} | {"kind": "url", "url", "dest"}
     steps: tuple[dict[str, Any], ...] = ()  # {"stage", "argv": [... placeholders ...], "cwd"?}, run in order
     output: dict[str, Any] = field(default_factory=dict)  # {"path": glob under {out}, "format", "unpack"?}
-    inputs: dict[str, Any] = field(default_factory=dict)  # {"background": "transparent"|"white"|"grey", "resolution", "removes_background"}
+    inputs: dict[str, Any] = field(
+        default_factory=dict
+    )  # {"background": "transparent"|"white"|"grey", "resolution", "removes_background"}
     stage_markers: tuple[dict[str, str], ...] = ()  # {"stage", "pattern"}: a stdout line matching ends that stage
-    input_camera: dict[str, Any] = field(default_factory=dict)  # the input camera it assumes or is given (methods/external/input_camera.py)
+    input_camera: dict[str, Any] = field(
+        default_factory=dict
+    )  # the input camera it assumes or is given (methods/external/input_camera.py)
     # Two-stage methods: the multi-view images they generate and the cameras they were generated at
     # (viewscore/stages.py, docs/adapters.md "Intermediate views"); scored as stage1_* metrics.
     intermediate_views: dict[str, Any] = field(default_factory=dict)
-    training: dict[str, Any] = field(default_factory=dict)  # trained here: {"entry": "module:function", "weights": "package:folder"} (`reconbench train`)
+    training: dict[str, Any] = field(
+        default_factory=dict
+    )  # trained here: {"entry": "module:function", "weights": "package:folder"} (`reconbench train`)
 
     def __post_init__(self) -> None:
         if isinstance(self.published, dict):  # a plain-dict spec (third-party, or read back from asdict)
@@ -90,7 +103,7 @@ class MethodSpec:
         return bool(self.steps)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "MethodSpec":
+    def from_dict(cls, d: dict[str, Any]) -> MethodSpec:
         d = dict(d)
         for key in ("input_views", "requires", "sources", "weights", "steps", "stage_markers"):
             if key in d:
@@ -119,7 +132,9 @@ class MethodSpec:
         if not gpus_present():
             return ["needs a CUDA GPU; the NVIDIA driver reports none visible here (NVML, nvidia-smi)"]
         if not self.is_external and not host_torch_cuda():
-            return ["runs in this process and needs PyTorch with CUDA here; this interpreter's torch sees no CUDA device"]
+            return [
+                "runs in this process and needs PyTorch with CUDA here; this interpreter's torch sees no CUDA device"
+            ]
         return []
 
     def _external_reasons(self) -> list[str]:
@@ -136,7 +151,7 @@ class MethodSpec:
             reasons.append(f"weights not in the local cache: {absent[0]}{more} (reconbench fetch-weights {self.name})")
         return reasons
 
-    def load_entry(self) -> Callable[["MethodInput"], "MethodOutput"]:
+    def load_entry(self) -> Callable[[MethodInput], MethodOutput]:
         if self.is_external:
             from reconbench.methods.external.run import run_external
 

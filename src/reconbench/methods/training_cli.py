@@ -19,23 +19,36 @@ from typing import Any
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the `train` subcommand; its handler is set as `func`."""
     p = subparsers.add_parser(
-        "train", help="train a method that is trained here (voxel-cnn): checkpoints, resume, a training record",
-        description="Train a method whose spec has a trainer (voxel-cnn). Checkpoints go to --out; run the same command "
-        "again to resume after an interruption. At the end --out holds model.pt and training.json (device, "
-        "device-seconds, steps, samples, data source and seeds, final losses, versions), which the cost model reads.",
+        "train",
+        help="train a method that is trained here (voxel-cnn): checkpoints, resume, a training record",
+        description=(
+            "Train a method whose spec has a trainer (voxel-cnn). Checkpoints go to --out; run the same command "
+            "again to resume after an interruption. At the end --out holds model.pt and training.json (device, "
+            "device-seconds, steps, samples, data source and seeds, final losses, versions), which the cost model "
+            "reads."
+        ),
     )
     p.add_argument("method", metavar="METHOD")
     p.add_argument("--out", metavar="DIR", help="checkpoint and output folder (default train-out/METHOD)")
     p.add_argument("--seed", type=int, default=None, help="training seed (default: the trainer's, 0)")
     p.add_argument("--steps", type=_positive, default=None, help="optimisation steps (default: the trainer's)")
-    p.add_argument("--samples", type=_positive, default=None, help="training objects to generate (default: the trainer's)")
+    p.add_argument(
+        "--samples", type=_positive, default=None, help="training objects to generate (default: the trainer's)"
+    )
     p.add_argument("--batch-size", type=_positive, default=None)
     p.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
-    p.add_argument("--threads", type=_positive, default=None,
-                   help="CPU threads for torch (default: torch's; 1 is fastest on a busy 2-core machine)")
+    p.add_argument(
+        "--threads",
+        type=_positive,
+        default=None,
+        help="CPU threads for torch (default: torch's; 1 is fastest on a busy 2-core machine)",
+    )
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint in --out and start again")
-    p.add_argument("--install", action="store_true",
-                   help="copy model.pt and training.json to the folder the method loads its weights from")
+    p.add_argument(
+        "--install",
+        action="store_true",
+        help="copy model.pt and training.json to the folder the method loads its weights from",
+    )
     p.set_defaults(func=cmd_train)
     return p
 
@@ -50,8 +63,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     module, _, func = spec.training["entry"].partition(":")
     trainer = getattr(importlib.import_module(module), func)
     out = Path(args.out or Path("train-out") / spec.name)
-    options = {k: v for k, v in (("seed", args.seed), ("steps", args.steps), ("samples", args.samples),
-                                 ("batch_size", args.batch_size)) if v is not None}
+    options = {
+        k: v
+        for k, v in (
+            ("seed", args.seed),
+            ("steps", args.steps),
+            ("samples", args.samples),
+            ("batch_size", args.batch_size),
+        )
+        if v is not None
+    }
     try:
         record = trainer(out, options=options, device=args.device, resume=not args.fresh, threads=args.threads)
     except KeyboardInterrupt:
@@ -67,22 +88,28 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def weights_folder(location: str) -> Path:
-    """"package:folder" -> the folder inside that installed package."""
+    """ "package:folder" -> the folder inside that installed package."""
     package, _, folder = location.partition(":")
     return Path(importlib.import_module(package).__file__).resolve().parent / folder
 
 
 def summary(record: dict[str, Any], out: Path) -> str:
     device = record["device"]
-    name = f"{device['name']} x{device['count']}" if device["kind"] == "gpu" else f"CPU {device['name']} ({device.get('threads')} threads)"
+    name = (
+        f"{device['name']} x{device['count']}"
+        if device["kind"] == "gpu"
+        else f"CPU {device['name']} ({device.get('threads')} threads)"
+    )
     rate = record["samples"] / max(record["device_seconds"], 1e-9)
-    return "\n".join([
-        f"trained {record['method']}: {record['steps']} steps, {record['samples']} samples in "
-        f"{record['device_seconds']:.0f} device-seconds on {name} ({rate:.1f} samples/s); training set built in "
-        f"{record['data_cpu_seconds']:.0f} CPU-seconds",
-        f"final losses: {json.dumps({k: round(v, 4) for k, v in record['final_losses'].items()})}",
-        f"wrote {out / 'model.pt'} and {out / 'training.json'}",
-    ])
+    return "\n".join(
+        [
+            f"trained {record['method']}: {record['steps']} steps, {record['samples']} samples in "
+            f"{record['device_seconds']:.0f} device-seconds on {name} ({rate:.1f} samples/s); training set built in "
+            f"{record['data_cpu_seconds']:.0f} CPU-seconds",
+            f"final losses: {json.dumps({k: round(v, 4) for k, v in record['final_losses'].items()})}",
+            f"wrote {out / 'model.pt'} and {out / 'training.json'}",
+        ]
+    )
 
 
 def _positive(text: str) -> int:

@@ -18,8 +18,9 @@ An object is broken for a method when any detector passes its threshold. Thresho
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 

@@ -7,8 +7,8 @@ docs/metrics.md.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -24,15 +24,16 @@ class PointCloud:
     def __len__(self) -> int:
         return len(self.points)
 
-    def transformed(self, matrix: np.ndarray) -> "PointCloud":
+    def transformed(self, matrix: np.ndarray) -> PointCloud:
         """Points under a 4x4 similarity; normals rotated (uniform scale keeps them unit)."""
         m = np.asarray(matrix, np.float64)
         rotation = m[:3, :3] / np.cbrt(np.linalg.det(m[:3, :3]))
         return PointCloud(self.points @ m[:3, :3].T + m[:3, 3], self.normals @ rotation.T)
 
 
-def depth_point_cloud(views: RenderedViews, n_points: int | None, seed: int, pixel_offset: float = 0.5,
-                      voxel: float | None = None) -> PointCloud:
+def depth_point_cloud(
+    views: RenderedViews, n_points: int | None, seed: int, pixel_offset: float = 0.5, voxel: float | None = None
+) -> PointCloud:
     """Back-projected covered pixels of every view; `n_points` of them drawn with a fixed seed (None:
     all), then optionally averaged per voxel (`voxel_down_sample`).
 
@@ -44,7 +45,9 @@ def depth_point_cloud(views: RenderedViews, n_points: int | None, seed: int, pix
     for k, cam in enumerate(views.cameras):
         j, i = np.nonzero(views.mask[k])
         z = views.depth[k][j, i].astype(np.float64)
-        cam_pts = np.stack([(i + pixel_offset - cam.cx) / cam.fx * z, -(j + pixel_offset - cam.cy) / cam.fy * z, -z], axis=1)
+        cam_pts = np.stack(
+            [(i + pixel_offset - cam.cx) / cam.fx * z, -(j + pixel_offset - cam.cy) / cam.fy * z, -z], axis=1
+        )
         points.append(cam_pts @ cam.c2w[:3, :3].T + cam.c2w[:3, 3])
         normals.append(views.normal[k][j, i].astype(np.float64))
     points_all, normals_all = np.concatenate(points), np.concatenate(normals)
@@ -111,7 +114,9 @@ def nearest_neighbours(query: np.ndarray, reference: np.ndarray) -> tuple[np.nda
     """Euclidean distance from each query point to its nearest reference point, and its index."""
     from pykdtree.kdtree import KDTree
 
-    dist, index = KDTree(np.ascontiguousarray(reference, np.float64)).query(np.ascontiguousarray(query, np.float64), k=1)
+    dist, index = KDTree(np.ascontiguousarray(reference, np.float64)).query(
+        np.ascontiguousarray(query, np.float64), k=1
+    )
     return dist, index.astype(np.int64)
 
 
@@ -122,11 +127,24 @@ def cloud_metrics(pred: PointCloud, gt: PointCloud, thresholds: Sequence[float],
     multiplied by `unit` (thresholds are in those units)."""
     d_pg, i_pg = nearest_neighbours(pred.points, gt.points)
     d_gp, i_gp = nearest_neighbours(gt.points, pred.points)
-    return distance_metrics(d_pg * unit, d_gp * unit, (pred.normals * gt.normals[i_pg]).sum(1), (gt.normals * pred.normals[i_gp]).sum(1), thresholds)
+    return distance_metrics(
+        d_pg * unit,
+        d_gp * unit,
+        (pred.normals * gt.normals[i_pg]).sum(1),
+        (gt.normals * pred.normals[i_gp]).sum(1),
+        thresholds,
+    )
 
 
-def mesh_distance_metrics(pred: PointCloud, gt: PointCloud, pred_mesh: MeshAsset | None, gt_mesh: MeshAsset,
-                          thresholds: Sequence[float], unit: float = 1.0, pred_all: PointCloud | None = None) -> dict[str, float]:
+def mesh_distance_metrics(
+    pred: PointCloud,
+    gt: PointCloud,
+    pred_mesh: MeshAsset | None,
+    gt_mesh: MeshAsset,
+    thresholds: Sequence[float],
+    unit: float = 1.0,
+    pred_all: PointCloud | None = None,
+) -> dict[str, float]:
     """The metrics of `cloud_metrics` with distances to the other side's triangles instead of its
     points: no sampling floor (a prediction equal to the ground truth scores 0). A prediction without
     triangles (Gaussian splats) is reached through its points (`pred_all`, default `pred`)."""
@@ -137,11 +155,14 @@ def mesh_distance_metrics(pred: PointCloud, gt: PointCloud, pred_mesh: MeshAsset
         reference = pred if pred_all is None else pred_all
         d_gp, i_gp = nearest_neighbours(gt.points, reference.points)
         n_gp = reference.normals[i_gp]
-    return distance_metrics(d_pg * unit, d_gp * unit, (pred.normals * n_pg).sum(1), (gt.normals * n_gp).sum(1), thresholds)
+    return distance_metrics(
+        d_pg * unit, d_gp * unit, (pred.normals * n_pg).sum(1), (gt.normals * n_gp).sum(1), thresholds
+    )
 
 
-def distance_metrics(d_pg: np.ndarray, d_gp: np.ndarray, cos_pg: np.ndarray, cos_gp: np.ndarray,
-                     thresholds: Sequence[float]) -> dict[str, float]:
+def distance_metrics(
+    d_pg: np.ndarray, d_gp: np.ndarray, cos_pg: np.ndarray, cos_gp: np.ndarray, thresholds: Sequence[float]
+) -> dict[str, float]:
     """Chamfer, accuracy, completeness, normal consistency and F-scores from the distances each way."""
     out = {
         "chamfer": 0.5 * (d_pg.mean() + d_gp.mean()),

@@ -20,21 +20,23 @@ def psnr(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray | None = None) -> np
     out = np.empty(len(pred))
     diff = np.empty(pred.shape[1:], np.float32)  # reused: one view at a time, no large temporaries
     sq = np.empty(pred.shape[1:3], np.float32)
+    channels = pred.shape[-1]
     for k in range(len(pred)):
         np.subtract(pred[k], gt[k], out=diff, dtype=np.float32)
         np.einsum("ijc,ijc->ij", diff, diff, out=sq)
         if mask is None:
-            mse = sq.mean(dtype=np.float64) / diff.shape[-1]
+            mse = sq.mean(dtype=np.float64) / channels
         else:
             m = np.asarray(mask[k], bool)
-            mse = sq[m].sum(dtype=np.float64) / (max(int(m.sum()), 1) * diff.shape[-1])
+            mse = sq[m].sum(dtype=np.float64) / (max(int(m.sum()), 1) * channels)
         with np.errstate(divide="ignore"):
             out[k] = -10 * np.log10(mse)
     return out
 
 
-def ssim(pred: np.ndarray, gt: np.ndarray, background: float = 1.0, data_range: float | None = 1.0,
-         border: str = "crop") -> np.ndarray:
+def ssim(
+    pred: np.ndarray, gt: np.ndarray, background: float = 1.0, data_range: float | None = 1.0, border: str = "crop"
+) -> np.ndarray:
     """SSIM per view: Gaussian window sigma 1.5, population covariance, K1 = 0.01, K2 = 0.03, data
     range 1, mean over the image less a 5-pixel border and over channels (scikit-image's definition).
 
@@ -59,7 +61,9 @@ def ssim(pred: np.ndarray, gt: np.ndarray, background: float = 1.0, data_range: 
     h, w = pred.shape[1:3]
     valid = (h - 2 * SSIM_RADIUS) * (w - 2 * SSIM_RADIUS)
     for k, (p, g) in enumerate(zip(np.asarray(pred, np.float32), np.asarray(gt, np.float32))):
-        view_range = (max(float(p.max() - p.min()), float(g.max() - g.min())) or 1.0) if data_range is None else data_range
+        view_range = (
+            (max(float(p.max() - p.min()), float(g.max() - g.min())) or 1.0) if data_range is None else data_range
+        )
         content = (p != background).any(-1) | (g != background).any(-1)
         if not content.any():
             out[k] = 1.0
@@ -69,8 +73,14 @@ def ssim(pred: np.ndarray, gt: np.ndarray, background: float = 1.0, data_range: 
         r0, r1 = max(rows[0] - margin, 0), min(rows[-1] + margin + 1, h)
         c0, c1 = max(cols[0] - margin, 0), min(cols[-1] + margin + 1, w)
         _, s_map = structural_similarity(
-            p[r0:r1, c0:c1], g[r0:r1, c0:c1], channel_axis=-1, data_range=view_range, gaussian_weights=True,
-            sigma=SSIM_SIGMA, use_sample_covariance=False, full=True,
+            p[r0:r1, c0:c1],
+            g[r0:r1, c0:c1],
+            channel_axis=-1,
+            data_range=view_range,
+            gaussian_weights=True,
+            sigma=SSIM_SIGMA,
+            use_sample_covariance=False,
+            full=True,
         )
         # Sum the map over its part of the valid region [R, h-R) x [R, w-R); pixels there outside
         # the crop contribute 1 each.
@@ -89,10 +99,20 @@ def _ssim_reflect(pred: np.ndarray, gt: np.ndarray, data_range: float | None) ->
     r = SSIM_RADIUS
     out = np.empty(len(pred))
     for k, (p, g) in enumerate(zip(np.asarray(pred, np.float32), np.asarray(gt, np.float32))):
-        view_range = (max(float(p.max() - p.min()), float(g.max() - g.min())) or 1.0) if data_range is None else data_range
+        view_range = (
+            (max(float(p.max() - p.min()), float(g.max() - g.min())) or 1.0) if data_range is None else data_range
+        )
         pp, gg = (np.pad(x, ((r, r), (r, r), (0, 0)), mode="reflect") for x in (p, g))
-        _, s_map = structural_similarity(pp, gg, channel_axis=-1, data_range=view_range, gaussian_weights=True,
-                                         sigma=SSIM_SIGMA, use_sample_covariance=False, full=True)
+        _, s_map = structural_similarity(
+            pp,
+            gg,
+            channel_axis=-1,
+            data_range=view_range,
+            gaussian_weights=True,
+            sigma=SSIM_SIGMA,
+            use_sample_covariance=False,
+            full=True,
+        )
         out[k] = s_map[r:-r, r:-r].mean(dtype=np.float64)
     return out
 

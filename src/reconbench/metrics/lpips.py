@@ -155,7 +155,9 @@ def _convert(tree: dict, net: str) -> dict[str, np.ndarray]:
         out[f"convs.{i}.weight"] = np.asarray(conv["kernel"], np.float32).transpose(3, 2, 0, 1)
         out[f"convs.{i}.bias"] = np.asarray(conv["bias"], np.float32)
     for k in range(len(_tap_channels(net))):
-        out[f"lins.{k}.weight"] = np.asarray(tree[f"NetLinLayer_{k}"]["Conv_0"]["kernel"], np.float32).transpose(3, 2, 0, 1)
+        out[f"lins.{k}.weight"] = np.asarray(tree[f"NetLinLayer_{k}"]["Conv_0"]["kernel"], np.float32).transpose(
+            3, 2, 0, 1
+        )
     expected = _expected_shapes(net)
     wrong = {k: v.shape for k, v in out.items() if v.shape != expected[k]}
     if wrong or len(backbone) != len(_ARCH[net]):
@@ -168,7 +170,7 @@ def _write_npz_atomic(arrays: dict[str, np.ndarray], dest: Path) -> None:
     fd, tmp = tempfile.mkstemp(prefix=dest.name + ".", suffix=".tmp", dir=dest.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
+            np.savez(fh, **arrays)  # type: ignore[arg-type]  # numpy stubs match **kwargs to allow_pickle
         os.chmod(tmp, 0o644)  # mkstemp makes it private; the cache is readable like any other
         os.replace(tmp, dest)
     except BaseException:
@@ -227,6 +229,9 @@ class LPIPS(nn.Module):
 
     The parameters are frozen; gradients still flow to the inputs (usable as a loss)."""
 
+    shift: torch.Tensor  # buffers, registered in __init__
+    scale: torch.Tensor
+
     def __init__(self, net: str = "alex") -> None:
         super().__init__()
         self.net = canonical_net(net)
@@ -257,12 +262,13 @@ class LPIPS(nn.Module):
         """(N,) distances between two feature lists from features() (a batch of 1 broadcasts)."""
         if len(fa) != len(self.lins) or len(fb) != len(self.lins):
             raise ValueError(f"LPIPS-{self.net} needs {len(self.lins)} feature layers, got {len(fa)} and {len(fb)}")
-        total = None
+        total: torch.Tensor | None = None
         for a, b, lin in zip(fa, fb, self.lins):
             if a.shape[1:] != b.shape[1:] or a.shape[1] != lin.in_channels:
                 raise ValueError(f"feature shapes {tuple(a.shape)} and {tuple(b.shape)} do not match LPIPS-{self.net}")
             layer = lin((a - b) ** 2).mean(dim=(1, 2, 3))
             total = layer if total is None else total + layer
+        assert total is not None  # there is at least one LPIPS layer
         return total
 
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -273,7 +279,7 @@ class LPIPS(nn.Module):
 # numpy front end.
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _model(net: str, device: str) -> LPIPS:
     """One model per backbone and device per process."""
     return LPIPS(net).to(device)
@@ -309,7 +315,8 @@ class _Threads:
     """Sets torch's intra-op thread count for a block when asked to, and restores it."""
 
     def __init__(self, n: int | None) -> None:
-        self.n, self.old = n, None
+        self.n = n
+        self.old: int | None = None
 
     def __enter__(self) -> None:
         if self.n is not None:

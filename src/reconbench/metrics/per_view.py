@@ -10,8 +10,9 @@ breakage".
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +24,14 @@ from reconbench.render import render_views
 # Key of the per-view lists inside a metrics dict (not a number: kept out of tables and CSV).
 VIEWS_KEY = "views"
 # Measured on held-out views or against the truth: not applicable to an input photo without ground truth.
-GROUND_TRUTH_ONLY = ("sharpness", "collapsed_views", "outlier_views", "broken_view_share", "janus_lpips_gt", "janus_margin")
+GROUND_TRUTH_ONLY = (
+    "sharpness",
+    "collapsed_views",
+    "outlier_views",
+    "broken_view_share",
+    "janus_lpips_gt",
+    "janus_margin",
+)
 
 
 def back_camera(camera: Camera) -> Camera:
@@ -46,7 +54,9 @@ class Reference:
     gradients: np.ndarray | None = None  # sharpness.gradient_rms of the truth at every protocol camera
 
 
-def prepare_reference(mesh: Any, protocol: Protocol, views: Any, images: np.ndarray, lpips_nets: Sequence[str]) -> Reference:
+def prepare_reference(
+    mesh: Any, protocol: Protocol, views: Any, images: np.ndarray, lpips_nets: Sequence[str]
+) -> Reference:
     """The truth's detail per view, and its render at the back of the first input camera with its own
     resemblance to the input view (`views`, `images`: the truth's renders and scoring images at protocol.cameras)."""
     gradients = sharpness.view_gradients(images, views.mask)
@@ -54,17 +64,20 @@ def prepare_reference(mesh: Any, protocol: Protocol, views: Any, images: np.ndar
     if "input" not in roles:
         return Reference(None, None, None, gradients=gradients)
     first = roles.index("input")
-    ref = Reference(back_camera(protocol.cameras[first]), images[first], lpips_nets[0] if lpips_nets else None, gradients=gradients)
+    camera, image = back_camera(protocol.cameras[first]), images[first]
+    ref = Reference(camera, image, lpips_nets[0] if lpips_nets else None, gradients=gradients)
     if ref.net is not None:
         from reconbench.metrics.lpips import lpips_features
 
-        ref.input_features = lpips_features(ref.input_image, ref.net)
-        back = render_views(mesh, [ref.camera], protocol.lighting.references).composited()[0]
-        ref.gt_distance = breakage.janus_distance(back, ref.input_image, ref.net, ref.input_features)
+        ref.input_features = lpips_features(image, ref.net)
+        back = render_views(mesh, [camera], protocol.lighting.references).composited()[0]
+        ref.gt_distance = breakage.janus_distance(back, image, ref.net, ref.input_features)
     return ref
 
 
-def score(asset: Any, views: Any, images: np.ndarray, gt: Any, other: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
+def score(
+    asset: Any, views: Any, images: np.ndarray, gt: Any, other: dict[str, np.ndarray] | None = None
+) -> dict[str, Any]:
     """Sharpness, collapse and Janus of one prediction (`views`/`images`: its renders at the protocol's
     cameras; `gt`: an evaluation.GroundTruth with `per_view` set; `other`: per-view values of other
     metrics, kept beside these in `views`). Scalars per role, like the other image metrics."""
@@ -86,33 +99,59 @@ def score(asset: Any, views: Any, images: np.ndarray, gt: Any, other: dict[str, 
         out[f"{prefix}broken_view_share"] = float((collapsed | outlier)[pick].mean()) if pick.any() else math.nan
     out["outlier_views"] = float(outlier.sum()) if lpips is not None else math.nan
     out.update(_janus(asset, gt.per_view, protocol))
-    out[VIEWS_KEY] = {"name": [c.name for c in protocol.cameras], "role": roles.tolist(),
-                      "sharpness": _floats(sharp), "mask_iou": _floats(iou), "collapsed": collapsed.astype(int).tolist(),
-                      "outlier": outlier.astype(int).tolist(),
-                      **{k: _floats(v) for k, v in (other or {}).items() if k != "mask_iou"}}
+    out[VIEWS_KEY] = {
+        "name": [c.name for c in protocol.cameras],
+        "role": roles.tolist(),
+        "sharpness": _floats(sharp),
+        "mask_iou": _floats(iou),
+        "collapsed": collapsed.astype(int).tolist(),
+        "outlier": outlier.astype(int).tolist(),
+        **{k: _floats(v) for k, v in (other or {}).items() if k != "mask_iou"},
+    }
     return out
 
 
-def score_input_image(views: Any, target: np.ndarray, target_mask: np.ndarray, iou: float,
-                      asset: Any, protocol: Protocol, lpips_nets: Sequence[str]) -> dict[str, Any]:
+def score_input_image(
+    views: Any,
+    target: np.ndarray,
+    target_mask: np.ndarray,
+    iou: float,
+    asset: Any,
+    protocol: Protocol,
+    lpips_nets: Sequence[str],
+) -> dict[str, Any]:
     """Input photo without ground truth: sharpness and collapse of the input view against the photo, and
     the back's resemblance to the photo (uncalibrated: no truth to compare with, so no Janus margin)."""
     s = sharpness.sharpness_ratio(views.composited()[0], views.mask[0], target[0], target_mask[0])
     broken = bool(breakage.collapsed(np.array([iou]))[0])
-    out: dict[str, Any] = {"input_sharpness": s, "input_collapsed_views": float(broken), "input_broken_view_share": float(broken)}
+    out: dict[str, Any] = {
+        "input_sharpness": s,
+        "input_collapsed_views": float(broken),
+        "input_broken_view_share": float(broken),
+    }
     ref = Reference(back_camera(protocol.input_cameras[0]), target[0], lpips_nets[0] if lpips_nets else None)
     out.update(_janus(asset, ref, protocol))
-    out[VIEWS_KEY] = {"name": [views.cameras[0].name], "role": ["input"], "sharpness": _floats([s]), "mask_iou": _floats([iou]),
-                      "collapsed": [int(broken)], "outlier": [0]}
+    out[VIEWS_KEY] = {
+        "name": [views.cameras[0].name],
+        "role": ["input"],
+        "sharpness": _floats([s]),
+        "mask_iou": _floats([iou]),
+        "collapsed": [int(broken)],
+        "outlier": [0],
+    }
     return out
 
 
 def _janus(asset: Any, ref: Reference, protocol: Protocol) -> dict[str, float]:
-    if ref is None or ref.net is None or ref.camera is None:
+    if ref is None or ref.net is None or ref.camera is None or ref.input_image is None:
         return {"janus_lpips": math.nan, "janus_lpips_gt": math.nan, "janus_margin": math.nan}
     back = render_views(asset, [ref.camera], protocol.lighting.predictions).composited()[0]
     d = breakage.janus_distance(back, ref.input_image, ref.net, ref.input_features)
-    return {"janus_lpips": d, "janus_lpips_gt": ref.gt_distance, "janus_margin": breakage.janus_margin(d, ref.gt_distance)}
+    return {
+        "janus_lpips": d,
+        "janus_lpips_gt": ref.gt_distance,
+        "janus_margin": breakage.janus_margin(d, ref.gt_distance),
+    }
 
 
 def _floats(values: Any) -> list[float | None]:

@@ -56,18 +56,21 @@ def gradient_rms(image: np.ndarray, mask: np.ndarray, erosion: int = EROSION_PX)
 
 
 def view_gradients(images: np.ndarray, masks: np.ndarray) -> np.ndarray:
-    """gradient_rms of each view of a (V, H, W, 3) stack with (V, H, W) masks (the truth's: computed once per object)."""
+    """gradient_rms of each view of a (V, H, W, 3) stack with (V, H, W) masks (the truth's: computed once per
+    object)."""
     return np.array([gradient_rms(im, m) for im, m in zip(images, masks)], dtype=float)
 
 
-def ratios(pred_rms: np.ndarray, gt_rms: np.ndarray) -> np.ndarray:
+def ratios(pred_rms: np.ndarray | float, gt_rms: np.ndarray | float) -> np.ndarray:
     """Per view pred / gt gradient RMS; NaN where the truth is flat (< GRADIENT_FLOOR) or either side undefined."""
     p, g = np.asarray(pred_rms, float), np.asarray(gt_rms, float)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(g >= GRADIENT_FLOOR, p / np.where(g > 0, g, 1.0), math.nan)
 
 
-def sharpness_ratio(pred: np.ndarray, pred_mask: np.ndarray, gt: np.ndarray, gt_mask: np.ndarray, erosion: int = EROSION_PX) -> float:
+def sharpness_ratio(
+    pred: np.ndarray, pred_mask: np.ndarray, gt: np.ndarray, gt_mask: np.ndarray, erosion: int = EROSION_PX
+) -> float:
     """Sharpness of one view: gradient_rms(pred) / gradient_rms(gt), each over its own silhouette.
     NaN when either side has too few interior pixels or the ground truth is flat at this view."""
     return float(ratios(gradient_rms(pred, pred_mask, erosion), gradient_rms(gt, gt_mask, erosion)))

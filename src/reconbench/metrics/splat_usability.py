@@ -55,7 +55,9 @@ def project(points: np.ndarray, cam: Camera) -> tuple[np.ndarray, np.ndarray, np
     w2c = cam.w2c
     # Row by row rather than `points @ R.T`: a BLAS call on (N, 3) x (3, 3) gains nothing and was
     # measured 10x slower on a loaded 2-core machine (thread contention).
-    x, y, z = (points[:, 0] * w2c[a, 0] + points[:, 1] * w2c[a, 1] + points[:, 2] * w2c[a, 2] + w2c[a, 3] for a in range(3))
+    x, y, z = (
+        points[:, 0] * w2c[a, 0] + points[:, 1] * w2c[a, 1] + points[:, 2] * w2c[a, 2] + w2c[a, 3] for a in range(3)
+    )
     z = -z
     safe = np.where(z > 1e-9, z, 1.0)
     col = np.floor(cam.fx * x / safe + cam.cx).astype(np.int64)
@@ -184,6 +186,8 @@ def _all_corners(observed: np.ndarray) -> np.ndarray:
     for dx in (0, 1):
         for dy in (0, 1):
             for dz in (0, 1):
-                core &= observed[dx : dx + observed.shape[0] - 1, dy : dy + observed.shape[1] - 1, dz : dz + observed.shape[2] - 1]
+                core &= observed[
+                    dx : dx + observed.shape[0] - 1, dy : dy + observed.shape[1] - 1, dz : dz + observed.shape[2] - 1
+                ]
     out[1:, 1:, 1:] = core
     return out

@@ -26,8 +26,12 @@ MAX_TRIANGLES = 1_000_000
 DEGENERATE_AREA = 1e-12  # in units of the squared longest bounding-box side
 
 
-def mesh_usability(mesh: MeshAsset, path: str | Path | None = None, ground_truth: MeshAsset | None = None,
-                   to_canonical: np.ndarray | None = None) -> dict[str, float]:
+def mesh_usability(
+    mesh: MeshAsset,
+    path: str | Path | None = None,
+    ground_truth: MeshAsset | None = None,
+    to_canonical: np.ndarray | None = None,
+) -> dict[str, float]:
     """Topology, cleanliness and appearance-format figures of a mesh, and the `usable_as_is` flag (1/0).
 
     Floaters are judged against `ground_truth` (canonical frame) with the prediction placed there by
@@ -40,7 +44,11 @@ def mesh_usability(mesh: MeshAsset, path: str | Path | None = None, ground_truth
 
     extent = float((mesh.bounds[1] - mesh.bounds[0]).max()) or 1.0
     areas = welded.area_faces
-    repeated = (welded.faces[:, 0] == welded.faces[:, 1]) | (welded.faces[:, 1] == welded.faces[:, 2]) | (welded.faces[:, 0] == welded.faces[:, 2])
+    repeated = (
+        (welded.faces[:, 0] == welded.faces[:, 1])
+        | (welded.faces[:, 1] == welded.faces[:, 2])
+        | (welded.faces[:, 0] == welded.faces[:, 2])
+    )
     degenerate = repeated | (areas < DEGENERATE_AREA * extent**2)
 
     edges = np.sort(welded.edges, axis=1)
@@ -49,13 +57,12 @@ def mesh_usability(mesh: MeshAsset, path: str | Path | None = None, ground_truth
 
     labels = trimesh.graph.connected_component_labels(welded.face_adjacency, node_count=len(welded.faces))
     component_area = np.bincount(labels, weights=areas)
-    total_area = float(areas.sum()) or 1.0
 
     textured = [p for p in mesh.parts if p.has_texture]
     coloured_by_vertex = [p for p in mesh.parts if p.vertex_colors is not None]
     # A material colour counts unless it is the placeholder given to surfaces whose file has no colour.
     material_coloured = [p for p in mesh.parts if p.material.name not in (Material().name, UNCOLOURED_MATERIAL)]
-    texture_px = max((max(p.material.texture.shape[:2]) for p in textured), default=0)
+    texture_px = max((max(p.material.texture.shape[:2]) for p in textured if p.material.texture is not None), default=0)
 
     figures = {
         "triangles": float(len(faces)),
@@ -70,7 +77,9 @@ def mesh_usability(mesh: MeshAsset, path: str | Path | None = None, ground_truth
         "texture_resolution": float(texture_px),
         "vertex_colour_only": float(bool(coloured_by_vertex) and not textured),
         "has_colour": float(bool(textured or coloured_by_vertex or material_coloured)),
-        "file_size_mb": float(Path(path).stat().st_size / 1e6) if path is not None and Path(path).is_file() else float("nan"),
+        "file_size_mb": float(Path(path).stat().st_size / 1e6)
+        if path is not None and Path(path).is_file()
+        else float("nan"),
     }
     figures["usable_as_is"] = float(
         figures["nonmanifold_edge_share"] == 0
@@ -82,8 +91,13 @@ def mesh_usability(mesh: MeshAsset, path: str | Path | None = None, ground_truth
     return figures
 
 
-def floater_area_share(welded, labels: np.ndarray, component_area: np.ndarray, ground_truth: MeshAsset | None,
-                       to_canonical: np.ndarray | None) -> float:
+def floater_area_share(
+    welded,
+    labels: np.ndarray,
+    component_area: np.ndarray,
+    ground_truth: MeshAsset | None,
+    to_canonical: np.ndarray | None,
+) -> float:
     """Share of the surface area in floater components (docs/metrics.md, "floaters").
 
     With a ground truth (canonical frame; the prediction placed by `to_canonical`): a component is a
@@ -107,8 +121,12 @@ def floater_area_share(welded, labels: np.ndarray, component_area: np.ndarray, g
     if ground_truth is not None:
         m = np.eye(4) if to_canonical is None else np.asarray(to_canonical, np.float64)
         v, f = ground_truth.geometry()
-        _, dist, _ = trimesh.proximity.closest_point(trimesh.Trimesh(v, f, process=False), points @ m[:3, :3].T + m[:3, 3])
-        mean = np.bincount(owner, weights=weight * dist, minlength=n) / np.maximum(np.bincount(owner, weights=weight, minlength=n), 1e-300)
+        _, dist, _ = trimesh.proximity.closest_point(
+            trimesh.Trimesh(v, f, process=False), points @ m[:3, :3].T + m[:3, 3]
+        )
+        mean = np.bincount(owner, weights=weight * dist, minlength=n) / np.maximum(
+            np.bincount(owner, weights=weight, minlength=n), 1e-300
+        )
         floating = mean > FLOATER_DISTANCE
     else:
         unit = float(np.ptp(welded.vertices, axis=0).max()) or 1.0

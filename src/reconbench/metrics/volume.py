@@ -43,7 +43,9 @@ def occupancy_grid(mesh: MeshAsset, cell: float, extent: float) -> np.ndarray:
         # Each crossing at height z flips the state of every cell centre above it.
         cell_above = np.searchsorted(centres, locations[:, 2])
         # A ray through an edge shared by two triangles reports the same crossing twice: count it once.
-        unique = np.unique(np.round(np.c_[ray_index, locations[:, 2] * 1e9]).astype(np.int64), axis=0, return_index=True)[1]
+        unique = np.unique(
+            np.round(np.c_[ray_index, locations[:, 2] * 1e9]).astype(np.int64), axis=0, return_index=True
+        )[1]
         keep = unique[cell_above[unique] < n]
         np.add.at(crossings, (ray_index[keep], cell_above[keep]), 1)
         inside = (np.cumsum(crossings, axis=1) % 2).astype(bool)

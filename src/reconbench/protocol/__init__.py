@@ -25,7 +25,7 @@ class Protocol:
     lighting: Lighting
     source: str = ""
     object_lists: tuple[tuple[str, str], ...] = ()  # (dataset source, shipped list) applied by default
-    evaluation: "Evaluation | None" = None
+    evaluation: Evaluation | None = None
 
     def default_object_list(self, source: str) -> str | None:
         """The shipped object list this protocol fixes for a dataset source, if any."""
@@ -86,7 +86,7 @@ class Evaluation:
     spec: dict[str, Any]
 
     @classmethod
-    def from_spec(cls, spec: dict[str, Any], protocol_cameras: tuple[Camera, ...] = ()) -> "Evaluation":
+    def from_spec(cls, spec: dict[str, Any], protocol_cameras: tuple[Camera, ...] = ()) -> Evaluation:
         def choice(key: str, value: Any, known: tuple[str, ...]) -> Any:
             if value not in known:
                 raise ValueError(f"evaluation {key} must be one of {', '.join(known)}, got {value!r}")
@@ -180,7 +180,9 @@ def get_protocol(name: str) -> Protocol:
         raise KeyError(f"unknown protocol {name!r}; known: {', '.join(protocol_names())}")
     proto = build_protocol(base, PRESETS[base])
     if lighting_name:
-        proto = replace(proto, name=name, lighting=LIGHTINGS[lighting_name], description=proto.description + " All images unlit.")
+        proto = replace(
+            proto, name=name, lighting=LIGHTINGS[lighting_name], description=proto.description + " All images unlit."
+        )
     return proto
 
 
@@ -208,8 +210,17 @@ def build_protocol(name: str, spec: dict[str, Any]) -> Protocol:
             for k in range(int(ring["count"])):
                 azimuth = (ring["azimuth_start"] + k * ring["azimuth_step"]) % 360.0
                 cameras.append(
-                    orbit_camera(f"{len(cameras):03d}", role, ring["elevation"], azimuth, spec["radius"], spec["fov"], size, size,
-                                 focal=spec.get("focal_px"))
+                    orbit_camera(
+                        f"{len(cameras):03d}",
+                        role,
+                        ring["elevation"],
+                        azimuth,
+                        spec["radius"],
+                        spec["fov"],
+                        size,
+                        size,
+                        focal=spec.get("focal_px"),
+                    )
                 )
     inputs = {(c.elevation, c.azimuth) for c in cameras if c.role == "input"}
     clash = [c.name for c in cameras if c.role == "heldout" and (c.elevation, c.azimuth) in inputs]

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 WORLD_UP = np.array([0.0, 1.0, 0.0])
+ORIGIN = np.zeros(3)
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ class Camera:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Camera":
+    def from_dict(cls, d: dict[str, Any]) -> Camera:
         return cls(
             name=d["name"],
             role=d["role"],
@@ -115,7 +116,7 @@ def orbit_position(elevation_deg: float, azimuth_deg: float, radius: float) -> n
     return radius * np.array([math.cos(e) * math.sin(a), math.sin(e), math.cos(e) * math.cos(a)])
 
 
-def look_at(eye: np.ndarray, target: np.ndarray = np.zeros(3), up: np.ndarray = WORLD_UP) -> np.ndarray:
+def look_at(eye: np.ndarray, target: np.ndarray = ORIGIN, up: np.ndarray = WORLD_UP) -> np.ndarray:
     """OpenGL camera-to-world matrix for a camera at `eye` looking at `target` with +Y roughly up."""
     back = np.asarray(eye, dtype=np.float64) - target
     back /= np.linalg.norm(back)

@@ -92,7 +92,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         "elevation 0 is the input elevation LGM, OpenLRM, TripoSR and DreamGaussian assume by default.",
     },
     "sparse4": {
-        "description": "Four input views at elevation 0, azimuths 0/90/180/270; the same 24 held-out views as `default`.",
+        "description": (
+            "Four input views at elevation 0, azimuths 0/90/180/270; the same 24 held-out views as `default`."
+        ),
         "resolution": 512,
         "radius": 2.0,
         "fov": 49.1,
@@ -192,7 +194,11 @@ PRESETS: dict[str, dict[str, Any]] = {
             normalisation="bounding box centred at the origin, inside [-0.5, 0.5] (longest side 1)",
             fscore_thresholds=[0.05],
             fscore_default=0.05,
-            volume={"grid": "mesh2sdf", "size": 64, "half_extent": 1.0},  # grid not stated: SyncDreamer's, whose table CRM copies
+            volume={
+                "grid": "mesh2sdf",
+                "size": 64,
+                "half_extent": 1.0,
+            },  # grid not stated: SyncDreamer's, whose table CRM copies
             alignment="icp",  # CRM adjusted the pose by hand
             approximate="the 30 objects are random and unreleased, the pose was adjusted by hand, point "
             "sampling and the volume grid are not stated; this follows the paper's text",

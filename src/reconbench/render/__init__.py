@@ -8,7 +8,7 @@ context, with the same cameras, behind one entry point and one output type (Rend
 from __future__ import annotations
 
 import functools
-from typing import Sequence
+from collections.abc import Sequence
 
 from reconbench.assets import Asset, GaussianSplats, MeshAsset
 from reconbench.protocol import Camera, Protocol, Shading

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import moderngl
 import numpy as np
@@ -19,13 +19,14 @@ NEAR_FRACTION = 0.05
 FAR_FRACTION = 20.0
 
 
-
 class MeshRenderer:
     """Holds the GL program and framebuffers; `render` draws one mesh from many cameras."""
 
     def __init__(self, ctx: moderngl.Context | None = None) -> None:
         self.ctx = ctx or gl_context()
-        self.program = self.ctx.program(vertex_shader=load_shader("mesh.vert"), fragment_shader=load_shader("mesh.frag"))
+        self.program = self.ctx.program(
+            vertex_shader=load_shader("mesh.vert"), fragment_shader=load_shader("mesh.frag")
+        )
         self._framebuffers: dict[tuple[int, int], moderngl.Framebuffer] = {}
         self._white = self.ctx.texture((1, 1), 4, data=b"\xff\xff\xff\xff")
 
@@ -55,7 +56,11 @@ class MeshRenderer:
         # Cleared to zero, so colour, normal and depth are already 0 off the object.
         depth = geometry[:, ::-1, :, 3]
         return RenderedViews(
-            cameras=tuple(cameras), color=color[:, ::-1, :, :3], mask=depth > 0, depth=depth, normal=geometry[:, ::-1, :, :3]
+            cameras=tuple(cameras),
+            color=color[:, ::-1, :, :3],
+            mask=depth > 0,
+            depth=depth,
+            normal=geometry[:, ::-1, :, :3],
         )
 
     def _upload(self, part: MeshPart):
@@ -66,7 +71,10 @@ class MeshRenderer:
         vbo = self.ctx.buffer(interleaved.tobytes())
         ibo = self.ctx.buffer(part.faces.astype("i4").tobytes())
         vao = self.ctx.vertex_array(
-            self.program, [(vbo, "3f 2f 4f", "in_position", "in_uv", "in_color")], index_buffer=ibo, index_element_size=4
+            self.program,
+            [(vbo, "3f 2f 4f", "in_position", "in_uv", "in_color")],
+            index_buffer=ibo,
+            index_element_size=4,
         )
         texture = None
         if part.has_texture:

@@ -92,4 +92,6 @@ def project(splats, cam: Camera) -> ProjectedSplats:
     color = np.maximum(color, 0.0)
 
     order = np.argsort(z, kind="stable")
-    return ProjectedSplats(idx[order], center[order], z[order], conic[order], extent[order], opacity[order], color[order])
+    return ProjectedSplats(
+        idx[order], center[order], z[order], conic[order], extent[order], opacity[order], color[order]
+    )

@@ -27,7 +27,7 @@ all elsewhere. Measured on dense random scenes (96², 300-1000 Gaussians, opacit
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -73,4 +73,8 @@ def composite_reference(splats, cam: Camera, background: Sequence[float] = (1.0,
     covered = weight_sum > 0
     depth = np.where(covered, weighted_depth / np.where(covered, weight_sum, 1.0), 0.0)
     shape = (cam.height, cam.width)
-    return {"color": color.reshape(*shape, 3), "alpha": (1.0 - transmittance).reshape(shape), "depth": depth.reshape(shape)}
+    return {
+        "color": color.reshape(*shape, 3),
+        "alpha": (1.0 - transmittance).reshape(shape),
+        "depth": depth.reshape(shape),
+    }

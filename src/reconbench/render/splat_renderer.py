@@ -8,7 +8,7 @@ alpha, expected depth, normals from the depth map, and mask = alpha > 0.5.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import moderngl
 import numpy as np
@@ -23,11 +23,12 @@ MASK_ALPHA = 0.5  # a pixel belongs to the object's silhouette where accumulated
 _CORNERS = np.array([[-1, -1], [1, -1], [-1, 1], [1, 1]], dtype="f4")
 
 
-
 class SplatRenderer:
     def __init__(self, ctx: moderngl.Context | None = None) -> None:
         self.ctx = ctx or gl_context()
-        self.program = self.ctx.program(vertex_shader=load_shader("splat.vert"), fragment_shader=load_shader("splat.frag"))
+        self.program = self.ctx.program(
+            vertex_shader=load_shader("splat.vert"), fragment_shader=load_shader("splat.frag")
+        )
         self._corners = self.ctx.buffer(_CORNERS.tobytes())
         self._framebuffers: dict[tuple[int, int], moderngl.Framebuffer] = {}
 
@@ -80,7 +81,9 @@ class SplatRenderer:
         center, extent = p.center, _clamped_extent(p.center, p.extent, cam.width, cam.height)
         on_screen = _footprint_tiles(center, extent, cam.width, cam.height, TILE)
         keep = on_screen[:, 0] <= on_screen[:, 2]
-        instances = np.hstack([center, extent, p.conic, p.color, p.opacity[:, None], p.depth[:, None]])[keep].astype("f4")
+        instances = np.hstack([center, extent, p.conic, p.color, p.opacity[:, None], p.depth[:, None]])[keep].astype(
+            "f4"
+        )
         tiles = on_screen[keep]
         self.program["u_size"].value = (float(cam.width), float(cam.height))
         self.program["u_height"].value = float(cam.height)
@@ -92,7 +95,7 @@ class SplatRenderer:
         try:
             start, size = 0, FIRST_BATCH
             while start < len(instances):
-                batch, batch_tiles = instances[start:start + size], tiles[start:start + size]
+                batch, batch_tiles = instances[start : start + size], tiles[start : start + size]
                 if start > 0:
                     batch = batch[~_hidden(batch_tiles, self._open_tiles(fbo, cam))]
                 if len(batch):
@@ -106,7 +109,10 @@ class SplatRenderer:
         buffer = self.ctx.buffer(instances.tobytes())
         vao = self.ctx.vertex_array(
             self.program,
-            [(self._corners, "2f", "in_corner"), (buffer, "2f 2f 3f 4f 1f/i", "in_center", "in_extent", "in_conic", "in_color", "in_depth")],
+            [
+                (self._corners, "2f", "in_corner"),
+                (buffer, "2f 2f 3f 4f 1f/i", "in_center", "in_extent", "in_conic", "in_color", "in_depth"),
+            ],
         )
         try:
             vao.render(moderngl.TRIANGLE_STRIP, instances=len(instances))
@@ -116,7 +122,9 @@ class SplatRenderer:
 
     def _open_tiles(self, fbo: moderngl.Framebuffer, cam: Camera) -> np.ndarray:
         """Per TILE x TILE screen tile (rows top to bottom), whether any pixel still lets light through."""
-        alpha = np.frombuffer(fbo.read(components=4, attachment=0, dtype="f4"), np.float32).reshape(cam.height, cam.width, 4)[::-1, :, 3]
+        alpha = np.frombuffer(fbo.read(components=4, attachment=0, dtype="f4"), np.float32).reshape(
+            cam.height, cam.width, 4
+        )[::-1, :, 3]
         ty, tx = -(-cam.height // TILE), -(-cam.width // TILE)
         padded = np.ones((ty * TILE, tx * TILE), np.float32)
         padded[: cam.height, : cam.width] = alpha
@@ -132,8 +140,16 @@ FIRST_BATCH = 64  # splats in the first batch; each next batch is twice as large
 def _clamped_extent(center: np.ndarray, extent: np.ndarray, width: int, height: int) -> np.ndarray:
     """Half sizes no larger than the distance from the centre to the far edge of the screen (plus a pixel):
     the quad still covers every pixel it can reach, and never holds astronomically large coordinates."""
-    reach = np.stack([np.maximum(np.abs(center[:, 0]), np.abs(center[:, 0] - width)),
-                      np.maximum(np.abs(center[:, 1]), np.abs(center[:, 1] - height))], axis=1) + 1.0
+    reach = (
+        np.stack(
+            [
+                np.maximum(np.abs(center[:, 0]), np.abs(center[:, 0] - width)),
+                np.maximum(np.abs(center[:, 1]), np.abs(center[:, 1] - height)),
+            ],
+            axis=1,
+        )
+        + 1.0
+    )
     return np.minimum(extent, reach)
 
 

@@ -58,8 +58,9 @@ from __future__ import annotations
 
 import importlib.util
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 import numpy as np
 import torch
@@ -143,7 +144,12 @@ def _choose_backend(backend: Backend, means: Tensor) -> str:
 
 def _check_shapes(means: Tensor, quats: Tensor, scales: Tensor, opacities: Tensor, colors: Tensor) -> None:
     n = means.shape[0]
-    expected = {"means": (means, (n, 3)), "quats": (quats, (n, 4)), "scales": (scales, (n, 3)), "opacities": (opacities, (n,))}
+    expected = {
+        "means": (means, (n, 3)),
+        "quats": (quats, (n, 4)),
+        "scales": (scales, (n, 3)),
+        "opacities": (opacities, (n,)),
+    }
     for name, (value, shape) in expected.items():
         if tuple(value.shape) != shape:
             raise ValueError(f"{name} must be {shape} for N = {n}, got {tuple(value.shape)}")
@@ -195,7 +201,9 @@ def _gaussian_colors(means: Tensor, colors: Tensor, cam: Camera) -> Tensor:
     return (0.5 + torch.einsum("nk,nkc->nc", basis, colors)).clamp_min(0.0)
 
 
-def project_gaussians(means: Tensor, quats: Tensor, scales: Tensor, opacities: Tensor, colors: Tensor, cam: Camera) -> Projected:
+def project_gaussians(
+    means: Tensor, quats: Tensor, scales: Tensor, opacities: Tensor, colors: Tensor, cam: Camera
+) -> Projected:
     """splat_math.project in torch: EWA projection with low-pass and tangent clamp, near cut, depth sort."""
     rot, trans = _camera_cv(cam, means)
     cam_pts = means @ rot.T + trans
@@ -232,7 +240,9 @@ def project_gaussians(means: Tensor, quats: Tensor, scales: Tensor, opacities: T
     return Projected(keep[order], center[order], z[order], conic[order], extent[order], opacity[order], color[order])
 
 
-def composite_pixels(px: Tensor, py: Tensor, center: Tensor, conic: Tensor, opacity: Tensor, color: Tensor, depth: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+def composite_pixels(
+    px: Tensor, py: Tensor, center: Tensor, conic: Tensor, opacity: Tensor, color: Tensor, depth: Tensor
+) -> tuple[Tensor, Tensor, Tensor]:
     """Front-to-back compositing of M sorted splats at P pixel centres, densely (P × M).
 
     Returns premultiplied rgb (P, 3), alpha = 1 − T (P,), expected depth (P,) (0 where nothing
@@ -250,7 +260,11 @@ def composite_pixels(px: Tensor, py: Tensor, center: Tensor, conic: Tensor, opac
     weight_sum = weight.sum(dim=1)
     covered = weight_sum > 0
     # where() on both sides: no 0/0 in the forward pass, hence no NaN in the backward pass.
-    exp_depth = torch.where(covered, (weight @ depth) / torch.where(covered, weight_sum, torch.ones_like(weight_sum)), torch.zeros_like(weight_sum))
+    exp_depth = torch.where(
+        covered,
+        (weight @ depth) / torch.where(covered, weight_sum, torch.ones_like(weight_sum)),
+        torch.zeros_like(weight_sum),
+    )
     return rgb, 1.0 - trans_after[:, -1], exp_depth
 
 
@@ -266,7 +280,9 @@ def _tiles(proj: Projected, cam: Camera, tile: int) -> list[tuple[Tensor, Tensor
             x1 = min(x0 + tile, cam.width)
             # Pixel centres of the tile span [x0 + 0.5, x1 - 0.5] × [y0 + 0.5, y1 - 0.5].
             hit = (hi[:, 0] >= x0 + 0.5) & (lo[:, 0] <= x1 - 0.5) & (hi[:, 1] >= y0 + 0.5) & (lo[:, 1] <= y1 - 0.5)
-            jj, ii = torch.meshgrid(torch.arange(y0, y1, device=device), torch.arange(x0, x1, device=device), indexing="ij")
+            jj, ii = torch.meshgrid(
+                torch.arange(y0, y1, device=device), torch.arange(x0, x1, device=device), indexing="ij"
+            )
             out.append(((jj * cam.width + ii).reshape(-1), torch.nonzero(hit).squeeze(1)))
     return out
 
@@ -278,12 +294,22 @@ def _composite_packed(px: Tensor, py: Tensor, packed: Tensor) -> Tensor:
     and depth, so backward visits every node of the recomputed chunk and checkpointing frees all
     of it (recomputed tensors of nodes that backward never visits stay alive with the graph).
     """
-    rgb, alpha, depth = composite_pixels(px, py, packed[:, 0:2], packed[:, 2:5], packed[:, 5], packed[:, 6:9], packed[:, 9])
+    rgb, alpha, depth = composite_pixels(
+        px, py, packed[:, 0:2], packed[:, 2:5], packed[:, 5], packed[:, 6:9], packed[:, 9]
+    )
     return torch.cat([rgb, alpha[:, None], depth[:, None]], dim=1)
 
 
 def _rasterize_torch(
-    means: Tensor, quats: Tensor, scales: Tensor, opacities: Tensor, colors: Tensor, cam: Camera, background, tile: int, max_pairs: int
+    means: Tensor,
+    quats: Tensor,
+    scales: Tensor,
+    opacities: Tensor,
+    colors: Tensor,
+    cam: Camera,
+    background,
+    tile: int,
+    max_pairs: int,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """The pure-PyTorch path: project, gather each tile's Gaussians, composite chunk by chunk."""
     proj = project_gaussians(means, quats, scales, opacities, colors, cam)

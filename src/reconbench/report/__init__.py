@@ -12,9 +12,10 @@ from __future__ import annotations
 import base64
 import io
 import math
+from collections.abc import Sequence
 from itertools import combinations
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -25,7 +26,14 @@ from reconbench.report.breakeven import break_even_section
 from reconbench.report.html import FigureItem, ObjectGrid, Page, Table, render_page
 from reconbench.results import JobRecord, Run, load_run, metric
 from reconbench.results.catalogue import HEADLINE, metric_set
-from reconbench.results.tables import ResultTables, build_tables, estimate_cell, failures_markdown, md_table, results_markdown
+from reconbench.results.tables import (
+    ResultTables,
+    build_tables,
+    estimate_cell,
+    failures_markdown,
+    md_table,
+    results_markdown,
+)
 from reconbench.stats import Estimate, category_means, method_means, paired_difference, win_rate
 
 # (metric, label) of the summary table, from the catalogue's headline set.
@@ -45,9 +53,11 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path:
     cost = _cost(run)
     page = Page(
         title=f"reconbench report: {run.folder.name}",
-        subtitle=f"{len(run.records)} jobs, {len(run.methods)} methods, {len({r.object for r in run.records})} objects. "
-                 "Means over objects with bootstrap 95% confidence intervals (docs/metrics.md); report.md and summary.md "
-                 "hold the same tables.",
+        subtitle=(
+            f"{len(run.records)} jobs, {len(run.methods)} methods, {len({r.object for r in run.records})} objects. "
+            "Means over objects with bootstrap 95% confidence intervals (docs/metrics.md); report.md and summary.md "
+            "hold the same tables."
+        ),
         conventions=conventions(run),
         method_table=method_table(run),
         summary=tables.summary,
@@ -56,7 +66,7 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path:
         figures=make_figures(run, means, cost),
         grids=qualitative_grids(run),
         grid_note=f"Thumbnails at {THUMB} px, composited on white. Ground truth is rendered with the common renderer "
-                  "at the held-out cameras, with the protocol's reference (scoring) shading.",
+        "at the held-out cameras, with the protocol's reference (scoring) shading.",
         failures=tables.failures,
         extra_tables=tables.middle_sections(),
         published=published_table(run),
@@ -98,9 +108,11 @@ def conventions(run: Run) -> list[tuple[str, str]]:
     protocol = str(meta.protocol or "?")
     if proto is not None:
         w, h = proto.resolution
-        protocol = (f"{proto.name}: {len(proto.input_cameras)} input view(s), {len(proto.heldout_cameras)} held-out views, "
-                    f"{w}x{h} px, lighting {proto.lighting.name} (inputs {proto.lighting.inputs.mode}, "
-                    f"scoring references {proto.lighting.references.mode})")
+        protocol = (
+            f"{proto.name}: {len(proto.input_cameras)} input view(s), {len(proto.heldout_cameras)} held-out views, "
+            f"{w}x{h} px, lighting {proto.lighting.name} (inputs {proto.lighting.inputs.mode}, "
+            f"scoring references {proto.lighting.references.mode})"
+        )
     renderers = sorted({_renderer(r.provenance.renderer) for r in run.ok if r.provenance.renderer})
     return [
         ("dataset", str(meta.dataset or "?")),
@@ -133,7 +145,11 @@ def _renderer(info: Any) -> str:
 
 def hardware(records: Sequence[JobRecord]) -> str:
     """The GPUs named in the jobs' provenance, else CPU."""
-    gpus = {f"{r.provenance.gpu.name} x{r.provenance.gpu.count}" for r in records if r.provenance.gpu and r.provenance.gpu.name}
+    gpus = {
+        f"{r.provenance.gpu.name} x{r.provenance.gpu.count}"
+        for r in records
+        if r.provenance.gpu and r.provenance.gpu.name
+    }
     return ", ".join(sorted(gpus)) if gpus else "CPU"
 
 
@@ -149,9 +165,14 @@ def method_table(run: Run) -> Table:
         prov = next((r.provenance.method for r in ok if r.provenance.method), None)
         reasons = list(dict.fromkeys(filter(None, (outside_assumptions(r) for r in ok))))
         outside = sum(1 for r in ok if outside_assumptions(r))
-        camera = f"outside its assumptions in {outside} of {len(ok)}: " + "; ".join(reasons) if outside else "as assumed"
-        rows.append([m, paradigms.get(m, "")] + [str(getattr(prov, k, None) or "–") for k in ("entry", "frame", "scale")]
-                    + [(camera, "bad") if outside else camera])
+        camera = (
+            f"outside its assumptions in {outside} of {len(ok)}: " + "; ".join(reasons) if outside else "as assumed"
+        )
+        rows.append(
+            [m, paradigms.get(m, "")]
+            + [str(getattr(prov, k, None) or "–") for k in ("entry", "frame", "scale")]
+            + [(camera, "bad") if outside else camera]
+        )
     return Table(["method", "paradigm", "entry", "frame", "scale", "input camera"], rows)
 
 
@@ -190,8 +211,12 @@ def paired_rows(run: Run) -> list[dict[str, Any]]:
             if d.n == 0:
                 continue
             w = win_rate(run.records, a, b, name)
-            verdict = "one object: no interval" if d.n < 2 else f"favours {d.better}" if d.significant else "not significant"
-            out.append({"metric": name, "label": metric(name).header, "a": a, "b": b, "diff": d, "win": w, "verdict": verdict})
+            verdict = (
+                "one object: no interval" if d.n < 2 else f"favours {d.better}" if d.significant else "not significant"
+            )
+            out.append(
+                {"metric": name, "label": metric(name).header, "a": a, "b": b, "diff": d, "win": w, "verdict": verdict}
+            )
     return out
 
 
@@ -199,12 +224,24 @@ def paired_table(run: Run) -> Table:
     rows = []
     for p in paired_rows(run):
         d, w, f = p["diff"], p["win"], metric(p["metric"]).format
-        rows.append([p["label"], p["a"], p["b"], f"{f(d.mean)} [{f(d.low)}, {f(d.high)}]",
-                     str(d.n), (p["verdict"], "sig" if d.significant and d.n > 1 else "ns"),
-                     f"{w.rate:.0%} ({w.wins}-{w.ties}-{w.losses})"])
-    return Table(["metric", "A", "B", "A − B [95% CI]", "objects", "verdict", "win rate of A (W-T-L)"], rows, numeric={3, 4},
-                 note="Paired over the objects both methods completed, objects resampled (bootstrap). "
-                      "'not significant': the interval contains 0.")
+        rows.append(
+            [
+                p["label"],
+                p["a"],
+                p["b"],
+                f"{f(d.mean)} [{f(d.low)}, {f(d.high)}]",
+                str(d.n),
+                (p["verdict"], "sig" if d.significant and d.n > 1 else "ns"),
+                f"{w.rate:.0%} ({w.wins}-{w.ties}-{w.losses})",
+            ]
+        )
+    return Table(
+        ["metric", "A", "B", "A − B [95% CI]", "objects", "verdict", "win rate of A (W-T-L)"],
+        rows,
+        numeric={3, 4},
+        note="Paired over the objects both methods completed, objects resampled (bootstrap). "
+        "'not significant': the interval contains 0.",
+    )
 
 
 # ---------------------------------------------------------------- section 4: figures
@@ -221,28 +258,51 @@ def _cost(run: Run) -> Any | None:
 
 def make_figures(run: Run, means: dict[str, dict[str, Estimate]], cost: Any | None) -> list[FigureItem]:
     items = []
-    fig = figures.fidelity_vs_time(means, [(n, metric(n).label_unit, metric(n).higher_is_better) for n in ("psnr", "chamfer")])
+    fig = figures.fidelity_vs_time(
+        means, [(n, metric(n).label_unit, metric(n).higher_is_better) for n in ("psnr", "chamfer")]
+    )
     if fig is not None:
-        items.append(FigureItem("Fidelity against inference time", figures.data_uri(fig),
-                                "One point per method: mean over objects with 95% bootstrap CI in both directions; the "
-                                "dashed step line is the Pareto front (no other method is both faster and better)."))
+        items.append(
+            FigureItem(
+                "Fidelity against inference time",
+                figures.data_uri(fig),
+                "One point per method: mean over objects with 95% bootstrap CI in both directions; the "
+                "dashed step line is the Pareto front (no other method is both faster and better).",
+            )
+        )
     # Cost against volume is drawn in the break-even section (report.breakeven), with the crossings marked.
     name = "fscore" if any("fscore" in r.metrics for r in run.ok) else "chamfer"
     label = "F-score at τ = 0.05 (higher is better)" if name == "fscore" else "Chamfer distance (lower is better)"
     fig = figures.category_bars(category_means(run.records, name), label)
     if fig is not None:
-        items.append(FigureItem(f"Mean {name} per category", figures.data_uri(fig), "Bars: mean per category and method; whiskers: 95% bootstrap CI."))
+        items.append(
+            FigureItem(
+                f"Mean {name} per category",
+                figures.data_uri(fig),
+                "Bars: mean per category and method; whiskers: 95% bootstrap CI.",
+            )
+        )
     fig = figures.stage_bars(stage_means(run.ok))
     if fig is not None:
-        items.append(FigureItem("Where the time goes", figures.data_uri(fig),
-                                "Mean seconds per asset in each stage the method reports (upstream methods: environment start, "
-                                "then the stages their console output marks; docs/methods.md, \"Timing\"). Scoring is not included."))
+        items.append(
+            FigureItem(
+                "Where the time goes",
+                figures.data_uri(fig),
+                "Mean seconds per asset in each stage the method reports (upstream methods: environment start, "
+                'then the stages their console output marks; docs/methods.md, "Timing"). Scoring is not included.',
+            )
+        )
     for m in run.methods:
         fig = figures.anytime_curves(run.records, m, [("psnr", "PSNR (dB)"), ("chamfer", "Chamfer distance")])
         if fig is not None:
-            items.append(FigureItem(f"Anytime curves: {m}", figures.data_uri(fig),
-                                    "Fidelity of the snapshots saved during each object's optimisation against its optimisation "
-                                    "time; thin lines: one per object; bold: mean at each snapshot."))
+            items.append(
+                FigureItem(
+                    f"Anytime curves: {m}",
+                    figures.data_uri(fig),
+                    "Fidelity of the snapshots saved during each object's optimisation against its optimisation "
+                    "time; thin lines: one per object; bold: mean at each snapshot.",
+                )
+            )
     return items
 
 
@@ -306,7 +366,9 @@ def _views(run: Run, proto: Any | None, obj: str) -> tuple[list[Any], list[str]]
     if proto is not None:
         cams = list(proto.heldout_cameras)
     else:
-        names = sorted({p.name[: -len("_heldout.png")] for p in (run.folder / "renders").glob(f"*/{obj}/*_heldout.png")})
+        names = sorted(
+            {p.name[: -len("_heldout.png")] for p in (run.folder / "renders").glob(f"*/{obj}/*_heldout.png")}
+        )
         cams = names
     if not cams:
         return [], []
@@ -359,7 +421,9 @@ def qualitative_grids(run: Run) -> list[ObjectGrid]:
             rows.append((view, cells))
         missing = {"ground truth": why or "ground truth unavailable"}
         missing.update({m: _render_missing(run, m, rec.object) for m in run.methods})
-        grids.append(ObjectGrid(rec.object, rec.category, input_uri, input_name, ["ground truth"] + run.methods, rows, missing))
+        grids.append(
+            ObjectGrid(rec.object, rec.category, input_uri, input_name, ["ground truth"] + run.methods, rows, missing)
+        )
     return grids
 
 
@@ -382,11 +446,16 @@ def write_summary_md(run: Run, page: Page, cost: Any | None, path: Path, tables:
     lines += [f"- **{k}**: {v}" for k, v in page.conventions]
     lines += ["", "## Methods", ""] + md_table(page.method_table) + [""]
     lines += results_markdown(tables)
-    lines += ["## Paired comparisons", ""] + (md_table(page.paired) if page.paired.rows else ["No pair of methods shares a completed object."])
+    lines += ["## Paired comparisons", ""] + (
+        md_table(page.paired) if page.paired.rows else ["No pair of methods shares a completed object."]
+    )
     lines += [""] + break_even_section(run.records, cost, with_figure=False).markdown()
     if page.published is not None:
-        lines += ["", "## Measured next to published", ""] + (md_table(page.published) if page.published.rows else [
-            "No method of this run has a published figure on its dataset.", "", page.published.note])
+        lines += ["", "## Measured next to published", ""] + (
+            md_table(page.published)
+            if page.published.rows
+            else ["No method of this run has a published figure on its dataset.", "", page.published.note]
+        )
     for sec in page.extra:
         lines += folk_claim.markdown(sec)
     lines += [""] + failures_markdown(tables)

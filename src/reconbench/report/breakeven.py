@@ -7,8 +7,9 @@ figure with the crossings marked; or, when the run cannot give one, a sentence s
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 QUALITY_METRICS = ("fscore", "psnr")  # quality-adjusted break-even at the feed-forward method's mean of these
 
@@ -17,13 +18,21 @@ QUALITY_METRICS = ("fscore", "psnr")  # quality-adjusted break-even at the feed-
 class BreakEvenSection:
     """The section as markdown lines (summary.md) and as an HTML fragment (report.html)."""
 
-    rows: list[list[str]] = field(default_factory=list)  # pair, prior, N*, range, unit, training of the feed-forward method
+    rows: list[list[str]] = field(
+        default_factory=list
+    )  # pair, prior, N*, range, unit, training of the feed-forward method
     missing: str = ""  # the sentence saying why there is no N*, when there is none
     quality: list[str] = field(default_factory=list)
     figure_uri: str | None = None
     caption: str = ""
 
-    HEADER = ("feed-forward vs per-scene", "per-scene prior", "break-even", "N* range", "training of the feed-forward method")
+    HEADER = (
+        "feed-forward vs per-scene",
+        "per-scene prior",
+        "break-even",
+        "N* range",
+        "training of the feed-forward method",
+    )
 
     def markdown(self) -> list[str]:
         lines = ["## Break-even volumes", ""]
@@ -50,9 +59,11 @@ class BreakEvenSection:
         if self.quality:
             parts.append("<ul>" + "".join(f"<li>{esc(q)}</li>" for q in self.quality) + "</ul>")
         if self.figure_uri:
-            parts.append(f"<figure>\n<h3>Cost per asset against asset volume</h3>\n"
-                         f"<img src=\"{esc(self.figure_uri)}\" alt=\"cost per asset against asset volume\">\n"
-                         f"<figcaption>{esc(self.caption)}</figcaption>\n</figure>")
+            parts.append(
+                f"<figure>\n<h3>Cost per asset against asset volume</h3>\n"
+                f'<img src="{esc(self.figure_uri)}" alt="cost per asset against asset volume">\n'
+                f"<figcaption>{esc(self.caption)}</figcaption>\n</figure>"
+            )
         return "\n".join(parts)
 
 
@@ -60,7 +71,10 @@ def break_even_section(records: Sequence[Any], cost: Any | None, with_figure: bo
     """Build the section from a run's records and its cost report (None: the cost model failed)."""
     section = BreakEvenSection()
     if cost is None:
-        section.missing = "No break-even volume: the cost model could not be computed for this run (run `reconbench cost` on it to see why)."
+        section.missing = (
+            "No break-even volume: the cost model could not be computed for this run (run `reconbench cost` on it to "
+            "see why)."
+        )
         return section
     section.missing = missing_sentence(cost)
     for pair in cost.break_evens:
@@ -70,7 +84,9 @@ def break_even_section(records: Sequence[Any], cost: Any | None, with_figure: bo
                 span = f"{_num(be.low)} - {_num(be.high)} (training-cost range)"
             else:
                 span = object_range(records, cost, pair, mode, be)
-            section.rows.append([f"{pair.feed_forward} vs {pair.per_scene}", mode, be.describe(), span, ff.training.source])
+            section.rows.append(
+                [f"{pair.feed_forward} vs {pair.per_scene}", mode, be.describe(), span, ff.training.source]
+            )
     if cost.break_evens:
         from reconbench.cost.reach import quality_break_even
 
@@ -79,7 +95,8 @@ def break_even_section(records: Sequence[Any], cost: Any | None, with_figure: bo
                 if "break_even" in q:
                     section.quality.append(
                         f"At {q['feed_forward']}'s mean {metric} ({q['target']:.4g}): {q['per_scene']} reaches it on "
-                        f"{q['reached']} of {q['objects']} objects; {q['break_even'].describe()}")
+                        f"{q['reached']} of {q['objects']} objects; {q['break_even'].describe()}"
+                    )
         if with_figure:
             _figure(section, cost)
     return section
@@ -97,7 +114,13 @@ def object_range(records: Sequence[Any], cost: Any, pair: Any, mode: str, be: An
         costs = []
         for name, end in ((pair.feed_forward, ff_end), (pair.per_scene, ps_end)):
             m = cost.methods[name]
-            warm = [w for r in records if r.method == name and r.status == "ok" for w in [record_seconds(r)[0]] if w is not None]
+            warm = [
+                w
+                for r in records
+                if r.method == name and r.status == "ok"
+                for w in [record_seconds(r)[0]]
+                if w is not None
+            ]
             line = m.lines[mode][be.basis]
             if not warm or not m.per_asset_s or m.timing is None or line.per_asset is None:
                 return "-"
@@ -116,10 +139,17 @@ def missing_sentence(cost: Any) -> str:
     have = ", ".join(f"{m.method} ({m.paradigm})" for m in cost.methods.values()) or "none"
     if not cost.break_evens:
         lacking = [p for p in ("feed-forward", "per-scene") if p not in kinds]
-        hint = {"feed-forward": "a feed-forward method (voxel-cnn runs on a CPU)", "per-scene": "a per-scene method (splat-sds runs on a CPU)"}
-        return (f"No break-even volume: the run has no {' and no '.join(lacking)} method (methods: {have}); "
-                f"add {' and '.join(hint[p] for p in lacking)} to the run.")
-    finite = [be for p in cost.break_evens for be in p.by_prior.values() if be.kind in ("above", "below", "always", "never")]
+        hint = {
+            "feed-forward": "a feed-forward method (voxel-cnn runs on a CPU)",
+            "per-scene": "a per-scene method (splat-sds runs on a CPU)",
+        }
+        return (
+            f"No break-even volume: the run has no {' and no '.join(lacking)} method (methods: {have}); "
+            f"add {' and '.join(hint[p] for p in lacking)} to the run."
+        )
+    finite = [
+        be for p in cost.break_evens for be in p.by_prior.values() if be.kind in ("above", "below", "always", "never")
+    ]
     if finite:
         return ""
     reasons = sorted({be.reason for p in cost.break_evens for be in p.by_prior.values() if be.reason})

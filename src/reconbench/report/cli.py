@@ -13,13 +13,20 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "report",
         help="one self-contained HTML report (tables, figures, qualitative grid) and summary.md of a run",
-        description="Write RUN_DIR/report.html (every image embedded, no external asset or script) and RUN_DIR/summary.md: "
-        "conventions and provenance, means with bootstrap CIs, paired comparisons, fidelity/cost/category/anytime "
-        "figures, a qualitative grid and the failures.",
+        description=(
+            "Write RUN_DIR/report.html (every image embedded, no external asset or script) and RUN_DIR/summary.md: "
+            "conventions and provenance, means with bootstrap CIs, paired comparisons, fidelity/cost/category/anytime "
+            "figures, a qualitative grid and the failures."
+        ),
     )
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder holding results.sqlite")
-    p.add_argument("--out", metavar="FILE", type=Path, help="where to write the HTML (default RUN_DIR/report.html); summary.md is "
-                   "written beside it, and nothing into RUN_DIR, which may then be read-only")
+    p.add_argument(
+        "--out",
+        metavar="FILE",
+        type=Path,
+        help="where to write the HTML (default RUN_DIR/report.html); summary.md is "
+        "written beside it, and nothing into RUN_DIR, which may then be read-only",
+    )
     p.set_defaults(func=cmd_report)
     return p
 

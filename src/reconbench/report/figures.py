@@ -7,7 +7,8 @@ import base64
 import io
 import math
 from collections import defaultdict
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import matplotlib
 
@@ -21,9 +22,18 @@ from reconbench.cost import CostReport  # noqa: E402
 from reconbench.stats import Estimate, clean_value  # noqa: E402
 
 DPI = 100
-STYLE = {"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "legend.fontsize": 9, "axes.grid": True, "grid.alpha": 0.3}
-CPU_CAPTION = ("All per-asset times were measured on a CPU: CPU seconds per asset are drawn instead of a priced cost "
-               "(CPU time is never priced as GPU time; give `reconbench cost --measured-on GPU` to price it).")
+STYLE = {
+    "font.size": 11,
+    "axes.titlesize": 12,
+    "axes.labelsize": 11,
+    "legend.fontsize": 9,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+}
+CPU_CAPTION = (
+    "All per-asset times were measured on a CPU: CPU seconds per asset are drawn instead of a priced cost "
+    "(CPU time is never priced as GPU time; give `reconbench cost --measured-on GPU` to price it)."
+)
 
 
 def data_uri(fig: Figure) -> str:
@@ -76,8 +86,17 @@ def fidelity_vs_time(means: dict[str, dict[str, Estimate]], panels: Sequence[tup
             if metric not in means[m]:
                 continue
             t, v = means[m]["time_s"], means[m][metric]
-            ax.errorbar([t.mean], [v.mean], xerr=[[t.mean - t.low], [t.high - t.mean]], yerr=[[v.mean - v.low], [v.high - v.mean]],
-                        fmt="o", ms=7, capsize=3, color=colors[m], label=m)
+            ax.errorbar(
+                [t.mean],
+                [v.mean],
+                xerr=[[t.mean - t.low], [t.high - t.mean]],
+                yerr=[[v.mean - v.low], [v.high - v.mean]],
+                fmt="o",
+                ms=7,
+                capsize=3,
+                color=colors[m],
+                label=m,
+            )
             ax.annotate(m, (t.mean, v.mean), textcoords="offset points", xytext=(6, 6), fontsize=9)
             points.append((t.mean, v.mean))
         front = pareto_front(points, higher)
@@ -96,7 +115,7 @@ def fidelity_vs_time(means: dict[str, dict[str, Estimate]], panels: Sequence[tup
 
 
 def cost_unit(report: CostReport) -> str | None:
-    """"cpu_h", "usd" or "gpu_h" when some method has a complete cost line in it (CPU-hours first: a run and a
+    """ "cpu_h", "usd" or "gpu_h" when some method has a complete cost line in it (CPU-hours first: a run and a
     training measured on CPUs compare in device-hours of one machine), "cpu_s" when every time is CPU time."""
     prior = report.prior
     for unit in ("cpu_h", "usd", "gpu_h"):
@@ -118,7 +137,10 @@ def cost_vs_volume(report: CostReport) -> tuple[Figure | None, str]:
     Returns (figure or None, caption). When every time is CPU time the figure shows CPU seconds per asset."""
     unit = cost_unit(report)
     if unit is None:
-        return None, "No cost line could be drawn: no method has both a known training cost and a priced per-asset time."
+        return (
+            None,
+            "No cost line could be drawn: no method has both a known training cost and a priced per-asset time.",
+        )
     volumes = np.asarray(sorted(report.volumes), dtype=float)
     fig, (ax,) = _figure(1, width=7.5, height=4.6)
     colors = _colors(list(report.methods))
@@ -133,9 +155,14 @@ def cost_vs_volume(report: CostReport) -> tuple[Figure | None, str]:
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("asset volume N (assets)")
-    ax.set_ylabel({"usd": "cost per asset (USD)", "gpu_h": f"cost per asset ({report.unit_gpu} GPU-hours)",
-                   "cpu_h": "cost per asset (CPU-hours, this machine)",
-                   "cpu_s": "CPU seconds per asset"}[unit])
+    ax.set_ylabel(
+        {
+            "usd": "cost per asset (USD)",
+            "gpu_h": f"cost per asset ({report.unit_gpu} GPU-hours)",
+            "cpu_h": "cost per asset (CPU-hours, this machine)",
+            "cpu_s": "CPU seconds per asset",
+        }[unit]
+    )
     ax.set_title("Amortised cost per asset" if unit != "cpu_s" else "Per-asset compute (CPU, unpriced)")
     ax.legend(loc="best")
     caption = _cost_caption(report, unit, left_out, marked)
@@ -162,8 +189,15 @@ def _mark_break_evens(ax: Any, report: CostReport, unit: str) -> int:
         if be is None or be.kind not in ("above", "below") or be.basis != unit or not be.n or be.n <= 0:
             continue
         ax.axvline(be.n, ls=":", color="0.3", lw=1.2)
-        ax.annotate(f"N* {pair.feed_forward} vs {pair.per_scene}\n= {be.n:,.0f}", (be.n, 0.95), xycoords=("data", "axes fraction"),
-                    rotation=90, va="top", ha="right", fontsize=8)
+        ax.annotate(
+            f"N* {pair.feed_forward} vs {pair.per_scene}\n= {be.n:,.0f}",
+            (be.n, 0.95),
+            xycoords=("data", "axes fraction"),
+            rotation=90,
+            va="top",
+            ha="right",
+            fontsize=8,
+        )
         count += 1
     return count
 
@@ -172,9 +206,13 @@ def _cost_caption(report: CostReport, unit: str, left_out: list[str], marked: in
     if unit == "cpu_s":
         text = CPU_CAPTION
     else:
-        what = {"usd": "US dollars", "cpu_h": "CPU-hours of the run's machine"}.get(unit, f"{report.unit_gpu} GPU-hours")
-        text = (f"Cost per asset in {what}: training / N + per-asset time (batch size {report.batch_size}, "
-                f"per-scene prior {report.prior}).")
+        what = {"usd": "US dollars", "cpu_h": "CPU-hours of the run's machine"}.get(
+            unit, f"{report.unit_gpu} GPU-hours"
+        )
+        text = (
+            f"Cost per asset in {what}: training / N + per-asset time (batch size {report.batch_size}, "
+            f"per-scene prior {report.prior})."
+        )
         text += f" Dotted lines: break-even volumes ({marked})." if marked else ""
     if left_out:
         text += f" Not drawn (cost unknown): {', '.join(left_out)}."
@@ -233,8 +271,11 @@ def stage_bars(stages: dict[str, dict[str, float]]) -> Figure | None:
 
 def anytime_curves(records: Sequence[Any], method: str, panels: Sequence[tuple[str, str]]) -> Figure | None:
     """Fidelity against optimisation time of one per-scene method: a thin line per object, their mean bold."""
-    curves = {r.object: [p for p in r.anytime if "seconds" in p and "error" not in p] for r in records
-              if r.method == method and r.status == "ok" and r.anytime}
+    curves = {
+        r.object: [p for p in r.anytime if "seconds" in p and "error" not in p]
+        for r in records
+        if r.method == method and r.status == "ok" and r.anytime
+    }
     curves = {o: sorted(c, key=lambda p: p["seconds"]) for o, c in curves.items() if c}
     if not curves:
         return None
@@ -269,4 +310,6 @@ def _mean_curve(curves: Any, metric: str) -> tuple[list[float], list[float]]:
             if v is not None:
                 by_step[p.get("iteration", k)].append((float(p["seconds"]), v))
     steps = sorted(by_step, key=lambda s: np.mean([t for t, _ in by_step[s]]))
-    return [float(np.mean([t for t, _ in by_step[s]])) for s in steps], [float(np.mean([v for _, v in by_step[s]])) for s in steps]
+    return [float(np.mean([t for t, _ in by_step[s]])) for s in steps], [
+        float(np.mean([v for _, v in by_step[s]])) for s in steps
+    ]

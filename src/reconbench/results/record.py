@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
-from typing import Any, ClassVar, Mapping, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 STATUSES = ("ok", "failed", "skipped")
 
@@ -120,7 +121,7 @@ class GpuInfo(_Part):
     count: int = 1
 
     @classmethod
-    def parse(cls, data: Any, where: str = "gpu") -> "GpuInfo":
+    def parse(cls, data: Any, where: str = "gpu") -> GpuInfo:
         """{"name", "count"}, or a bare model name."""
         return cls(name=str(data)) if isinstance(data, str) else cls.from_dict(data, where)
 
@@ -203,7 +204,7 @@ class JobRecord:
     def ok(self) -> bool:
         return self.status == "ok"
 
-    def with_finished_at(self, when: float) -> "JobRecord":
+    def with_finished_at(self, when: float) -> JobRecord:
         return replace(self, finished_at=when)
 
     def to_row(self) -> dict[str, Any]:
@@ -215,7 +216,7 @@ class JobRecord:
         return row
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> "JobRecord":
+    def from_row(cls, row: Mapping[str, Any]) -> JobRecord:
         """A record from a store row (column -> value); unknown columns are an error."""
         _refuse_unknown(cls, row, f"results row {row.get('job')!r}", "column")
         values = {k: (loads(v) if k in cls.JSON_COLUMNS and v is not None else v) for k, v in row.items()}

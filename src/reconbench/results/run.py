@@ -7,9 +7,10 @@ dataset with another list than the run used.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from reconbench.results.record import JobRecord
 
@@ -37,7 +38,7 @@ class RunMeta:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "RunMeta":
+    def from_dict(cls, data: Mapping[str, Any]) -> RunMeta:
         known = {f.name for f in fields(cls)} - {"extra"}
         values: dict[str, Any] = {k: v for k, v in data.items() if k in known}
         for key in ("lpips", "methods", "seeds"):
@@ -45,7 +46,9 @@ class RunMeta:
                 values[key] = tuple(values[key])
         if values.get("objects") is not None:
             # (id, dataset id) in runs written before the list's yaw was recorded
-            values["objects"] = tuple((str(e[0]), str(e[1]), float(e[2]) if len(e) > 2 else 0.0) for e in values["objects"])
+            values["objects"] = tuple(
+                (str(e[0]), str(e[1]), float(e[2]) if len(e) > 2 else 0.0) for e in values["objects"]
+            )
         values = {k: v for k, v in values.items() if v is not None}  # null = the field's default
         return cls(**values, extra={k: v for k, v in data.items() if k not in known})
 

@@ -10,8 +10,9 @@ row over all its objects with each failed job scored as the run's worst value (d
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from reconbench import stats
 from reconbench.results.catalogue import (
@@ -65,9 +66,11 @@ class ResultTables:
         the others when they hold a number."""
         named = [("Input-view fidelity", self.input_view), (self.other_alignment_title, self.other_alignment)]
         shown = [(title, t) for title, t in named if _has_numbers(t)]
-        return [("Summary", self.summary), *shown] + (
-            [("Usability of the assets", self.usability)] if self.usability.rows else []
-        ) + [(title, t) for title, t in self.notices if t.rows]
+        return (
+            [("Summary", self.summary), *shown]
+            + ([("Usability of the assets", self.usability)] if self.usability.rows else [])
+            + [(title, t) for title, t in self.notices if t.rows]
+        )
 
 
 _FIRST_METRIC = 5  # metric tables: method, paradigm, over, ok / jobs, failure rate, then the metrics
@@ -125,10 +128,12 @@ def build_tables(run: Run) -> ResultTables:
 STAGE_PREFIX = "stage1_"  # a two-stage method's generated views vs ground truth (viewscore/stages.py)
 STAGE_FINAL_PREFIX = "stage1_final_"  # its final asset at the same cameras vs ground truth
 STAGE_METRICS = ("psnr", "ssim", "lpips_alex")
-STAGE_NOTE = ("Fidelity of the method's generated multi-view images and of its final asset, both against the ground truth "
-              "rendered at the cameras the views were generated at; 'lost' = generated minus final (PSNR, SSIM) or final "
-              "minus generated (LPIPS): positive means the reconstruction lost fidelity the views had (docs/metrics.md, "
-              "\"Stage attribution\").")
+STAGE_NOTE = (
+    "Fidelity of the method's generated multi-view images and of its final asset, both against the ground truth "
+    "rendered at the cameras the views were generated at; 'lost' = generated minus final (PSNR, SSIM) or final "
+    "minus generated (LPIPS): positive means the reconstruction lost fidelity the views had (docs/metrics.md, "
+    '"Stage attribution").'
+)
 
 
 def stage_table(run: Run) -> Table:
@@ -170,21 +175,32 @@ def outside_assumptions(record: JobRecord) -> str | None:
 
 def outside_assumptions_table(run: Run) -> Table:
     rows: list[Sequence[Cell]] = [[r.method, r.object, reason] for r in run.ok if (reason := outside_assumptions(r))]
-    return Table(["method", "object", "reason"], rows, note="The protocol's input camera is not the one these methods "
-                 "assume and cannot be told (docs/adapters.md, \"Input camera\"); their figures above include these results.")
+    return Table(
+        ["method", "object", "reason"],
+        rows,
+        note="The protocol's input camera is not the one these methods "
+        'assume and cannot be told (docs/adapters.md, "Input camera"); their figures above include these results.',
+    )
 
 
 def warnings_table(run: Run) -> Table:
     rows: list[Sequence[Cell]] = [[r.method, r.object, w] for r in run.records for w in r.warnings]
-    return Table(["method", "object", "warning"], rows, note="Scored, but not exactly as given (e.g. a texture missing, "
-                 "refused or over the limit: colour scored against the untextured material; docs/protocol.md, \"Limits\").")
+    return Table(
+        ["method", "object", "warning"],
+        rows,
+        note="Scored, but not exactly as given (e.g. a texture missing, "
+        'refused or over the limit: colour scored against the untextured material; docs/protocol.md, "Limits").',
+    )
 
 
 def _common_note() -> str:
     return (
-        f"Mean [95% bootstrap CI] over objects (seeds averaged first); '{COMPLETED}': the objects each method completed; "
-        f"'{ALL_OBJECTS}' (methods with failed jobs): each failed job scored as the worst value any completed job of the "
-        f"run reached on that metric (not for time; objects no method completed are left out). PSNR of identical images (∞) counts as {PSNR_CAP_DB:g} dB."
+        f"Mean [95% bootstrap CI] over objects (seeds averaged first); '{COMPLETED}': the objects each method "
+        f"completed; "
+        f"'{ALL_OBJECTS}' (methods with failed jobs): each failed job scored as the worst value any completed job of "
+        f"the "
+        f"run reached on that metric (not for time; objects no method completed are left out). PSNR of identical "
+        f"images (∞) counts as {PSNR_CAP_DB:g} dB."
     )
 
 
@@ -296,7 +312,8 @@ def run_markdown(run: Run) -> str:
     lines = [
         "# reconbench results",
         "",
-        f"Dataset `{meta.dataset}`, protocol `{meta.protocol}`, alignment `{meta.align}` (headline: {meta.headline} metrics), "
+        f"Dataset `{meta.dataset}`, protocol `{meta.protocol}`, alignment `{meta.align}` (headline: {meta.headline} "
+        f"metrics), "
         f"LPIPS {', '.join(meta.lpips) or 'off'}; {len(run.records)} jobs, {len(run.methods)} methods, "
         f"{len({r.object for r in run.records})} objects. Definitions: docs/metrics.md. "
         "`reconbench report` adds paired comparisons, figures and a qualitative grid.",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from typing import Iterator
+from collections.abc import Iterator
 
 
 class ScoringTimeout(Exception):
@@ -18,12 +18,19 @@ class ScoringTimeout(Exception):
 
 @contextlib.contextmanager
 def time_limit(seconds: float | None, what: str = "scoring") -> Iterator[None]:
-    if not seconds or seconds <= 0 or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+    if (
+        not seconds
+        or seconds <= 0
+        or threading.current_thread() is not threading.main_thread()
+        or not hasattr(signal, "setitimer")
+    ):
         yield
         return
 
     def expire(signum, frame):
-        raise ScoringTimeout(f"{what} timed out after {seconds:.0f} s (the job's time limit: --timeout, or the method's timeout_s)")
+        raise ScoringTimeout(
+            f"{what} timed out after {seconds:.0f} s (the job's time limit: --timeout, or the method's timeout_s)"
+        )
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)

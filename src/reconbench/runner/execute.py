@@ -16,7 +16,6 @@ Every error a job can meet becomes a failed record with its reason; nothing is r
 from __future__ import annotations
 
 import dataclasses
-
 import json
 import os
 import shutil
@@ -33,13 +32,13 @@ from reconbench import __version__
 from reconbench.assets import AssetLoadError, load_asset
 from reconbench.datasets import DatasetObject
 from reconbench.evaluation import GroundTruth, evaluate, evaluate_input_view, prepare_ground_truth
-from reconbench.metrics.breakage import object_flags
 from reconbench.methods import GroundTruthFile, MethodInput, MethodSpec
+from reconbench.metrics.breakage import object_flags
 from reconbench.protocol import Protocol
 from reconbench.provenance import sha256_file
 from reconbench.render import renderer_info
-from reconbench.runner.inputs import prepare_image_input, prepare_inputs
 from reconbench.runner.deadline import ScoringTimeout, time_limit
+from reconbench.runner.inputs import prepare_image_input, prepare_inputs
 from reconbench.runner.jobs import Job
 from reconbench.runner.paths import run_path
 from reconbench.runner.store import JobRecord
@@ -102,7 +101,7 @@ def reset_process_state() -> None:
 
 _WORKER: MethodWorker | None = None
 _WORKER_ENV: tuple | None = None
-_CONTEXTS: "OrderedDict[tuple, _ObjectContext | Exception]" = OrderedDict()
+_CONTEXTS: OrderedDict[tuple, _ObjectContext | Exception] = OrderedDict()
 _DEVICE_VARIABLES = ("CUDA_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES")
 
 
@@ -119,7 +118,7 @@ def _method_worker() -> MethodWorker:
     return _WORKER
 
 
-def _context(obj: DatasetObject, settings: RunSettings) -> "_ObjectContext":
+def _context(obj: DatasetObject, settings: RunSettings) -> _ObjectContext:
     key = (obj.id, str(obj.path), settings.protocol.name, str(settings.out), tuple(settings.lpips))
     if key in _CONTEXTS:
         _CONTEXTS.move_to_end(key)
@@ -199,7 +198,9 @@ def _input_views(obj: DatasetObject, mesh, protocol: Protocol, folder: Path, gt_
 def _evaluate(asset, ctx: _ObjectContext, frame: str, scale: str, settings: RunSettings):
     """Full scoring against the ground truth, or input-view scoring for an input image without one."""
     if ctx.gt is None:
-        return evaluate_input_view(asset, ctx.images[0], ctx.protocol, frame=frame, scale=scale, lpips_nets=settings.lpips)
+        return evaluate_input_view(
+            asset, ctx.images[0], ctx.protocol, frame=frame, scale=scale, lpips_nets=settings.lpips
+        )
     return evaluate(asset, ctx.gt, frame=frame, scale=scale, align=settings.align, lpips_nets=settings.lpips)
 
 
@@ -211,13 +212,24 @@ EXTERNAL_TIMEOUT_GRACE_S = 10.0
 def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettings, worker: MethodWorker) -> JobRecord:
     out = Path(settings.out)
     if spec.needs_ground_truth and ctx.gt is None:
-        return record_for(job, "skipped", f"{spec.name} needs a ground truth; {job.object_id} is an input image without one")
+        return record_for(
+            job, "skipped", f"{spec.name} needs a ground truth; {job.object_id} is an input image without one"
+        )
     if len(ctx.cameras) not in spec.input_views:
-        return record_for(job, "failed", f"{spec.name} takes {'/'.join(map(str, spec.input_views))} input view(s); protocol {job.protocol} gives {len(ctx.cameras)}")
+        return record_for(
+            job,
+            "failed",
+            f"{spec.name} takes {'/'.join(map(str, spec.input_views))} input view(s); protocol {job.protocol} gives "
+            f"{len(ctx.cameras)}",
+        )
     workdir = run_path(out, "work", job.method, job.object_id, f"seed{job.seed}")
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
-    gt_file = GroundTruthFile(ctx.obj.path, ctx.obj.frame, ctx.obj.texture_dirs, ctx.obj.yaw_deg) if spec.needs_ground_truth else None
+    gt_file = (
+        GroundTruthFile(ctx.obj.path, ctx.obj.frame, ctx.obj.texture_dirs, ctx.obj.yaw_deg)
+        if spec.needs_ground_truth
+        else None
+    )
     inp = MethodInput(ctx.images, ctx.cameras, ctx.image_paths, workdir, job.seed, gt_file)
     try:
         if settings.timeout_s:  # the run's limit also bounds an upstream command inside the method
@@ -232,16 +244,31 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
         with time_limit(limit):
             asset = load_asset(output.asset, texture_dirs=output.texture_dirs)
             result = _evaluate(asset, ctx, output.frame or spec.frame, output.scale or spec.scale, settings)
-            usability = asset_usability(asset, output.asset, result.alignment.initial, ctx.gt, ctx.protocol, result.alignment.total)
-            stage1 = intermediate_view_metrics(spec, output, asset, result.alignment.initial, ctx.gt, ctx.protocol, settings.lpips,
-                                               run_path(out, "renders", job.method, job.object_id, "stage1"), result.notes)
+            usability = asset_usability(
+                asset, output.asset, result.alignment.initial, ctx.gt, ctx.protocol, result.alignment.total
+            )
+            stage1 = intermediate_view_metrics(
+                spec,
+                output,
+                asset,
+                result.alignment.initial,
+                ctx.gt,
+                ctx.protocol,
+                settings.lpips,
+                run_path(out, "renders", job.method, job.object_id, "stage1"),
+                result.notes,
+            )
         evaluation_wall = time.perf_counter() - start
     except ScoringTimeout as exc:
         return record_for(job, "failed", f"{exc}; output {output.asset}", time_s=wall, warnings=list(ctx.warnings))
     except Exception as exc:  # bad output: unreadable, empty, invisible...
-        return record_for(job, "failed", f"output unusable: {naming(output.asset, exc)}", time_s=wall, warnings=list(ctx.warnings))
+        return record_for(
+            job, "failed", f"output unusable: {naming(output.asset, exc)}", time_s=wall, warnings=list(ctx.warnings)
+        )
     warnings = [*ctx.warnings, *(f"output {w}" for w in getattr(asset, "warnings", ()))]
-    _save_renders(result.renders.composited_uint8(), result.renders.cameras, run_path(out, "renders", job.method, job.object_id))
+    _save_renders(
+        result.renders.composited_uint8(), result.renders.cameras, run_path(out, "renders", job.method, job.object_id)
+    )
     _save_view_values(result.views, run_path(out, "renders", job.method, job.object_id))
     try:
         with time_limit(limit, "scoring the anytime snapshots"):
@@ -259,18 +286,41 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
         "ground_truth_sha256": ctx.gt_sha256,
         "input_mask": ctx.input_mask,
         "gpu": output.info.get("gpu"),  # {"name", "count"} where the method ran on one; the cost model reads it
-        "method": {"entry": spec.entry or "external", "upstream": spec.upstream or None, "frame": output.frame or spec.frame, "scale": output.scale or spec.scale, "info": output.info},
+        "method": {
+            "entry": spec.entry or "external",
+            "upstream": spec.upstream or None,
+            "frame": output.frame or spec.frame,
+            "scale": output.scale or spec.scale,
+            "info": output.info,
+        },
         "notes": result.notes,
     }
-    timings = {"method_stages": output.stage_seconds, "method_wall_s": wall, "resources": output.info.get("resources"), "evaluation_wall_s": evaluation_wall, "evaluation": result.timings}
+    timings = {
+        "method_stages": output.stage_seconds,
+        "method_wall_s": wall,
+        "resources": output.info.get("resources"),
+        "evaluation_wall_s": evaluation_wall,
+        "evaluation": result.timings,
+    }
     metrics = {**result.metrics, **usability, **stage1}
     metrics.update(object_flags(metrics))  # broken or not, and why (metrics/breakage.py)
-    return record_for(job, "ok", None, time_s=wall, metrics=metrics, timings=timings,
-                      alignment=result.alignment.to_dict(), provenance=provenance, anytime=anytime, warnings=warnings)
+    return record_for(
+        job,
+        "ok",
+        None,
+        time_s=wall,
+        metrics=metrics,
+        timings=timings,
+        alignment=result.alignment.to_dict(),
+        provenance=provenance,
+        anytime=anytime,
+        warnings=warnings,
+    )
 
 
-def asset_usability(asset, path: Path, initial: np.ndarray, gt: GroundTruth | None, protocol: Protocol,
-                    total: np.ndarray | None = None) -> dict[str, float]:
+def asset_usability(
+    asset, path: Path, initial: np.ndarray, gt: GroundTruth | None, protocol: Protocol, total: np.ndarray | None = None
+) -> dict[str, float]:
     """Downstream usability of the asset as the method wrote it (docs/metrics.md, "Usability"). Splats:
     their own figures, plus the mesh fused from their depth maps, scored like a mesh (usability, and
     geometry against the ground truth's surface samples), so both representations meet on one footing."""
@@ -291,7 +341,9 @@ def asset_usability(asset, path: Path, initial: np.ndarray, gt: GroundTruth | No
     if extracted is not None:
         figures.update({f"extracted_{k}": v for k, v in mesh_usability(extracted, None, gt_mesh).items()})
     if extracted is not None and gt is not None:
-        geometry = cloud_metrics(surface_point_cloud(extracted, ev.points, ev.seed), gt.surface, ev.fscore_thresholds, ev.length_unit)
+        geometry = cloud_metrics(
+            surface_point_cloud(extracted, ev.points, ev.seed), gt.surface, ev.fscore_thresholds, ev.length_unit
+        )
         figures["extracted_chamfer"] = geometry["chamfer"]
         figures["extracted_fscore"] = geometry[f"fscore_{threshold_key(ev.fscore_default)}"]
     return figures
@@ -301,7 +353,9 @@ def asset_usability(asset, path: Path, initial: np.ndarray, gt: GroundTruth | No
 ANYTIME_METRICS = ("psnr", "ssim", "lpips_alex", "mask_iou", "chamfer", "fscore", "normal_consistency")
 
 
-def _score_snapshots(output, final_metrics: dict, ctx: _ObjectContext, spec: MethodSpec, settings: RunSettings) -> list[dict]:
+def _score_snapshots(
+    output, final_metrics: dict, ctx: _ObjectContext, spec: MethodSpec, settings: RunSettings
+) -> list[dict]:
     """Score every snapshot a method saved during its optimisation (the final one is the result itself)."""
     curve, expired = [], None
     for snap in output.info.get("anytime", []):
@@ -313,7 +367,9 @@ def _score_snapshots(output, final_metrics: dict, ctx: _ObjectContext, spec: Met
         else:
             try:
                 asset = load_asset(snap["asset"])
-                metrics = _evaluate(asset, ctx, output.frame or spec.frame, output.scale or spec.scale, settings).metrics
+                metrics = _evaluate(
+                    asset, ctx, output.frame or spec.frame, output.scale or spec.scale, settings
+                ).metrics
             except ScoringTimeout as exc:  # the rest of the curve is not scored; the job keeps its result
                 expired = str(exc)
                 curve.append({**snap, "error": expired})

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from reconbench.results.record import JobRecord
 from reconbench.results.run import run_from_records
@@ -15,13 +16,32 @@ from reconbench.results.tables import outside_assumptions, run_markdown
 
 # The columns every results.csv starts with; `lpips` is LPIPS-alex, `fscore` at the protocol's
 # default threshold; all metrics are the protocol's headline set (docs/metrics.md).
-LEAD_COLUMNS = ["method", "object", "category", "seed", "status", "error", "psnr", "ssim", "lpips", "chamfer", "fscore", "normal_consistency", "time_s"]
+LEAD_COLUMNS = [
+    "method",
+    "object",
+    "category",
+    "seed",
+    "status",
+    "error",
+    "psnr",
+    "ssim",
+    "lpips",
+    "chamfer",
+    "fscore",
+    "normal_consistency",
+    "time_s",
+]
 
 
 def flat_row(record: JobRecord) -> dict[str, object]:
     row: dict[str, object] = {
-        "method": record.method, "object": record.object, "category": record.category, "seed": record.seed,
-        "status": record.status, "error": record.error or "", "time_s": record.time_s,
+        "method": record.method,
+        "object": record.object,
+        "category": record.category,
+        "seed": record.seed,
+        "status": record.status,
+        "error": record.error or "",
+        "time_s": record.time_s,
         "warnings": "; ".join(record.warnings),  # what was scored differently than given (a texture dropped...)
     }
     metrics = dict(record.metrics)
@@ -68,7 +88,11 @@ def _cell(value: object) -> object:
 
 def write_anytime_csv(records: Iterable[JobRecord], path: Path) -> Path | None:
     """One row per snapshot of every per-scene optimisation: fidelity against per-scene compute."""
-    rows = [{"method": r.method, "object": r.object, "category": r.category, "seed": r.seed, **point} for r in records for point in r.anytime]
+    rows = [
+        {"method": r.method, "object": r.object, "category": r.category, "seed": r.seed, **point}
+        for r in records
+        for point in r.anytime
+    ]
     if not rows:
         return None
     columns = list(dict.fromkeys(k for row in rows for k in row))

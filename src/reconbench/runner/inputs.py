@@ -14,18 +14,24 @@ from reconbench.protocol import Camera, Protocol
 from reconbench.render import render_views
 
 
-def prepare_image_input(path: Path, protocol: Protocol, folder: Path) -> tuple[tuple[np.ndarray, ...], tuple[Camera, ...], tuple[Path, ...]]:
+def prepare_image_input(
+    path: Path, protocol: Protocol, folder: Path
+) -> tuple[tuple[np.ndarray, ...], tuple[Camera, ...], tuple[Path, ...]]:
     """An input photo without ground truth, as the protocol's single input view (square, its resolution)."""
     from reconbench.datasets.images import load_input_image_with_mask
 
     if len(protocol.input_cameras) != 1:
-        raise ValueError(f"input images need a single-view protocol; {protocol.name} has {len(protocol.input_cameras)} input views")
+        raise ValueError(
+            f"input images need a single-view protocol; {protocol.name} has {len(protocol.input_cameras)} input views"
+        )
     cam = protocol.input_cameras[0]
     rgba, how = load_input_image_with_mask(path, cam.width)
     return _write(protocol, (cam,), (rgba,), folder, {"mask": how})
 
 
-def prepare_inputs(mesh: MeshAsset, protocol: Protocol, folder: Path) -> tuple[tuple[np.ndarray, ...], tuple[Camera, ...], tuple[Path, ...]]:
+def prepare_inputs(
+    mesh: MeshAsset, protocol: Protocol, folder: Path
+) -> tuple[tuple[np.ndarray, ...], tuple[Camera, ...], tuple[Path, ...]]:
     """(RGBA images, cameras, PNG paths) of the input views; background transparent, alpha = coverage."""
     cameras = protocol.input_cameras
     return _write(protocol, cameras, tuple(render_views(mesh, cameras, protocol.lighting.inputs).rgba()), folder)
@@ -38,6 +44,11 @@ def _write(protocol: Protocol, cameras, rgba, folder: Path, extra: dict | None =
         path = folder / f"{cam.name}.png"
         Image.fromarray(image, "RGBA").save(path)
         paths.append(path)
-    meta = {"protocol": protocol.name, "lighting": protocol.lighting.name, **(extra or {}), "views": [c.to_dict() for c in cameras]}
+    meta = {
+        "protocol": protocol.name,
+        "lighting": protocol.lighting.name,
+        **(extra or {}),
+        "views": [c.to_dict() for c in cameras],
+    }
     (folder / "cameras.json").write_text(json.dumps(meta, indent=1))
     return tuple(rgba), cameras, tuple(paths)

@@ -16,7 +16,10 @@ def check_component(name: str, what: str = "name") -> str:
     """`name` if it is one plain path component (not empty, '.', '..', absolute, or with a separator)."""
     name = str(name)
     if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name or os.path.isabs(name):
-        raise UnsafePathError(f"{what} {name!r} cannot be used as a folder or file name (it must be one path component without '/', '\\\\' or '..')")
+        raise UnsafePathError(
+            f"{what} {name!r} cannot be used as a folder or file name (it must be one path component without '/', "
+            f"'\\\\' or '..')"
+        )
     return name
 
 

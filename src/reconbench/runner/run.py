@@ -15,9 +15,9 @@ import hashlib
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from reconbench import __version__
 from reconbench.datasets import Dataset, open_dataset, parse_spec, read_object_list
@@ -74,8 +74,9 @@ class RunSummary:
     skipped: int
 
 
-def run_benchmark(cfg: RunConfig, on_job_done: Callable[[JobRecord], None] | None = None,
-                  executor: Executor | None = None) -> RunSummary:
+def run_benchmark(
+    cfg: RunConfig, on_job_done: Callable[[JobRecord], None] | None = None, executor: Executor | None = None
+) -> RunSummary:
     """Run every pending job of the configuration; `executor` overrides cfg.executor (and is then the
     caller's to keep: it is shut down only when this function made it)."""
     protocol = get_protocol(cfg.protocol)
@@ -85,7 +86,10 @@ def run_benchmark(cfg: RunConfig, on_job_done: Callable[[JobRecord], None] | Non
     if executor is None and cfg.executor not in EXECUTORS:
         raise RunError(f"unknown executor {cfg.executor!r}; choose one of {', '.join(EXECUTORS)}")
     if executor is None and cfg.executor == "ray" and cfg.ray_address and not Path(cfg.out).is_absolute():
-        raise RunError(f"--out {cfg.out}: with --ray-address, give an absolute path to a folder every node mounts at that path (docs/cluster.md)")
+        raise RunError(
+            f"--out {cfg.out}: with --ray-address, give an absolute path to a folder every node mounts at that path "
+            f"(docs/cluster.md)"
+        )
     try:
         check_lpips(cfg.lpips)
     except Exception as exc:
@@ -104,7 +108,9 @@ def run_benchmark(cfg: RunConfig, on_job_done: Callable[[JobRecord], None] | Non
         if owned and pending:
             try:
                 executor = make_executor(cfg.executor, cfg.workers, cfg.ray_address, cfg.max_attempts)
-            except Exception as exc:  # no Ray, an unreachable cluster...: nothing written yet, the same command works once fixed
+            except (
+                Exception
+            ) as exc:  # no Ray, an unreachable cluster...: nothing written yet, the same command works once fixed
                 raise RunError(f"cannot start the {cfg.executor} executor: {type(exc).__name__}: {exc}") from exc
         _write_meta(store, cfg, protocol, specs, dataset, object_list, fingerprints)
         bar = _progress(len(jobs), len(jobs) - len(pending), cfg.progress)
@@ -122,8 +128,12 @@ def run_benchmark(cfg: RunConfig, on_job_done: Callable[[JobRecord], None] | Non
                 return _finish(store, out, jobs, pending, counts, bar)
             unavailable = {n: why for n, s in specs.items() for why in [executor.unavailable(s)] if why}
             for name, why in unavailable.items():
-                print(f"reconbench: method {name} cannot run {'on this machine' if executor.name == 'local' else 'on the Ray cluster'}: {why}; "
-                      "its jobs are recorded as skipped", file=sys.stderr)
+                print(
+                    f"reconbench: method {name} cannot run "
+                    f"{'on this machine' if executor.name == 'local' else 'on the Ray cluster'}: {why}; "
+                    "its jobs are recorded as skipped",
+                    file=sys.stderr,
+                )
             settings = RunSettings(protocol, out, cfg.align, tuple(cfg.lpips), cfg.timeout_s)
             objects = {o.id: o for o in dataset.objects}
             tasks = []
@@ -140,8 +150,13 @@ def run_benchmark(cfg: RunConfig, on_job_done: Callable[[JobRecord], None] | Non
             bar.close()
             export(store, out)
             finished = len(store.done_keys())
-            print(f"\nreconbench: {'terminated (SIGTERM)' if isinstance(sys.exc_info()[1], Terminated) else 'interrupted'}; {finished} of {len(jobs)} jobs are finished and kept in {out / 'results.sqlite'} "
-                  f"(exports written). Finish the run with the same command plus --resume.", file=sys.stderr)
+            print(
+                f"\nreconbench: "
+                f"{'terminated (SIGTERM)' if isinstance(sys.exc_info()[1], Terminated) else 'interrupted'}; {finished} "
+                f"of {len(jobs)} jobs are finished and kept in {out / 'results.sqlite'} "
+                f"(exports written). Finish the run with the same command plus --resume.",
+                file=sys.stderr,
+            )
             raise
         finally:
             if owned and executor is not None:
@@ -170,18 +185,31 @@ def _check_meta(store: ResultsStore, cfg: RunConfig) -> None:
         raise RunError(f"{cfg.out} already holds a run: pass --resume to finish it, or choose another --out")
     changed = {k: (existing[k], v) for k, v in cfg.identity().items() if k in existing and existing[k] != v}
     if changed:
-        raise RunError(f"{cfg.out}: cannot resume with a different configuration: " + ", ".join(f"{k} was {a!r}, now {b!r}" for k, (a, b) in changed.items()))
+        raise RunError(
+            f"{cfg.out}: cannot resume with a different configuration: "
+            + ", ".join(f"{k} was {a!r}, now {b!r}" for k, (a, b) in changed.items())
+        )
 
 
 def _check_object_list(store: ResultsStore, cfg: RunConfig, object_list: str | None) -> None:
     """A resume must use the object list the run started with (ids under another list name other objects)."""
     existing = store.get_meta()
     if "object_list" in existing and existing["object_list"] != (str(object_list) if object_list else None):
-        raise RunError(f"{cfg.out}: cannot resume with a different object list: was {existing['object_list']!r}, now {object_list!r}")
+        raise RunError(
+            f"{cfg.out}: cannot resume with a different object list: was {existing['object_list']!r}, now "
+            f"{object_list!r}"
+        )
 
 
-def _write_meta(store: ResultsStore, cfg: RunConfig, protocol: Protocol, specs: dict[str, MethodSpec], dataset: Dataset,
-                object_list: str | None, fingerprints: dict) -> None:
+def _write_meta(
+    store: ResultsStore,
+    cfg: RunConfig,
+    protocol: Protocol,
+    specs: dict[str, MethodSpec],
+    dataset: Dataset,
+    object_list: str | None,
+    fingerprints: dict,
+) -> None:
     """The run's identity, what it selected (objects under their evaluation ids with their dataset ids, methods,
     seeds; a resume adds to them, so readers never reopen the dataset another way) and the fingerprints a resume
     is checked against. Unchanged: nothing written (a finished run on a read-only mount resumes)."""
@@ -192,11 +220,18 @@ def _write_meta(store: ResultsStore, cfg: RunConfig, protocol: Protocol, specs: 
     objects.update({o.id: [o.id, names.get(o.id, o.id), o.yaw_deg] for o in dataset.objects})
     stamps = {**existing.get("ground_truth_stamp", {}), **fingerprints["ground_truth_stamp"]}
     meta = {
-        **cfg.identity(), "headline": protocol.evaluation.headline, "evaluation": protocol.evaluation.to_dict(),
-        "evaluation_label": protocol.evaluation.label(), "paradigms": paradigms, "reconbench": __version__,
-        "object_list": str(object_list) if object_list else None, "objects": list(objects.values()),
-        "methods": sorted({*existing.get("methods", []), *cfg.methods}), "seeds": sorted({*existing.get("seeds", []), *cfg.seeds}),
-        "protocol_fingerprint": fingerprints["protocol_fingerprint"], "ground_truth_stamp": stamps,
+        **cfg.identity(),
+        "headline": protocol.evaluation.headline,
+        "evaluation": protocol.evaluation.to_dict(),
+        "evaluation_label": protocol.evaluation.label(),
+        "paradigms": paradigms,
+        "reconbench": __version__,
+        "object_list": str(object_list) if object_list else None,
+        "objects": list(objects.values()),
+        "methods": sorted({*existing.get("methods", []), *cfg.methods}),
+        "seeds": sorted({*existing.get("seeds", []), *cfg.seeds}),
+        "protocol_fingerprint": fingerprints["protocol_fingerprint"],
+        "ground_truth_stamp": stamps,
     }
     if any(existing.get(k) != v for k, v in meta.items()):
         store.set_meta(meta)
@@ -233,8 +268,10 @@ def _run_lock(out: Path):
     try:
         lock.acquire(timeout=0)
     except Timeout:
-        raise RunError(f"{out} is in use by another reconbench run (it holds {out / '.run.lock'}); wait for it to finish, "
-                       "or choose another --out") from None
+        raise RunError(
+            f"{out} is in use by another reconbench run (it holds {out / '.run.lock'}); wait for it to finish, "
+            "or choose another --out"
+        ) from None
     try:
         yield
     finally:
@@ -251,8 +288,10 @@ def _fingerprints(dataset, protocol: Protocol) -> dict:
         if o.has_ground_truth and Path(o.path).is_file():
             st = Path(o.path).stat()
             stamps[o.id] = [st.st_size, st.st_mtime_ns]
-    return {"protocol_fingerprint": {k: hashlib.sha256(repr(v).encode()).hexdigest()[:16] for k, v in parts.items()},
-            "ground_truth_stamp": stamps}
+    return {
+        "protocol_fingerprint": {k: hashlib.sha256(repr(v).encode()).hexdigest()[:16] for k, v in parts.items()},
+        "ground_truth_stamp": stamps,
+    }
 
 
 def _check_fingerprints(store: ResultsStore, cfg: RunConfig, dataset, fingerprints: dict) -> None:
@@ -262,22 +301,33 @@ def _check_fingerprints(store: ResultsStore, cfg: RunConfig, dataset, fingerprin
     existing = store.get_meta()
     changes = []
     old_protocol = existing.get("protocol_fingerprint") or {}
-    changes += [f"protocol {cfg.protocol!r}: its {part} changed" for part, h in fingerprints["protocol_fingerprint"].items()
-                if part in old_protocol and old_protocol[part] != h]
+    changes += [
+        f"protocol {cfg.protocol!r}: its {part} changed"
+        for part, h in fingerprints["protocol_fingerprint"].items()
+        if part in old_protocol and old_protocol[part] != h
+    ]
     old_stamps, new_stamps = existing.get("ground_truth_stamp") or {}, fingerprints["ground_truth_stamp"]
     touched = {i for i, stamp in new_stamps.items() if i in old_stamps and old_stamps[i] != stamp}
     if touched:
-        scored = {r.object: r.provenance.get("ground_truth_sha256") for r in store.records()
-                  if r.object in touched and (r.provenance or {}).get("ground_truth_sha256")}
+        scored = {
+            r.object: r.provenance.get("ground_truth_sha256")
+            for r in store.records()
+            if r.object in touched and (r.provenance or {}).get("ground_truth_sha256")
+        }
         paths = {o.id: o.path for o in dataset.objects}
         changed = [(i, sha, sha256_file(paths[i])) for i, sha in sorted(scored.items())]
         changed = [(i, old, new) for i, old, new in changed if old != new]
         if changed:
-            changes.append(f"ground truth of {len(changed)} object(s) changed: " + ", ".join(
-                f"{i} (sha256 {old[:12]}… now {new[:12]}…)" for i, old, new in changed[:5]) + ("…" if len(changed) > 5 else ""))
+            changes.append(
+                f"ground truth of {len(changed)} object(s) changed: "
+                + ", ".join(f"{i} (sha256 {old[:12]}… now {new[:12]}…)" for i, old, new in changed[:5])
+                + ("…" if len(changed) > 5 else "")
+            )
     if changes:
-        raise RunError(f"{cfg.out}: cannot resume: " + "; ".join(changes) + ". Results scored before and after would be mixed; "
-                       "restore the original files or start a new run with another --out")
+        raise RunError(
+            f"{cfg.out}: cannot resume: " + "; ".join(changes) + ". Results scored before and after would be mixed; "
+            "restore the original files or start a new run with another --out"
+        )
 
 
 def _progress(total: int, initial: int, enabled: bool):

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from reconbench.results.record import JobRecord
 
@@ -72,14 +73,16 @@ class ResultsStore:
                 _migrate(self.db)
                 self.db.commit()
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot {'read' if readonly else 'open for writing'}: {exc}{_hint(exc)}") from exc
+            raise StoreError(
+                f"{self.path}: cannot {'read' if readonly else 'open for writing'}: {exc}{_hint(exc)}"
+            ) from exc
         except OSError as exc:
             raise StoreError(f"{self.path.parent}: cannot create the run folder: {exc.strerror or exc}") from exc
 
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self) -> "ResultsStore":
+    def __enter__(self) -> ResultsStore:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -91,7 +94,9 @@ class ResultsStore:
     def set_meta(self, values: dict[str, Any]) -> None:
         try:
             with self.db:
-                self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in values.items()])
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in values.items()]
+                )
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot write the run's description: {exc}{_hint(exc)}") from exc
 
@@ -106,7 +111,10 @@ class ResultsStore:
         row = record.with_finished_at(record.finished_at or time.time()).to_row()
         try:
             with self.db:
-                self.db.execute(f"INSERT OR REPLACE INTO results ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})", tuple(row.values()))
+                self.db.execute(
+                    f"INSERT OR REPLACE INTO results ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+                    tuple(row.values()),
+                )
         except sqlite3.Error as exc:  # a full disk, a folder made read-only: the committed rows are intact
             raise StoreError(f"{self.path}: cannot record job {record.job}: {exc}{_hint(exc)}") from exc
 
@@ -124,24 +132,35 @@ def _check_store_file(path: Path) -> None:
         raise StoreError(f"{path} is not a file")
     size = path.stat().st_size
     if size == 0:
-        raise StoreError(f"{path} is empty (0 bytes): the results store was truncated or never written. Nothing was changed; "
-                         "restore it from a copy, or start over with another --out (results.csv beside it may still hold the results)")
+        raise StoreError(
+            f"{path} is empty (0 bytes): the results store was truncated or never written. Nothing was changed; "
+            "restore it from a copy, or start over with another --out (results.csv beside it may still hold the "
+            "results)"
+        )
     with open(path, "rb") as f:
         header = f.read(len(_SQLITE_HEADER))
     if header != _SQLITE_HEADER:
-        raise StoreError(f"{path} is not an SQLite database ({size} bytes without SQLite's header): not a results store, or damaged. "
-                         "Nothing was changed")
+        raise StoreError(
+            f"{path} is not an SQLite database ({size} bytes without SQLite's header): not a results store, or "
+            f"damaged. "
+            "Nothing was changed"
+        )
 
 
 def _check_database(db: sqlite3.Connection, path: Path) -> None:
     """An existing store must pass SQLite's quick check and hold the results table."""
     problem = db.execute("PRAGMA quick_check").fetchone()[0]
     if problem != "ok":
-        raise StoreError(f"{path} is damaged (SQLite: {problem}). Nothing was changed; restore it from a copy, or recover what is "
-                         "readable with `sqlite3 results.sqlite .recover`")
+        raise StoreError(
+            f"{path} is damaged (SQLite: {problem}). Nothing was changed; restore it from a copy, or recover what is "
+            "readable with `sqlite3 results.sqlite .recover`"
+        )
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if not {"meta", "results"} <= tables:
-        raise StoreError(f"{path} is an SQLite database but not a results store (tables: {', '.join(sorted(tables)) or 'none'}). Nothing was changed")
+        raise StoreError(
+            f"{path} is an SQLite database but not a results store (tables: {', '.join(sorted(tables)) or 'none'}). "
+            f"Nothing was changed"
+        )
 
 
 def _migrate(db: sqlite3.Connection) -> None:
@@ -154,7 +173,10 @@ def _migrate(db: sqlite3.Connection) -> None:
 def _hint(exc: sqlite3.Error) -> str:
     text = str(exc).lower()
     if "malformed" in text or "not a database" in text:
-        return " (the store is damaged; nothing was changed: restore it from a copy, or recover with `sqlite3 results.sqlite .recover`)"
+        return (
+            " (the store is damaged; nothing was changed: restore it from a copy, or recover with `sqlite3 "
+            "results.sqlite .recover`)"
+        )
     if "readonly" in text or "read-only" in text or "unable to open" in text:
         return " (is the run folder read-only? `report` and `cost` work on a read-only run; `run` needs to write)"
     if "full" in text:

@@ -18,8 +18,8 @@ from __future__ import annotations
 import argparse
 import math
 import statistics
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from reconbench.results import JobRecord
 from reconbench.runner.store import ResultsStore
@@ -32,9 +32,11 @@ def mean_job_seconds(records: Iterable[JobRecord]) -> dict[str, dict[str, float]
         if r.status == "ok":
             by_method.setdefault(r.method, []).append(r)
     return {
-        m: {"method_s": statistics.mean(r.time_s or 0.0 for r in rs),
+        m: {
+            "method_s": statistics.mean(r.time_s or 0.0 for r in rs),
             "evaluation_s": statistics.mean(r.timings.evaluation_wall_s or 0.0 for r in rs),
-            "jobs": len(rs)}
+            "jobs": len(rs),
+        }
         for m, rs in sorted(by_method.items())
     }
 
@@ -44,7 +46,9 @@ def volume_hours(seconds_per_asset: float, assets: int, workers: int) -> float:
     return math.ceil(assets / workers) * seconds_per_asset / 3600
 
 
-def volume_table(run_dir: str | Path, assets: int = 10_000, workers: Sequence[int] = (1, 8, 64), overhead_s: float = 0.0) -> str:
+def volume_table(
+    run_dir: str | Path, assets: int = 10_000, workers: Sequence[int] = (1, 8, 64), overhead_s: float = 0.0
+) -> str:
     with ResultsStore(Path(run_dir) / "results.sqlite", readonly=True) as store:
         times = mean_job_seconds(store.records())
     head = "| method | jobs | w s/asset | e s/asset | " + " | ".join(f"{assets:,} on {k}" for k in workers) + " |"

@@ -13,23 +13,40 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the `evaluate-views` subcommand; its handler is set as `func`."""
     p = subparsers.add_parser(
         "evaluate-views",
-        help="score a folder of images (a multi-view generator's output) against ground-truth renders or another folder",
+        help=(
+            "score a folder of images (a multi-view generator's output) against ground-truth renders or another folder"
+        ),
         description="Score PRED/NNN.png view by view against the ground truth rendered with the common renderer at the "
         "protocol's cameras (--gt PATH, or --dataset SPEC --object ID), or against REF/NNN.png (--ref DIR); prints "
-        "per-view metrics and their means (docs/metrics.md, \"Scoring views on their own\").",
+        'per-view metrics and their means (docs/metrics.md, "Scoring views on their own").',
     )
-    p.add_argument("--pred", required=True, metavar="DIR", help="folder of predicted views NNN.png (RGBA, or RGB on white)")
-    p.add_argument("--ref", metavar="DIR", help="folder of reference views NNN.png to score against (instead of rendering)")
+    p.add_argument(
+        "--pred", required=True, metavar="DIR", help="folder of predicted views NNN.png (RGBA, or RGB on white)"
+    )
+    p.add_argument(
+        "--ref", metavar="DIR", help="folder of reference views NNN.png to score against (instead of rendering)"
+    )
     p.add_argument("--gt", metavar="PATH", help="ground-truth mesh file to render at the protocol's cameras")
     p.add_argument("--gt-frame", default="y-up", help="frame of the --gt file (default y-up)")
     p.add_argument("--dataset", metavar="SPEC", help="dataset holding the ground truth (with --object)")
     p.add_argument("--object-list", metavar="LIST", help="file of object ids, or a shipped list name")
     p.add_argument("--object", metavar="ID", help="with --dataset: the ground-truth object")
-    p.add_argument("--protocol", default="default", help="protocol preset whose cameras name the views (default: default)")
-    p.add_argument("--views", default="all", choices=["all", "heldout", "input"], help="which protocol views to score (default all)")
+    p.add_argument(
+        "--protocol", default="default", help="protocol preset whose cameras name the views (default: default)"
+    )
+    p.add_argument(
+        "--views",
+        default="all",
+        choices=["all", "heldout", "input"],
+        help="which protocol views to score (default all)",
+    )
     p.add_argument("--masked", action="store_true", help="also masked PSNR and mask IoU (needs alpha in every view)")
-    p.add_argument("--lpips", default=None, help="LPIPS backbones: alex, vgg, alex,vgg or none (default: the protocol's, "
-                   "alex for reconbench's own, vgg for gso30-syncdreamer)")
+    p.add_argument(
+        "--lpips",
+        default=None,
+        help="LPIPS backbones: alex, vgg, alex,vgg or none (default: the protocol's, "
+        "alex for reconbench's own, vgg for gso30-syncdreamer)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object: per-view metrics and means")
     p.set_defaults(func=cmd_evaluate_views)
     return p
@@ -48,7 +65,13 @@ def cmd_evaluate_views(args: argparse.Namespace) -> int:
     from reconbench.protocol import get_protocol
 
     protocol = get_protocol(args.protocol)
-    nets = protocol.evaluation.lpips_nets if args.lpips is None else () if args.lpips == "none" else tuple(args.lpips.split(","))
+    nets = (
+        protocol.evaluation.lpips_nets
+        if args.lpips is None
+        else ()
+        if args.lpips == "none"
+        else tuple(args.lpips.split(","))
+    )
     try:
         check_lpips(nets)
     except Exception as exc:

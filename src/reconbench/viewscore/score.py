@@ -14,9 +14,9 @@ Folder rules (docs/metrics.md, "Scoring views on their own"):
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -42,15 +42,21 @@ class ViewScoring:
     ssim_border: str = "crop"
 
     @classmethod
-    def for_evaluation(cls, evaluation, lpips: Sequence[str] | None = None,
-                       background: tuple[int, int, int] = (255, 255, 255)) -> "ViewScoring":
+    def for_evaluation(
+        cls, evaluation, lpips: Sequence[str] | None = None, background: tuple[int, int, int] = (255, 255, 255)
+    ) -> ViewScoring:
         """The image metrics of a protocol's evaluation settings (protocol.Evaluation); `lpips` overrides its nets."""
         nets = evaluation.lpips_nets if lpips is None else lpips
         return cls(tuple(nets), tuple(background), evaluation.ssim, evaluation.ssim_border)
 
 
-def score_views(pred: np.ndarray, gt: np.ndarray, settings: ViewScoring | None = None,
-                pred_mask: np.ndarray | None = None, gt_mask: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def score_views(
+    pred: np.ndarray,
+    gt: np.ndarray,
+    settings: ViewScoring | None = None,
+    pred_mask: np.ndarray | None = None,
+    gt_mask: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
     """Per-view metrics of (V, H, W, 3) float images in [0, 1] against references of the same shape:
     psnr, ssim, lpips_<net> per backbone, and with both silhouettes psnr_masked and mask_iou."""
     settings = settings or ViewScoring()
@@ -59,8 +65,10 @@ def score_views(pred: np.ndarray, gt: np.ndarray, settings: ViewScoring | None =
         raise ViewError(f"view stacks differ in shape: {pred.shape} vs {gt.shape}")
     background = float(np.mean(settings.background)) / 255 if len(set(settings.background)) == 1 else -1.0
     data_range = 1.0 if settings.ssim == "skimage" else None
-    out = {"psnr": image_metrics.psnr(pred, gt),
-           "ssim": image_metrics.ssim(pred, gt, background=background, data_range=data_range, border=settings.ssim_border)}
+    out = {
+        "psnr": image_metrics.psnr(pred, gt),
+        "ssim": image_metrics.ssim(pred, gt, background=background, data_range=data_range, border=settings.ssim_border),
+    }
     if pred_mask is not None and gt_mask is not None:
         out["psnr_masked"] = image_metrics.psnr(pred, gt, pred_mask | gt_mask)
         out["mask_iou"] = image_metrics.mask_iou(pred_mask, gt_mask)
@@ -71,8 +79,12 @@ def score_views(pred: np.ndarray, gt: np.ndarray, settings: ViewScoring | None =
     return out
 
 
-def read_view(path: Path, size: tuple[int, int] | None = None, need_alpha: bool = False,
-              background: tuple[int, int, int] = (255, 255, 255)) -> tuple[np.ndarray, np.ndarray | None]:
+def read_view(
+    path: Path,
+    size: tuple[int, int] | None = None,
+    need_alpha: bool = False,
+    background: tuple[int, int, int] = (255, 255, 255),
+) -> tuple[np.ndarray, np.ndarray | None]:
     """One view as float (H, W, 3) on `background` in [0, 1], and its silhouette (alpha > 127) if it has alpha."""
     from PIL import Image
 
@@ -93,7 +105,9 @@ def read_view(path: Path, size: tuple[int, int] | None = None, need_alpha: bool 
     return composite(array, background)
 
 
-def composite(array: np.ndarray, background: tuple[int, int, int] = (255, 255, 255)) -> tuple[np.ndarray, np.ndarray | None]:
+def composite(
+    array: np.ndarray, background: tuple[int, int, int] = (255, 255, 255)
+) -> tuple[np.ndarray, np.ndarray | None]:
     """uint8 RGB or RGBA (..., H, W, 3|4) -> float RGB in [0, 1] over `background`, and the silhouette (or None)."""
     scale = np.float32(1 / 255)  # as RenderedViews.composited: identical pixels give identical floats
     rgb = array[..., :3].astype(np.float32) * scale
@@ -130,8 +144,10 @@ class ViewReport:
         return {k: float(v[keep].mean()) for k, v in self.per_view.items()}
 
     def to_dict(self) -> dict:
-        views = [{"view": n, "role": r, **{k: float(v[i]) for k, v in self.per_view.items()}}
-                 for i, (n, r) in enumerate(zip(self.names, self.roles))]
+        views = [
+            {"view": n, "role": r, **{k: float(v[i]) for k, v in self.per_view.items()}}
+            for i, (n, r) in enumerate(zip(self.names, self.roles))
+        ]
         out = {"views": views, "mean": self.means()}
         for role in ("input", "heldout"):
             if role in self.roles and len(set(self.roles)) > 1:
@@ -139,8 +155,15 @@ class ViewReport:
         return out
 
 
-def score_folder(pred_dir: Path, names: Sequence[str], gt: np.ndarray, gt_mask: np.ndarray | None,
-                 settings: ViewScoring | None = None, masked: bool = False, roles: Sequence[str] | None = None) -> ViewReport:
+def score_folder(
+    pred_dir: Path,
+    names: Sequence[str],
+    gt: np.ndarray,
+    gt_mask: np.ndarray | None,
+    settings: ViewScoring | None = None,
+    masked: bool = False,
+    roles: Sequence[str] | None = None,
+) -> ViewReport:
     """Score `pred_dir/<name>.png` for each name against the reference stack `gt` ((V, H, W, 3) in [0, 1])."""
     settings = settings or ViewScoring()
     if not Path(pred_dir).is_dir():
@@ -155,7 +178,9 @@ def score_folder(pred_dir: Path, names: Sequence[str], gt: np.ndarray, gt_mask: 
     return ViewReport(list(names), list(roles or ["view"] * len(names)), per_view)
 
 
-def score_against_folder(pred_dir: Path, gt_dir: Path, settings: ViewScoring | None = None, masked: bool = False) -> ViewReport:
+def score_against_folder(
+    pred_dir: Path, gt_dir: Path, settings: ViewScoring | None = None, masked: bool = False
+) -> ViewReport:
     """Folder against folder: every NNN.png of `gt_dir` against the same name in `pred_dir`."""
     settings = settings or ViewScoring()
     names = view_names(gt_dir)
@@ -167,8 +192,9 @@ def score_against_folder(pred_dir: Path, gt_dir: Path, settings: ViewScoring | N
     return score_folder(pred_dir, names, gt, gt_mask, settings, masked)
 
 
-def score_against_renders(pred_dir: Path, mesh, protocol, settings: ViewScoring | None = None, masked: bool = False,
-                          views: str = "all") -> ViewReport:
+def score_against_renders(
+    pred_dir: Path, mesh, protocol, settings: ViewScoring | None = None, masked: bool = False, views: str = "all"
+) -> ViewReport:
     """Folder against the ground truth rendered with the common renderer at the protocol's cameras
     (scoring shading, composited on the settings' background); `views`: all | heldout | input."""
     from reconbench.render import render_views
@@ -179,4 +205,6 @@ def score_against_renders(pred_dir: Path, mesh, protocol, settings: ViewScoring 
     settings = settings or ViewScoring()
     rendered = render_views(mesh, cameras, protocol.lighting.references)
     gt = rendered.composited(settings.background)
-    return score_folder(pred_dir, [c.name for c in cameras], gt, rendered.mask, settings, masked, [c.role for c in cameras])
+    return score_folder(
+        pred_dir, [c.name for c in cameras], gt, rendered.mask, settings, masked, [c.role for c in cameras]
+    )

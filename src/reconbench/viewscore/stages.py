@@ -26,15 +26,18 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from reconbench.protocol.cameras import Camera, orbit_camera
-
-from reconbench.results.tables import STAGE_FINAL_PREFIX as FINAL_PREFIX  # the final asset at the same cameras vs ground truth
+from reconbench.results.tables import (
+    STAGE_FINAL_PREFIX as FINAL_PREFIX,  # the final asset at the same cameras vs ground truth
+)
 from reconbench.results.tables import STAGE_PREFIX as PREFIX  # generated views vs ground truth
+
 # Orthographic views are rendered by the pinhole renderer from this many half-heights away: the
 # magnification then varies by under 1% across an object of the half-height's size (depth +-1 at 100).
 ORTHO_DISTANCE = 100.0
@@ -79,7 +82,7 @@ def read_views(paths: Sequence[Path], grid: Sequence[int] = (1, 1)) -> list[np.n
         h, w = array.shape[0] // rows, array.shape[1] // cols
         if (h * rows, w * cols) != array.shape[:2]:
             raise ValueError(f"{path}: {array.shape[1]}x{array.shape[0]} does not split into a {rows}x{cols} grid")
-        views += [array[r * h:(r + 1) * h, c * w:(c + 1) * w] for r in range(rows) for c in range(cols)]
+        views += [array[r * h : (r + 1) * h, c * w : (c + 1) * w] for r in range(rows) for c in range(cols)]
     return views
 
 
@@ -104,8 +107,17 @@ def stage_cameras(decl: dict[str, Any], size: tuple[int, int], placement: np.nda
     return out
 
 
-def score_stages(decl: dict[str, Any], paths: Sequence[Path], asset, placement: np.ndarray, axes: np.ndarray, gt_mesh,
-                 protocol, lpips: Sequence[str] = (), save_dir: Path | None = None) -> dict[str, float]:
+def score_stages(
+    decl: dict[str, Any],
+    paths: Sequence[Path],
+    asset,
+    placement: np.ndarray,
+    axes: np.ndarray,
+    gt_mesh,
+    protocol,
+    lpips: Sequence[str] = (),
+    save_dir: Path | None = None,
+) -> dict[str, float]:
     """stage1_* metrics: the generated views and the final asset (placed by `placement`) against the ground truth,
     all rendered or composited on the views' background, at the declared cameras."""
     from reconbench.render import render_views
@@ -142,11 +154,14 @@ def _save(folder: Path, stacks: dict[str, np.ndarray]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for kind, stack in stacks.items():
         for k, image in enumerate(stack):
-            Image.fromarray(np.round(image * 255).astype(np.uint8), "RGB").save(folder / f"s{k:02d}_{kind}.png", compress_level=1)
+            Image.fromarray(np.round(image * 255).astype(np.uint8), "RGB").save(
+                folder / f"s{k:02d}_{kind}.png", compress_level=1
+            )
 
 
-def intermediate_view_metrics(spec, output, asset, placement: np.ndarray, gt, protocol, lpips: Sequence[str],
-                              save_dir: Path, notes: list[str]) -> dict[str, float]:
+def intermediate_view_metrics(
+    spec, output, asset, placement: np.ndarray, gt, protocol, lpips: Sequence[str], save_dir: Path, notes: list[str]
+) -> dict[str, float]:
     """The run's hook (runner/execute.py): stage1_* metrics of a job whose method declares intermediate views;
     {} otherwise. A failure here is a note on the job, never a failed job: the asset was scored."""
     decl = getattr(spec, "intermediate_views", None)

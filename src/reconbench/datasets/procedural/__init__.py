@@ -106,6 +106,12 @@ def _publish(tmp: Path, final: Path) -> None:
 
 
 __all__ = [
-    "CATALOGUE", "FEATURES", "LARGE_OBJECT", "PROCEDURAL_VERSION", "ObjectSpec", "build_object", "catalogue_ids",
+    "CATALOGUE",
+    "FEATURES",
+    "LARGE_OBJECT",
+    "PROCEDURAL_VERSION",
+    "ObjectSpec",
+    "build_object",
+    "catalogue_ids",
     "ensure_generated",
 ]

@@ -147,8 +147,11 @@ def duck(d: int, rng: Rng) -> list[MeshPart]:
     beak = transform(revolve(*bp, 32 * d), rotate_deg=(90, 0, 0), scale=(1, 1, 0.5), move=(0, 0.12, 0.52))
     eye = revolve(*_sphere(0.035, 8 * d), 16 * d)
     eyes = [eye + np.array([x, 0.22, 0.5]) for x in (-0.11, 0.11)]
-    spec = [("yellow", (1.0, 0.82, 0.15), [body, head]), ("orange", (1.0, 0.45, 0.05), [beak]),
-            ("black", (0.05, 0.05, 0.05), eyes)]
+    spec = [
+        ("yellow", (1.0, 0.82, 0.15), [body, head]),
+        ("orange", (1.0, 0.45, 0.05), [beak]),
+        ("black", (0.05, 0.05, 0.05), eyes),
+    ]
     parts = []
     for name, rgb, grids in spec:
         for g in grids:

@@ -19,7 +19,7 @@ Placeholders (the only ones a spec may use):
 | `{name}` | the input's file stem |
 | `{seed}` | the job's seed |
 | `{hooks}` | the folder of our helper scripts (methods/external/hooks) |
-| `{input_elevation}` | the protocol's input camera elevation, degrees, in the method's sign (spec `input_camera.elevation_sign`) |
+| `{input_elevation}` | the input camera's elevation, degrees, in the method's sign (`input_camera.elevation_sign`) |
 | `{input_azimuth}` | its azimuth, degrees (0 on the object's front, 90 toward canonical +X) |
 | `{input_distance}` | its distance from the origin, in the protocol's units (the object's longest side is 1) |
 | `{input_fov}` | its vertical field of view, degrees |
@@ -31,15 +31,26 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from reconbench.methods.base import MethodSpec
 from reconbench.methods.external import input_camera
 
-PLACEHOLDERS: tuple[str, ...] = ("python", "repo", "input", "inputs", "input_dir", "out", "name", "seed", "hooks",
-                                 *input_camera.PLACEHOLDERS)
+PLACEHOLDERS: tuple[str, ...] = (
+    "python",
+    "repo",
+    "input",
+    "inputs",
+    "input_dir",
+    "out",
+    "name",
+    "seed",
+    "hooks",
+    *input_camera.PLACEHOLDERS,
+)
 WHOLE_ONLY = ("inputs",)  # placeholders that must be a whole argument (they expand into several)
 CWD_PLACEHOLDERS = ("out", "repo")  # where a step may run
 BUILD_PLACEHOLDERS = ("python", "repo")  # what environment recipes may use
@@ -92,6 +103,7 @@ def build_steps(spec: MethodSpec, values: Mapping[str, Any]) -> list[Step]:
 def substitute(text: str, values: Mapping[str, Any], where: str, allowed: Sequence[str] = PLACEHOLDERS) -> str:
     """`text` with each `{key}` of `allowed` replaced by its value, in one pass; anything else is an error
     naming `where` (the steps of a method use PLACEHOLDERS, its environment recipe BUILD_PLACEHOLDERS)."""
+
     def one(match: re.Match) -> str:
         key = match.group(1)
         if key not in allowed:
@@ -152,7 +164,9 @@ def _check_upstream(upstream: Mapping[str, Any]) -> list[str]:
         if not _COMMIT.fullmatch(str(extra.get("commit", ""))):
             problems.append(f"upstream.extra[{i}].commit must be a full 40-hex commit, got {extra.get('commit')!r}")
         if not _is_relative(str(extra.get("dest", ""))):
-            problems.append(f"upstream.extra[{i}].dest must be a relative path inside the checkout, got {extra.get('dest')!r}")
+            problems.append(
+                f"upstream.extra[{i}].dest must be a relative path inside the checkout, got {extra.get('dest')!r}"
+            )
     return problems
 
 
@@ -198,7 +212,9 @@ def _check_weights(weights: Sequence[Mapping[str, Any]]) -> list[str]:
             if not str(w.get("url", "")).startswith("https://"):
                 problems.append(f"weights[{i}].url must be an https URL, got {w.get('url')!r}")
             if not _is_relative(str(w.get("dest", ""))):
-                problems.append(f"weights[{i}].dest must be a relative path under the weights folder, got {w.get('dest')!r}")
+                problems.append(
+                    f"weights[{i}].dest must be a relative path under the weights folder, got {w.get('dest')!r}"
+                )
         for key, value in w.get("env", {}).items():
             if not _is_relative(str(value)) and value != ".":
                 problems.append(f"weights[{i}].env[{key!r}] must be a relative path under the weights folder")
@@ -266,7 +282,9 @@ def _check_inputs(inputs: Mapping[str, Any]) -> list[str]:
     if resolution is not None and (not isinstance(resolution, int) or resolution <= 0):
         problems.append(f"inputs.resolution must be a positive integer, got {resolution!r}")
     recentre = inputs.get("recentre")
-    if recentre is not None and (isinstance(recentre, bool) or not isinstance(recentre, (int, float)) or not 0 < recentre <= 1):
+    if recentre is not None and (
+        isinstance(recentre, bool) or not isinstance(recentre, (int, float)) or not 0 < recentre <= 1
+    ):
         problems.append(f"inputs.recentre must be a fraction in (0, 1], got {recentre!r}")
     for flag in ("removes_background", "batch"):
         if not isinstance(inputs.get(flag, False), bool):
@@ -311,8 +329,11 @@ def _check_conventions(spec: MethodSpec) -> list[str]:
 
 
 def _unknown(text: str, allowed: Sequence[str], where: str) -> list[str]:
-    return [f"{where}: placeholder {{{k}}} not allowed here (allowed: {', '.join(allowed)}) in {text!r}"
-            for k in placeholders_in(text) if k not in allowed]
+    return [
+        f"{where}: placeholder {{{k}}} not allowed here (allowed: {', '.join(allowed)}) in {text!r}"
+        for k in placeholders_in(text)
+        if k not in allowed
+    ]
 
 
 def _is_relative(path: str) -> bool:

@@ -20,7 +20,8 @@ which removes the distance from what the network sees.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from reconbench.protocol import Camera
 from reconbench.protocol.cameras import orbit_angles, vertical_fov
@@ -47,7 +48,12 @@ def orbit_of(camera: Camera) -> dict[str, float]:
     """The camera's orbit parameters (docs/protocol.md, "Cameras"): those it was built from, or, for a
     camera given only by its matrices, the same quantities from its position and intrinsics."""
     elevation, azimuth, radius = orbit_angles(camera)
-    return {"elevation": float(elevation), "azimuth": float(azimuth), "radius": float(radius), "fov": float(vertical_fov(camera))}
+    return {
+        "elevation": float(elevation),
+        "azimuth": float(azimuth),
+        "radius": float(radius),
+        "fov": float(vertical_fov(camera)),
+    }
 
 
 def outside_assumptions(spec_input_camera: Mapping[str, Any], cameras: Sequence[Camera]) -> str | None:
@@ -65,7 +71,9 @@ def outside_assumptions(spec_input_camera: Mapping[str, Any], cameras: Sequence[
             if name == "azimuth":  # angles on a circle: 359.9 is 0.1 from 0
                 difference = (difference + 180.0) % 360.0 - 180.0
             if abs(difference) > TOLERANCE_DEG:
-                reasons.append(f"input view {camera.name}: {name} {_number(actual)}° where the method assumes {_number(assumed)}°")
+                reasons.append(
+                    f"input view {camera.name}: {name} {_number(actual)}° where the method assumes {_number(assumed)}°"
+                )
     if not reasons:
         return None
     return "; ".join(reasons) + f" (it cannot be told: {spec_input_camera.get('source', 'see its spec')})"
@@ -77,7 +85,10 @@ def check_spec(spec_input_camera: Mapping[str, Any], steps: Sequence[Mapping[str
     problems = []
     unknown = set(spec_input_camera) - {*FIELDS, "elevation_sign", "source"}
     if unknown:
-        problems.append(f"input_camera: unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(FIELDS)}, elevation_sign, source")
+        problems.append(
+            f"input_camera: unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(FIELDS)}, elevation_sign, "
+            f"source"
+        )
     used = {p for step in steps for arg in step.get("argv", ()) for p in PLACEHOLDERS if f"{{{p}}}" in arg}
     for name in FIELDS:
         value = spec_input_camera.get(name)
@@ -90,9 +101,12 @@ def check_spec(spec_input_camera: Mapping[str, Any], steps: Sequence[Mapping[str
     if spec_input_camera.get("elevation_sign", 1) not in (1, -1):
         problems.append(f"input_camera.elevation_sign must be 1 or -1, got {spec_input_camera.get('elevation_sign')!r}")
     if "input_elevation" in used and "elevation_sign" not in spec_input_camera:
-        problems.append("a step passes {input_elevation}: input_camera.elevation_sign must state the method's sign convention")
-    if any(isinstance(spec_input_camera.get(n), (int, float)) or spec_input_camera.get(n) == "given" for n in FIELDS) \
-            and not spec_input_camera.get("source"):
+        problems.append(
+            "a step passes {input_elevation}: input_camera.elevation_sign must state the method's sign convention"
+        )
+    if any(
+        isinstance(spec_input_camera.get(n), (int, float)) or spec_input_camera.get(n) == "given" for n in FIELDS
+    ) and not spec_input_camera.get("source"):
         problems.append("input_camera.source missing: cite where the method's camera convention is defined")
     return problems
 

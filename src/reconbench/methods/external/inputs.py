@@ -19,8 +19,8 @@ whose command line does not recentre but whose model expects a framed object)}.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from PIL import Image
@@ -89,7 +89,7 @@ def _square_resize(rgba: np.ndarray, size: int) -> np.ndarray:
         side = max(h, w)
         padded = np.zeros((side, side, 4), np.uint8)
         top, left = (side - h) // 2, (side - w) // 2
-        padded[top:top + h, left:left + w] = rgba
+        padded[top : top + h, left : left + w] = rgba
         rgba = padded
     if rgba.shape[0] == size:
         return rgba
@@ -101,8 +101,10 @@ def recentre_object(rgba: np.ndarray, fraction: float, method: str = "") -> np.n
     the image's longer side, and centred on transparency (Lanczos on premultiplied alpha, like `resolution`)."""
     ys, xs = np.nonzero(rgba[..., 3] > 0)
     if len(xs) == 0:
-        raise ValueError(f"method {method!r}: cannot recentre an input image with no foreground (alpha is 0 everywhere)")
-    crop = rgba[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+        raise ValueError(
+            f"method {method!r}: cannot recentre an input image with no foreground (alpha is 0 everywhere)"
+        )
+    crop = rgba[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
     side = max(rgba.shape[:2])
     h, w = crop.shape[:2]
     scale = fraction * side / max(h, w)
@@ -110,5 +112,5 @@ def recentre_object(rgba: np.ndarray, fraction: float, method: str = "") -> np.n
     resized = np.asarray(Image.fromarray(np.ascontiguousarray(crop), "RGBA").resize((nw, nh), Image.Resampling.LANCZOS))
     out = np.zeros((side, side, 4), np.uint8)
     top, left = (side - nh) // 2, (side - nw) // 2
-    out[top:top + nh, left:left + nw] = resized
+    out[top : top + nh, left : left + nw] = resized
     return out

@@ -26,9 +26,13 @@ class ResourcePeaks:
 
     def to_dict(self) -> dict:
         start = None if self.start_host_rss_mb is None else round(self.start_host_rss_mb, 1)
-        return {"peak_host_rss_mb": round(self.host_rss_mb, 1), "start_host_rss_mb": start,
-                "peak_gpu_mem_mb": None if self.gpu_mem_mb is None else round(self.gpu_mem_mb, 1),
-                "samples": self.samples, "sample_interval_s": self.interval_s}
+        return {
+            "peak_host_rss_mb": round(self.host_rss_mb, 1),
+            "start_host_rss_mb": start,
+            "peak_gpu_mem_mb": None if self.gpu_mem_mb is None else round(self.gpu_mem_mb, 1),
+            "samples": self.samples,
+            "sample_interval_s": self.interval_s,
+        }
 
 
 def process_tree(pid: int) -> list[psutil.Process]:
@@ -92,7 +96,7 @@ class ResourceMonitor:
         if self._nvml.available:
             self.peaks.gpu_mem_mb = 0.0
 
-    def __enter__(self) -> "ResourceMonitor":
+    def __enter__(self) -> ResourceMonitor:
         self._thread.start()
         return self
 

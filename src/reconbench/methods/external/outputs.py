@@ -33,7 +33,9 @@ class OutputNotFound(FileNotFoundError):
     def __init__(self, method: str, folder: Path, pattern: str, written: list[str]):
         self.method, self.folder, self.pattern, self.written = method, folder, pattern, written
         if written:
-            shown = ", ".join(written[:LISTED]) + (f", ... ({len(written)} files in all)" if len(written) > LISTED else "")
+            shown = ", ".join(written[:LISTED]) + (
+                f", ... ({len(written)} files in all)" if len(written) > LISTED else ""
+            )
             what = f"it wrote: {shown}"
         else:
             what = "the folder is empty" if folder.is_dir() else "the folder does not exist"
@@ -69,8 +71,10 @@ def _one(method: str, folder: Path, pattern: str) -> Path:
     if not matches:
         raise OutputNotFound(method, folder, pattern, _written(folder))
     if len(matches) > 1:
-        raise OutputAmbiguous(f"method {method!r}: {len(matches)} files match {pattern!r} in {folder} "
-                              f"({', '.join(str(p.relative_to(folder)) for p in matches[:LISTED])}); the spec's output.path must name one")
+        raise OutputAmbiguous(
+            f"method {method!r}: {len(matches)} files match {pattern!r} in {folder} "
+            f"({', '.join(str(p.relative_to(folder)) for p in matches[:LISTED])}); the spec's output.path must name one"
+        )
     return matches[0]
 
 
@@ -92,7 +96,9 @@ def _unzip(method: str, archive: Path, target: Path) -> None:
             # declared sizes bounds what extraction writes: a zip bomb is refused before anything is written.
             total = sum(info.file_size for info in zf.infolist())
             if total > limits.EXTRACTED_BYTES.get():
-                raise ValueError(f"method {method!r}: {limits.EXTRACTED_BYTES.exceeded(total, f'archive {archive} unpacks to')}")
+                raise ValueError(
+                    f"method {method!r}: {limits.EXTRACTED_BYTES.exceeded(total, f'archive {archive} unpacks to')}"
+                )
             if target.exists():
                 shutil.rmtree(target)
             target.mkdir(parents=True)

@@ -30,9 +30,10 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from reconbench.methods.base import MethodSpec
 from reconbench.methods.external.source_index import HF_REPO, SourceIndex, build_index
@@ -42,11 +43,23 @@ CHECKS = ("argv", "markers", "weights", "output", "modules")
 # Import name -> distribution names (normalised: lower case, "-" and "." as "_") where they differ.
 IMPORT_TO_DIST = {
     "cv2": ("opencv_python", "opencv_python_headless", "opencv_contrib_python", "opencv_contrib_python_headless"),
-    "PIL": ("pillow",), "yaml": ("pyyaml",), "skimage": ("scikit_image",), "sklearn": ("scikit_learn",),
-    "absl": ("absl_py",), "mcubes": ("pymcubes",), "tinycudann": ("tiny_cuda_nn",), "open_clip": ("open_clip_torch",), "clip": ("clip",),
-    "pytorch_lightning": ("pytorch_lightning", "lightning"), "igl": ("libigl",), "taming": ("taming_transformers_rom1504",),
-    "onnxruntime": ("onnxruntime", "onnxruntime_gpu"), "dateutil": ("python_dateutil",), "google": ("protobuf",),
-    "diff_gaussian_rasterization": ("diff_gaussian_rasterization",), "simple_knn": ("simple_knn",),
+    "PIL": ("pillow",),
+    "yaml": ("pyyaml",),
+    "skimage": ("scikit_image",),
+    "sklearn": ("scikit_learn",),
+    "absl": ("absl_py",),
+    "mcubes": ("pymcubes",),
+    "tinycudann": ("tiny_cuda_nn",),
+    "open_clip": ("open_clip_torch",),
+    "clip": ("clip",),
+    "pytorch_lightning": ("pytorch_lightning", "lightning"),
+    "igl": ("libigl",),
+    "taming": ("taming_transformers_rom1504",),
+    "onnxruntime": ("onnxruntime", "onnxruntime_gpu"),
+    "dateutil": ("python_dateutil",),
+    "google": ("protobuf",),
+    "diff_gaussian_rasterization": ("diff_gaussian_rasterization",),
+    "simple_knn": ("simple_knn",),
 }
 # What a distribution brings with it, as import names: its declared requirements (wheel metadata of the versions
 # of the period). Kept by hand, because reading real metadata needs the built environment; a module provided
@@ -54,26 +67,93 @@ IMPORT_TO_DIST = {
 DEPENDS = {
     "torch": ("typing_extensions", "filelock", "sympy", "networkx", "jinja2", "fsspec"),
     "torchvision": ("numpy", "PIL", "requests", "torch"),
-    "transformers": ("numpy", "huggingface_hub", "tokenizers", "safetensors", "yaml", "regex", "requests", "tqdm", "packaging", "filelock"),
-    "diffusers": ("huggingface_hub", "PIL", "numpy", "safetensors", "requests", "regex", "filelock", "importlib_metadata"),
+    "transformers": (
+        "numpy",
+        "huggingface_hub",
+        "tokenizers",
+        "safetensors",
+        "yaml",
+        "regex",
+        "requests",
+        "tqdm",
+        "packaging",
+        "filelock",
+    ),
+    "diffusers": (
+        "huggingface_hub",
+        "PIL",
+        "numpy",
+        "safetensors",
+        "requests",
+        "regex",
+        "filelock",
+        "importlib_metadata",
+    ),
     "huggingface_hub": ("requests", "tqdm", "yaml", "filelock", "fsspec", "packaging", "typing_extensions"),
     "accelerate": ("numpy", "packaging", "psutil", "yaml", "torch", "huggingface_hub", "safetensors"),
     "rembg": ("numpy", "PIL", "onnxruntime", "cv2", "scipy", "skimage", "pooch", "pymatting", "tqdm", "jsonschema"),
     "scikit_image": ("numpy", "scipy", "networkx", "PIL", "imageio", "tifffile", "packaging", "lazy_loader"),
     "imageio": ("numpy", "PIL"),
-    "matplotlib": ("numpy", "PIL", "packaging", "pyparsing", "cycler", "kiwisolver", "fontTools", "contourpy", "dateutil"),
+    "matplotlib": (
+        "numpy",
+        "PIL",
+        "packaging",
+        "pyparsing",
+        "cycler",
+        "kiwisolver",
+        "fontTools",
+        "contourpy",
+        "dateutil",
+    ),
     "omegaconf": ("yaml", "antlr4"),
-    "pytorch_lightning": ("torch", "tqdm", "yaml", "fsspec", "torchmetrics", "packaging", "typing_extensions", "lightning_utilities"),
-    "lightning": ("torch", "tqdm", "yaml", "fsspec", "torchmetrics", "packaging", "typing_extensions", "lightning_utilities", "pytorch_lightning"),
+    "pytorch_lightning": (
+        "torch",
+        "tqdm",
+        "yaml",
+        "fsspec",
+        "torchmetrics",
+        "packaging",
+        "typing_extensions",
+        "lightning_utilities",
+    ),
+    "lightning": (
+        "torch",
+        "tqdm",
+        "yaml",
+        "fsspec",
+        "torchmetrics",
+        "packaging",
+        "typing_extensions",
+        "lightning_utilities",
+        "pytorch_lightning",
+    ),
     "torchmetrics": ("numpy", "torch", "packaging", "lightning_utilities"),
     "open_clip_torch": ("torch", "torchvision", "regex", "ftfy", "tqdm", "huggingface_hub"),
     "xformers": ("torch", "numpy"),
     "trimesh": ("numpy",),
     "tensorboard": ("numpy", "google", "grpc", "markdown", "werkzeug", "absl"),
-    "pymcubes": ("numpy",), "xatlas": ("numpy",), "plyfile": ("numpy",), "gpytoolbox": ("numpy", "scipy"),
-    "opencv_python": ("numpy",), "opencv_python_headless": ("numpy",), "onnxruntime": ("numpy", "google", "flatbuffers", "sympy"),
-    "kornia": ("torch", "packaging"), "jaxtyping": ("numpy", "typing_extensions"),
-    "controlnet_aux": ("cv2", "PIL", "numpy", "einops", "filelock", "huggingface_hub", "scipy", "skimage", "timm", "torch", "torchvision"),
+    "pymcubes": ("numpy",),
+    "xatlas": ("numpy",),
+    "plyfile": ("numpy",),
+    "gpytoolbox": ("numpy", "scipy"),
+    "opencv_python": ("numpy",),
+    "opencv_python_headless": ("numpy",),
+    "onnxruntime": ("numpy", "google", "flatbuffers", "sympy"),
+    "kornia": ("torch", "packaging"),
+    "jaxtyping": ("numpy", "typing_extensions"),
+    "controlnet_aux": (
+        "cv2",
+        "PIL",
+        "numpy",
+        "einops",
+        "filelock",
+        "huggingface_hub",
+        "scipy",
+        "skimage",
+        "timm",
+        "torch",
+        "torchvision",
+    ),
     "wandb": ("yaml", "requests", "psutil", "click", "google"),
 }
 
@@ -105,8 +185,15 @@ class Preflight:
         return not self.error and all(c.ok for c in self.checks.values())
 
     def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "source": self.source, "commit": self.commit, "ok": self.ok, "error": self.error,
-                "notes": self.notes, "checks": {k: asdict(v) for k, v in self.checks.items()}}
+        return {
+            "method": self.method,
+            "source": self.source,
+            "commit": self.commit,
+            "ok": self.ok,
+            "error": self.error,
+            "notes": self.notes,
+            "checks": {k: asdict(v) for k, v in self.checks.items()},
+        }
 
 
 @dataclass
@@ -132,7 +219,9 @@ def preflight(spec: MethodSpec, source: Path | str) -> Preflight:
         if not head:
             result.notes.append(f"{where} is not a git checkout: its commit is not verified")
         elif head != item["commit"]:
-            result.error = f"{where} ({source / item['dest']}) is at commit {head[:12]}, not the pinned {item['commit'][:12]}"
+            result.error = (
+                f"{where} ({source / item['dest']}) is at commit {head[:12]}, not the pinned {item['commit'][:12]}"
+            )
             return result
     steps = [_parse_step(i, s, source) for i, s in enumerate(spec.steps)]
     programs = [s for s in steps if s.program]
@@ -159,7 +248,9 @@ def _head(source: Path) -> str:
     import subprocess
 
     try:
-        done = subprocess.run(["git", "-C", str(source), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=30)
+        done = subprocess.run(
+            ["git", "-C", str(source), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=30
+        )
     except (OSError, subprocess.TimeoutExpired):
         return ""
     return done.stdout.strip() if done.returncode == 0 else ""
@@ -174,7 +265,7 @@ def _parse_step(i: int, step: dict, source: Path) -> _Step:
     program, args = "", []
     rest = argv[1:] if argv and argv[0] == "{python}" else argv
     if rest and rest[0] == "{hooks}/link_weights.py" and "--" in rest:  # our hook runs the real script after "--"
-        rest = rest[rest.index("--") + 1:]
+        rest = rest[rest.index("--") + 1 :]
     if rest and rest[0] == "-m" and len(rest) > 1:  # a module, or a package run by its __main__.py
         module = rest[1].replace(".", "/")
         program = f"{module}/__main__.py" if (source / module / "__main__.py").is_file() else f"{module}.py"
@@ -246,8 +337,10 @@ def _check_argv(steps: list[_Step], source: Path, index: SourceIndex, exempt: di
                 elif flag in exempt:
                     r.notes.append(f"{flag}: {exempt[flag]}")
                 else:
-                    r.fail(f"steps[{step.index}]: {flag} is neither an argparse option nor a dataclass field of "
-                           f"{step.program} or the files it imports")
+                    r.fail(
+                        f"steps[{step.index}]: {flag} is neither an argparse option nor a dataclass field of "
+                        f"{step.program} or the files it imports"
+                    )
                 value_next = "=" not in arg
                 continue
             if re.match(r"^[A-Za-z_][\w.]*=", arg):  # an OmegaConf dotlist override
@@ -256,13 +349,19 @@ def _check_argv(steps: list[_Step], source: Path, index: SourceIndex, exempt: di
                     if key in exempt:
                         r.notes.append(f"{key}: {exempt[key]}")
                     else:
-                        r.fail(f"steps[{step.index}]: config key {key!r} is in none of {[p.name for p, _ in yamls] or 'no YAML'}, "
-                               f"no dataclass field and never read by the program")
+                        r.fail(
+                            f"steps[{step.index}]: config key {key!r} is in none of "
+                            f"{[p.name for p, _ in yamls] or 'no YAML'}, "
+                            f"no dataclass field and never read by the program"
+                        )
                 continue
             if "{" in arg:  # a placeholder: the input, the output folder, the seed
                 continue
             if not index.has_exact(arg) and arg not in exempt:
-                r.fail(f"steps[{step.index}]: the positional {arg!r} is not a string of the program (subcommand or choice?)")
+                r.fail(
+                    f"steps[{step.index}]: the positional {arg!r} is not a string of the program (subcommand or "
+                    f"choice?)"
+                )
     return r
 
 
@@ -275,7 +374,10 @@ def _check_hook(step: _Step, source: Path, r: CheckResult) -> None:
     path = HOOKS / hook.removeprefix("{hooks}/") if hook else None
     declared = _literal_assignment(path, "UPSTREAM_NAMES") if path and path.is_file() else None
     if not declared:
-        r.notes.append(f"steps[{step.index}] ({step.stage}) runs a hook of reconbench's that declares no upstream names: not checked")
+        r.notes.append(
+            f"steps[{step.index}] ({step.stage}) runs a hook of reconbench's that declares no upstream names: not "
+            f"checked"
+        )
         return
     for rel, names in declared.items():
         target = source / rel
@@ -330,7 +432,8 @@ def _find_key(key: str, yamls: list[tuple[Path, Any]], index: SourceIndex) -> st
 def _literal_fragments(pattern: str) -> list[str]:
     """The runs of literal characters of a regex (what a matching line must contain)."""
     try:  # the regex parser of the standard library (public as sre_parse before 3.11)
-        from re import _constants as sre_constants, _parser as sre_parse  # type: ignore[attr-defined]
+        from re import _constants as sre_constants  # type: ignore[attr-defined]
+        from re import _parser as sre_parse
     except ImportError:  # Python 3.10
         import sre_constants  # type: ignore[no-redef]
         import sre_parse  # type: ignore[no-redef]
@@ -374,7 +477,11 @@ def _check_weights(spec: MethodSpec, steps: list[_Step], index: SourceIndex, exe
     repos, urls = _declared(spec)
     found: dict[str, str] = {}
     for repo, where in index.hf_repos:
-        if not repo.split("/")[-1].lower().endswith((".webp", ".png", ".jpg", ".jpeg", ".yaml", ".yml", ".json", ".txt", ".ply", ".obj")):
+        if (
+            not repo.split("/")[-1]
+            .lower()
+            .endswith((".webp", ".png", ".jpg", ".jpeg", ".yaml", ".yml", ".json", ".txt", ".ply", ".obj"))
+        ):
             found.setdefault(repo, str(where))
     for step in steps:  # model names in the step's own argv (key=org/name) and YAML config
         for arg in step.args:
@@ -383,8 +490,12 @@ def _check_weights(spec: MethodSpec, steps: list[_Step], index: SourceIndex, exe
                 found.setdefault(value, f"steps[{step.index}] argv")
         for path in step.yaml:
             for key, value in _yaml_items(_load_yaml(path)) if path.is_file() else ():
-                if isinstance(value, str) and HF_REPO.match(value) and re.search(r"model|pretrained|repo|encoder", key, re.I) \
-                        and not value.endswith((".yaml", ".ckpt", ".pth", ".bin", ".json")):
+                if (
+                    isinstance(value, str)
+                    and HF_REPO.match(value)
+                    and re.search(r"model|pretrained|repo|encoder", key, re.I)
+                    and not value.endswith((".yaml", ".ckpt", ".pth", ".bin", ".json"))
+                ):
                     found.setdefault(value, f"{path.name}: {key}")
     for repo, where in sorted(found.items()):
         r.checked += 1
@@ -403,7 +514,9 @@ def _check_weights(spec: MethodSpec, steps: list[_Step], index: SourceIndex, exe
         if not files and not patterns:
             continue  # the whole repository is fetched
         if name.endswith("/"):
-            ok = any(f.startswith(name) for f in files) or any(p.startswith(name) or p.startswith("*") for p in patterns)
+            ok = any(f.startswith(name) for f in files) or any(
+                p.startswith(name) or p.startswith("*") for p in patterns
+            )
         else:
             ok = name in files or any(fnmatch.fnmatch(name, p) for p in patterns)
         if not ok and f"{repo}/{name}" not in exempt:
@@ -418,12 +531,16 @@ def _check_weights(spec: MethodSpec, steps: list[_Step], index: SourceIndex, exe
         elif not ok:
             r.notes.append(f"{label} ({where}): {exempt[label]}")
     if index.unresolved_downloads:
-        r.notes.append("downloads named at run time (config files, arguments), not checkable here: "
-                       + "; ".join(f"{c} at {w}" for c, w in index.unresolved_downloads[:8]))
+        r.notes.append(
+            "downloads named at run time (config files, arguments), not checkable here: "
+            + "; ".join(f"{c} at {w}" for c, w in index.unresolved_downloads[:8])
+        )
     seen = set(found) | {u for u in urls if any(u.startswith(p) for p, _, _ in index.urls)}
     unseen = sorted((repos | set(urls)) - seen)
     if unseen:
-        r.notes.append(f"declared but not named in the program's own files (a library or a config loads them): {unseen}")
+        r.notes.append(
+            f"declared but not named in the program's own files (a library or a config loads them): {unseen}"
+        )
     return r
 
 
@@ -452,15 +569,21 @@ def _check_output(spec: MethodSpec, steps: list[_Step], index: SourceIndex) -> C
                 continue
             r.checked += 1
             if not (index.has_string(piece) or piece in argv_text):
-                r.fail(f"output path {path!r}: folder {piece!r} is neither written by the program nor given on its command line")
+                r.fail(
+                    f"output path {path!r}: folder {piece!r} is neither written by the program nor given on its "
+                    f"command line"
+                )
     name = re.split(r"[*?]|\[[^]]*\]", filename)[-1]
     r.checked += 1
     stem, dot, ext = name.rpartition(".")
     written = (index.has_string(name) if stem else index.has_string(f".{ext}")) or name in argv_text
     if not written and stem:
         ext_given = index.has_string(ext) or ext in argv_text
-        written = ext_given and any(p and p.endswith(f"{stem}.") and i + 1 < len(pieces) and pieces[i + 1] is None
-                                    for pieces, _ in index.fstrings for i, p in enumerate(pieces))
+        written = ext_given and any(
+            p and p.endswith(f"{stem}.") and i + 1 < len(pieces) and pieces[i + 1] is None
+            for pieces, _ in index.fstrings
+            for i, p in enumerate(pieces)
+        )
     if not written:
         r.fail(f"output path {path!r}: the program writes no file named like {name!r}")
     if spec.output.get("member"):
@@ -483,7 +606,7 @@ def recipe_distributions(spec: MethodSpec, source: Path) -> tuple[set[str], list
     for step in spec.environment.get("build", ()) or ():
         argv = step.get("argv", ()) if isinstance(step, dict) else step
         if "install" in argv:
-            items += [a for a in argv[argv.index("install") + 1:] if not a.startswith("--")]
+            items += [a for a in argv[argv.index("install") + 1 :] if not a.startswith("--")]
     for item in items:
         item = _sub(item.strip(), source)
         if item.startswith("-r "):
@@ -491,7 +614,9 @@ def recipe_distributions(spec: MethodSpec, source: Path) -> tuple[set[str], list
             if not path.is_file():
                 notes.append(f"requirement file {path} is not in the checkout")
                 continue
-            items_r = [line.split("#")[0].strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines()]
+            items_r = [
+                line.split("#")[0].strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines()
+            ]
             names |= {_requirement_name(x) for x in items_r if x and not x.startswith("-")}
         elif not item.startswith("-"):
             names.add(_requirement_name(item))
@@ -545,8 +670,10 @@ def _check_modules(spec: MethodSpec, source: Path, index: SourceIndex, exempt: d
         else:
             r.fail(f"module {module} (imported at {where}) is not provided by the recipe")
     if conditional:
-        r.notes.append("not provided, imported only inside functions, try/except ImportError or files reached through "
-                       "them (needed only if that code runs): " + ", ".join(f"{m} ({w})" for m, w in sorted(conditional.items())))
+        r.notes.append(
+            "not provided, imported only inside functions, try/except ImportError or files reached through "
+            "them (needed only if that code runs): " + ", ".join(f"{m} ({w})" for m, w in sorted(conditional.items()))
+        )
     return r
 
 

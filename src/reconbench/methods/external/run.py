@@ -10,9 +10,9 @@ import subprocess
 import sys
 import threading
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -50,10 +50,18 @@ def time_batch(spec: MethodSpec, images: Sequence[np.ndarray], workdir: Path, ca
     run = _execute(spec, images, workdir, 0, cameras)
     per_input = _per_input_marks(run.steps, len(images))
     if per_input is None:
-        raise ExternalMethodError(f"{spec.name}: no stage marker appeared once per input ({len(images)} inputs); log: {run.info['log']}")
+        raise ExternalMethodError(
+            f"{spec.name}: no stage marker appeared once per input ({len(images)} inputs); log: {run.info['log']}"
+        )
     stage, marks = per_input
-    return {"inputs": len(images), "per_input_stage": stage, "cold_s": marks[0],
-            "warm_s": [b - a for a, b in zip(marks, marks[1:])], "stage_seconds": run.stage_seconds, **run.info}
+    return {
+        "inputs": len(images),
+        "per_input_stage": stage,
+        "cold_s": marks[0],
+        "warm_s": [b - a for a, b in zip(marks, marks[1:])],
+        "stage_seconds": run.stage_seconds,
+        **run.info,
+    }
 
 
 @dataclass
@@ -64,7 +72,9 @@ class _Run:
     info: dict
 
 
-def _execute(spec: MethodSpec, images: Sequence[np.ndarray], workdir: Path, seed: int, cameras: Sequence[Camera]) -> _Run:
+def _execute(
+    spec: MethodSpec, images: Sequence[np.ndarray], workdir: Path, seed: int, cameras: Sequence[Camera]
+) -> _Run:
     from reconbench.envs import get_backend
     from reconbench.envs.base import host_environment
 
@@ -73,8 +83,17 @@ def _execute(spec: MethodSpec, images: Sequence[np.ndarray], workdir: Path, seed
     out_dir, input_dir = workdir / "out", workdir / "inputs"
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = inputs.prepare_method_inputs(spec, images, input_dir, "input")
-    values = {"python": env.python, "repo": env.repo, "input": str(paths[0]), "inputs": [str(p) for p in paths],
-              "input_dir": str(input_dir), "out": str(out_dir), "name": paths[0].stem, "seed": str(seed), "hooks": str(HOOKS)}
+    values = {
+        "python": env.python,
+        "repo": env.repo,
+        "input": str(paths[0]),
+        "inputs": [str(p) for p in paths],
+        "input_dir": str(input_dir),
+        "out": str(out_dir),
+        "name": paths[0].stem,
+        "seed": str(seed),
+        "hooks": str(HOOKS),
+    }
     if cameras:  # the first input view's camera, in the method's convention; absent: a step using it is an error
         values.update(input_camera.placeholder_values(spec.input_camera, cameras[0]))
     steps = command.build_steps(spec, values)
@@ -88,11 +107,15 @@ def _execute(spec: MethodSpec, images: Sequence[np.ndarray], workdir: Path, seed
         for step in steps:
             argv = _with_shim(step.argv, env.python)
             container = f"reconbench-{uuid.uuid4().hex[:12]}" if docker else None
-            argv, cwd = env.wrap(argv, cwd=step.cwd, mounts=(str(workdir), str(SHIM.parent)), gpu=gpu is not None, name=container)
+            argv, cwd = env.wrap(
+                argv, cwd=step.cwd, mounts=(str(workdir), str(SHIM.parent)), gpu=gpu is not None, name=container
+            )
             log.write(f"$ {' '.join(argv)}\n")
             log.flush()
             child_env = {**host_environment(), **env.env, "PYTHONUNBUFFERED": "1"}
-            step_timing, step_peaks = _run_step(spec, step, argv, cwd, child_env, log, log_path, markers, deadline, container)
+            step_timing, step_peaks = _run_step(
+                spec, step, argv, cwd, child_env, log, log_path, markers, deadline, container
+            )
             step_timings.append(step_timing)
             peaks.append(step_peaks)
     stage_seconds, details = timing.combine(step_timings)
@@ -105,9 +128,17 @@ def _execute(spec: MethodSpec, images: Sequence[np.ndarray], workdir: Path, seed
         "gpu_seconds": round(wall * gpu["count"], 3) if gpu else 0.0,
     }
     if docker:  # the container's processes are not the docker client's children: not measured, not 0
-        resources.update(peak_host_rss_mb=None, peak_gpu_mem_mb=None, note="memory not measured under the docker backend")
-    info = {"resources": resources, "gpu": gpu, "timing": details, "log": str(log_path),
-            "commands": [s.argv for s in steps], "upstream": spec.upstream}
+        resources.update(
+            peak_host_rss_mb=None, peak_gpu_mem_mb=None, note="memory not measured under the docker backend"
+        )
+    info = {
+        "resources": resources,
+        "gpu": gpu,
+        "timing": details,
+        "log": str(log_path),
+        "commands": [s.argv for s in steps],
+        "upstream": spec.upstream,
+    }
     return _Run(out_dir, step_timings, stage_seconds, info)
 
 
@@ -136,9 +167,19 @@ def _run_step(spec, step, argv, cwd, child_env, log, log_path, markers, deadline
     lines: list[tuple[float, str]] = []
     start = wall_clock()
     try:
-        proc = subprocess.Popen(argv, cwd=cwd, env=child_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, errors="replace", bufsize=1,
-                                start_new_session=True, preexec_fn=_die_with_parent)
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=child_env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            bufsize=1,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
     except OSError as exc:
         raise ExternalMethodError(f"{spec.name}: step {step.stage!r} could not start {argv[0]!r}: {exc}") from exc
     _ACTIVE[proc.pid] = container
@@ -150,8 +191,10 @@ def _run_step(spec, step, argv, cwd, child_env, log, log_path, markers, deadline
                 code = proc.wait(timeout=max(deadline - start, 0.0))
             except subprocess.TimeoutExpired:
                 _kill(proc.pid, container)
-                raise ExternalMethodError(f"{spec.name}: timed out after {spec.timeout_s:.0f} s in step {step.stage!r} "
-                                          f"(log: {log_path}); the command and its children were killed") from None
+                raise ExternalMethodError(
+                    f"{spec.name}: timed out after {spec.timeout_s:.0f} s in step {step.stage!r} "
+                    f"(log: {log_path}); the command and its children were killed"
+                ) from None
             except BaseException:  # interrupted: take the whole command down with us
                 _kill(proc.pid, container)
                 raise
@@ -164,7 +207,9 @@ def _run_step(spec, step, argv, cwd, child_env, log, log_path, markers, deadline
         reader.join(5)  # its pipe is closed now: the reader ends, before the log file does
     if code != 0:
         tail = "\n".join(text for _, text in lines[-LOG_TAIL_LINES:])
-        raise ExternalMethodError(f"{spec.name}: step {step.stage!r} exited with code {code} (log: {log_path}); last lines:\n{tail}")
+        raise ExternalMethodError(
+            f"{spec.name}: step {step.stage!r} exited with code {code} (log: {log_path}); last lines:\n{tail}"
+        )
     return timing.step_timing(lines, start, end, step.stage, markers), monitor.peaks
 
 

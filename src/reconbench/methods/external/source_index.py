@@ -21,8 +21,16 @@ from pathlib import Path
 
 HF_REPO = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]*[A-Za-z0-9]$")
 WEIGHT_EXT = (".pth", ".pt", ".ckpt", ".bin", ".safetensors", ".onnx", ".pkl", ".npz", ".tar")
-DOWNLOAD_CALLS = {"hf_hub_download", "snapshot_download", "cached_download", "from_pretrained", "load_url",
-                  "load_state_dict_from_url", "download_url_to_file", "urlretrieve"}
+DOWNLOAD_CALLS = {
+    "hf_hub_download",
+    "snapshot_download",
+    "cached_download",
+    "from_pretrained",
+    "load_url",
+    "load_state_dict_from_url",
+    "download_url_to_file",
+    "urlretrieve",
+}
 # Keyword / parameter names whose string value names a model to download.
 MODEL_KEYS = re.compile(r"(repo_id|repo|model_key|model_id|model_name|pretrained\w*|\w*_model_name\w*)$", re.IGNORECASE)
 _OPTIONAL_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
@@ -49,12 +57,16 @@ class SourceIndex:
     attributes: set[str] = field(default_factory=set)
     imports: list[tuple[str, Where, bool]] = field(default_factory=list)  # (top-level module, where, required)
     hf_repos: list[tuple[str, Where]] = field(default_factory=list)
-    hf_files: list[tuple[str, str, Where]] = field(default_factory=list)  # (repo, file or "folder/", where) named literally
+    hf_files: list[tuple[str, str, Where]] = field(
+        default_factory=list
+    )  # (repo, file or "folder/", where) named literally
     urls: list[tuple[str, str, Where]] = field(default_factory=list)  # (prefix, suffix, where); a whole URL: suffix ""
     unresolved_downloads: list[tuple[str, Where]] = field(default_factory=list)  # a download call with a computed name
 
     def has_string(self, text: str) -> bool:
-        return any(text in s for s, _ in self.strings) or any(text in p for pieces, _ in self.fstrings for p in pieces if p)
+        return any(text in s for s, _ in self.strings) or any(
+            text in p for pieces, _ in self.fstrings for p in pieces if p
+        )
 
     def has_exact(self, text: str) -> bool:
         """`text` is a whole string constant of the program (a key, a choice, a subcommand name)."""
@@ -65,7 +77,12 @@ class SourceIndex:
         the literal that follows a field of an f-string (e.g. "Initializing model" + " finished in")."""
         if self.has_string(fragment):
             return True
-        tails = [pieces[i + 1] for pieces, _ in self.fstrings for i, p in enumerate(pieces[:-1]) if p is None and pieces[i + 1]]
+        tails = [
+            pieces[i + 1]
+            for pieces, _ in self.fstrings
+            for i, p in enumerate(pieces[:-1])
+            if p is None and pieces[i + 1]
+        ]
         for k in range(1, len(fragment)):
             head, tail = fragment[:k], fragment[k:]
             if any(t.startswith(tail) for t in tails) and any(s.endswith(head) for s, _ in self.strings):
@@ -122,13 +139,20 @@ def build_index(root: Path, entries: list[Path], extra_roots: tuple[Path, ...] =
         for node, optional, in_function in _import_nodes(tree):
             for name, _ in _imported_names(node):
                 top = name.split(".")[0]
-                if not top or top in sys.stdlib_module_names or top == "__future__" or _resolve(name, node, path, roots + [path.parent]):
+                if (
+                    not top
+                    or top in sys.stdlib_module_names
+                    or top == "__future__"
+                    or _resolve(name, node, path, roots + [path.parent])
+                ):
                     continue
                 # Not found from the roots but a folder or file of the checkout: its own code, reached through a
                 # sys.path change at run time; not a third-party module.
                 if top in local_names:
                     continue
-                index.imports.append((top, Where(rel, node.lineno), path in certain and not optional and not in_function))
+                index.imports.append(
+                    (top, Where(rel, node.lineno), path in certain and not optional and not in_function)
+                )
     return index
 
 
@@ -149,7 +173,11 @@ def _import_nodes(tree: ast.Module):
             elif isinstance(child, ast.If) and "TYPE_CHECKING" in ast.dump(child.test):
                 continue
             else:
-                walk(child, optional, in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)))
+                walk(
+                    child,
+                    optional,
+                    in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)),
+                )
 
     def walk_list(stmts, optional, in_function):
         for stmt in stmts:
@@ -277,7 +305,11 @@ class _Collector(ast.NodeVisitor):
 
     def visit_FunctionDef(self, node) -> None:
         args = node.args.args + node.args.kwonlyargs
-        defaults = [None] * (len(node.args.args) - len(node.args.defaults)) + list(node.args.defaults) + list(node.args.kw_defaults)
+        defaults = (
+            [None] * (len(node.args.args) - len(node.args.defaults))
+            + list(node.args.defaults)
+            + list(node.args.kw_defaults)
+        )
         for arg, default in zip(args, defaults):
             value = _const_str(default, self.constants) if default is not None else None
             if value and MODEL_KEYS.search(arg.arg) and HF_REPO.match(value):
@@ -302,14 +334,32 @@ class _Collector(ast.NodeVisitor):
                     self.index.choices.setdefault(value, [str(c) for c in literal])
             for kw in node.keywords:
                 value = _const_str(kw.value, self.constants)
-                if kw.arg == "default" and value and HF_REPO.match(value) and not value.endswith((".yaml", ".yml", ".json")):
+                if (
+                    kw.arg == "default"
+                    and value
+                    and HF_REPO.match(value)
+                    and not value.endswith((".yaml", ".yml", ".json"))
+                ):
                     self.index.hf_repos.append((value, self.where(kw.value)))
         for kw in node.keywords:
             value = _const_str(kw.value, self.constants)
-            if kw.arg and MODEL_KEYS.search(kw.arg) and value and HF_REPO.match(value) and "." not in value.split("/")[-1][-5:]:
+            if (
+                kw.arg
+                and MODEL_KEYS.search(kw.arg)
+                and value
+                and HF_REPO.match(value)
+                and "." not in value.split("/")[-1][-5:]
+            ):
                 self.index.hf_repos.append((value, self.where(kw.value)))
         if name in DOWNLOAD_CALLS:
-            first = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg in ("repo_id", "url", "pretrained_model_name_or_path")), None)
+            first = (
+                node.args[0]
+                if node.args
+                else next(
+                    (k.value for k in node.keywords if k.arg in ("repo_id", "url", "pretrained_model_name_or_path")),
+                    None,
+                )
+            )
             value = _const_str(first, self.constants) if first is not None else None
             if value and value.startswith(("http://", "https://")):
                 self.index.urls.append((value, "", self.where(node)))
@@ -317,7 +367,9 @@ class _Collector(ast.NodeVisitor):
                 self.index.hf_repos.append((value, self.where(node)))
                 self._hf_file(name, value, node)
             elif not (isinstance(first, ast.JoinedStr)):
-                self.index.unresolved_downloads.append((f"{name}({ast.unparse(first) if first is not None else ''})", self.where(node)))
+                self.index.unresolved_downloads.append(
+                    (f"{name}({ast.unparse(first) if first is not None else ''})", self.where(node))
+                )
         self.generic_visit(node)
 
     def _hf_file(self, call: str, repo: str, node: ast.Call) -> None:
@@ -326,8 +378,12 @@ class _Collector(ast.NodeVisitor):
         kwargs = {k.arg: _const_str(k.value, self.constants) for k in node.keywords if k.arg}
         subfolder = kwargs.get("subfolder")
         if call == "hf_hub_download":
-            filename = kwargs.get("filename") or (_const_str(node.args[1], self.constants) if len(node.args) > 1 else None)
+            filename = kwargs.get("filename") or (
+                _const_str(node.args[1], self.constants) if len(node.args) > 1 else None
+            )
             if filename:
-                self.index.hf_files.append((repo, f"{subfolder}/{filename}" if subfolder else filename, self.where(node)))
+                self.index.hf_files.append(
+                    (repo, f"{subfolder}/{filename}" if subfolder else filename, self.where(node))
+                )
         elif call == "from_pretrained" and subfolder:
             self.index.hf_files.append((repo, f"{subfolder}/", self.where(node)))

@@ -10,8 +10,8 @@ cold time (model load included), the others warm.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 from reconbench.methods.external.shim import MARKER
 
@@ -33,8 +33,9 @@ def compile_markers(markers: Iterable[dict[str, str]]) -> list[tuple[str, re.Pat
     return [(m["stage"], re.compile(m["pattern"])) for m in markers]
 
 
-def step_timing(lines: Sequence[tuple[float, str]], start: float, end: float, stage: str,
-                markers: Sequence[tuple[str, re.Pattern]]) -> StepTiming:
+def step_timing(
+    lines: Sequence[tuple[float, str]], start: float, end: float, stage: str, markers: Sequence[tuple[str, re.Pattern]]
+) -> StepTiming:
     """Split [start, end] at the marker lines among `lines` ((arrival time, text), in order)."""
     timing = StepTiming(stage, end - start)
     last = start
@@ -59,5 +60,8 @@ def combine(steps: Sequence[StepTiming]) -> tuple[dict[str, float], dict]:
         for name, seconds in step.totals().items():
             totals[name] = totals.get(name, 0.0) + seconds
     repeated = {name: {"cold_s": d[0], "warm_s": d[1:]} for s in steps for name, d in s.stages.items() if len(d) > 1}
-    details = {"steps": [{"stage": s.stage, "wall_s": s.wall_s, "stages": s.stages} for s in steps], "repeated": repeated}
+    details = {
+        "steps": [{"stage": s.stage, "wall_s": s.wall_s, "stages": s.stages} for s in steps],
+        "repeated": repeated,
+    }
     return totals, details

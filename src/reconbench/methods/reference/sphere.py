@@ -25,7 +25,9 @@ def run(inp: MethodInput) -> MethodOutput:
         masks = [silhouette(img) for img in inp.images]
         if not any(m.any() for m in masks):
             raise ValueError("the input silhouettes are empty")
-        radius = float(np.mean([sphere_radius(m.sum(), np.linalg.norm(c.position), c.fy) for m, c in zip(masks, inp.cameras)]))
+        radius = float(
+            np.mean([sphere_radius(m.sum(), np.linalg.norm(c.position), c.fy) for m, c in zip(masks, inp.cameras)])
+        )
         pixels = np.concatenate([img[m][:, :3] for img, m in zip(inp.images, masks)])
         color = tuple(pixels.mean(0) / 255.0) + (1.0,)
     with stage(seconds, "export"):

@@ -13,7 +13,9 @@ RESOLUTION = 128
 HALF_EXTENT = 0.55  # objects are normalised into the unit box; a margin keeps the hull closed
 
 
-def carve(masks: list[np.ndarray], cameras, resolution: int = RESOLUTION, half: float = HALF_EXTENT) -> tuple[np.ndarray, np.ndarray]:
+def carve(
+    masks: list[np.ndarray], cameras, resolution: int = RESOLUTION, half: float = HALF_EXTENT
+) -> tuple[np.ndarray, np.ndarray]:
     """Occupancy of voxel centres that project inside every silhouette; returns (grid, centres axis)."""
     axis = (np.arange(resolution) + 0.5) / resolution * 2 * half - half
     xs, ys, zs = np.meshgrid(axis, axis, axis, indexing="ij")
@@ -42,7 +44,9 @@ def hull_mesh(grid: np.ndarray, axis: np.ndarray) -> MeshAsset:
     return hull
 
 
-def projected_colours(hull: MeshAsset, images, masks, cameras, tolerance: float, fallback: np.ndarray | None = None) -> np.ndarray:
+def projected_colours(
+    hull: MeshAsset, images, masks, cameras, tolerance: float, fallback: np.ndarray | None = None
+) -> np.ndarray:
     """Per vertex, the colour in the input view that sees it most frontally; visibility from the
     hull's own depth drawn by the common renderer. Unseen vertices keep `fallback` ((N, 3) in [0, 1],
     e.g. a learned colour), or get the mean foreground colour."""
@@ -83,4 +87,6 @@ def run(inp: MethodInput) -> MethodOutput:
         part = hull.parts[0]
         coloured = MeshAsset((MeshPart(part.vertices, part.faces, Material("projected"), vertex_colors=colours),))
         path = save_mesh(coloured, inp.workdir / "visual_hull.glb")
-    return MethodOutput(asset=path, stage_seconds=seconds, info={"voxels": int(grid.sum()), "faces": int(len(part.faces))})
+    return MethodOutput(
+        asset=path, stage_seconds=seconds, info={"voxels": int(grid.sum()), "faces": int(len(part.faces))}
+    )

@@ -15,13 +15,27 @@ SPEC = {
     ),
     "steps": (
         _DG["steps"][0],
-        {"stage": "optimisation", "cwd": "{repo}",
-         "argv": ["{python}", "{repo}/main.py", "--config", "{repo}/configs/image_sai.yaml",
-                  "input={input_dir}/{name}_rgba.png", "save_path={name}", "outdir={out}", "elevation={input_elevation}", "gui=False",
-                  "force_cuda_rast=True"],
-         "preflight": {"ashawkey/zero123-xl-diffusers": "only with stable_zero123=False (configs/image.yaml, the "
-                       "dreamgaussian adapter)",
-                       **{k: v for k, v in _DG["steps"][1]["preflight"].items() if k.startswith("stabilityai/")}}},
+        {
+            "stage": "optimisation",
+            "cwd": "{repo}",
+            "argv": [
+                "{python}",
+                "{repo}/main.py",
+                "--config",
+                "{repo}/configs/image_sai.yaml",
+                "input={input_dir}/{name}_rgba.png",
+                "save_path={name}",
+                "outdir={out}",
+                "elevation={input_elevation}",
+                "gui=False",
+                "force_cuda_rast=True",
+            ],
+            "preflight": {
+                "ashawkey/zero123-xl-diffusers": "only with stable_zero123=False (configs/image.yaml, the "
+                "dreamgaussian adapter)",
+                **{k: v for k, v in _DG["steps"][1]["preflight"].items() if k.startswith("stabilityai/")},
+            },
+        },
     ),
     "sources": (
         *_DG["sources"][:2],

@@ -14,7 +14,10 @@ SPEC = {
     "requires": ("torch",),
     "timeout_s": 3600,
     "sources": (
-        {"title": "Poole et al., DreamFusion: Text-to-3D using 2D Diffusion (ICLR 2023)", "url": "https://arxiv.org/abs/2209.14988"},
+        {
+            "title": "Poole et al., DreamFusion: Text-to-3D using 2D Diffusion (ICLR 2023)",
+            "url": "https://arxiv.org/abs/2209.14988",
+        },
         {"title": "Tang et al., DreamGaussian (ICLR 2024)", "url": "https://github.com/dreamgaussian/dreamgaussian"},
         {"title": "Liu et al., Zero-1-to-3 (ICCV 2023)", "url": "https://github.com/cvlab-columbia/zero123"},
     ),

@@ -8,5 +8,10 @@ SPEC = {
     "input_views": (1, 2, 3, 4, 6, 8, 16),
     "requires": ("skimage",),
     "timeout_s": 300,
-    "sources": ({"title": "Laurentini, The visual hull concept for silhouette-based image understanding (TPAMI 1994)", "url": "https://doi.org/10.1109/34.273735"},),
+    "sources": (
+        {
+            "title": "Laurentini, The visual hull concept for silhouette-based image understanding (TPAMI 1994)",
+            "url": "https://doi.org/10.1109/34.273735",
+        },
+    ),
 }

@@ -19,8 +19,14 @@ SPEC = {
         "weights": "reconbench.methods.voxel_cnn:weights",  # package folder with model.pt and training.json
     },
     "sources": (
-        {"title": "Choy et al., 3D-R2N2 (ECCV 2016): image encoder to voxel occupancy", "url": "https://arxiv.org/abs/1604.00449"},
-        {"title": "Tatarchenko et al., What Do Single-view 3D Reconstruction Networks Learn? (CVPR 2019)", "url": "https://arxiv.org/abs/1905.03678"},
+        {
+            "title": "Choy et al., 3D-R2N2 (ECCV 2016): image encoder to voxel occupancy",
+            "url": "https://arxiv.org/abs/1604.00449",
+        },
+        {
+            "title": "Tatarchenko et al., What Do Single-view 3D Reconstruction Networks Learn? (CVPR 2019)",
+            "url": "https://arxiv.org/abs/1905.03678",
+        },
     ),
     "licence": "MIT (this implementation and its weights, trained here on generated data)",
 }

@@ -48,9 +48,10 @@ import importlib.util
 import json
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, Sequence, Union, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -118,7 +119,7 @@ class RelativeCamera:
     radius: float = 0.0
 
 
-CameraDeltas = Union[RelativeCamera, Sequence[RelativeCamera], np.ndarray, torch.Tensor]
+CameraDeltas = RelativeCamera | Sequence[RelativeCamera] | np.ndarray | torch.Tensor
 
 
 def wrap_degrees(angle: float) -> float:
@@ -128,7 +129,7 @@ def wrap_degrees(angle: float) -> float:
     return a + 360.0 if a <= -180.0 else a
 
 
-def relative_camera(camera: "Camera", input_camera: "Camera") -> RelativeCamera:
+def relative_camera(camera: Camera, input_camera: Camera) -> RelativeCamera:
     """The deltas (camera − input_camera) that `Guidance.loss` takes, azimuth wrapped to (−180, 180]."""
     e, a, r = orbit_angles(camera)
     e0, a0, r0 = orbit_angles(input_camera)
@@ -158,9 +159,7 @@ def zero123_pose_deltas(cameras: CameraDeltas) -> np.ndarray:
     return np.stack([-arr[:, 0], arr[:, 1], arr[:, 2]], axis=1)
 
 
-def zero123_camera_features(
-    cameras: CameraDeltas, *, stable: bool = False, input_elevation: float = 0.0
-) -> np.ndarray:
+def zero123_camera_features(cameras: CameraDeltas, *, stable: bool = False, input_elevation: float = 0.0) -> np.ndarray:
     """(B, 4) camera features Zero123 is conditioned on.
 
     Zero123 / Zero123-XL: [rad(Δpolar), sin Δazimuth, cos Δazimuth, Δradius] (zero123 simple.py
@@ -186,7 +185,7 @@ class Guidance(Protocol):
 
     name: str
 
-    def prepare(self, input_rgba: np.ndarray, input_camera: "Camera | None") -> None:
+    def prepare(self, input_rgba: np.ndarray, input_camera: Camera | None) -> None:
         """Encode the condition once: (H, W, 4) uint8 RGBA input image and its camera."""
         ...
 
@@ -209,7 +208,7 @@ class NoGuidance:
         # Accepts (and ignores) the Zero123 options so one make_guidance(name, **options) call builds any guidance.
         pass
 
-    def prepare(self, input_rgba: np.ndarray, input_camera: "Camera | None") -> None:
+    def prepare(self, input_rgba: np.ndarray, input_camera: Camera | None) -> None:
         return None
 
     def loss(self, rendered: torch.Tensor, cameras: CameraDeltas, step: int, total_steps: int) -> torch.Tensor:
@@ -252,7 +251,9 @@ def _cached_file_manual(repo_id: str, filename: str, revision: str | None, cache
     return path if path.is_file() else None
 
 
-def cached_file(repo_id: str, filename: str, revision: str | None = None, cache_dir: str | Path | None = None) -> Path | None:
+def cached_file(
+    repo_id: str, filename: str, revision: str | None = None, cache_dir: str | Path | None = None
+) -> Path | None:
     """Local path of one repo file in the Hugging Face cache, or None; never touches the network."""
     if importlib.util.find_spec("huggingface_hub") is not None:
         from huggingface_hub import try_to_load_from_cache
@@ -268,7 +269,12 @@ def missing_weight_files(repo_id: str, revision: str | None = None, cache_dir: s
 
 
 def _requirement_problems(
-    repo_id: str, device: str, revision: str | None, allow_download: bool, cache_dir: str | Path | None, check_weights: bool
+    repo_id: str,
+    device: str,
+    revision: str | None,
+    allow_download: bool,
+    cache_dir: str | Path | None,
+    check_weights: bool,
 ) -> list[str]:
     problems = []
     missing_pkgs = [p for p in REQUIRED_PACKAGES if importlib.util.find_spec(p) is None]
@@ -388,7 +394,11 @@ class Zero123Guidance:
 
         local_only = not allow_download or hub_offline()
         folder = snapshot_download(
-            self.repo_id, revision=revision, cache_dir=cache_dir, local_files_only=local_only, allow_patterns=list(WEIGHT_FILES)
+            self.repo_id,
+            revision=revision,
+            cache_dir=cache_dir,
+            local_files_only=local_only,
+            allow_patterns=list(WEIGHT_FILES),
         )
         return Path(folder)
 
@@ -402,15 +412,19 @@ class Zero123Guidance:
         self.image_encoder = CLIPVisionModelWithProjection.from_pretrained(root, subfolder="image_encoder", **kw)
         self.image_encoder = self.image_encoder.to(self.device).eval()
         self.feature_extractor = CLIPImageProcessor.from_pretrained(root, subfolder="feature_extractor")
-        self.camera_projection = _load_camera_projection(root / "clip_camera_projection").to(self.device, self.dtype).eval()
+        self.camera_projection = (
+            _load_camera_projection(root / "clip_camera_projection").to(self.device, self.dtype).eval()
+        )
         for module in (self.vae, self.unet, self.image_encoder, self.camera_projection):
             module.requires_grad_(False)
         # Only ᾱ_t is needed from the scheduler: rebuild it from its config with sds.NoiseSchedule.
-        self.schedule = NoiseSchedule.from_config(json.loads((root / "scheduler" / "scheduler_config.json").read_text()))
+        self.schedule = NoiseSchedule.from_config(
+            json.loads((root / "scheduler" / "scheduler_config.json").read_text())
+        )
         self.scaling_factor = float(self.vae.config.scaling_factor)
 
     @torch.no_grad()
-    def prepare(self, input_rgba: np.ndarray, input_camera: "Camera | None" = None) -> None:
+    def prepare(self, input_rgba: np.ndarray, input_camera: Camera | None = None) -> None:
         """CLIP embedding and VAE latent of the input on white; remembers the input elevation (Stable Zero123)."""
         rgb = torch.from_numpy(_composite_on_white(input_rgba)).permute(2, 0, 1)[None]
         rgb = F.interpolate(rgb, (ZERO123_SIZE, ZERO123_SIZE), mode="bilinear", align_corners=False, antialias=True)

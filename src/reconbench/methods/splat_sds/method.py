@@ -57,6 +57,9 @@ def run(inp: MethodInput) -> MethodOutput:
             "device": "cuda" if gpu else "cpu",
             "config": {k: v for k, v in cfg.__dict__.items()},
             "gaussians": final.n_gaussians,
-            "anytime": [{"iteration": s.iteration, "seconds": s.seconds, "asset": str(s.path), "gaussians": s.n_gaussians} for s in snapshots],
+            "anytime": [
+                {"iteration": s.iteration, "seconds": s.seconds, "asset": str(s.path), "gaussians": s.n_gaussians}
+                for s in snapshots
+            ],
         },
     )

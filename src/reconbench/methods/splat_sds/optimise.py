@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -27,12 +27,17 @@ from reconbench.render.splat_torch import rasterize
 @dataclass(frozen=True)
 class SdsConfig:
     iterations: int
-    checkpoints: tuple[int, ...]  # extra snapshots for the anytime curve; the final iteration is always saved (the result)
+    checkpoints: tuple[
+        int, ...
+    ]  # extra snapshots for the anytime curve; the final iteration is always saved (the result)
     n_init: int  # Gaussians drawn uniformly in a ball at the start (DreamGaussian: 5000, radius 0.5)
     max_gaussians: int
     render_size: int  # side of the square renders the losses are computed on
     init_radius: float = 0.5
-    lr_means: tuple[float, float] = (1e-3, 2e-5)  # exponential decay from the first to the second (3DGS / DreamGaussian)
+    lr_means: tuple[float, float] = (
+        1e-3,
+        2e-5,
+    )  # exponential decay from the first to the second (3DGS / DreamGaussian)
     lr_colors: float = 1e-2
     lr_opacities: float = 5e-2
     lr_scales: float = 5e-3
@@ -51,10 +56,20 @@ class SdsConfig:
 
 
 # CPU: small enough to finish on one object in about a minute on 2 cores (a plain PyTorch compositor).
-CPU_DEFAULTS = SdsConfig(iterations=300, checkpoints=(75, 150, 300), n_init=600, max_gaussians=1500, render_size=64,
-                         densify_every=50, densify_until=250, max_scale=0.05)
+CPU_DEFAULTS = SdsConfig(
+    iterations=300,
+    checkpoints=(75, 150, 300),
+    n_init=600,
+    max_gaussians=1500,
+    render_size=64,
+    densify_every=50,
+    densify_until=250,
+    max_scale=0.05,
+)
 # GPU (gsplat): DreamGaussian's stage-1 length (500 iterations) and initial cloud (5000 in radius 0.5).
-GPU_DEFAULTS = SdsConfig(iterations=500, checkpoints=(50, 100, 200, 500), n_init=5000, max_gaussians=100_000, render_size=256)
+GPU_DEFAULTS = SdsConfig(
+    iterations=500, checkpoints=(50, 100, 200, 500), n_init=5000, max_gaussians=100_000, render_size=256
+)
 
 
 @dataclass(frozen=True)
@@ -153,7 +168,9 @@ def _densify_and_prune(cloud: _Cloud, grad_accum: torch.Tensor) -> _Cloud:
         for name in ("colors", "opacity_logits", "quats"):
             new[name].append(p[name][chosen])
     merged = {name: torch.cat(values) for name, values in new.items()}
-    keep = (torch.sigmoid(merged["opacity_logits"]) > cfg.prune_opacity) & (torch.exp(merged["log_scales"]).max(dim=1).values < cfg.max_scale)
+    keep = (torch.sigmoid(merged["opacity_logits"]) > cfg.prune_opacity) & (
+        torch.exp(merged["log_scales"]).max(dim=1).values < cfg.max_scale
+    )
     if keep.sum() == 0:
         keep[:] = True
     return _Cloud({name: value[keep] for name, value in merged.items()}, cfg)
@@ -184,15 +201,23 @@ def optimise(
     elapsed, start = 0.0, time.perf_counter()
     decay = math.log(cfg.lr_means[1] / cfg.lr_means[0])
     for it in range(1, cfg.iterations + 1):
-        cloud.optimizer.param_groups[0]["lr"] = cfg.lr_means[0] * math.exp(decay * (it - 1) / max(cfg.iterations - 1, 1))
+        cloud.optimizer.param_groups[0]["lr"] = cfg.lr_means[0] * math.exp(
+            decay * (it - 1) / max(cfg.iterations - 1, 1)
+        )
         target_rgb, target_alpha, cam = targets[(it - 1) % len(targets)]
         means, quats, scales, opacities, colors = cloud.activated()
         rgb, alpha, _ = rasterize(means, quats, scales, opacities, colors.clamp(0, 1), cam, background=(1.0, 1.0, 1.0))
-        loss = cfg.lambda_rgb * torch.mean((rgb - target_rgb) ** 2) + cfg.lambda_mask * torch.mean((alpha - target_alpha) ** 2)
+        loss = cfg.lambda_rgb * torch.mean((rgb - target_rgb) ** 2) + cfg.lambda_mask * torch.mean(
+            (alpha - target_alpha) ** 2
+        )
         if not isinstance(guidance, NoGuidance):
             novel = _novel_camera(reference, cfg, rng)
-            novel_rgb, _, _ = rasterize(means, quats, scales, opacities, colors.clamp(0, 1), novel, background=(1.0, 1.0, 1.0))
-            loss = loss + cfg.lambda_sds * guidance.loss(novel_rgb.permute(2, 0, 1)[None], [relative_camera(novel, reference)], it, cfg.iterations)
+            novel_rgb, _, _ = rasterize(
+                means, quats, scales, opacities, colors.clamp(0, 1), novel, background=(1.0, 1.0, 1.0)
+            )
+            loss = loss + cfg.lambda_sds * guidance.loss(
+                novel_rgb.permute(2, 0, 1)[None], [relative_camera(novel, reference)], it, cfg.iterations
+            )
         cloud.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         grad_accum += cloud.params["means"].grad.norm(dim=1)
@@ -215,4 +240,13 @@ def _novel_camera(reference: Camera, cfg: SdsConfig, rng: np.random.Generator) -
     size = cfg.render_size
     fov = math.degrees(2 * math.atan(reference.height / 2 / reference.fy))
     radius = float(np.linalg.norm(reference.position))
-    return orbit_camera("novel", "heldout", float(rng.uniform(*cfg.novel_elevation)), float(rng.uniform(0, 360)), radius, fov, size, size)
+    return orbit_camera(
+        "novel",
+        "heldout",
+        float(rng.uniform(*cfg.novel_elevation)),
+        float(rng.uniform(0, 360)),
+        radius,
+        fov,
+        size,
+        size,
+    )

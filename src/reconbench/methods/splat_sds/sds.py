@@ -16,7 +16,8 @@ Conventions: timesteps are integers in [0, T) indexing the DDPM schedule (diffus
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import torch
 
@@ -50,7 +51,7 @@ class NoiseSchedule:
         self.alphas_cumprod = torch.cumprod(1.0 - betas, dim=0)
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> "NoiseSchedule":
+    def from_config(cls, config: Mapping[str, Any]) -> NoiseSchedule:
         """From a diffusers `scheduler_config.json` (keys beta_start, beta_end, beta_schedule, num_train_timesteps)."""
         if config.get("trained_betas") is not None:
             raise ValueError("explicit trained_betas are not supported")
@@ -89,7 +90,9 @@ def per_sample(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     if values.ndim == 0:
         return values
     if values.ndim != 1 or values.shape[0] != like.shape[0]:
-        raise ValueError(f"need a scalar or one timestep per batch item ({like.shape[0]}), got shape {tuple(values.shape)}")
+        raise ValueError(
+            f"need a scalar or one timestep per batch item ({like.shape[0]}), got shape {tuple(values.shape)}"
+        )
     return values.reshape((-1,) + (1,) * (like.ndim - 1))
 
 
@@ -103,7 +106,8 @@ def sds_weight(schedule: NoiseSchedule, t: int | torch.Tensor, weighting: str = 
 
 
 def timestep_bounds(t_range: tuple[float, float], num_train_timesteps: int) -> tuple[int, int]:
-    """Integer [min, max] timesteps of a fractional range, truncated as DreamGaussian does ((0.02, 0.98) → (20, 980))."""
+    """Integer [min, max] timesteps of a fractional range, truncated as DreamGaussian does ((0.02, 0.98) → (20,
+    980))."""
     lo, hi = int(num_train_timesteps * t_range[0]), int(num_train_timesteps * t_range[1])
     if not 0 <= lo <= hi < num_train_timesteps:
         raise ValueError(f"t_range {t_range} gives an empty or out-of-range timestep interval [{lo}, {hi}]")

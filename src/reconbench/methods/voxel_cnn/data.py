@@ -17,9 +17,9 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -63,7 +63,7 @@ def image_to_input(rgba: np.ndarray) -> np.ndarray:
         raise ValueError(f"voxel-cnn takes square input images, got {w}x{h}")
     side = int(round(h * CROP))
     lo = (h - side) // 2
-    x = rgba[lo:lo + side, lo:lo + side].astype(np.float32) / 255.0
+    x = rgba[lo : lo + side, lo : lo + side].astype(np.float32) / 255.0
     x[..., :3] *= x[..., 3:]
     h = side
     if h % IMAGE_SIZE == 0:
@@ -72,7 +72,9 @@ def image_to_input(rgba: np.ndarray) -> np.ndarray:
     else:
         from PIL import Image
 
-        x = np.stack([np.asarray(Image.fromarray(x[..., c]).resize((IMAGE_SIZE, IMAGE_SIZE), Image.BOX)) for c in range(4)], -1)
+        x = np.stack(
+            [np.asarray(Image.fromarray(x[..., c]).resize((IMAGE_SIZE, IMAGE_SIZE), Image.BOX)) for c in range(4)], -1
+        )
     return np.ascontiguousarray(x.transpose(2, 0, 1), dtype=np.float32)
 
 
@@ -100,8 +102,10 @@ def colour_targets(mesh, occupancy: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     from reconbench.protocol.cameras import orbit_camera
     from reconbench.render import render_views
 
-    cams = [orbit_camera(f"c{i}", "heldout", e, a, 2.0, 49.1, COLOUR_RESOLUTION, COLOUR_RESOLUTION)
-            for i, (e, a) in enumerate(fibonacci_directions(COLOUR_VIEWS))]
+    cams = [
+        orbit_camera(f"c{i}", "heldout", e, a, 2.0, 49.1, COLOUR_RESOLUTION, COLOUR_RESOLUTION)
+        for i, (e, a) in enumerate(fibonacci_directions(COLOUR_VIEWS))
+    ]
     views = render_views(mesh, cams, UNLIT)
     points = np.concatenate([views.points(k) for k in range(len(cams))])
     colours = np.concatenate([views.color[k][views.mask[k]] for k in range(len(cams))]).astype(np.float64)
@@ -131,8 +135,14 @@ def render_sample(index: int) -> dict[str, np.ndarray | str | int]:
     image = np.round(image_to_input(rgba).transpose(1, 2, 0) * 255).astype(np.uint8)
     occ = occupancy_targets(variant.mesh, np.random.default_rng(variant.seed))
     colour, band = colour_targets(variant.mesh, occ)
-    return {"image": image, "occupancy": np.round(occ * 255).astype(np.uint8), "colour": colour, "band": band,
-            "family": variant.family, "seed": variant.seed}
+    return {
+        "image": image,
+        "occupancy": np.round(occ * 255).astype(np.uint8),
+        "colour": colour,
+        "band": band,
+        "family": variant.family,
+        "seed": variant.seed,
+    }
 
 
 def cache_dir() -> Path:
@@ -164,5 +174,14 @@ def training_set(count: int, start: int = 0, progress: Callable[[int], None] | N
     elif progress:
         progress(count)
     with np.load(path) as z:
-        return TrainingSet(z["image"], z["occupancy"], z["colour"], z["band"], z["family"], z["seed"], start,
-                           float(z["build_seconds"]), path)
+        return TrainingSet(
+            z["image"],
+            z["occupancy"],
+            z["colour"],
+            z["band"],
+            z["family"],
+            z["seed"],
+            start,
+            float(z["build_seconds"]),
+            path,
+        )

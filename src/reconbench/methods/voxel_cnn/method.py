@@ -46,8 +46,10 @@ def load_model(folder: str, device: str):
 
     path = Path(folder) / "model.pt"
     if not path.is_file():
-        raise FileNotFoundError(f"voxel-cnn weights not found at {path}: run `reconbench train voxel-cnn` "
-                                f"or point {CHECKPOINT_ENV} at a folder holding model.pt")
+        raise FileNotFoundError(
+            f"voxel-cnn weights not found at {path}: run `reconbench train voxel-cnn` "
+            f"or point {CHECKPOINT_ENV} at a folder holding model.pt"
+        )
     model = VoxelCNN()
     model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
     return model.to(device).eval()
@@ -61,9 +63,11 @@ def check_camera(camera) -> None:
     trained = get_protocol(PROTOCOL).input_cameras[0]
     if not (np.allclose(camera.c2w, trained.c2w, atol=1e-6) and abs(camera.fov - trained.fov) < 1e-6):
         raise ValueError(
-            f"voxel-cnn is trained for the input camera at elevation {trained.elevation:g}, azimuth {trained.azimuth:g}, "
+            f"voxel-cnn is trained for the input camera at elevation {trained.elevation:g}, azimuth "
+            f"{trained.azimuth:g}, "
             f"radius {trained.radius:g}, fov {trained.fov:g} (protocols default, sparse4); got elevation "
-            f"{camera.elevation:g}, azimuth {camera.azimuth:g}, radius {camera.radius:g}, fov {camera.fov:g}")
+            f"{camera.elevation:g}, azimuth {camera.azimuth:g}, radius {camera.radius:g}, fov {camera.fov:g}"
+        )
 
 
 def predict(model, image: np.ndarray, device: str) -> tuple[np.ndarray, np.ndarray]:
@@ -145,15 +149,40 @@ def run(inp: MethodInput) -> MethodOutput:
     with stage(seconds, "colour"):
         part = mesh.parts[0]
         masks = [silhouette(img) for img in inp.images]
-        rgb = projected_colours(mesh, inp.images, masks, inp.cameras, tolerance=2 * (axis[1] - axis[0]),
-                                fallback=learned_colours(colour, part.vertices))
+        rgb = projected_colours(
+            mesh,
+            inp.images,
+            masks,
+            inp.cameras,
+            tolerance=2 * (axis[1] - axis[0]),
+            fallback=learned_colours(colour, part.vertices),
+        )
     with stage(seconds, "export"):
         coloured = MeshAsset((MeshPart(part.vertices, part.faces, Material("voxel-cnn"), vertex_colors=rgb),))
         path = save_mesh(coloured, inp.workdir / "voxel_cnn.glb")
     record = load_record(folder) or {}
     from reconbench.methods.voxel_cnn.train import cpu_model
 
-    info = {"device": device, "cpu": cpu_model(), "checkpoint": str(folder), "faces": int(len(part.faces)), "iso_level": level,
-            "training": {k: record[k] for k in ("device", "device_seconds", "data_cpu_seconds", "steps", "samples",
-                                                   "checkpoint_sha256", "commit", "date") if k in record} or None}
+    info = {
+        "device": device,
+        "cpu": cpu_model(),
+        "checkpoint": str(folder),
+        "faces": int(len(part.faces)),
+        "iso_level": level,
+        "training": {
+            k: record[k]
+            for k in (
+                "device",
+                "device_seconds",
+                "data_cpu_seconds",
+                "steps",
+                "samples",
+                "checkpoint_sha256",
+                "commit",
+                "date",
+            )
+            if k in record
+        }
+        or None,
+    }
     return MethodOutput(asset=path, stage_seconds=seconds, info=info)

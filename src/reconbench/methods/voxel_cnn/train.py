@@ -113,7 +113,13 @@ def device_description(device: str) -> dict[str, Any]:
         return {"kind": "gpu", "name": torch.cuda.get_device_name(0), "count": 1}
     import torch
 
-    return {"kind": "cpu", "name": cpu_model(), "count": 1, "threads": torch.get_num_threads(), "logical_cpus": os.cpu_count()}
+    return {
+        "kind": "cpu",
+        "name": cpu_model(),
+        "count": 1,
+        "threads": torch.get_num_threads(),
+        "logical_cpus": os.cpu_count(),
+    }
 
 
 def cpu_model() -> str:
@@ -134,7 +140,9 @@ def git_commit() -> str:
         head = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
         if head.returncode != 0:
             return "unknown"
-        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--", "."], capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(
+            ["git", "-C", str(here), "status", "--porcelain", "--", "."], capture_output=True, text=True, timeout=10
+        )
         return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
@@ -148,8 +156,16 @@ def _save_atomic(obj: Any, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def train(cfg: TrainConfig, out_dir: str | Path, *, device: str | None = None, resume: bool = True,
-          progress: bool = True, stop_after: int | None = None, threads: int | None = None) -> dict[str, Any] | None:
+def train(
+    cfg: TrainConfig,
+    out_dir: str | Path,
+    *,
+    device: str | None = None,
+    resume: bool = True,
+    progress: bool = True,
+    stop_after: int | None = None,
+    threads: int | None = None,
+) -> dict[str, Any] | None:
     """Train (or resume) into `out_dir`; returns the training record, or None when stopped early.
 
     `threads` sets torch's CPU threads (on a shared 2-core machine 1 thread is much faster than 2,
@@ -183,15 +199,30 @@ def train(cfg: TrainConfig, out_dir: str | Path, *, device: str | None = None, r
     if resume and ckpt.is_file():
         saved = torch.load(ckpt, map_location=device, weights_only=True)
         if saved["config"] != asdict(cfg):
-            raise ValueError(f"{ckpt} was written with another configuration {saved['config']}; "
-                             f"use a new folder or the same settings (or delete it to start again)")
+            raise ValueError(
+                f"{ckpt} was written with another configuration {saved['config']}; "
+                f"use a new folder or the same settings (or delete it to start again)"
+            )
         model.load_state_dict(saved["model"])
         opt.load_state_dict(saved["optimiser"])
-        state = {"step": int(saved["step"]), "seconds": float(saved["seconds"]), "history": [list(h) for h in saved["history"]]}
+        state = {
+            "step": int(saved["step"]),
+            "seconds": float(saved["seconds"]),
+            "history": [list(h) for h in saved["history"]],
+        }
 
     def checkpoint() -> None:
-        _save_atomic({"model": model.state_dict(), "optimiser": opt.state_dict(), "step": state["step"],
-                      "seconds": state["seconds"], "history": state["history"], "config": asdict(cfg)}, ckpt)
+        _save_atomic(
+            {
+                "model": model.state_dict(),
+                "optimiser": opt.state_dict(),
+                "step": state["step"],
+                "seconds": state["seconds"],
+                "history": state["history"],
+                "config": asdict(cfg),
+            },
+            ckpt,
+        )
 
     model.train()
     end = cfg.steps if stop_after is None else min(cfg.steps, state["step"] + stop_after)
@@ -234,8 +265,9 @@ def train(cfg: TrainConfig, out_dir: str | Path, *, device: str | None = None, r
     return record
 
 
-def training_record(cfg: TrainConfig, state: dict, data, data_seconds: float, device: str, model_path: Path,
-                    load_start: float | None) -> dict[str, Any]:
+def training_record(
+    cfg: TrainConfig, state: dict, data, data_seconds: float, device: str, model_path: Path, load_start: float | None
+) -> dict[str, Any]:
     """The record the cost model reads (docs/cost.md, "Measured training")."""
     import torch
 
@@ -260,7 +292,7 @@ def training_record(cfg: TrainConfig, state: dict, data, data_seconds: float, de
         "config": asdict(cfg),
         "data": {
             "source": f"procedural variants v{VARIANTS_VERSION} (reconbench.datasets.procedural.variants), "
-                      f"rendered at the `{PROTOCOL}` protocol's input camera; targets v{DATA_VERSION}",
+            f"rendered at the `{PROTOCOL}` protocol's input camera; targets v{DATA_VERSION}",
             "variants": [0, cfg.samples - 1],
             "seeds": [variant_seed(0), variant_seed(cfg.samples - 1)],
             "families": sorted(set(str(f) for f in data.families)),
@@ -271,7 +303,11 @@ def training_record(cfg: TrainConfig, state: dict, data, data_seconds: float, de
         "reconbench": __version__,
         "commit": git_commit(),
         "torch": torch.__version__,
-        "machine_load": {"loadavg_1min_start": load_start, "loadavg_1min_end": load_end, "logical_cpus": os.cpu_count()},
+        "machine_load": {
+            "loadavg_1min_start": load_start,
+            "loadavg_1min_end": load_end,
+            "logical_cpus": os.cpu_count(),
+        },
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 
@@ -281,8 +317,9 @@ def quick_config(**overrides: Any) -> TrainConfig:
     return replace(TrainConfig(), **overrides)
 
 
-def train_entry(out_dir: str | Path, *, options: dict[str, Any], device: str | None, resume: bool,
-                threads: int | None = None) -> dict[str, Any]:
+def train_entry(
+    out_dir: str | Path, *, options: dict[str, Any], device: str | None, resume: bool, threads: int | None = None
+) -> dict[str, Any]:
     """`reconbench train voxel-cnn`: the defaults with the command line's options."""
     record = train(quick_config(**options), out_dir, device=device, resume=resume, threads=threads)
     assert record is not None  # only `stop_after` ends early

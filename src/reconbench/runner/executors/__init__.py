@@ -14,7 +14,8 @@ runs in its own child process, so that costs the job, not the executing process)
 
 from __future__ import annotations
 
-from typing import Iterator, Protocol, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Protocol
 
 from reconbench.methods import MethodSpec
 from reconbench.runner.execute import JobTask
@@ -38,8 +39,9 @@ class Executor(Protocol):
         """Stop everything still running (an interrupt) and release the workers; safe to call twice."""
 
 
-def make_executor(kind: str = "local", workers: int = 1, ray_address: str | None = None,
-                  max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> Executor:
+def make_executor(
+    kind: str = "local", workers: int = 1, ray_address: str | None = None, max_attempts: int = DEFAULT_MAX_ATTEMPTS
+) -> Executor:
     if kind == "local":
         from reconbench.runner.executors.local import LocalExecutor
 

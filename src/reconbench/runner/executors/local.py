@@ -17,9 +17,9 @@ import os
 import signal
 import sys
 from collections import Counter, deque
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
-from typing import Iterator, Sequence
 
 from reconbench.methods import MethodSpec
 from reconbench.methods.external.monitor import visible_gpu_ids
@@ -59,8 +59,15 @@ class LocalExecutor:
         else:
             pins = [None] * n
         if n < self.workers:
-            print(f"reconbench: {n} local worker(s), not {self.workers}: {_cores()} core(s), {len(tasks)} job(s)"
-                  + (f", {len(gpus)} GPU(s) for the GPU methods" if any(t.spec.wants_gpu(bool(gpus)) for _, t in tasks) else ""), file=sys.stderr)
+            print(
+                f"reconbench: {n} local worker(s), not {self.workers}: {_cores()} core(s), {len(tasks)} job(s)"
+                + (
+                    f", {len(gpus)} GPU(s) for the GPU methods"
+                    if any(t.spec.wants_gpu(bool(gpus)) for _, t in tasks)
+                    else ""
+                ),
+                file=sys.stderr,
+            )
         return n, pins
 
     def run(self, tasks: Sequence[tuple[Job, JobTask]]) -> Iterator[JobRecord]:
@@ -119,7 +126,7 @@ class LocalExecutor:
                 slot.stop(graceful=slot.current is None)
             self._slots = []
 
-    def _loop(self, slots: list["_Slot"], dispatch, attempts: Counter) -> Iterator[JobRecord]:
+    def _loop(self, slots: list[_Slot], dispatch, attempts: Counter) -> Iterator[JobRecord]:
         for slot in slots:
             slot.start()
         for slot in slots:
@@ -150,7 +157,11 @@ class LocalExecutor:
                 if attempts[job.key] < self.max_attempts:
                     slot.queue.appendleft((job, task))
                 else:
-                    yield record_for(job, "failed", f"worker died {attempts[job.key]} times running this job (last: {describe_exit(code)})")
+                    yield record_for(
+                        job,
+                        "failed",
+                        f"worker died {attempts[job.key]} times running this job (last: {describe_exit(code)})",
+                    )
                 dispatch(slot)
 
 

@@ -14,8 +14,8 @@ up to `max_attempts` runs in all; after that the job is recorded as failed with 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from reconbench.datasets import DatasetObject
 from reconbench.methods import MethodSpec
@@ -60,7 +60,9 @@ class RayExecutor:
                 ray.init(address=address, **options)
             else:  # a new local cluster, never one that happens to be running on this machine
                 # Ray retries a task its memory monitor killed without limit unless told: bound it too.
-                ray.init(address="local", num_cpus=num_cpus, _system_config={"task_oom_retries": max_attempts - 1}, **options)
+                ray.init(
+                    address="local", num_cpus=num_cpus, _system_config={"task_oom_retries": max_attempts - 1}, **options
+                )
             self._owns_connection = True
         self._remote = ray.remote(_ray_job)
 
@@ -79,10 +81,15 @@ class RayExecutor:
         for job, task in tasks:  # grouped by object: Ray still spreads them over idle workers (docs/cluster.md)
             key = id(task.settings)
             if key not in shared:
-                shared[key] = ray.put(dataclasses.replace(task.settings, out=Path(task.settings.out).absolute(), check_availability=True))
+                shared[key] = ray.put(
+                    dataclasses.replace(task.settings, out=Path(task.settings.out).absolute(), check_availability=True)
+                )
             ref = self._remote.options(
-                num_cpus=1, num_gpus=1 if task.spec.wants_gpu(cluster_gpus) else 0, max_retries=self.max_attempts - 1,
-                retry_exceptions=False, name=f"reconbench {job.key}",
+                num_cpus=1,
+                num_gpus=1 if task.spec.wants_gpu(cluster_gpus) else 0,
+                max_retries=self.max_attempts - 1,
+                retry_exceptions=False,
+                name=f"reconbench {job.key}",
             ).remote(job, _absolute(task.obj), task.spec, shared[key])
             jobs[ref] = job
         waiting = list(jobs)
@@ -101,9 +108,18 @@ class RayExecutor:
         exceptions = self._ray.exceptions
         try:
             return self._ray.get(ref)
-        except (exceptions.WorkerCrashedError, exceptions.NodeDiedError, exceptions.OutOfMemoryError,
-                exceptions.LocalRayletDiedError) as exc:
-            return record_for(job, "failed", f"worker died {self.max_attempts} times running this job (last: Ray {type(exc).__name__}: {_first_line(exc)})")
+        except (
+            exceptions.WorkerCrashedError,
+            exceptions.NodeDiedError,
+            exceptions.OutOfMemoryError,
+            exceptions.LocalRayletDiedError,
+        ) as exc:
+            return record_for(
+                job,
+                "failed",
+                f"worker died {self.max_attempts} times running this job (last: Ray {type(exc).__name__}: "
+                f"{_first_line(exc)})",
+            )
         except exceptions.RayError as exc:
             return record_for(job, "failed", f"Ray {type(exc).__name__}: {_first_line(exc)}")
 
@@ -130,7 +146,9 @@ class RayExecutor:
 
 def _absolute(obj: DatasetObject) -> DatasetObject:
     """Dataset paths as every node must see them (a relative path means nothing in a Ray worker)."""
-    return dataclasses.replace(obj, path=Path(obj.path).absolute(), texture_dirs=tuple(Path(d).absolute() for d in obj.texture_dirs))
+    return dataclasses.replace(
+        obj, path=Path(obj.path).absolute(), texture_dirs=tuple(Path(d).absolute() for d in obj.texture_dirs)
+    )
 
 
 def _first_line(exc: BaseException) -> str:

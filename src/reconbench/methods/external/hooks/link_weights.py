@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 
-def fail(message: str) -> "None":
+def fail(message: str) -> None:
     print(f"link_weights: error: {message}", file=sys.stderr)
     raise SystemExit(2)
 
@@ -54,7 +54,7 @@ def hf_file(repo_id: str, filename: str) -> Path:
 
 
 def main(argv: list[str]) -> None:
-    own, command = (argv[: argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
+    own, command = (argv[: argv.index("--")], argv[argv.index("--") + 1 :]) if "--" in argv else (argv, [])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hf", nargs=3, action="append", default=[], metavar=("REPO_ID", "FILE", "DEST"))
     parser.add_argument("--env", nargs=2, action="append", default=[], metavar=("VARIABLE", "DEST"))

@@ -22,7 +22,7 @@ import runpy
 import sys
 
 
-def fail(message: str) -> "None":
+def fail(message: str) -> None:
     print(f"save_multiview: error: {message}", file=sys.stderr)
     raise SystemExit(2)
 
@@ -55,7 +55,7 @@ def wrap(cls, dest: str, views: int) -> None:
 def main(argv: list[str]) -> None:
     if "--" not in argv:
         fail("give the command to run after --")
-    own, command = argv[: argv.index("--")], argv[argv.index("--") + 1:]
+    own, command = argv[: argv.index("--")], argv[argv.index("--") + 1 :]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pipeline", required=True, metavar="MODULE:CLASS")
     parser.add_argument("--dest", required=True)

@@ -24,7 +24,6 @@ import os
 import sys
 from pathlib import Path
 
-
 # What this hook relies on in the upstream checkout, checked there by `reconbench doctor --preflight`:
 # file -> names it must define (a function, class, method, property or dataclass field).
 UPSTREAM_NAMES = {
@@ -36,7 +35,7 @@ UPSTREAM_NAMES = {
 }
 
 
-def fail(message: str) -> "None":
+def fail(message: str) -> None:
     print(f"threestudio_save_ply: error: {message}", file=sys.stderr)
     raise SystemExit(2)
 
@@ -52,7 +51,11 @@ def main(argv: list[str] | None = None) -> None:
     config, ckpt = trial / "configs" / "parsed.yaml", trial / args.ckpt
     for path in (config, ckpt):
         if not path.is_file():
-            there = sorted(str(p.relative_to(trial)) for p in trial.rglob("*") if p.is_file())[:20] if trial.is_dir() else []
+            there = (
+                sorted(str(p.relative_to(trial)) for p in trial.rglob("*") if p.is_file())[:20]
+                if trial.is_dir()
+                else []
+            )
             fail(f"{path} not found (did training finish?); the trial folder holds: {there or 'nothing'}")
     if not Path("launch.py").is_file() or not Path("threestudio").is_dir():
         fail(f"run me with the threestudio checkout as the working directory (cwd is {os.getcwd()})")
