@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from reconbench import __version__
+from reconbench.errors import ReconbenchError
 
 
 def _add_dataset_args(p: argparse.ArgumentParser, required: bool = True) -> None:
@@ -311,7 +312,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-class UsageError(Exception):
+class UsageError(ReconbenchError):
     """Arguments that do not fit together."""
 
 
@@ -523,24 +524,28 @@ def _preset_evaluation(name: str):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from reconbench.assets import AssetLoadError
-    from reconbench.datasets import DatasetError
-    from reconbench.envs.overrides import OverrideError
-    from reconbench.limits import LimitError
-    from reconbench.runner import RunError
-    from reconbench.runner.store import StoreError
+    """Run one command. A ReconbenchError (bad input, files, machine) is one line and exit 2; an OSError
+    (a read-only or full disk, a missing file) too; anything else is a bug: its traceback, a hint, exit 1."""
+    import traceback
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (DatasetError, AssetLoadError, KeyError, UsageError, RunError, StoreError, LimitError, OverrideError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"reconbench: error: {message}", file=sys.stderr)
+    except ReconbenchError as exc:
+        print(f"reconbench: error: {exc}", file=sys.stderr)
         return 2
-    except OSError as exc:  # a read-only or full disk, a missing file: one line, not a traceback
+    except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"reconbench: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
+    except Exception:
+        traceback.print_exc()
+        print(
+            f"reconbench {__version__}: this is a bug in reconbench, not a problem with your input; please report it "
+            "with the traceback above and the command you ran",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

@@ -8,8 +8,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from reconbench.errors import ReconbenchError
 
-class LimitError(ValueError):
+
+class LimitError(ReconbenchError, ValueError):
     """An input over one of the limits; the message names the limit and the variable that raises it."""
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from reconbench.errors import ReconbenchError
 
-class AssetLoadError(Exception):
+
+class AssetLoadError(ReconbenchError):
     """An asset file that cannot be read; the message names the file and the reason."""
 
     def __init__(self, path: str | Path, reason: str) -> None:

@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 
 from reconbench.assets import AssetLoadError, MeshAsset, load_mesh, normalisation_transform
+from reconbench.errors import ReconbenchError, UnknownName
 from reconbench.protocol.frames import frame_matrix
 
 
-class DatasetError(Exception):
+class DatasetError(ReconbenchError):
     """A dataset spec or root that cannot be used at all (unknown source, missing folder, bad list)."""
 
 
@@ -114,7 +115,7 @@ class Dataset:
         for o in self.objects:
             if o.id == object_id:
                 return o
-        raise KeyError(
+        raise UnknownName(
             f"object {object_id!r} is not in dataset {self.spec!r} ({len(self)} objects: "
             f"{', '.join(self.ids[:8])}{'...' if len(self) > 8 else ''})"
         )

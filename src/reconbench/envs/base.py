@@ -26,6 +26,7 @@ from filelock import FileLock, Timeout
 
 from reconbench.envs.overrides import environment_of
 from reconbench.envs.sources import LocalSources, SourceMismatch, copy_checkout, verify_checkout
+from reconbench.errors import ReconbenchError
 from reconbench.methods.base import MethodSpec
 
 BACKEND_VERSION = "1"  # bump when a backend builds differently: every environment gets a new folder
@@ -37,11 +38,11 @@ RECIPE = "recipe.json"
 DOCKER_ONLY_FIELDS = ("apt", "cuda", "base_image")
 
 
-class EnvironmentMissing(Exception):
+class EnvironmentMissing(ReconbenchError):
     """A method's environment is not built."""
 
 
-class EnvironmentBuildError(Exception):
+class EnvironmentBuildError(ReconbenchError):
     """Building an environment failed; the message names the method, the failing command and the build log."""
 
 

@@ -43,6 +43,7 @@ from reconbench.envs.base import (
     write_json_atomic,
 )
 from reconbench.envs.sources import LocalSources, git_output
+from reconbench.errors import ReconbenchError
 from reconbench.methods.base import MethodSpec
 
 FORMAT = "reconbench-bundle/1"
@@ -53,7 +54,7 @@ BUILD_TOOLS = ["setuptools", "wheel"]
 _ARCHIVE = re.compile(r"\.(whl|tar\.gz|zip|tar\.bz2|tgz)$")
 
 
-class BundleError(Exception):
+class BundleError(ReconbenchError):
     """A bundle cannot be made, or does not fit this method / machine; the message says what and why."""
 
 

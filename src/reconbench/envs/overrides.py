@@ -20,13 +20,14 @@ import os
 from pathlib import Path
 from typing import Any
 
+from reconbench.errors import ReconbenchError
 from reconbench.methods.base import MethodSpec
 
 OVERRIDES_ENV = "RECONBENCH_RECIPE_OVERRIDES"
 _KEYS = {"python", "packages", "pip_args", "build", "env", "cuda", "apt", "base_image", "replace"}
 
 
-class OverrideError(ValueError):
+class OverrideError(ReconbenchError, ValueError):
     """The overrides file is unreadable or does not fit the recipe it changes."""
 
 

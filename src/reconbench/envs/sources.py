@@ -14,11 +14,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reconbench.errors import ReconbenchError
+
 # pip options that name where packages come from: dropped (with their value) when installing offline.
 _INDEX_OPTIONS = ("--index-url", "-i", "--extra-index-url", "--find-links", "-f", "--trusted-host")
 
 
-class SourceMismatch(Exception):
+class SourceMismatch(ReconbenchError):
     """A local checkout is not the pinned commit, or has local changes."""
 
 

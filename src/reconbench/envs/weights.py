@@ -24,10 +24,11 @@ from pathlib import Path
 from filelock import FileLock
 
 from reconbench.envs.base import cache_root
+from reconbench.errors import ReconbenchError
 from reconbench.methods.base import MethodSpec
 
 
-class WeightsMissing(Exception):
+class WeightsMissing(ReconbenchError):
     """A weight is not in the local cache and cannot be fetched (offline, gated, not found...)."""
 
 

@@ -11,6 +11,7 @@ import importlib
 import pkgutil
 from importlib.metadata import entry_points
 
+from reconbench.errors import UnknownName
 from reconbench.methods.base import GroundTruthFile, MethodInput, MethodOutput, MethodSpec
 
 
@@ -46,7 +47,7 @@ def get_method(name: str) -> MethodSpec:
     try:
         return _registry()[name]
     except KeyError:
-        raise KeyError(f"unknown method {name!r}; known: {', '.join(method_names())}") from None
+        raise UnknownName(f"unknown method {name!r}; known: {', '.join(method_names())}") from None
 
 
 __all__ = [

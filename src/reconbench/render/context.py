@@ -7,8 +7,10 @@ from importlib import resources
 
 import moderngl
 
+from reconbench.errors import ReconbenchError
 
-class RendererUnavailable(RuntimeError):
+
+class RendererUnavailable(ReconbenchError, RuntimeError):
     """No headless OpenGL 3.3 context could be created (EGL/Mesa missing)."""
 
 

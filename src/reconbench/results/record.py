@@ -15,10 +15,12 @@ from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import Any, ClassVar, TypeVar
 
+from reconbench.errors import ReconbenchError
+
 STATUSES = ("ok", "failed", "skipped")
 
 
-class RecordError(ValueError):
+class RecordError(ReconbenchError, ValueError):
     """A stored record that does not match the record types (an unknown field, a bad status)."""
 
 

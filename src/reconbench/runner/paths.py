@@ -7,8 +7,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from reconbench.errors import ReconbenchError
 
-class UnsafePathError(ValueError):
+
+class UnsafePathError(ReconbenchError, ValueError):
     """A name that is not one plain path component, or a path that would leave the run folder."""
 
 

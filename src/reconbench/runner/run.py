@@ -21,6 +21,7 @@ from pathlib import Path
 
 from reconbench import __version__
 from reconbench.datasets import Dataset, open_dataset, parse_spec, read_object_list
+from reconbench.errors import ReconbenchError
 from reconbench.evaluation import DEFAULT_LPIPS, check_lpips
 from reconbench.methods import MethodSpec, get_method
 from reconbench.protocol import Protocol, get_protocol
@@ -32,7 +33,7 @@ from reconbench.runner.jobs import plan_jobs
 from reconbench.runner.store import JobRecord, ResultsStore
 
 
-class RunError(Exception):
+class RunError(ReconbenchError):
     """The run cannot start (an existing run folder without --resume, a changed configuration...)."""
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from reconbench.errors import ReconbenchError
 from reconbench.results.record import JobRecord
 
 __all__ = ["SCHEMA", "JobRecord", "ResultsStore", "StoreError"]
@@ -40,7 +41,7 @@ CREATE TABLE IF NOT EXISTS results (
 """
 
 
-class StoreError(Exception):
+class StoreError(ReconbenchError):
     """A results store that cannot be used (not a database, damaged, unwritable); nothing was changed."""
 
 

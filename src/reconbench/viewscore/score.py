@@ -20,12 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
+from reconbench.errors import ReconbenchError
 from reconbench.metrics import image as image_metrics
 
 VIEW_NAME = re.compile(r"^\d+$")  # NNN.png: what the protocol names its cameras
 
 
-class ViewError(ValueError):
+class ViewError(ReconbenchError, ValueError):
     """A view that cannot be scored: missing, of the wrong size, or without the alpha it needs."""
 
 

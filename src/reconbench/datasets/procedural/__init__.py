@@ -31,6 +31,7 @@ from reconbench.assets.mesh import MeshAsset, MeshPart
 from reconbench.assets.mesh_io import save_mesh
 from reconbench.datasets.procedural import objects
 from reconbench.datasets.procedural.catalogue import CATALOGUE, FEATURES, ObjectSpec
+from reconbench.errors import UnknownName
 
 PROCEDURAL_VERSION = "1"
 LARGE_OBJECT = ("mug", 3)
@@ -45,7 +46,7 @@ def catalogue_ids() -> list[str]:
 def build_object(object_id: str, detail: int = 1) -> MeshAsset:
     """Build one catalogue object; parts sharing a material are merged into one part."""
     if object_id not in _BY_ID:
-        raise KeyError(f"unknown procedural object {object_id!r}; known: {', '.join(_BY_ID)}")
+        raise UnknownName(f"unknown procedural object {object_id!r}; known: {', '.join(_BY_ID)}")
     if int(detail) != detail or detail < 1:
         raise ValueError(f"detail must be a positive integer, got {detail!r}")
     rng = np.random.default_rng(zlib.crc32(object_id.encode()))

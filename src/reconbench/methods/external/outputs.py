@@ -21,13 +21,14 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from reconbench import limits
+from reconbench.errors import ReconbenchError
 from reconbench.methods.base import MethodSpec
 
 UNPACK_DIR = "unpacked"
 LISTED = 20  # files named in an OutputNotFound message
 
 
-class OutputNotFound(FileNotFoundError):
+class OutputNotFound(ReconbenchError, FileNotFoundError):
     """The method finished but its declared output is not where the spec says."""
 
     def __init__(self, method: str, folder: Path, pattern: str, written: list[str]):
@@ -42,7 +43,7 @@ class OutputNotFound(FileNotFoundError):
         super().__init__(f"method {method!r}: no file matches {pattern!r} in {folder}; {what}")
 
 
-class OutputAmbiguous(ValueError):
+class OutputAmbiguous(ReconbenchError, ValueError):
     """Several files match a method's output glob."""
 
 

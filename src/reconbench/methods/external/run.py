@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from reconbench.errors import ReconbenchError
 from reconbench.methods.base import MethodInput, MethodOutput, MethodSpec
 from reconbench.methods.external import command, input_camera, inputs, outputs, timing
 from reconbench.methods.external.monitor import ResourceMonitor, visible_gpus, wall_clock
@@ -26,7 +27,7 @@ HOOKS = Path(__file__).with_name("hooks")
 LOG_TAIL_LINES = 20
 
 
-class ExternalMethodError(RuntimeError):
+class ExternalMethodError(ReconbenchError, RuntimeError):
     """An upstream command failed; the message names the step, the exit code, the log and its tail."""
 
 

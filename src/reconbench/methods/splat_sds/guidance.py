@@ -57,6 +57,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from reconbench.errors import ReconbenchError
 from reconbench.methods.splat_sds.sds import (
     NoiseSchedule,
     annealed_timestep,
@@ -93,7 +94,7 @@ REQUIRED_PACKAGES = ("diffusers", "transformers", "safetensors", "huggingface_hu
 ZERO123_SIZE = 256  # Zero123 works on 256² images, 32² latents
 
 
-class GuidanceUnavailable(RuntimeError):
+class GuidanceUnavailable(ReconbenchError, RuntimeError):
     """A guidance cannot run here; `reason` says what is missing and how to get it."""
 
     def __init__(self, reason: str) -> None:
