@@ -337,3 +337,22 @@ def test_a_hook_s_upstream_names_are_checked_in_the_source(tmp_path):
             "custom/threestudio-3dgs/geometry/gaussian_io.py, which does not define them"
         ]
     }
+
+
+def test_the_program_behind_a_chain_of_our_wrapping_hooks_is_checked(tmp_path):
+    """LGM runs link_weights.py -- save_multiview.py -- infer.py: the flags after the last "--" are the program's."""
+    hooks = ["{hooks}/link_weights.py", "--hf", "org/model", "model.safetensors", "{out}/m.safetensors", "--"]
+    hooks += ["{hooks}/save_multiview.py", "--pipeline", "lib.models:Net", "--dest", "{out}/views", "--"]
+    ok = spec(
+        steps=(
+            {"stage": "generation", "argv": ["{python}", *hooks, "{repo}/run.py", "big", "{input}", "--out", "{out}"]},
+        )
+    )
+    result = preflight(ok, crafted(tmp_path / "a"))
+    assert result.ok, failures(result)
+    bad = spec(
+        steps=(
+            {"stage": "generation", "argv": ["{python}", *hooks, "{repo}/run.py", "big", "{input}", "--ouptut", "x"]},
+        )
+    )
+    assert "--ouptut" in failures(preflight(bad, crafted(tmp_path / "b")))["argv"][0]

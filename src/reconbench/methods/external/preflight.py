@@ -260,11 +260,15 @@ def _sub(text: str, source: Path) -> str:
     return text.replace("{repo}", str(source))
 
 
+# Hooks of ours that do their work, then run the upstream script given after "--" (in the same process).
+WRAPPING_HOOKS = ("{hooks}/link_weights.py", "{hooks}/save_multiview.py")
+
+
 def _parse_step(i: int, step: dict, source: Path) -> _Step:
     argv = [str(a) for a in step["argv"]]
     program, args = "", []
     rest = argv[1:] if argv and argv[0] == "{python}" else argv
-    if rest and rest[0] == "{hooks}/link_weights.py" and "--" in rest:  # our hook runs the real script after "--"
+    while rest and rest[0] in WRAPPING_HOOKS and "--" in rest:  # our hooks run the real script after "--"
         rest = rest[rest.index("--") + 1 :]
     if rest and rest[0] == "-m" and len(rest) > 1:  # a module, or a package run by its __main__.py
         module = rest[1].replace(".", "/")
