@@ -120,11 +120,34 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def lpips_nets(option: str | None, protocol) -> tuple[str, ...]:
+    """The LPIPS backbones of `--lpips` (None: the protocol's; "none": off), checked before any work."""
+    from reconbench.evaluation import check_lpips
+
+    if option is None:
+        nets = tuple(protocol.evaluation.lpips_nets)
+    else:
+        nets = () if option == "none" else tuple(option.split(","))
+    try:
+        check_lpips(nets)
+    except Exception as exc:
+        raise UsageError(f"{exc} (or pass --lpips none)") from exc
+    return nets
+
+
+def ground_truth_object(args: argparse.Namespace):
+    """The ground-truth object of `--gt PATH [--gt-frame F]` or `--dataset SPEC --object ID [--object-list L]`."""
+    from reconbench.datasets import DatasetObject, open_dataset
+
+    if args.gt:
+        return DatasetObject(Path(args.gt).stem, "unknown", Path(args.gt), frame=args.gt_frame)
+    return open_dataset(args.dataset, args.object_list).get(args.object)
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from reconbench.alignment import ALIGN_MODES
     from reconbench.assets import AssetLoadError, load_asset
-    from reconbench.datasets import DatasetObject, open_dataset
-    from reconbench.evaluation import check_lpips, evaluate, prepare_ground_truth
+    from reconbench.evaluation import evaluate, prepare_ground_truth
     from reconbench.protocol import get_protocol
 
     if bool(args.gt) == bool(args.dataset):
@@ -135,21 +158,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     args.align = args.align or protocol.evaluation.alignment  # the preset's own unless given
     if args.align not in ALIGN_MODES:
         raise UsageError(f"--align must be one of {', '.join(ALIGN_MODES)}")
-    if args.gt:
-        gt_object = DatasetObject(Path(args.gt).stem, "unknown", Path(args.gt), frame=args.gt_frame)
-    else:
-        gt_object = open_dataset(args.dataset, args.object_list).get(args.object)
-    nets = (
-        protocol.evaluation.lpips_nets
-        if args.lpips is None
-        else ()
-        if args.lpips == "none"
-        else tuple(args.lpips.split(","))
-    )
-    try:
-        check_lpips(nets)
-    except Exception as exc:
-        raise UsageError(f"{exc} (or pass --lpips none)") from exc
+    gt_object = ground_truth_object(args)
+    nets = lpips_nets(args.lpips, protocol)
     try:
         gt = prepare_ground_truth(gt_object.load(), protocol, lpips_nets=nets)
     except ValueError as exc:  # a ground truth that loads but cannot be scored (it covers no pixel...)

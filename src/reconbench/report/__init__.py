@@ -36,8 +36,6 @@ from reconbench.results.tables import (
 )
 from reconbench.stats import Estimate, category_means, method_means, paired_difference, win_rate
 
-# (metric, label) of the summary table, from the catalogue's headline set.
-SUMMARY_METRICS = [(m.name, m.label_unit) for m in metric_set(HEADLINE)]
 PAIRED_METRICS = ("psnr", "chamfer", "fscore")
 GRID_OBJECTS = 4
 GRID_VIEWS = 3
@@ -177,28 +175,6 @@ def method_table(run: Run) -> Table:
 
 
 # ---------------------------------------------------------------- sections 2, 3, 6: tables
-
-
-def fmt(x: float | None) -> str:
-    """A number that is not a catalogue metric (costs, published figures); metrics use `metric(name).format`."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    if math.isinf(x):
-        return "∞" if x > 0 else "-∞"
-    return f"{x:.2f}" if abs(x) >= 10 else f"{x:.4g}"
-
-
-def fmt_ci(e: Estimate | None, name: str | None = None) -> str:
-    """`mean\n[low, high]`, in the metric's format when `name` is given."""
-    if name is not None:
-        return estimate_cell(metric(name), e)
-    if e is None or e.n == 0:
-        return "–"
-    return f"{fmt(e.mean)}\n[{fmt(e.low)}, {fmt(e.high)}]"
-
-
-def arrow(name: str) -> str:
-    return metric(name).arrow.strip()
 
 
 def paired_rows(run: Run) -> list[dict[str, Any]]:
@@ -433,9 +409,6 @@ def _render_missing(run: Run, method: str, obj: str) -> str:
 
 
 # ---------------------------------------------------------------- summary.md
-
-
-_md_table = md_table  # the name sections of summary.md were written against
 
 
 def write_summary_md(run: Run, page: Page, cost: Any | None, path: Path, tables: ResultTables | None = None) -> Path:

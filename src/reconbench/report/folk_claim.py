@@ -287,11 +287,11 @@ def section(run: Any, thresholds: Thresholds = THRESHOLDS) -> Any:
 
 def markdown(sec: Any) -> list[str]:
     """The section as summary.md lines (no figures)."""
-    from reconbench.report import _md_table
+    from reconbench.results.tables import md_table
 
     lines = ["", f"## {sec.title}", ""] + [p for t in sec.paragraphs for p in (t, "")]
     for table in sec.tables:
-        lines += _md_table(table) + [""]
+        lines += md_table(table) + [""]
     return lines
 
 

@@ -53,8 +53,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_evaluate_views(args: argparse.Namespace) -> int:
-    from reconbench.cli import UsageError, _json_safe
-    from reconbench.evaluation import check_lpips
+    from reconbench.cli import UsageError, _json_safe, lpips_nets
     from reconbench.viewscore.score import ViewError, ViewScoring, score_against_folder, score_against_renders
 
     sources = sum(bool(x) for x in (args.ref, args.gt, args.dataset))
@@ -65,17 +64,7 @@ def cmd_evaluate_views(args: argparse.Namespace) -> int:
     from reconbench.protocol import get_protocol
 
     protocol = get_protocol(args.protocol)
-    nets = (
-        protocol.evaluation.lpips_nets
-        if args.lpips is None
-        else ()
-        if args.lpips == "none"
-        else tuple(args.lpips.split(","))
-    )
-    try:
-        check_lpips(nets)
-    except Exception as exc:
-        raise UsageError(f"{exc} (or pass --lpips none)") from exc
+    nets = lpips_nets(args.lpips, protocol)
     settings = ViewScoring.for_evaluation(protocol.evaluation, nets)  # the preset's image metrics
     try:
         if args.ref:
@@ -104,10 +93,7 @@ def cmd_evaluate_views(args: argparse.Namespace) -> int:
 
 
 def _ground_truth(args: argparse.Namespace):
-    from reconbench.datasets import DatasetObject, open_dataset
+    from reconbench.cli import ground_truth_object
 
-    if args.gt:
-        obj = DatasetObject(Path(args.gt).stem, "unknown", Path(args.gt), frame=args.gt_frame)
-    else:
-        obj = open_dataset(args.dataset, args.object_list).get(args.object)
+    obj = ground_truth_object(args)
     return obj.load(), str(obj.path)
