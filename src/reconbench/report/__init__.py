@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import io
-import math
 from collections.abc import Sequence
 from itertools import combinations
 from pathlib import Path
@@ -29,7 +28,6 @@ from reconbench.results.catalogue import HEADLINE, metric_set
 from reconbench.results.tables import (
     ResultTables,
     build_tables,
-    estimate_cell,
     failures_markdown,
     md_table,
     results_markdown,
