@@ -7,8 +7,9 @@ import pytest
 from reconbench.literature.compare import COMPARABLE, NOT_COMPARABLE, SAME, compare_run
 from reconbench.literature.types import Check, Published, TimeFigure, row
 from reconbench.protocol import get_protocol
-from reconbench.report import Run, published_table
 from reconbench.report.html import render_page
+from reconbench.report.tables import published_table
+from reconbench.results import Run
 from reconbench.runner.store import JobRecord
 
 H100 = {"gpu": {"name": "NVIDIA H100 80GB HBM3", "count": 1}}

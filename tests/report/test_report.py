@@ -92,7 +92,7 @@ def test_report_with_out_writes_nothing_into_the_run_folder(run_dir, tmp_path):
 
 
 def test_stage_means_average_each_stage_over_a_methods_jobs():
-    from reconbench.report import stage_means
+    from reconbench.report.build import stage_means
     from reconbench.runner.store import JobRecord
 
     def rec(method, stages):
@@ -159,7 +159,7 @@ def test_report_says_when_no_published_figure_applies(report, run_dir):
 
 
 def test_method_table_says_which_results_ran_outside_the_input_camera_a_method_assumes(tmp_path):
-    from reconbench.report import method_table
+    from reconbench.report.tables import method_table
     from reconbench.results import JobRecord
     from reconbench.results.run import run_from_records
 
@@ -231,7 +231,7 @@ def test_the_run_records_its_selection_and_the_report_reopens_the_dataset_with_i
     ],
 )
 def test_conventions_say_whose_evaluation_the_numbers_follow(tmp_path, protocol, label):
-    from reconbench.report import conventions
+    from reconbench.report.conventions import conventions
     from reconbench.results.run import run_from_records
 
     rows = dict(conventions(run_from_records([], {"protocol": protocol}, tmp_path)))

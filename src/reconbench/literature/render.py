@@ -302,7 +302,7 @@ def protocols_table() -> Table:
 
 
 def comparison_table(comparisons: Sequence[Comparison], notes: Sequence[str]) -> Table:
-    """Measured next to published, for the run report (report/__init__.py)."""
+    """Measured next to published, for the run report (report/tables.py)."""
     rows = []
     for c in comparisons:
         m = c.measured
