@@ -15,17 +15,17 @@ import trimesh
 
 from reconbench.assets.mesh import MeshAsset, MeshPart
 from reconbench.assets.mesh_io import load_mesh, save_mesh
-from reconbench.datasets import procedural
 from reconbench.datasets.procedural import (
     CATALOGUE,
     FEATURES,
     LARGE_OBJECT,
     PROCEDURAL_VERSION,
-    _publish,
     build_object,
     catalogue_ids,
     ensure_generated,
+    generate,
 )
+from reconbench.datasets.procedural.generate import _publish
 
 IDS = [spec.id for spec in CATALOGUE]
 SPECS = {spec.id: spec for spec in CATALOGUE}
@@ -147,7 +147,7 @@ def test_glb_round_trip_keeps_face_count_and_textures(object_id, tmp_path):
 
 def test_documented_detail_reaches_about_100k_triangles():
     object_id, detail = LARGE_OBJECT
-    assert f'build_object("{object_id}", detail={detail})' in procedural.__doc__
+    assert f'build_object("{object_id}", detail={detail})' in generate.__doc__
     assert 80_000 <= build_object(object_id, detail=detail).n_faces <= 150_000
     assert build_object("ring", detail=2).n_faces == 4 * built("ring").n_faces
 
@@ -179,7 +179,7 @@ def test_ensure_generated_second_call_builds_and_rewrites_nothing(generated, mon
     files = sorted(generated.iterdir())
     for f in files:
         os.utime(f, ns=(OLD_NS, OLD_NS))
-    monkeypatch.setattr(procedural, "build_object", lambda *a, **k: pytest.fail("second call rebuilt objects"))
+    monkeypatch.setattr(generate, "build_object", lambda *a, **k: pytest.fail("second call rebuilt objects"))
     assert ensure_generated(generated.parent.parent) == generated
     assert all(f.stat().st_mtime_ns == OLD_NS for f in files)
     assert [p.name for p in generated.parent.iterdir()] == [generated.name]
@@ -194,7 +194,7 @@ def test_generation_is_byte_identical_across_runs(generated, tmp_path):
 
 def test_losing_the_race_keeps_the_winners_copy(tmp_path, monkeypatch):
     final = tmp_path / "procedural" / f"v{PROCEDURAL_VERSION}"
-    real_build = procedural.build_object
+    real_build = generate.build_object
 
     def build_while_another_process_finishes(object_id, detail=1):
         if not final.exists():  # the other process publishes while we are still building
@@ -202,7 +202,7 @@ def test_losing_the_race_keeps_the_winners_copy(tmp_path, monkeypatch):
             (final / "index.json").write_text("theirs")
         return real_build(object_id, detail)
 
-    monkeypatch.setattr(procedural, "build_object", build_while_another_process_finishes)
+    monkeypatch.setattr(generate, "build_object", build_while_another_process_finishes)
     assert ensure_generated(tmp_path) == final
     assert (final / "index.json").read_text() == "theirs"
     assert [p.name for p in final.parent.iterdir()] == [final.name]

@@ -9,7 +9,7 @@ import trimesh
 from conftest import write_glb, write_obj_with_texture
 
 from reconbench.assets import AssetLoadError
-from reconbench.datasets import DatasetError, open_dataset, parse_spec, read_object_list
+from reconbench.datasets import SOURCES, DatasetError, open_dataset, parse_spec, read_object_list
 
 
 def _is_normalised(mesh):
@@ -186,6 +186,13 @@ def test_object_list_ids_may_use_letters_of_any_script(tmp_path):
 def test_bad_specs_are_explained(spec, reason):
     with pytest.raises(DatasetError, match=reason):
         open_dataset(spec)
+
+
+def test_the_package_docstring_names_every_source_with_its_spec_form():
+    import reconbench.datasets
+
+    forms = [f"`{name}:PATH`" if source["needs_path"] else f"`{name}`" for name, source in SOURCES.items()]
+    assert [f for f in forms if f not in (reconbench.datasets.__doc__ or "")] == []
 
 
 def test_select_keeps_order_and_rejects_unknown_ids(mesh_folder):

@@ -1,10 +1,4 @@
-"""Built-in procedural dataset: textured objects generated with numpy, no downloads.
-
-Objects (see `CATALOGUE`) are built from parametric surfaces (revolved profiles, tori, tubes
-along curves, boxes), so UVs come naturally; every piece is closed (once the points that UV
-seams repeat are welded) and wound counter-clockwise seen from outside. All
-objects are UV-textured except `duck`, which is coloured by vertex colours only. Frame: +Y up,
-front (most recognisable side) facing +Z, roughly within [-1, 1]; the dataset layer normalises.
+"""Building the procedural objects and writing the dataset's files.
 
 `build_object(id, detail)` scales tessellation (triangles grow as detail squared; detail=1 gives
 a few thousand to ~20k). For a ~100k-triangle mesh (render speed benchmark) use
@@ -30,7 +24,7 @@ import numpy as np
 from reconbench.assets.mesh import MeshAsset, MeshPart
 from reconbench.assets.mesh_io import save_mesh
 from reconbench.datasets.procedural import objects
-from reconbench.datasets.procedural.catalogue import CATALOGUE, FEATURES, ObjectSpec
+from reconbench.datasets.procedural.catalogue import CATALOGUE
 from reconbench.errors import UnknownName
 
 PROCEDURAL_VERSION = "1"
@@ -51,10 +45,10 @@ def build_object(object_id: str, detail: int = 1) -> MeshAsset:
         raise ValueError(f"detail must be a positive integer, got {detail!r}")
     rng = np.random.default_rng(zlib.crc32(object_id.encode()))
     pieces = getattr(objects, _BY_ID[object_id].builder)(int(detail), rng)
-    return MeshAsset(parts=tuple(_merge_by_material(pieces)))
+    return MeshAsset(parts=tuple(merge_by_material(pieces)))
 
 
-def _merge_by_material(pieces: list[MeshPart]) -> list[MeshPart]:
+def merge_by_material(pieces: list[MeshPart]) -> list[MeshPart]:
     """Concatenate pieces with the same material name (a mesh has one part per material)."""
     groups: dict[str, list[MeshPart]] = {}
     for piece in pieces:
@@ -104,15 +98,3 @@ def _publish(tmp: Path, final: Path) -> None:
     except OSError:
         if not (final / "index.json").is_file():
             raise
-
-
-__all__ = [
-    "CATALOGUE",
-    "FEATURES",
-    "LARGE_OBJECT",
-    "PROCEDURAL_VERSION",
-    "ObjectSpec",
-    "build_object",
-    "catalogue_ids",
-    "ensure_generated",
-]

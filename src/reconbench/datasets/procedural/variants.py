@@ -18,8 +18,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from reconbench.assets.mesh import Material, MeshAsset, MeshPart, normalisation_transform
-from reconbench.datasets.procedural import _merge_by_material, objects
+from reconbench.datasets.procedural import objects
 from reconbench.datasets.procedural.catalogue import CATALOGUE
+from reconbench.datasets.procedural.generate import merge_by_material
 
 VARIANTS_VERSION = "1"  # bump when the draws below change: cached training sets are keyed by it
 SEED_START = 2**32  # evaluation objects use crc32(id), always below this
@@ -59,7 +60,7 @@ def build_variant(index: int) -> Variant:
     scale = tuple(float(s) for s in rng.uniform(*SCALE_RANGE, size=3))
     yaw = float(rng.uniform(*YAW_RANGE_DEG))
     pieces = getattr(objects, family.builder)(1, np.random.default_rng(rng.integers(2**63)))
-    parts = [_recolour(p, rng) for p in _merge_by_material(pieces)]
+    parts = [_recolour(p, rng) for p in merge_by_material(pieces)]
     mesh = MeshAsset(parts=tuple(parts)).transformed(_yaw_scale(yaw, scale))
     return Variant(family.id, seed, scale, yaw, mesh.transformed(normalisation_transform(mesh.bounds)))
 
