@@ -1,9 +1,9 @@
 """The local executor: the jobs run on this machine, in the driver (one worker) or in N processes.
 
-One worker keeps the runner's original behaviour: each job runs in the driver process, its method in
-a child process. N workers: N spawned job-worker processes (each with its own imports and GL
-context), fed one job at a time over a pipe; a worker takes the jobs of one object in a row, so it
-prepares the object once, and idle workers take the remaining jobs of a busy one's object at the end.
+One worker: each job runs in the driver process, its method in a child process. N workers: N spawned
+job-worker processes (each with its own imports and GL context), fed one job at a time over a pipe; a
+worker takes the jobs of one object in a row, so it prepares the object once, and idle workers take the
+remaining jobs of a busy one's object at the end.
 A worker that dies mid-job (killed, out of memory, a crash in native code) is replaced and its job
 run again, up to `max_attempts` runs in all; then the job is recorded as failed with the exit code.
 """
