@@ -38,7 +38,7 @@ def test_a_known_small_similarity_is_recovered(object_id):
     result = evaluate(mesh.transformed(moved), gt, scale="none", align="icp", lpips_nets=NO_LPIPS)
     m = result.metrics
     assert m["surface_chamfer"] <= 0.002 < 3 * 0.002 < m["unaligned_surface_chamfer"]
-    # No sampling floor on `default` (issue #13 item 4): distances go to the other mesh's triangles, so a
+    # No sampling floor on `default`: distances go to the other mesh's triangles, so a
     # perfect prediction recovered by alignment scores (almost) 0, far below the 0.004 of depth-cloud Chamfer.
     assert m["chamfer"] <= 0.0005 and m["fscore_01"] >= 0.99
     assert m["unaligned_chamfer"] > 0.01

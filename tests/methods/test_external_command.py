@@ -58,7 +58,7 @@ def _spec(**overrides) -> MethodSpec:
 # ---------------------------------------------------------------- every registered adapter
 
 
-def test_the_issue_s_adapters_are_registered():
+def test_the_ten_upstream_adapters_are_registered():
     assert set(EXTERNAL) >= {
         "triposr",
         "lgm",

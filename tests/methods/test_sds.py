@@ -240,6 +240,7 @@ def test_weight_lookup_reads_the_hub_cache_layout(tmp_path, monkeypatch):
     assert missing_weight_files(ZERO123_REPO, cache_dir=tmp_path) == list(WEIGHT_FILES)
     _, reason = guidance_availability("zero123", cache_dir=tmp_path)
     assert "huggingface-cli download ashawkey/zero123-xl-diffusers" in reason
+    assert "fetch-weights" not in reason  # splat-sds declares no weights: that command would fetch nothing
     _, reason = guidance_availability("zero123", cache_dir=tmp_path, allow_download=True)
     assert "cache" not in reason  # downloading allowed: missing weights are no obstacle
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

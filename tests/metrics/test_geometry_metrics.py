@@ -109,7 +109,7 @@ def test_open_meshes_have_no_volume():
         occupancy_grid(MeshAsset((MeshPart(box.vertices, box.faces[:-1]),)), 1 / 64, 1.5)
 
 
-# --- the settings published protocols need (issue #13 items 2 and 4) ---------------------------------
+# --- the settings published protocols need ---------------------------------------------------------
 
 
 def test_voxel_down_sample_is_open3ds_mean_per_voxel():

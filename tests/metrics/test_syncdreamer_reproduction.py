@@ -1,4 +1,4 @@
-"""`gso30-syncdreamer` reproduces SyncDreamer's eval_mesh.py and eval_nvs.py (issue #13 item 2, #20 item 1).
+"""`gso30-syncdreamer` reproduces SyncDreamer's eval_mesh.py and eval_nvs.py.
 
 The reference is the test-only port in syncdreamer_port.py, run in SyncDreamer's own frame with its own
 camera file; reconbench runs in its canonical frame through its public scoring path. On the GSO chicken the

@@ -79,7 +79,7 @@ def test_an_uncoloured_mesh_is_not_usable_as_is_but_a_material_colour_counts():
     assert mesh_usability(red)["has_colour"] == 1 and mesh_usability(red)["usable_as_is"] == 1
 
 
-# --- floaters are judged against the object, not against the largest component (issue #13 item 5) ---
+# --- floaters are judged against the object, not against the largest component ---
 
 
 def _multi_part():

@@ -1,4 +1,4 @@
-"""A ground truth whose texture is missing is still scored, with a recorded warning (issue #13, item 7)."""
+"""A ground truth whose texture is missing is still scored, with a recorded warning."""
 
 import csv
 import shutil

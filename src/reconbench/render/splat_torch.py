@@ -7,51 +7,23 @@ projection, 0.3 px² low-pass, 1.3× tangent clamp, α = min(0.99, o·exp(-q/2))
 numpy reference is splat_reference.py, and the tests hold the two to ≤ 1e-5 in float64.
 Thresholds are applied with `clamp` and `where`, never in place, so autograd is exact wherever the
 image is differentiable: zero gradient through a capped (0.99) alpha or a clamped tangent, none
-through the 1/255 cut (the image jumps there, as in 3DGS).
+through the 1/255 cut (the image jumps there, as in 3DGS). No transmittance early stop (see
+splat_reference.py), unlike 3DGS/gsplat.
 
 Pure-PyTorch backend ("torch"): per 16×16 tile, the Gaussians whose 1/255 support box (splat_math's
 `extent`, plus a 1 px margin so rounding can never drop a contributing pixel) meets the tile are
 evaluated densely at all the tile's pixels; a tile whose pixel × Gaussian count exceeds `max_pairs`
-is split into pixel chunks. With gradients on, each chunk runs under activation checkpointing:
-what stays alive between forward and backward is O(N + Gaussian-tile pairs) (the per-tile rows of
-projected parameters), the P × M temporaries exist for one chunk at a time (about twenty
-max_pairs-sized arrays: ~80 MB in float32 at the default 2**20), at the price of recomputing each
-chunk's forward in backward. Work is O(Σ_tiles pixels × overlapping Gaussians). Measured on
-2 CPU cores, float32, degree-1 SH, Gaussians in a ball of radius 0.5 seen from 2.0 (49° fov),
-scales log-uniform in [0.005, 0.03]: 5k Gaussians at 128² 0.07 s forward, 0.2 s forward +
-backward; 50k at 256² 0.7 s forward, 2.1-2.4 s forward + backward (46M pixel-Gaussian pairs),
-with ~150 MB kept alive between forward and backward.
-
-No transmittance early stop (see splat_reference.py), unlike 3DGS/gsplat.
+is split into pixel chunks, each run under activation checkpointing when gradients are on, so what
+stays alive between forward and backward is O(N + Gaussian-tile pairs). Work is
+O(Σ_tiles pixels × overlapping Gaussians).
 
 gsplat backend (CUDA only): `gsplat.rasterization` with `eps2d=0.3`, `near_plane=0.01`,
 `rasterize_mode="classic"`, `render_mode="RGB+ED"`, OpenCV world-to-camera `viewmats` and wxyz
-quats (gsplat normalises them, as we do); these arguments exist from gsplat v1.0.0 on.
-Differences from our conventions, read in
-nerfstudio-project/gsplat at commit 90d7b4b349e379ccf9ee6a8cef76aa40f48bb32e (main, 2026-08) and
-tag v1.5.3 (937e29912570c372bed6747a5c9bf85fed877bae, the latest release there):
-- alpha cap: MAX_ALPHA = 0.99 on main (gsplat/cuda/include/Common.h, since c5ff586b, 2026-02-04),
-  but 0.999 in every release up to v1.5.3 (gsplat/cuda/csrc/RasterizeToPixels3DGSFwd.cu:148);
-- early stop: a pixel stops when the next Gaussian would bring T to ≤ 1e-4, that Gaussian excluded
-  (RasterizeToPixels3DGSDevice.cuh `rasterize_to_pixels_3dgs_blend_fwd`); we composite everything;
-- support: per-pixel cut α ≥ 1/255 as ours, inside a box of half-size
-  ceil(min(3.33, sqrt(2 ln(255 o)))·sqrt(Σ2D_ii)) (ProjectionEWA3DGSFused.cu); 3.33 never binds
-  for o ≤ 1 (sqrt(2 ln 255) = 3.329), so the support equals ours up to float32 rounding at its
-  edge. Releases ≤ v1.4.0 used a 3σ radius ceil(3·sqrt(λ_max)) instead (v1.5.0 went opacity-aware),
-  which cuts opaque splats (o > 0.35: sqrt(2 ln(255 o)) > 3) between 3σ and their 1/255 contour
-  wherever that falls outside the tiles the box touches (fully_fused_projection_fwd.cu);
-- tangent clamp: gsplat's limits are (W − cx)/fx + 0.3·W/(2fx) and cx/fx + 0.3·W/(2fx)
-  (gsplat/cuda/include/Utils.cuh `persp_proj`), ours ±1.3·W/(2fx): the same when cx = W/2, as for
-  every protocol camera;
-- near plane: gsplat drops z < near (and z > far_plane = 1e10), we drop z ≤ near;
-- precision: float32 only, fast-math exp/log, radix sort by depth (ties may order differently);
-  this backend casts inputs to float32 and the outputs back;
-- precomputed (N, 3) colours are used as given by both; SH colours get + 0.5 and clamp at 0 in
-  both (gsplat/cuda/csrc/Rendering.cpp `maybe_evaluate_feature_sh`), with the same 3DGS basis and
-  view direction normalize(mean − camera centre);
-- expected depth: Σ w z / max(α, 1e-10) (Rendering.cpp `postprocess_render_colors`): the same;
-- gradient through the capped alpha is zero in gsplat (`opac * vis <= MAX_ALPHA` test) and with
-  autograd here; the original 3DGS CUDA backward does not zero it.
+quats (gsplat normalises them, as we do); these arguments exist from gsplat v1.0.0 on. It differs
+from the conventions above in its alpha cap, early stop, near plane and float32 precision.
+
+Measured memory and speed, and the audit of gsplat's conventions against ours (which gsplat commits,
+which differences): docs/rendering.md.
 """
 
 from __future__ import annotations

