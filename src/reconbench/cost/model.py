@@ -444,16 +444,11 @@ def break_even_lines(ff: CostLine, ps: CostLine, basis: str) -> BreakEven:
     point = break_even(ff.training, ff.per_asset, ps.training, ps.per_asset)
     low = high = None
     dc = ps.per_asset - ff.per_asset
-    if point.kind in ("above", "below") and None not in (
-        ff.training_low,
-        ff.training_high,
-        ps.training_low,
-        ps.training_high,
+    ff_low, ff_high, ps_low, ps_high = ff.training_low, ff.training_high, ps.training_low, ps.training_high
+    if point.kind in ("above", "below") and (
+        ff_low is not None and ff_high is not None and ps_low is not None and ps_high is not None
     ):
-        ends = [
-            max((t_ff - t_ps) / dc, 0.0)
-            for t_ff, t_ps in ((ff.training_low, ps.training_high), (ff.training_high, ps.training_low))
-        ]
+        ends = [max((ff_low - ps_high) / dc, 0.0), max((ff_high - ps_low) / dc, 0.0)]
         low, high = min(ends), max(ends)
     return BreakEven(point.kind, point.n, low, high, basis, point.reason)
 
@@ -676,9 +671,9 @@ def _method_cost(
         # CPU-hours: only CPU time (or nothing); GPU hours never become CPU hours.
         c = [h if (h == 0 or counted.gpu == CPU) else None for h in (counted.value, counted.low, counted.high)]
         lines[mode] = {
-            "gpu_h": CostLine(*t, c_gpu_h, f"{unit_gpu} GPU-h"),
-            "usd": CostLine(*u, c_usd, "USD"),
-            "cpu_h": CostLine(*c, c_cpu_h, "CPU-h"),
+            "gpu_h": CostLine(t[0], t[1], t[2], c_gpu_h, f"{unit_gpu} GPU-h"),
+            "usd": CostLine(u[0], u[1], u[2], c_usd, "USD"),
+            "cpu_h": CostLine(c[0], c[1], c[2], c_cpu_h, "CPU-h"),
         }
     return MethodCost(name, paradigm, training, prior, timing, per_asset_s, lines, notes)
 

@@ -19,6 +19,7 @@ from typing import Any
 from reconbench.cost.model import gpu_type, record_device
 from reconbench.literature.papers import PAPERS, PROTOCOLS
 from reconbench.literature.types import Protocol, Published, Result, TimeFigure
+from reconbench.results.run import RunMeta
 from reconbench.stats import Estimate, method_means
 
 SAME, COMPARABLE, NOT_COMPARABLE = "same protocol", "comparable", "not comparable"
@@ -39,7 +40,7 @@ class RunContext:
     views: str = ""
 
 
-def run_context(meta: Mapping[str, Any], proto: Any | None = None) -> RunContext:
+def run_context(meta: Mapping[str, Any] | RunMeta, proto: Any | None = None) -> RunContext:
     """From a run's store meta and its Protocol object (if the preset could be opened).
 
     The published protocol id comes from meta["published_protocol"], else the Protocol's
@@ -148,7 +149,7 @@ class Comparison:
 
 def compare_run(
     records: Sequence[Any],
-    meta: Mapping[str, Any],
+    meta: Mapping[str, Any] | RunMeta,
     proto: Any | None = None,
     published: Mapping[str, Published] | None = None,
 ) -> tuple[list[Comparison], list[str]]:

@@ -127,7 +127,7 @@ def object_range(records: Sequence[Any], cost: Any, pair: Any, mode: str, be: An
             seconds = sorted(warm)[-end] * m.timing.gpu_count + m.timing.cold_s / cost.batch_size
             costs.append((line.training, line.per_asset * seconds / m.per_asset_s))
         point = break_even(costs[0][0], costs[0][1], costs[1][0], costs[1][1])
-        if point.kind not in ("above", "below"):
+        if point.kind not in ("above", "below") or point.n is None:
             return f"{point.kind} at the objects' extremes"
         ends.append(point.n)
     return f"{_num(min(ends))} - {_num(max(ends))} (fastest / slowest objects)"

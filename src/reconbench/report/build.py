@@ -10,7 +10,7 @@ figures; the sections live beside it: conventions, tables (methods, paired, publ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +127,7 @@ def make_figures(run: Run, means: dict[str, dict[str, Estimate]], cost: Any | No
 
 def stage_means(records: Sequence[JobRecord]) -> dict[str, dict[str, float]]:
     """Per method, the mean seconds of each stage over its jobs (a stage a job did not report counts 0)."""
-    by_method: dict[str, list[dict[str, float]]] = {}
+    by_method: dict[str, list[Mapping[str, float]]] = {}
     for r in records:
         by_method.setdefault(r.method, []).append(r.timings.method_stages)
     means = {}

@@ -22,7 +22,8 @@ from reconbench.cost import CostReport  # noqa: E402
 from reconbench.stats import Estimate, clean_value  # noqa: E402
 
 DPI = 100
-STYLE = {
+# Any keys: matplotlib types rc_context's keys as a Literal of every rc name, which a plain dict never is.
+STYLE: dict[Any, Any] = {
     "font.size": 11,
     "axes.titlesize": 12,
     "axes.labelsize": 11,
@@ -121,8 +122,8 @@ def cost_unit(report: CostReport) -> str | None:
     for unit in ("cpu_h", "usd", "gpu_h"):
         if any(_complete(m.lines[prior][unit]) for m in report.methods.values()):
             return unit
-    timed = [m for m in report.methods.values() if m.timing is not None]
-    if timed and all(not m.timing.on_gpu for m in timed):
+    timings = [m.timing for m in report.methods.values() if m.timing is not None]
+    if timings and all(not t.on_gpu for t in timings):
         return "cpu_s"
     return None
 
@@ -297,8 +298,8 @@ def anytime_curves(records: Sequence[Any], method: str, panels: Sequence[tuple[s
 
 def _series(points: Sequence[dict], metric: str) -> tuple[list[float], list[float]]:
     pairs = [(float(p["seconds"]), clean_value(metric, p.get(metric))) for p in points]
-    pairs = [(t, v) for t, v in pairs if v is not None]
-    return [t for t, _ in pairs], [v for _, v in pairs]
+    kept = [(t, v) for t, v in pairs if v is not None]
+    return [t for t, _ in kept], [v for _, v in kept]
 
 
 def _mean_curve(curves: Any, metric: str) -> tuple[list[float], list[float]]:

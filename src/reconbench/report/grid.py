@@ -29,7 +29,7 @@ def image_uri(image: np.ndarray | Image.Image, size: int = THUMB) -> str:
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         img = Image.alpha_composite(white, rgba)
     img = img.convert("RGB")
-    img.thumbnail((size, size), Image.LANCZOS)
+    img.thumbnail((size, size), Image.Resampling.LANCZOS)
     buf = io.BytesIO()
     img.save(buf, format="PNG", optimize=True)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
@@ -83,12 +83,15 @@ def _ground_truth(run: Run, proto: Any | None, obj: str, cameras: list[Any]) -> 
         return None, "ground truth unavailable (protocol cannot be built)"
     try:
         from reconbench.datasets import apply_object_list, open_dataset, parse_spec
+        from reconbench.datasets.object_list import ListEntry
         from reconbench.render import render_views
 
         spec = run.meta.dataset
+        if spec is None:
+            return None, "ground truth unavailable (the run names no dataset)"
         entries = run.meta.object_entries
         if entries is not None:  # the objects the run selected, under the names it gave them
-            dataset = apply_object_list(open_dataset(spec), entries)
+            dataset = apply_object_list(open_dataset(spec), [ListEntry(*e) for e in entries])
         else:  # a run folder from before the meta recorded its objects
             dataset = open_dataset(spec, proto.default_object_list(parse_spec(spec)[0]))
         mesh = dataset.get(obj).load()

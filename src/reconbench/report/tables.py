@@ -9,6 +9,7 @@ from typing import Any
 from reconbench.report.conventions import run_protocol
 from reconbench.report.html import Table
 from reconbench.results import Run, metric
+from reconbench.results.tables import Cell
 from reconbench.stats import paired_difference, win_rate
 
 PAIRED_METRICS = ("psnr", "chamfer", "fscore")
@@ -20,7 +21,7 @@ def method_table(run: Run) -> Table:
     from reconbench.runner.export import outside_assumptions
 
     paradigms = run.meta.paradigms
-    rows = []
+    rows: list[list[Cell]] = []
     for m in run.methods:
         ok = [r for r in run.ok if r.method == m]
         prov = next((r.provenance.method for r in ok if r.provenance.method), None)
@@ -29,11 +30,10 @@ def method_table(run: Run) -> Table:
         camera = (
             f"outside its assumptions in {outside} of {len(ok)}: " + "; ".join(reasons) if outside else "as assumed"
         )
-        rows.append(
-            [m, paradigms.get(m, "")]
-            + [str(getattr(prov, k, None) or "–") for k in ("entry", "frame", "scale")]
-            + [(camera, "bad") if outside else camera]
-        )
+        row: list[Cell] = [m, paradigms.get(m, "")]
+        row += [str(getattr(prov, k, None) or "–") for k in ("entry", "frame", "scale")]
+        row.append((camera, "bad") if outside else camera)
+        rows.append(row)
     return Table(["method", "paradigm", "entry", "frame", "scale", "input camera"], rows)
 
 
