@@ -7,13 +7,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from reconbench import __version__
+from reconbench.protocol import Protocol, get_protocol
 from reconbench.results import JobRecord, Run
 
 
-def run_protocol(run: Run) -> Any | None:
+def run_protocol(run: Run) -> Protocol | None:
     """The run's protocol, rebuilt from the name its meta records; None when it cannot be built."""
-    from reconbench.protocol import get_protocol
-
     try:
         return get_protocol(run.meta.protocol or "")
     except Exception:  # a protocol file that moved, an unknown preset: show its name only
@@ -38,12 +37,16 @@ def conventions(run: Run) -> list[tuple[str, str]]:
         ("protocol", protocol),
         ("alignment", f"{meta.align or '?'}; headline metrics: {meta.headline} set"),
         # Whose evaluation the numbers follow; "APPROXIMATE (...)" for presets that only follow a paper's text.
-        ("evaluation", str(meta.get("evaluation_label") or (proto.evaluation.label() if proto is not None else "?"))),
+        ("evaluation", str(meta.get("evaluation_label") or _evaluation_label(proto))),
         ("LPIPS nets", ", ".join(meta.lpips) or "off"),
         ("reconbench", f"run with {meta.reconbench or '?'}; report by {__version__}"),
         ("renderer", "; ".join(renderers) or "unknown (no completed job)"),
         ("hardware", hardware(run.ok)),
     ]
+
+
+def _evaluation_label(proto: Protocol | None) -> str:
+    return proto.evaluation.label() if proto is not None and proto.evaluation is not None else "?"
 
 
 def _objects_line(run: Run) -> str:
