@@ -66,7 +66,9 @@ def test_a_bug_shows_its_traceback_and_is_not_a_user_error(monkeypatch, capsys, 
     def broken(args):
         raise bug
 
-    monkeypatch.setattr(cli, "cmd_protocols", broken)
+    from reconbench.cli import protocols
+
+    monkeypatch.setattr(protocols, "run", broken)
     assert cli.main(["protocols"]) == 1
     err = capsys.readouterr().err
     assert "Traceback (most recent call last)" in err and "this is a bug in reconbench" in err
