@@ -142,6 +142,30 @@ def add_lpips(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_align(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--align",
+        default=None,
+        metavar="MODE",
+        help="refinement after the frame conversion: none | icp | search (default: the protocol's, icp for "
+        "reconbench's own)",
+    )
+
+
+def add_throughput(p: argparse.ArgumentParser) -> None:
+    from reconbench.cost.published import REFERENCE_GPU
+
+    p.add_argument(
+        "--throughput",
+        action="append",
+        type=gpu_factor,
+        default=[],
+        metavar="GPU=FACTOR",
+        help=f"work per hour of a GPU type relative to {REFERENCE_GPU}, replacing the datasheet ratio (repeatable), "
+        "e.g. --throughput H100=2",
+    )
+
+
 def add_methods(p: argparse.ArgumentParser, *, required: bool, default_text: str = "") -> None:
     p.add_argument(
         "--methods",

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from reconbench.cli._args import add_run_dir, gpu_factor, positive_float, positive_int
+from reconbench.cli._args import add_run_dir, add_throughput, gpu_factor, positive_float, positive_int
 from reconbench.cost import published
 from reconbench.cost.model import (
     DEFAULT_BATCH_SIZE,
@@ -49,16 +49,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         choices=sorted(published.PRICES),
         help=f"default price table (default {published.DEFAULT_PROVIDER})",
     )
-    p.add_argument(
-        "--throughput",
-        action="append",
-        type=gpu_factor,
-        default=[],
-        metavar="GPU=FACTOR",
-        help=(
-            f"work per hour of a GPU type relative to {published.REFERENCE_GPU} (repeatable), e.g. --throughput H100=2"
-        ),
-    )
+    add_throughput(p)
     p.add_argument(
         "--gpu",
         metavar="GPU",

@@ -7,6 +7,7 @@ import logging
 
 from reconbench.cli._args import (
     UsageError,
+    add_align,
     add_ground_truth,
     add_lpips,
     add_protocol,
@@ -43,14 +44,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         choices=["bbox", "none"],
         help="bbox: normalise the prediction's bounding box like the ground truth (default); none: already canonical",
     )
-    p.add_argument(
-        "--align",
-        default=None,
-        help=(
-            "refinement after the frame conversion: none | icp | search (default: the protocol's, icp for reconbench's "
-            "own)"
-        ),
-    )
+    add_align(p)
     add_lpips(p)
     p.add_argument("--save-renders", metavar="DIR", help="also write the prediction's renders at the protocol views")
     p.add_argument("--json", action="store_true", help="print one JSON object keyed by metric name")

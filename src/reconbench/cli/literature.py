@@ -7,7 +7,7 @@ import json
 import logging
 from pathlib import Path
 
-from reconbench.cli._args import gpu_factor
+from reconbench.cli._args import add_throughput
 
 logger = logging.getLogger(__name__)
 
@@ -26,15 +26,7 @@ reconbench literature --json
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print everything as JSON instead of text")
     p.add_argument("--html", metavar="FILE", type=Path, help="also write an HTML page (the run report's look)")
-    p.add_argument(
-        "--throughput",
-        action="append",
-        type=gpu_factor,
-        default=[],
-        metavar="GPU=F",
-        help="work per hour of a GPU type relative to the reference type, replacing the datasheet ratio "
-        "(repeatable), e.g. --throughput H100=2",
-    )
+    add_throughput(p)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from reconbench.cli._args import (
     UsageError,
+    add_align,
     add_dataset,
     add_lpips,
     add_methods,
@@ -37,9 +38,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--objects", type=names, metavar="ID,ID", help="only these objects")
     p.add_argument("--limit", type=positive_int, metavar="N", help="only the first N objects")
     p.add_argument("--seeds", type=integers, default=[0], metavar="S,S", help="comma-separated seeds (default 0)")
-    p.add_argument(
-        "--align", default=None, help="none | icp | search (default: the protocol's, icp for reconbench's own)"
-    )
+    add_align(p)
     add_lpips(p)
     p.add_argument(
         "--timeout",

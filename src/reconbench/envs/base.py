@@ -332,8 +332,8 @@ class BuildLog:
     def note(self, text: str) -> None:
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(text.rstrip("\n") + "\n")
-        if self.echo:
-            print(text, file=sys.stderr, flush=True)
+        if self.echo:  # the build's own output, streamed as asked (install -v), beside the lines below
+            print(text, file=sys.stderr, flush=True)  # noqa: T201
 
     def run(
         self,
