@@ -73,3 +73,14 @@ def test_a_bug_shows_its_traceback_and_is_not_a_user_error(monkeypatch, capsys, 
     err = capsys.readouterr().err
     assert "Traceback (most recent call last)" in err and "this is a bug in reconbench" in err
     assert "reconbench: error:" not in err
+
+
+def test_ctrl_c_ends_a_command_with_130_and_no_traceback(monkeypatch, capsys):
+    from reconbench.cli import protocols
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(protocols, "run", interrupted)
+    assert cli.main(["protocols"]) == 130
+    assert capsys.readouterr().err == "reconbench: interrupted\n"

@@ -166,7 +166,8 @@ def _restore_logging(state: tuple[logging.Handler, int, bool]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit code. A ReconbenchError (bad input, files, machine) is one line
     and exit 2; an OSError (a read-only or full disk, a missing file) too; anything else, a KeyError
-    included, is a bug: its traceback, a hint, exit 1. Bad arguments and --help return argparse's code."""
+    included, is a bug: its traceback, a hint, exit 1; Ctrl-C is exit 130. Bad arguments and --help return
+    argparse's code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     command = _command_in(argv)
     try:
@@ -180,6 +181,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging_state = _log_to_stderr(args.verbose, args.quiet)
     try:
         return args.func(args)
+    except KeyboardInterrupt:  # Ctrl-C in a command that does not handle it itself (run and train do)
+        print("reconbench: interrupted", file=sys.stderr)
+        return 130
     except ReconbenchError as exc:
         print(f"reconbench: error: {exc}", file=sys.stderr)
         return 2
