@@ -16,7 +16,6 @@ import logging
 import multiprocessing
 import os
 import signal
-import sys
 from collections import Counter, deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -68,8 +67,7 @@ class LocalExecutor:
                     f", {len(gpus)} GPU(s) for the GPU methods"
                     if any(t.spec.wants_gpu(bool(gpus)) for _, t in tasks)
                     else ""
-                ),
-                file=sys.stderr,
+                )
             )
         return n, pins
 
