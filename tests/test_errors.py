@@ -84,3 +84,15 @@ def test_ctrl_c_ends_a_command_with_130_and_no_traceback(monkeypatch, capsys):
     monkeypatch.setattr(protocols, "run", interrupted)
     assert cli.main(["protocols"]) == 130
     assert capsys.readouterr().err == "reconbench: interrupted\n"
+
+
+def test_a_closed_stdout_ends_a_command_quietly(monkeypatch, capsys):
+    """`reconbench methods | head`: the reader went away; no error line, no traceback, SIGPIPE's status."""
+    from reconbench.cli import protocols
+
+    def reader_gone(args):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(protocols, "run", reader_gone)
+    assert cli.main(["protocols"]) == 141
+    assert capsys.readouterr().err == ""

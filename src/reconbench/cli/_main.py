@@ -9,8 +9,10 @@ DESCRIPTION, EXAMPLES, add_arguments(parser) and run(args) -> exit code.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
+import os
 import sys
 import textwrap
 import traceback
@@ -184,6 +186,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C in a command that does not handle it itself (run and train do)
         print("reconbench: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of stdout went away (`reconbench methods | head`): stop quietly, as
+        # SIGPIPE would; stdout goes to /dev/null so that flushing it at exit raises nothing more (Python docs, signal)
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except ReconbenchError as exc:
         print(f"reconbench: error: {exc}", file=sys.stderr)
         return 2
