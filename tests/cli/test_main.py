@@ -121,6 +121,8 @@ def test_verbosity_options_are_accepted_after_the_command_and_not_together(capsy
 def test_bad_arguments_return_2_with_argparse_message(capsys):
     assert main(["volume", "somewhere", "--workers", "8,0"]) == 2
     assert "argument --workers: expected positive integers" in capsys.readouterr().err
+    assert main(["cost", "somewhere", "--cpu-price", "nan"]) == 2
+    assert "argument --cpu-price: expected a positive number, got 'nan'" in capsys.readouterr().err
     assert main(["no-such-command"]) == 2
     assert "invalid choice: 'no-such-command'" in capsys.readouterr().err
 

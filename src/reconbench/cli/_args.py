@@ -28,7 +28,7 @@ def _positive(convert: Callable[[str], Any], what: str, text: str) -> Any:
         value = convert(text)
     except ValueError:
         value = 0
-    if value <= 0:
+    if not value > 0:  # also refuses nan
         raise argparse.ArgumentTypeError(f"expected a positive {what}, got {text!r}")
     return value
 
