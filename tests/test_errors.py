@@ -66,8 +66,33 @@ def test_a_bug_shows_its_traceback_and_is_not_a_user_error(monkeypatch, capsys, 
     def broken(args):
         raise bug
 
-    monkeypatch.setattr(cli, "cmd_protocols", broken)
+    from reconbench.cli import protocols
+
+    monkeypatch.setattr(protocols, "run", broken)
     assert cli.main(["protocols"]) == 1
     err = capsys.readouterr().err
     assert "Traceback (most recent call last)" in err and "this is a bug in reconbench" in err
     assert "reconbench: error:" not in err
+
+
+def test_ctrl_c_ends_a_command_with_130_and_no_traceback(monkeypatch, capsys):
+    from reconbench.cli import protocols
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(protocols, "run", interrupted)
+    assert cli.main(["protocols"]) == 130
+    assert capsys.readouterr().err == "reconbench: interrupted\n"
+
+
+def test_a_closed_stdout_ends_a_command_quietly(monkeypatch, capsys):
+    """`reconbench methods | head`: the reader went away; no error line, no traceback, SIGPIPE's status."""
+    from reconbench.cli import protocols
+
+    def reader_gone(args):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(protocols, "run", reader_gone)
+    assert cli.main(["protocols"]) == 141
+    assert capsys.readouterr().err == ""

@@ -145,7 +145,7 @@ def test_bundle_then_offline_install_then_run(tmp_path, monkeypatch, registered,
     # A damaged copy is refused before anything is built.
     wheel = next((bundle / "wheels").glob("setuptools-*"))
     wheel.write_bytes(b"truncated")
-    assert main(["install", "tiny-bundle", "--from-bundle", str(bundle), "--rebuild"]) == 1
+    assert main(["install", "tiny-bundle", "--from-bundle", str(bundle), "--rebuild"]) == 2  # a user error: one line
     assert f"{wheel.relative_to(bundle).as_posix()} has a different sha256" in capsys.readouterr().err
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import re
 import subprocess
 from pathlib import Path
@@ -11,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from reconbench.cli import main
 from reconbench.report import write_report
-from reconbench.report.cli import add_parser
 from reconbench.report.figures import pareto_front
 from reconbench.runner import RunConfig, run_benchmark
 
@@ -70,15 +69,13 @@ def test_summary_markdown(report, run_dir):
 
 
 def test_cli_writes_to_out(run_dir, tmp_path, capsys):
-    parser = argparse.ArgumentParser(prog="reconbench")
-    add_parser(parser.add_subparsers(dest="command"))
     target = tmp_path / "elsewhere.html"
-    args = parser.parse_args(["report", str(run_dir), "--out", str(target)])
-    assert args.func(args) == 0
+    assert main(["report", str(run_dir), "--out", str(target)]) == 0
     assert capsys.readouterr().out.strip() == str(target)
     assert target.is_file()
-    missing = parser.parse_args(["report", str(tmp_path / "nothing")])
-    assert missing.func(missing) == 2
+    assert main(["report", str(tmp_path / "nothing")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("reconbench: error: ") and err.count("\n") == 1
 
 
 def test_report_with_out_writes_nothing_into_the_run_folder(run_dir, tmp_path):

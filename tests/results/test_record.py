@@ -114,21 +114,13 @@ def test_failed_and_skipped_records_have_empty_typed_parts():
 
 
 def test_report_and_cost_commands_turn_an_unreadable_record_into_one_line(tmp_path, capsys):
-    import argparse
-
-    from reconbench.cost.cli import add_parser as add_cost
-    from reconbench.report.cli import add_parser as add_report
+    from reconbench.cli import main
 
     with ResultsStore(tmp_path / "results.sqlite") as store:
         store.put(JobRecord("j", "m", "o", "c", "p", 0, "ok"))
         store.db.execute("""UPDATE results SET timings = '{"warm_s": 1.0}'""")
         store.db.commit()
-    parser = argparse.ArgumentParser(prog="reconbench")
-    sub = parser.add_subparsers(dest="command")
-    add_cost(sub)
-    add_report(sub)
     for command in ("cost", "report"):
-        args = parser.parse_args([command, str(tmp_path)])
-        assert args.func(args) == 2
+        assert main([command, str(tmp_path)]) == 2
         err = capsys.readouterr().err
         assert err.startswith("reconbench: error: ") and "unknown field(s) warm_s" in err and err.count("\n") == 1

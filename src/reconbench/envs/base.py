@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import logging
 import os
 import re
 import shlex
@@ -28,6 +29,8 @@ from reconbench.envs.overrides import environment_of
 from reconbench.envs.sources import LocalSources, SourceMismatch, copy_checkout, verify_checkout
 from reconbench.errors import ReconbenchError
 from reconbench.methods.base import MethodSpec
+
+logger = logging.getLogger(__name__)
 
 BACKEND_VERSION = "1"  # bump when a backend builds differently: every environment gets a new folder
 MARKER = "built.json"  # written last: an environment without it is not built
@@ -329,8 +332,8 @@ class BuildLog:
     def note(self, text: str) -> None:
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(text.rstrip("\n") + "\n")
-        if self.echo:
-            print(text, file=sys.stderr, flush=True)
+        if self.echo:  # the build's own output, streamed as asked (install -v), beside the lines below
+            print(text, file=sys.stderr, flush=True)  # noqa: T201
 
     def run(
         self,
@@ -505,9 +508,7 @@ class Backend:
         try:
             lock.acquire(timeout=0.05)
         except Timeout:
-            print(
-                f"reconbench: waiting for another build of {spec.name!r} ({folder}.lock)", file=sys.stderr, flush=True
-            )
+            logger.info(f"waiting for another build of {spec.name!r} ({folder}.lock)")
             lock.acquire()
         try:
             if not rebuild and self.is_built(spec):

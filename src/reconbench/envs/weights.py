@@ -14,9 +14,9 @@ huggingface_hub reads its own constants once at import, so this module passes ca
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
-import sys
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +26,8 @@ from filelock import FileLock
 from reconbench.envs.base import cache_root
 from reconbench.errors import ReconbenchError
 from reconbench.methods.base import MethodSpec
+
+logger = logging.getLogger(__name__)
 
 
 class WeightsMissing(ReconbenchError):
@@ -248,7 +250,7 @@ def _download_url(spec: MethodSpec, item: WeightItem, progress: bool) -> Path:
         tmp = dest.with_name(f".{dest.name}.part-{os.getpid()}")
         digest = hashlib.sha256()
         if progress:
-            print(f"downloading {item.url} -> {dest}", file=sys.stderr, flush=True)
+            logger.info(f"downloading {item.url} -> {dest}")
         try:
             with urllib.request.urlopen(item.url, timeout=60) as response, open(tmp, "wb") as out:
                 while chunk := response.read(1 << 20):

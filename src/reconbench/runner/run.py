@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import signal
 import sys
 import threading
@@ -31,6 +32,8 @@ from reconbench.runner.executors import DEFAULT_MAX_ATTEMPTS, EXECUTORS, Executo
 from reconbench.runner.export import write_anytime_csv, write_csv, write_report
 from reconbench.runner.jobs import plan_jobs
 from reconbench.runner.store import JobRecord, ResultsStore
+
+logger = logging.getLogger(__name__)
 
 
 class RunError(ReconbenchError):
@@ -104,6 +107,9 @@ def run_benchmark(
         jobs = plan_jobs(dataset.objects, cfg.methods, protocol.name, cfg.seeds)
         done = store.done_keys(include_failed=not cfg.retry_failed)
         pending = [j for j in jobs if j.key not in done]
+        logger.debug(
+            f"{len(jobs)} job(s) planned in {out}, {len(jobs) - len(pending)} finished before, {len(pending)} to run"
+        )
         counts = {"ok": 0, "failed": 0, "skipped": 0}
         owned = executor is None
         if owned and pending:
@@ -118,6 +124,7 @@ def run_benchmark(
 
         def commit(record: JobRecord) -> None:
             store.put(record)
+            logger.debug(f"job {record.job}: {record.status}" + (f" ({record.error})" if record.error else ""))
             counts[record.status] += 1
             if on_job_done:
                 on_job_done(record)
@@ -129,11 +136,10 @@ def run_benchmark(
                 return _finish(store, out, jobs, pending, counts, bar)
             unavailable = {n: why for n, s in specs.items() for why in [executor.unavailable(s)] if why}
             for name, why in unavailable.items():
-                print(
-                    f"reconbench: method {name} cannot run "
+                logger.warning(
+                    f"method {name} cannot run "
                     f"{'on this machine' if executor.name == 'local' else 'on the Ray cluster'}: {why}; "
-                    "its jobs are recorded as skipped",
-                    file=sys.stderr,
+                    "its jobs are recorded as skipped"
                 )
             settings = RunSettings(protocol, out, cfg.align, tuple(cfg.lpips), cfg.timeout_s)
             objects = {o.id: o for o in dataset.objects}
@@ -151,12 +157,10 @@ def run_benchmark(
             bar.close()
             export(store, out)
             finished = len(store.done_keys())
-            print(
-                f"\nreconbench: "
+            logger.warning(
                 f"{'terminated (SIGTERM)' if isinstance(sys.exc_info()[1], Terminated) else 'interrupted'}; {finished} "
                 f"of {len(jobs)} jobs are finished and kept in {out / 'results.sqlite'} "
-                f"(exports written). Finish the run with the same command plus --resume.",
-                file=sys.stderr,
+                f"(exports written). Finish the run with the same command plus --resume."
             )
             raise
         finally:

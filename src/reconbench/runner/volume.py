@@ -10,12 +10,11 @@ GPU for the whole job, evaluation included, so w + e is the per-asset time on th
 what a pipeline that does not score its assets would spend. Start-up (cluster, workers, model load
 before the first asset) comes on top, once per worker.
 
-    python -m reconbench.runner.volume RUN_DIR [--assets 10000] [--workers 1,8,64] [--overhead 0.2]
+    reconbench volume RUN_DIR [--assets 10000] [--workers 1,8,64] [--overhead 0.2]
 """
 
 from __future__ import annotations
 
-import argparse
 import math
 import statistics
 from collections.abc import Iterable, Sequence
@@ -66,17 +65,3 @@ def _duration(hours: float) -> str:
     if hours < 48:
         return f"{hours:.1f} h"
     return f"{hours / 24:.1f} days"
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m reconbench.runner.volume", description=__doc__.split("\n\n")[0])
-    parser.add_argument("run_dir")
-    parser.add_argument("--assets", type=int, default=10_000)
-    parser.add_argument("--workers", default="1,8,64", help="comma-separated worker (GPU) counts")
-    parser.add_argument("--overhead", type=float, default=0.0, metavar="S", help="harness seconds per job to add")
-    args = parser.parse_args(argv)
-    print(volume_table(args.run_dir, args.assets, [int(k) for k in args.workers.split(",")], args.overhead))
-
-
-if __name__ == "__main__":
-    main()

@@ -12,6 +12,7 @@ device-seconds, steps, samples, the data source and its seed range, final losses
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import platform
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+logger = logging.getLogger(__name__)
 
 CHECKPOINT = "checkpoint.pt"  # model + optimiser + step, rewritten every `checkpoint_every` steps
 MODEL = "model.pt"  # the final weights: a plain state_dict, loadable with torch.load(weights_only=True)
@@ -252,7 +255,7 @@ def train(
     except KeyboardInterrupt:
         checkpoint()
         bar.close()
-        print(f"interrupted at step {state['step']}; run the same command again to resume from {ckpt}")
+        logger.warning(f"interrupted at step {state['step']}; run the same command again to resume from {ckpt}")
         raise
     bar.close()
     checkpoint()

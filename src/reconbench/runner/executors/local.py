@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import logging
 import multiprocessing
 import os
 import signal
-import sys
 from collections import Counter, deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +27,8 @@ from reconbench.runner.execute import JobTask, execute_job, record_for, reset_pr
 from reconbench.runner.jobs import Job
 from reconbench.runner.store import JobRecord
 from reconbench.runner.worker import exit_with_parent
+
+logger = logging.getLogger(__name__)
 
 
 class LocalExecutor:
@@ -59,14 +61,13 @@ class LocalExecutor:
         else:
             pins = [None] * n
         if n < self.workers:
-            print(
-                f"reconbench: {n} local worker(s), not {self.workers}: {_cores()} core(s), {len(tasks)} job(s)"
+            logger.warning(
+                f"{n} local worker(s), not {self.workers}: {_cores()} core(s), {len(tasks)} job(s)"
                 + (
                     f", {len(gpus)} GPU(s) for the GPU methods"
                     if any(t.spec.wants_gpu(bool(gpus)) for _, t in tasks)
                     else ""
-                ),
-                file=sys.stderr,
+                )
             )
         return n, pins
 

@@ -11,35 +11,36 @@ import argparse
 import importlib
 import json
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
+from reconbench.cli._args import UsageError, positive_int
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the `train` subcommand; its handler is set as `func`."""
-    p = subparsers.add_parser(
-        "train",
-        help="train a method that is trained here (voxel-cnn): checkpoints, resume, a training record",
-        description=(
-            "Train a method whose spec has a trainer (voxel-cnn). Checkpoints go to --out; run the same command "
-            "again to resume after an interruption. At the end --out holds model.pt and training.json (device, "
-            "device-seconds, steps, samples, data source and seeds, final losses, versions), which the cost model "
-            "reads."
-        ),
-    )
+DESCRIPTION = (
+    "Train a method whose spec has a trainer (voxel-cnn). Checkpoints go to --out; run the same command again to "
+    "resume after an interruption. At the end --out holds model.pt and training.json (device, device-seconds, steps, "
+    "samples, data source and seeds, final losses, versions), which the cost model reads."
+)
+EXAMPLES = """
+reconbench train voxel-cnn --out train-out/voxel-cnn --threads 1
+reconbench train voxel-cnn --steps 200 --samples 64 --fresh       # a short run, from scratch
+reconbench train voxel-cnn --install                              # then ship the weights it loads
+"""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("method", metavar="METHOD")
     p.add_argument("--out", metavar="DIR", help="checkpoint and output folder (default train-out/METHOD)")
     p.add_argument("--seed", type=int, default=None, help="training seed (default: the trainer's, 0)")
-    p.add_argument("--steps", type=_positive, default=None, help="optimisation steps (default: the trainer's)")
+    p.add_argument("--steps", type=positive_int, default=None, help="optimisation steps (default: the trainer's)")
     p.add_argument(
-        "--samples", type=_positive, default=None, help="training objects to generate (default: the trainer's)"
+        "--samples", type=positive_int, default=None, help="training objects to generate (default: the trainer's)"
     )
-    p.add_argument("--batch-size", type=_positive, default=None)
+    p.add_argument("--batch-size", type=positive_int, default=None)
     p.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
     p.add_argument(
         "--threads",
-        type=_positive,
+        type=positive_int,
         default=None,
         help="CPU threads for torch (default: torch's; 1 is fastest on a busy 2-core machine)",
     )
@@ -49,17 +50,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         action="store_true",
         help="copy model.pt and training.json to the folder the method loads its weights from",
     )
-    p.set_defaults(func=cmd_train)
-    return p
 
 
-def cmd_train(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from reconbench.methods import get_method
 
     spec = get_method(args.method)
     if not spec.training.get("entry"):
-        print(f"reconbench: error: {spec.name} is not trained by reconbench (its spec has no trainer)", file=sys.stderr)
-        return 2
+        raise UsageError(f"{spec.name} is not trained by reconbench (its spec has no trainer)")
     module, _, func = spec.training["entry"].partition(":")
     trainer = getattr(importlib.import_module(module), func)
     out = Path(args.out or Path("train-out") / spec.name)
@@ -90,7 +88,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def weights_folder(location: str) -> Path:
     """ "package:folder" -> the folder inside that installed package."""
     package, _, folder = location.partition(":")
-    return Path(importlib.import_module(package).__file__).resolve().parent / folder
+    return Path(str(importlib.import_module(package).__file__)).resolve().parent / folder
 
 
 def summary(record: dict[str, Any], out: Path) -> str:
@@ -110,13 +108,3 @@ def summary(record: dict[str, Any], out: Path) -> str:
             f"wrote {out / 'model.pt'} and {out / 'training.json'}",
         ]
     )
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from pathlib import Path
 from typing import Any
 
+from reconbench.cli._args import add_run_dir, add_throughput, gpu_factor, positive_float, positive_int
 from reconbench.cost import published
 from reconbench.cost.model import (
     DEFAULT_BATCH_SIZE,
@@ -19,25 +18,27 @@ from reconbench.cost.model import (
     MethodCost,
     Pricing,
     cost_report,
-    gpu_type,
     user_hours,
 )
 
+DESCRIPTION = (
+    "Cost per asset at volume N = training GPU-hours / N + per-asset GPU-hours measured by the run (warm work + "
+    "cold-start overhead / batch size), in GPU-hours and USD, and the volume above which each feed-forward method is "
+    "cheaper per asset than each per-scene method (docs/cost.md)."
+)
+EXAMPLES = """
+reconbench cost runs/gso30 --price H100=2.5 --volumes 1,100,10000,1000000
+reconbench cost runs/gso30 --measured-on A100-80GB --training-gpu-hours triposr=1000:1500@A100-80GB --json
+reconbench cost runs/cpu --cpu-as H100=0.01 --reach psnr=18 --reach fscore
+"""
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the `cost` subcommand to an argparse subparsers object; its handler is set as `func`."""
-    p = subparsers.add_parser(
-        "cost",
-        help="GPU-hours and money per asset over asset volumes, and feed-forward vs per-scene break-even volumes",
-        description="Cost per asset at volume N = training GPU-hours / N + per-asset GPU-hours measured by the run "
-        "(warm work + cold-start overhead / batch size), in GPU-hours and USD, and the volume above which each "
-        "feed-forward method is cheaper per asset than each per-scene method (docs/cost.md).",
-    )
-    p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder holding results.sqlite")
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_run_dir(p)
     p.add_argument(
         "--price",
         action="append",
-        type=_gpu_float,
+        type=gpu_factor,
         default=[],
         metavar="GPU=USD_PER_HOUR",
         help="price of one GPU-hour on a GPU type (repeatable), e.g. --price H100=2.5",
@@ -48,16 +49,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         choices=sorted(published.PRICES),
         help=f"default price table (default {published.DEFAULT_PROVIDER})",
     )
-    p.add_argument(
-        "--throughput",
-        action="append",
-        type=_gpu_float,
-        default=[],
-        metavar="GPU=FACTOR",
-        help=(
-            f"work per hour of a GPU type relative to {published.REFERENCE_GPU} (repeatable), e.g. --throughput H100=2"
-        ),
-    )
+    add_throughput(p)
     p.add_argument(
         "--gpu",
         metavar="GPU",
@@ -91,7 +83,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--batch-size",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_BATCH_SIZE,
         metavar="B",
         help=f"assets per process start, over which the cold-start overhead is spread (default {DEFAULT_BATCH_SIZE})",
@@ -113,34 +105,26 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--cpu-as",
-        type=_gpu_float,
+        type=gpu_factor,
         metavar="GPU=FACTOR",
         help="convert CPU-hours of the run's machine into GPU-hours: one CPU-hour = FACTOR hours on GPU. "
         "Without it CPU and GPU hours are never mixed",
     )
-    p.add_argument(
-        "--cpu-price", type=_positive_float, metavar="USD", help="price of one CPU-hour of the run's machine"
-    )
+    p.add_argument("--cpu-price", type=positive_float, metavar="USD", help="price of one CPU-hour of the run's machine")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
-    p.set_defaults(func=cmd_cost)
-    return p
 
 
-def cmd_cost(args: argparse.Namespace) -> int:
-    from reconbench.results import RecordError, load_run
+def run(args: argparse.Namespace) -> int:
+    from reconbench.results import load_run
 
-    try:
-        run = load_run(Path(args.run_dir))
-    except (FileNotFoundError, RecordError) as exc:  # no run folder; a record this version cannot read
-        print(f"reconbench: error: {exc}", file=sys.stderr)
-        return 2
-    records = run.records
+    loaded = load_run(args.run_dir)  # no run folder, or a record this version cannot read: a one-line error
+    records = loaded.records
     pricing = Pricing.default(
         args.provider, dict(args.price), dict(args.throughput), args.gpu, args.cpu_as, args.cpu_price
     )
     report = cost_report(
         records,
-        paradigms=dict(run.meta.paradigms),
+        paradigms=dict(loaded.meta.paradigms),
         volumes=args.volumes,
         batch_size=args.batch_size,
         prior=args.prior,
@@ -316,17 +300,6 @@ def _volume(n: float) -> str:
 # ---------------------------------------------------------------- argument types
 
 
-def _gpu_float(text: str) -> tuple[str, float]:
-    name, sep, value = text.rpartition("=")
-    try:
-        number = float(value)
-    except ValueError:
-        number = -1.0
-    if not sep or not name or number <= 0:
-        raise argparse.ArgumentTypeError(f"expected GPU=POSITIVE_NUMBER, got {text!r}")
-    return gpu_type(name), number
-
-
 def _volumes(text: str) -> tuple[float, ...]:
     try:
         values = tuple(float(v) for v in text.split(",") if v.strip())
@@ -348,23 +321,3 @@ def _training(text: str) -> tuple[str, GPUHours]:
     if not sep or not method:
         raise argparse.ArgumentTypeError(f"expected METHOD=H[:H][@GPU], got {text!r}")
     return method, figure
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value

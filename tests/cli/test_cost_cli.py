@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import pytest
 
-from reconbench.cost.cli import add_parser
+from reconbench.cli import main
 from reconbench.runner.store import JobRecord, ResultsStore
 
 H100 = {"gpu": {"name": "NVIDIA H100 80GB HBM3", "count": 1}}
@@ -40,10 +39,7 @@ def make_run(folder, provenance=H100, paradigms=PARADIGMS):
 
 
 def run_cli(argv, capsys):
-    parser = argparse.ArgumentParser(prog="reconbench")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["cost", *argv])
-    code = args.func(args)
+    code = main(["cost", *argv])
     return code, capsys.readouterr()
 
 
@@ -139,8 +135,8 @@ def test_missing_run_folder_and_bad_arguments(tmp_path, capsys):
         ["--batch-size", "0"],
         ["--prior", "maybe"],
     ):
-        with pytest.raises(SystemExit):
-            run_cli([str(tmp_path), *bad], capsys)
+        code, out = run_cli([str(tmp_path), *bad], capsys)
+        assert code == 2 and "reconbench cost: error: argument" in out.err, bad
 
 
 def test_time_to_reach_a_fidelity_on_anytime_curves(tmp_path, capsys):
