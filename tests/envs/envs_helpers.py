@@ -73,7 +73,7 @@ def toy_spec(name: str, repo: Path | str, commit: str, **environment: Any) -> Me
             "paradigm": "feed-forward",
             "representation": "mesh",
             "description": "a toy upstream method for the environment tests",
-            "steps": [{"stage": "generation", "argv": ["{python}", "-m", "rbtoy", "{input}"]}],
+            "steps": [{"stage": "generation", "argv": ["{python}", "-m", "rbtoy", "{input}", "{out}"]}],
             "output": {"path": "*.obj", "format": "obj"},
             "upstream": {"repo": str(repo), "commit": commit},
             "environment": env,

@@ -13,6 +13,7 @@ from importlib.metadata import entry_points
 
 from reconbench.errors import UnknownName
 from reconbench.methods.base import GroundTruthFile, MethodInput, MethodOutput, MethodSpec
+from reconbench.methods.recipe import SpecError
 
 
 @functools.lru_cache(maxsize=1)
@@ -20,19 +21,32 @@ def _registry() -> dict[str, MethodSpec]:
     from reconbench.methods import specs
 
     modules = [f"reconbench.methods.specs.{m.name}" for m in pkgutil.iter_modules(specs.__path__)]
+    built_in = set(modules)
     modules += [ep.value for ep in entry_points(group="reconbench.methods")]
     registry: dict[str, MethodSpec] = {}
     for name in modules:
-        spec = MethodSpec.from_dict(importlib.import_module(name).SPEC)
+        spec = checked(MethodSpec.from_dict(importlib.import_module(name).SPEC), provenance=name in built_in)
         if spec.name in registry:
             raise ValueError(f"two methods are named {spec.name!r} ({name})")
         registry[spec.name] = spec
     return registry
 
 
+def checked(spec: MethodSpec, *, provenance: bool = False) -> MethodSpec:
+    """`spec`, once an external method's recipe has passed every check (SpecError listing what is wrong);
+    provenance=True (the adapters we ship) also requires an https repository, a licence and sources."""
+    if spec.is_external:
+        from reconbench.methods.external.command import validate_spec
+
+        problems = validate_spec(spec, provenance=provenance)
+        if problems:
+            raise SpecError(f"method {spec.name!r} has an invalid spec:\n  " + "\n  ".join(problems))
+    return spec
+
+
 def register_method(spec: MethodSpec | dict) -> MethodSpec:
     """Add a method for this process (scripts, notebooks, tests); packages use the entry-point group."""
-    spec = spec if isinstance(spec, MethodSpec) else MethodSpec.from_dict(spec)
+    spec = checked(spec if isinstance(spec, MethodSpec) else MethodSpec.from_dict(spec))
     if spec.name in _registry():
         raise ValueError(f"a method named {spec.name!r} is already registered")
     _registry()[spec.name] = spec

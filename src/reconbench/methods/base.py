@@ -9,15 +9,15 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from reconbench.literature.types import Published
+from reconbench.methods.recipe import RECIPE_FIELDS, SpecError, UpstreamRecipe, is_commit
 from reconbench.protocol import Camera
 
 PARADIGMS = ("feed-forward", "per-scene", "reference")
@@ -69,6 +69,8 @@ class MethodSpec:
     training: dict[str, Any] = field(
         default_factory=dict
     )  # trained here: {"entry": "module:function", "weights": "package:folder"} (`reconbench train`)
+    # The upstream fields above read strictly into typed data (methods/recipe.py); None for an in-process method.
+    recipe: UpstreamRecipe | None = field(default=None, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.published, dict):  # a plain-dict spec (third-party, or read back from asdict)
@@ -83,15 +85,26 @@ class MethodSpec:
             raise ValueError(f"method {self.name!r}: give either an entry point or external steps, not both")
         if not self.steps and ":" not in self.entry:
             raise ValueError(f"method {self.name!r}: entry must be 'module:function', got {self.entry!r}")
-        if self.steps and not (self.upstream.get("repo") and self.output.get("path")):
-            raise ValueError(f"method {self.name!r}: an external method needs upstream.repo and output.path")
+        if self.steps:  # read strictly first: a wrong shape or a misspelled key is named before anything reads it
+            typed = UpstreamRecipe.from_dict(self.name, {k: getattr(self, k) for k in RECIPE_FIELDS})
+            object.__setattr__(self, "recipe", typed)
+            if not (typed.upstream.repo and typed.output.path):
+                raise SpecError(f"method {self.name!r}: an external method needs upstream.repo and output.path")
+            if not is_commit(typed.upstream.commit):
+                raise SpecError(
+                    f"method {self.name!r}: upstream.commit must be a full 40-hex commit, got {typed.upstream.commit!r}"
+                )
+        else:
+            stray = [k for k in RECIPE_FIELDS if k != "intermediate_views" and getattr(self, k)]
+            if stray:
+                raise SpecError(
+                    f"method {self.name!r}: {', '.join(stray)} describe an upstream method run as commands; "
+                    f"an in-process method (entry {self.entry!r}) takes none of them"
+                )
         if self.intermediate_views:
             from reconbench.viewscore.stages import check_intermediate_views
 
             check_intermediate_views(self.name, self.intermediate_views)
-        commit = self.upstream.get("commit", "")
-        if self.upstream and not re.fullmatch(r"[0-9a-f]{40}", commit):
-            raise ValueError(f"method {self.name!r}: upstream.commit must be a full 40-hex commit, got {commit!r}")
 
     def wants_gpu(self, gpus_present: bool) -> bool:
         """Whether a job of this method should be given (and so reserve) a GPU."""
@@ -103,8 +116,17 @@ class MethodSpec:
         return bool(self.steps)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> MethodSpec:
+    def from_dict(cls, d: Mapping[str, Any]) -> MethodSpec:
+        """A spec module's SPEC dict; an unknown key (at any level of the upstream recipe) is a SpecError."""
         d = dict(d)
+        d.pop("recipe", None)  # derived (dataclasses.asdict of a spec carries it): rebuilt from the plain fields
+        allowed = [f.name for f in fields(cls) if f.init]
+        unknown = sorted(str(k) for k in d if k not in allowed)
+        if unknown:
+            raise SpecError(
+                f"method {d.get('name', '?')!r}: unknown key(s) {', '.join(map(repr, unknown))}; "
+                f"allowed: {', '.join(allowed)}"
+            )
         for key in ("input_views", "requires", "sources", "weights", "steps", "stage_markers"):
             if key in d:
                 d[key] = tuple(d[key])

@@ -33,11 +33,11 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Any
 
 from reconbench.methods.base import MethodSpec
 from reconbench.methods.external import input_camera
+from reconbench.methods.recipe import is_commit, is_relative
 
 PLACEHOLDERS: tuple[str, ...] = (
     "python",
@@ -62,7 +62,6 @@ BACKGROUNDS = ("transparent", "white", "grey")
 WEIGHT_KINDS = ("hf", "url")
 
 _TOKEN = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_COMMIT = re.compile(r"[0-9a-f]{40}")
 
 
 @dataclass(frozen=True)
@@ -133,14 +132,17 @@ def _many(values: Mapping[str, Any], key: str, where: str) -> list[str]:
 # ---------------------------------------------------------------- validation
 
 
-def validate_spec(spec: MethodSpec) -> list[str]:
-    """Every problem found in an external method's spec (empty when it is sound)."""
+def validate_spec(spec: MethodSpec, *, provenance: bool = True) -> list[str]:
+    """Every problem found in an external method's spec (empty when it is sound).
+
+    provenance=False leaves out what only a published adapter must have (an https repository, a licence,
+    sources): a method registered for a local checkout (scripts, tests) is still checked for everything else."""
     if not spec.is_external:
         return [f"{spec.name}: not an external method (no steps)"]
     problems: list[str] = []
-    problems += _check_upstream(spec.upstream)
-    problems += _check_environment(spec.environment)
-    problems += _check_weights(spec.weights)
+    problems += _check_upstream(spec.upstream, provenance)
+    problems += _check_environment(spec.environment, provenance)
+    problems += _check_weights(spec.weights, provenance)
     problems += _check_steps(spec.steps)
     problems += _check_output(spec.output, spec.representation)
     problems += _check_inputs(spec.inputs)
@@ -148,29 +150,29 @@ def validate_spec(spec: MethodSpec) -> list[str]:
         problems.append("inputs.batch says the command takes several inputs, but no step passes {inputs}")
     problems += _check_markers(spec.stage_markers)
     problems += input_camera.check_spec(spec.input_camera, spec.steps)
-    problems += _check_conventions(spec)
+    problems += _check_conventions(spec, provenance)
     return [f"{spec.name}: {p}" for p in problems]
 
 
-def _check_upstream(upstream: Mapping[str, Any]) -> list[str]:
+def _check_upstream(upstream: Mapping[str, Any], provenance: bool) -> list[str]:
     problems = []
-    if not str(upstream.get("repo", "")).startswith("https://"):
+    if not str(upstream.get("repo", "")).startswith("https://" if provenance else ""):
         problems.append(f"upstream.repo must be an https URL, got {upstream.get('repo')!r}")
-    if not _COMMIT.fullmatch(str(upstream.get("commit", ""))):
+    if not is_commit(upstream.get("commit", "")):
         problems.append(f"upstream.commit must be a full 40-hex commit, got {upstream.get('commit')!r}")
     for i, extra in enumerate(upstream.get("extra", ())):
-        if not str(extra.get("repo", "")).startswith("https://"):
+        if not str(extra.get("repo", "")).startswith("https://" if provenance else ""):
             problems.append(f"upstream.extra[{i}].repo must be an https URL")
-        if not _COMMIT.fullmatch(str(extra.get("commit", ""))):
+        if not is_commit(extra.get("commit", "")):
             problems.append(f"upstream.extra[{i}].commit must be a full 40-hex commit, got {extra.get('commit')!r}")
-        if not _is_relative(str(extra.get("dest", ""))):
+        if not is_relative(str(extra.get("dest", ""))):
             problems.append(
                 f"upstream.extra[{i}].dest must be a relative path inside the checkout, got {extra.get('dest')!r}"
             )
     return problems
 
 
-def _check_environment(env: Mapping[str, Any]) -> list[str]:
+def _check_environment(env: Mapping[str, Any], provenance: bool) -> list[str]:
     """The recipe as reconbench.envs reads it (docs/environments.md): packages are requirement strings, or
     nested lists of them (a pip call of their own); build steps are argv lists or {"argv", "cwd"}."""
     problems = []
@@ -178,7 +180,7 @@ def _check_environment(env: Mapping[str, Any]) -> list[str]:
         problems.append(f"environment.python must be a version like '3.10', got {env.get('python')!r}")
     packages = env.get("packages", ())
     flat = [q for p in packages for q in (p if isinstance(p, (list, tuple)) else [p])]
-    if not flat or not all(isinstance(p, str) and p.strip() for p in flat):
+    if (provenance and not flat) or not all(isinstance(p, str) and p.strip() for p in flat):
         problems.append("environment.packages must be a non-empty list of requirement strings (or lists of them)")
     for text in [*flat, *env.get("pip_args", ())]:
         problems += _unknown(str(text), BUILD_PLACEHOLDERS, "environment")
@@ -197,7 +199,7 @@ def _check_environment(env: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def _check_weights(weights: Sequence[Mapping[str, Any]]) -> list[str]:
+def _check_weights(weights: Sequence[Mapping[str, Any]], provenance: bool) -> list[str]:
     problems = []
     for i, w in enumerate(weights):
         kind = w.get("kind")
@@ -209,14 +211,14 @@ def _check_weights(weights: Sequence[Mapping[str, Any]]) -> list[str]:
             if not isinstance(w.get("files", []), (list, tuple)):
                 problems.append(f"weights[{i}].files must be a list of file names (absent or empty: a snapshot)")
         else:
-            if not str(w.get("url", "")).startswith("https://"):
+            if not str(w.get("url", "")).startswith("https://" if provenance else ("https://", "file://")):
                 problems.append(f"weights[{i}].url must be an https URL, got {w.get('url')!r}")
-            if not _is_relative(str(w.get("dest", ""))):
+            if not is_relative(str(w.get("dest", ""))):
                 problems.append(
                     f"weights[{i}].dest must be a relative path under the weights folder, got {w.get('dest')!r}"
                 )
         for key, value in w.get("env", {}).items():
-            if not _is_relative(str(value)) and value != ".":
+            if not is_relative(str(value)) and value != ".":
                 problems.append(f"weights[{i}].env[{key!r}] must be a relative path under the weights folder")
     return problems
 
@@ -252,7 +254,7 @@ def _check_steps(steps: Sequence[Mapping[str, Any]]) -> list[str]:
 def _check_output(output: Mapping[str, Any], representation: str) -> list[str]:
     problems = []
     path = str(output.get("path", ""))
-    if not _is_relative(path):
+    if not is_relative(path):
         problems.append(f"output.path must be a glob relative to {{out}} (no '..', not absolute), got {path!r}")
     if placeholders_in(path):
         problems.append(f"output.path must not use placeholders (it is a glob under {{out}}), got {path!r}")
@@ -265,7 +267,7 @@ def _check_output(output: Mapping[str, Any], representation: str) -> list[str]:
         problems.append(f"output.unpack must be one of {UNPACKERS}, got {unpack!r}")
     final = str(output.get("member", "")) if unpack else path
     if unpack:
-        if not _is_relative(final):
+        if not is_relative(final):
             problems.append(f"output.member must be a relative glob inside the archive, got {final!r}")
         if not path.lower().endswith(f".{unpack}"):
             problems.append(f"output.path {path!r} should name a .{unpack} archive")
@@ -310,7 +312,7 @@ def _check_markers(markers: Sequence[Mapping[str, str]]) -> list[str]:
     return problems
 
 
-def _check_conventions(spec: MethodSpec) -> list[str]:
+def _check_conventions(spec: MethodSpec, provenance: bool) -> list[str]:
     from reconbench.alignment import SCALE_CONVENTIONS
     from reconbench.protocol.frames import FRAMES
 
@@ -319,9 +321,9 @@ def _check_conventions(spec: MethodSpec) -> list[str]:
         problems.append(f"frame {spec.frame!r} is not in protocol/frames.py ({', '.join(FRAMES)})")
     if spec.scale not in SCALE_CONVENTIONS:
         problems.append(f"scale {spec.scale!r} is not one of {', '.join(SCALE_CONVENTIONS)}")
-    if not spec.licence:
+    if provenance and not spec.licence:
         problems.append("licence missing")
-    if not spec.sources:
+    if provenance and not spec.sources:
         problems.append("sources missing")
     if spec.timeout_s <= 0:
         problems.append("timeout_s must be positive")
@@ -334,9 +336,3 @@ def _unknown(text: str, allowed: Sequence[str], where: str) -> list[str]:
         for k in placeholders_in(text)
         if k not in allowed
     ]
-
-
-def _is_relative(path: str) -> bool:
-    if not path or path.startswith(("/", "~", "\\")):
-        return False
-    return ".." not in PurePosixPath(path).parts
