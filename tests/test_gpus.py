@@ -128,26 +128,26 @@ def _external(needs_gpu=True):
 
 
 def test_availability_of_an_upstream_method_reads_the_driver_not_host_torch(monkeypatch):
-    from reconbench.methods import base
+    from reconbench import registry
 
-    monkeypatch.setattr(base, "host_torch_cuda", lambda: False)  # reconbench's venv has a CPU build of torch
+    monkeypatch.setattr(registry, "host_torch_cuda", lambda: False)  # reconbench's venv has a CPU build of torch
     monkeypatch.setattr(gpus, "_installed_gpus", lambda: (THREE[0],))
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
-    assert _external()._gpu_reasons() == []
+    assert registry.gpu_reasons(_external()) == []
     monkeypatch.setattr(gpus, "_installed_gpus", lambda: ())
-    assert "NVIDIA driver reports none" in _external()._gpu_reasons()[0]
-    assert _external(needs_gpu=False)._gpu_reasons() == []
+    assert "NVIDIA driver reports none" in registry.gpu_reasons(_external())[0]
+    assert registry.gpu_reasons(_external(needs_gpu=False)) == []
 
 
 def test_in_process_gpu_method_also_needs_host_torch_cuda(monkeypatch):
-    from reconbench.methods import base
+    from reconbench import registry
 
     spec = MethodSpec(
         name="inproc", paradigm="per-scene", representation="splats", description="d", entry="x:y", needs_gpu=True
     )
     monkeypatch.setattr(gpus, "_installed_gpus", lambda: (THREE[0],))
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
-    monkeypatch.setattr(base, "host_torch_cuda", lambda: False)
-    assert "PyTorch with CUDA" in spec._gpu_reasons()[0]
-    monkeypatch.setattr(base, "host_torch_cuda", lambda: True)
-    assert spec._gpu_reasons() == []
+    monkeypatch.setattr(registry, "host_torch_cuda", lambda: False)
+    assert "PyTorch with CUDA" in registry.gpu_reasons(spec)[0]
+    monkeypatch.setattr(registry, "host_torch_cuda", lambda: True)
+    assert registry.gpu_reasons(spec) == []

@@ -220,13 +220,13 @@ def _json_safe(value):
 
 
 def cmd_methods(args: argparse.Namespace) -> int:
-    from reconbench.methods import get_method, method_names
+    from reconbench.registry import availability, get_method, method_names
 
     specs = [get_method(n) for n in method_names()]
     width = max(len(s.name) for s in specs) + 1
     print(f"{'method':{width}s} {'paradigm':13s} {'output':7s} {'views':9s} {'GPU':4s} {'code':9s} runs here?")
     for spec in specs:
-        ok, why = spec.availability()
+        ok, why = availability(spec)
         views = (
             ",".join(map(str, spec.input_views))
             if len(spec.input_views) < 4
@@ -249,7 +249,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
     if args.preflight:  # static checks against the upstream source only: no build, no weights, no GPU
         from reconbench.doctor import run_preflight
-        from reconbench.methods.external.preflight import format_report
+        from reconbench.upstream.preflight import format_report
 
         checks = run_preflight(
             args.methods.split(",") if args.methods else None,
@@ -516,7 +516,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_views_parser(sub)  # evaluate-views
 
-    from reconbench.envs.cli import add_parsers as add_envs_parsers
+    from reconbench.upstream.envs.cli import add_parsers as add_envs_parsers
 
     add_envs_parsers(sub)  # install, fetch-weights, bundle
 

@@ -2,7 +2,7 @@
 
 Asked of the driver (NVML through nvidia-ml-py, else `nvidia-smi`), never of the host's PyTorch: an
 upstream method runs in its own environment, so a CPU build of torch in reconbench's venv says nothing
-about whether the method can use the GPU. `reconbench methods`, `MethodSpec.availability`, the executors
+about whether the method can use the GPU. `reconbench methods`, `reconbench.registry.availability`, the executors
 (which pin workers to GPUs) and provenance (the GPU model a result was measured on) all read it here.
 
 CUDA_VISIBLE_DEVICES is honoured as CUDA reads it: a comma-separated list of device indices or UUIDs

@@ -1,16 +1,12 @@
 """The typed upstream recipe: a misspelled key at any level of a spec is an error naming the method, the field's
-path and the allowed keys; a registered method (entry-point ones included) is validated when it is registered."""
+path and the allowed keys (validation at registration: tests/test_registry.py)."""
 
 from __future__ import annotations
 
 import copy
-import types
-from importlib.metadata import EntryPoint
 
 import pytest
 
-from reconbench import methods
-from reconbench.methods import get_method, method_names, register_method
 from reconbench.methods.base import MethodSpec
 from reconbench.methods.recipe import (
     EnvironmentRecipe,
@@ -20,6 +16,7 @@ from reconbench.methods.recipe import (
     is_commit,
     is_relative,
 )
+from reconbench.registry import get_method, method_names
 
 
 def _spec() -> dict:
@@ -137,34 +134,6 @@ def test_every_registered_adapter_has_a_typed_recipe():
     for spec in external:
         assert spec.recipe is not None and len(spec.recipe.steps) == len(spec.steps), spec.name
         assert spec.recipe.output.path == spec.output["path"], spec.name
-
-
-def test_register_method_rejects_a_spec_that_fails_validation():
-    d = _spec()
-    d["name"] = "toy-bad-placeholder"
-    d["steps"] = ({"stage": "generation", "argv": ["{python}", "run.py", "{inptus}", "--out", "{out}"]},)
-    with pytest.raises(SpecError, match=r"toy-bad-placeholder.*\{inptus\}"):
-        register_method(d)
-    assert "toy-bad-placeholder" not in method_names()
-
-
-def test_an_entry_point_method_with_a_typo_is_rejected_at_registration(monkeypatch):
-    d = _spec()
-    d["name"] = "toy-entry-point"
-    d["inputs"] = {"removes_backround": True}
-    module = types.ModuleType("toy_entry_point_spec")
-    module.SPEC = d  # type: ignore[attr-defined]
-    monkeypatch.setitem(__import__("sys").modules, "toy_entry_point_spec", module)
-    point = EntryPoint(name="toy", value="toy_entry_point_spec", group="reconbench.methods")
-    monkeypatch.setattr(methods, "entry_points", lambda group: [point] if group == "reconbench.methods" else [])
-    methods._registry.cache_clear()
-    try:
-        with pytest.raises(SpecError, match=r"'toy-entry-point'.*inputs.*'removes_backround'.*removes_background"):
-            methods._registry()
-    finally:
-        monkeypatch.undo()
-        methods._registry.cache_clear()
-    assert "triposr" in method_names()
 
 
 def test_one_commit_and_one_relative_path_check():

@@ -6,7 +6,6 @@ so the host can list, cost and report every method without installing any of the
 
 from __future__ import annotations
 
-import functools
 import importlib
 import importlib.util
 from collections.abc import Callable, Mapping
@@ -62,7 +61,7 @@ class MethodSpec:
     stage_markers: tuple[dict[str, str], ...] = ()  # {"stage", "pattern"}: a stdout line matching ends that stage
     input_camera: dict[str, Any] = field(
         default_factory=dict
-    )  # the input camera it assumes or is given (methods/external/input_camera.py)
+    )  # the input camera it assumes or is given (upstream/input_camera.py)
     # Two-stage methods: the multi-view images they generate and the cameras they were generated at
     # (viewscore/stages.py, docs/adapters.md "Intermediate views"); scored as stage1_* metrics.
     intermediate_views: dict[str, Any] = field(default_factory=dict)
@@ -132,52 +131,10 @@ class MethodSpec:
                 d[key] = tuple(d[key])
         return cls(**d)
 
-    def availability(self) -> tuple[bool, str]:
-        """Whether it can run on this machine, and every reason why not."""
-        reasons = []
-        reasons += self._gpu_reasons()
-        missing = [m for m in self.requires if importlib.util.find_spec(m) is None]
-        if missing:
-            reasons.append(f"missing Python modules: {', '.join(missing)}")
-        if self.is_external:
-            reasons += self._external_reasons()
-        return (not reasons), "; ".join(reasons) or "ok"
-
-    def _gpu_reasons(self) -> list[str]:
-        """A method that needs a GPU needs one the NVIDIA driver reports visible (reconbench.gpus), whatever
-        the host's PyTorch is: an upstream method runs in its own environment. An in-process method also
-        needs a CUDA build of PyTorch in this process, since it runs here."""
-        from reconbench.gpus import gpus_present
-
-        if not self.needs_gpu:
-            return []
-        if not gpus_present():
-            return ["needs a CUDA GPU; the NVIDIA driver reports none visible here (NVML, nvidia-smi)"]
-        if not self.is_external and not host_torch_cuda():
-            return [
-                "runs in this process and needs PyTorch with CUDA here; this interpreter's torch sees no CUDA device"
-            ]
-        return []
-
-    def _external_reasons(self) -> list[str]:
-        from reconbench.envs import get_backend
-        from reconbench.envs.weights import missing_weights
-
-        reasons = []
-        backend = get_backend()
-        if not backend.is_built(self):
-            reasons.append(f"{backend.name} environment not built (reconbench install {self.name})")
-        absent = missing_weights(self)
-        if absent:
-            more = f" and {len(absent) - 1} more" if len(absent) > 1 else ""
-            reasons.append(f"weights not in the local cache: {absent[0]}{more} (reconbench fetch-weights {self.name})")
-        return reasons
-
     def load_entry(self) -> Callable[[MethodInput], MethodOutput]:
+        """The in-process entry point (an upstream method's runner is reconbench.registry.load_entry's business)."""
         if self.is_external:
-            from reconbench.methods.external.run import run_external
-
-            return functools.partial(run_external, self)
+            raise ValueError(f"method {self.name!r} runs upstream code as commands: use reconbench.registry.load_entry")
         module, _, func = self.entry.partition(":")
         return getattr(importlib.import_module(module), func)
 
@@ -210,13 +167,3 @@ class MethodOutput:
     scale: str | None = None
     texture_dirs: tuple[Path, ...] = ()
     info: dict[str, Any] = field(default_factory=dict)
-
-
-def host_torch_cuda() -> bool:
-    """This interpreter's PyTorch sees a CUDA device: an extra requirement of in-process GPU methods only
-    (whether a GPU exists at all is reconbench.gpus's answer, from the driver)."""
-    if importlib.util.find_spec("torch") is None:
-        return False
-    import torch
-
-    return bool(torch.cuda.is_available())

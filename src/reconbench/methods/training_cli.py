@@ -54,7 +54,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from reconbench.methods import get_method
+    from reconbench.registry import get_method
 
     spec = get_method(args.method)
     if not spec.training.get("entry"):
