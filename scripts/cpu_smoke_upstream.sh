@@ -54,7 +54,7 @@ echo "== overrides: $(tr -d '\n' < "$WORK/overrides.json")"
 echo "== 1. environment: reconbench install triposr --source $TRIPOSR_SRC"
 nice -n 10 "$PYTHON" -m reconbench.cli install triposr --source "$TRIPOSR_SRC"
 read -r ENV_PY ENV_REPO < <("$PYTHON" -c "
-from reconbench.upstream.envs import get_backend; from reconbench.methods import get_method
+from reconbench.upstream.envs import get_backend; from reconbench.registry import get_method
 e = get_backend('venv').environment(get_method('triposr')); print(e.python, e.repo)")
 
 echo "== 2. random weights of the right shapes (scripts/cpu_smoke_weights.py)"

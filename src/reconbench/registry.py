@@ -99,10 +99,10 @@ def availability(spec: MethodSpec) -> tuple[bool, str]:
 
 
 def gpu_reasons(spec: MethodSpec) -> list[str]:
-    """A method that needs a GPU needs one the NVIDIA driver reports visible (reconbench.gpus), whatever
+    """A method that needs a GPU needs one the NVIDIA driver reports visible (reconbench.system.gpus), whatever
     the host's PyTorch is: an upstream method runs in its own environment. An in-process method also
     needs a CUDA build of PyTorch in this process, since it runs here."""
-    from reconbench.gpus import gpus_present
+    from reconbench.system.gpus import gpus_present
 
     if not spec.needs_gpu:
         return []
@@ -115,7 +115,7 @@ def gpu_reasons(spec: MethodSpec) -> list[str]:
 
 def host_torch_cuda() -> bool:
     """This interpreter's PyTorch sees a CUDA device: an extra requirement of in-process GPU methods only
-    (whether a GPU exists at all is reconbench.gpus's answer, from the driver)."""
+    (whether a GPU exists at all is reconbench.system.gpus's answer, from the driver)."""
     if importlib.util.find_spec("torch") is None:
         return False
     import torch

@@ -12,9 +12,9 @@ import pytest
 import tiny_external
 
 from reconbench.methods.base import MethodInput, MethodSpec
+from reconbench.system.monitor import ResourceMonitor
 from reconbench.upstream import timing
 from reconbench.upstream.envs import Environment
-from reconbench.upstream.monitor import ResourceMonitor
 from reconbench.upstream.run import ExternalMethodError, run_external, time_batch
 from reconbench.upstream.shim import SHIM_READY_LINE
 

@@ -120,7 +120,8 @@ def _serve(conn: Connection) -> None:
 def _run_measured(entry, inp: MethodInput) -> tuple[MethodOutput, float]:
     """Run an in-process method while sampling this process's memory; with CUDA in use, also its peak
     GPU memory (PyTorch's allocator) and the GPU model, unless the method reported them itself."""
-    from reconbench.upstream.monitor import ResourceMonitor, visible_gpus
+    from reconbench.system.gpus import visible_gpus
+    from reconbench.system.monitor import ResourceMonitor
 
     torch = sys.modules.get("torch")
     cuda = torch is not None and torch.cuda.is_initialized()

@@ -19,8 +19,9 @@ import numpy as np
 from reconbench.errors import ReconbenchError
 from reconbench.methods.base import MethodInput, MethodOutput, MethodSpec
 from reconbench.protocol import Camera
+from reconbench.system.gpus import visible_gpus
+from reconbench.system.monitor import ResourceMonitor, wall_clock
 from reconbench.upstream import command, input_camera, inputs, outputs, timing
-from reconbench.upstream.monitor import ResourceMonitor, visible_gpus, wall_clock
 
 SHIM = Path(__file__).with_name("shim.py")
 HOOKS = Path(__file__).with_name("hooks")

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from reconbench.methods.base import MethodSpec
+from reconbench.system.paths import hf_cache_dir
 from reconbench.upstream.envs import WeightsMissing, fetch_weights, missing_weights, weights_env
-from reconbench.upstream.envs import weights as weights_mod
-from reconbench.upstream.envs.weights import hf_cache_dir, weights_mounts
+from reconbench.upstream.envs.weights import weights_mounts
 
 COMMIT = "a" * 40
 
@@ -179,21 +179,6 @@ def test_weights_env_points_runs_at_the_host_cache_offline(hf_cache, tmp_path):
     assert env["HF_HUB_CACHE"] == str(hf_cache) and env["HF_HOME"] == str(tmp_path / "hf")
     assert env["HUGGINGFACE_HUB_CACHE"] == str(hf_cache)
     assert env["HF_HUB_OFFLINE"] == "1" and env["TRANSFORMERS_OFFLINE"] == "1"
-
-
-def test_cache_dir_follows_the_environment_at_call_time(tmp_path, monkeypatch):
-    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
-    monkeypatch.delenv("HUGGINGFACE_HUB_CACHE", raising=False)
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "home"))
-    assert weights_mod.hf_cache_dir() == tmp_path / "home" / "hub"
-    monkeypatch.delenv("HF_HOME")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert weights_mod.hf_cache_dir() == tmp_path / "xdg" / "huggingface" / "hub"
-    monkeypatch.setenv("HUGGINGFACE_HUB_CACHE", str(tmp_path / "legacy"))
-    assert weights_mod.hf_cache_dir() == tmp_path / "legacy"
-    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    assert weights_mod.hf_offline()
 
 
 def test_unknown_weight_kind():

@@ -27,7 +27,7 @@ from reconbench.runner.execute import JobTask, execute_job, record_for, reset_pr
 from reconbench.runner.jobs import Job
 from reconbench.runner.store import JobRecord
 from reconbench.runner.worker import exit_with_parent
-from reconbench.upstream.monitor import visible_gpu_ids
+from reconbench.system.gpus import visible_gpu_ids
 
 
 class LocalExecutor:

@@ -26,6 +26,7 @@ from filelock import FileLock, Timeout
 
 from reconbench.errors import ReconbenchError
 from reconbench.methods.base import MethodSpec
+from reconbench.system.paths import cache_root
 from reconbench.upstream.envs.overrides import environment_of
 from reconbench.upstream.envs.sources import LocalSources, SourceMismatch, copy_checkout, verify_checkout
 from reconbench.upstream.placeholders import substitute_recipe
@@ -45,11 +46,6 @@ class EnvironmentMissing(ReconbenchError):
 
 class EnvironmentBuildError(ReconbenchError):
     """Building an environment failed; the message names the method, the failing command and the build log."""
-
-
-def cache_root() -> Path:
-    """$RECONBENCH_CACHE, else ~/.cache/reconbench (read at call time)."""
-    return Path(os.environ.get("RECONBENCH_CACHE") or Path.home() / ".cache" / "reconbench").expanduser()
 
 
 def _safe_name(name: str) -> str:

@@ -413,7 +413,8 @@ def local_sources(folder: Path | str, entry: dict[str, Any]) -> LocalSources:
 def install_weights(folder: Path | str, entry: dict[str, Any], spec: MethodSpec) -> list[str]:
     """Copy the method's bundled weights into the Hugging Face cache and the weights folder (what a run reads);
     returns the labels copied. Afterwards nothing of the method's weights may be missing."""
-    from reconbench.upstream.envs.weights import hf_cache_dir, missing_weights, weights_dir
+    from reconbench.system.paths import hf_cache_dir
+    from reconbench.upstream.envs.weights import missing_weights, weights_dir
 
     folder = Path(folder).expanduser().resolve()
     copied = []

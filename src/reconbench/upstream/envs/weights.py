@@ -25,7 +25,7 @@ from filelock import FileLock
 
 from reconbench.errors import ReconbenchError
 from reconbench.methods.base import MethodSpec
-from reconbench.upstream.envs.base import cache_root
+from reconbench.system.paths import cache_root, hf_cache_dir, hf_home, hf_offline
 
 
 class WeightsMissing(ReconbenchError):
@@ -44,27 +44,6 @@ class WeightItem:
     url: str = ""
     dest: str = ""
     sha256: str = ""
-
-
-_TRUE = {"1", "ON", "YES", "TRUE"}
-
-
-def hf_offline() -> bool:
-    """HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) is set, read now."""
-    return any(os.environ.get(k, "").strip().upper() in _TRUE for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
-
-
-def hf_home() -> Path:
-    home = os.environ.get("HF_HOME") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "huggingface"
-    )
-    return Path(os.path.expandvars(os.path.expanduser(home)))
-
-
-def hf_cache_dir() -> Path:
-    """The Hugging Face hub cache as huggingface_hub resolves it, read at call time."""
-    cache = os.environ.get("HF_HUB_CACHE") or os.environ.get("HUGGINGFACE_HUB_CACHE") or str(hf_home() / "hub")
-    return Path(os.path.expandvars(os.path.expanduser(cache)))
 
 
 def weights_dir() -> Path:

@@ -99,8 +99,8 @@ def _nvml_gpus() -> list[tuple[str, str]]:
         out = []
         for i in range(pynvml.nvmlDeviceGetCount()):
             handle = pynvml.nvmlDeviceGetHandleByIndex(i)
-            name, uuid = pynvml.nvmlDeviceGetName(handle), pynvml.nvmlDeviceGetUUID(handle)
-            out.append(tuple(v.decode() if isinstance(v, bytes) else v for v in (name, uuid)))
+            name, uuid = (_text(v) for v in (pynvml.nvmlDeviceGetName(handle), pynvml.nvmlDeviceGetUUID(handle)))
+            out.append((name, uuid))
         return out
     except Exception:  # no module, no driver: try nvidia-smi
         return []
@@ -123,4 +123,10 @@ def _smi_gpus() -> list[tuple[str, str]]:
 
 def parse_smi(text: str) -> list[tuple[str, str]]:
     """(name, uuid) per line of `nvidia-smi --query-gpu=name,uuid --format=csv,noheader` (a name may hold commas)."""
-    return [tuple(part.strip() for part in line.rsplit(",", 1)) for line in text.splitlines() if "," in line]
+    rows = [line.rsplit(",", 1) for line in text.splitlines() if "," in line]
+    return [(name.strip(), uuid.strip()) for name, uuid in rows]
+
+
+def _text(value: object) -> str:
+    """NVML answers bytes in older bindings, str in newer ones."""
+    return value.decode() if isinstance(value, bytes) else str(value)

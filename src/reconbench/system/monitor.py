@@ -13,8 +13,6 @@ from dataclasses import dataclass
 
 import psutil
 
-from reconbench.gpus import visible_gpu_ids, visible_gpus  # noqa: F401  (re-exported: the executors and runs read them here)
-
 
 @dataclass
 class ResourcePeaks:

@@ -10,8 +10,8 @@ import types
 
 import pytest
 
-from reconbench import gpus
 from reconbench.methods.base import MethodSpec
+from reconbench.system import gpus
 
 H100, A100 = "NVIDIA H100 80GB HBM3", "NVIDIA A100-SXM4-80GB"
 THREE = [(H100, "GPU-aaaa1111"), (H100, "GPU-bbbb2222"), (A100, "GPU-cccc3333")]
