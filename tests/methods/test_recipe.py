@@ -13,8 +13,10 @@ from reconbench.methods.recipe import (
     InputSpec,
     SpecError,
     UpstreamRecipe,
+    git_build,
     is_commit,
     is_relative,
+    torch_index,
 )
 from reconbench.registry import get_method, method_names
 
@@ -142,3 +144,21 @@ def test_one_commit_and_one_relative_path_check():
     assert is_relative("a/b.obj") and is_relative("0/*.ply")
     for bad in ("", "/abs", "~/x", "a/../../b", "..", "\\x", "a\\..\\b"):
         assert not is_relative(bad), bad
+
+
+def test_spec_helpers_write_the_plain_data_they_stand_for():
+    assert torch_index("cu121") == ["--extra-index-url", "https://download.pytorch.org/whl/cu121"]
+    commit = "c5caf7bdb8a2448acc491a9faa47753972edd380"
+    assert git_build("https://github.com/NVlabs/nvdiffrast.git", commit) == [
+        "{python}",
+        "-m",
+        "pip",
+        "install",
+        "--no-build-isolation",
+        f"git+https://github.com/NVlabs/nvdiffrast.git@{commit}",
+    ]
+    assert git_build("https://x.org/r.git", commit, "bindings/torch")[-1].endswith(
+        f"@{commit}#subdirectory=bindings/torch"
+    )
+    with pytest.raises(SpecError, match="40-hex"):
+        git_build("https://github.com/KAIR-BAIR/nerfacc.git", "v0.5.2")  # a tag can move: pins are commits

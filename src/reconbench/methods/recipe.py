@@ -381,8 +381,10 @@ def torch_index(cuda: str) -> list[str]:
     return ["--extra-index-url", f"https://download.pytorch.org/whl/{cuda}"]
 
 
-def git_build(url: str, commit: str) -> list[str]:
-    """A build step installing `url` at `commit` against the environment's torch (no build isolation)."""
+def git_build(url: str, commit: str, subdirectory: str = "") -> list[str]:
+    """A build step pip-installing the repository `url` at `commit` (its `subdirectory` if given) against the
+    environment's torch: no build isolation, so a CUDA extension's build sees that torch."""
     if not is_commit(commit):
         raise SpecError(f"git_build({url!r}): commit must be a full 40-hex commit, got {commit!r}")
-    return ["{python}", "-m", "pip", "install", "--no-build-isolation", f"git+{url}@{commit}"]
+    where = f"#subdirectory={subdirectory}" if subdirectory else ""
+    return ["{python}", "-m", "pip", "install", "--no-build-isolation", f"git+{url}@{commit}{where}"]

@@ -1,5 +1,7 @@
 """Pieces several adapter specs share, pinned once here so a bump reaches every method that uses them."""
 
+from reconbench.methods.recipe import git_build
+
 # rembg's U2-Net: rembg.new_session() loads it even when an RGBA input makes matting unnecessary.
 REMBG_U2NET = {
     "kind": "url",
@@ -9,20 +11,8 @@ REMBG_U2NET = {
 }
 
 # CUDA extensions built against the environment's torch (no build isolation, so they see it).
-NVDIFFRAST = [
-    "{python}",
-    "-m",
-    "pip",
-    "install",
-    "--no-build-isolation",
-    "git+https://github.com/NVlabs/nvdiffrast.git@c5caf7bdb8a2448acc491a9faa47753972edd380",
-]
+NVDIFFRAST = git_build("https://github.com/NVlabs/nvdiffrast.git", "c5caf7bdb8a2448acc491a9faa47753972edd380")
 # ashawkey's fork of the 3DGS rasteriser (depth and alpha outputs), used by LGM, DreamGaussian and threestudio-3dgs.
-GAUSSIAN_RASTERIZER = [
-    "{python}",
-    "-m",
-    "pip",
-    "install",
-    "--no-build-isolation",
-    "git+https://github.com/ashawkey/diff-gaussian-rasterization.git@8829d14f814fccdaf840b7b0f3021a616583c0a1",
-]
+GAUSSIAN_RASTERIZER = git_build(
+    "https://github.com/ashawkey/diff-gaussian-rasterization.git", "8829d14f814fccdaf840b7b0f3021a616583c0a1"
+)

@@ -2,6 +2,7 @@
 
 from reconbench.literature.papers import SF3D_CHECK, SPAR3D_CHECK
 from reconbench.literature.types import Check, Published, TimeFigure, Training, image_row, row, sf3d_row
+from reconbench.methods.recipe import torch_index
 from reconbench.upstream.adapters._pins import NVDIFFRAST, REMBG_U2NET
 
 SPEC = {
@@ -24,7 +25,7 @@ SPEC = {
         # (H100/H200, sm_90; audit C1), and nvcc 11.7 cannot build nvdiffrast for sm_90. torch 2.1.2 + cu121 with the
         # xformers wheel built for it instead (unverified: a GPU run must show that CRM's code runs on torch 2.1).
         # torch-scatter and kaolin (README) are left out: only the training code imports them.
-        "pip_args": ["--extra-index-url", "https://download.pytorch.org/whl/cu121"],
+        "pip_args": torch_index("cu121"),
         "packages": [
             "torch==2.1.2",
             "torchvision==0.16.2",

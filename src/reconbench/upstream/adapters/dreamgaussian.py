@@ -2,6 +2,7 @@
 
 from reconbench.literature.papers import DREAMGAUSSIAN_ABSTRACT
 from reconbench.literature.types import Check, Published, TimeFigure
+from reconbench.methods.recipe import torch_index
 from reconbench.upstream.adapters._pins import GAUSSIAN_RASTERIZER, NVDIFFRAST, REMBG_U2NET
 
 SPEC = {
@@ -23,7 +24,7 @@ SPEC = {
     "environment": {
         "python": "3.10",
         "cuda": "12.1",
-        "pip_args": ["--extra-index-url", "https://download.pytorch.org/whl/cu121"],
+        "pip_args": torch_index("cu121"),
         # requirements.lock.txt pins every package (torch 2.1.0+cu121, diffusers 0.24.0, rembg 2.0.49, ...).
         # The lock has no torchvision, yet process.py:12 and the zero123 guidance import it (audit D1);
         # setuptools < 70 for torch 2.1's cpp_extension (audit X1).

@@ -2,6 +2,7 @@
 
 from reconbench.literature.papers import SF3D_CHECK, SPAR3D_CHECK
 from reconbench.literature.types import Check, Published, TimeFigure, image_row, sf3d_row
+from reconbench.methods.recipe import torch_index
 from reconbench.upstream.adapters._pins import NVDIFFRAST, REMBG_U2NET
 
 SPEC = {
@@ -25,7 +26,7 @@ SPEC = {
     "environment": {
         "python": "3.10",
         "cuda": "12.1",
-        "pip_args": ["--extra-index-url", "https://download.pytorch.org/whl/cu121"],
+        "pip_args": torch_index("cu121"),
         # README: Python 3.10, torch 2.1.0 + cu121, xformers 0.0.22.post7, then requirements.txt (which pins
         # pytorch-lightning 2.1.2, transformers 4.34.1, diffusers 0.20.2 and builds nvdiffrast from git).
         # huggingface_hub stays below 0.26: diffusers 0.20.2 imports its removed cached_download.

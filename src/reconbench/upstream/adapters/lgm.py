@@ -1,6 +1,7 @@
 """LGM (Large Multi-View Gaussian Model): ImageDream's four views -> Gaussians, saved as a PLY."""
 
 from reconbench.literature.types import Check, Published, TimeFigure, Training, image_row, row, sf3d_row
+from reconbench.methods.recipe import torch_index
 from reconbench.upstream.adapters._pins import GAUSSIAN_RASTERIZER, REMBG_U2NET
 
 LGM_MESH = "LGM's mesh (its Gaussians-to-mesh conversion), the output of lgm-mesh"
@@ -20,7 +21,7 @@ SPEC = {
     "environment": {
         "python": "3.10",
         "cuda": "12.1",
-        "pip_args": ["--extra-index-url", "https://download.pytorch.org/whl/cu121"],
+        "pip_args": torch_index("cu121"),
         # README: torch 2.1.0 (+cu118 there; cu121 here to match the xformers wheel) and xformers.
         # requirements.txt pins nothing; the shared libraries are pinned as DreamGaussian's lock file
         # (same author, two months earlier) pins them.

@@ -2,6 +2,7 @@
 
 from reconbench.literature.papers import SF3D_CHECK
 from reconbench.literature.types import Check, Published, TimeFigure, Training, image_row, row, sf3d_row
+from reconbench.methods.recipe import torch_index
 
 SPEC = {
     "name": "openlrm",
@@ -19,7 +20,7 @@ SPEC = {
     "environment": {
         "python": "3.10",
         "cuda": "12.1",
-        "pip_args": ["--extra-index-url", "https://download.pytorch.org/whl/cu121"],
+        "pip_args": torch_index("cu121"),
         # README: developed and tested under torch 2.1.2; xformers for DINOv2's attention. requirements.txt pins
         # nothing else; huggingface_hub is held to the versions of early 2024 (its model-hub mixin changed later).
         "packages": [

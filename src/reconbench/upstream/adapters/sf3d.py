@@ -2,6 +2,7 @@
 
 from reconbench.literature.papers import SPAR3D_CHECK
 from reconbench.literature.types import Check, Published, TimeFigure, image_row, sf3d_row
+from reconbench.methods.recipe import torch_index
 from reconbench.upstream.adapters._pins import REMBG_U2NET
 
 SPEC = {
@@ -26,7 +27,7 @@ SPEC = {
     "environment": {
         "python": "3.10",
         "cuda": "12.1",
-        "pip_args": ["--extra-index-url", "https://download.pytorch.org/whl/cu121"],
+        "pip_args": torch_index("cu121"),
         # README: torch for the platform, setuptools 69.5.1, wheel, then requirements.txt (these pins); its two
         # local extensions are built below (requirements.txt names them relative to the working directory).
         "packages": [

@@ -1,6 +1,7 @@
 """threestudio + threestudio-3dgs with Stable Zero123 guidance: per-scene SDS on Gaussian splats."""
 
 from reconbench.literature.types import Check, Published, TimeFigure
+from reconbench.methods.recipe import git_build, torch_index
 from reconbench.upstream.adapters._pins import GAUSSIAN_RASTERIZER, NVDIFFRAST
 
 SPEC = {
@@ -30,7 +31,7 @@ SPEC = {
     "environment": {
         "python": "3.10",
         "cuda": "11.8",
-        "pip_args": ["--extra-index-url", "https://download.pytorch.org/whl/cu118"],
+        "pip_args": torch_index("cu118"),
         # README: tested with torch 2.0.0 + cu118. requirements.txt, less its app-only packages (gradio,
         # ipywidgets); its git dependencies are built below against this torch, pinned to commits.
         "packages": [
@@ -86,41 +87,17 @@ SPEC = {
                 "--no-build-isolation",
                 "git+https://github.com/KAIR-BAIR/nerfacc.git@v0.5.2",
             ],
-            [
-                "{python}",
-                "-m",
-                "pip",
-                "install",
-                "--no-build-isolation",
-                "git+https://github.com/NVlabs/tiny-cuda-nn.git@c91138bcd4c6877c8d5e60e483c0581aafc70cce#subdirectory=bindings/torch",
-            ],
+            git_build(
+                "https://github.com/NVlabs/tiny-cuda-nn.git",
+                "c91138bcd4c6877c8d5e60e483c0581aafc70cce",
+                "bindings/torch",
+            ),
             NVDIFFRAST,
-            [
-                "{python}",
-                "-m",
-                "pip",
-                "install",
-                "--no-build-isolation",
-                "git+https://github.com/ashawkey/envlight.git@05b5851e854429d72ecaf5b206ed64ce55fae677",
-            ],
-            [
-                "{python}",
-                "-m",
-                "pip",
-                "install",
-                "--no-build-isolation",
-                "git+https://github.com/openai/CLIP.git@dcba3cb2e2827b402d2701e7e1c7d9fed8a20ef1",
-            ],
+            git_build("https://github.com/ashawkey/envlight.git", "05b5851e854429d72ecaf5b206ed64ce55fae677"),
+            git_build("https://github.com/openai/CLIP.git", "dcba3cb2e2827b402d2701e7e1c7d9fed8a20ef1"),
             # threestudio-3dgs README ("advanced" installation): ashawkey's rasteriser and DSaurus's simple-knn.
             GAUSSIAN_RASTERIZER,
-            [
-                "{python}",
-                "-m",
-                "pip",
-                "install",
-                "--no-build-isolation",
-                "git+https://github.com/DSaurus/simple-knn.git@8e18d9b2ec09f932b6208172614544267b067a7c",
-            ],
+            git_build("https://github.com/DSaurus/simple-knn.git", "8e18d9b2ec09f932b6208172614544267b067a7c"),
         ],
         "env": {"TORCH_CUDA_ARCH_LIST": "8.0;8.6;8.9;9.0", "TCNN_CUDA_ARCHITECTURES": "80;86;89;90"},
     },

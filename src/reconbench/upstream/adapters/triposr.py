@@ -2,6 +2,7 @@
 
 from reconbench.literature.papers import SF3D_CHECK, SPAR3D_CHECK
 from reconbench.literature.types import Check, Published, TimeFigure, image_row, sf3d_row
+from reconbench.methods.recipe import git_build, torch_index
 from reconbench.upstream.adapters._pins import REMBG_U2NET
 
 SPEC = {
@@ -24,7 +25,7 @@ SPEC = {
     "environment": {
         "python": "3.10",
         "cuda": "12.1",
-        "pip_args": ["--extra-index-url", "https://download.pytorch.org/whl/cu121"],
+        "pip_args": torch_index("cu121"),
         # requirements.txt pins, minus gradio (demo only); torchmcubes is built below against this torch.
         "packages": [
             "torch==2.1.2",
@@ -47,14 +48,7 @@ SPEC = {
         ],
         "build": [
             # CUDA marching cubes when a CUDA toolkit is present at build time, the CPU version otherwise.
-            [
-                "{python}",
-                "-m",
-                "pip",
-                "install",
-                "--no-build-isolation",
-                "git+https://github.com/tatsy/torchmcubes.git@bc36b08c62c5931e1dfc666581b3a8589278647f",
-            ],
+            git_build("https://github.com/tatsy/torchmcubes.git", "bc36b08c62c5931e1dfc666581b3a8589278647f"),
         ],
         "env": {"TORCH_CUDA_ARCH_LIST": "8.0;8.6;8.9;9.0"},
     },
