@@ -14,7 +14,8 @@ def test_user_facing_errors_share_the_base():
     from reconbench.results import RecordError
     from reconbench.runner import RunError
     from reconbench.runner.store import StoreError
-    from reconbench.upstream.envs.base import EnvironmentBuildError, EnvironmentMissing
+    from reconbench.upstream.envs.base import EnvironmentMissing
+    from reconbench.upstream.envs.build_log import EnvironmentBuildError
     from reconbench.upstream.envs.bundle import BundleError
     from reconbench.upstream.envs.weights import WeightsMissing
     from reconbench.viewscore.score import ViewError

@@ -11,8 +11,8 @@ from packaging.specifiers import SpecifierSet
 
 from reconbench.registry import get_method, method_names
 from reconbench.upstream import timing
-from reconbench.upstream.envs.base import seed_requirements, torch_version
 from reconbench.upstream.envs.docker import dockerfile
+from reconbench.upstream.envs.recipe import seed_requirements, torch_version
 
 EXTERNAL = [n for n in method_names() if get_method(n).is_external]
 

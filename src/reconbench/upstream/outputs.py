@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 from reconbench import limits
 from reconbench.errors import ReconbenchError
 from reconbench.methods.base import MethodSpec
+from reconbench.methods.recipe import is_relative
 
 UNPACK_DIR = "unpacked"
 LISTED = 20  # files named in an OutputNotFound message
@@ -91,7 +92,7 @@ def _unzip(method: str, archive: Path, target: Path) -> None:
             names = zf.namelist()
             for name in names:
                 parts = PurePosixPath(name.replace("\\", "/")).parts
-                if name.startswith(("/", "\\")) or ".." in parts or (parts and parts[0].endswith(":")):
+                if not is_relative(name) or (parts and parts[0].endswith(":")):  # "C:..." too
                     raise ValueError(f"method {method!r}: archive {archive} has a member outside its folder: {name!r}")
             # zipfile stops each member at its declared size (and fails its CRC check past it), so the sum of the
             # declared sizes bounds what extraction writes: a zip bomb is refused before anything is written.

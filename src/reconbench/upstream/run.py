@@ -78,7 +78,7 @@ def _execute(
     spec: MethodSpec, images: Sequence[np.ndarray], workdir: Path, seed: int, cameras: Sequence[Camera]
 ) -> _Run:
     from reconbench.upstream.envs import get_backend
-    from reconbench.upstream.envs.base import host_environment
+    from reconbench.upstream.envs.build_log import host_environment
 
     env = get_backend().environment(spec)  # EnvironmentMissing says how to build it
     workdir = Path(workdir).resolve()  # upstream commands run from their checkout: no relative paths

@@ -20,7 +20,7 @@ from reconbench.upstream.envs import (
     get_backend,
 )
 from reconbench.upstream.envs.apptainer import definition
-from reconbench.upstream.envs.base import BuildLog
+from reconbench.upstream.envs.build_log import BuildLog
 from reconbench.upstream.envs.docker import dockerfile
 
 

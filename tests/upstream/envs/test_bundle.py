@@ -10,7 +10,6 @@ import pytest
 from envs_helpers import git, make_toy_package, toy_spec
 
 from reconbench.cli import main
-from reconbench.upstream.envs.base import recipe_hash
 from reconbench.upstream.envs.bundle import (
     FORMAT,
     BundleError,
@@ -21,6 +20,7 @@ from reconbench.upstream.envs.bundle import (
     sha256_file,
     split_git_requirement,
 )
+from reconbench.upstream.envs.recipe import recipe_hash
 from reconbench.upstream.envs.sources import LocalSources, SourceMismatch, verify_checkout
 from reconbench.upstream.envs.weights import missing_weights
 
@@ -206,7 +206,7 @@ def test_install_cli_refuses_a_bundle_without_manifest_and_source_for_several(tm
 def test_download_packages_targets_the_recipe_python_and_platform(tmp_path):
     """Another Python or a platform: wheels only, for that target; git requirements are archived apart, `-e` is
     not a download, the setuptools pin comes first and the local project's build system is added."""
-    from reconbench.upstream.envs.base import BuildLog
+    from reconbench.upstream.envs.build_log import BuildLog
     from reconbench.upstream.envs.bundle import download_packages
 
     repo = tmp_path / "repo"
@@ -253,7 +253,7 @@ def test_download_packages_targets_the_recipe_python_and_platform(tmp_path):
 def test_a_git_requirement_is_archived_at_its_commit_without_git_metadata(toy, tmp_path):
     import tarfile
 
-    from reconbench.upstream.envs.base import BuildLog
+    from reconbench.upstream.envs.build_log import BuildLog
     from reconbench.upstream.envs.bundle import archive_git_requirement
 
     repo, commit = toy

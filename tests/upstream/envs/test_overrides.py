@@ -9,8 +9,8 @@ import pytest
 from envs_helpers import toy_spec
 
 from reconbench.upstream.envs import dockerfile
-from reconbench.upstream.envs.base import package_groups, python_version, recipe_hash, seed_requirements
 from reconbench.upstream.envs.overrides import OVERRIDES_ENV, OverrideError, environment_of
+from reconbench.upstream.envs.recipe import package_groups, python_version, recipe_hash, seed_requirements
 
 GIT = "git+https://github.com/tatsy/torchmcubes.git@bc36b08c62c5931e1dfc666581b3a8589278647f"
 

@@ -23,7 +23,9 @@ from reconbench.upstream.envs import (
     get_backend,
     recipe_hash,
 )
-from reconbench.upstream.envs.base import BuildLog, build_commands, checkout, package_groups, seed_requirements
+from reconbench.upstream.envs.base import checkout
+from reconbench.upstream.envs.build_log import BuildLog
+from reconbench.upstream.envs.recipe import build_commands, package_groups, seed_requirements
 from reconbench.upstream.envs.venv import venv_creator
 
 

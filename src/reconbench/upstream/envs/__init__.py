@@ -19,17 +19,12 @@ from __future__ import annotations
 
 import os
 
+from reconbench.system.paths import cache_root
 from reconbench.upstream.envs.apptainer import ApptainerBackend, definition
-from reconbench.upstream.envs.base import (
-    Backend,
-    Environment,
-    EnvironmentBuildError,
-    EnvironmentMissing,
-    cache_root,
-    recipe,
-    recipe_hash,
-)
+from reconbench.upstream.envs.base import Backend, Environment, EnvironmentMissing
+from reconbench.upstream.envs.build_log import EnvironmentBuildError
 from reconbench.upstream.envs.docker import DockerBackend, dockerfile
+from reconbench.upstream.envs.recipe import recipe_hash
 from reconbench.upstream.envs.venv import VenvBackend
 from reconbench.upstream.envs.weights import WeightsMissing, fetch_weights, missing_weights, weights_env
 
@@ -62,7 +57,6 @@ __all__ = [
     "fetch_weights",
     "get_backend",
     "missing_weights",
-    "recipe",
     "recipe_hash",
     "weights_env",
 ]

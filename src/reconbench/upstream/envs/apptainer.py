@@ -15,21 +15,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import reconbench.upstream.envs.recipe as rc
 from reconbench.methods.base import MethodSpec
-from reconbench.upstream.envs.base import (
-    BUILT_MARKER,
-    Backend,
-    BuildLog,
-    Environment,
-    EnvironmentBuildError,
-    EnvironmentMissing,
-    build_commands,
-    checkout,
-    python_version,
-    recipe_hash,
-    require_upstream,
-    upstream_repos,
-)
+from reconbench.upstream.envs.base import BUILT_MARKER, Backend, Environment, EnvironmentMissing, checkout
+from reconbench.upstream.envs.build_log import BuildLog, EnvironmentBuildError
 from reconbench.upstream.envs.docker import (
     PYTHON,
     UPSTREAM,
@@ -56,9 +45,9 @@ def _sh(argv: list[str]) -> str:
 def definition(spec: MethodSpec, context: Path | None = None) -> str:
     """The Apptainer definition file of a method's environment (pure: no engine needed). `context`: the host
     folder holding the checkout of a local repository (copied in by %files), where there is one."""
-    require_upstream(spec)
-    version = python_version(spec)
-    digest = recipe_hash(spec, "apptainer")
+    rc.require_upstream(spec)
+    version = rc.python_version(spec)
+    digest = rc.recipe_hash(spec, "apptainer")
     variables = image_variables(spec)
     post = [
         "set -e",
@@ -72,12 +61,12 @@ def definition(spec: MethodSpec, context: Path | None = None) -> str:
             raise ValueError(f"method {spec.name!r}: a local repository needs the host checkout folder (context)")
         files.append(f"    {_sh([str(Path(context) / 'repo'), UPSTREAM])}")
     else:
-        for item in upstream_repos(spec):
+        for item in rc.upstream_repos(spec):
             post.append(f"# upstream {item['repo']} @ {item['commit']}")
             post += [_sh(argv) for argv in clone_commands(item)]
     post += [f"export {k}={_sh([v])}" for k, v in variables.items()]  # the builds see the recipe's environment
     post += [f"cd {UPSTREAM}"] + [_sh(argv) for argv in pip_commands(spec)]
-    for argv, cwd in build_commands(spec, python=PYTHON, repo=UPSTREAM):
+    for argv, cwd in rc.build_commands(spec, python=PYTHON, repo=UPSTREAM):
         post += [f"cd {UPSTREAM}/{cwd}" if cwd else f"cd {UPSTREAM}", _sh(argv)]
     post.append(_sh(["chmod", "-R", "a+rX", UPSTREAM]))
     lines = [
@@ -119,7 +108,7 @@ class ApptainerBackend(Backend):
         return self.env_dir(spec) / IMAGE
 
     def is_built(self, spec: MethodSpec) -> bool:
-        require_upstream(spec)
+        rc.require_upstream(spec)
         return (self.env_dir(spec) / BUILT_MARKER).is_file() and self.image(spec).is_file()
 
     def environment(self, spec: MethodSpec) -> Environment:

@@ -1,22 +1,17 @@
-"""What every environment backend shares: the cache layout, the recipe and its hash, the build log,
-the checkout of the pinned upstream commit(s), the lock, and the `Environment` a method runs in.
-
-Every command is an argv list run with `subprocess` (never a shell string); its output goes to the
-environment's `build.log`, kept whether the build succeeds or fails.
+"""What every environment backend shares: the cache layout, the checkout of the pinned upstream commit(s), the
+lock, and the `Environment` a method runs in. The recipe as the backends read it is in `recipe`, the build log
+in `build_log`.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,197 +22,22 @@ from filelock import FileLock, Timeout
 from reconbench.errors import ReconbenchError
 from reconbench.methods.base import MethodSpec
 from reconbench.system.paths import cache_root
-from reconbench.upstream.envs.overrides import environment_of
+from reconbench.upstream.envs.build_log import BuildLog, EnvironmentBuildError
+from reconbench.upstream.envs.recipe import recipe, recipe_hash, require_upstream, upstream_repos
 from reconbench.upstream.envs.sources import LocalSources, SourceMismatch, copy_checkout, verify_checkout
-from reconbench.upstream.placeholders import substitute_recipe
 
-BACKEND_VERSION = "1"  # bump when a backend builds differently: every environment gets a new folder
 BUILT_MARKER = "built.json"  # written last: an environment without it is not built
 LOG = "build.log"
 RECIPE = "recipe.json"
-
-# Recipe fields that only the images (Docker, Apptainer) use: changing them does not rebuild a venv.
-DOCKER_ONLY_FIELDS = ("apt", "cuda", "base_image")
 
 
 class EnvironmentMissing(ReconbenchError):
     """A method's environment is not built."""
 
 
-class EnvironmentBuildError(ReconbenchError):
-    """Building an environment failed; the message names the method, the failing command and the build log."""
-
-
-def _safe_name(name: str) -> str:
+def safe_name(name: str) -> str:
+    """`name` as a file-name part: runs of anything but letters, digits, ".", "_" and "-" become "_"."""
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "method"
-
-
-def require_upstream(spec: MethodSpec) -> None:
-    """Only methods run from upstream code have an environment."""
-    if not spec.upstream.get("repo"):
-        raise ValueError(
-            f"method {spec.name!r} runs in-process and needs no environment (it has no upstream repository)"
-        )
-
-
-def upstream_repos(spec: MethodSpec) -> list[dict[str, str]]:
-    """The main checkout then each extra repository: [{"repo", "commit", "dest"}] (dest "" = the checkout itself)."""
-    up = spec.upstream
-    repos = [{"repo": str(up["repo"]), "commit": str(up["commit"]), "dest": ""}]
-    for i, extra in enumerate(up.get("extra", ()) or ()):
-        repo, commit, dest = str(extra.get("repo", "")), str(extra.get("commit", "")), str(extra.get("dest", ""))
-        if not repo or not re.fullmatch(r"[0-9a-f]{40}", commit):
-            raise ValueError(f"method {spec.name!r}: upstream.extra[{i}] needs a repo and a full 40-hex commit")
-        parts = Path(dest).parts
-        if not dest or Path(dest).is_absolute() or ".." in parts:
-            raise ValueError(
-                f"method {spec.name!r}: upstream.extra[{i}].dest must be a relative folder inside the checkout, got "
-                f"{dest!r}"
-            )
-        repos.append({"repo": repo, "commit": commit, "dest": Path(dest).as_posix()})
-    return repos
-
-
-def recipe(spec: MethodSpec, backend: str) -> dict[str, Any]:
-    """What determines an environment: the recipe, the upstream commits and the backend (not the description etc.)."""
-    require_upstream(spec)
-    environment = environment_of(spec)
-    if backend == "venv":
-        for key in DOCKER_ONLY_FIELDS:  # "env" stays: the build steps see it (CUDA arch lists...)
-            environment.pop(key, None)
-    return {
-        "method": spec.name,
-        "backend": backend,
-        "backend_version": BACKEND_VERSION,
-        "environment": environment,
-        "upstream": upstream_repos(spec),
-    }
-
-
-def recipe_hash(spec: MethodSpec, backend: str) -> str:
-    text = json.dumps(recipe(spec, backend), sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def python_version(spec: MethodSpec) -> str:
-    """The recipe's "X.Y" (default: this interpreter's)."""
-    version = str(environment_of(spec).get("python") or "%d.%d" % sys.version_info[:2])
-    if not re.fullmatch(r"\d+\.\d+", version):
-        raise ValueError(f"method {spec.name!r}: environment.python must be 'X.Y', got {version!r}")
-    return version
-
-
-def host_environment() -> dict[str, str]:
-    """This process's environment minus what would point another interpreter at our Python
-    (PYTHONHOME, PYTHONPATH): the base of every build and run command's environment."""
-    return {k: v for k, v in os.environ.items() if k not in ("PYTHONHOME", "PYTHONPATH")}
-
-
-def package_groups(spec: MethodSpec, *, python: str, repo: str) -> list[list[str]]:
-    """pip arguments per `pip install` call, placeholders substituted.
-
-    `packages` is a list of requirement strings (one pip call); a nested list is a pip call of its own,
-    run in order (e.g. torch before a package whose build imports torch). A string starting with "-"
-    is an option and its value ("-r {repo}/requirements.txt", "-e {repo}") and becomes two arguments.
-    """
-    groups: list[list[str]] = []
-    current: list[str] = []
-    for item in environment_of(spec).get("packages", ()) or ():
-        if isinstance(item, (list, tuple)):
-            if current:
-                groups.append(current)
-                current = []
-            group = [a for s in item for a in _requirement_args(s, python=python, repo=repo)]
-            if group:
-                groups.append(group)
-        else:
-            current.extend(_requirement_args(item, python=python, repo=repo))
-    if current:
-        groups.append(current)
-    return groups
-
-
-def _requirement_args(item: str, *, python: str, repo: str) -> list[str]:
-    item = substitute_recipe(str(item), python=python, repo=repo).strip()
-    if not item:
-        return []
-    if item.startswith("-"):
-        option, _, value = item.partition(" ")
-        return [option] + ([value.strip()] if value.strip() else [])
-    return [item]
-
-
-# torch <= 2.1's torch.utils.cpp_extension runs `from pkg_resources import packaging`, which fails with
-# setuptools >= 70 (and setuptools 82 removed pkg_resources): every CUDA extension built against such a torch
-# without build isolation, and every just-in-time build at run time, needs an older setuptools.
-OLD_TORCH_SETUPTOOLS = "setuptools<70"
-_TORCH_PIN = re.compile(r"^torch\s*(?:==|~=|<=)\s*(\d+)\.(\d+)")
-
-
-def _requirements(spec: MethodSpec) -> list[str]:
-    items = []
-    for item in environment_of(spec).get("packages", ()) or ():
-        items += [str(i) for i in item] if isinstance(item, (list, tuple)) else [str(item)]
-    return [i.strip() for i in items]
-
-
-def torch_version(spec: MethodSpec) -> tuple[int, int] | None:
-    """(major, minor) of the torch the recipe pins in its own list (None: not pinned there, e.g. in a -r file)."""
-    for item in _requirements(spec):
-        m = _TORCH_PIN.match(item)
-        if m:
-            return int(m.group(1)), int(m.group(2))
-    return None
-
-
-def seed_requirements(spec: MethodSpec) -> list[str]:
-    """What is pip-installed right after the environment's venv is created, before the recipe's packages: the
-    recipe's own setuptools pin, else `setuptools<70` when it pins torch <= 2.1; and wheel. A venv seeded by
-    `uv venv --seed` gets the newest setuptools, and pip's first call would keep it (audit X1)."""
-    own = [r for r in _requirements(spec) if re.match(r"^setuptools\b", r)]
-    if own:
-        return [own[0], "wheel"]
-    version = torch_version(spec)
-    if version is not None and version <= (2, 1):
-        return [OLD_TORCH_SETUPTOOLS, "wheel"]
-    return []
-
-
-def pip_args(spec: MethodSpec, *, python: str, repo: str) -> list[str]:
-    return [substitute_recipe(a, python=python, repo=repo) for a in environment_of(spec).get("pip_args", ()) or ()]
-
-
-def build_commands(spec: MethodSpec, *, python: str, repo: str) -> list[tuple[list[str], str]]:
-    """(argv, cwd relative to the checkout) of each build step.
-
-    A step is an argv list (cwd = the checkout) or {"argv": [...], "cwd": "relative/folder"}.
-    """
-    steps = []
-    for i, step in enumerate(environment_of(spec).get("build", ()) or ()):
-        cwd = ""
-        if isinstance(step, Mapping):
-            cwd = str(step.get("cwd", "") or "")
-            step = step.get("argv", ())
-        if isinstance(step, str) or not step:
-            raise ValueError(f"method {spec.name!r}: environment.build[{i}] must be an argv list, got {step!r}")
-        if Path(cwd).is_absolute() or ".." in Path(cwd).parts:
-            raise ValueError(f"method {spec.name!r}: environment.build[{i}].cwd must be relative to the checkout")
-        steps.append(
-            ([substitute_recipe(a, python=python, repo=repo) for a in step], Path(cwd).as_posix() if cwd else "")
-        )
-    return steps
-
-
-def recipe_env(spec: MethodSpec, *, python: str, repo: str) -> dict[str, str]:
-    return {
-        str(k): substitute_recipe(str(v), python=python, repo=repo)
-        for k, v in (environment_of(spec).get("env", {}) or {}).items()
-    }
-
-
-def is_local_repo(url: str) -> bool:
-    """A folder on this machine (a path or file:// URL) rather than a remote to fetch from."""
-    return url.startswith("file://") or not re.match(r"^([a-z][a-z0-9+.-]*://|[^/:]+@[^/:]+:)", url)
 
 
 @dataclass(frozen=True)
@@ -306,86 +126,6 @@ class Environment:
         return [*cmd, self.image, *argv]
 
 
-class BuildLog:
-    """Appends every command and its output to build.log; echo=True also streams it to stderr."""
-
-    def __init__(self, path: Path, *, echo: bool = False, method: str = "", backend: str = "") -> None:
-        self.path = Path(path)
-        self.echo = echo
-        self.method = method
-        self.backend = backend
-
-    def note(self, text: str) -> None:
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(text.rstrip("\n") + "\n")
-        if self.echo:
-            print(text, file=sys.stderr, flush=True)
-
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        cwd: Path | str | None = None,
-        env: Mapping[str, str] | None = None,
-        check: bool = True,
-    ) -> int:
-        """Run one command, its output appended to the log; a non-zero exit raises EnvironmentBuildError
-        (check=True)."""
-        argv = [str(a) for a in argv]
-        stamp = _dt.datetime.now().isoformat(timespec="seconds")
-        self.note(f"\n==> [{stamp}] $ {shlex.join(argv)}" + (f"   (cwd: {cwd})" if cwd else ""))
-        full_env = {
-            **host_environment(),
-            "GIT_TERMINAL_PROMPT": "0",
-            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-            "PYTHONUNBUFFERED": "1",
-            **(env or {}),
-        }
-        start = time.monotonic()
-        try:
-            proc = subprocess.Popen(
-                argv,
-                cwd=str(cwd) if cwd else None,
-                env=full_env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-            )
-        except OSError as exc:
-            self.note(f"<== could not start: {exc}")
-            if check:
-                raise EnvironmentBuildError(
-                    f"building the {self.backend} environment of method {self.method!r} failed: could not run "
-                    f"`{shlex.join(argv)}`: {exc}; build log: {self.path}"
-                ) from None
-            return 127
-        assert proc.stdout is not None
-        with open(self.path, "ab") as log:
-            for line in iter(proc.stdout.readline, b""):
-                log.write(line)
-                log.flush()
-                if self.echo:
-                    sys.stderr.write(line.decode(errors="replace"))
-                    sys.stderr.flush()
-        rc = proc.wait()
-        self.note(f"<== exit {rc} in {time.monotonic() - start:.1f} s")
-        if rc != 0 and check:
-            raise EnvironmentBuildError(
-                f"building the {self.backend} environment of method {self.method!r} failed: "
-                f"`{shlex.join(argv)}` exited with status {rc}"
-                + (f" (cwd {cwd})" if cwd else "")
-                + f"; build log: {self.path}\n--- last lines of the log ---\n{self.tail()}"
-            )
-        return rc
-
-    def tail(self, n: int = 20) -> str:
-        try:
-            lines = self.path.read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            return ""
-        return "\n".join(lines[-n:])
-
-
 def checkout(spec: MethodSpec, dest: Path, log: BuildLog, sources: LocalSources | None = None) -> None:
     """Clone the upstream repository and each extra one (into its dest inside the checkout) at the pinned commits.
 
@@ -460,7 +200,7 @@ class Backend:
         return recipe_hash(spec, self.name)
 
     def env_dir(self, spec: MethodSpec) -> Path:
-        return self.root / "envs" / f"{_safe_name(spec.name)}-{self.recipe_hash(spec)[:12]}"
+        return self.root / "envs" / f"{safe_name(spec.name)}-{self.recipe_hash(spec)[:12]}"
 
     def log_path(self, spec: MethodSpec) -> Path:
         return self.env_dir(spec) / LOG

@@ -12,27 +12,10 @@ import re
 import shutil
 from pathlib import Path
 
+import reconbench.upstream.envs.recipe as rc
 from reconbench.methods.base import MethodSpec
-from reconbench.upstream.envs.base import (
-    Backend,
-    BuildLog,
-    Environment,
-    EnvironmentBuildError,
-    EnvironmentMissing,
-    _safe_name,
-    build_commands,
-    checkout,
-    is_local_repo,
-    package_groups,
-    pip_args,
-    python_version,
-    recipe_env,
-    recipe_hash,
-    require_upstream,
-    run_quiet,
-    seed_requirements,
-    upstream_repos,
-)
+from reconbench.upstream.envs.base import Backend, Environment, EnvironmentMissing, checkout, run_quiet, safe_name
+from reconbench.upstream.envs.build_log import BuildLog, EnvironmentBuildError
 from reconbench.upstream.envs.overrides import environment_of
 
 UPSTREAM = "/opt/upstream"
@@ -90,8 +73,8 @@ def base_image(spec: MethodSpec) -> str:
 
 
 def image_tag(spec: MethodSpec) -> str:
-    name = _safe_name(spec.name).lower().replace("_", "-").strip("-.") or "method"
-    return f"reconbench/{name}:{recipe_hash(spec, 'docker')[:12]}"
+    name = safe_name(spec.name).lower().replace("_", "-").strip("-.") or "method"
+    return f"reconbench/{name}:{rc.recipe_hash(spec, 'docker')[:12]}"
 
 
 def _exec_form(argv: list[str]) -> str:
@@ -112,15 +95,15 @@ def _arch_list(cuda: str) -> str:
 def uses_build_context(spec: MethodSpec) -> bool:
     """Local repositories (a path or file:// URL) cannot be cloned inside `docker build`: they are checked out
     on the host into the build context and copied in."""
-    return any(is_local_repo(r["repo"]) for r in upstream_repos(spec))
+    return any(rc.is_local_repo(r["repo"]) for r in rc.upstream_repos(spec))
 
 
 def apt_install(spec: MethodSpec) -> str:
     """The shell command that installs the image's system packages: git, a compiler, the recipe's Python (from
     the deadsnakes PPA unless it is Ubuntu's own), the recipe's apt list and the GL libraries OpenCV needs."""
-    version = python_version(spec)
+    version = rc.python_version(spec)
     apt = [str(a) for a in environment_of(spec).get("apt", ()) or ()]
-    if needs_gl_libs([a for group in package_groups(spec, python=PYTHON, repo=UPSTREAM) for a in group]):
+    if needs_gl_libs([a for group in rc.package_groups(spec, python=PYTHON, repo=UPSTREAM) for a in group]):
         apt += [lib for lib in GL_LIBS if lib not in apt]
     bad = [a for a in apt if not _APT_NAME.fullmatch(a)]
     if bad:
@@ -148,7 +131,7 @@ def apt_install(spec: MethodSpec) -> str:
 
 def image_variables(spec: MethodSpec) -> dict[str, str]:
     """The recipe's environment inside an image, with an arch list for CUDA extensions built without a GPU."""
-    variables = recipe_env(spec, python=PYTHON, repo=UPSTREAM)
+    variables = rc.recipe_env(spec, python=PYTHON, repo=UPSTREAM)
     cuda = environment_of(spec).get("cuda")
     if cuda and "TORCH_CUDA_ARCH_LIST" not in variables:
         variables = {"TORCH_CUDA_ARCH_LIST": _arch_list(str(cuda)), **variables}
@@ -160,18 +143,18 @@ def image_variables(spec: MethodSpec) -> dict[str, str]:
 
 def pip_commands(spec: MethodSpec) -> list[list[str]]:
     """The image's pip calls in order: the seed (setuptools pin), then one per package group."""
-    extra = pip_args(spec, python=PYTHON, repo=UPSTREAM)
-    seed = seed_requirements(spec)
-    groups = ([seed] if seed else []) + package_groups(spec, python=PYTHON, repo=UPSTREAM)
+    extra = rc.pip_args(spec, python=PYTHON, repo=UPSTREAM)
+    seed = rc.seed_requirements(spec)
+    groups = ([seed] if seed else []) + rc.package_groups(spec, python=PYTHON, repo=UPSTREAM)
     return [[PYTHON, "-m", "pip", "install", *extra, *group] for group in groups]
 
 
 def dockerfile(spec: MethodSpec) -> str:
     """The Dockerfile of a method's environment, generated from its recipe (pure: no Docker needed)."""
-    require_upstream(spec)
-    version = python_version(spec)
+    rc.require_upstream(spec)
+    version = rc.python_version(spec)
     install_system = apt_install(spec)
-    digest = recipe_hash(spec, "docker")
+    digest = rc.recipe_hash(spec, "docker")
     lines = [
         f"# reconbench environment of method {spec.name} (recipe {digest[:12]}), generated from its MethodSpec.",
         f"# Build: docker build -t {image_tag(spec)} <this folder>",
@@ -183,20 +166,20 @@ def dockerfile(spec: MethodSpec) -> str:
         f"ENV VIRTUAL_ENV={VENV} PATH={VENV}/bin:$PATH",
     ]
     if uses_build_context(spec):
-        for item in upstream_repos(spec):
+        for item in rc.upstream_repos(spec):
             where = f" into {item['dest']}" if item["dest"] else ""
             lines.append(
                 f"# upstream {item['repo']} @ {item['commit']}{where} (checked out on the host: local repository)"
             )
         lines.append(f"COPY repo {UPSTREAM}")
     else:
-        for item in upstream_repos(spec):
+        for item in rc.upstream_repos(spec):
             lines.append(f"# upstream {item['repo']} @ {item['commit']}")
             lines += [f"RUN {_exec_form(argv)}" for argv in clone_commands(item)]
     lines.append(f"WORKDIR {UPSTREAM}")
     lines += [f"ENV {key}={_env_value(value)}" for key, value in image_variables(spec).items()]
     lines += [f"RUN {_exec_form(argv)}" for argv in pip_commands(spec)]
-    for argv, cwd in build_commands(spec, python=PYTHON, repo=UPSTREAM):
+    for argv, cwd in rc.build_commands(spec, python=PYTHON, repo=UPSTREAM):
         if cwd:
             lines.append(f"WORKDIR {UPSTREAM}/{cwd}")
         lines.append(f"RUN {_exec_form(argv)}")
@@ -229,7 +212,7 @@ class DockerBackend(Backend):
         return dockerfile(spec)
 
     def is_built(self, spec: MethodSpec) -> bool:
-        require_upstream(spec)
+        rc.require_upstream(spec)
         docker = shutil.which("docker")
         if docker is None:
             return False
@@ -245,7 +228,7 @@ class DockerBackend(Backend):
             method=spec.name,
             python="python",
             repo=UPSTREAM,
-            env={**recipe_env(spec, python=PYTHON, repo=UPSTREAM), **weights_env(spec)},
+            env={**rc.recipe_env(spec, python=PYTHON, repo=UPSTREAM), **weights_env(spec)},
             backend=self.name,
             path=str(self.env_dir(spec)),
             image=self.image(spec),

@@ -14,23 +14,10 @@ import shutil
 import sys
 from pathlib import Path
 
+import reconbench.upstream.envs.recipe as rc
 from reconbench.methods.base import MethodSpec
-from reconbench.upstream.envs.base import (
-    BUILT_MARKER,
-    Backend,
-    BuildLog,
-    Environment,
-    EnvironmentBuildError,
-    EnvironmentMissing,
-    build_commands,
-    checkout,
-    package_groups,
-    pip_args,
-    python_version,
-    recipe_env,
-    run_quiet,
-    seed_requirements,
-)
+from reconbench.upstream.envs.base import BUILT_MARKER, Backend, Environment, EnvironmentMissing, checkout, run_quiet
+from reconbench.upstream.envs.build_log import BuildLog, EnvironmentBuildError
 
 _VERSION_PROBE = "import sys; print('%d.%d' % sys.version_info[:2])"
 
@@ -100,7 +87,7 @@ class VenvBackend(Backend):
             method=spec.name,
             python=python,
             repo=repo,
-            env={**self._venv_vars(spec), **recipe_env(spec, python=python, repo=repo), **weights_env(spec)},
+            env={**self._venv_vars(spec), **rc.recipe_env(spec, python=python, repo=repo), **weights_env(spec)},
             backend=self.name,
             path=str(folder),
         )
@@ -115,7 +102,7 @@ class VenvBackend(Backend):
         }
 
     def _build(self, spec: MethodSpec, folder: Path, log: BuildLog) -> None:
-        version = python_version(spec)
+        version = rc.python_version(spec)
         repo = folder / "repo"
         sources = self.sources
         checkout(spec, repo, log, sources)
@@ -131,16 +118,16 @@ class VenvBackend(Backend):
             raise EnvironmentBuildError(
                 f"method {spec.name!r}: the new venv runs Python {got}, not {version}; build log: {log.path}"
             )
-        env = {**self._venv_vars(spec), **recipe_env(spec, python=python, repo=str(repo))}
-        extra = pip_args(spec, python=python, repo=str(repo))
+        env = {**self._venv_vars(spec), **rc.recipe_env(spec, python=python, repo=str(repo))}
+        extra = rc.pip_args(spec, python=python, repo=str(repo))
         local = sources.requirement if sources is not None else str
         if sources is not None:  # offline: pip takes packages only from the bundle's wheels folder
             extra = sources.pip_options(extra)
             env.update(sources.pip_env())
-        seed = seed_requirements(spec)
-        if seed:  # before anything else: `uv venv --seed` brings the newest setuptools (seed_requirements)
+        seed = rc.seed_requirements(spec)
+        if seed:  # before anything else: `uv venv --seed` brings the newest setuptools (rc.seed_requirements)
             log.run([python, "-m", "pip", "install", *extra, *seed], cwd=repo, env=env)
-        for group in package_groups(spec, python=python, repo=str(repo)):
+        for group in rc.package_groups(spec, python=python, repo=str(repo)):
             log.run([python, "-m", "pip", "install", *extra, *map(local, group)], cwd=repo, env=env)
-        for argv, cwd in build_commands(spec, python=python, repo=str(repo)):
+        for argv, cwd in rc.build_commands(spec, python=python, repo=str(repo)):
             log.run(list(map(local, argv)), cwd=repo / cwd if cwd else repo, env=env)

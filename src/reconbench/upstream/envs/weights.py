@@ -25,6 +25,7 @@ from filelock import FileLock
 
 from reconbench.errors import ReconbenchError
 from reconbench.methods.base import MethodSpec
+from reconbench.methods.recipe import is_relative
 from reconbench.system.paths import cache_root, hf_cache_dir, hf_home, hf_offline
 
 
@@ -52,12 +53,11 @@ def weights_dir() -> Path:
 
 
 def _relative(spec: MethodSpec, value: str, what: str) -> str:
-    path = Path(value)
-    if not value or path.is_absolute() or ".." in path.parts:
+    if not is_relative(value):
         raise ValueError(
             f"method {spec.name!r}: weight {what} must be a relative path inside the weights folder, got {value!r}"
         )
-    return path.as_posix()
+    return Path(value).as_posix()
 
 
 def weight_items(spec: MethodSpec) -> list[WeightItem]:
