@@ -12,7 +12,7 @@ from packaging.specifiers import SpecifierSet
 from reconbench.registry import get_method, method_names
 from reconbench.upstream import timing
 from reconbench.upstream.envs.docker import dockerfile
-from reconbench.upstream.envs.recipe import seed_requirements, torch_version
+from reconbench.upstream.envs.recipe import environment_for, seed_requirements, torch_version
 
 EXTERNAL = [n for n in method_names() if get_method(n).is_external]
 
@@ -32,10 +32,10 @@ def _packages(name: str) -> list[str]:
 def test_setuptools_below_70_wherever_torch_is_not_newer_than_2_1(method):
     """X1/T1: torch <= 2.1's cpp_extension imports pkg_resources (gone from setuptools >= 70)."""
     spec = get_method(method)
-    version = torch_version(spec)
+    version = torch_version(environment_for(spec))
     if version is not None and version > (2, 1):
         return
-    seed = seed_requirements(spec)  # what every backend installs first
+    seed = seed_requirements(environment_for(spec))  # what every backend installs first
     assert seed, f"{method}: no setuptools pin (its torch is {version or 'pinned in an upstream file'})"
     allowed = SpecifierSet(re.sub(r"^setuptools", "", seed[0]))
     assert "70.0.0" not in allowed and "69.5.1" in allowed
@@ -47,7 +47,7 @@ def test_gpu_adapters_have_kernels_for_hopper(method):
     spec = get_method(method)
     major, minor = (int(x) for x in str(spec.environment["cuda"]).split(".")[:2])
     assert (major, minor) >= (11, 8)
-    assert torch_version(spec) is None or torch_version(spec) >= (2, 0)
+    assert torch_version(environment_for(spec)) is None or torch_version(environment_for(spec)) >= (2, 0)
 
 
 @pytest.mark.parametrize("method", ["dreamgaussian", "dreamgaussian-stable-zero123", "threestudio-3dgs"])

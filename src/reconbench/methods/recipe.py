@@ -147,6 +147,21 @@ class EnvironmentRecipe:
     apt: tuple[str, ...] = ()
     base_image: str = ""
 
+    def to_dict(self) -> dict[str, Any]:
+        """The recipe as plain data, in the shapes a spec writes it, fields at their default left out (the
+        environment's hash is computed over it, upstream/envs/recipe.py)."""
+        plain: dict[str, Any] = {
+            "python": self.python,
+            "packages": [p if isinstance(p, str) else list(p) for p in self.packages],
+            "pip_args": list(self.pip_args),
+            "build": [list(b.argv) if not b.cwd else {"argv": list(b.argv), "cwd": b.cwd} for b in self.build],
+            "env": dict(self.env),
+            "cuda": self.cuda,
+            "apt": list(self.apt),
+            "base_image": self.base_image,
+        }
+        return {k: v for k, v in plain.items() if v}
+
     @classmethod
     def from_dict(cls, d: object, where: str) -> EnvironmentRecipe:
         d = _strict(cls, d, where)

@@ -118,7 +118,7 @@ def test_method_entry_checks_method_commit_recipe_python_platform(toy, tmp_path,
     repo, commit = toy
     spec = toy_spec("toy-bundle", repo, commit)
     good = {
-        "recipe_hash": recipe_hash(spec, "venv"),
+        "recipe_hash": recipe_hash(spec.name, spec.recipe, "venv"),
         "python": spec.environment["python"],
         "upstream": [{"repo": str(repo), "commit": commit, "dest": "", "file": "source/toy/0.bundle"}],
     }

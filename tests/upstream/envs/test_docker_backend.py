@@ -156,7 +156,7 @@ def test_dockerfile_from_the_recipe():
     assert lines.index('ENV FORCE_CUDA="1"') < lines.index(
         'RUN ["/opt/venv/bin/python", "-m", "pip", "install", "./diff-gaussian-rasterization"]'
     )
-    assert recipe_hash(spec, "docker") in text
+    assert recipe_hash(spec.name, spec.recipe, "docker") in text
     assert dockerfile(spec) == text  # deterministic
 
 
@@ -182,7 +182,7 @@ def test_other_python_versions_come_from_deadsnakes_and_cuda_tags():
 
 def test_image_tag_and_env_dir():
     spec = upstream_spec()
-    h = recipe_hash(spec, "docker")
+    h = recipe_hash(spec.name, spec.recipe, "docker")
     assert image_tag(spec) == f"reconbench/triposr:{h[:12]}" and DockerBackend().image(spec) == image_tag(spec)
     assert DockerBackend().env_dir(spec).name == f"TripoSR-{h[:12]}"
     assert image_tag(upstream_spec(packages=["other"])) != image_tag(spec)

@@ -25,7 +25,7 @@ from reconbench.upstream.envs import (
 )
 from reconbench.upstream.envs.base import checkout
 from reconbench.upstream.envs.build_log import BuildLog
-from reconbench.upstream.envs.recipe import build_commands, package_groups, seed_requirements
+from reconbench.upstream.envs.recipe import build_commands, environment_for, package_groups, seed_requirements
 from reconbench.upstream.envs.venv import venv_creator
 
 
@@ -55,7 +55,10 @@ def test_build_checks_out_the_commit_and_installs_the_package(built, toy_repo):
     repo, commit = toy_repo
     assert was_built is False and backend.is_built(spec)
     folder = backend.env_dir(spec)
-    assert folder.parent == backend.root / "envs" and folder.name == f"toy-{recipe_hash(spec, 'venv')[:12]}"
+    assert (
+        folder.parent == backend.root / "envs"
+        and folder.name == f"toy-{recipe_hash(spec.name, spec.recipe, 'venv')[:12]}"
+    )
     assert env.python == str(folder / "venv" / "bin" / "python") and Path(env.python).is_absolute()
     assert env.repo == str(folder / "repo") and (folder / "repo" / "data.txt").read_text() == "checked out\n"
     assert git("rev-parse", "HEAD", cwd=folder / "repo") == commit
@@ -293,12 +296,12 @@ def test_recipe_placeholders_and_pip_groups(toy_repo):
         ],
         build=[["{python}", "-m", "pip", "install", "./ext"], {"argv": ["make", "PY={python}"], "cwd": "sub/dir"}],
     )
-    groups = package_groups(spec, python="/v/bin/python", repo="/co")
+    groups = package_groups(environment_for(spec), python="/v/bin/python", repo="/co")
     assert groups == [
         ["torch==2.1.0", "torchvision"],
         ["-r", "/co/requirements.txt", "-e", "/co", "git+https://x/y.git@abc", "numpy >= 1.24"],
     ]
-    assert build_commands(spec, python="/v/bin/python", repo="/co") == [
+    assert build_commands(spec.name, environment_for(spec), python="/v/bin/python", repo="/co") == [
         (["/v/bin/python", "-m", "pip", "install", "./ext"], ""),
         (["make", "PY=/v/bin/python"], "sub/dir"),
     ]
@@ -311,11 +314,16 @@ def test_recipe_hash_covers_recipe_and_commits_only(toy_repo):
     other_pkgs = toy_spec("toy-hash", repo, commit, packages=["b"])
     other_commit = toy_spec("toy-hash", repo, "f" * 40, packages=["a"])
     docker_only = toy_spec("toy-hash", repo, commit, packages=["a"], apt=["libgl1"], cuda="12.1")
-    h = recipe_hash(base, "venv")
-    assert recipe_hash(same, "venv") == h
-    assert recipe_hash(other_pkgs, "venv") != h and recipe_hash(other_commit, "venv") != h
-    assert recipe_hash(docker_only, "venv") == h and recipe_hash(docker_only, "docker") != recipe_hash(base, "docker")
-    assert recipe_hash(base, "docker") != h
+    h = recipe_hash(base.name, base.recipe, "venv")
+    assert recipe_hash(same.name, same.recipe, "venv") == h
+    assert (
+        recipe_hash(other_pkgs.name, other_pkgs.recipe, "venv") != h
+        and recipe_hash(other_commit.name, other_commit.recipe, "venv") != h
+    )
+    assert recipe_hash(docker_only.name, docker_only.recipe, "venv") == h and recipe_hash(
+        docker_only.name, docker_only.recipe, "docker"
+    ) != recipe_hash(base.name, base.recipe, "docker")
+    assert recipe_hash(base.name, base.recipe, "docker") != h
     assert VenvBackend().env_dir(base) != DockerBackend().env_dir(base)
 
 
@@ -387,5 +395,10 @@ def test_old_torch_gets_setuptools_below_70_right_after_the_venv_is_created(tmp_
     assert pip == [["setuptools<70", "wheel"], ["torch==2.1.2", "numpy"], ["--no-build-isolation", "ext"]]
     # a recipe's own setuptools pin is the one used; a new torch needs none
     own = toy_spec("own", "https://example.org/x", "a" * 40, packages=["torch==2.0.1", "setuptools==69.5.1"])
-    assert seed_requirements(own) == ["setuptools==69.5.1", "wheel"]
-    assert seed_requirements(toy_spec("new", "https://example.org/x", "a" * 40, packages=["torch==2.4.0"])) == []
+    assert seed_requirements(environment_for(own)) == ["setuptools==69.5.1", "wheel"]
+    assert (
+        seed_requirements(
+            environment_for(toy_spec("new", "https://example.org/x", "a" * 40, packages=["torch==2.4.0"]))
+        )
+        == []
+    )

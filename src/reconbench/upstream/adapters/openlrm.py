@@ -35,7 +35,6 @@ SPEC = {
             "wheel",  # torch 2.1 (audit X1)
             "-r {repo}/requirements.txt",
         ],
-        "build": [],
     },
     "weights": (
         {"kind": "hf", "repo_id": "zxhezexin/openlrm-mix-large-1.1", "files": ["config.json", "model.safetensors"]},

@@ -46,8 +46,8 @@ def definition(spec: MethodSpec, context: Path | None = None) -> str:
     """The Apptainer definition file of a method's environment (pure: no engine needed). `context`: the host
     folder holding the checkout of a local repository (copied in by %files), where there is one."""
     rc.require_upstream(spec)
-    version = rc.python_version(spec)
-    digest = rc.recipe_hash(spec, "apptainer")
+    version = rc.python_version(spec.name, rc.environment_for(spec))
+    digest = rc.recipe_hash(spec.name, rc.upstream_recipe(spec), "apptainer")
     variables = image_variables(spec)
     post = [
         "set -e",
@@ -61,12 +61,12 @@ def definition(spec: MethodSpec, context: Path | None = None) -> str:
             raise ValueError(f"method {spec.name!r}: a local repository needs the host checkout folder (context)")
         files.append(f"    {_sh([str(Path(context) / 'repo'), UPSTREAM])}")
     else:
-        for item in rc.upstream_repos(spec):
+        for item in rc.upstream_repos(spec.name, rc.upstream_recipe(spec)):
             post.append(f"# upstream {item['repo']} @ {item['commit']}")
             post += [_sh(argv) for argv in clone_commands(item)]
     post += [f"export {k}={_sh([v])}" for k, v in variables.items()]  # the builds see the recipe's environment
     post += [f"cd {UPSTREAM}"] + [_sh(argv) for argv in pip_commands(spec)]
-    for argv, cwd in rc.build_commands(spec, python=PYTHON, repo=UPSTREAM):
+    for argv, cwd in rc.build_commands(spec.name, rc.environment_for(spec), python=PYTHON, repo=UPSTREAM):
         post += [f"cd {UPSTREAM}/{cwd}" if cwd else f"cd {UPSTREAM}", _sh(argv)]
     post.append(_sh(["chmod", "-R", "a+rX", UPSTREAM]))
     lines = [

@@ -96,8 +96,12 @@ def split_git_requirement(req: str) -> tuple[str, str, str] | None:
 
 
 def _git_requirements(spec: MethodSpec, *, repo: str) -> list[str]:
-    found = [a for group in rc.package_groups(spec, python="python", repo=repo) for a in group]
-    found += [a for argv, _ in rc.build_commands(spec, python="python", repo=repo) for a in argv]
+    found = [a for group in rc.package_groups(rc.environment_for(spec), python="python", repo=repo) for a in group]
+    found += [
+        a
+        for argv, _ in rc.build_commands(spec.name, rc.environment_for(spec), python="python", repo=repo)
+        for a in argv
+    ]
     return list(dict.fromkeys(a for a in found if split_git_requirement(a)))
 
 
@@ -164,11 +168,11 @@ def download_packages(
         target = ["--only-binary=:all:", "--python-version", python, "--implementation", "cp"]
         if platform:
             target += ["--platform", platform]
-    extra = rc.pip_args(spec, python="python", repo=str(repo))
+    extra = rc.pip_args(rc.environment_for(spec), python="python", repo=str(repo))
     calls: list[list[str]] = []
-    seed = rc.seed_requirements(spec)
+    seed = rc.seed_requirements(rc.environment_for(spec))
     tools = list(BUILD_TOOLS)
-    for group in rc.package_groups(spec, python="python", repo=str(repo)):
+    for group in rc.package_groups(rc.environment_for(spec), python="python", repo=str(repo)):
         group = [a for a in group if not split_git_requirement(a)]
         for project in _local_projects(group, repo):
             tools += _build_requires(project)
@@ -255,16 +259,19 @@ def make_bundle(
     for spec in specs:
         if not spec.upstream.get("repo"):
             raise BundleError(f"method {spec.name!r} runs in-process: it has no upstream code to bundle")
-        target_python = python or rc.python_version(spec)
-        if python and python != rc.python_version(spec):
-            raise BundleError(f"method {spec.name!r}: its recipe needs Python {rc.python_version(spec)}, not {python}")
+        target_python = python or rc.python_version(spec.name, rc.environment_for(spec))
+        if python and python != rc.python_version(spec.name, rc.environment_for(spec)):
+            raise BundleError(
+                f"method {spec.name!r}: its recipe needs Python "
+                f"{rc.python_version(spec.name, rc.environment_for(spec))}, not {python}"
+            )
         log.note(f"==== bundling {spec.name!r} for Python {target_python}, platform {platform or host_platform()}")
         with tempfile.TemporaryDirectory(prefix=f"reconbench-bundle-{spec.name}-") as tmp:
             work = Path(tmp)
             repo = work / "repo"
             checkout(spec, repo, log)
             repos = []
-            for n, item in enumerate(rc.upstream_repos(spec)):
+            for n, item in enumerate(rc.upstream_repos(spec.name, rc.upstream_recipe(spec))):
                 folder = repo / item["dest"] if item["dest"] else repo
                 if (folder / ".gitmodules").is_file():
                     raise BundleError(
@@ -280,7 +287,7 @@ def make_bundle(
                 requirements[req] = archive_git_requirement(req, wheels, work, log).relative_to(out).as_posix()
             download_packages(spec, repo, wheels, log, python=target_python, platform=platform)
         entry = {
-            "recipe_hash": rc.recipe_hash(spec, "venv"),
+            "recipe_hash": rc.recipe_hash(spec.name, rc.upstream_recipe(spec), "venv"),
             "python": target_python,
             "upstream": repos,
             "requirements": requirements,
@@ -364,23 +371,23 @@ def method_entry(manifest: dict[str, Any], spec: MethodSpec, folder: Path | str)
     if entry is None:
         held = ", ".join(sorted(manifest.get("methods", {}))) or "nothing"
         raise BundleError(f"method {spec.name!r} is not in the bundle {folder} (it holds: {held})")
-    pinned = [r["commit"] for r in rc.upstream_repos(spec)]
+    pinned = [r["commit"] for r in rc.upstream_repos(spec.name, rc.upstream_recipe(spec))]
     bundled = [r.get("commit") for r in entry.get("upstream", [])]
     if pinned != bundled:
         raise BundleError(
             f"method {spec.name!r}: the bundle holds commit(s) {bundled}, this reconbench pins {pinned}: "
             f"make the bundle again with this version of reconbench"
         )
-    if entry.get("recipe_hash") != rc.recipe_hash(spec, "venv"):
+    if entry.get("recipe_hash") != rc.recipe_hash(spec.name, rc.upstream_recipe(spec), "venv"):
         raise BundleError(
             f"method {spec.name!r}: the bundle was made for another recipe (hash {str(entry.get('recipe_hash'))[:12]}, "
-            f"this reconbench's is {rc.recipe_hash(spec, 'venv')[:12]}): make the bundle again with this version "
-            f"of reconbench (and the same RECONBENCH_RECIPE_OVERRIDES, if any)"
+            f"this reconbench's is {rc.recipe_hash(spec.name, rc.upstream_recipe(spec), 'venv')[:12]}): make the "
+            f"bundle again with this version of reconbench (and the same RECONBENCH_RECIPE_OVERRIDES, if any)"
         )
-    if entry.get("python") != rc.python_version(spec):
+    if entry.get("python") != rc.python_version(spec.name, rc.environment_for(spec)):
         raise BundleError(
             f"method {spec.name!r}: the bundle's packages are for Python {entry.get('python')}, the recipe needs "
-            f"{rc.python_version(spec)}"
+            f"{rc.python_version(spec.name, rc.environment_for(spec))}"
         )
     plat = str(manifest.get("platform", ""))
     if not platform_fits(plat):

@@ -16,7 +16,6 @@ import reconbench.upstream.envs.recipe as rc
 from reconbench.methods.base import MethodSpec
 from reconbench.upstream.envs.base import Backend, Environment, EnvironmentMissing, checkout, run_quiet, safe_name
 from reconbench.upstream.envs.build_log import BuildLog, EnvironmentBuildError
-from reconbench.upstream.envs.overrides import environment_of
 
 UPSTREAM = "/opt/upstream"
 VENV = "/opt/venv"
@@ -55,10 +54,10 @@ def needs_gl_libs(requirements: list[str]) -> bool:
 def base_image(spec: MethodSpec) -> str:
     """environment.base_image, else nvidia/cuda:<cuda>-cudnn-devel-ubuntu22.04 for environment.cuda, else
     ubuntu:22.04."""
-    env = environment_of(spec)
-    if env.get("base_image"):
-        return str(env["base_image"])
-    cuda = str(env.get("cuda") or "")
+    env = rc.environment_for(spec)
+    if env.base_image:
+        return env.base_image
+    cuda = env.cuda
     if not cuda:
         return DEFAULT_BASE
     if not re.fullmatch(r"\d+\.\d+(\.\d+)?", cuda):
@@ -74,7 +73,7 @@ def base_image(spec: MethodSpec) -> str:
 
 def image_tag(spec: MethodSpec) -> str:
     name = safe_name(spec.name).lower().replace("_", "-").strip("-.") or "method"
-    return f"reconbench/{name}:{rc.recipe_hash(spec, 'docker')[:12]}"
+    return f"reconbench/{name}:{rc.recipe_hash(spec.name, rc.upstream_recipe(spec), 'docker')[:12]}"
 
 
 def _exec_form(argv: list[str]) -> str:
@@ -95,15 +94,16 @@ def _arch_list(cuda: str) -> str:
 def uses_build_context(spec: MethodSpec) -> bool:
     """Local repositories (a path or file:// URL) cannot be cloned inside `docker build`: they are checked out
     on the host into the build context and copied in."""
-    return any(rc.is_local_repo(r["repo"]) for r in rc.upstream_repos(spec))
+    return any(rc.is_local_repo(r["repo"]) for r in rc.upstream_repos(spec.name, rc.upstream_recipe(spec)))
 
 
 def apt_install(spec: MethodSpec) -> str:
     """The shell command that installs the image's system packages: git, a compiler, the recipe's Python (from
     the deadsnakes PPA unless it is Ubuntu's own), the recipe's apt list and the GL libraries OpenCV needs."""
-    version = rc.python_version(spec)
-    apt = [str(a) for a in environment_of(spec).get("apt", ()) or ()]
-    if needs_gl_libs([a for group in rc.package_groups(spec, python=PYTHON, repo=UPSTREAM) for a in group]):
+    env = rc.environment_for(spec)
+    version = rc.python_version(spec.name, env)
+    apt = list(env.apt)
+    if needs_gl_libs([a for group in rc.package_groups(env, python=PYTHON, repo=UPSTREAM) for a in group]):
         apt += [lib for lib in GL_LIBS if lib not in apt]
     bad = [a for a in apt if not _APT_NAME.fullmatch(a)]
     if bad:
@@ -131,8 +131,9 @@ def apt_install(spec: MethodSpec) -> str:
 
 def image_variables(spec: MethodSpec) -> dict[str, str]:
     """The recipe's environment inside an image, with an arch list for CUDA extensions built without a GPU."""
-    variables = rc.recipe_env(spec, python=PYTHON, repo=UPSTREAM)
-    cuda = environment_of(spec).get("cuda")
+    env = rc.environment_for(spec)
+    variables = rc.recipe_env(env, python=PYTHON, repo=UPSTREAM)
+    cuda = env.cuda
     if cuda and "TORCH_CUDA_ARCH_LIST" not in variables:
         variables = {"TORCH_CUDA_ARCH_LIST": _arch_list(str(cuda)), **variables}
     for key in variables:
@@ -143,18 +144,18 @@ def image_variables(spec: MethodSpec) -> dict[str, str]:
 
 def pip_commands(spec: MethodSpec) -> list[list[str]]:
     """The image's pip calls in order: the seed (setuptools pin), then one per package group."""
-    extra = rc.pip_args(spec, python=PYTHON, repo=UPSTREAM)
-    seed = rc.seed_requirements(spec)
-    groups = ([seed] if seed else []) + rc.package_groups(spec, python=PYTHON, repo=UPSTREAM)
+    extra = rc.pip_args(rc.environment_for(spec), python=PYTHON, repo=UPSTREAM)
+    seed = rc.seed_requirements(rc.environment_for(spec))
+    groups = ([seed] if seed else []) + rc.package_groups(rc.environment_for(spec), python=PYTHON, repo=UPSTREAM)
     return [[PYTHON, "-m", "pip", "install", *extra, *group] for group in groups]
 
 
 def dockerfile(spec: MethodSpec) -> str:
     """The Dockerfile of a method's environment, generated from its recipe (pure: no Docker needed)."""
     rc.require_upstream(spec)
-    version = rc.python_version(spec)
+    version = rc.python_version(spec.name, rc.environment_for(spec))
     install_system = apt_install(spec)
-    digest = rc.recipe_hash(spec, "docker")
+    digest = rc.recipe_hash(spec.name, rc.upstream_recipe(spec), "docker")
     lines = [
         f"# reconbench environment of method {spec.name} (recipe {digest[:12]}), generated from its MethodSpec.",
         f"# Build: docker build -t {image_tag(spec)} <this folder>",
@@ -166,20 +167,20 @@ def dockerfile(spec: MethodSpec) -> str:
         f"ENV VIRTUAL_ENV={VENV} PATH={VENV}/bin:$PATH",
     ]
     if uses_build_context(spec):
-        for item in rc.upstream_repos(spec):
+        for item in rc.upstream_repos(spec.name, rc.upstream_recipe(spec)):
             where = f" into {item['dest']}" if item["dest"] else ""
             lines.append(
                 f"# upstream {item['repo']} @ {item['commit']}{where} (checked out on the host: local repository)"
             )
         lines.append(f"COPY repo {UPSTREAM}")
     else:
-        for item in rc.upstream_repos(spec):
+        for item in rc.upstream_repos(spec.name, rc.upstream_recipe(spec)):
             lines.append(f"# upstream {item['repo']} @ {item['commit']}")
             lines += [f"RUN {_exec_form(argv)}" for argv in clone_commands(item)]
     lines.append(f"WORKDIR {UPSTREAM}")
     lines += [f"ENV {key}={_env_value(value)}" for key, value in image_variables(spec).items()]
     lines += [f"RUN {_exec_form(argv)}" for argv in pip_commands(spec)]
-    for argv, cwd in rc.build_commands(spec, python=PYTHON, repo=UPSTREAM):
+    for argv, cwd in rc.build_commands(spec.name, rc.environment_for(spec), python=PYTHON, repo=UPSTREAM):
         if cwd:
             lines.append(f"WORKDIR {UPSTREAM}/{cwd}")
         lines.append(f"RUN {_exec_form(argv)}")
@@ -228,7 +229,7 @@ class DockerBackend(Backend):
             method=spec.name,
             python="python",
             repo=UPSTREAM,
-            env={**rc.recipe_env(spec, python=PYTHON, repo=UPSTREAM), **weights_env(spec)},
+            env={**rc.recipe_env(rc.environment_for(spec), python=PYTHON, repo=UPSTREAM), **weights_env(spec)},
             backend=self.name,
             path=str(self.env_dir(spec)),
             image=self.image(spec),

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from reconbench.errors import ReconbenchError
-from reconbench.methods.base import MethodSpec
+from reconbench.methods.recipe import EnvironmentRecipe
 
 OVERRIDES_ENV = "RECONBENCH_RECIPE_OVERRIDES"
 _KEYS = {"python", "packages", "pip_args", "build", "env", "cuda", "apt", "base_image", "replace"}
@@ -62,23 +62,24 @@ def _replace(item: Any, table: dict[str, str], used: set[str]) -> Any:
     return item
 
 
-def environment_of(spec: MethodSpec) -> dict[str, Any]:
-    """The method's environment recipe with RECONBENCH_RECIPE_OVERRIDES applied (read at call time)."""
-    environment = dict(spec.environment)
-    changes = overrides_for(spec.name)
+def environment_of(name: str, environment: EnvironmentRecipe) -> EnvironmentRecipe:
+    """Method `name`'s environment recipe with RECONBENCH_RECIPE_OVERRIDES applied (read at call time); the result
+    is read as strictly as a spec (a wrong shape in the overrides file is an error naming it)."""
+    changes = overrides_for(name)
     if not changes:
         return environment
+    plain = environment.to_dict()
     table = {str(k): str(v) for k, v in (changes.pop("replace", None) or {}).items()}
-    environment.update(changes)
+    plain.update(changes)
     if table:
         used: set[str] = set()
         for key in ("packages", "build"):
-            if key in environment:
-                environment[key] = _replace(list(environment[key] or ()), table, used)
+            if key in plain:
+                plain[key] = _replace(list(plain[key] or ()), table, used)
         missing = sorted(set(table) - used)
         if missing:
             raise OverrideError(
-                f"{OVERRIDES_ENV}: method {spec.name!r}: 'replace' names {missing}, which the recipe's "
+                f"{OVERRIDES_ENV}: method {name!r}: 'replace' names {missing}, which the recipe's "
                 f"packages and build steps do not contain"
             )
-    return environment
+    return EnvironmentRecipe.from_dict(plain, f"{OVERRIDES_ENV}: method {name!r}: environment")

@@ -1,6 +1,9 @@
 """The environment recipe as every backend reads it: the upstream repositories, the recipe with local overrides
 applied (overrides.py), its hash, and the pip calls, build commands and variables with their placeholders
-substituted (placeholders.substitute_recipe)."""
+substituted (placeholders.substitute_recipe).
+
+Its functions take the method's name (for messages) and its typed recipe (methods/recipe.py), or only the
+environment part of it, never a whole MethodSpec; `upstream_recipe(spec)` is the one place that reads a spec."""
 
 from __future__ import annotations
 
@@ -8,12 +11,11 @@ import hashlib
 import json
 import re
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from reconbench.methods.base import MethodSpec
-from reconbench.methods.recipe import is_commit, is_relative
+from reconbench.methods.recipe import EnvironmentRecipe, UpstreamRecipe, is_commit, is_relative
 from reconbench.upstream.envs.overrides import environment_of
 from reconbench.upstream.placeholders import substitute_recipe
 
@@ -23,61 +25,75 @@ BACKEND_VERSION = "1"  # bump when a backend builds differently: every environme
 DOCKER_ONLY_FIELDS = ("apt", "cuda", "base_image")
 
 
-def require_upstream(spec: MethodSpec) -> None:
-    """Only methods run from upstream code have an environment."""
-    if not spec.upstream.get("repo"):
+def upstream_recipe(spec: MethodSpec) -> UpstreamRecipe:
+    """The typed recipe of a method run from upstream code (an in-process method has none: a ValueError)."""
+    if spec.recipe is None:
         raise ValueError(
             f"method {spec.name!r} runs in-process and needs no environment (it has no upstream repository)"
         )
+    return spec.recipe
 
 
-def upstream_repos(spec: MethodSpec) -> list[dict[str, str]]:
+def require_upstream(spec: MethodSpec) -> None:
+    """Only methods run from upstream code have an environment."""
+    upstream_recipe(spec)
+
+
+def environment(name: str, recipe: UpstreamRecipe) -> EnvironmentRecipe:
+    """The environment recipe of method `name` as it is built here: the spec's, local overrides applied."""
+    return environment_of(name, recipe.environment)
+
+
+def environment_for(spec: MethodSpec) -> EnvironmentRecipe:
+    """`environment(spec.name, spec.recipe)`: for the backends, whose entry points take the method."""
+    return environment(spec.name, upstream_recipe(spec))
+
+
+def upstream_repos(name: str, recipe: UpstreamRecipe) -> list[dict[str, str]]:
     """The main checkout then each extra repository: [{"repo", "commit", "dest"}] (dest "" = the checkout itself)."""
-    up = spec.upstream
-    repos = [{"repo": str(up["repo"]), "commit": str(up["commit"]), "dest": ""}]
-    for i, extra in enumerate(up.get("extra", ()) or ()):
-        repo, commit, dest = str(extra.get("repo", "")), str(extra.get("commit", "")), str(extra.get("dest", ""))
-        if not repo or not is_commit(commit):
-            raise ValueError(f"method {spec.name!r}: upstream.extra[{i}] needs a repo and a full 40-hex commit")
-        if not is_relative(dest):
+    repos = []
+    for i, item in enumerate(recipe.upstream.repos):
+        if not item.repo or not is_commit(item.commit):
+            where = "upstream" if i == 0 else f"upstream.extra[{i - 1}]"
+            raise ValueError(f"method {name!r}: {where} needs a repo and a full 40-hex commit")
+        if i and not is_relative(item.dest):
             raise ValueError(
-                f"method {spec.name!r}: upstream.extra[{i}].dest must be a relative folder inside the checkout, got "
-                f"{dest!r}"
+                f"method {name!r}: upstream.extra[{i - 1}].dest must be a relative folder inside the checkout, got "
+                f"{item.dest!r}"
             )
-        repos.append({"repo": repo, "commit": commit, "dest": Path(dest).as_posix()})
+        repos.append({"repo": item.repo, "commit": item.commit, "dest": Path(item.dest).as_posix() if i else ""})
     return repos
 
 
-def recipe(spec: MethodSpec, backend: str) -> dict[str, Any]:
+def recipe_data(name: str, recipe: UpstreamRecipe, backend: str) -> dict[str, Any]:
     """What determines an environment: the recipe, the upstream commits and the backend (not the description etc.)."""
-    require_upstream(spec)
-    environment = environment_of(spec)
+    plain = environment(name, recipe).to_dict()
     if backend == "venv":
         for key in DOCKER_ONLY_FIELDS:  # "env" stays: the build steps see it (CUDA arch lists...)
-            environment.pop(key, None)
+            plain.pop(key, None)
     return {
-        "method": spec.name,
+        "method": name,
         "backend": backend,
         "backend_version": BACKEND_VERSION,
-        "environment": environment,
-        "upstream": upstream_repos(spec),
+        "environment": plain,
+        "upstream": upstream_repos(name, recipe),
     }
 
 
-def recipe_hash(spec: MethodSpec, backend: str) -> str:
-    text = json.dumps(recipe(spec, backend), sort_keys=True, separators=(",", ":"), default=str)
+def recipe_hash(name: str, recipe: UpstreamRecipe, backend: str) -> str:
+    text = json.dumps(recipe_data(name, recipe, backend), sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def python_version(spec: MethodSpec) -> str:
+def python_version(name: str, env: EnvironmentRecipe) -> str:
     """The recipe's "X.Y" (default: this interpreter's)."""
-    version = str(environment_of(spec).get("python") or "%d.%d" % sys.version_info[:2])
+    version = env.python or "%d.%d" % sys.version_info[:2]
     if not re.fullmatch(r"\d+\.\d+", version):
-        raise ValueError(f"method {spec.name!r}: environment.python must be 'X.Y', got {version!r}")
+        raise ValueError(f"method {name!r}: environment.python must be 'X.Y', got {version!r}")
     return version
 
 
-def package_groups(spec: MethodSpec, *, python: str, repo: str) -> list[list[str]]:
+def package_groups(env: EnvironmentRecipe, *, python: str, repo: str) -> list[list[str]]:
     """pip arguments per `pip install` call, placeholders substituted.
 
     `packages` is a list of requirement strings (one pip call); a nested list is a pip call of its own,
@@ -86,7 +102,7 @@ def package_groups(spec: MethodSpec, *, python: str, repo: str) -> list[list[str
     """
     groups: list[list[str]] = []
     current: list[str] = []
-    for item in environment_of(spec).get("packages", ()) or ():
+    for item in env.packages:
         if isinstance(item, (list, tuple)):
             if current:
                 groups.append(current)
@@ -118,65 +134,54 @@ OLD_TORCH_SETUPTOOLS = "setuptools<70"
 _TORCH_PIN = re.compile(r"^torch\s*(?:==|~=|<=)\s*(\d+)\.(\d+)")
 
 
-def _requirements(spec: MethodSpec) -> list[str]:
+def _requirements(env: EnvironmentRecipe) -> list[str]:
     items = []
-    for item in environment_of(spec).get("packages", ()) or ():
+    for item in env.packages:
         items += [str(i) for i in item] if isinstance(item, (list, tuple)) else [str(item)]
     return [i.strip() for i in items]
 
 
-def torch_version(spec: MethodSpec) -> tuple[int, int] | None:
+def torch_version(env: EnvironmentRecipe) -> tuple[int, int] | None:
     """(major, minor) of the torch the recipe pins in its own list (None: not pinned there, e.g. in a -r file)."""
-    for item in _requirements(spec):
+    for item in _requirements(env):
         m = _TORCH_PIN.match(item)
         if m:
             return int(m.group(1)), int(m.group(2))
     return None
 
 
-def seed_requirements(spec: MethodSpec) -> list[str]:
+def seed_requirements(env: EnvironmentRecipe) -> list[str]:
     """What is pip-installed right after the environment's venv is created, before the recipe's packages: the
     recipe's own setuptools pin, else `setuptools<70` when it pins torch <= 2.1; and wheel. A venv seeded by
     `uv venv --seed` gets the newest setuptools, and pip's first call would keep it (audit X1)."""
-    own = [r for r in _requirements(spec) if re.match(r"^setuptools\b", r)]
+    own = [r for r in _requirements(env) if re.match(r"^setuptools\b", r)]
     if own:
         return [own[0], "wheel"]
-    version = torch_version(spec)
+    version = torch_version(env)
     if version is not None and version <= (2, 1):
         return [OLD_TORCH_SETUPTOOLS, "wheel"]
     return []
 
 
-def pip_args(spec: MethodSpec, *, python: str, repo: str) -> list[str]:
-    return [substitute_recipe(a, python=python, repo=repo) for a in environment_of(spec).get("pip_args", ()) or ()]
+def pip_args(env: EnvironmentRecipe, *, python: str, repo: str) -> list[str]:
+    return [substitute_recipe(a, python=python, repo=repo) for a in env.pip_args]
 
 
-def build_commands(spec: MethodSpec, *, python: str, repo: str) -> list[tuple[list[str], str]]:
-    """(argv, cwd relative to the checkout) of each build step.
-
-    A step is an argv list (cwd = the checkout) or {"argv": [...], "cwd": "relative/folder"}.
-    """
+def build_commands(name: str, env: EnvironmentRecipe, *, python: str, repo: str) -> list[tuple[list[str], str]]:
+    """(argv, cwd relative to the checkout) of each build step (an argv list, or {"argv", "cwd"} in the spec)."""
     steps = []
-    for i, step in enumerate(environment_of(spec).get("build", ()) or ()):
-        cwd = ""
-        if isinstance(step, Mapping):
-            cwd = str(step.get("cwd", "") or "")
-            step = step.get("argv", ())
-        if isinstance(step, str) or not step:
-            raise ValueError(f"method {spec.name!r}: environment.build[{i}] must be an argv list, got {step!r}")
-        if cwd and not is_relative(cwd):
-            raise ValueError(f"method {spec.name!r}: environment.build[{i}].cwd must be relative to the checkout")
-        steps.append(
-            ([substitute_recipe(a, python=python, repo=repo) for a in step], Path(cwd).as_posix() if cwd else "")
-        )
+    for i, step in enumerate(env.build):
+        if not step.argv:
+            raise ValueError(f"method {name!r}: environment.build[{i}] must be a non-empty argv list")
+        if step.cwd and not is_relative(step.cwd):
+            raise ValueError(f"method {name!r}: environment.build[{i}].cwd must be relative to the checkout")
+        argv = [substitute_recipe(a, python=python, repo=repo) for a in step.argv]
+        steps.append((argv, Path(step.cwd).as_posix() if step.cwd else ""))
     return steps
 
 
-def recipe_env(spec: MethodSpec, *, python: str, repo: str) -> dict[str, str]:
-    return {
-        str(k): substitute_recipe(str(v), python=python, repo=repo)
-        for k, v in (environment_of(spec).get("env", {}) or {}).items()
-    }
+def recipe_env(env: EnvironmentRecipe, *, python: str, repo: str) -> dict[str, str]:
+    return {k: substitute_recipe(v, python=python, repo=repo) for k, v in env.env.items()}
 
 
 def is_local_repo(url: str) -> bool:
