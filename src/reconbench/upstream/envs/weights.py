@@ -18,6 +18,7 @@ import os
 import re
 import sys
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from filelock import FileLock
 
 from reconbench.errors import ReconbenchError
 from reconbench.methods.base import MethodSpec
-from reconbench.methods.recipe import is_relative
+from reconbench.methods.recipe import Weight, is_relative
 from reconbench.system.paths import cache_root, hf_cache_dir, hf_home, hf_offline
 
 
@@ -52,60 +53,46 @@ def weights_dir() -> Path:
     return cache_root() / "weights"
 
 
-def _relative(spec: MethodSpec, value: str, what: str) -> str:
+def _relative(method: str, value: str, what: str) -> str:
     if not is_relative(value):
         raise ValueError(
-            f"method {spec.name!r}: weight {what} must be a relative path inside the weights folder, got {value!r}"
+            f"method {method!r}: weight {what} must be a relative path inside the weights folder, got {value!r}"
         )
     return Path(value).as_posix()
 
 
+def _declared(spec: MethodSpec) -> tuple[Weight, ...]:
+    return spec.recipe.weights if spec.recipe is not None else ()
+
+
 def weight_items(spec: MethodSpec) -> list[WeightItem]:
     """One item per file (or whole repository) the method declares."""
+    return declared_items(spec.name, _declared(spec))
+
+
+def declared_items(method: str, weights: Sequence[Weight]) -> list[WeightItem]:
+    """One item per file (or whole repository) of the typed weights `method` declares."""
     items: list[WeightItem] = []
-    for i, w in enumerate(spec.weights):
-        kind = w.get("kind", "hf")
-        if kind == "hf":
-            repo_id = str(w.get("repo_id", ""))
-            if not repo_id:
-                raise ValueError(f"method {spec.name!r}: weights[{i}] (hf) needs a repo_id")
-            revision = str(w.get("revision") or "main")
-            repo_type = str(w.get("repo_type") or "model")
+    for i, w in enumerate(weights):
+        if w.kind == "hf":
+            if not w.repo_id:
+                raise ValueError(f"method {method!r}: weights[{i}] (hf) needs a repo_id")
+            revision = w.revision or "main"
             at = "" if revision == "main" else f" @ {revision}"
-            files = w.get("files")
-            if isinstance(files, str):
-                files = [files]
-            if files:
-                for name in files:
-                    items.append(
-                        WeightItem(
-                            "hf", f"{repo_id}/{name}{at} (Hugging Face)", repo_id, str(name), revision, repo_type
-                        )
-                    )
+            if w.files:
+                for name in w.files:
+                    label = f"{w.repo_id}/{name}{at} (Hugging Face)"
+                    items.append(WeightItem("hf", label, w.repo_id, name, revision, w.repo_type))
             else:
-                patterns = w.get("allow_patterns") or ()
-                patterns = (patterns,) if isinstance(patterns, str) else tuple(patterns)
-                items.append(
-                    WeightItem(
-                        "hf",
-                        f"{repo_id}{at} (Hugging Face, whole repository)",
-                        repo_id,
-                        "",
-                        revision,
-                        repo_type,
-                        patterns,
-                    )
-                )
-        elif kind == "url":
-            url = str(w.get("url", ""))
-            if not url:
-                raise ValueError(f"method {spec.name!r}: weights[{i}] (url) needs a url")
-            dest = _relative(spec, str(w.get("dest") or url.rstrip("/").rsplit("/", 1)[-1]), "dest")
-            items.append(
-                WeightItem("url", f"{dest} from {url}", url=url, dest=dest, sha256=str(w.get("sha256", "")).lower())
-            )
+                label = f"{w.repo_id}{at} (Hugging Face, whole repository)"
+                items.append(WeightItem("hf", label, w.repo_id, "", revision, w.repo_type, w.allow_patterns))
+        elif w.kind == "url":
+            if not w.url:
+                raise ValueError(f"method {method!r}: weights[{i}] (url) needs a url")
+            dest = _relative(method, w.dest or w.url.rstrip("/").rsplit("/", 1)[-1], "dest")
+            items.append(WeightItem("url", f"{dest} from {w.url}", url=w.url, dest=dest, sha256=w.sha256.lower()))
         else:
-            raise ValueError(f"method {spec.name!r}: weights[{i}] has unknown kind {kind!r} (hf or url)")
+            raise ValueError(f"method {method!r}: weights[{i}] has unknown kind {w.kind!r} (hf or url)")
     return items
 
 
@@ -262,19 +249,19 @@ def weights_env(spec: MethodSpec) -> dict[str, str]:
         "TRANSFORMERS_OFFLINE": "1",
         "HF_DATASETS_OFFLINE": "1",
     }
-    for w in spec.weights:
-        if w.get("kind") == "url":
-            for var, folder in (w.get("env") or {}).items():
-                folder = str(folder)
-                env[str(var)] = str(
-                    weights_dir() if folder in ("", ".") else weights_dir() / _relative(spec, folder, f"env {var}")
+    for w in _declared(spec):
+        if w.kind == "url":
+            for var, folder in w.env.items():
+                where = (
+                    weights_dir() if folder in ("", ".") else weights_dir() / _relative(spec.name, folder, f"env {var}")
                 )
+                env[var] = str(where)
     return env
 
 
 def weights_mounts(spec: MethodSpec) -> list[str]:
     """Host folders a container needs to see the method's weights (mounted at the same path)."""
-    kinds = {w.get("kind", "hf") for w in spec.weights}
+    kinds = {w.kind for w in _declared(spec)}
     mounts = [str(hf_cache_dir())]  # HF_HUB_OFFLINE is set in runs: upstream code may still look in the cache
     if "url" in kinds:
         mounts.append(str(weights_dir()))
