@@ -26,6 +26,7 @@ import numpy as np
 from PIL import Image
 
 from reconbench.methods.base import MethodSpec
+from reconbench.methods.recipe import InputSpec
 
 BACKGROUND_VALUES = {"white": 255, "grey": 127}
 
@@ -38,13 +39,13 @@ def prepare_method_inputs(spec: MethodSpec, images: Sequence[np.ndarray], folder
         raise ValueError(f"method {spec.name!r}: no input image to prepare")
     if not name or "/" in name or "\\" in name or name in (".", ".."):
         raise ValueError(f"method {spec.name!r}: input name must be a plain file stem, got {name!r}")
-    opts = spec.inputs or {}
-    background = opts.get("background", "transparent")
+    opts = spec.recipe.inputs if spec.recipe is not None else InputSpec()
+    background = opts.background
     if background not in ("transparent", *BACKGROUND_VALUES):
         raise ValueError(f"method {spec.name!r}: unknown input background {background!r}")
-    pattern = str(opts.get("filename", "{name}.png"))
-    resolution = opts.get("resolution")
-    recentre = opts.get("recentre")
+    pattern = opts.filename
+    resolution = opts.resolution
+    recentre = opts.recentre
     if recentre is not None and not 0 < float(recentre) <= 1:
         raise ValueError(f"method {spec.name!r}: inputs.recentre must be a fraction in (0, 1], got {recentre!r}")
     folder = Path(folder)

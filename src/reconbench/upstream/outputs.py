@@ -51,16 +51,15 @@ class OutputAmbiguous(ReconbenchError, ValueError):
 def discover_output(spec: MethodSpec, out_dir: Path) -> Path:
     """The asset file the method wrote under `out_dir` (see the module docstring for the rules)."""
     out_dir = Path(out_dir)
-    pattern = spec.output.get("path")
-    if not pattern:
+    output = spec.recipe.output if spec.recipe is not None else None
+    if output is None or not output.path:
         raise ValueError(f"method {spec.name!r}: its spec declares no output.path")
-    found = _one(spec.name, out_dir, pattern)
-    unpack = spec.output.get("unpack")
-    if not unpack:
+    found = _one(spec.name, out_dir, output.path)
+    if not output.unpack:
         return found
-    if unpack != "zip":
-        raise ValueError(f"method {spec.name!r}: unknown output.unpack {unpack!r} (known: zip)")
-    member = spec.output.get("member")
+    if output.unpack != "zip":
+        raise ValueError(f"method {spec.name!r}: unknown output.unpack {output.unpack!r} (known: zip)")
+    member = output.member
     if not member:
         raise ValueError(f"method {spec.name!r}: output.unpack needs output.member (a glob inside the archive)")
     target = out_dir / UNPACK_DIR
@@ -112,7 +111,8 @@ def _unzip(method: str, archive: Path, target: Path) -> None:
 def discover_intermediate_views(spec: MethodSpec, out_dir: Path) -> list[str]:
     """The intermediate multi-view images a two-stage method wrote (spec `intermediate_views.path`, a glob
     under `out_dir`), sorted by name; [] when it declares none or wrote none (stage attribution then says so)."""
-    pattern = (spec.intermediate_views or {}).get("path")
+    views = spec.recipe.intermediate_views if spec.recipe is not None else None
+    pattern = views.path if views is not None else ""
     if not pattern or not Path(out_dir).is_dir():
         return []
     return [str(p) for p in sorted(Path(out_dir).glob(pattern)) if p.is_file()]
