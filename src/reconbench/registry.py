@@ -3,7 +3,8 @@
 Discovery reads the in-process specs (methods/specs/), the upstream adapters (upstream/adapters/, one module per
 adapter; modules starting with "_" hold shared pieces) and the `reconbench.methods` entry-point group (value:
 "package.module" defining SPEC), so adding a method is one small file (docs/methods.md). It sits above both
-`methods/` and `upstream/`: it is the one place that knows both (docs/architecture.md, "Layers").
+`methods/` and `upstream/` and is the one place that knows both: imports point upstream -> methods, never back
+(tests/methods/test_import_direction.py).
 """
 
 from __future__ import annotations
