@@ -40,7 +40,7 @@ export RECONBENCH_RECIPE_OVERRIDES=$WORK/overrides.json
 "$PYTHON" - "$WORK/overrides.json" "$SMOKE_PYTHON" "$SMOKE_TORCH" "${TORCHMCUBES_SRC:-}" <<'EOF'
 import json, sys
 from pathlib import Path
-from reconbench.methods import get_method
+from reconbench.registry import get_method
 out, python, torch, mcubes = sys.argv[1:]
 build = get_method("triposr").environment["build"][0]
 git = next(a for a in build if a.startswith("git+"))
@@ -54,7 +54,7 @@ echo "== overrides: $(tr -d '\n' < "$WORK/overrides.json")"
 echo "== 1. environment: reconbench install triposr --source $TRIPOSR_SRC"
 nice -n 10 "$PYTHON" -m reconbench.cli install triposr --source "$TRIPOSR_SRC"
 read -r ENV_PY ENV_REPO < <("$PYTHON" -c "
-from reconbench.envs import get_backend; from reconbench.methods import get_method
+from reconbench.upstream.envs import get_backend; from reconbench.registry import get_method
 e = get_backend('venv').environment(get_method('triposr')); print(e.python, e.repo)")
 
 echo "== 2. random weights of the right shapes (scripts/cpu_smoke_weights.py)"

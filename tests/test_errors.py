@@ -10,13 +10,14 @@ from reconbench.errors import ReconbenchError, UnknownName
 def test_user_facing_errors_share_the_base():
     from reconbench.assets import AssetLoadError
     from reconbench.datasets import DatasetError
-    from reconbench.envs.base import EnvironmentBuildError, EnvironmentMissing
-    from reconbench.envs.bundle import BundleError
-    from reconbench.envs.weights import WeightsMissing
     from reconbench.limits import LimitError
     from reconbench.results import RecordError
     from reconbench.runner import RunError
     from reconbench.runner.store import StoreError
+    from reconbench.upstream.envs.base import EnvironmentMissing
+    from reconbench.upstream.envs.build_log import EnvironmentBuildError
+    from reconbench.upstream.envs.bundle import BundleError
+    from reconbench.upstream.envs.weights import WeightsMissing
     from reconbench.viewscore.score import ViewError
 
     for cls in (
@@ -37,8 +38,8 @@ def test_user_facing_errors_share_the_base():
 
 
 def test_unknown_names_are_user_errors_and_still_key_errors(capsys):
-    from reconbench.methods import get_method
     from reconbench.protocol import get_protocol
+    from reconbench.registry import get_method
 
     for lookup, name in ((get_protocol, "no-such-protocol"), (get_method, "no-such-method")):
         with pytest.raises(UnknownName) as info:

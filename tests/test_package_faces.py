@@ -13,9 +13,6 @@ EXEMPT = {
     # Lazy re-export (PEP 562 __getattr__): `from reconbench.runner import run_benchmark` keeps working while
     # importing reconbench.runner.store, which reading a run needs, does not load the driver and the renderer.
     "runner/__init__.py": "lazy re-export of runner.run",
-    # The method registry and the choice of environment back-end: their code moves with methods/ and envs/.
-    "methods/__init__.py": "method registry, moving with methods/ and envs/",
-    "envs/__init__.py": "back-end choice, moving with methods/ and envs/",
 }
 
 

@@ -11,8 +11,8 @@ import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from reconbench.methods import get_method, method_names
 from reconbench.methods.base import MethodSpec
+from reconbench.registry import availability, get_method, method_names
 
 DOCTOR_DATASET = "procedural"
 
@@ -54,8 +54,8 @@ def diagnose(
 
     d = Diagnosis(spec.name)
     if spec.is_external:
-        from reconbench.envs import get_backend
-        from reconbench.envs.weights import fetch_weights, missing_weights
+        from reconbench.upstream.envs import get_backend
+        from reconbench.upstream.envs.weights import fetch_weights, missing_weights
 
         backend = get_backend()
         try:
@@ -73,7 +73,7 @@ def diagnose(
             d.weights = _no(exc)
     else:
         d.built = d.weights = "not needed"
-    ok, why = spec.availability()
+    ok, why = availability(spec)
     if not ok:
         d.ran = f"no: {why}"
         return d
@@ -112,9 +112,9 @@ def diagnose(
 def _time_warm(d: Diagnosis, spec: MethodSpec, folder: Path, protocol: str, n: int) -> None:
     """Cold and warm times from one process given the first input view of `n` objects."""
     from reconbench.datasets import open_dataset
-    from reconbench.methods.external.run import time_batch
     from reconbench.protocol import get_protocol
     from reconbench.runner.inputs import prepare_inputs
+    from reconbench.upstream.run import time_batch
 
     proto = get_protocol(protocol)
     objects = open_dataset(DOCTOR_DATASET).select(None, n).objects
@@ -180,7 +180,7 @@ def format_table(results: list[Diagnosis]) -> str:
 def checkout_of(spec: MethodSpec) -> Path | None:
     """The upstream checkout an installed environment of `spec` holds on this machine (venv backend, or a
     docker build context of a local repository), if any."""
-    from reconbench.envs import get_backend
+    from reconbench.upstream.envs import get_backend
 
     for name in dict.fromkeys(["venv", get_backend().name]):
         repo = get_backend(name).env_dir(spec) / "repo"
@@ -191,8 +191,8 @@ def checkout_of(spec: MethodSpec) -> Path | None:
 
 def run_preflight(names: list[str] | None, source: Path | None = None, out: Path | None = None) -> list:
     """Preflight every named external method (default: all) against `source` or its installed checkout;
-    writes out/preflight.json when `out` is given (reconbench.methods.external.preflight)."""
-    from reconbench.methods.external.preflight import Preflight, preflight
+    writes out/preflight.json when `out` is given (reconbench.upstream.preflight)."""
+    from reconbench.upstream.preflight import Preflight, preflight
 
     specs = (
         [get_method(n) for n in names]

@@ -72,7 +72,7 @@ def test_every_entry_point_runs_the_same_command(entry):
 @pytest.fixture
 def unavailable_method():
     """A registered method that cannot run here (a module it requires is missing)."""
-    from reconbench.methods import _registry, register_method
+    from reconbench.registry import _registry, register_method
 
     name = "test-unavailable"
     register_method(

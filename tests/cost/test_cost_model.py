@@ -333,7 +333,7 @@ def test_a_method_spec_figure_is_taken_whole(monkeypatch):
             raise KeyError(name)
         return spec
 
-    monkeypatch.setattr("reconbench.methods.get_method", get_method)
+    monkeypatch.setattr("reconbench.registry.get_method", get_method)
     fig, _ = model.training_for("openlrm", "feed-forward")
     assert (fig.value, fig.low, fig.high, fig.gpu, fig.source) == (
         100.0,

@@ -11,18 +11,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reconbench.methods import _registry, register_method
 from reconbench.methods.base import MethodSpec
-from reconbench.methods.external.command import build_steps, validate_spec
-from reconbench.methods.external.inputs import prepare_method_inputs
-from reconbench.methods.external.outputs import discover_output
+from reconbench.registry import _registry, register_method
 from reconbench.runner import RunConfig, run_benchmark
 from reconbench.runner.store import ResultsStore
+from reconbench.upstream.command import run_commands
+from reconbench.upstream.inputs import prepare_method_inputs
+from reconbench.upstream.outputs import discover_output
+from reconbench.upstream.validate import validate_spec
 
 ROOT = Path(__file__).parents[2]
 EXAMPLES = ROOT / "docs" / "examples"
 GUIDE = ROOT / "docs" / "adding-a-method.md"
-sys.path.insert(0, str(ROOT / "tests" / "methods"))  # tiny_external: the stand-in upstream repository
+sys.path.insert(0, str(ROOT / "tests" / "upstream"))  # tiny_external: the stand-in upstream repository
 
 import tiny_external  # noqa: E402
 
@@ -69,7 +70,7 @@ def test_the_adapter_example_is_a_valid_spec_whose_command_runs_the_program(exam
     inputs = prepare_method_inputs(spec, [image], tmp_path / "inputs", "duck")
     out = tmp_path / "out"
     out.mkdir()
-    (step,) = build_steps(
+    (step,) = run_commands(
         spec, {"python": sys.executable, "repo": str(repo), "inputs": [str(p) for p in inputs], "out": str(out)}
     )
     assert step.argv == [sys.executable, "-m", "tiny_recon", *map(str, inputs), "--out", str(out)]

@@ -12,8 +12,8 @@ from reconbench.literature.collect import entries
 from reconbench.literature.others import OTHERS
 from reconbench.literature.papers import PAPERS, PROTOCOLS
 from reconbench.literature.types import CHECK_STATUSES, Published, Training
-from reconbench.methods import get_method, method_names
 from reconbench.methods.base import MethodSpec
+from reconbench.registry import get_method, method_names
 
 EXTERNAL = [m for m in method_names() if get_method(m).is_external]
 

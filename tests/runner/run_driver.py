@@ -4,7 +4,7 @@ killed-driver tests (multiprocessing spawn and Ray need a real script file)."""
 import sys
 
 from reconbench.cli import main
-from reconbench.methods import register_method
+from reconbench.registry import register_method
 
 FAKES = {"test-slow": "fake_methods:slow_sphere"}
 

@@ -7,7 +7,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from reconbench.methods import get_method, register_method
+from reconbench.registry import get_method, register_method
 from reconbench.runner.store import ResultsStore
 
 FAST = {"lpips": (), "progress": False}

@@ -21,7 +21,7 @@ from runner_helpers import (  # tests/runner is on sys.path
     register,
 )
 
-from reconbench.methods import get_method
+from reconbench.registry import get_method
 from reconbench.runner import RunConfig, run_benchmark
 from reconbench.runner.executors.local import LocalExecutor
 from reconbench.runner.store import ResultsStore

@@ -11,7 +11,7 @@ import time
 import pytest
 from runner_helpers import FAST, register  # tests/runner is on sys.path
 
-from reconbench.methods import get_method
+from reconbench.registry import availability, get_method
 from reconbench.runner import RunConfig, RunError, run_benchmark
 from reconbench.runner.store import ResultsStore
 
@@ -147,7 +147,7 @@ def test_methods_that_cannot_run_here_are_skipped_with_the_reason(tmp_path):
         RunConfig("procedural", ["test-needs-gpu", "test-four-views"], "default", tmp_path, objects=["car"], **FAST)
     )
     rows = {r["method"]: r for r in _rows(tmp_path)}
-    if get_method("test-needs-gpu").availability()[0]:
+    if availability(get_method("test-needs-gpu"))[0]:
         pytest.skip("this machine has a GPU")
     assert rows["test-needs-gpu"]["status"] == "skipped" and "CUDA" in rows["test-needs-gpu"]["error"]
     assert rows["test-four-views"]["status"] == "failed" and "takes 4 input view(s)" in rows["test-four-views"]["error"]

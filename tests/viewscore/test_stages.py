@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from reconbench.methods import get_method
 from reconbench.methods.base import MethodSpec
 from reconbench.protocol.frames import frame_matrix
+from reconbench.registry import get_method
 from reconbench.viewscore.stages import ORTHO_DISTANCE, check_intermediate_views, read_views, stage_cameras
 
 GOOD = {"path": "v/*.png", "cameras": [{"view": 0, "azimuth": 0.0, "elevation": 10.0}], "fov": 30.0, "distance": 2.0}

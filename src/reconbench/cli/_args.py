@@ -234,11 +234,11 @@ def ground_truth_object(args: argparse.Namespace) -> Any:
 
 def method_specs(args: argparse.Namespace) -> list[Any]:
     """The specs named on the command line, else (with --from-bundle) every method in the bundle."""
-    from reconbench.methods import get_method
+    from reconbench.registry import get_method
 
     chosen = list(args.methods)
     if not chosen and getattr(args, "from_bundle", None):
-        from reconbench.envs.bundle import read_bundle
+        from reconbench.upstream.envs.bundle import read_bundle
 
         chosen = sorted(read_bundle(args.from_bundle, check_files=False).get("methods", {}))
     if not chosen:

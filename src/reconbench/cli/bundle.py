@@ -37,7 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconbench.envs.bundle import make_bundle
+    from reconbench.upstream.envs.bundle import make_bundle
 
     specs = method_specs(args)
     try:

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.preflight:  # static checks against the upstream source only: no build, no weights, no GPU
         from reconbench.doctor import run_preflight
-        from reconbench.methods.external.preflight import format_report
+        from reconbench.upstream.preflight import format_report
 
         checks = run_preflight(args.methods, Path(args.source) if args.source else None, Path(args.out))
         print(format_report(checks))

@@ -29,7 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconbench.envs.weights import WeightsMissing, fetch_weights, missing_weights, weight_items
+    from reconbench.upstream.envs.weights import WeightsMissing, fetch_weights, missing_weights, weight_items
 
     specs = method_specs(args)
     if args.from_bundle:
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _weights_from_bundle(specs: list[Any], folder: str) -> int:
-    from reconbench.envs.bundle import BundleError, install_weights, method_entry, read_bundle
+    from reconbench.upstream.envs.bundle import BundleError, install_weights, method_entry, read_bundle
 
     manifest = read_bundle(folder)
     failed = 0

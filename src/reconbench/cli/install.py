@@ -60,9 +60,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconbench.envs import EnvironmentBuildError, get_backend
-    from reconbench.envs.bundle import BundleError, install_weights, local_sources, method_entry, read_bundle
-    from reconbench.envs.sources import LocalSources
+    from reconbench.upstream.envs import EnvironmentBuildError, get_backend
+    from reconbench.upstream.envs.bundle import BundleError, install_weights, local_sources, method_entry, read_bundle
+    from reconbench.upstream.envs.sources import LocalSources
 
     specs = method_specs(args)
     backend = get_backend(args.backend)
@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
 def _report_preflight(spec: Any) -> None:
     """The preflight of a freshly built method against its checkout; a warning, not a build failure."""
     from reconbench.doctor import checkout_of
-    from reconbench.methods.external.preflight import preflight
+    from reconbench.upstream.preflight import preflight
 
     repo = checkout_of(spec)
     if repo is None:

@@ -20,13 +20,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconbench.methods import get_method, method_names
+    from reconbench.registry import availability, get_method, method_names
 
     specs = [get_method(n) for n in method_names()]
     width = max(len(s.name) for s in specs) + 1
     print(f"{'method':{width}s} {'paradigm':13s} {'output':7s} {'views':9s} {'GPU':4s} {'code':9s} runs here?")
     for spec in specs:
-        ok, why = spec.availability()
+        ok, why = availability(spec)
         views = (
             ",".join(map(str, spec.input_views))
             if len(spec.input_views) < 4

@@ -53,7 +53,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconbench.methods import get_method
+    from reconbench.registry import get_method
 
     spec = get_method(args.method)
     if not spec.training.get("entry"):

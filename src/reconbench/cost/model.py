@@ -330,7 +330,7 @@ def user_hours(low: float, high: float | None = None, gpu: str = published.REFER
 
 def _spec_figures(method: str) -> tuple[dict[str, Any], str | None]:
     """The training figure (as a GPUHours entry) and prior a registered method's spec publishes."""
-    from reconbench.methods import get_method
+    from reconbench.registry import get_method
 
     try:
         pub = get_method(method).published
@@ -344,7 +344,7 @@ def resolve_paradigm(method: str, paradigms: Mapping[str, str] | None = None) ->
     """The run's own record (store meta "paradigms"), else the method registry, else "unknown"."""
     if paradigms and paradigms.get(method):
         return paradigms[method]
-    from reconbench.methods import get_method
+    from reconbench.registry import get_method
 
     try:
         return get_method(method).paradigm

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
 from reconbench.assets import MESH_SUFFIXES
 from reconbench.datasets.base import DatasetError, DatasetObject, DatasetProblem
+from reconbench.system.paths import cache_root
 
 Found = tuple[list[DatasetObject], list[DatasetProblem]]
 
@@ -126,11 +126,6 @@ def _unique(objects: list[DatasetObject], problems: list[DatasetProblem]) -> Fou
             seen[o.id] = o
             kept.append(o)
     return kept, problems
-
-
-def cache_root() -> Path:
-    """Where generated data is cached: $RECONBENCH_CACHE, else ~/.cache/reconbench."""
-    return Path(os.environ.get("RECONBENCH_CACHE") or Path.home() / ".cache" / "reconbench").expanduser()
 
 
 def discover_procedural(root: Path | None = None) -> Found:

@@ -24,7 +24,7 @@ class Entry:
 def entries() -> list[Entry]:
     """Every registered method but the reference ones (by name; those without a published figure too, so
     the output says so), then the methods reconbench does not run (by name)."""
-    from reconbench.methods import get_method, method_names
+    from reconbench.registry import get_method, method_names
 
     out = []
     for name in method_names():

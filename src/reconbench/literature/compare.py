@@ -244,7 +244,7 @@ def _time_rows(
 
 
 def _spec_figures(methods: Sequence[str]) -> dict[str, Published]:
-    from reconbench.methods import get_method
+    from reconbench.registry import get_method
 
     out = {}
     for m in methods:

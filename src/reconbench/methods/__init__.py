@@ -1,61 +1,12 @@
-"""Methods: specifications as data (specs/), built-in reference methods (reference/), and the registry.
+"""Methods: what any method is (base.py: MethodSpec, MethodInput, MethodOutput; recipe.py: the typed upstream
+recipe), in-process specs as data (specs/) and built-in in-process methods (reference/, splat_sds/, voxel_cnn/).
 
-Third-party methods register a spec module through the `reconbench.methods` entry-point group
-(value: "package.module" defining SPEC), so adding a method is one small file (docs/methods.md).
+Pure data and in-process code: nothing here imports reconbench.upstream (upstream adapters and how they run) or
+the registry (reconbench.registry: discovery, validation at registration, availability), which sit above it.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
-import pkgutil
-from importlib.metadata import entry_points
-
-from reconbench.errors import UnknownName
 from reconbench.methods.base import GroundTruthFile, MethodInput, MethodOutput, MethodSpec
 
-
-@functools.lru_cache(maxsize=1)
-def _registry() -> dict[str, MethodSpec]:
-    from reconbench.methods import specs
-
-    modules = [f"reconbench.methods.specs.{m.name}" for m in pkgutil.iter_modules(specs.__path__)]
-    modules += [ep.value for ep in entry_points(group="reconbench.methods")]
-    registry: dict[str, MethodSpec] = {}
-    for name in modules:
-        spec = MethodSpec.from_dict(importlib.import_module(name).SPEC)
-        if spec.name in registry:
-            raise ValueError(f"two methods are named {spec.name!r} ({name})")
-        registry[spec.name] = spec
-    return registry
-
-
-def register_method(spec: MethodSpec | dict) -> MethodSpec:
-    """Add a method for this process (scripts, notebooks, tests); packages use the entry-point group."""
-    spec = spec if isinstance(spec, MethodSpec) else MethodSpec.from_dict(spec)
-    if spec.name in _registry():
-        raise ValueError(f"a method named {spec.name!r} is already registered")
-    _registry()[spec.name] = spec
-    return spec
-
-
-def method_names() -> list[str]:
-    return sorted(_registry())
-
-
-def get_method(name: str) -> MethodSpec:
-    try:
-        return _registry()[name]
-    except KeyError:
-        raise UnknownName(f"unknown method {name!r}; known: {', '.join(method_names())}") from None
-
-
-__all__ = [
-    "GroundTruthFile",
-    "MethodInput",
-    "MethodOutput",
-    "MethodSpec",
-    "get_method",
-    "method_names",
-    "register_method",
-]
+__all__ = ["GroundTruthFile", "MethodInput", "MethodOutput", "MethodSpec"]

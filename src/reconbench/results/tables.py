@@ -168,7 +168,7 @@ def _mean_text(m: Metric, values: Sequence[float | None]) -> str:
 
 
 def outside_assumptions(record: JobRecord) -> str | None:
-    """Why the job ran outside the input camera its method assumes (methods/external/input_camera.py), if it did."""
+    """Why the job ran outside the input camera its method assumes (upstream/input_camera.py), if it did."""
     method = record.provenance.method
     return method.info.get("outside_assumptions") if method is not None else None
 

@@ -36,6 +36,7 @@ from reconbench.methods import GroundTruthFile, MethodInput, MethodSpec
 from reconbench.metrics.breakage import object_flags
 from reconbench.protocol import Protocol
 from reconbench.provenance import sha256_file
+from reconbench.registry import availability
 from reconbench.render import renderer_info
 from reconbench.runner.deadline import ScoringTimeout, time_limit
 from reconbench.runner.inputs import prepare_image_input, prepare_inputs
@@ -76,7 +77,7 @@ def execute_job(job: Job, task: JobTask) -> JobRecord:
     spec, settings = task.spec, task.settings
     try:
         if settings.check_availability:
-            ok, why = spec.availability()
+            ok, why = availability(spec)
             if not ok:
                 return record_for(job, "skipped", f"cannot run on this machine ({socket.gethostname()}): {why}")
         try:

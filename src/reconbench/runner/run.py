@@ -24,9 +24,10 @@ from reconbench import __version__
 from reconbench.datasets import Dataset, open_dataset, parse_spec, read_object_list
 from reconbench.errors import ReconbenchError
 from reconbench.evaluation import DEFAULT_LPIPS, check_lpips
-from reconbench.methods import MethodSpec, get_method
+from reconbench.methods import MethodSpec
 from reconbench.protocol import Protocol, get_protocol
 from reconbench.provenance import sha256_file
+from reconbench.registry import get_method
 from reconbench.runner.execute import JobTask, RunSettings, record_for
 from reconbench.runner.executors import DEFAULT_MAX_ATTEMPTS, EXECUTORS, Executor, make_executor
 from reconbench.runner.export import write_anytime_csv, write_csv, write_report

@@ -13,6 +13,7 @@ import traceback
 from multiprocessing.connection import Connection
 
 from reconbench.methods.base import MethodInput, MethodOutput, MethodSpec
+from reconbench.registry import load_entry
 
 
 class MethodError(Exception):
@@ -85,7 +86,7 @@ def exit_with_parent(poll_s: float = 0.5) -> None:
 def _exit_now() -> None:
     """Exit at once, taking down the upstream commands this worker is running (their own sessions and
     containers would otherwise outlive it)."""
-    external = sys.modules.get("reconbench.methods.external.run")
+    external = sys.modules.get("reconbench.upstream.run")
     if external is not None:
         external.kill_active_commands()
     os._exit(1)
@@ -101,7 +102,7 @@ def _serve(conn: Connection) -> None:
         except (EOFError, OSError):  # the parent closed the pipe, or died (killed on Ctrl-C/SIGTERM): exit quietly
             return
         try:
-            entry = spec.load_entry()
+            entry = load_entry(spec)
             if spec.is_external:  # the external runner measures its own command's process tree
                 start = time.perf_counter()
                 output = entry(inp)
@@ -119,7 +120,8 @@ def _serve(conn: Connection) -> None:
 def _run_measured(entry, inp: MethodInput) -> tuple[MethodOutput, float]:
     """Run an in-process method while sampling this process's memory; with CUDA in use, also its peak
     GPU memory (PyTorch's allocator) and the GPU model, unless the method reported them itself."""
-    from reconbench.methods.external.monitor import ResourceMonitor, visible_gpus
+    from reconbench.system.gpus import visible_gpus
+    from reconbench.system.monitor import ResourceMonitor
 
     torch = sys.modules.get("torch")
     cuda = torch is not None and torch.cuda.is_initialized()

@@ -18,7 +18,7 @@ the method's output file. The cameras therefore go through the same bounding-box
 (alignment.initial_transform): they see the ground truth where the method's own frame puts them. The final
 asset is rendered at those cameras with that same placement (before ICP, which the images cannot have).
 
-The files: for an external method the runner lists them after the run (methods/external/outputs.py,
+The files: for an external method the runner lists them after the run (upstream/outputs.py,
 `discover_intermediate_views`); an in-process method puts their paths in `MethodOutput.info["intermediate_views"]`.
 """
 

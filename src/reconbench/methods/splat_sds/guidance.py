@@ -29,7 +29,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +47,7 @@ from reconbench.methods.splat_sds.sds import (
     timestep_bounds,
 )
 from reconbench.protocol.cameras import orbit_angles
+from reconbench.system.paths import hf_cache_dir, hf_offline
 
 if TYPE_CHECKING:
     from reconbench.protocol import Camera
@@ -204,24 +204,6 @@ class NoGuidance:
 # Availability (cheap: no diffusers import, no weights loaded)
 
 
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def hub_offline() -> bool:
-    """HF_HUB_OFFLINE (or the older TRANSFORMERS_OFFLINE) forbids any Hub access."""
-    return _truthy(os.environ.get("HF_HUB_OFFLINE")) or _truthy(os.environ.get("TRANSFORMERS_OFFLINE"))
-
-
-def _default_cache_dir() -> Path:
-    """huggingface_hub's cache location, resolved from the same environment variables."""
-    for var in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
-        if os.environ.get(var):
-            return Path(os.environ[var]).expanduser()
-    xdg = Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser()
-    return Path(os.environ.get("HF_HOME", xdg / "huggingface")).expanduser() / "hub"
-
-
 def _cached_file_manual(repo_id: str, filename: str, revision: str | None, cache_dir: Path) -> Path | None:
     """The Hub cache layout (models--owner--name/{refs,snapshots}) read directly, for when huggingface_hub is absent."""
     repo_dir = cache_dir / ("models--" + repo_id.replace("/", "--"))
@@ -243,7 +225,7 @@ def cached_file(
 
         found = try_to_load_from_cache(repo_id, filename, cache_dir=cache_dir, revision=revision)
         return Path(found) if isinstance(found, str) else None
-    return _cached_file_manual(repo_id, filename, revision, Path(cache_dir) if cache_dir else _default_cache_dir())
+    return _cached_file_manual(repo_id, filename, revision, Path(cache_dir) if cache_dir else hf_cache_dir())
 
 
 def missing_weight_files(repo_id: str, revision: str | None = None, cache_dir: str | Path | None = None) -> list[str]:
@@ -265,7 +247,7 @@ def _requirement_problems(
         problems.append(f"{', '.join(missing_pkgs)} not installed (pip install {' '.join(REQUIRED_PACKAGES)})")
     if torch.device(device).type == "cuda" and not torch.cuda.is_available():
         problems.append("no CUDA GPU (torch.cuda.is_available() is False)")
-    if check_weights and not (allow_download and not hub_offline()):
+    if check_weights and not (allow_download and not hf_offline()):
         missing = missing_weight_files(repo_id, revision, cache_dir)
         if missing:
             partly = "" if len(missing) == len(WEIGHT_FILES) else f" (missing {', '.join(missing)})"
@@ -378,7 +360,7 @@ class Zero123Guidance:
     def _snapshot(self, revision: str | None, allow_download: bool, cache_dir: str | Path | None) -> Path:
         from huggingface_hub import snapshot_download
 
-        local_only = not allow_download or hub_offline()
+        local_only = not allow_download or hf_offline()
         folder = snapshot_download(
             self.repo_id,
             revision=revision,

@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 
 from reconbench.methods import MethodSpec
-from reconbench.methods.external.monitor import visible_gpu_ids
+from reconbench.registry import availability
 from reconbench.runner.execute import JobTask, execute_job, record_for, reset_process_state
 from reconbench.runner.jobs import Job
 from reconbench.runner.store import JobRecord
 from reconbench.runner.worker import exit_with_parent
+from reconbench.system.gpus import visible_gpu_ids
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class LocalExecutor:
         self._slots: list[_Slot] = []
 
     def unavailable(self, spec: MethodSpec) -> str | None:
-        ok, why = spec.availability()
+        ok, why = availability(spec)
         return None if ok else why
 
     def plan_workers(self, tasks: Sequence[tuple[Job, JobTask]]) -> tuple[int, list[str | None]]:
