@@ -35,7 +35,7 @@ def test_a_known_small_similarity_is_recovered(object_id):
     moved = rotation_about_up(5.0)
     moved[:3, :3] *= 1.06
     moved[:3, 3] = [0.03, -0.02, 0.025]
-    result = evaluate(mesh.transformed(moved), gt, scale="none", align="icp", lpips_nets=NO_LPIPS)
+    result = evaluate(mesh.transformed(moved), gt, scale="none", align="icp", lpips_nets=NO_LPIPS, other_set="all")
     m = result.metrics
     assert m["surface_chamfer"] <= 0.002 < 3 * 0.002 < m["unaligned_surface_chamfer"]
     # No sampling floor on `default` (issue #13 item 4): distances go to the other mesh's triangles, so a
@@ -64,11 +64,41 @@ def test_a_wrong_frame_is_penalised_and_the_right_one_is_exact(chair_gt):
 
 def test_results_record_the_transform_and_both_metric_sets(chair_gt):
     mesh, gt = chair_gt
-    result = evaluate(mesh, gt, scale="bbox", align="icp", lpips_nets=NO_LPIPS)
+    result = evaluate(mesh, gt, scale="bbox", align="icp", lpips_nets=NO_LPIPS, other_set="all")
     d = result.to_dict()
     assert {"psnr", "unaligned_psnr", "chamfer", "unaligned_chamfer", "fscore_01", "fscore_02", "fscore_05"} <= set(d)
     assert np.array(d["alignment"]["total"]).shape == (4, 4) and d["alignment"]["mode"] == "icp"
     assert result.renders.color.shape[0] == len(get_protocol("default").cameras)
+
+
+@pytest.mark.parametrize("moved", [True, False])
+def test_the_other_set_by_default_is_its_geometry_equal_to_the_full_sets(chair_gt, moved):
+    """`default` keeps only the geometric metrics of the unaligned set (its points are the refinement's
+    input anyway); they and the whole headline set are the values the full computation gives, whether
+    the refinement moved the prediction (two poses) or was rejected (one pose, scored once)."""
+    mesh, gt = chair_gt
+    shift = np.eye(4)
+    shift[:3, 3] = [0.03, -0.02, 0.025] if moved else [0, 0, 0]
+    pred = mesh.transformed(shift)
+    assert get_protocol("default").evaluation.other_set == "geometry"
+    full = evaluate(pred, gt, scale="none", lpips_nets=NO_LPIPS, other_set="all")
+    part = evaluate(pred, gt, scale="none", lpips_nets=NO_LPIPS)
+    assert np.array_equal(full.alignment.refinement, np.eye(4)) != moved
+    unaligned = {k for k in part.metrics if k.startswith("unaligned_")}
+    assert {"unaligned_chamfer", "unaligned_fscore", "unaligned_volume_iou", "unaligned_surface_chamfer"} <= unaligned
+    assert not unaligned & {"unaligned_psnr", "unaligned_ssim", "unaligned_mask_iou", "unaligned_sharpness"}
+    assert set(part.metrics) < set(full.metrics)
+    assert all(part.metrics[k] == full.metrics[k] or np.isnan(full.metrics[k]) for k in part.metrics)
+    assert np.array_equal(part.renders.color, full.renders.color) and part.views == full.views
+
+
+def test_an_unknown_other_set_is_refused(chair_gt):
+    mesh, gt = chair_gt
+    with pytest.raises(ValueError, match="other_set"):
+        evaluate(mesh, gt, other_set="images", lpips_nets=NO_LPIPS)
+    with pytest.raises(ValueError, match="other_set"):
+        get_protocol("default").evaluation.with_other_set("some")
+    assert get_protocol("default").evaluation.with_other_set("all").to_dict()["other_set"] == "all"
 
 
 @pytest.mark.slow

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
@@ -120,6 +121,12 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+OTHER_SET_HELP = (
+    "the set that is not the headline (before alignment, for reconbench's presets): all its metrics, or only the "
+    "geometric ones (default: the protocol's, geometry; docs/metrics.md)"
+)
+
+
 def lpips_nets(option: str | None, protocol) -> tuple[str, ...]:
     """The LPIPS backbones of `--lpips` (None: the protocol's; "none": off), checked before any work."""
     from reconbench.evaluation import check_lpips
@@ -155,6 +162,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.dataset and not args.object:
         raise UsageError("--dataset needs --object ID")
     protocol = get_protocol(args.protocol)
+    if args.other_set:  # recorded with the settings (--json prints them)
+        protocol = dataclasses.replace(protocol, evaluation=protocol.evaluation.with_other_set(args.other_set))
     args.align = args.align or protocol.evaluation.alignment  # the preset's own unless given
     if args.align not in ALIGN_MODES:
         raise UsageError(f"--align must be one of {', '.join(ALIGN_MODES)}")
@@ -300,6 +309,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.lpips == "none"
         else tuple(args.lpips.split(",")),
         timeout_s=args.timeout,
+        other_set=args.other_set,
         resume=args.resume,
         retry_failed=args.retry_failed,
         progress=not args.no_progress,
@@ -395,6 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="LPIPS backbones: alex, vgg, alex,vgg or none (default: the protocol's, alex for reconbench's own)",
     )
+    p.add_argument("--other-set", choices=["all", "geometry"], default=None, help=OTHER_SET_HELP)
     p.add_argument("--save-renders", metavar="DIR", help="also write the prediction's renders at the protocol views")
     p.add_argument("--json", action="store_true", help="print one JSON object keyed by metric name")
     p.set_defaults(func=cmd_evaluate)
@@ -465,6 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="LPIPS backbones: alex, vgg, alex,vgg or none (default: the protocol's, alex for reconbench's own)",
     )
+    p.add_argument("--other-set", choices=["all", "geometry"], default=None, help=OTHER_SET_HELP)
     p.add_argument(
         "--timeout",
         type=float,
