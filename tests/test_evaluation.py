@@ -120,3 +120,25 @@ def test_approximate_presets_score_in_their_papers_units(preset, keys):
     assert m["accuracy"] < m["unaligned_accuracy"]
     same = evaluate(mesh, gt, scale="none", align="none", lpips_nets=NO_LPIPS).metrics
     assert same["chamfer"] < 0.02 * protocol.evaluation.length_unit  # surface samples vs samples: a floor remains
+
+
+def test_lpips_and_ssim_run_on_a_visible_gpu_unless_told(monkeypatch):
+    import torch
+
+    from reconbench.evaluation import scoring_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert scoring_device() == "cuda" and scoring_device("cpu") == "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert scoring_device() == "cpu"
+
+
+def test_lpips_batches_hold_every_view_within_the_memory_bound():
+    from reconbench.evaluation import LPIPS_BATCH_BYTES, lpips_batch
+    from reconbench.metrics.lpips import feature_bytes
+
+    views = np.zeros((25, 512, 512, 3), np.float32)
+    assert lpips_batch("alex", views) == 25  # one forward pass for `default`
+    vgg = lpips_batch("vgg", views)
+    assert 1 <= vgg < 25 and vgg * feature_bytes("vgg", 512, 512) <= LPIPS_BATCH_BYTES
+    assert lpips_batch("vgg", views[:16, :256, :256]) == 16  # gso30-syncdreamer: 16 views at 256

@@ -147,18 +147,17 @@ def scoring_device(device: str | None = None) -> str:
 
 
 # Views of one LPIPS forward pass: all of a protocol's views at once unless their features would take more
-# than this (VGG at 512x512 is ~130 MB a view; one pass over 25 of them would hold gigabytes).
+# than this (AlexNet keeps about 11 MB a view at 512x512, VGG 128 MB: one pass over 25 VGG views would hold
+# gigabytes).
 LPIPS_BATCH_BYTES = 512 * 2**20
-_LPIPS_FEATURE_BYTES_PER_PIXEL = {"alex": 16.0, "vgg": 504.0}  # float32 bytes of the five tapped layers per input pixel
 
 
 def lpips_batch(net: str, images: np.ndarray) -> int:
     """How many views to run through LPIPS in one forward pass (docs/metrics.md, "Speed")."""
-    from reconbench.metrics.lpips import canonical_net
+    from reconbench.metrics.lpips import feature_bytes
 
     n, h, w = images.shape[:3]
-    per_view = _LPIPS_FEATURE_BYTES_PER_PIXEL[canonical_net(net)] * h * w
-    return int(max(1, min(n, LPIPS_BATCH_BYTES // per_view)))
+    return int(max(1, min(n, LPIPS_BATCH_BYTES // feature_bytes(net, h, w))))
 
 
 def evaluate(
