@@ -127,18 +127,24 @@ def test_lpips_and_ssim_run_on_a_visible_gpu_unless_told(monkeypatch):
 
     from reconbench.evaluation import scoring_device
 
+    monkeypatch.delenv("RECONBENCH_SCORING_DEVICE", raising=False)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert scoring_device() == "cuda" and scoring_device("cpu") == "cpu"
+    monkeypatch.setenv("RECONBENCH_SCORING_DEVICE", "cpu")  # kept off the method's GPU
+    assert scoring_device() == "cpu" and scoring_device("cuda:1") == "cuda:1"
+    monkeypatch.delenv("RECONBENCH_SCORING_DEVICE")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert scoring_device() == "cpu"
 
 
-def test_lpips_batches_hold_every_view_within_the_memory_bound():
-    from reconbench.evaluation import LPIPS_BATCH_BYTES, lpips_batch
+def test_lpips_batches_hold_every_view_on_a_gpu_within_the_memory_bound():
+    from reconbench.evaluation import CPU_LPIPS_BATCH, LPIPS_BATCH_BYTES, lpips_batch
     from reconbench.metrics.lpips import feature_bytes
 
     views = np.zeros((25, 512, 512, 3), np.float32)
-    assert lpips_batch("alex", views) == 25  # one forward pass for `default`
-    vgg = lpips_batch("vgg", views)
+    assert lpips_batch("alex", views, "cuda") == 25  # one forward pass for `default`
+    vgg = lpips_batch("vgg", views, "cuda")
     assert 1 <= vgg < 25 and vgg * feature_bytes("vgg", 512, 512) <= LPIPS_BATCH_BYTES
-    assert lpips_batch("vgg", views[:16, :256, :256]) == 16  # gso30-syncdreamer: 16 views at 256
+    assert lpips_batch("vgg", views[:16, :256, :256], "cuda") == 16  # gso30-syncdreamer: 16 views at 256
+    # On the CPU a few views at a time (faster there, docs/metrics.md), never more than fit.
+    assert lpips_batch("alex", views) == CPU_LPIPS_BATCH == 8 and lpips_batch("vgg", views) == vgg

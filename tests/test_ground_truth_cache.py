@@ -82,6 +82,20 @@ def test_a_changed_protocol_or_object_misses_the_cache(mesh, protocol, tmp_path)
     assert ground_truth_cache.load(tmp_path, mesh, protocol, ("vgg",)) is None  # other backbones: a miss
 
 
+def test_surface_sampled_geometry_round_trips(mesh, protocol, tmp_path):
+    """A preset whose headline cloud is the surface samples (gso-sf3d-approx's setting) keeps one cloud."""
+    from reconbench.protocol import Evaluation
+
+    surface = replace(
+        protocol,
+        evaluation=Evaluation.from_spec({**protocol.evaluation.spec, "geometry_points": "surface"}, protocol.cameras),
+    )
+    first, _ = _prepare(mesh, surface, tmp_path)
+    second, stages = _prepare(mesh, surface, tmp_path)
+    assert "render" not in stages and first.cloud is first.surface and second.cloud is second.surface
+    _assert_same(first, second)
+
+
 def test_an_unreadable_cache_is_recomputed(mesh, protocol, tmp_path):
     first, _ = _prepare(mesh, protocol, tmp_path)
     (folder,) = tmp_path.iterdir()

@@ -8,6 +8,7 @@ similarity ICP / rotation search and scored again; the protocol says which is th
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -128,7 +129,8 @@ def prepare_ground_truth(
         from reconbench.metrics.lpips import lpips_features
 
         with timer(f"lpips_{net}"):
-            gt.lpips_features[net] = lpips_features(images, net, batch_size=lpips_batch(net, images), device=device)
+            batch = lpips_batch(net, images, device)
+            gt.lpips_features[net] = lpips_features(images, net, batch_size=batch, device=device)
     with timer("per_view"):
         gt.per_view = view_checks.prepare_reference(mesh, protocol, views, images, lpips_nets, device)
     if cache_dir is not None:
@@ -137,8 +139,16 @@ def prepare_ground_truth(
     return gt
 
 
+SCORING_DEVICE_ENV = "RECONBENCH_SCORING_DEVICE"
+
+
 def scoring_device(device: str | None = None) -> str:
-    """Where LPIPS and SSIM run: `device` if given, else the first CUDA GPU torch sees, else the CPU."""
+    """Where LPIPS and SSIM run: `device` if given, else $RECONBENCH_SCORING_DEVICE, else the first CUDA GPU
+    torch sees, else the CPU. On a GPU, scoring holds torch's CUDA context and the ground truth's LPIPS
+    features (265 MB for AlexNet under `default`) beside the method's process: RECONBENCH_SCORING_DEVICE=cpu
+    keeps it off the GPU."""
+    if device is None:
+        device = os.environ.get(SCORING_DEVICE_ENV) or None
     if device is not None:
         return device
     import torch
@@ -146,18 +156,22 @@ def scoring_device(device: str | None = None) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-# Views of one LPIPS forward pass: all of a protocol's views at once unless their features would take more
-# than this (AlexNet keeps about 11 MB a view at 512x512, VGG 128 MB: one pass over 25 VGG views would hold
-# gigabytes).
+# Views of one LPIPS forward pass. On a GPU: all of a protocol's views at once unless their features would
+# take more than LPIPS_BATCH_BYTES (AlexNet keeps about 11 MB a view at 512x512, VGG 128 MB: one pass over
+# 25 VGG views would hold gigabytes). On the CPU: CPU_LPIPS_BATCH at a time -- measured on 2 cores
+# (`default`'s 25 views, AlexNet, fastest of 4): batches of 2-8 take 0.47 s, one pass over all 25 0.84 s
+# (its activations, about 1 GB, no longer fit the caches), one view at a time 0.60 s.
 LPIPS_BATCH_BYTES = 512 * 2**20
+CPU_LPIPS_BATCH = 8
 
 
-def lpips_batch(net: str, images: np.ndarray) -> int:
+def lpips_batch(net: str, images: np.ndarray, device: str = "cpu") -> int:
     """How many views to run through LPIPS in one forward pass (docs/metrics.md, "Speed")."""
     from reconbench.metrics.lpips import feature_bytes
 
     n, h, w = images.shape[:3]
-    return int(max(1, min(n, LPIPS_BATCH_BYTES // feature_bytes(net, h, w))))
+    fits = int(max(1, min(n, LPIPS_BATCH_BYTES // feature_bytes(net, h, w))))
+    return min(fits, CPU_LPIPS_BATCH) if str(device) == "cpu" else fits
 
 
 def evaluate(
@@ -351,7 +365,7 @@ class _Scorer:
             from reconbench.metrics.lpips import lpips_features, lpips_from_features
 
             with timer(f"lpips_{net}"):
-                batch = lpips_batch(net, images)
+                batch = lpips_batch(net, images, self.device)
                 features = lpips_features(images, net, batch_size=batch, device=self.device)
                 per_view[f"lpips_{net}"] = lpips_from_features(features, gt.lpips_features[net], net, batch_size=batch)
         roles = np.array([c.role for c in protocol.cameras])

@@ -9,9 +9,10 @@ version strings: a cluster's nodes may draw differently). Anything else is a dif
 
 Kept: the renders at every protocol camera (colour, mask, depth, normal: the covered pixels only, the rest
 is 0 by the renderer's contract), both point clouds, the occupancy grid (or why there is none) and the
-per-view references (detail per view, the truth's own Janus distance). Not kept: the LPIPS features
-(about 4 MB a view for AlexNet and 130 MB for VGG at 512x512, more than they cost to recompute from the
-kept images in one forward pass) and the composited images (exactly recomputed from the renders).
+per-view references (detail per view, the truth's own Janus distance): 18-24 MB an object under
+`default`. Not kept: the LPIPS features (about 11 MB a view for AlexNet and 128 MB for VGG at 512x512:
+265 MB and 3.2 GB an object under `default`, too much to keep per object; recomputed from the kept
+images in one forward pass) and the composited images (exactly recomputed from the renders).
 Written to a temporary folder and renamed, so a reader never sees half a folder; two processes writing
 the same products both produce the same bytes and the first rename wins.
 """
@@ -145,7 +146,8 @@ def load(
         from reconbench.metrics.lpips import lpips_features
 
         for net in lpips_nets:
-            gt.lpips_features[net] = lpips_features(images, net, batch_size=lpips_batch(net, images), device=device)
+            batch = lpips_batch(net, images, device)
+            gt.lpips_features[net] = lpips_features(images, net, batch_size=batch, device=device)
     gt.per_view = per_view.prepare_reference(
         mesh,
         protocol,
