@@ -365,8 +365,9 @@ class _Scorer:
             from reconbench.metrics.lpips import lpips_features, lpips_from_features
 
             with timer(f"lpips_{net}"):
-                batch = lpips_batch(net, images, self.device)
-                features = lpips_features(images, net, batch_size=batch, device=self.device)
+                on = str(gt.lpips_features[net][0].device)  # where the truth's features are (prepared there)
+                batch = lpips_batch(net, images, on)
+                features = lpips_features(images, net, batch_size=batch, device=on)
                 per_view[f"lpips_{net}"] = lpips_from_features(features, gt.lpips_features[net], net, batch_size=batch)
         roles = np.array([c.role for c in protocol.cameras])
         metrics: dict[str, Any] = {}

@@ -161,6 +161,8 @@ def _janus(asset: Any, ref: Reference, protocol: Protocol, device: str = "cpu") 
     if ref is None or ref.net is None or ref.camera is None or ref.input_image is None:
         return {"janus_lpips": math.nan, "janus_lpips_gt": math.nan, "janus_margin": math.nan}
     back = render_views(asset, [ref.camera], protocol.lighting.predictions).composited()[0]
+    if ref.input_features is not None:  # on the device the truth was prepared on
+        device = str(ref.input_features[0].device)
     d = breakage.janus_distance(back, ref.input_image, ref.net, ref.input_features, device)
     return {
         "janus_lpips": d,
