@@ -158,9 +158,8 @@ def prepare_object(obj: DatasetObject, protocol: Protocol, out: Path, lpips: tup
     gt_sha256 = sha256_file(obj.path)
     mesh = obj.load() if obj.has_ground_truth else None
     images, cameras, paths = _input_views(obj, mesh, protocol, run_path(out, "inputs", obj.id), gt_sha256)
-    gt_cache = run_path(
-        out, ".cache", "ground_truth", obj.id
-    )  # a resumed run loads its products (ground_truth_cache.py)
+    # The ground truth's products are kept in the run folder: a resumed run loads them (ground_truth_cache.py).
+    gt_cache = run_path(out, ".cache", "ground_truth", obj.id)
     gt = prepare_ground_truth(mesh, protocol, lpips, cache_dir=gt_cache) if mesh is not None else None
     warnings = tuple(f"ground truth {w}" for w in mesh.warnings) if mesh is not None else ()
     input_mask = None if mesh is not None else json.loads((paths[0].parent / "cameras.json").read_text()).get("mask")
