@@ -148,3 +148,42 @@ def test_lpips_batches_hold_every_view_on_a_gpu_within_the_memory_bound():
     assert lpips_batch("vgg", views[:16, :256, :256], "cuda") == 16  # gso30-syncdreamer: 16 views at 256
     # On the CPU a few views at a time (faster there, docs/metrics.md), never more than fit.
     assert lpips_batch("alex", views) == CPU_LPIPS_BATCH == 8 and lpips_batch("vgg", views) == vgg
+
+
+def _counting_renders(monkeypatch):
+    """Every render scoring asks for, as (number of cameras, asset id)."""
+    from reconbench import evaluation
+    from reconbench.metrics import per_view
+
+    calls = []
+    real = evaluation.render_views
+
+    def counted(asset, cameras, shading):
+        calls.append((len(cameras), id(asset)))
+        return real(asset, cameras, shading)
+
+    monkeypatch.setattr(evaluation, "render_views", counted)
+    monkeypatch.setattr(per_view, "render_views", counted)
+    return calls
+
+
+@pytest.mark.parametrize("other_set,moved,expected", [("geometry", True, 4), ("all", True, 6), ("geometry", False, 3)])
+def test_each_pose_is_rendered_once_and_only_where_needed(small_protocol, monkeypatch, other_set, moved, expected):
+    """Renders per pair: the declared pose's geometry views (the refinement's input), then the aligned pose's
+    protocol views, geometry views and Janus back view; the unaligned pose's protocol views and back view only
+    for --other-set all; a rejected refinement scores the declared pose once (main drew 6 in every case)."""
+    protocol = get_protocol(small_protocol)
+    mesh = open_dataset("procedural").get("mug").load()
+    gt = prepare_ground_truth(mesh, protocol, lpips_nets=("alex",))
+    shift = np.eye(4)
+    shift[:3, 3] = [0.03, -0.02, 0.025] if moved else [0, 0, 0]
+    calls = _counting_renders(monkeypatch)
+    result = evaluate(mesh.transformed(shift), gt, scale="none", other_set=other_set)
+    assert np.array_equal(result.alignment.refinement, np.eye(4)) != moved
+    assert len(calls) == expected
+    sizes = [n for n, _ in calls]
+    n_views, n_geometry = len(protocol.cameras), len(protocol.evaluation.geometry_cameras)
+    assert n_views != n_geometry  # 12 and 8: the counts below tell the two apart
+    assert sizes.count(n_views) == (2 if other_set == "all" else 1)  # protocol views: once per pose scored
+    assert sizes.count(n_geometry) == (2 if moved else 1)  # geometry views: once per pose
+    assert sizes.count(1) == sizes.count(n_views)  # the Janus back view beside each protocol render
