@@ -187,3 +187,29 @@ def test_each_pose_is_rendered_once_and_only_where_needed(small_protocol, monkey
     assert sizes.count(n_views) == (2 if other_set == "all" else 1)  # protocol views: once per pose scored
     assert sizes.count(n_geometry) == (2 if moved else 1)  # geometry views: once per pose
     assert sizes.count(1) == sizes.count(n_views)  # the Janus back view beside each protocol render
+
+
+def test_protocol_camera_geometry_reuses_the_protocol_renders_and_splats_share_theirs(small_protocol, monkeypatch):
+    """geometry_views "protocol" (gso30-syncdreamer's): a splat prediction's unlit protocol renders are its
+    depth maps too, drawn once; the result hands them on (the splat usability figures fuse them)."""
+    from dataclasses import replace
+
+    from reconbench.assets.splats import splats_on_surface
+    from reconbench.protocol import UNLIT, Evaluation
+    from reconbench.render import render_views
+
+    base = get_protocol(small_protocol)
+    protocol = replace(
+        base, evaluation=Evaluation.from_spec({**base.evaluation.spec, "geometry_views": "protocol"}, base.cameras)
+    )
+    mesh = open_dataset("procedural").get("mug").load()
+    gt = prepare_ground_truth(mesh, protocol, lpips_nets=NO_LPIPS)
+    splats = splats_on_surface(mesh.to_trimesh(), 5000)
+    calls = _counting_renders(monkeypatch)
+    result = evaluate(splats, gt, scale="none", align="none", lpips_nets=NO_LPIPS)
+    assert [n for n, _ in calls] == [len(protocol.cameras)]  # no Janus without LPIPS, no second render
+    fresh = render_views(splats, protocol.evaluation.geometry_cameras, UNLIT)
+    assert result.geometry_views is not None
+    assert np.array_equal(result.geometry_views.depth, fresh.depth)
+    assert np.array_equal(result.geometry_views.alpha, fresh.alpha)
+    assert [c.name for c in result.geometry_views.cameras] == [c.name for c in protocol.evaluation.geometry_cameras]
