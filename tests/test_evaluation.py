@@ -35,7 +35,7 @@ def test_a_known_small_similarity_is_recovered(object_id):
     moved = rotation_about_up(5.0)
     moved[:3, :3] *= 1.06
     moved[:3, 3] = [0.03, -0.02, 0.025]
-    result = evaluate(mesh.transformed(moved), gt, scale="none", align="icp", lpips_nets=NO_LPIPS)
+    result = evaluate(mesh.transformed(moved), gt, scale="none", align="icp", lpips_nets=NO_LPIPS, other_set="all")
     m = result.metrics
     assert m["surface_chamfer"] <= 0.002 < 3 * 0.002 < m["unaligned_surface_chamfer"]
     # No sampling floor on `default`: distances go to the other mesh's triangles, so a
@@ -64,11 +64,41 @@ def test_a_wrong_frame_is_penalised_and_the_right_one_is_exact(chair_gt):
 
 def test_results_record_the_transform_and_both_metric_sets(chair_gt):
     mesh, gt = chair_gt
-    result = evaluate(mesh, gt, scale="bbox", align="icp", lpips_nets=NO_LPIPS)
+    result = evaluate(mesh, gt, scale="bbox", align="icp", lpips_nets=NO_LPIPS, other_set="all")
     d = result.to_dict()
     assert {"psnr", "unaligned_psnr", "chamfer", "unaligned_chamfer", "fscore_01", "fscore_02", "fscore_05"} <= set(d)
     assert np.array(d["alignment"]["total"]).shape == (4, 4) and d["alignment"]["mode"] == "icp"
     assert result.renders.color.shape[0] == len(get_protocol("default").cameras)
+
+
+@pytest.mark.parametrize("moved", [True, False])
+def test_the_other_set_by_default_is_its_geometry_equal_to_the_full_sets(chair_gt, moved):
+    """`default` keeps only the geometric metrics of the unaligned set (its points are the refinement's
+    input anyway); they and the whole headline set are the values the full computation gives, whether
+    the refinement moved the prediction (two poses) or was rejected (one pose, scored once)."""
+    mesh, gt = chair_gt
+    shift = np.eye(4)
+    shift[:3, 3] = [0.03, -0.02, 0.025] if moved else [0, 0, 0]
+    pred = mesh.transformed(shift)
+    assert get_protocol("default").evaluation.other_set == "geometry"
+    full = evaluate(pred, gt, scale="none", lpips_nets=NO_LPIPS, other_set="all")
+    part = evaluate(pred, gt, scale="none", lpips_nets=NO_LPIPS)
+    assert np.array_equal(full.alignment.refinement, np.eye(4)) != moved
+    unaligned = {k for k in part.metrics if k.startswith("unaligned_")}
+    assert {"unaligned_chamfer", "unaligned_fscore", "unaligned_volume_iou", "unaligned_surface_chamfer"} <= unaligned
+    assert not unaligned & {"unaligned_psnr", "unaligned_ssim", "unaligned_mask_iou", "unaligned_sharpness"}
+    assert set(part.metrics) < set(full.metrics)
+    assert all(part.metrics[k] == full.metrics[k] or np.isnan(full.metrics[k]) for k in part.metrics)
+    assert np.array_equal(part.renders.color, full.renders.color) and part.views == full.views
+
+
+def test_an_unknown_other_set_is_refused(chair_gt):
+    mesh, gt = chair_gt
+    with pytest.raises(ValueError, match="other_set"):
+        evaluate(mesh, gt, other_set="images", lpips_nets=NO_LPIPS)
+    with pytest.raises(ValueError, match="other_set"):
+        get_protocol("default").evaluation.with_other_set("some")
+    assert get_protocol("default").evaluation.with_other_set("all").to_dict()["other_set"] == "all"
 
 
 @pytest.mark.slow
@@ -90,3 +120,96 @@ def test_approximate_presets_score_in_their_papers_units(preset, keys):
     assert m["accuracy"] < m["unaligned_accuracy"]
     same = evaluate(mesh, gt, scale="none", align="none", lpips_nets=NO_LPIPS).metrics
     assert same["chamfer"] < 0.02 * protocol.evaluation.length_unit  # surface samples vs samples: a floor remains
+
+
+def test_lpips_and_ssim_run_on_a_visible_gpu_unless_told(monkeypatch):
+    import torch
+
+    from reconbench.evaluation import scoring_device
+
+    monkeypatch.delenv("RECONBENCH_SCORING_DEVICE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert scoring_device() == "cuda" and scoring_device("cpu") == "cpu"
+    monkeypatch.setenv("RECONBENCH_SCORING_DEVICE", "cpu")  # kept off the method's GPU
+    assert scoring_device() == "cpu" and scoring_device("cuda:1") == "cuda:1"
+    monkeypatch.delenv("RECONBENCH_SCORING_DEVICE")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert scoring_device() == "cpu"
+
+
+def test_lpips_batches_hold_every_view_on_a_gpu_within_the_memory_bound():
+    from reconbench.evaluation import CPU_LPIPS_BATCH, LPIPS_BATCH_BYTES, lpips_batch
+    from reconbench.metrics.lpips import feature_bytes
+
+    views = np.zeros((25, 512, 512, 3), np.float32)
+    assert lpips_batch("alex", views, "cuda") == 25  # one forward pass for `default`
+    vgg = lpips_batch("vgg", views, "cuda")
+    assert 1 <= vgg < 25 and vgg * feature_bytes("vgg", 512, 512) <= LPIPS_BATCH_BYTES
+    assert lpips_batch("vgg", views[:16, :256, :256], "cuda") == 16  # gso30-syncdreamer: 16 views at 256
+    # On the CPU a few views at a time (faster there, docs/metrics.md), never more than fit.
+    assert lpips_batch("alex", views) == CPU_LPIPS_BATCH == 8 and lpips_batch("vgg", views) == vgg
+
+
+def _counting_renders(monkeypatch):
+    """Every render scoring asks for, as (number of cameras, asset id)."""
+    from reconbench import evaluation
+    from reconbench.metrics import per_view
+
+    calls = []
+    real = evaluation.render_views
+
+    def counted(asset, cameras, shading):
+        calls.append((len(cameras), id(asset)))
+        return real(asset, cameras, shading)
+
+    monkeypatch.setattr(evaluation, "render_views", counted)
+    monkeypatch.setattr(per_view, "render_views", counted)
+    return calls
+
+
+@pytest.mark.parametrize("other_set,moved,expected", [("geometry", True, 4), ("all", True, 6), ("geometry", False, 3)])
+def test_each_pose_is_rendered_once_and_only_where_needed(small_protocol, monkeypatch, other_set, moved, expected):
+    """Renders per pair: the declared pose's geometry views (the refinement's input), then the aligned pose's
+    protocol views, geometry views and Janus back view; the unaligned pose's protocol views and back view only
+    for --other-set all; a rejected refinement scores the declared pose once (main drew 6 in every case)."""
+    protocol = get_protocol(small_protocol)
+    mesh = open_dataset("procedural").get("mug").load()
+    gt = prepare_ground_truth(mesh, protocol, lpips_nets=("alex",))
+    shift = np.eye(4)
+    shift[:3, 3] = [0.03, -0.02, 0.025] if moved else [0, 0, 0]
+    calls = _counting_renders(monkeypatch)
+    result = evaluate(mesh.transformed(shift), gt, scale="none", other_set=other_set)
+    assert np.array_equal(result.alignment.refinement, np.eye(4)) != moved
+    assert len(calls) == expected
+    sizes = [n for n, _ in calls]
+    n_views, n_geometry = len(protocol.cameras), len(protocol.evaluation.geometry_cameras)
+    assert n_views != n_geometry  # 12 and 8: the counts below tell the two apart
+    assert sizes.count(n_views) == (2 if other_set == "all" else 1)  # protocol views: once per pose scored
+    assert sizes.count(n_geometry) == (2 if moved else 1)  # geometry views: once per pose
+    assert sizes.count(1) == sizes.count(n_views)  # the Janus back view beside each protocol render
+
+
+def test_protocol_camera_geometry_reuses_the_protocol_renders_and_splats_share_theirs(small_protocol, monkeypatch):
+    """geometry_views "protocol" (gso30-syncdreamer's): a splat prediction's unlit protocol renders are its
+    depth maps too, drawn once; the result hands them on (the splat usability figures fuse them)."""
+    from dataclasses import replace
+
+    from reconbench.assets.splats import splats_on_surface
+    from reconbench.protocol import UNLIT, Evaluation
+    from reconbench.render import render_views
+
+    base = get_protocol(small_protocol)
+    protocol = replace(
+        base, evaluation=Evaluation.from_spec({**base.evaluation.spec, "geometry_views": "protocol"}, base.cameras)
+    )
+    mesh = open_dataset("procedural").get("mug").load()
+    gt = prepare_ground_truth(mesh, protocol, lpips_nets=NO_LPIPS)
+    splats = splats_on_surface(mesh.to_trimesh(), 5000)
+    calls = _counting_renders(monkeypatch)
+    result = evaluate(splats, gt, scale="none", align="none", lpips_nets=NO_LPIPS)
+    assert [n for n, _ in calls] == [len(protocol.cameras)]  # no Janus without LPIPS, no second render
+    fresh = render_views(splats, protocol.evaluation.geometry_cameras, UNLIT)
+    assert result.geometry_views is not None
+    assert np.array_equal(result.geometry_views.depth, fresh.depth)
+    assert np.array_equal(result.geometry_views.alpha, fresh.alpha)
+    assert [c.name for c in result.geometry_views.cameras] == [c.name for c in protocol.evaluation.geometry_cameras]

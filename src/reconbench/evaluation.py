@@ -8,10 +8,13 @@ similarity ICP / rotation search and scored again; the protocol says which is th
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +25,7 @@ from reconbench.metrics import image as image_metrics
 from reconbench.metrics import per_view as view_checks
 from reconbench.metrics.geometry import PointCloud, threshold_key
 from reconbench.metrics.volume import NotWatertight, mesh2sdf_occupancy, occupancy_grid, volume_iou
-from reconbench.protocol import UNLIT, Evaluation, Protocol
+from reconbench.protocol import OTHER_SETS, UNLIT, Camera, Evaluation, Protocol, Shading
 from reconbench.render import RenderedViews, render_views
 
 DEFAULT_LPIPS = ("alex",)
@@ -67,6 +70,9 @@ class EvaluationResult:
     notes: list[str]
     renders: RenderedViews  # the headline renders of the prediction, at every protocol camera
     views: dict = field(default_factory=dict)  # per-view sharpness and breakage values (metrics/per_view.py)
+    # A splat prediction's depth maps at the geometry views, placed by its declared convention: its
+    # geometry metrics used them, and the splat usability figures (TSDF fusion) reuse them.
+    geometry_views: RenderedViews | None = None
 
     def to_dict(self) -> dict:
         return {**self.metrics, "alignment": self.alignment.to_dict(), "notes": self.notes, "views": self.views}
@@ -82,15 +88,33 @@ def check_lpips(nets: Sequence[str]) -> None:
 
 
 def prepare_ground_truth(
-    mesh: MeshAsset, protocol: Protocol, lpips_nets: Sequence[str] | None = None, timer: Timer | None = None
+    mesh: MeshAsset,
+    protocol: Protocol,
+    lpips_nets: Sequence[str] | None = None,
+    timer: Timer | None = None,
+    cache_dir: str | Path | None = None,
+    device: str | None = None,
 ) -> GroundTruth:
-    """`lpips_nets` None: the protocol's own (its evaluation settings)."""
+    """`lpips_nets` None: the protocol's own (its evaluation settings). `cache_dir`: a folder where the
+    products are kept on disk under a fingerprint of the mesh, the protocol and the settings, so a
+    resumed or repeated run loads them instead of recomputing (ground_truth_cache.py). `device`: where
+    LPIPS runs (None: a visible CUDA GPU, else the CPU; scoring_device)."""
     timer = timer or Timer()
     ev = protocol.evaluation
-    lpips_nets = ev.lpips_nets if lpips_nets is None else lpips_nets
+    lpips_nets = tuple(ev.lpips_nets if lpips_nets is None else lpips_nets)
+    device = scoring_device(device)
+    if cache_dir is not None:
+        from reconbench import ground_truth_cache
+
+        with timer("cache"):
+            cached = ground_truth_cache.load(cache_dir, mesh, protocol, lpips_nets, device)
+        if cached is not None:
+            return cached
     with timer("render"):
         views = render_views(mesh, protocol.cameras, protocol.lighting.references)
-        geo_views = render_views(mesh, ev.geometry_cameras, UNLIT) if ev.geometry_points == "depth" else None
+        geo_views = (
+            _geometry_views(mesh, ev, views, protocol.lighting.references) if ev.geometry_points == "depth" else None
+        )
     images = views.composited()
     with timer("geometry"):
         surface = geometry.surface_point_cloud(mesh, ev.points, ev.seed)
@@ -105,10 +129,49 @@ def prepare_ground_truth(
         from reconbench.metrics.lpips import lpips_features
 
         with timer(f"lpips_{net}"):
-            gt.lpips_features[net] = lpips_features(images, net)
+            batch = lpips_batch(net, images, device)
+            gt.lpips_features[net] = lpips_features(images, net, batch_size=batch, device=device)
     with timer("per_view"):
-        gt.per_view = view_checks.prepare_reference(mesh, protocol, views, images, lpips_nets)
+        gt.per_view = view_checks.prepare_reference(mesh, protocol, views, images, lpips_nets, device)
+    if cache_dir is not None:
+        with timer("cache"):
+            ground_truth_cache.save(cache_dir, gt, lpips_nets)
     return gt
+
+
+SCORING_DEVICE_ENV = "RECONBENCH_SCORING_DEVICE"
+
+
+def scoring_device(device: str | None = None) -> str:
+    """Where LPIPS and SSIM run: `device` if given, else $RECONBENCH_SCORING_DEVICE, else the first CUDA GPU
+    torch sees, else the CPU. On a GPU, scoring holds torch's CUDA context and the ground truth's LPIPS
+    features (265 MB for AlexNet under `default`) beside the method's process: RECONBENCH_SCORING_DEVICE=cpu
+    keeps it off the GPU."""
+    if device is None:
+        device = os.environ.get(SCORING_DEVICE_ENV) or None
+    if device is not None:
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+# Views of one LPIPS forward pass. On a GPU: all of a protocol's views at once unless their features would
+# take more than LPIPS_BATCH_BYTES (AlexNet keeps about 11 MB a view at 512x512, VGG 128 MB: one pass over
+# 25 VGG views would hold gigabytes). On the CPU: CPU_LPIPS_BATCH at a time -- measured on 2 cores
+# (`default`'s 25 views, AlexNet, fastest of 4): batches of 2-8 take 0.47 s, one pass over all 25 0.84 s
+# (its activations, about 1 GB, no longer fit the caches), one view at a time 0.60 s.
+LPIPS_BATCH_BYTES = 512 * 2**20
+CPU_LPIPS_BATCH = 8
+
+
+def lpips_batch(net: str, images: np.ndarray, device: str = "cpu") -> int:
+    """How many views to run through LPIPS in one forward pass (docs/metrics.md, "Speed")."""
+    from reconbench.metrics.lpips import feature_bytes
+
+    n, h, w = images.shape[:3]
+    fits = int(max(1, min(n, LPIPS_BATCH_BYTES // feature_bytes(net, h, w))))
+    return min(fits, CPU_LPIPS_BATCH) if str(device) == "cpu" else fits
 
 
 def evaluate(
@@ -118,35 +181,67 @@ def evaluate(
     scale: str = "bbox",
     align: str | None = None,
     lpips_nets: Sequence[str] | None = None,
+    other_set: str | None = None,
+    device: str | None = None,
 ) -> EvaluationResult:
     """All metrics of `pred` against `gt`, before and after refinement (see module docstring).
-    `align` and `lpips_nets` default to the protocol's evaluation settings."""
+    `align`, `lpips_nets` and `other_set` default to the protocol's evaluation settings.
+
+    `other_set`: the set that is not the headline (unaligned when the headline is aligned), "all" its
+    metrics or only its "geometry" ones (whose points are made anyway, as the refinement's input); the
+    image metrics of that set cost a second render of every view, SSIM and LPIPS. Each pose is rendered
+    once, and not at all when nothing needs it; a refinement that leaves the pose unchanged reuses it."""
     timer = Timer()
     ev = gt.protocol.evaluation
     align = ev.alignment if align is None else align
-    lpips_nets = tuple(gt.lpips_features) if lpips_nets is None else lpips_nets
+    other_set = ev.other_set if other_set is None else other_set
+    if other_set not in OTHER_SETS:
+        raise ValueError(f"other_set must be one of {', '.join(OTHER_SETS)}, got {other_set!r}")
+    lpips_nets = tuple(gt.lpips_features) if lpips_nets is None else tuple(lpips_nets)
+    device = scoring_device(device)
     notes = [gt.occupancy_note] if gt.occupancy_note else []
     with timer("alignment"):
         initial = initial_transform(pred, frame, scale)
     placed = pred.transformed(initial)
-    unaligned, renders, cloud = _score(placed, gt, lpips_nets, timer, notes)
+    score = _Scorer(gt, lpips_nets, timer, device)
     alignment = Alignment(frame, scale, align, initial)
     if align == "none":
-        metrics, views = _split_views(unaligned)
-        return EvaluationResult(metrics, alignment, timer.seconds, notes, renders, views)
+        images, renders = score.images(placed)
+        shape, _, geo_views = score.geometry(placed, notes, renders)
+        metrics, views = _split_views({**images, **shape})
+        return EvaluationResult(metrics, alignment, timer.seconds, notes, renders, views, geo_views)
 
+    # The declared pose's geometry first: its points are the refinement's input. Its images too when they
+    # are wanted whatever the refinement does (a protocol whose geometry views are its cameras reuses them).
+    headline_aligned = ev.headline == "aligned"
+    early = score.images(placed) if not headline_aligned or other_set == "all" else None
+    shape, cloud, geo_views = score.geometry(placed, notes, early[1] if early else None)
     with timer("alignment"):
         source, target = (_subsample(c.points, ev.icp_points, ev.seed) for c in (cloud, gt.cloud))
         refinement, angle = refine(source, target, align, ev.icp_max_iterations, ev.rotation_search_step)
     alignment = Alignment(frame, scale, align, initial, refinement, angle)
-    aligned, aligned_renders, _ = _score(placed.transformed(refinement), gt, lpips_nets, timer, [])
-    if ev.headline == "aligned":
+    if np.array_equal(refinement, np.eye(4)):  # refinement rejected: the aligned pose is the declared one
+        images, renders = early or score.images(placed)
+        unaligned = aligned = {**images, **shape}
+        aligned_renders = renders
+    else:
+        images, renders = early or ({}, None)
+        unaligned = {**images, **shape}
+        moved = placed.transformed(refinement)
+        images, aligned_renders = score.images(moved) if headline_aligned or other_set == "all" else ({}, None)
+        aligned = {**images, **score.geometry(moved, [], aligned_renders)[0]}
+    if other_set == "geometry":  # the other set keeps its geometric metrics only
+        other = aligned if not headline_aligned else unaligned
+        other = {k: v for k, v in other.items() if k in shape}
+        aligned, unaligned = (aligned, other) if headline_aligned else (other, unaligned)
+    if headline_aligned:
         metrics = {**aligned, **{f"unaligned_{k}": v for k, v in unaligned.items()}}
         renders = aligned_renders
     else:
         metrics = {**unaligned, **{f"aligned_{k}": v for k, v in aligned.items()}}
     metrics, views = _split_views(metrics)
-    return EvaluationResult(metrics, alignment, timer.seconds, notes, renders, views)
+    assert renders is not None  # the headline's images are always scored
+    return EvaluationResult(metrics, alignment, timer.seconds, notes, renders, views, geo_views)
 
 
 def _split_views(metrics: dict) -> tuple[dict, dict]:
@@ -237,64 +332,116 @@ def _subsample(points: np.ndarray, k: int, seed: int) -> np.ndarray:
     return points[np.random.default_rng(seed).choice(len(points), k, replace=False)]
 
 
-def _score(
-    asset: Asset, gt: GroundTruth, lpips_nets: Sequence[str], timer: Timer, notes: list[str]
-) -> tuple[dict[str, float], RenderedViews, PointCloud]:
-    protocol, ev = gt.protocol, gt.protocol.evaluation
-    with timer("render"):
-        views = render_views(asset, protocol.cameras, protocol.lighting.predictions)
-        geo_views = render_views(asset, ev.geometry_cameras, UNLIT) if ev.geometry_points == "depth" else None
-        images = views.composited()
-    with timer("psnr"):
-        per_view = {
-            "psnr": image_metrics.psnr(images, gt.images),
-            "psnr_masked": image_metrics.psnr(images, gt.images, views.mask | gt.views.mask),
-        }
-    with timer("ssim"):
-        per_view["ssim"] = image_metrics.ssim(
-            images, gt.images, data_range=1.0 if ev.ssim == "skimage" else None, border=ev.ssim_border
-        )
-    with timer("mask_iou"):
-        per_view["mask_iou"] = image_metrics.mask_iou(views.mask, gt.views.mask)
-    for net in lpips_nets:
-        from reconbench.metrics.lpips import lpips_features, lpips_from_features
+class _Scorer:
+    """The metrics of one pose of a prediction against the ground truth: image metrics at the protocol's
+    cameras, geometry at the geometry views (rendered once per pose, shared by Chamfer, F-score and normal
+    consistency, and returned for the splat usability figures)."""
 
-        with timer(f"lpips_{net}"):
-            per_view[f"lpips_{net}"] = lpips_from_features(lpips_features(images, net), gt.lpips_features[net], net)
-    roles = np.array([c.role for c in protocol.cameras])
-    metrics: dict[str, float] = {}
-    for prefix, role in (("", "heldout"), ("input_", "input")):
-        for name, values in per_view.items():
-            metrics[f"{prefix}{name}"] = float(values[roles == role].mean())
-    with timer("per_view"):  # sharpness, collapse, Janus (metrics/per_view.py)
-        metrics.update(view_checks.score(asset, views, images, gt, per_view))
+    def __init__(self, gt: GroundTruth, lpips_nets: Sequence[str], timer: Timer, device: str) -> None:
+        self.gt, self.lpips_nets, self.timer, self.device = gt, lpips_nets, timer, device
 
-    with timer("geometry"):
+    def images(self, asset: Asset) -> tuple[dict[str, Any], RenderedViews]:
+        gt, timer = self.gt, self.timer
+        protocol, ev = gt.protocol, gt.protocol.evaluation
+        with timer("render"):
+            views = render_views(asset, protocol.cameras, protocol.lighting.predictions)
+            images = views.composited()
+        with timer("psnr"):
+            per_view = {
+                "psnr": image_metrics.psnr(images, gt.images),
+                "psnr_masked": image_metrics.psnr(images, gt.images, views.mask | gt.views.mask),
+            }
+        with timer("ssim"):
+            per_view["ssim"] = image_metrics.ssim(
+                images,
+                gt.images,
+                data_range=1.0 if ev.ssim == "skimage" else None,
+                border=ev.ssim_border,
+                device=self.device,
+            )
+        with timer("mask_iou"):
+            per_view["mask_iou"] = image_metrics.mask_iou(views.mask, gt.views.mask)
+        for net in self.lpips_nets:
+            from reconbench.metrics.lpips import lpips_features, lpips_from_features
+
+            with timer(f"lpips_{net}"):
+                on = str(gt.lpips_features[net][0].device)  # where the truth's features are (prepared there)
+                batch = lpips_batch(net, images, on)
+                features = lpips_features(images, net, batch_size=batch, device=on)
+                per_view[f"lpips_{net}"] = lpips_from_features(features, gt.lpips_features[net], net, batch_size=batch)
+        roles = np.array([c.role for c in protocol.cameras])
+        metrics: dict[str, Any] = {}
+        for prefix, role in (("", "heldout"), ("input_", "input")):
+            for name, values in per_view.items():
+                metrics[f"{prefix}{name}"] = float(values[roles == role].mean())
+        with timer("per_view"):  # sharpness, collapse, Janus (metrics/per_view.py)
+            metrics.update(view_checks.score(asset, views, images, gt, per_view, self.device))
+        return metrics, views
+
+    def geometry(
+        self, asset: Asset, notes: list[str], image_views: RenderedViews | None = None
+    ) -> tuple[dict[str, float], PointCloud, RenderedViews | None]:
+        """Geometry metrics, the prediction's cloud, and its geometry views (None for surface samples)."""
+        gt, timer = self.gt, self.timer
+        ev = gt.protocol.evaluation
         mesh = asset if isinstance(asset, MeshAsset) else None
-        if mesh is not None and ev.prediction_depth == "screen-linear":
-            geo_views = geometry.screen_linear_depth_views(mesh, ev.geometry_cameras)
-        if geo_views is None and mesh is None:  # surface samples need triangles: splats give depth points
-            geo_views = render_views(asset, ev.geometry_cameras, UNLIT)
-        cloud = geometry_cloud(mesh, geo_views, ev)
-        if ev.chamfer == "point-to-mesh":
-            pred_q, gt_q = (_subsample_cloud(c, ev.mesh_distance_points, ev.seed) for c in (cloud, gt.cloud))
-            depth_metrics = geometry.mesh_distance_metrics(
-                pred_q, gt_q, mesh, gt.mesh, ev.fscore_thresholds, ev.length_unit, cloud
-            )
-        else:
-            depth_metrics = geometry.cloud_metrics(cloud, gt.cloud, ev.fscore_thresholds, ev.length_unit)
-        metrics.update(depth_metrics)
-        metrics["fscore"] = depth_metrics[f"fscore_{threshold_key(ev.fscore_default)}"]
-        if mesh is not None:
-            surface = geometry.cloud_metrics(
-                geometry.surface_point_cloud(mesh, ev.points, ev.seed), gt.surface, ev.fscore_thresholds, ev.length_unit
-            )
-            metrics["surface_chamfer"] = surface["chamfer"]
-            metrics["surface_fscore"] = surface[f"fscore_{threshold_key(ev.fscore_default)}"]
-            metrics["surface_normal_consistency"] = surface["normal_consistency"]
-    with timer("volume"):
-        metrics["volume_iou"] = _volume_iou(asset, gt, notes)
-    return metrics, views, cloud
+        with timer("render"):
+            if mesh is not None and ev.geometry_points == "surface":
+                geo_views = None  # area-uniform samples of the mesh
+            elif mesh is not None and ev.prediction_depth == "screen-linear":
+                geo_views = None
+            else:  # depth points; splats always (surface samples need triangles)
+                geo_views = _geometry_views(asset, ev, image_views, gt.protocol.lighting.predictions)
+        metrics: dict[str, float] = {}
+        with timer("geometry"):
+            if mesh is not None and ev.geometry_points == "depth" and ev.prediction_depth == "screen-linear":
+                geo_views = geometry.screen_linear_depth_views(mesh, ev.geometry_cameras)
+            cloud = geometry_cloud(mesh, geo_views, ev)
+            if ev.chamfer == "point-to-mesh":
+                pred_q, gt_q = (_subsample_cloud(c, ev.mesh_distance_points, ev.seed) for c in (cloud, gt.cloud))
+                depth_metrics = geometry.mesh_distance_metrics(
+                    pred_q, gt_q, mesh, gt.mesh, ev.fscore_thresholds, ev.length_unit, cloud
+                )
+            else:
+                depth_metrics = geometry.cloud_metrics(cloud, gt.cloud, ev.fscore_thresholds, ev.length_unit)
+            metrics.update(depth_metrics)
+            metrics["fscore"] = depth_metrics[f"fscore_{threshold_key(ev.fscore_default)}"]
+            if mesh is not None:
+                surface = geometry.cloud_metrics(
+                    geometry.surface_point_cloud(mesh, ev.points, ev.seed),
+                    gt.surface,
+                    ev.fscore_thresholds,
+                    ev.length_unit,
+                )
+                metrics["surface_chamfer"] = surface["chamfer"]
+                metrics["surface_fscore"] = surface[f"fscore_{threshold_key(ev.fscore_default)}"]
+                metrics["surface_normal_consistency"] = surface["normal_consistency"]
+        with timer("volume"):
+            metrics["volume_iou"] = _volume_iou(asset, gt, notes)
+        shared = geo_views if geo_views is not None and not isinstance(asset, MeshAsset) else None
+        return metrics, cloud, shared
+
+
+def _geometry_views(
+    asset: Asset, ev: Evaluation, image_views: RenderedViews | None, image_shading: Shading
+) -> RenderedViews:
+    """The asset at the geometry cameras, unlit. When those are the protocol's own cameras (`geometry_views:
+    "protocol"`) and the protocol views were already rendered unlit, they are the same pixels: reused."""
+    if (
+        image_views is not None
+        and (image_shading == UNLIT or not isinstance(asset, MeshAsset))  # splats are always drawn unlit
+        and len(image_views) == len(ev.geometry_cameras)
+        and all(_same_view(a, b) for a, b in zip(image_views.cameras, ev.geometry_cameras))
+    ):
+        return replace(image_views, cameras=tuple(ev.geometry_cameras))
+    return render_views(asset, ev.geometry_cameras, UNLIT)
+
+
+def _same_view(a: Camera, b: Camera) -> bool:
+    """Whether two cameras see the same pixels (names and roles aside)."""
+    return (a.width, a.height, a.fx, a.fy, a.cx, a.cy) == (b.width, b.height, b.fx, b.fy, b.cx, b.cy) and bool(
+        np.array_equal(a.c2w, b.c2w)
+    )
 
 
 def geometry_cloud(mesh: MeshAsset | None, views: RenderedViews | None, ev: Evaluation) -> PointCloud:

@@ -62,3 +62,17 @@ def test_mask_iou():
     b = np.zeros((2, 4, 4), bool)
     a[0, :2], b[0, 1:3] = True, True  # 4 shared of 12 pixels
     assert np.allclose(mask_iou(a, b), [1 / 3, 1.0])
+
+
+@pytest.mark.parametrize("device", ["cpu"])  # the same code runs on "cuda" (float32 there): unverified, no GPU here
+@pytest.mark.parametrize("data_range,border", [(1.0, "crop"), (None, "crop"), (None, "reflect"), (1.0, "reflect")])
+def test_the_torch_ssim_for_gpus_matches_scikit_image(device, data_range, border):
+    """ssim(device=...) takes the torch path (all views at once, the GPU's); on the CPU it must give
+    scikit-image's values (which compute in float32) to float32 precision, in every variant."""
+    a, b = _object_images(0, 4), _object_images(1, 4)
+    b[1] = a[1] * 0.5 + 0.25  # one view with a different data range (the per-view range of torchmetrics)
+    reference = ssim(a, b, data_range=data_range, border=border)
+    torch_path = ssim(a, b, data_range=data_range, border=border, device=device)
+    assert np.abs(torch_path - reference).max() < 2e-6
+    assert np.ptp(reference) > 0.05  # views differ: a view-order mistake would show
+    assert ssim(a, a, device=device) == pytest.approx(np.ones(4), abs=1e-12)

@@ -172,3 +172,12 @@ def test_missing_weights_name_the_package(tmp_path, monkeypatch):
 def test_unknown_backbone():
     with pytest.raises(ValueError, match="alex"):
         L.canonical_net("squeeze")
+
+
+@pytest.mark.parametrize("net", ["alex", "vgg"])
+def test_feature_bytes_are_what_the_features_take(net):
+    """The memory bound of evaluation's one-pass LPIPS batches (evaluation.lpips_batch) rests on this."""
+    for h, w in ((64, 64), (96, 80)):
+        features = L.lpips_features(np.zeros((1, h, w, 3), np.float32), net)
+        assert L.feature_bytes(net, h, w) == sum(f.numel() * f.element_size() for f in features)
+    assert 10e6 < L.feature_bytes("alex", 512, 512) < 12e6 and 120e6 < L.feature_bytes("vgg", 512, 512) < 140e6

@@ -142,6 +142,16 @@ def add_lpips(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_other_set(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--other-set",
+        choices=["all", "geometry"],
+        default=None,
+        help="the set that is not the headline (before alignment, for reconbench's presets): all its metrics, or only "
+        "the geometric ones (default: the protocol's, geometry; docs/metrics.md)",
+    )
+
+
 def add_align(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--align",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 
 from reconbench.cli._args import (
@@ -10,6 +11,7 @@ from reconbench.cli._args import (
     add_align,
     add_ground_truth,
     add_lpips,
+    add_other_set,
     add_protocol,
     check_ground_truth_source,
     evaluation_of,
@@ -46,6 +48,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     add_align(p)
     add_lpips(p)
+    add_other_set(p)
     p.add_argument("--save-renders", metavar="DIR", help="also write the prediction's renders at the protocol views")
     p.add_argument("--json", action="store_true", help="print one JSON object keyed by metric name")
 
@@ -61,6 +64,9 @@ def run(args: argparse.Namespace) -> int:
     check_ground_truth_source(args)
     protocol = get_protocol(args.protocol)
     evaluation = evaluation_of(protocol)
+    if args.other_set:  # recorded with the settings (--json prints them)
+        evaluation = evaluation.with_other_set(args.other_set)
+        protocol = dataclasses.replace(protocol, evaluation=evaluation)
     args.align = args.align or evaluation.alignment  # the preset's own unless given
     if args.align not in ALIGN_MODES:
         raise UsageError(f"--align must be one of {', '.join(ALIGN_MODES)}")

@@ -11,6 +11,7 @@ from reconbench.cli._args import (
     add_dataset,
     add_lpips,
     add_methods,
+    add_other_set,
     add_protocol,
     evaluation_of,
     integers,
@@ -40,6 +41,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seeds", type=integers, default=[0], metavar="S,S", help="comma-separated seeds (default 0)")
     add_align(p)
     add_lpips(p)
+    add_other_set(p)
     p.add_argument(
         "--timeout",
         type=float,
@@ -98,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
         align=args.align or evaluation.alignment,
         lpips=evaluation.lpips_nets if args.lpips is None else args.lpips,
         timeout_s=args.timeout,
+        other_set=args.other_set,
         resume=args.resume,
         retry_failed=args.retry_failed,
         progress=not args.no_progress,

@@ -65,15 +65,18 @@ def error_outliers(errors: np.ndarray, thresholds: Thresholds = THRESHOLDS) -> n
     return e > med + max(thresholds.outlier_mads * spread, thresholds.outlier_min_gap)
 
 
-def janus_distance(back: np.ndarray, reference: np.ndarray, net: str, reference_features: list | None = None) -> float:
+def janus_distance(
+    back: np.ndarray, reference: np.ndarray, net: str, reference_features: list | None = None, device: str = "cpu"
+) -> float:
     """How much the render at the back looks like the input view: LPIPS between them, the smaller of the
     back as rendered and mirrored left-right (a texture projected straight through the object shows up
     mirrored from behind; a second face painted on the back shows up unmirrored). `reference_features`:
-    lpips_features(reference, net), when the caller keeps them for several predictions."""
+    lpips_features(reference, net), when the caller keeps them for several predictions (on `device`)."""
     from reconbench.metrics.lpips import lpips_features, lpips_from_features
 
-    ref = reference_features if reference_features is not None else lpips_features(reference, net)
-    return float(lpips_from_features(lpips_features(np.stack([back, back[:, ::-1]]), net), ref, net).min())
+    ref = reference_features if reference_features is not None else lpips_features(reference, net, device=device)
+    both = lpips_features(np.stack([back, back[:, ::-1]]), net, device=device)
+    return float(lpips_from_features(both, ref, net).min())
 
 
 def janus_margin(pred_distance: float, gt_distance: float) -> float:

@@ -35,7 +35,12 @@ def psnr(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray | None = None) -> np
 
 
 def ssim(
-    pred: np.ndarray, gt: np.ndarray, background: float = 1.0, data_range: float | None = 1.0, border: str = "crop"
+    pred: np.ndarray,
+    gt: np.ndarray,
+    background: float = 1.0,
+    data_range: float | None = 1.0,
+    border: str = "crop",
+    device: str = "cpu",
 ) -> np.ndarray:
     """SSIM per view: Gaussian window sigma 1.5, population covariance, K1 = 0.01, K2 = 0.03, data
     range 1, mean over the image less a 5-pixel border and over channels (scikit-image's definition).
@@ -50,9 +55,13 @@ def ssim(
     Computed on the crop around the pixels that differ from the background, plus a margin of two
     window radii: outside it both images are the same constant, where SSIM is exactly 1, so the full
     image's mean follows exactly at a third of the cost of filtering the whole frame.
+
+    `device` other than "cpu" (a CUDA GPU) computes the same definition with torch there (`ssim_torch`).
     """
     from skimage.metrics import structural_similarity
 
+    if device != "cpu":
+        return ssim_torch(pred, gt, data_range, border, device)
     if border == "reflect":
         return _ssim_reflect(pred, gt, data_range)
     if border != "crop":
@@ -115,6 +124,45 @@ def _ssim_reflect(pred: np.ndarray, gt: np.ndarray, data_range: float | None) ->
         )
         out[k] = s_map[r:-r, r:-r].mean(dtype=np.float64)
     return out
+
+
+def ssim_torch(
+    pred: np.ndarray, gt: np.ndarray, data_range: float | None = 1.0, border: str = "crop", device: str = "cpu"
+) -> np.ndarray:
+    """`ssim` computed with torch on `device` (a GPU), all views at once: the same Gaussian window (11 taps,
+    sigma 1.5, normalised like scipy's), population covariance, K1 = 0.01, K2 = 0.03; "crop" keeps the windows
+    inside the image (scikit-image's 5-pixel crop), "reflect" pads first. Float32 on a GPU (float64 on the
+    CPU, where it serves as this path's test): the same values to float32 precision (tests/metrics)."""
+    import torch
+    import torch.nn.functional as F
+
+    if border not in ("crop", "reflect"):
+        raise ValueError(f"SSIM border must be 'crop' or 'reflect', got {border!r}")
+    dtype = torch.float64 if str(device) == "cpu" else torch.float32
+    x = torch.as_tensor(np.asarray(pred, np.float32), device=device).to(dtype).permute(0, 3, 1, 2)
+    y = torch.as_tensor(np.asarray(gt, np.float32), device=device).to(dtype).permute(0, 3, 1, 2)
+    n, c = x.shape[:2]
+    if data_range is None:  # per view, from the images (torchmetrics' default)
+        flat = lambda t: t.reshape(n, -1)  # noqa: E731
+        rng = torch.maximum(flat(x).amax(1) - flat(x).amin(1), flat(y).amax(1) - flat(y).amin(1))
+        rng = torch.where(rng > 0, rng, torch.ones_like(rng)).view(n, 1, 1, 1)
+    else:
+        rng = torch.full((n, 1, 1, 1), float(data_range), dtype=dtype, device=device)
+    r = SSIM_RADIUS
+    if border == "reflect":
+        x, y = (F.pad(t, (r, r, r, r), mode="reflect") for t in (x, y))
+    taps = torch.exp(-0.5 * (torch.arange(-r, r + 1, dtype=dtype, device=device) / SSIM_SIGMA) ** 2)
+    taps = taps / taps.sum()
+    kh, kw = taps.view(1, 1, 1, -1).repeat(c, 1, 1, 1), taps.view(1, 1, -1, 1).repeat(c, 1, 1, 1)
+
+    def blur(t: torch.Tensor) -> torch.Tensor:  # separable, "valid": the windows that fit inside
+        return F.conv2d(F.conv2d(t, kh, groups=c), kw, groups=c)
+
+    ux, uy = blur(x), blur(y)
+    vx, vy, vxy = blur(x * x) - ux * ux, blur(y * y) - uy * uy, blur(x * y) - ux * uy
+    c1, c2 = (0.01 * rng) ** 2, (0.03 * rng) ** 2
+    s_map = ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2))
+    return s_map.mean(dim=(1, 2, 3)).double().cpu().numpy()
 
 
 def mask_iou(pred_mask: np.ndarray, gt_mask: np.ndarray) -> np.ndarray:

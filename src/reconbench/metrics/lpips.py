@@ -96,6 +96,19 @@ def canonical_net(net: str) -> str:
 # Weights: locate, convert once, load without pickle.
 
 
+def feature_bytes(net: str, height: int, width: int) -> int:
+    """Bytes of the float32 features `lpips_features` keeps for one height x width image (the five tapped
+    layers), from the backbone's convolutions and pools."""
+    h, w, total = height, width, 0
+    for c in _ARCH[canonical_net(net)]:
+        if c.pool is not None:
+            h, w = ((x - c.pool[0]) // c.pool[1] + 1 for x in (h, w))
+        h, w = ((x + 2 * c.pad - c.kernel) // c.stride + 1 for x in (h, w))
+        if c.tap:
+            total += 4 * c.cout * h * w
+    return total
+
+
 def _tap_channels(net: str) -> list[int]:
     return [c.cout for c in _ARCH[net] if c.tap]
 
@@ -340,7 +353,7 @@ def lpips_features(
     several predictions against the same ground truth without recomputing it.
 
     Returns five (N, C, h, w) float32 tensors. They are large at full resolution (per 512x512 image
-    about 4 MB for alex and 127 MB for vgg), so keep only the views being scored."""
+    about 11 MB for alex and 128 MB for vgg: `feature_bytes`), so keep only the views being scored."""
     net, device = canonical_net(net), _device(device)
     with _Threads(num_threads), torch.inference_mode():
         return _features(_model(net, device), _as_batch(images), batch_size, device)

@@ -55,11 +55,19 @@ class Reference:
 
 
 def prepare_reference(
-    mesh: Any, protocol: Protocol, views: Any, images: np.ndarray, lpips_nets: Sequence[str]
+    mesh: Any,
+    protocol: Protocol,
+    views: Any,
+    images: np.ndarray,
+    lpips_nets: Sequence[str],
+    device: str = "cpu",
+    gradients: np.ndarray | None = None,
+    gt_distance: float | None = None,
 ) -> Reference:
     """The truth's detail per view, and its render at the back of the first input camera with its own
-    resemblance to the input view (`views`, `images`: the truth's renders and scoring images at protocol.cameras)."""
-    gradients = sharpness.view_gradients(images, views.mask)
+    resemblance to the input view (`views`, `images`: the truth's renders and scoring images at protocol.cameras).
+    `gradients`, `gt_distance`: those values kept from an earlier preparation (ground_truth_cache.py)."""
+    gradients = sharpness.view_gradients(images, views.mask) if gradients is None else gradients
     roles = [c.role for c in protocol.cameras]
     if "input" not in roles:
         return Reference(None, None, None, gradients=gradients)
@@ -69,14 +77,21 @@ def prepare_reference(
     if ref.net is not None:
         from reconbench.metrics.lpips import lpips_features
 
-        ref.input_features = lpips_features(image, ref.net)
-        back = render_views(mesh, [camera], protocol.lighting.references).composited()[0]
-        ref.gt_distance = breakage.janus_distance(back, image, ref.net, ref.input_features)
+        ref.input_features = lpips_features(image, ref.net, device=device)
+        if gt_distance is None:
+            back = render_views(mesh, [camera], protocol.lighting.references).composited()[0]
+            gt_distance = breakage.janus_distance(back, image, ref.net, ref.input_features, device)
+        ref.gt_distance = gt_distance
     return ref
 
 
 def score(
-    asset: Any, views: Any, images: np.ndarray, gt: Any, other: dict[str, np.ndarray] | None = None
+    asset: Any,
+    views: Any,
+    images: np.ndarray,
+    gt: Any,
+    other: dict[str, np.ndarray] | None = None,
+    device: str = "cpu",
 ) -> dict[str, Any]:
     """Sharpness, collapse and Janus of one prediction (`views`/`images`: its renders at the protocol's
     cameras; `gt`: an evaluation.GroundTruth with `per_view` set; `other`: per-view values of other
@@ -98,7 +113,7 @@ def score(
         out[f"{prefix}collapsed_views"] = float(collapsed[pick].sum())
         out[f"{prefix}broken_view_share"] = float((collapsed | outlier)[pick].mean()) if pick.any() else math.nan
     out["outlier_views"] = float(outlier.sum()) if lpips is not None else math.nan
-    out.update(_janus(asset, gt.per_view, protocol))
+    out.update(_janus(asset, gt.per_view, protocol, device))
     out[VIEWS_KEY] = {
         "name": [c.name for c in protocol.cameras],
         "role": roles.tolist(),
@@ -142,11 +157,13 @@ def score_input_image(
     return out
 
 
-def _janus(asset: Any, ref: Reference, protocol: Protocol) -> dict[str, float]:
+def _janus(asset: Any, ref: Reference, protocol: Protocol, device: str = "cpu") -> dict[str, float]:
     if ref is None or ref.net is None or ref.camera is None or ref.input_image is None:
         return {"janus_lpips": math.nan, "janus_lpips_gt": math.nan, "janus_margin": math.nan}
     back = render_views(asset, [ref.camera], protocol.lighting.predictions).composited()[0]
-    d = breakage.janus_distance(back, ref.input_image, ref.net, ref.input_features)
+    if ref.input_features is not None:  # on the device the truth was prepared on
+        device = str(ref.input_features[0].device)
+    d = breakage.janus_distance(back, ref.input_image, ref.net, ref.input_features, device)
     return {
         "janus_lpips": d,
         "janus_lpips_gt": ref.gt_distance,

@@ -9,13 +9,14 @@ maths they are made of.
 from reconbench.protocol.cameras import Camera, look_at, orbit_camera, orbit_position
 from reconbench.protocol.lighting import LIGHTINGS, UNLIT, Lighting, Shading
 from reconbench.protocol.protocol import Protocol, build_protocol, get_protocol, load_protocol_file, protocol_names
-from reconbench.protocol.scoring import Evaluation, fibonacci_directions
+from reconbench.protocol.scoring import OTHER_SETS, Evaluation, fibonacci_directions
 
 __all__ = [
     "Camera",
     "Evaluation",
     "LIGHTINGS",
     "Lighting",
+    "OTHER_SETS",
     "Protocol",
     "Shading",
     "UNLIT",

@@ -54,6 +54,10 @@ EVALUATION: dict[str, Any] = {
     "icp": {"points": 10000, "max_iterations": 100},
     "rotation_search_step": 15.0,  # degrees about +Y, for `--align search`
     "headline": "aligned",  # which metrics are the headline: after ("aligned") or before refinement
+    # The other set (before refinement when the headline is after it): "all" its metrics, or only the
+    # "geometry" ones, whose points are made anyway as the refinement's input; its image metrics cost a
+    # second render of every view, SSIM and LPIPS (docs/metrics.md, "Alignment"). `--other-set` overrides.
+    "other_set": "geometry",
     "image": {
         "psnr": "-10 log10(MSE), MSE over all pixels and channels, data range 1",
         "ssim": "skimage",  # "skimage": data range 1; "torchmetrics": data range from the images (metrics/image.py)

@@ -17,6 +17,7 @@ POINT_SAMPLING = ("random", "all")
 CHAMFER_KINDS = ("point-to-mesh", "point-to-point")
 VOLUME_GRIDS = ("cells", "mesh2sdf")
 SSIM_KINDS = ("skimage", "torchmetrics")
+OTHER_SETS = ("all", "geometry")  # the non-headline set: every metric, or the geometric ones only
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Evaluation:
     icp_max_iterations: int
     rotation_search_step: float
     headline: str
+    other_set: str
     ssim: str
     ssim_border: str
     lpips_nets: tuple[str, ...]
@@ -93,11 +95,18 @@ class Evaluation:
             icp_max_iterations=int(spec["icp"]["max_iterations"]),
             rotation_search_step=float(spec["rotation_search_step"]),
             headline=spec["headline"],
+            other_set=choice("other_set", spec["other_set"], OTHER_SETS),
             ssim=choice("image ssim", spec["image"]["ssim"], SSIM_KINDS),
             ssim_border=choice("image ssim_border", spec["image"]["ssim_border"], ("crop", "reflect")),
             lpips_nets=tuple(spec["image"]["lpips"]),
             spec=spec,
         )
+
+    def with_other_set(self, other_set: str) -> Evaluation:
+        """These settings with another `other_set` (a run option), recorded in `spec` like the rest."""
+        if other_set not in OTHER_SETS:
+            raise ValueError(f"evaluation other_set must be one of {', '.join(OTHER_SETS)}, got {other_set!r}")
+        return replace(self, other_set=other_set, spec={**self.spec, "other_set": other_set})
 
     @property
     def approximate(self) -> str | None:

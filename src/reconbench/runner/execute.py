@@ -159,7 +159,9 @@ def prepare_object(obj: DatasetObject, protocol: Protocol, out: Path, lpips: tup
     gt_sha256 = sha256_file(obj.path)
     mesh = obj.load() if obj.has_ground_truth else None
     images, cameras, paths = _input_views(obj, mesh, protocol, run_path(out, "inputs", obj.id), gt_sha256)
-    gt = prepare_ground_truth(mesh, protocol, lpips) if mesh is not None else None
+    # The ground truth's products are kept in the run folder: a resumed run loads them (ground_truth_cache.py).
+    gt_cache = run_path(out, ".cache", "ground_truth", obj.id)
+    gt = prepare_ground_truth(mesh, protocol, lpips, cache_dir=gt_cache) if mesh is not None else None
     warnings = tuple(f"ground truth {w}" for w in mesh.warnings) if mesh is not None else ()
     input_mask = None if mesh is not None else json.loads((paths[0].parent / "cameras.json").read_text()).get("mask")
     return _ObjectContext(obj, protocol, gt, images, cameras, paths, gt_sha256, warnings, input_mask)
@@ -246,7 +248,13 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
             asset = load_asset(output.asset, texture_dirs=output.texture_dirs)
             result = _evaluate(asset, ctx, output.frame or spec.frame, output.scale or spec.scale, settings)
             usability = asset_usability(
-                asset, output.asset, result.alignment.initial, ctx.gt, ctx.protocol, result.alignment.total
+                asset,
+                output.asset,
+                result.alignment.initial,
+                ctx.gt,
+                ctx.protocol,
+                result.alignment.total,
+                result.geometry_views,
             )
             stage1 = intermediate_view_metrics(
                 spec,
@@ -320,11 +328,18 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
 
 
 def asset_usability(
-    asset, path: Path, initial: np.ndarray, gt: GroundTruth | None, protocol: Protocol, total: np.ndarray | None = None
+    asset,
+    path: Path,
+    initial: np.ndarray,
+    gt: GroundTruth | None,
+    protocol: Protocol,
+    total: np.ndarray | None = None,
+    views=None,
 ) -> dict[str, float]:
     """Downstream usability of the asset as the method wrote it (docs/metrics.md, "Usability"). Splats:
     their own figures, plus the mesh fused from their depth maps, scored like a mesh (usability, and
-    geometry against the ground truth's surface samples), so both representations meet on one footing."""
+    geometry against the ground truth's surface samples), so both representations meet on one footing.
+    `views`: the splats' renders at the geometry views, placed by `initial`, when scoring made them already."""
     from reconbench.assets import MeshAsset
     from reconbench.metrics.geometry import cloud_metrics, surface_point_cloud, threshold_key
     from reconbench.metrics.splat_usability import splat_usability
@@ -337,7 +352,9 @@ def asset_usability(
         return mesh_usability(asset, path, gt_mesh, initial if total is None else total)
     ev = protocol.evaluation
     placed = asset.transformed(initial)  # canonical frame: the geometry cameras look at the unit box
-    figures, extracted = splat_usability(placed, render_views(placed, ev.geometry_cameras, UNLIT))
+    if views is None:
+        views = render_views(placed, ev.geometry_cameras, UNLIT)
+    figures, extracted = splat_usability(placed, views)
     figures["file_size_mb"] = float(Path(path).stat().st_size / 1e6)
     if extracted is not None:
         figures.update({f"extracted_{k}": v for k, v in mesh_usability(extracted, None, gt_mesh).items()})

@@ -17,7 +17,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reconbench import __version__
@@ -54,6 +54,7 @@ class RunConfig:
     align: str = "icp"
     lpips: tuple[str, ...] = DEFAULT_LPIPS
     timeout_s: float | None = None  # overrides each method's own limit
+    other_set: str | None = None  # overrides the protocol's evaluation "other_set" (recorded with its settings)
     resume: bool = False
     retry_failed: bool = False
     progress: bool = True
@@ -85,6 +86,8 @@ def run_benchmark(
     """Run every pending job of the configuration; `executor` overrides cfg.executor (and is then the
     caller's to keep: it is shut down only when this function made it)."""
     protocol = get_protocol(cfg.protocol)
+    if cfg.other_set is not None:
+        protocol = replace(protocol, evaluation=protocol.evaluation.with_other_set(cfg.other_set))
     object_list = cfg.object_list or protocol.default_object_list(parse_spec(cfg.dataset)[0])
     dataset = open_dataset(cfg.dataset, object_list).select(cfg.objects, cfg.limit)
     specs = {name: get_method(name) for name in cfg.methods}

@@ -246,8 +246,9 @@ def job_worker_main(conn: Connection) -> None:
 # Native thread pools (OpenMP, BLAS; PyTorch follows OMP_NUM_THREADS) size themselves to every core of
 # the machine in every process: N workers would run N x cores threads on the cores and spin against each
 # other (measured on 2 cores, benchmarks/executor_throughput.py: 2 workers spent 6.7 s per job in the
-# method and the evaluation with the default pools, 1.0 s with one thread each).
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+# method and the evaluation with the default pools, 1.0 s with one thread each). LP_NUM_THREADS is Mesa
+# llvmpipe's rasteriser pool (the common renderer on a machine without a GPU), sized the same way.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "LP_NUM_THREADS")
 
 
 def thread_limits(workers: int) -> dict[str, str]:
