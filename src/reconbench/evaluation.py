@@ -23,6 +23,7 @@ from reconbench.metrics import per_view as view_checks
 from reconbench.metrics.geometry import PointCloud, threshold_key
 from reconbench.metrics.volume import NotWatertight, mesh2sdf_occupancy, occupancy_grid, volume_iou
 from reconbench.protocol import UNLIT, Evaluation, Protocol
+from reconbench.protocol.frames import Frame
 from reconbench.render import RenderedViews, render_views
 
 DEFAULT_LPIPS = ("alex",)
@@ -114,7 +115,7 @@ def prepare_ground_truth(
 def evaluate(
     pred: Asset,
     gt: GroundTruth,
-    frame: str = "y-up",
+    frame: str | Frame = "y-up",
     scale: str = "bbox",
     align: str | None = None,
     lpips_nets: Sequence[str] | None = None,
@@ -177,7 +178,7 @@ def evaluate_input_view(
     pred: Asset,
     image: np.ndarray,
     protocol: Protocol,
-    frame: str = "y-up",
+    frame: str | Frame = "y-up",
     scale: str = "bbox",
     lpips_nets: Sequence[str] = DEFAULT_LPIPS,
 ) -> EvaluationResult:
