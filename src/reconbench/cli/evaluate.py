@@ -39,7 +39,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--frame",
         default="y-up",
         help="frame the prediction is written in: a generic one (y-up, z-up, z-up-front-x) or one a method declares, "
-        "e.g. instantmesh-obj (`reconbench methods`, docs/adapters.md; default y-up)",
+        'e.g. instantmesh-obj (docs/adapters.md, "Frames declared by adapters"; default y-up)',
     )
     p.add_argument(
         "--scale",
