@@ -44,7 +44,7 @@ def run_external(spec: MethodSpec, inp: MethodInput) -> MethodOutput:
     asset = outputs.discover_output(spec, run.out_dir)
     run.info["resources"]["cold"] = True  # one input per process: every job's time includes start-up and model load
     # Recorded with the result (results.csv, report): a camera the method assumes but cannot be told.
-    run.info["outside_assumptions"] = input_camera.outside_assumptions(spec.input_camera, inp.cameras)
+    run.info["outside_assumptions"] = input_camera.outside_assumptions(_recipe(spec).input_camera, inp.cameras)
     if _recipe(spec).intermediate_views is not None:  # two-stage methods: the generated views, for stage attribution
         run.info["intermediate_views"] = outputs.discover_intermediate_views(spec, run.out_dir)
     return MethodOutput(asset=asset, stage_seconds=run.stage_seconds, info=run.info)
@@ -104,7 +104,7 @@ def _execute(
         "hooks": str(HOOKS),
     }
     if cameras:  # the first input view's camera, in the method's convention; absent: a step using it is an error
-        values.update(input_camera.placeholder_values(spec.input_camera, cameras[0]))
+        values.update(input_camera.placeholder_values(_recipe(spec).input_camera, cameras[0]))
     steps = command.run_commands(spec, values)
     markers = timing.compile_markers(_recipe(spec).stage_markers)
     log_path = workdir / "method.log"
