@@ -47,7 +47,11 @@ class MethodSpec:
     sources: tuple[dict[str, str], ...] = ()  # {"title", "url"}
     licence: str = ""
     published: Published = field(default_factory=Published)  # every published figure, with its source (literature/)
-    # External (upstream) methods run as commands in their own environment (docs/methods.md, "Adapters"):
+    # External (upstream) methods run as commands in their own environment (docs/methods.md, "Adapters").
+    # These plain-dict fields are the INPUT format (adapters' and third-party SPEC dicts stay plain data): they
+    # are read into `recipe` below, and code that runs a method reads `recipe`, never these. Remaining readers:
+    # upstream/validate.py (checks the values as written, with their spelling), the intermediate-view scorer
+    # (viewscore/stages.py) and the provenance a result records (`upstream`, as written).
     upstream: dict[str, Any] = field(
         default_factory=dict
     )  # {"repo": URL, "commit": 40 hex, "extra": [{"repo", "commit", "dest"}]}
@@ -73,6 +77,7 @@ class MethodSpec:
         default_factory=dict
     )  # trained here: {"entry": "module:function", "weights": "package:folder"} (`reconbench train`)
     # The upstream fields above read strictly into typed data (methods/recipe.py); None for an in-process method.
+    # What runs, installs, bundles, preflights and times a method reads this.
     recipe: UpstreamRecipe | None = field(default=None, init=False, compare=False, repr=False)
     declared_frames: tuple[Frame, ...] = field(default=(), init=False, compare=False, repr=False)
 
