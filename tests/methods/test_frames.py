@@ -3,7 +3,10 @@ wherever a prediction is scored, looked up before the generic frames of protocol
 
 from __future__ import annotations
 
+import math
 import pickle
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,15 +18,10 @@ from reconbench.errors import UnknownName
 from reconbench.methods import MethodSpec
 from reconbench.methods.recipe import SpecError
 from reconbench.protocol.frames import FRAMES, frame_matrix
-from reconbench.registry import frame_named, frame_names, get_method, method_names, register_method
+from reconbench.registry import _registry, frame_named, frame_names, get_method, method_names, register_method
 
-# A frame no generic entry has: up along +X, front (the input camera's side) toward -Y, right toward -Z.
-X_UP = {
-    "name": "toy-x-up",
-    "description": "+X up, front toward -Y",
-    # rows: canonical x, y, z as file axes: right (-Z) -> x, up (+X) -> y, front (-Y) -> z
-    "matrix": [[0, 0, -1, 0], [1, 0, 0, 0], [0, -1, 0, 0], [0, 0, 0, 1]],
-}
+sys.path.insert(0, str(Path(__file__).parent))  # frame_writer: the test method, importable by the job worker too
+from frame_writer import X_UP  # noqa: E402
 
 
 def _toy(**changes) -> dict:
@@ -32,9 +30,11 @@ def _toy(**changes) -> dict:
         "paradigm": "reference",
         "representation": "mesh",
         "description": "a method writing its own frame",
-        "entry": "reconbench.methods.reference.oracle:run",
+        "entry": "frame_writer:run",
+        "needs_ground_truth": True,
         "frame": "toy-x-up",
         "frames": [dict(X_UP)],
+        "input_views": (1, 4),
         "scale": "none",
         **changes,
     }
@@ -63,6 +63,31 @@ def test_a_declared_frame_is_what_alignment_applies_even_after_the_spec_travels_
     assert v[:, 1].max() == pytest.approx(0.7)
     top = v[v[:, 1] > 0.65]
     assert (top[:, 0] > 0).all() and (top[:, 2] > 0).all()
+
+
+def test_a_run_scores_a_method_through_the_frame_its_spec_declares(tmp_path, small_protocol):
+    """End to end (job worker, scoring): the ground truth written in toy-x-up comes back exact; the same file
+    declared y-up does not, so the declared matrix is what the run applied."""
+    from reconbench.runner import RunConfig, run_benchmark
+    from reconbench.runner.store import ResultsStore
+
+    declared = register_method(_toy(name="toy-frames-run"))
+    generic = register_method(_toy(name="toy-frames-run-y-up", frame="y-up"))
+    out = tmp_path / "run"
+    try:
+        names = [declared.name, generic.name]
+        summary = run_benchmark(
+            RunConfig("procedural", names, small_protocol, out, objects=["mug"], lpips=(), progress=False)
+        )
+    finally:
+        for spec in (declared, generic):
+            _registry().pop(spec.name)  # other tests see only the built-in methods
+    with ResultsStore(out / "results.sqlite") as store:
+        records = {r.method: r for r in store.records()}
+    assert (summary.ok, summary.failed) == (2, 0), [r.error for r in records.values()]
+    chamfer = {name: r.metrics["unaligned_chamfer"] for name, r in records.items()}
+    assert chamfer[declared.name] < 1e-4 and math.isfinite(chamfer[generic.name])
+    assert chamfer[generic.name] > 100 * max(chamfer[declared.name], 1e-6)
 
 
 def test_a_misspelled_frame_key_fails_at_registration_naming_it():
