@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from reconbench.assets import MeshAsset, normalisation_transform
-from reconbench.protocol.frames import frame_matrix
+from reconbench.protocol.frames import Frame, frame_matrix
 
 ALIGN_MODES = ("none", "icp", "search")
 SCALE_CONVENTIONS = {
@@ -25,7 +25,7 @@ SCALE_CONVENTIONS = {
 class Alignment:
     """`initial` = exact frame conversion (+ scale convention); `refinement` is applied after it."""
 
-    frame: str
+    frame: str | Frame  # a generic frame's name, or the Frame a method declared (MethodSpec.frame_for)
     scale: str
     mode: str
     initial: np.ndarray
@@ -38,7 +38,7 @@ class Alignment:
 
     def to_dict(self) -> dict:
         return {
-            "frame": self.frame,
+            "frame": self.frame.name if isinstance(self.frame, Frame) else self.frame,
             "scale": self.scale,
             "mode": self.mode,
             "initial": self.initial.tolist(),
@@ -49,8 +49,9 @@ class Alignment:
         }
 
 
-def initial_transform(asset: MeshAsset, frame: str = "y-up", scale: str = "bbox") -> np.ndarray:
-    """4x4 taking the prediction's file coordinates to the canonical frame by its declared convention."""
+def initial_transform(asset: MeshAsset, frame: str | Frame = "y-up", scale: str = "bbox") -> np.ndarray:
+    """4x4 taking the prediction's file coordinates to the canonical frame by its declared convention: `frame` is
+    a generic frame's name or a Frame (a method's own, resolved from its spec by MethodSpec.frame_for)."""
     if scale not in SCALE_CONVENTIONS:
         raise ValueError(f"unknown scale convention {scale!r}; known: {', '.join(SCALE_CONVENTIONS)}")
     axes = frame_matrix(frame)

@@ -104,7 +104,7 @@ def diagnose(
     d.stages = dict(rec.timings.method_stages)
     d.gpu = rec.provenance.gpu.to_dict() if rec.provenance.gpu else None
     d.metrics = {k: rec.metrics.get(k) for k in ("psnr", "chamfer", "fscore") if rec.metrics and k in rec.metrics}
-    if spec.is_external and (spec.inputs or {}).get("batch") and warm_inputs > 1:
+    if spec.recipe is not None and spec.recipe.inputs.batch and warm_inputs > 1:
         _time_warm(d, spec, folder / "warm", protocol, warm_inputs)
     return d
 
@@ -204,13 +204,14 @@ def run_preflight(names: list[str] | None, source: Path | None = None, out: Path
         if not spec.is_external:
             continue
         where = Path(source) if source else checkout_of(spec)
+        pinned = spec.recipe.upstream.commit if spec.recipe else ""
         if where is None:
             results.append(
                 Preflight(
                     spec.name,
                     "",
                     error=f"no checkout of the upstream source: run `reconbench install "
-                    f"{spec.name}` or give --source DIR (a checkout at {spec.upstream['commit'][:7]})",
+                    f"{spec.name}` or give --source DIR (a checkout at {pinned[:7]})",
                 )
             )
             continue

@@ -26,6 +26,7 @@ from reconbench.metrics import per_view as view_checks
 from reconbench.metrics.geometry import PointCloud, threshold_key
 from reconbench.metrics.volume import NotWatertight, mesh2sdf_occupancy, occupancy_grid, volume_iou
 from reconbench.protocol import OTHER_SETS, UNLIT, Camera, Evaluation, Protocol, Shading
+from reconbench.protocol.frames import Frame
 from reconbench.render import RenderedViews, render_views
 
 DEFAULT_LPIPS = ("alex",)
@@ -177,7 +178,7 @@ def lpips_batch(net: str, images: np.ndarray, device: str = "cpu") -> int:
 def evaluate(
     pred: Asset,
     gt: GroundTruth,
-    frame: str = "y-up",
+    frame: str | Frame = "y-up",
     scale: str = "bbox",
     align: str | None = None,
     lpips_nets: Sequence[str] | None = None,
@@ -272,7 +273,7 @@ def evaluate_input_view(
     pred: Asset,
     image: np.ndarray,
     protocol: Protocol,
-    frame: str = "y-up",
+    frame: str | Frame = "y-up",
     scale: str = "bbox",
     lpips_nets: Sequence[str] = DEFAULT_LPIPS,
 ) -> EvaluationResult:

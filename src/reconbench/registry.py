@@ -20,6 +20,7 @@ from typing import Any
 from reconbench.errors import UnknownName
 from reconbench.methods.base import MethodInput, MethodOutput, MethodSpec
 from reconbench.methods.recipe import SpecError
+from reconbench.protocol.frames import FRAMES, Frame, resolve_frame
 
 SPEC_PACKAGES = ("reconbench.methods.specs", "reconbench.upstream.adapters")
 
@@ -77,6 +78,18 @@ def get_method(name: str) -> MethodSpec:
         raise UnknownName(f"unknown method {name!r}; known: {', '.join(method_names())}") from None
 
 
+def frame_named(name: str) -> Frame:
+    """A frame by name, for a prediction file given by hand (`reconbench evaluate --frame`): a generic one, or one
+    a registered method declares; UnknownName lists every one."""
+    declared = [frame for spec in _registry().values() for frame in spec.declared_frames]
+    return resolve_frame(name, declared)
+
+
+def frame_names() -> list[str]:
+    """Every frame `frame_named` resolves: the generic ones, then the registered methods' own."""
+    return [*FRAMES, *(frame.name for spec in _registry().values() for frame in spec.declared_frames)]
+
+
 def load_entry(spec: MethodSpec) -> Callable[[MethodInput], MethodOutput]:
     """The function that runs the method: its own entry point, or for an upstream method the command runner."""
     if spec.is_external:
@@ -124,4 +137,4 @@ def host_torch_cuda() -> bool:
     return bool(torch.cuda.is_available())
 
 
-__all__ = ["availability", "get_method", "load_entry", "method_names", "register_method"]
+__all__ = ["availability", "frame_named", "frame_names", "get_method", "load_entry", "method_names", "register_method"]

@@ -165,6 +165,27 @@ def test_evaluate_labels_both_columns_when_it_aligns(tmp_path, capsys, mesh_fold
     assert header.split() == ["metric", "aligned", "unaligned"]  # the default protocol's headline is aligned
 
 
+def test_evaluate_takes_a_frame_an_adapter_declares_and_names_the_known_ones_for_a_typo(tmp_path, capsys):
+    import numpy as np
+
+    from reconbench.assets import save_mesh
+    from reconbench.datasets import open_dataset
+    from reconbench.registry import get_method
+
+    to_canonical = get_method("sf3d").frame_for().array  # declared in upstream/adapters/sf3d.py, not protocol/
+    canonical = open_dataset("procedural").get("hammer").load()
+    pred = save_mesh(canonical.transformed(np.linalg.inv(to_canonical)), tmp_path / "pred.glb")
+    argv = ["evaluate", "--dataset", "procedural", "--object", "hammer", "--pred", str(pred), "--lpips", "none"]
+    scored = {}
+    for frame in ("y-up-front-neg-z", "y-up"):
+        assert main([*argv, "--frame", frame, "--align", "none", "--json"]) == 0
+        scored[frame] = json.loads(capsys.readouterr().out)["chamfer"]
+    assert scored["y-up-front-neg-z"] < 1e-3 < scored["y-up"]  # the declared frame, not the generic fallback
+    assert main([*argv, "--frame", "y-up-front-neg"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown frame 'y-up-front-neg'" in err and "z-up-front-x" in err and "y-up-front-neg-z" in err
+
+
 def test_evaluate_needs_exactly_one_ground_truth(capsys):
     assert main(["evaluate", "--pred", "x.glb"]) == 2
     assert "either as --gt PATH or as --dataset" in capsys.readouterr().err

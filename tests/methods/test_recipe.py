@@ -162,3 +162,13 @@ def test_spec_helpers_write_the_plain_data_they_stand_for():
     )
     with pytest.raises(SpecError, match="40-hex"):
         git_build("https://github.com/KAIR-BAIR/nerfacc.git", "v0.5.2")  # a tag can move: pins are commits
+
+
+def test_the_recorded_upstream_is_the_spec_as_written_for_every_adapter():
+    """run_external records recipe.upstream.to_dict(): the same repository, commit and extras the spec wrote."""
+    from reconbench.registry import get_method, method_names
+
+    external = [get_method(n) for n in method_names() if get_method(n).is_external]
+    assert external and any(s.upstream.get("extra") for s in external)  # extras included, or this tests less
+    for spec in external:
+        assert spec.recipe is not None and spec.recipe.upstream.to_dict() == spec.upstream, spec.name

@@ -59,7 +59,7 @@ def test_images_with_gui_opencv_get_the_gl_libraries(method):
 
 def test_crm_time_is_split_at_its_real_stages():
     """C4: with only `uv takes`, model load and both diffusion stages were billed as "export"."""
-    markers = timing.compile_markers(get_method("crm").stage_markers)
+    markers = timing.compile_markers(get_method("crm").recipe.stage_markers)
     lines = [
         (0.8, "Alpha as mask"),
         (41.0, "unet takes 2.31s"),

@@ -12,6 +12,7 @@ import pytest
 import tiny_external
 
 from reconbench.methods.base import MethodInput, MethodSpec
+from reconbench.methods.recipe import StageMarker
 from reconbench.system.monitor import ResourceMonitor
 from reconbench.upstream import timing
 from reconbench.upstream.envs import Environment
@@ -106,9 +107,7 @@ def test_cold_and_warm_times_of_several_inputs_in_one_process(tmp_path, fake_bac
 
 
 def test_step_timing_splits_at_markers_and_repeats():
-    markers = timing.compile_markers(
-        [{"stage": "model_load", "pattern": "loaded"}, {"stage": "generation", "pattern": r"^done \d"}]
-    )
+    markers = timing.compile_markers([StageMarker("model_load", "loaded"), StageMarker("generation", r"^done \d")])
     lines = [
         (1.0, SHIM_READY_LINE),
         (3.0, "model loaded"),

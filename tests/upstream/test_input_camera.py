@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from reconbench.methods.recipe import InputCamera
 from reconbench.protocol import get_protocol, orbit_camera
 from reconbench.protocol.frames import frame_matrix
 from reconbench.registry import get_method
@@ -29,7 +30,7 @@ def _values(spec, camera) -> dict:
         "seed": "0",
         "hooks": "/h",
     }
-    return {**base, **input_camera.placeholder_values(spec.input_camera, camera)}
+    return {**base, **input_camera.placeholder_values(spec.recipe.input_camera, camera)}
 
 
 def _argv(method: str, camera) -> list[str]:
@@ -52,17 +53,17 @@ def test_each_protocol_input_camera_reaches_the_commands(preset, elevation):
 
 def test_placeholders_carry_every_field_of_the_camera():
     camera = orbit_camera("000", "input", -12.5, 45.0, 1.75, 30.0, 64, 64)
-    assert input_camera.placeholder_values({"elevation_sign": 1}, camera) == {
+    assert input_camera.placeholder_values(InputCamera(elevation_sign=1), camera) == {
         "input_elevation": "-12.5",
         "input_azimuth": "45",
         "input_distance": "1.75",
         "input_fov": "30",
     }
-    assert input_camera.placeholder_values({"elevation_sign": -1}, camera)["input_elevation"] == "12.5"
+    assert input_camera.placeholder_values(InputCamera(elevation_sign=-1), camera)["input_elevation"] == "12.5"
     assert (
-        input_camera.placeholder_values({"elevation_sign": -1}, orbit_camera("0", "input", 0, 0, 2, 49.1, 8, 8))[
-            "input_elevation"
-        ]
+        input_camera.placeholder_values(
+            InputCamera(elevation_sign=-1), orbit_camera("0", "input", 0, 0, 2, 49.1, 8, 8)
+        )["input_elevation"]
         == "0"
     )
 
@@ -114,15 +115,17 @@ def test_threestudio_is_told_the_input_cameras_own_position(elevation, azimuth):
 @pytest.mark.parametrize("method", ["lgm", "lgm-mesh", "openlrm", "sf3d", "crm"])
 def test_fixed_elevation_methods_are_flagged_under_gso30_only_for_the_elevation(method):
     spec = get_method(method)
-    default = input_camera.outside_assumptions(spec.input_camera, get_protocol("default").input_cameras)
-    gso30 = input_camera.outside_assumptions(spec.input_camera, get_protocol("gso30-syncdreamer").input_cameras)
+    default = input_camera.outside_assumptions(spec.recipe.input_camera, get_protocol("default").input_cameras)
+    gso30 = input_camera.outside_assumptions(spec.recipe.input_camera, get_protocol("gso30-syncdreamer").input_cameras)
     assert gso30 is not None and "elevation 30° where the method assumes 0°" in gso30
     assert default is None or "000: elevation" not in default  # the default preset's input is at elevation 0
 
 
 @pytest.mark.parametrize("method, fov", [("openlrm", "67.38"), ("sf3d", "40"), ("threestudio-3dgs", "20")])
 def test_a_fixed_field_of_view_other_than_the_protocols_is_flagged(method, fov):
-    reason = input_camera.outside_assumptions(get_method(method).input_camera, get_protocol("default").input_cameras)
+    reason = input_camera.outside_assumptions(
+        get_method(method).recipe.input_camera, get_protocol("default").input_cameras
+    )
     assert reason is not None and f"fov 49.1° where the method assumes {fov}°" in reason
     assert get_method(method).input_camera["source"] in reason  # the reason cites where the assumption comes from
 
@@ -131,13 +134,13 @@ def test_a_fixed_field_of_view_other_than_the_protocols_is_flagged(method, fov):
 @pytest.mark.parametrize("preset", ["default", "sparse4"])
 def test_methods_given_or_not_assuming_the_camera_are_not_flagged(method, preset):
     assert (
-        input_camera.outside_assumptions(get_method(method).input_camera, get_protocol(preset).input_cameras[:1])
+        input_camera.outside_assumptions(get_method(method).recipe.input_camera, get_protocol(preset).input_cameras[:1])
         is None
     )
 
 
 def test_given_fields_are_never_flagged_but_a_fixed_azimuth_is():
-    spec = get_method("dreamgaussian").input_camera  # elevation given, azimuth fixed at 0
+    spec = get_method("dreamgaussian").recipe.input_camera  # elevation given, azimuth fixed at 0
     high = orbit_camera("000", "input", 60.0, 0.0, 2.0, 49.1, 8, 8)
     turned = orbit_camera("000", "input", 0.0, 90.0, 2.0, 49.1, 8, 8)
     assert input_camera.outside_assumptions(spec, [high]) is None
@@ -192,12 +195,12 @@ def test_a_camera_given_only_by_its_matrices_is_described_by_its_position_and_in
     bare = dataclasses.replace(built, elevation=math.nan, azimuth=math.nan, radius=math.nan, fov=math.nan)
     orbit = input_camera.orbit_of(bare)
     assert orbit == pytest.approx({"elevation": 30.0, "azimuth": -45.0, "radius": 1.5, "fov": 49.1})
-    assert input_camera.placeholder_values({"elevation_sign": -1}, bare)["input_elevation"] == "-30"
-    assert "elevation 30°" in input_camera.outside_assumptions({"elevation": 0.0, "source": "s"}, [bare])
+    assert input_camera.placeholder_values(InputCamera(elevation_sign=-1), bare)["input_elevation"] == "-30"
+    assert "elevation 30°" in input_camera.outside_assumptions(InputCamera(elevation=0.0, source="s"), [bare])
 
 
 def test_azimuths_compare_on_the_circle():
-    spec = {"azimuth": 0.0, "source": "s"}
+    spec = InputCamera(azimuth=0.0, source="s")
     assert input_camera.outside_assumptions(spec, [orbit_camera("0", "input", 0.0, 360.0, 2.0, 49.1, 8, 8)]) is None
     assert input_camera.outside_assumptions(spec, [orbit_camera("0", "input", 0.0, -0.2, 2.0, 49.1, 8, 8)]) is None
     assert "azimuth 180°" in input_camera.outside_assumptions(

@@ -76,7 +76,7 @@ def test_cameras_follow_the_asset_normalisation():
 
 def _positions(name: str, size: int) -> dict[int, np.ndarray]:
     spec = get_method(name)
-    axes = frame_matrix(spec.frame)
+    axes = spec.frame_for().array  # its declared frame (instantmesh-obj, crm-obj live in the adapters)
     cams = stage_cameras(spec.intermediate_views, (size, size), axes, axes)  # no normalisation: file units
     return {c["view"]: cam.position for c, cam in zip(spec.intermediate_views["cameras"], cams)}
 
@@ -87,7 +87,7 @@ def test_instantmesh_views_sit_where_zero123plus_cameras_are():
     # p.
     found = _positions("instantmesh", 320)
     assert sorted(found) == list(range(6))
-    frame = frame_matrix("instantmesh-obj")[:3, :3]
+    frame = get_method("instantmesh").frame_for().array[:3, :3]
     for k, (az, el) in enumerate(zip((30, 90, 150, 210, 270, 330), (20, -10, 20, -10, 20, -10))):
         a, e = math.radians(az), math.radians(el)
         model = 4.0 * np.array([math.cos(e) * math.cos(a), math.cos(e) * math.sin(a), math.sin(e)])

@@ -38,7 +38,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_ground_truth(p)
     add_protocol(p)
     p.add_argument(
-        "--frame", default="y-up", help="frame the prediction is written in: y-up, z-up, z-up-front-x (default y-up)"
+        "--frame",
+        default="y-up",
+        help="frame the prediction is written in: a generic one (y-up, z-up, z-up-front-x) or one a method declares, "
+        'e.g. instantmesh-obj (docs/adapters.md, "Frames declared by adapters"; default y-up)',
     )
     p.add_argument(
         "--scale",
@@ -60,8 +63,10 @@ def run(args: argparse.Namespace) -> int:
     from reconbench.assets import AssetLoadError, load_asset
     from reconbench.evaluation import evaluate, prepare_ground_truth
     from reconbench.protocol import get_protocol
+    from reconbench.registry import frame_named
 
     check_ground_truth_source(args)
+    frame = frame_named(args.frame)  # before any loading: a misspelled name fails at once, listing the known ones
     protocol = get_protocol(args.protocol)
     evaluation = evaluation_of(protocol)
     if args.other_set:  # recorded with the settings (--json prints them)
@@ -83,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     for warning in warnings:  # scored anyway, e.g. without a texture that is missing or refused
         logger.warning(warning)
     try:
-        result = evaluate(pred, gt, frame=args.frame, scale=args.scale, align=args.align, lpips_nets=nets)
+        result = evaluate(pred, gt, frame=frame, scale=args.scale, align=args.align, lpips_nets=nets)
     except ValueError as exc:  # a degenerate prediction (all points equal, far outside the view...)
         raise AssetLoadError(args.pred, f"prediction unusable: {exc}") from exc
     if args.save_renders:

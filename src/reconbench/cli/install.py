@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     manifest = read_bundle(args.from_bundle) if args.from_bundle else None
     failed = 0
     for spec in specs:
-        if not spec.upstream.get("repo"):
+        if spec.recipe is None:
             print(f"{spec.name}: runs in-process, needs no environment")
             continue
         entry = None
@@ -123,7 +123,7 @@ def _report_preflight(spec: Any) -> None:
     if repo is None:
         print(
             f"{spec.name}: preflight skipped: the checkout is inside the image; run `reconbench doctor --preflight "
-            f"--methods {spec.name} --source <a checkout at {spec.upstream['commit'][:12]}>`"
+            f"--methods {spec.name} --source <a checkout at {spec.recipe.upstream.commit[:12]}>`"
         )
         return
     result = preflight(spec, repo)

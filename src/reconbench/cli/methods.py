@@ -39,6 +39,6 @@ def run(args: argparse.Namespace) -> int:
         )
         if args.verbose:
             print(f"    {spec.description}")
-            if spec.is_external:
-                print(f"    upstream: {spec.upstream['repo']} @ {spec.upstream['commit']}")
+            if spec.recipe is not None:
+                print(f"    upstream: {spec.recipe.upstream.repo} @ {spec.recipe.upstream.commit}")
     return 0

@@ -18,6 +18,7 @@ import numpy as np
 from reconbench.literature.types import Published
 from reconbench.methods.recipe import RECIPE_FIELDS, SpecError, UpstreamRecipe, is_commit
 from reconbench.protocol import Camera
+from reconbench.protocol.frames import Frame, resolve_frame
 
 PARADIGMS = ("feed-forward", "per-scene", "reference")
 REPRESENTATIONS = ("mesh", "splats")
@@ -35,7 +36,10 @@ class MethodSpec:
     input_views: tuple[int, ...] = (1,)  # numbers of input views it accepts
     needs_gpu: bool = False
     uses_gpu_if_present: bool = False  # runs on a CPU, but takes a GPU when one is there (executors reserve it)
-    frame: str = "y-up"  # frame of its output files (protocol/frames.py)
+    frame: str = "y-up"  # frame of its output files: a generic one (protocol/frames.py) or one of `frames`
+    # Frames particular to this method's writer, as data: {"name", "matrix" (4x4 to canonical), "description",
+    # "reflection"?}, read strictly into `declared_frames`; they travel with the spec to wherever it is scored.
+    frames: tuple[dict[str, Any], ...] = ()
     scale: str = "none"  # "bbox" or "none" (alignment.SCALE_CONVENTIONS)
     needs_ground_truth: bool = False  # only the oracle
     requires: tuple[str, ...] = ()  # Python modules that must be importable where it runs
@@ -43,7 +47,11 @@ class MethodSpec:
     sources: tuple[dict[str, str], ...] = ()  # {"title", "url"}
     licence: str = ""
     published: Published = field(default_factory=Published)  # every published figure, with its source (literature/)
-    # External (upstream) methods run as commands in their own environment (docs/methods.md, "Adapters"):
+    # External (upstream) methods run as commands in their own environment (docs/methods.md, "Adapters").
+    # These plain-dict fields are the INPUT format (adapters' and third-party SPEC dicts stay plain data): they
+    # are read into `recipe` below, and code that runs a method reads `recipe`, never these. Remaining readers:
+    # upstream/validate.py (checks the values as written, with their spelling), the intermediate-view scorer
+    # (viewscore/stages.py) and the provenance a result records (`upstream`, as written).
     upstream: dict[str, Any] = field(
         default_factory=dict
     )  # {"repo": URL, "commit": 40 hex, "extra": [{"repo", "commit", "dest"}]}
@@ -69,7 +77,9 @@ class MethodSpec:
         default_factory=dict
     )  # trained here: {"entry": "module:function", "weights": "package:folder"} (`reconbench train`)
     # The upstream fields above read strictly into typed data (methods/recipe.py); None for an in-process method.
+    # What runs, installs, bundles, preflights and times a method reads this.
     recipe: UpstreamRecipe | None = field(default=None, init=False, compare=False, repr=False)
+    declared_frames: tuple[Frame, ...] = field(default=(), init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.published, dict):  # a plain-dict spec (third-party, or read back from asdict)
@@ -80,6 +90,14 @@ class MethodSpec:
             raise ValueError(f"method {self.name!r}: paradigm must be one of {PARADIGMS}, got {self.paradigm!r}")
         if self.representation not in REPRESENTATIONS:
             raise ValueError(f"method {self.name!r}: representation must be one of {REPRESENTATIONS}")
+        try:
+            declared = tuple(Frame.from_dict(f"method {self.name!r}", d) for d in self.frames)
+        except ValueError as exc:
+            raise SpecError(str(exc)) from None
+        names = [f.name for f in declared]
+        if len(set(names)) != len(names):
+            raise SpecError(f"method {self.name!r}: frames declared twice: {', '.join(names)}")
+        object.__setattr__(self, "declared_frames", declared)
         if self.steps and self.entry:
             raise ValueError(f"method {self.name!r}: give either an entry point or external steps, not both")
         if not self.steps and ":" not in self.entry:
@@ -109,6 +127,11 @@ class MethodSpec:
         """Whether a job of this method should be given (and so reserve) a GPU."""
         return self.needs_gpu or (self.uses_gpu_if_present and gpus_present)
 
+    def frame_for(self, name: str | None = None) -> Frame:
+        """The frame an output is written in: `name` (a MethodOutput.frame override) or the spec's own, looked up
+        among the frames this spec declares first, then the generic ones (UnknownName lists both)."""
+        return resolve_frame(name or self.frame, self.declared_frames)
+
     @property
     def is_external(self) -> bool:
         """Runs upstream code as commands in its own environment rather than as an in-process entry point."""
@@ -118,7 +141,8 @@ class MethodSpec:
     def from_dict(cls, d: Mapping[str, Any]) -> MethodSpec:
         """A spec module's SPEC dict; an unknown key (at any level of the upstream recipe) is a SpecError."""
         d = dict(d)
-        d.pop("recipe", None)  # derived (dataclasses.asdict of a spec carries it): rebuilt from the plain fields
+        for derived in ("recipe", "declared_frames"):  # dataclasses.asdict of a spec carries them: rebuilt
+            d.pop(derived, None)
         allowed = [f.name for f in fields(cls) if f.init]
         unknown = sorted(str(k) for k in d if k not in allowed)
         if unknown:
@@ -126,7 +150,7 @@ class MethodSpec:
                 f"method {d.get('name', '?')!r}: unknown key(s) {', '.join(map(repr, unknown))}; "
                 f"allowed: {', '.join(allowed)}"
             )
-        for key in ("input_views", "requires", "sources", "weights", "steps", "stage_markers"):
+        for key in ("input_views", "requires", "sources", "frames", "weights", "steps", "stage_markers"):
             if key in d:
                 d[key] = tuple(d[key])
         return cls(**d)

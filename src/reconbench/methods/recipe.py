@@ -112,6 +112,13 @@ class Upstream:
         extra = tuple(Repo.from_dict(e, f"{where}.extra[{i}]") for i, e in enumerate(_items(d.get("extra"), where)))
         return cls(_text(d.get("repo", ""), f"{where}.repo"), _text(d.get("commit", ""), f"{where}.commit"), extra)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The spec's plain form (what results record): repo, commit, and extra only where there is one."""
+        plain: dict[str, Any] = {"repo": self.repo, "commit": self.commit}
+        if self.extra:
+            plain["extra"] = [{"repo": e.repo, "commit": e.commit, "dest": e.dest} for e in self.extra]
+        return plain
+
     @property
     def repos(self) -> tuple[Repo, ...]:
         """The main checkout (dest "") then each extra repository."""

@@ -35,6 +35,7 @@ from reconbench.evaluation import GroundTruth, evaluate, evaluate_input_view, pr
 from reconbench.methods import GroundTruthFile, MethodInput, MethodSpec
 from reconbench.metrics.breakage import object_flags
 from reconbench.protocol import Protocol
+from reconbench.protocol.frames import Frame
 from reconbench.provenance import sha256_file
 from reconbench.registry import availability
 from reconbench.render import renderer_info
@@ -198,7 +199,7 @@ def _input_views(obj: DatasetObject, mesh, protocol: Protocol, folder: Path, gt_
 # --- the job ---------------------------------------------------------------------------------------
 
 
-def _evaluate(asset, ctx: _ObjectContext, frame: str, scale: str, settings: RunSettings):
+def _evaluate(asset, ctx: _ObjectContext, frame: Frame, scale: str, settings: RunSettings):
     """Full scoring against the ground truth, or input-view scoring for an input image without one."""
     if ctx.gt is None:
         return evaluate_input_view(
@@ -246,7 +247,7 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
         start = time.perf_counter()
         with time_limit(limit):
             asset = load_asset(output.asset, texture_dirs=output.texture_dirs)
-            result = _evaluate(asset, ctx, output.frame or spec.frame, output.scale or spec.scale, settings)
+            result = _evaluate(asset, ctx, spec.frame_for(output.frame), output.scale or spec.scale, settings)
             usability = asset_usability(
                 asset,
                 output.asset,
@@ -386,7 +387,7 @@ def _score_snapshots(
             try:
                 asset = load_asset(snap["asset"])
                 metrics = _evaluate(
-                    asset, ctx, output.frame or spec.frame, output.scale or spec.scale, settings
+                    asset, ctx, spec.frame_for(output.frame), output.scale or spec.scale, settings
                 ).metrics
             except ScoringTimeout as exc:  # the rest of the curve is not scored; the job keeps its result
                 expired = str(exc)

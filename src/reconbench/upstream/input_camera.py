@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from reconbench.methods.recipe import InputCamera
 from reconbench.protocol import Camera
 from reconbench.protocol.cameras import orbit_angles, vertical_fov
 
@@ -31,10 +32,10 @@ PLACEHOLDERS = ("input_elevation", "input_azimuth", "input_distance", "input_fov
 TOLERANCE_DEG = 0.5  # a protocol camera this close to the assumed one is within the assumption
 
 
-def placeholder_values(spec_input_camera: Mapping[str, Any], camera: Camera) -> dict[str, str]:
+def placeholder_values(assumed: InputCamera, camera: Camera) -> dict[str, str]:
     """The input camera's placeholders for a method's steps: degrees and protocol units, the elevation's
     sign converted to the method's convention (`elevation_sign`)."""
-    sign = int(spec_input_camera.get("elevation_sign", 1))
+    sign = int(assumed.elevation_sign)
     orbit = orbit_of(camera)
     return {
         "input_elevation": _number(sign * orbit["elevation"]),
@@ -56,14 +57,14 @@ def orbit_of(camera: Camera) -> dict[str, float]:
     }
 
 
-def outside_assumptions(spec_input_camera: Mapping[str, Any], cameras: Sequence[Camera]) -> str | None:
-    """Why the protocol's input cameras are not the camera the method assumes, or None when they are
-    (or when it assumes none)."""
+def outside_assumptions(assumed_camera: InputCamera, cameras: Sequence[Camera]) -> str | None:
+    """Why the protocol's input cameras are not the camera the method assumes (its typed recipe's
+    input_camera), or None when they are (or when it assumes none)."""
     reasons = []
     for camera in cameras:
         orbit = orbit_of(camera)
         for name in FIELDS:
-            assumed = spec_input_camera.get(name)
+            assumed = getattr(assumed_camera, name)
             if not isinstance(assumed, (int, float)) or isinstance(assumed, bool):
                 continue
             actual = orbit[name]
@@ -76,7 +77,7 @@ def outside_assumptions(spec_input_camera: Mapping[str, Any], cameras: Sequence[
                 )
     if not reasons:
         return None
-    return "; ".join(reasons) + f" (it cannot be told: {spec_input_camera.get('source', 'see its spec')})"
+    return "; ".join(reasons) + f" (it cannot be told: {assumed_camera.source or 'see its spec'})"
 
 
 def check_spec(spec_input_camera: Mapping[str, Any], steps: Sequence[Mapping[str, Any]]) -> list[str]:

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from reconbench.methods.base import MethodSpec
+from reconbench.methods.recipe import Step, UpstreamRecipe
 from reconbench.upstream.source_index import HF_REPO, SourceIndex, build_index
 
 CHECKS = ("argv", "markers", "weights", "output", "modules")
@@ -213,22 +214,21 @@ def preflight(spec: MethodSpec, source: Path | str) -> Preflight:
     if not source.is_dir():
         result.error = f"no checkout at {source}"
         return result
-    for item in [{"dest": "", "commit": spec.upstream.get("commit", "")}, *(spec.upstream.get("extra") or ())]:
-        head = _head(source / item["dest"]) if item["dest"] else result.commit
-        where = item["dest"] or "the checkout"
+    recipe = _recipe(spec)
+    for item in recipe.upstream.repos:
+        head = _head(source / item.dest) if item.dest else result.commit
+        where = item.dest or "the checkout"
         if not head:
             result.notes.append(f"{where} is not a git checkout: its commit is not verified")
-        elif head != item["commit"]:
-            result.error = (
-                f"{where} ({source / item['dest']}) is at commit {head[:12]}, not the pinned {item['commit'][:12]}"
-            )
+        elif head != item.commit:
+            result.error = f"{where} ({source / item.dest}) is at commit {head[:12]}, not the pinned {item.commit[:12]}"
             return result
-    steps = [_parse_step(i, s, source) for i, s in enumerate(spec.steps)]
+    steps = [_parse_step(i, s, source) for i, s in enumerate(recipe.steps)]
     programs = [s for s in steps if s.program]
     if not programs:
         result.error = "no step runs a program of the checkout"
         return result
-    extras = [source / e["dest"] for e in (spec.upstream.get("extra") or ())]
+    extras = [source / e.dest for e in recipe.upstream.extra]
     entries = [source / s.program for s in programs]
     for extra in extras:  # loaded by the host program by name at run time (threestudio's custom modules)
         entries += sorted(extra.rglob("*.py"))
@@ -242,6 +242,12 @@ def preflight(spec: MethodSpec, source: Path | str) -> Preflight:
         "modules": _check_modules(spec, source, index, exempt),
     }
     return result
+
+
+def _recipe(spec: MethodSpec) -> UpstreamRecipe:
+    if spec.recipe is None:
+        raise ValueError(f"method {spec.name!r} runs in-process: it has no upstream source to check")
+    return spec.recipe
 
 
 def _head(source: Path) -> str:
@@ -264,8 +270,8 @@ def _sub(text: str, source: Path) -> str:
 WRAPPING_HOOKS = ("{hooks}/link_weights.py", "{hooks}/save_multiview.py")
 
 
-def _parse_step(i: int, step: dict, source: Path) -> _Step:
-    argv = [str(a) for a in step["argv"]]
+def _parse_step(i: int, step: Step, source: Path) -> _Step:
+    argv = list(step.argv)
     program, args = "", []
     rest = argv[1:] if argv and argv[0] == "{python}" else argv
     while rest and rest[0] in WRAPPING_HOOKS and "--" in rest:  # our hooks run the real script after "--"
@@ -279,7 +285,7 @@ def _parse_step(i: int, step: dict, source: Path) -> _Step:
     else:  # a hook of ours (or not a Python program): its arguments name it
         args = rest
     yaml = [Path(_sub(a, source)) for a in args if a.startswith("{repo}/") and a.endswith((".yaml", ".yml"))]
-    return _Step(i, str(step.get("stage", "")), program, args, dict(step.get("preflight", {}) or {}), yaml)
+    return _Step(i, step.stage, program, args, dict(step.preflight), yaml)
 
 
 def _load_yaml(path: Path) -> Any:
@@ -460,19 +466,21 @@ def _literal_fragments(pattern: str) -> list[str]:
 
 def _check_markers(spec: MethodSpec, index: SourceIndex) -> CheckResult:
     r = CheckResult("markers")
-    if not spec.stage_markers:
+    markers = _recipe(spec).stage_markers
+    if not markers:
         r.notes.append("no stage markers: the whole step is one stage")
-    for marker in spec.stage_markers:
+    for marker in markers:
         r.checked += 1
-        missing = [f for f in _literal_fragments(marker["pattern"]) if not index.produces(f)]
+        missing = [f for f in _literal_fragments(marker.pattern) if not index.produces(f)]
         if missing:
-            r.fail(f"marker {marker['pattern']!r} ({marker['stage']}): {missing} is printed nowhere in the program")
+            r.fail(f"marker {marker.pattern!r} ({marker.stage}): {missing} is printed nowhere in the program")
     return r
 
 
 def _declared(spec: MethodSpec) -> tuple[set[str], list[str]]:
-    repos = {str(w["repo_id"]) for w in spec.weights if w.get("kind") == "hf"}
-    urls = [str(w["url"]) for w in spec.weights if w.get("kind") == "url"]
+    weights = _recipe(spec).weights
+    repos = {w.repo_id for w in weights if w.kind == "hf"}
+    urls = [w.url for w in weights if w.kind == "url"]
     return repos, urls
 
 
@@ -510,11 +518,11 @@ def _check_weights(spec: MethodSpec, steps: list[_Step], index: SourceIndex, exe
         else:
             r.fail(f"Hugging Face repository {repo} ({where}) is not in the weights list")
     for repo, name, where in index.hf_files:  # the files of a declared repository the program names literally
-        entry = next((w for w in spec.weights if w.get("kind") == "hf" and w.get("repo_id") == repo), None)
+        entry = next((w for w in _recipe(spec).weights if w.kind == "hf" and w.repo_id == repo), None)
         if entry is None:
             continue  # reported above
         r.checked += 1
-        files, patterns = list(entry.get("files") or ()), list(entry.get("allow_patterns") or ())
+        files, patterns = list(entry.files), list(entry.allow_patterns)
         if not files and not patterns:
             continue  # the whole repository is fetched
         if name.endswith("/"):
@@ -564,8 +572,9 @@ def _check_output(spec: MethodSpec, steps: list[_Step], index: SourceIndex) -> C
     part after a glob) in a string, or its stem ending an f-string piece before a field (f"mesh.{fmt}") with the
     extension written or passed; a bare glob (`*.ply`) needs its extension in a string."""
     r = CheckResult("output")
-    argv_text = re.sub(r"\{\w+\}", " ", " ".join(a for step in spec.steps for a in step["argv"]))
-    path = str(spec.output.get("path", ""))
+    recipe = _recipe(spec)
+    argv_text = re.sub(r"\{\w+\}", " ", " ".join(a for step in recipe.steps for a in step.argv))
+    path = recipe.output.path
     *folders, filename = path.split("/")
     for folder in folders:
         for piece in re.split(r"[*?]|\[[^]]*\]", folder):
@@ -590,8 +599,8 @@ def _check_output(spec: MethodSpec, steps: list[_Step], index: SourceIndex) -> C
         )
     if not written:
         r.fail(f"output path {path!r}: the program writes no file named like {name!r}")
-    if spec.output.get("member"):
-        r.notes.append(f"zip member {spec.output['member']!r}: not checked (named at run time)")
+    if recipe.output.member:
+        r.notes.append(f"zip member {recipe.output.member!r}: not checked (named at run time)")
     return r
 
 
@@ -605,10 +614,11 @@ def recipe_distributions(spec: MethodSpec, source: Path) -> tuple[set[str], list
     names: set[str] = set()
     notes: list[str] = []
     items: list[str] = []
-    for item in spec.environment.get("packages", ()) or ():
-        items += [str(i) for i in item] if isinstance(item, (list, tuple)) else [str(item)]
-    for step in spec.environment.get("build", ()) or ():
-        argv = step.get("argv", ()) if isinstance(step, dict) else step
+    environment = _recipe(spec).environment
+    for item in environment.packages:
+        items += list(item) if isinstance(item, tuple) else [item]
+    for build in environment.build:
+        argv = list(build.argv)
         if "install" in argv:
             items += [a for a in argv[argv.index("install") + 1 :] if not a.startswith("--")]
     for item in items:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from reconbench.methods.recipe import StageMarker
 from reconbench.upstream.shim import SHIM_READY_LINE
 
 ENVIRONMENT_START = "environment_start"
@@ -29,8 +30,9 @@ class StepTiming:
         return {k: float(sum(v)) for k, v in self.stages.items()}
 
 
-def compile_markers(markers: Iterable[dict[str, str]]) -> list[tuple[str, re.Pattern]]:
-    return [(m["stage"], re.compile(m["pattern"])) for m in markers]
+def compile_markers(markers: Iterable[StageMarker]) -> list[tuple[str, re.Pattern]]:
+    """(stage, compiled pattern) of a typed recipe's stage markers, in order."""
+    return [(m.stage, re.compile(m.pattern)) for m in markers]
 
 
 def step_timing(

@@ -211,8 +211,12 @@ def _check_conventions(spec: MethodSpec, provenance: bool) -> list[str]:
     from reconbench.protocol.frames import FRAMES
 
     problems = []
-    if spec.frame not in FRAMES:
-        problems.append(f"frame {spec.frame!r} is not in protocol/frames.py ({', '.join(FRAMES)})")
+    declared = [f.name for f in spec.declared_frames]
+    if spec.frame not in FRAMES and spec.frame not in declared:
+        problems.append(
+            f"frame {spec.frame!r} is neither generic (protocol/frames.py: {', '.join(FRAMES)}) nor declared in "
+            f"the spec's frames ({', '.join(declared) or 'none'})"
+        )
     if spec.scale not in SCALE_CONVENTIONS:
         problems.append(f"scale {spec.scale!r} is not one of {', '.join(SCALE_CONVENTIONS)}")
     if provenance and not spec.licence:

@@ -170,11 +170,9 @@ def intermediate_view_metrics(
     if gt is None:
         notes.append("stage attribution needs a ground truth: not applicable to an input image")
         return {}
-    from reconbench.protocol.frames import frame_matrix
-
     try:
         paths = [Path(p) for p in output.info.get("intermediate_views", [])]
-        axes = frame_matrix(output.frame or spec.frame)
+        axes = spec.frame_for(output.frame).array  # the spec's declared frames first, then the generic ones
         return score_stages(decl, paths, asset, placement, axes, gt.mesh, protocol, lpips, save_dir)
     except Exception as exc:  # noqa: BLE001 - recorded on the job, the run goes on
         notes.append(f"stage attribution failed: {type(exc).__name__}: {exc}")

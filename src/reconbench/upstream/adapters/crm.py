@@ -15,6 +15,15 @@ SPEC = {
     "input_views": (1,),
     "needs_gpu": True,  # nvdiffrast, xformers; run.py moves the model to cuda
     "frame": "crm-obj",  # the OBJ is written as (x, z, -y): y-up, front +Z (read from code, docs/adapters.md)
+    "frames": [
+        {
+            "name": "crm-obj",
+            "description": "CRM's OBJ (inside output3d.zip): its exporter writes (x, z, -y) of its internal z-up "
+            "coordinates, assumed to give +Y up with the front toward +Z, i.e. the canonical axes; unverified "
+            "upstream (read from the code, not yet run). A separate name so that a correction lands in one place.",
+            "matrix": [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]],
+        }
+    ],
     "scale": "bbox",
     "timeout_s": 1800,
     "upstream": {"repo": "https://github.com/thu-ml/CRM", "commit": "4964e36a593070a3045eb0f300935a771ff5c172"},

@@ -17,6 +17,18 @@ SPEC = {
     # TRAP: the model works in z-up-front-x, but the vertex-colour OBJ writer (src/utils/mesh_util.save_obj)
     # multiplies the vertices by diag(1, 1, -1) and reverses the winding; the frame undoes both exactly.
     "frame": "instantmesh-obj",
+    "frames": [
+        {
+            "name": "instantmesh-obj",
+            "description": "InstantMesh's vertex-colour OBJ (run.py without --export_texmap): its model works in "
+            "z-up-front-x, and its OBJ writer multiplies vertices by diag(1, 1, -1) and reverses the winding, so the "
+            "file is -Z up, front toward +X. This undoes both exactly (a reflection; applying it reverses the "
+            "winding back, as MeshAsset.transformed does for any reflection): (x, y, z) -> (y, -z, x). Its "
+            "--export_texmap OBJ is plain z-up-front-x.",
+            "matrix": [[0, 1, 0, 0], [0, 0, -1, 0], [1, 0, 0, 0], [0, 0, 0, 1]],
+            "reflection": True,  # determinant -1, on purpose: it undoes the writer's mirroring
+        }
+    ],
     "scale": "bbox",  # mesh within about +-1.05
     "timeout_s": 1800,
     "upstream": {

@@ -18,6 +18,15 @@ SPEC = {
     # Internally z-up with the input camera at (+1.6, 0, 0); the exporter applies Rx(-90 deg) then Ry(+90 deg),
     # which puts the input camera on -Z of the GLB (unverified upstream: read from the code, not yet run).
     "frame": "y-up-front-neg-z",
+    "frames": [
+        {
+            "name": "y-up-front-neg-z",
+            "description": "+Y up, front toward -Z: Stable Fast 3D's GLB (its model works in z-up-front-x with the "
+            "input camera at +X, and its exporter applies Rx(-90 deg) then Ry(+90 deg), which puts the input camera "
+            "on -Z); unverified upstream (read from the code, not yet run): (x, y, z) -> (-x, y, -z).",
+            "matrix": [[-1, 0, 0, 0], [0, 1, 0, 0], [0, 0, -1, 0], [0, 0, 0, 1]],
+        }
+    ],
     "scale": "bbox",
     "timeout_s": 1800,
     "upstream": {

@@ -15,7 +15,7 @@ SPEC = {
     "needs_gpu": False,
     "uses_gpu_if_present": True,
     # "x back, y right, z up": the input camera sits on +X looking at -X; run.py does not reorient
-    "frame": "z-up-front-x",
+    "frame": "z-up-front-x",  # z-up; the input view is azimuth 0, on +X (tsr/utils.py:358-363)
     "scale": "bbox",  # mesh within about +-0.87 in TripoSR's units: normalised like the ground truth
     "timeout_s": 1800,  # on a CPU the model load and marching cubes take minutes
     "upstream": {

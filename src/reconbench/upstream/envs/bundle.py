@@ -257,7 +257,7 @@ def make_bundle(
     manifest = _read_manifest(out) if (out / MANIFEST).is_file() else {"format": FORMAT, "methods": {}, "files": {}}
     log = BuildLog(out / "bundle.log", echo=echo, method=", ".join(s.name for s in specs), backend="bundle")
     for spec in specs:
-        if not spec.upstream.get("repo"):
+        if spec.recipe is None:
             raise BundleError(f"method {spec.name!r} runs in-process: it has no upstream code to bundle")
         target_python = python or rc.python_version(spec.name, rc.environment_for(spec))
         if python and python != rc.python_version(spec.name, rc.environment_for(spec)):
