@@ -303,6 +303,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         resume=args.resume,
         retry_failed=args.retry_failed,
         progress=not args.no_progress,
+        renders=args.renders,
         executor=args.executor,
         workers=args.workers,
         ray_address=args.ray_address,
@@ -474,6 +475,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="finish a run in OUT, skipping finished jobs")
     p.add_argument("--retry-failed", action="store_true", help="with --resume, also redo failed jobs")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--renders",
+        default="small",
+        choices=["small", "full", "none"],
+        help="PNGs of each prediction in OUT/renders: small (default; longest side 256 px, what the report shows), "
+        "full (the protocol's resolution) or none",
+    )
     p.add_argument(
         "--executor",
         default="local",
