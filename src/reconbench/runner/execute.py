@@ -9,7 +9,7 @@ so it needs no state from the driver. Per process it keeps:
   so the jobs of one object that land in the same process prepare it once;
 - one `MethodWorker` (a child process running the method's entry point), so a method that crashes
   or hangs costs one job, never the process executing the job;
-- one `RenderWriter` (a thread encoding the renders' PNGs while the job goes on, runner/renders.py).
+- one `RenderWriter` (threads encoding the renders' PNGs while the job goes on, runner/renders.py).
 
 Every error a job can meet becomes a failed record with its reason; nothing is raised to the caller.
 """

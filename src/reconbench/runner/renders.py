@@ -8,7 +8,7 @@ The run option `renders` (`reconbench run --renders`) says how:
 - `full`: the protocol's resolution (what every run wrote before this option existed);
 - `none`: no image (views.json, the per-view values, is still written; the report then says "no render").
 
-The PNGs are encoded on one background thread per process (`RenderWriter`), submitted as soon as the
+The PNGs are encoded on two background threads per process (`RenderWriter`), submitted as soon as the
 headline renders exist, while the job goes on (usability, stage attribution, anytime snapshots, hashing
 its asset); the job waits for them before its record is returned, so a committed record never points at
 renders still being written, and a write that fails becomes a warning on the job's record (the scores do
@@ -18,6 +18,7 @@ not depend on it). A job that fails after submitting them waits and removes them
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -37,14 +38,16 @@ def check_renders_option(value: str) -> str:
     return value
 
 
-def write_renders(renders: RenderedViews, folder: Path, size: str) -> list[Path]:
-    """Write one PNG per view (composited on white, the scoring background) at `size`; the paths written."""
+def write_renders(renders: RenderedViews, folder: Path, size: str, views: Sequence[int] | None = None) -> list[Path]:
+    """Write one PNG per view (composited on white, the scoring background) at `size`, of every view or of
+    those given by index; the paths written."""
     check_renders_option(size)
     if size == "none":
         return []
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for k, cam in enumerate(renders.cameras):
+    for k in range(len(renders.cameras)) if views is None else views:
+        cam = renders.cameras[k]
         path = folder / f"{cam.name}_{cam.role}.png"
         shrink(composited(renders, k), SMALL_RENDER_PX if size == "small" else None).save(path, compress_level=1)
         written.append(path)
@@ -81,24 +84,52 @@ def shrink(image: Image.Image, longest: int | None) -> Image.Image:
     return image.reduce(-(-max(image.size) // longest))
 
 
+# Writer threads per process. Pillow releases the GIL while it composites, reduces and encodes, so while
+# the job's own thread scores, one of them uses the other core, and once it waits, both work.
+WRITER_THREADS = 2
+
+
 class RenderWriter:
-    """Writes renders on one background thread. `submit` returns at once; `wait` blocks until that write is
-    done and says what went wrong, if anything. `background=False` keeps the harness as it was (for
-    benchmarks/harness_overhead.py): nothing happens until `wait`, which then writes in the caller's thread."""
+    """Writes renders on background threads (the views shared between them). `submit` returns at once;
+    `wait` blocks until that write is done and says what went wrong, if anything. `background=False` keeps
+    the harness as it was (for benchmarks/harness_overhead.py): nothing happens until `wait`, which then
+    writes in the caller's thread."""
 
     def __init__(self, background: bool = True) -> None:
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="reconbench-render-writer") if background else None
+        self._pool = (
+            ThreadPoolExecutor(WRITER_THREADS, thread_name_prefix="reconbench-render-writer") if background else None
+        )
 
-    def submit(self, renders: RenderedViews, folder: Path, size: str) -> Future | _Deferred:
-        if self._pool is not None:
-            return self._pool.submit(write_renders, renders, folder, size)
-        return _Deferred(renders, folder)  # full size, whatever `size` asks: the harness as it was
+    def submit(self, renders: RenderedViews, folder: Path, size: str) -> _Pending | _Deferred:
+        if self._pool is None:
+            return _Deferred(renders, folder)  # full size, whatever `size` asks: the harness as it was
+        views = range(len(renders.cameras))
+        return _Pending(
+            [
+                self._pool.submit(write_renders, renders, folder, size, views[i::WRITER_THREADS])
+                for i in range(WRITER_THREADS)
+            ]
+        )
 
     def close(self) -> None:
         """Finish every submitted write, then stop the thread (end of a run, or of the process)."""
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+
+
+class _Pending:
+    """One job's write, shared between the writer threads (a Future's `result` interface)."""
+
+    def __init__(self, parts: list[Future]) -> None:
+        self.parts = parts
+
+    def result(self) -> list[Path]:
+        """Every path written, once all parts are done; the first part's error, if one failed."""
+        done = [part.exception() is None for part in self.parts]  # waits for each
+        if not all(done):
+            raise next(part.exception() for part in self.parts if part.exception() is not None)
+        return [path for part in self.parts for path in part.result()]
 
 
 class _Deferred:
@@ -128,7 +159,7 @@ def _write_as_before(renders: RenderedViews, folder: Path) -> list[Path]:
     return written
 
 
-def discard(pending: Future | _Deferred | None) -> None:
+def discard(pending: _Pending | _Deferred | None) -> None:
     """Wait for a submitted write and remove what it wrote: the job failed after its renders were submitted,
     and a failed job leaves no renders (the report shows "no render (failed)")."""
     if pending is None:
@@ -136,15 +167,13 @@ def discard(pending: Future | _Deferred | None) -> None:
     if isinstance(pending, _Deferred):  # never started: nothing to remove
         pending.cancel()
         return
-    try:
-        written = pending.result()
-    except Exception:  # nothing to keep either way
-        return
-    for path in written:
-        path.unlink(missing_ok=True)
+    for part in pending.parts:  # what the parts that worked wrote
+        if part.exception() is None:
+            for path in part.result():
+                path.unlink(missing_ok=True)
 
 
-def wait(pending: Future | _Deferred, folder: Path) -> list[str]:
+def wait(pending: _Pending | _Deferred, folder: Path) -> list[str]:
     """Block until a submitted write is done: [] when it worked, else the warning to record with the job."""
     try:
         pending.result()
