@@ -109,7 +109,10 @@ def test_the_store_commits_in_wal_mode_and_is_one_rollback_journal_file_after_th
 
 
 def test_renders_none_writes_no_image_but_keeps_the_view_values(tmp_path, protocol):
-    run_benchmark(RunConfig("procedural", ["sphere"], protocol, tmp_path, objects=["car"], renders="none", **FAST))
+    from reconbench.cli import main
+
+    argv = ["run", "--dataset", "procedural", "--objects", "car", "--methods", "sphere", "--protocol", protocol]
+    assert main([*argv, "--out", str(tmp_path), "--lpips", "none", "--no-progress", "--renders", "none"]) == 0
     folder = tmp_path / "renders" / "sphere" / "car"
     assert list(folder.glob("*.png")) == [] and (folder / "views.json").is_file()
 

@@ -84,8 +84,9 @@ def shrink(image: Image.Image, longest: int | None) -> Image.Image:
     return image.reduce(-(-max(image.size) // longest))
 
 
-# Writer threads per process. Pillow releases the GIL while it composites, reduces and encodes, so while
-# the job's own thread scores, one of them uses the other core, and once it waits, both work.
+# Writer threads per process. Pillow's C routines (paste, reduce, PNG encoding) release the GIL for most of
+# their work, so while the job's own thread scores one of them uses another core, and once it waits both
+# work (benchmarks/harness_overhead.py prints how long the job still waits for them).
 WRITER_THREADS = 2
 
 
@@ -112,7 +113,7 @@ class RenderWriter:
         )
 
     def close(self) -> None:
-        """Finish every submitted write, then stop the thread (end of a run, or of the process)."""
+        """Finish every submitted write, then stop the threads (end of a run, or of the process)."""
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
@@ -126,9 +127,9 @@ class _Pending:
 
     def result(self) -> list[Path]:
         """Every path written, once all parts are done; the first part's error, if one failed."""
-        done = [part.exception() is None for part in self.parts]  # waits for each
-        if not all(done):
-            raise next(part.exception() for part in self.parts if part.exception() is not None)
+        errors = [error for error in (part.exception() for part in self.parts) if error is not None]  # waits
+        if errors:
+            raise errors[0]
         return [path for part in self.parts for path in part.result()]
 
 
