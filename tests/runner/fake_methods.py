@@ -76,3 +76,14 @@ def _kill_executing_process():
         raise RuntimeError("refusing to kill the test process: run this method with --workers 2 or on Ray")
     os.kill(parent, signal.SIGKILL)
     os._exit(0)
+
+
+def scribbles_on_its_input(inp):
+    """Reports a hash of each input image, then overwrites them in place (a careless method): the next job of
+    the same object must still get the original pixels."""
+    import hashlib
+
+    seen = [hashlib.sha256(image.tobytes()).hexdigest() for image in inp.images]
+    for image in inp.images:
+        image[...] = 0
+    return MethodOutput(asset=inp.workdir / "none.glb", stage_seconds={}, info={"seen": seen})

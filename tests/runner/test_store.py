@@ -142,3 +142,28 @@ def test_a_failed_write_is_a_store_error_naming_the_job(tmp_path):
     store.db.execute("PRAGMA query_only = ON")  # stands in for a full or read-only disk
     with pytest.raises(StoreError, match=r"cannot record job j1"):
         store.put(JobRecord("j1", "m", "o", "c", "p", 0, "ok"))
+
+
+def test_the_drivers_store_commits_in_wal_mode_and_is_one_file_again_when_closed(tmp_path):
+    import contextlib
+
+    path = tmp_path / "results.sqlite"
+
+    def mode():
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            return db.execute("PRAGMA journal_mode").fetchone()[0]
+
+    with ResultsStore(path, wal=True) as store:
+        store.put(JobRecord("j1", "m", "o", "c", "p", 0, "ok"))
+        assert mode() == "wal" and (tmp_path / "results.sqlite-wal").exists()
+    assert mode() == "delete" and not (tmp_path / "results.sqlite-wal").exists()
+    with ResultsStore(path) as store:  # any other writer (a test, a tool) leaves the journal alone
+        store.put(JobRecord("j2", "m", "o", "c", "p", 0, "ok"))
+        assert mode() == "delete"
+    with contextlib.closing(sqlite3.connect(path)) as reader, ResultsStore(path, wal=True) as store:
+        store.put(JobRecord("j3", "m", "o", "c", "p", 0, "ok"))
+        reader.execute("BEGIN")
+        reader.execute("SELECT COUNT(*) FROM results").fetchone()  # a reader holds the file when the driver closes
+    assert mode() == "wal"  # it could not be folded back
+    with ResultsStore(path, readonly=True) as store:  # still an intact store with every commit
+        assert sorted(r.job for r in store.records()) == ["j1", "j2", "j3"]

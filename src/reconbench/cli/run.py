@@ -43,6 +43,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_lpips(p)
     add_other_set(p)
     p.add_argument(
+        "--renders",
+        default="small",
+        choices=["small", "full", "none"],
+        help="PNGs of each prediction in OUT/renders: small (default; longest side 256 px, what the report shows), "
+        "full (the protocol's resolution) or none",
+    )
+    p.add_argument(
         "--timeout",
         type=float,
         metavar="S",
@@ -101,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
         lpips=evaluation.lpips_nets if args.lpips is None else args.lpips,
         timeout_s=args.timeout,
         other_set=args.other_set,
+        renders=args.renders,
         resume=args.resume,
         retry_failed=args.retry_failed,
         progress=not args.no_progress,

@@ -8,7 +8,8 @@ so it needs no state from the driver. Per process it keeps:
 - the prepared object (input views, ground-truth renders, point clouds...) of the last few objects,
   so the jobs of one object that land in the same process prepare it once;
 - one `MethodWorker` (a child process running the method's entry point), so a method that crashes
-  or hangs costs one job, never the process executing the job.
+  or hangs costs one job, never the process executing the job;
+- one `RenderWriter` (threads encoding the renders' PNGs while the job goes on, runner/renders.py).
 
 Every error a job can meet becomes a failed record with its reason; nothing is raised to the caller.
 """
@@ -42,7 +43,9 @@ from reconbench.render import renderer_info
 from reconbench.runner.deadline import ScoringTimeout, time_limit
 from reconbench.runner.inputs import prepare_image_input, prepare_inputs
 from reconbench.runner.jobs import Job
+from reconbench.runner.legacy import legacy_harness
 from reconbench.runner.paths import run_path
+from reconbench.runner.renders import DEFAULT_RENDERS, RenderWriter, discard, wait
 from reconbench.runner.store import JobRecord
 from reconbench.runner.worker import MethodError, MethodWorker
 from reconbench.viewscore.stages import intermediate_view_metrics
@@ -62,6 +65,7 @@ class RunSettings:
     lpips: tuple[str, ...] = ()
     timeout_s: float | None = None  # overrides each method's own limit
     check_availability: bool = False  # the driver could not tell whether the method runs where the job lands
+    renders: str = DEFAULT_RENDERS  # small | full | none: the prediction's PNGs (runner/renders.py)
 
 
 @dataclass(frozen=True)
@@ -91,11 +95,15 @@ def execute_job(job: Job, task: JobTask) -> JobRecord:
 
 
 def reset_process_state() -> None:
-    """Stop this process's method worker and drop its prepared objects (end of an in-driver run)."""
-    global _WORKER, _WORKER_ENV
+    """Stop this process's method worker and render writer (after its last writes) and drop its prepared
+    objects (end of an in-driver run, of a job-worker process)."""
+    global _WORKER, _WORKER_ENV, _WRITER
     if _WORKER is not None:
         _WORKER.stop()
     _WORKER, _WORKER_ENV = None, None
+    if _WRITER is not None:
+        _WRITER.close()
+    _WRITER = None
     _CONTEXTS.clear()
 
 
@@ -103,6 +111,7 @@ def reset_process_state() -> None:
 
 _WORKER: MethodWorker | None = None
 _WORKER_ENV: tuple | None = None
+_WRITER: RenderWriter | None = None
 _CONTEXTS: OrderedDict[tuple, _ObjectContext | Exception] = OrderedDict()
 _DEVICE_VARIABLES = ("CUDA_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES")
 
@@ -118,6 +127,13 @@ def _method_worker() -> MethodWorker:
     if _WORKER is None:
         _WORKER, _WORKER_ENV = MethodWorker(), env
     return _WORKER
+
+
+def _render_writer() -> RenderWriter:
+    global _WRITER
+    if _WRITER is None:
+        _WRITER = RenderWriter(background=not legacy_harness())
+    return _WRITER
 
 
 def _context(obj: DatasetObject, settings: RunSettings) -> _ObjectContext:
@@ -243,11 +259,13 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
     except MethodError as exc:
         return record_for(job, "failed", f"method failed: {exc}")
     limit = settings.timeout_s or spec.timeout_s  # scoring runs here, not in the method's process: its own limit
+    renders, saving = run_path(out, "renders", job.method, job.object_id), None
     try:
         start = time.perf_counter()
         with time_limit(limit):
             asset = load_asset(output.asset, texture_dirs=output.texture_dirs)
             result = _evaluate(asset, ctx, spec.frame_for(output.frame), output.scale or spec.scale, settings)
+            saving = _save_renders(result.renders, renders, settings)  # encoded while the scoring goes on
             usability = asset_usability(
                 asset,
                 output.asset,
@@ -270,16 +288,15 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
             )
         evaluation_wall = time.perf_counter() - start
     except ScoringTimeout as exc:
+        discard(saving)
         return record_for(job, "failed", f"{exc}; output {output.asset}", time_s=wall, warnings=list(ctx.warnings))
     except Exception as exc:  # bad output: unreadable, empty, invisible...
+        discard(saving)
         return record_for(
             job, "failed", f"output unusable: {naming(output.asset, exc)}", time_s=wall, warnings=list(ctx.warnings)
         )
     warnings = [*ctx.warnings, *(f"output {w}" for w in getattr(asset, "warnings", ()))]
-    _save_renders(
-        result.renders.composited_uint8(), result.renders.cameras, run_path(out, "renders", job.method, job.object_id)
-    )
-    _save_view_values(result.views, run_path(out, "renders", job.method, job.object_id))
+    _save_view_values(result.views, renders)
     try:
         with time_limit(limit, "scoring the anytime snapshots"):
             anytime = _score_snapshots(output, result.metrics, ctx, spec, settings)
@@ -314,6 +331,7 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
     }
     metrics = {**result.metrics, **usability, **stage1}
     metrics.update(object_flags(metrics))  # broken or not, and why (metrics/breakage.py)
+    warnings += wait(saving, renders)  # on disk before the record leaves: it never points at half-written files
     return record_for(
         job,
         "ok",
@@ -410,14 +428,13 @@ def record_for(job: Job, status: str, error: str | None, **fields) -> JobRecord:
     return JobRecord(job.key, job.method, job.object_id, job.category, job.protocol, job.seed, status, error, **fields)
 
 
+def _save_renders(renders, folder: Path, settings: RunSettings):
+    """Start writing the prediction's PNGs on the process's writer thread (runner/renders.py)."""
+    return _render_writer().submit(renders, folder, settings.renders)
+
+
 def _save_view_values(views: dict, folder: Path) -> None:
     """Per-view sharpness and breakage values beside the renders (the report's worst views read them)."""
     if views:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "views.json").write_text(json.dumps(views))
-
-
-def _save_renders(images: np.ndarray, cameras, folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for image, cam in zip(images, cameras):
-        Image.fromarray(image, "RGB").save(folder / f"{cam.name}_{cam.role}.png", compress_level=1)

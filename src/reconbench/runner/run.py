@@ -32,6 +32,8 @@ from reconbench.runner.execute import JobTask, RunSettings, record_for
 from reconbench.runner.executors import DEFAULT_MAX_ATTEMPTS, EXECUTORS, Executor, make_executor
 from reconbench.runner.export import write_anytime_csv, write_csv, write_report
 from reconbench.runner.jobs import plan_jobs
+from reconbench.runner.legacy import legacy_harness
+from reconbench.runner.renders import DEFAULT_RENDERS, check_renders_option
 from reconbench.runner.store import JobRecord, ResultsStore
 
 logger = logging.getLogger(__name__)
@@ -58,6 +60,7 @@ class RunConfig:
     resume: bool = False
     retry_failed: bool = False
     progress: bool = True
+    renders: str = DEFAULT_RENDERS  # small | full | none: the PNGs of each prediction (runner/renders.py)
     # Where the jobs execute (runner/executors, docs/cluster.md); not part of the run's identity, so a
     # run started on one executor can be resumed on another.
     executor: str = "local"  # local | ray
@@ -99,11 +102,16 @@ def run_benchmark(
             f"(docs/cluster.md)"
         )
     try:
+        check_renders_option(cfg.renders)
+    except ValueError as exc:
+        raise RunError(str(exc)) from None
+    try:
         check_lpips(cfg.lpips)
     except Exception as exc:
         raise RunError(f"{exc} (or run with --lpips none)") from exc
     out = Path(cfg.out)
-    with ResultsStore(out / "results.sqlite") as store, _run_lock(out), _sigterm_as_interrupt():
+    store = ResultsStore(out / "results.sqlite", wal=not legacy_harness())  # one fast commit per job (store.py)
+    with store, _run_lock(out), _sigterm_as_interrupt():
         _check_meta(store, cfg)
         _check_object_list(store, cfg, object_list)
         fingerprints = _fingerprints(dataset, protocol)
@@ -145,7 +153,7 @@ def run_benchmark(
                     f"{'on this machine' if executor.name == 'local' else 'on the Ray cluster'}: {why}; "
                     "its jobs are recorded as skipped"
                 )
-            settings = RunSettings(protocol, out, cfg.align, tuple(cfg.lpips), cfg.timeout_s)
+            settings = RunSettings(protocol, out, cfg.align, tuple(cfg.lpips), cfg.timeout_s, renders=cfg.renders)
             objects = {o.id: o for o in dataset.objects}
             tasks = []
             for job in pending:  # planned grouped by object, so an executing process prepares each object once

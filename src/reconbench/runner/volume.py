@@ -5,10 +5,11 @@ run recorded. Wall-clock only; money and break-even volumes are `reconbench cost
 
 w: the method's seconds per asset (`time_s` in results.csv), e: the evaluation's seconds per asset
 (`timings.evaluation_wall_s` in results.sqlite), o: the harness overhead per job
-(benchmarks/executor_throughput.py), averaged over the method's completed jobs. Each worker holds its
-GPU for the whole job, evaluation included, so w + e is the per-asset time on the cluster; w alone is
-what a pipeline that does not score its assets would spend. Start-up (cluster, workers, model load
-before the first asset) comes on top, once per worker.
+(benchmarks/harness_overhead.py; benchmarks/executor_throughput.py adds preparing objects), averaged
+over the method's completed jobs. Each worker holds its GPU for the whole job, evaluation included, so
+w + e is the per-asset time on the cluster; w alone is what a pipeline that does not score its assets
+would spend. Start-up (cluster, workers, model load before the first asset) comes on top, once per
+worker.
 
     reconbench volume RUN_DIR [--assets 10000] [--workers 1,8,64] [--overhead 0.2]
 """
