@@ -29,8 +29,8 @@ import time
 from pathlib import Path
 
 from reconbench.datasets import open_dataset
-from reconbench.runner import RunConfig, run_benchmark
 from reconbench.runner.executors.local import LocalExecutor
+from reconbench.runner.run import RunConfig, run_benchmark
 from reconbench.runner.store import ResultsStore
 
 METHODS = ["oracle", "sphere", "visual-hull"]

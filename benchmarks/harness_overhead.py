@@ -23,11 +23,11 @@ from collections import defaultdict
 from pathlib import Path
 
 from reconbench.datasets import open_dataset
-from reconbench.runner import RunConfig, run_benchmark
 from reconbench.runner import renders as renders_module
 from reconbench.runner import store as store_module
 from reconbench.runner import worker as worker_module
 from reconbench.runner.legacy import LEGACY_ENV
+from reconbench.runner.run import RunConfig, run_benchmark
 
 METHODS = ["oracle", "sphere", "visual-hull"]
 STEPS = {

@@ -63,7 +63,7 @@ def main() -> None:
 
     from reconbench.cost import cost_report
     from reconbench.methods.voxel_cnn.method import load_record
-    from reconbench.runner import RunConfig, run_benchmark
+    from reconbench.runner.run import RunConfig, run_benchmark
     from reconbench.runner.store import ResultsStore
     from reconbench.stats import method_means
 

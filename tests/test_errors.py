@@ -12,7 +12,7 @@ def test_user_facing_errors_share_the_base():
     from reconbench.datasets import DatasetError
     from reconbench.limits import LimitError
     from reconbench.results import RecordError
-    from reconbench.runner import RunError
+    from reconbench.runner.run import RunError
     from reconbench.runner.store import StoreError
     from reconbench.upstream.envs.base import EnvironmentMissing
     from reconbench.upstream.envs.build_log import EnvironmentBuildError

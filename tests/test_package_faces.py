@@ -8,13 +8,6 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "reconbench"
 
-# Faces that still hold code, each with its reason.
-EXEMPT = {
-    # Lazy re-export (PEP 562 __getattr__): `from reconbench.runner import run_benchmark` keeps working while
-    # importing reconbench.runner.store, which reading a run needs, does not load the driver and the renderer.
-    "runner/__init__.py": "lazy re-export of runner.run",
-}
-
 
 def _is_reexport(node: ast.stmt, first: bool) -> bool:
     if isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -34,8 +27,6 @@ def test_package_inits_hold_only_a_docstring_imports_and_all():
     offenders = {}
     for init in sorted(PACKAGE.rglob("__init__.py")):
         name = init.relative_to(PACKAGE).as_posix()
-        if name in EXEMPT:
-            continue
         body = ast.parse(init.read_text(encoding="utf-8")).body
         bad = [f"line {n.lineno}" for k, n in enumerate(body) if not _is_reexport(n, first=k == 0)]
         if bad:

@@ -50,7 +50,7 @@ def diagnose(
     fetch: bool = True,
     warm_inputs: int = 3,
 ) -> Diagnosis:
-    from reconbench.runner import RunConfig, run_benchmark
+    from reconbench.runner.run import RunConfig, run_benchmark
 
     d = Diagnosis(spec.name)
     if spec.is_external:

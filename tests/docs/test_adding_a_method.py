@@ -13,7 +13,7 @@ import pytest
 
 from reconbench.methods.base import MethodSpec
 from reconbench.registry import _registry, register_method
-from reconbench.runner import RunConfig, run_benchmark
+from reconbench.runner.run import RunConfig, run_benchmark
 from reconbench.runner.store import ResultsStore
 from reconbench.upstream.command import run_commands
 from reconbench.upstream.inputs import prepare_method_inputs

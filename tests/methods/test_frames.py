@@ -68,7 +68,7 @@ def test_a_declared_frame_is_what_alignment_applies_even_after_the_spec_travels_
 def test_a_run_scores_a_method_through_the_frame_its_spec_declares(tmp_path, small_protocol):
     """End to end (job worker, scoring): the ground truth written in toy-x-up comes back exact; the same file
     declared y-up does not, so the declared matrix is what the run applied."""
-    from reconbench.runner import RunConfig, run_benchmark
+    from reconbench.runner.run import RunConfig, run_benchmark
     from reconbench.runner.store import ResultsStore
 
     declared = register_method(_toy(name="toy-frames-run"))

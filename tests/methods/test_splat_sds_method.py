@@ -6,7 +6,7 @@ import json
 import pytest
 
 from reconbench.methods.splat_sds.method import choose_guidance
-from reconbench.runner import RunConfig, run_benchmark
+from reconbench.runner.run import RunConfig, run_benchmark
 from reconbench.runner.store import ResultsStore
 
 pytest.importorskip("torch")

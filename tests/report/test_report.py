@@ -13,7 +13,7 @@ from PIL import Image
 from reconbench.cli import main
 from reconbench.report import write_report
 from reconbench.report.figures import pareto_front
-from reconbench.runner import RunConfig, run_benchmark
+from reconbench.runner.run import RunConfig, run_benchmark
 
 METHODS = ["oracle", "sphere", "visual-hull"]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -137,7 +137,7 @@ def test_chromium_renders_the_page(report, tmp_path):
 
 def test_report_has_the_usability_table(tmp_path, small_protocol):
     from reconbench.report import write_report
-    from reconbench.runner import RunConfig, run_benchmark
+    from reconbench.runner.run import RunConfig, run_benchmark
 
     run_benchmark(
         RunConfig(
@@ -200,7 +200,7 @@ def test_the_run_records_its_selection_and_the_report_reopens_the_dataset_with_i
     text = write_report(out).read_text()
     assert "ground truth unavailable" not in text and "my-car" in text
     assert f"2 selected, object list {listing}; seeds 0" in text
-    from reconbench.runner import RunError
+    from reconbench.runner.run import RunError
 
     other = tmp_path / "other.txt"
     other.write_text("my-car mug\n")  # the same id naming another object: resuming with it would mix them

@@ -5,8 +5,8 @@ import time
 import pytest
 from runner_helpers import FAST  # tests/runner is on sys.path
 
-from reconbench.runner import RunConfig, run_benchmark
 from reconbench.runner.deadline import ScoringTimeout, time_limit
+from reconbench.runner.run import RunConfig, run_benchmark
 from reconbench.runner.store import ResultsStore
 
 

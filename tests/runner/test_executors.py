@@ -22,8 +22,8 @@ from runner_helpers import (  # tests/runner is on sys.path
 )
 
 from reconbench.registry import get_method
-from reconbench.runner import RunConfig, run_benchmark
 from reconbench.runner.executors.local import LocalExecutor
+from reconbench.runner.run import RunConfig, run_benchmark
 from reconbench.runner.store import ResultsStore
 
 DRIVER = Path(__file__).with_name("run_driver.py")
@@ -229,7 +229,7 @@ def test_ctrl_c_stops_cleanly_keeps_finished_jobs_and_resume_completes_the_run(
 
 
 def test_the_ray_executor_without_ray_says_what_to_install(tmp_path, small_protocol, monkeypatch):
-    from reconbench.runner import RunError
+    from reconbench.runner.run import RunError
 
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
     with pytest.raises(RunError, match=r"pip install 'reconbench\[ray\]'"):

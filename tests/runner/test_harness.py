@@ -15,9 +15,9 @@ from runner_helpers import FAST, assert_same_results, records, register  # tests
 
 from reconbench.methods import MethodInput
 from reconbench.protocol import get_protocol
-from reconbench.runner import RunConfig, run_benchmark
 from reconbench.runner import renders as renders_module
 from reconbench.runner.legacy import LEGACY_ENV
+from reconbench.runner.run import RunConfig, run_benchmark
 from reconbench.runner.worker import MethodWorker
 
 # Larger than the small renders' 256 px, so they are reduced (by 2, to 132 px); small otherwise.
@@ -133,7 +133,7 @@ def test_a_render_write_that_fails_is_recorded_on_its_job_and_the_scores_stand(t
 
 
 def test_an_unknown_renders_option_stops_the_run_before_any_work(tmp_path, protocol):
-    from reconbench.runner import RunError
+    from reconbench.runner.run import RunError
 
     with pytest.raises(RunError, match="renders 'thumbs': choose one of small, full, none"):
         run_benchmark(

@@ -16,7 +16,7 @@ ray = pytest.importorskip("ray", reason="ray not installed: pip install 'reconbe
 
 from runner_helpers import FAST, REFERENCE, assert_same_results, finished, records, register  # noqa: E402 (tests/runner is on sys.path)
 
-from reconbench.runner import RunConfig, run_benchmark  # noqa: E402
+from reconbench.runner.run import RunConfig, run_benchmark  # noqa: E402
 from reconbench.runner.store import ResultsStore  # noqa: E402
 
 HERE = Path(__file__).parent

@@ -12,7 +12,7 @@ import pytest
 from runner_helpers import FAST, register  # tests/runner is on sys.path
 
 from reconbench.registry import availability, get_method
-from reconbench.runner import RunConfig, RunError, run_benchmark
+from reconbench.runner.run import RunConfig, RunError, run_benchmark
 from reconbench.runner.store import ResultsStore
 
 

@@ -6,7 +6,7 @@ import sqlite3
 
 from runner_helpers import FAST  # tests/runner is on sys.path
 
-from reconbench.runner import RunConfig, run_benchmark
+from reconbench.runner.run import RunConfig, run_benchmark
 
 
 def _records(out):

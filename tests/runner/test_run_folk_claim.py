@@ -9,7 +9,7 @@ import json
 import pytest
 
 from reconbench.report import write_report
-from reconbench.runner import RunConfig, run_benchmark
+from reconbench.runner.run import RunConfig, run_benchmark
 
 COLUMNS = (
     "sharpness",

@@ -8,7 +8,7 @@ from PIL import Image
 from reconbench.datasets import open_dataset
 from reconbench.protocol import get_protocol
 from reconbench.render import render_views
-from reconbench.runner import RunConfig, run_benchmark
+from reconbench.runner.run import RunConfig, run_benchmark
 
 
 def _photos(folder, small_protocol):

@@ -8,7 +8,7 @@ import pytest
 from conftest import write_obj_with_texture
 from runner_helpers import FAST  # tests/runner is on sys.path
 
-from reconbench.runner import RunConfig, run_benchmark
+from reconbench.runner.run import RunConfig, run_benchmark
 from reconbench.runner.store import ResultsStore
 
 CHICKEN = Path("/work/shared/data/syncdreamer-gso-chicken")  # GSO's CHICKEN_NESTING, shipped without texture.png

@@ -12,7 +12,7 @@ import tiny_external
 
 from reconbench.doctor import format_table, run_doctor
 from reconbench.registry import availability, get_method, register_method
-from reconbench.runner import RunConfig, run_benchmark
+from reconbench.runner.run import RunConfig, run_benchmark
 from reconbench.upstream.envs import get_backend
 
 pytestmark = pytest.mark.slow

@@ -86,7 +86,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from reconbench.protocol import get_protocol
-    from reconbench.runner import RunConfig, run_benchmark
+    from reconbench.runner.run import RunConfig, run_benchmark
 
     if args.objects and args.limit:
         raise UsageError("give --objects or --limit, not both")

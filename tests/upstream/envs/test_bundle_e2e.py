@@ -17,7 +17,7 @@ from envs_helpers import make_repo, make_toy_package
 
 from reconbench.cli import main
 from reconbench.registry import _registry, register_method
-from reconbench.runner import RunConfig, run_benchmark
+from reconbench.runner.run import RunConfig, run_benchmark
 from reconbench.upstream.envs import get_backend
 from reconbench.upstream.envs.weights import missing_weights
 
