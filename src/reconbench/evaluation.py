@@ -363,13 +363,14 @@ class _Scorer:
         with timer("mask_iou"):
             per_view["mask_iou"] = image_metrics.mask_iou(views.mask, gt.views.mask)
         for net in self.lpips_nets:
-            from reconbench.metrics.lpips import lpips_features, lpips_from_features
+            from reconbench.metrics.lpips import lpips_against_features
 
             with timer(f"lpips_{net}"):
                 on = str(gt.lpips_features[net][0].device)  # where the truth's features are (prepared there)
                 batch = lpips_batch(net, images, on)
-                features = lpips_features(images, net, batch_size=batch, device=on)
-                per_view[f"lpips_{net}"] = lpips_from_features(features, gt.lpips_features[net], net, batch_size=batch)
+                per_view[f"lpips_{net}"] = lpips_against_features(
+                    images, gt.lpips_features[net], net, batch_size=batch, device=on
+                )
         roles = np.array([c.role for c in protocol.cameras])
         metrics: dict[str, Any] = {}
         for prefix, role in (("", "heldout"), ("input_", "input")):

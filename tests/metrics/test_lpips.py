@@ -109,6 +109,9 @@ def test_feature_reuse_matches_direct_and_batching(alex, images):
     np.testing.assert_allclose(
         L.lpips_from_features(one, L.lpips_features(preds[0], alex), alex), direct[0], rtol=1e-5, atol=1e-7
     )
+    # Scored a batch at a time against the truth's features (a batch size that does not divide the views).
+    for p, d in zip(preds, direct):
+        np.testing.assert_allclose(L.lpips_against_features(p, f_gt, alex, batch_size=2), d, rtol=1e-5, atol=1e-7)
 
 
 def test_num_threads_is_restored(alex, images):

@@ -389,6 +389,26 @@ def _from_features(model: LPIPS, fa: Sequence[torch.Tensor], fb: Sequence[torch.
     return torch.cat(parts).double().cpu().numpy() if parts else np.zeros(0)
 
 
+def lpips_against_features(
+    images: np.ndarray,
+    reference: Sequence[torch.Tensor],
+    net: str = "alex",
+    batch_size: int = 8,
+    device: str = "cpu",
+    num_threads: int | None = None,
+) -> np.ndarray:
+    """(N,) LPIPS distances of N images to the N views whose lpips_features() are `reference`, one batch at a
+    time: the images' own features (11 MB a 512x512 view for alex, 128 MB for vgg) never all exist at once."""
+    images, net, device = _as_batch(images), canonical_net(net), _device(device)
+    model = _model(net, device)
+    out = []
+    with _Threads(num_threads), torch.inference_mode():
+        for i in range(0, len(images), batch_size):
+            fa = _features(model, images[i : i + batch_size], batch_size, device)
+            out.append(_from_features(model, fa, [t[i : i + batch_size] for t in reference], batch_size))
+    return np.concatenate(out) if out else np.zeros(0)
+
+
 def lpips_distance(
     a: np.ndarray,
     b: np.ndarray,
