@@ -33,7 +33,7 @@ from reconbench import __version__
 from reconbench.assets import AssetLoadError, load_asset
 from reconbench.datasets import DatasetObject
 from reconbench.evaluation import GroundTruth, evaluate, evaluate_input_view, prepare_ground_truth
-from reconbench.methods import GroundTruthFile, MethodInput, MethodSpec
+from reconbench.methods import GroundTruthFile, MethodInput, MethodOutput, MethodSpec
 from reconbench.metrics.breakage import object_flags
 from reconbench.protocol import Protocol
 from reconbench.protocol.frames import Frame
@@ -66,6 +66,7 @@ class RunSettings:
     timeout_s: float | None = None  # overrides each method's own limit
     check_availability: bool = False  # the driver could not tell whether the method runs where the job lands
     renders: str = DEFAULT_RENDERS  # small | full | none: the prediction's PNGs (runner/renders.py)
+    overlap: str = "auto"  # auto | on | off: score a job while the next job's method runs (runner/pipeline.py)
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,27 @@ class JobTask:
 
 def execute_job(job: Job, task: JobTask) -> JobRecord:
     """Run the method on the object's input views and score its asset: one JobRecord, never an exception."""
+    started = start_job(job, task)
+    if isinstance(started, JobRecord):
+        return started
+    return score_job(started, method_result(started))
+
+
+@dataclass
+class StartedJob:
+    """A job whose method was handed to the process's method worker; `method_result` collects it."""
+
+    job: Job
+    spec: MethodSpec  # with the run's time limit applied
+    ctx: _ObjectContext
+    settings: RunSettings
+    worker: MethodWorker
+    limit_s: float  # the method worker's limit (an external method's own, plus the grace)
+
+
+def start_job(job: Job, task: JobTask) -> StartedJob | JobRecord:
+    """Check the job, prepare its object and start its method in the process's method worker, without
+    waiting for it; or the job's record when it ends here (skipped, failed)."""
     spec, settings = task.spec, task.settings
     try:
         if settings.check_availability:
@@ -89,9 +111,35 @@ def execute_job(job: Job, task: JobTask) -> JobRecord:
             ctx = _context(task.obj, settings)
         except Exception as exc:  # a corrupt object fails its own jobs only
             return record_for(job, "failed", f"object unusable: {naming(task.obj.path, exc)}")
-        return run_job(job, spec, ctx, settings, _method_worker())
+        ready = _method_call(job, spec, ctx, settings)
+        if isinstance(ready, JobRecord):
+            return ready
+        spec, inp, limit = ready
+        worker = _method_worker()
+        worker.submit(spec, inp)
+        return StartedJob(job, spec, ctx, settings, worker, limit)
     except Exception as exc:  # the harness itself (a full disk...): recorded, the run goes on
         return record_for(job, "failed", f"harness error: {type(exc).__name__}: {exc}")
+
+
+def method_result(started: StartedJob) -> tuple[MethodOutput, float] | JobRecord:
+    """Wait for a started job's method: (output, wall seconds), or the job's failed record."""
+    try:
+        return started.worker.result(started.limit_s)
+    except MethodError as exc:
+        return record_for(started.job, "failed", f"method failed: {exc}")
+    except Exception as exc:
+        return record_for(started.job, "failed", f"harness error: {type(exc).__name__}: {exc}")
+
+
+def score_job(started: StartedJob, result: tuple[MethodOutput, float] | JobRecord) -> JobRecord:
+    """Score a started job's method output (`method_result`'s): its record, never an exception."""
+    if isinstance(result, JobRecord):
+        return result
+    try:
+        return _score(started.job, started.spec, started.ctx, started.settings, *result)
+    except Exception as exc:
+        return record_for(started.job, "failed", f"harness error: {type(exc).__name__}: {exc}")
 
 
 def reset_process_state() -> None:
@@ -229,7 +277,24 @@ def _evaluate(asset, ctx: _ObjectContext, frame: Frame, scale: str, settings: Ru
 EXTERNAL_TIMEOUT_GRACE_S = 10.0
 
 
-def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettings, worker: MethodWorker) -> JobRecord:
+def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettings, worker) -> JobRecord:
+    """One job on a prepared object, the method run by `worker` (anything with MethodWorker's `run`)."""
+    ready = _method_call(job, spec, ctx, settings)
+    if isinstance(ready, JobRecord):
+        return ready
+    spec, inp, limit = ready
+    try:
+        output, wall = worker.run(spec, inp, limit)
+    except MethodError as exc:
+        return record_for(job, "failed", f"method failed: {exc}")
+    return _score(job, spec, ctx, settings, output, wall)
+
+
+def _method_call(
+    job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettings
+) -> tuple[MethodSpec, MethodInput, float] | JobRecord:
+    """What the method worker is given (the spec with the run's limit, the input, the worker's limit), its
+    work folder made afresh; or the job's record when the method cannot take this object."""
     out = Path(settings.out)
     if spec.needs_ground_truth and ctx.gt is None:
         return record_for(
@@ -251,13 +316,17 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
         else None
     )
     inp = MethodInput(ctx.images, ctx.cameras, ctx.image_paths, workdir, job.seed, gt_file)
-    try:
-        if settings.timeout_s:  # the run's limit also bounds an upstream command inside the method
-            spec = dataclasses.replace(spec, timeout_s=settings.timeout_s)
-        grace = EXTERNAL_TIMEOUT_GRACE_S if spec.is_external else 0.0  # the runner stops the command itself first
-        output, wall = worker.run(spec, inp, spec.timeout_s + grace)
-    except MethodError as exc:
-        return record_for(job, "failed", f"method failed: {exc}")
+    if settings.timeout_s:  # the run's limit also bounds an upstream command inside the method
+        spec = dataclasses.replace(spec, timeout_s=settings.timeout_s)
+    grace = EXTERNAL_TIMEOUT_GRACE_S if spec.is_external else 0.0  # the runner stops the command itself first
+    return spec, inp, spec.timeout_s + grace
+
+
+def _score(
+    job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettings, output: MethodOutput, wall: float
+) -> JobRecord:
+    """Score the method's output against the object: the job's record (failed when the output is unusable)."""
+    out = Path(settings.out)
     limit = settings.timeout_s or spec.timeout_s  # scoring runs here, not in the method's process: its own limit
     renders, saving = run_path(out, "renders", job.method, job.object_id), None
     try:
