@@ -166,9 +166,9 @@ def _wait_for_records(db_path, at_least, timeout=120):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("workers, overlap", [(1, "off"), (2, "off"), (1, "on"), (2, "on")])
 def test_ctrl_c_stops_cleanly_keeps_finished_jobs_and_resume_completes_the_run(
-    tmp_path, small_protocol, workers, monkeypatch
+    tmp_path, small_protocol, workers, overlap, monkeypatch
 ):
     register("test-slow", "fake_methods:slow_sphere")
     out = tmp_path / "run"
@@ -192,6 +192,8 @@ def test_ctrl_c_stops_cleanly_keeps_finished_jobs_and_resume_completes_the_run(
         "--no-progress",
         "--workers",
         str(workers),
+        "--overlap",
+        overlap,
     ]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
@@ -220,6 +222,7 @@ def test_ctrl_c_stops_cleanly_keeps_finished_jobs_and_resume_completes_the_run(
             objects=objects,
             resume=True,
             workers=workers,
+            overlap=overlap,
             **FAST,
         )
     )

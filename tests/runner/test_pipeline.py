@@ -3,6 +3,7 @@ the next method really runs during the scoring (seen from marker files, not from
 time-out is its own job's, an interrupted run resumes, and --overlap auto follows the GPU."""
 
 import dataclasses
+import os
 import time
 from pathlib import Path
 
@@ -119,6 +120,35 @@ def test_a_run_interrupted_with_a_method_in_flight_resumes_it(tmp_path, small_pr
     assert all(r.status == "ok" for r in records(tmp_path).values())
 
 
+TWO_CORES = pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs 2 usable cores for 2 local workers")
+
+
+@TWO_CORES
+def test_two_job_workers_with_overlap_give_the_records_of_one_without(tmp_path, small_protocol):
+    register("test-fails-on-mug", "fake_methods:fails_on_mug")
+    register("test-crashes", "fake_methods:crashes")
+    methods, objects = ["sphere", "test-crashes", "test-fails-on-mug", "oracle"], ["car", "mug", "ring"]
+    off = _run(tmp_path / "off", methods, small_protocol, "off", objects=objects)
+    on = _run(tmp_path / "on", methods, small_protocol, "on", objects=objects, workers=2)
+    assert_same_results(off, on)
+
+
+@TWO_CORES
+@pytest.mark.slow
+def test_a_method_killing_its_job_worker_during_the_previous_scoring_is_charged_alone(tmp_path, small_protocol):
+    register("test-always-kills", "fake_methods:kills_its_worker")
+    # Each object: sphere, then the killer, whose method starts (and kills the job worker) while sphere's
+    # output is scored. Which of the two killed it is unknown then: both run again alone, and only the
+    # killer's own deaths count.
+    got = _run(tmp_path, ["sphere", "test-always-kills"], small_protocol, "on", objects=["car", "ring"], workers=2)
+    for obj in ("car", "ring"):
+        assert got[f"sphere|{obj}|small-test|0"].status == "ok"
+        failed = got[f"test-always-kills|{obj}|small-test|0"]
+        assert failed.status == "failed" and "worker died 3 times" in failed.error, failed.error
+        attempts = (tmp_path / "work" / "test-always-kills" / obj / "seed0.attempts").read_text().split()
+        assert len(attempts) >= 3 and len(set(attempts)) == len(attempts)  # each in a fresh worker process
+
+
 def test_overlap_auto_follows_the_gpu_and_unknown_modes_are_refused(tmp_path, small_protocol, monkeypatch):
     from reconbench.datasets import open_dataset
     from reconbench.protocol import get_protocol
@@ -140,3 +170,17 @@ def test_overlap_auto_follows_the_gpu_and_unknown_modes_are_refused(tmp_path, sm
         assert pipeline.overlaps(task(gpu_method, "off")) is False
     with pytest.raises(RunError, match="unknown overlap mode 'sometimes'"):
         run_benchmark(RunConfig("procedural", ["sphere"], small_protocol, tmp_path, overlap="sometimes", **FAST))
+
+
+@TWO_CORES
+def test_job_workers_log_at_the_drivers_level_in_its_format(tmp_path, small_protocol, capfd):
+    from reconbench.cli import main
+
+    argv = ["run", "--dataset", "procedural", "--methods", "sphere", "--protocol", small_protocol, "--objects"]
+    argv += ["car,mug", "--seeds", "0,1", "--lpips", "none", "--no-progress", "--workers", "2", "--overlap", "on"]
+    assert main([*argv, "-v", "--out", str(tmp_path / "verbose")]) == 0
+    err = capfd.readouterr().err
+    # A debug line of the pipeline, which runs only in the job-worker processes here, shown as the CLI shows its own.
+    assert "reconbench: debug: reconbench.runner.pipeline: job sphere|" in err and "is scored" in err
+    assert main([*argv, "--out", str(tmp_path / "quiet")]) == 0
+    assert "reconbench.runner.pipeline" not in capfd.readouterr().err  # not at the default level (info)

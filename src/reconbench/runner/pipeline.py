@@ -18,12 +18,15 @@ where method and scoring use different hardware; `on` overlaps every job (pays w
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 
 from reconbench.runner.execute import JobTask, StartedJob, method_result, score_job, start_job
 from reconbench.runner.jobs import Job
 from reconbench.runner.store import JobRecord
 from reconbench.system.gpus import gpus_present
+
+logger = logging.getLogger(__name__)
 
 OVERLAP_MODES = ("auto", "on", "off")
 
@@ -73,6 +76,8 @@ def run_jobs(take: Take) -> Iterator[JobRecord]:
                 yield nxt
             else:
                 following = nxt
+                if started is not None:
+                    logger.debug(f"job {nxt.job.key}: its method runs while job {started.job.key} is scored")
         if started is not None:
             yield score_job(started, result)
         started = following
