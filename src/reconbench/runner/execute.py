@@ -80,27 +80,36 @@ class JobTask:
 
 def execute_job(job: Job, task: JobTask) -> JobRecord:
     """Run the method on the object's input views and score its asset: one JobRecord, never an exception."""
-    started = start_job(job, task)
+    ready = prepare_job(job, task)
+    started = ready if isinstance(ready, JobRecord) else start_method(ready)
     if isinstance(started, JobRecord):
         return started
     return score_job(started, method_result(started))
 
 
 @dataclass
-class StartedJob:
-    """A job whose method was handed to the process's method worker; `method_result` collects it."""
+class PreparedJob:
+    """A job ready for its method: its object prepared, the method's input and limits set (`_method_call`)."""
 
     job: Job
     spec: MethodSpec  # with the run's time limit applied
     ctx: _ObjectContext
     settings: RunSettings
-    worker: MethodWorker
+    inp: MethodInput
     limit_s: float  # the method worker's limit (an external method's own, plus the grace)
 
 
-def start_job(job: Job, task: JobTask) -> StartedJob | JobRecord:
-    """Check the job, prepare its object and start its method in the process's method worker, without
-    waiting for it; or the job's record when it ends here (skipped, failed)."""
+@dataclass
+class StartedJob:
+    """A job whose method was handed to the process's method worker; `method_result` collects it."""
+
+    prepared: PreparedJob
+    worker: MethodWorker
+
+
+def prepare_job(job: Job, task: JobTask) -> PreparedJob | JobRecord:
+    """Check the job and prepare its object and its method's work folder; or the job's record when it ends
+    here (skipped, failed)."""
     spec, settings = task.spec, task.settings
     try:
         if settings.check_availability:
@@ -114,32 +123,41 @@ def start_job(job: Job, task: JobTask) -> StartedJob | JobRecord:
         ready = _method_call(job, spec, ctx, settings)
         if isinstance(ready, JobRecord):
             return ready
-        spec, inp, limit = ready
-        worker = _method_worker()
-        worker.submit(spec, inp)
-        return StartedJob(job, spec, ctx, settings, worker, limit)
+        return PreparedJob(job, ready[0], ctx, settings, ready[1], ready[2])
     except Exception as exc:  # the harness itself (a full disk...): recorded, the run goes on
         return record_for(job, "failed", f"harness error: {type(exc).__name__}: {exc}")
 
 
+def start_method(prepared: PreparedJob) -> StartedJob | JobRecord:
+    """Start the job's method in the process's method worker, without waiting for it."""
+    try:
+        worker = _method_worker()
+        worker.submit(prepared.spec, prepared.inp)
+        return StartedJob(prepared, worker)
+    except Exception as exc:
+        return record_for(prepared.job, "failed", f"harness error: {type(exc).__name__}: {exc}")
+
+
 def method_result(started: StartedJob) -> tuple[MethodOutput, float] | JobRecord:
     """Wait for a started job's method: (output, wall seconds), or the job's failed record."""
+    job = started.prepared.job
     try:
-        return started.worker.result(started.limit_s)
+        return started.worker.result(started.prepared.limit_s)
     except MethodError as exc:
-        return record_for(started.job, "failed", f"method failed: {exc}")
+        return record_for(job, "failed", f"method failed: {exc}")
     except Exception as exc:
-        return record_for(started.job, "failed", f"harness error: {type(exc).__name__}: {exc}")
+        return record_for(job, "failed", f"harness error: {type(exc).__name__}: {exc}")
 
 
 def score_job(started: StartedJob, result: tuple[MethodOutput, float] | JobRecord) -> JobRecord:
     """Score a started job's method output (`method_result`'s): its record, never an exception."""
     if isinstance(result, JobRecord):
         return result
+    p = started.prepared
     try:
-        return _score(started.job, started.spec, started.ctx, started.settings, *result)
+        return _score(p.job, p.spec, p.ctx, p.settings, *result)
     except Exception as exc:
-        return record_for(started.job, "failed", f"harness error: {type(exc).__name__}: {exc}")
+        return record_for(p.job, "failed", f"harness error: {type(exc).__name__}: {exc}")
 
 
 def reset_process_state() -> None:
