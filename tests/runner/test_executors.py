@@ -347,3 +347,19 @@ def test_sigterm_is_handled_like_ctrl_c(tmp_path, small_protocol):
     assert not alive, f"left running after SIGTERM: {alive}"
     kept = finished(out / "results.sqlite")
     assert (out / "results.csv").read_text().count("\n") == len(kept) + 1 and (out / "report.md").is_file()
+
+
+def test_a_job_sent_to_a_worker_that_died_with_another_job_in_flight_is_left_to_the_loop():
+    import multiprocessing
+
+    from reconbench.runner.executors.local import _Slot
+
+    slot = _Slot(multiprocessing.get_context("spawn"), 0, None)
+    slot.start()
+    dead = slot.proc
+    dead.kill()
+    dead.join(10)
+    slot.inflight = [("job-a", None), ("job-b", None)]
+    slot.send(("job-b", None))  # no error, no new process: the loop reaps the dead one and requeues both jobs
+    assert slot.proc is dead and not dead.is_alive()
+    slot.stop(graceful=False)

@@ -1,7 +1,9 @@
 """One job, start to finish, in whatever process executes it: the driver itself (local executor, one
 worker), a local job-worker process, or a Ray worker on another node.
 
-`execute_job(job, task)` is the unit every executor runs. It is a plain picklable function and the
+`execute_job(job, task)` is the unit every executor runs (the local executor through runner/pipeline.py,
+which runs its steps — `prepare_job`, `start_method`, `method_result`, `score_job` — so that one job is
+scored while the next job's method runs). It is a plain picklable function and the
 task carries everything it needs (the dataset object, the method's spec itself — a method registered
 in the driver is not in a worker's registry —, the protocol, the scoring options, the run folder),
 so it needs no state from the driver. Per process it keeps:

@@ -211,9 +211,12 @@ class _Slot:
         self.conn, self.conn_closed = parent, False
 
     def send(self, item) -> None:
+        """Send a job now in `inflight` (its last item)."""
         try:
             self.conn.send(item)
         except OSError:  # died while idle: a new process, and the job is not counted as attempted
+            if len(self.inflight) > 1:  # died with another job in flight: the loop sees the death, requeues both
+                return
             self.reap()
             self.start()
             self.conn.send(item)
