@@ -87,3 +87,13 @@ def scribbles_on_its_input(inp):
     for image in inp.images:
         image[...] = 0
     return MethodOutput(asset=inp.workdir / "none.glb", stage_seconds={}, info={"seen": seen})
+
+
+def marks_its_run(inp):
+    """A sphere, marking its start and its end in its work folder (files `started`, `done`), after a pause of
+    RECONBENCH_TEST_MARK_S seconds (default 0): the overlap tests see from them when the method ran."""
+    (inp.workdir / "started").touch()
+    time.sleep(float(os.environ.get("RECONBENCH_TEST_MARK_S", "0")))
+    out = sphere.run(inp)
+    (inp.workdir / "done").touch()
+    return out

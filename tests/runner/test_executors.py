@@ -166,9 +166,9 @@ def _wait_for_records(db_path, at_least, timeout=120):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("workers, overlap", [(1, "off"), (2, "off"), (1, "on"), (2, "on")])
 def test_ctrl_c_stops_cleanly_keeps_finished_jobs_and_resume_completes_the_run(
-    tmp_path, small_protocol, workers, monkeypatch
+    tmp_path, small_protocol, workers, overlap, monkeypatch
 ):
     register("test-slow", "fake_methods:slow_sphere")
     out = tmp_path / "run"
@@ -192,6 +192,8 @@ def test_ctrl_c_stops_cleanly_keeps_finished_jobs_and_resume_completes_the_run(
         "--no-progress",
         "--workers",
         str(workers),
+        "--overlap",
+        overlap,
     ]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
@@ -220,6 +222,7 @@ def test_ctrl_c_stops_cleanly_keeps_finished_jobs_and_resume_completes_the_run(
             objects=objects,
             resume=True,
             workers=workers,
+            overlap=overlap,
             **FAST,
         )
     )
@@ -344,3 +347,19 @@ def test_sigterm_is_handled_like_ctrl_c(tmp_path, small_protocol):
     assert not alive, f"left running after SIGTERM: {alive}"
     kept = finished(out / "results.sqlite")
     assert (out / "results.csv").read_text().count("\n") == len(kept) + 1 and (out / "report.md").is_file()
+
+
+def test_a_job_sent_to_a_worker_that_died_with_another_job_in_flight_is_left_to_the_loop():
+    import multiprocessing
+
+    from reconbench.runner.executors.local import _Slot
+
+    slot = _Slot(multiprocessing.get_context("spawn"), 0, None)
+    slot.start()
+    dead = slot.proc
+    dead.kill()
+    dead.join(10)
+    slot.inflight = [("job-a", None), ("job-b", None)]
+    slot.send(("job-b", None))  # no error, no new process: the loop reaps the dead one and requeues both jobs
+    assert slot.proc is dead and not dead.is_alive()
+    slot.stop(graceful=False)

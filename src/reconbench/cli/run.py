@@ -75,6 +75,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         ),
     )
     p.add_argument(
+        "--overlap",
+        default="auto",
+        choices=["auto", "on", "off"],
+        help=(
+            "local: score each job while the next job's method runs in the same worker: auto (default) for methods "
+            "that reserve a GPU, on for every method (pays with spare cores), off never (docs/cluster.md)"
+        ),
+    )
+    p.add_argument(
         "--ray-address",
         metavar="ADDR",
         help=(
@@ -114,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         executor=args.executor,
         workers=args.workers,
+        overlap=args.overlap,
         ray_address=args.ray_address,
     )
     try:

@@ -1,7 +1,9 @@
 """One job, start to finish, in whatever process executes it: the driver itself (local executor, one
 worker), a local job-worker process, or a Ray worker on another node.
 
-`execute_job(job, task)` is the unit every executor runs. It is a plain picklable function and the
+`execute_job(job, task)` is the unit every executor runs (the local executor through runner/pipeline.py,
+which runs its steps — `prepare_job`, `start_method`, `method_result`, `score_job` — so that one job is
+scored while the next job's method runs). It is a plain picklable function and the
 task carries everything it needs (the dataset object, the method's spec itself — a method registered
 in the driver is not in a worker's registry —, the protocol, the scoring options, the run folder),
 so it needs no state from the driver. Per process it keeps:
@@ -33,7 +35,7 @@ from reconbench import __version__
 from reconbench.assets import AssetLoadError, load_asset
 from reconbench.datasets import DatasetObject
 from reconbench.evaluation import GroundTruth, evaluate, evaluate_input_view, prepare_ground_truth
-from reconbench.methods import GroundTruthFile, MethodInput, MethodSpec
+from reconbench.methods import GroundTruthFile, MethodInput, MethodOutput, MethodSpec
 from reconbench.metrics.breakage import object_flags
 from reconbench.protocol import Protocol
 from reconbench.protocol.frames import Frame
@@ -66,6 +68,7 @@ class RunSettings:
     timeout_s: float | None = None  # overrides each method's own limit
     check_availability: bool = False  # the driver could not tell whether the method runs where the job lands
     renders: str = DEFAULT_RENDERS  # small | full | none: the prediction's PNGs (runner/renders.py)
+    overlap: str = "auto"  # auto | on | off: score a job while the next job's method runs (runner/pipeline.py)
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,36 @@ class JobTask:
 
 def execute_job(job: Job, task: JobTask) -> JobRecord:
     """Run the method on the object's input views and score its asset: one JobRecord, never an exception."""
+    ready = prepare_job(job, task)
+    started = ready if isinstance(ready, JobRecord) else start_method(ready)
+    if isinstance(started, JobRecord):
+        return started
+    return score_job(started, method_result(started))
+
+
+@dataclass
+class PreparedJob:
+    """A job ready for its method: its object prepared, the method's input and limits set (`_method_call`)."""
+
+    job: Job
+    spec: MethodSpec  # with the run's time limit applied
+    ctx: _ObjectContext
+    settings: RunSettings
+    inp: MethodInput
+    limit_s: float  # the method worker's limit (an external method's own, plus the grace)
+
+
+@dataclass
+class StartedJob:
+    """A job whose method was handed to the process's method worker; `method_result` collects it."""
+
+    prepared: PreparedJob
+    worker: MethodWorker
+
+
+def prepare_job(job: Job, task: JobTask) -> PreparedJob | JobRecord:
+    """Check the job and prepare its object and its method's work folder; or the job's record when it ends
+    here (skipped, failed)."""
     spec, settings = task.spec, task.settings
     try:
         if settings.check_availability:
@@ -89,9 +122,44 @@ def execute_job(job: Job, task: JobTask) -> JobRecord:
             ctx = _context(task.obj, settings)
         except Exception as exc:  # a corrupt object fails its own jobs only
             return record_for(job, "failed", f"object unusable: {naming(task.obj.path, exc)}")
-        return run_job(job, spec, ctx, settings, _method_worker())
+        ready = _method_call(job, spec, ctx, settings)
+        if isinstance(ready, JobRecord):
+            return ready
+        return PreparedJob(job, ready[0], ctx, settings, ready[1], ready[2])
     except Exception as exc:  # the harness itself (a full disk...): recorded, the run goes on
         return record_for(job, "failed", f"harness error: {type(exc).__name__}: {exc}")
+
+
+def start_method(prepared: PreparedJob) -> StartedJob | JobRecord:
+    """Start the job's method in the process's method worker, without waiting for it."""
+    try:
+        worker = _method_worker()
+        worker.submit(prepared.spec, prepared.inp)
+        return StartedJob(prepared, worker)
+    except Exception as exc:
+        return record_for(prepared.job, "failed", f"harness error: {type(exc).__name__}: {exc}")
+
+
+def method_result(started: StartedJob) -> tuple[MethodOutput, float] | JobRecord:
+    """Wait for a started job's method: (output, wall seconds), or the job's failed record."""
+    job = started.prepared.job
+    try:
+        return started.worker.result(started.prepared.limit_s)
+    except MethodError as exc:
+        return record_for(job, "failed", f"method failed: {exc}")
+    except Exception as exc:
+        return record_for(job, "failed", f"harness error: {type(exc).__name__}: {exc}")
+
+
+def score_job(started: StartedJob, result: tuple[MethodOutput, float] | JobRecord) -> JobRecord:
+    """Score a started job's method output (`method_result`'s): its record, never an exception."""
+    if isinstance(result, JobRecord):
+        return result
+    p = started.prepared
+    try:
+        return _score(p.job, p.spec, p.ctx, p.settings, *result)
+    except Exception as exc:
+        return record_for(p.job, "failed", f"harness error: {type(exc).__name__}: {exc}")
 
 
 def reset_process_state() -> None:
@@ -229,7 +297,24 @@ def _evaluate(asset, ctx: _ObjectContext, frame: Frame, scale: str, settings: Ru
 EXTERNAL_TIMEOUT_GRACE_S = 10.0
 
 
-def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettings, worker: MethodWorker) -> JobRecord:
+def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettings, worker) -> JobRecord:
+    """One job on a prepared object, the method run by `worker` (anything with MethodWorker's `run`)."""
+    ready = _method_call(job, spec, ctx, settings)
+    if isinstance(ready, JobRecord):
+        return ready
+    spec, inp, limit = ready
+    try:
+        output, wall = worker.run(spec, inp, limit)
+    except MethodError as exc:
+        return record_for(job, "failed", f"method failed: {exc}")
+    return _score(job, spec, ctx, settings, output, wall)
+
+
+def _method_call(
+    job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettings
+) -> tuple[MethodSpec, MethodInput, float] | JobRecord:
+    """What the method worker is given (the spec with the run's limit, the input, the worker's limit), its
+    work folder made afresh; or the job's record when the method cannot take this object."""
     out = Path(settings.out)
     if spec.needs_ground_truth and ctx.gt is None:
         return record_for(
@@ -251,13 +336,17 @@ def run_job(job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettin
         else None
     )
     inp = MethodInput(ctx.images, ctx.cameras, ctx.image_paths, workdir, job.seed, gt_file)
-    try:
-        if settings.timeout_s:  # the run's limit also bounds an upstream command inside the method
-            spec = dataclasses.replace(spec, timeout_s=settings.timeout_s)
-        grace = EXTERNAL_TIMEOUT_GRACE_S if spec.is_external else 0.0  # the runner stops the command itself first
-        output, wall = worker.run(spec, inp, spec.timeout_s + grace)
-    except MethodError as exc:
-        return record_for(job, "failed", f"method failed: {exc}")
+    if settings.timeout_s:  # the run's limit also bounds an upstream command inside the method
+        spec = dataclasses.replace(spec, timeout_s=settings.timeout_s)
+    grace = EXTERNAL_TIMEOUT_GRACE_S if spec.is_external else 0.0  # the runner stops the command itself first
+    return spec, inp, spec.timeout_s + grace
+
+
+def _score(
+    job: Job, spec: MethodSpec, ctx: _ObjectContext, settings: RunSettings, output: MethodOutput, wall: float
+) -> JobRecord:
+    """Score the method's output against the object: the job's record (failed when the output is unusable)."""
+    out = Path(settings.out)
     limit = settings.timeout_s or spec.timeout_s  # scoring runs here, not in the method's process: its own limit
     renders, saving = run_path(out, "renders", job.method, job.object_id), None
     try:

@@ -33,6 +33,7 @@ from reconbench.runner.executors import DEFAULT_MAX_ATTEMPTS, EXECUTORS, Executo
 from reconbench.runner.export import write_anytime_csv, write_csv, write_report
 from reconbench.runner.jobs import plan_jobs
 from reconbench.runner.legacy import legacy_harness
+from reconbench.runner.pipeline import check_overlap_option
 from reconbench.runner.renders import DEFAULT_RENDERS, check_renders_option
 from reconbench.runner.store import JobRecord, ResultsStore
 
@@ -67,6 +68,7 @@ class RunConfig:
     workers: int = 1  # local: jobs at once (1: in the driver process)
     ray_address: str | None = None  # ray: the cluster to join (None: start a local one)
     max_attempts: int = DEFAULT_MAX_ATTEMPTS  # runs of a job whose executing process died
+    overlap: str = "auto"  # local: score a job while the next job's method runs (runner/pipeline.py)
 
     def identity(self) -> dict:
         """What must not change between a run and its resumption."""
@@ -103,6 +105,7 @@ def run_benchmark(
         )
     try:
         check_renders_option(cfg.renders)
+        check_overlap_option(cfg.overlap)
     except ValueError as exc:
         raise RunError(str(exc)) from None
     try:
@@ -153,7 +156,9 @@ def run_benchmark(
                     f"{'on this machine' if executor.name == 'local' else 'on the Ray cluster'}: {why}; "
                     "its jobs are recorded as skipped"
                 )
-            settings = RunSettings(protocol, out, cfg.align, tuple(cfg.lpips), cfg.timeout_s, renders=cfg.renders)
+            settings = RunSettings(
+                protocol, out, cfg.align, tuple(cfg.lpips), cfg.timeout_s, renders=cfg.renders, overlap=cfg.overlap
+            )
             objects = {o.id: o for o in dataset.objects}
             tasks = []
             for job in pending:  # planned grouped by object, so an executing process prepares each object once

@@ -36,6 +36,7 @@ class MethodWorker:
         self._proc = None
         self._conn: Connection | None = None
         self._sent_images: tuple | None = None  # the images the child holds (the very tuple, so never a reused id)
+        self._submitted = 0.0  # time.monotonic() when the running method was sent
 
     def _start(self) -> None:
         parent, child = self._ctx.Pipe()
@@ -47,6 +48,12 @@ class MethodWorker:
 
     def run(self, spec: MethodSpec, inp: MethodInput, timeout_s: float) -> tuple[MethodOutput, float]:
         """(output, wall seconds of the entry point) or MethodError."""
+        self.submit(spec, inp)
+        return self.result(timeout_s)
+
+    def submit(self, spec: MethodSpec, inp: MethodInput) -> None:
+        """Start the method in the child and return at once (`result` collects it): the job's caller can
+        score the previous job meanwhile (runner/pipeline.py)."""
         if self._proc is None or not self._proc.is_alive():
             self._start()
         assert self._conn is not None
@@ -56,7 +63,13 @@ class MethodWorker:
             self._sent_images = None  # until the child has them
             self._conn.send((spec, inp, False))
             self._sent_images = inp.images
-        if not self._conn.poll(timeout_s):
+        self._submitted = time.monotonic()
+
+    def result(self, timeout_s: float) -> tuple[MethodOutput, float]:
+        """The submitted method's (output, wall seconds of the entry point), waiting at most until `timeout_s`
+        after its submission; or MethodError."""
+        assert self._conn is not None and self._proc is not None
+        if not self._conn.poll(max(0.0, timeout_s - (time.monotonic() - self._submitted))):
             self.stop()
             raise MethodError(f"timed out after {timeout_s:.0f} s")
         try:
@@ -68,6 +81,8 @@ class MethodWorker:
             raise MethodError(f"the method's process died (exit code {code})") from None
         if status == "error":
             raise MethodError(payload)
+        if payload[1] > timeout_s:  # finished while the caller was busy scoring, but after its limit: as if stopped
+            raise MethodError(f"timed out after {timeout_s:.0f} s")
         return payload
 
     def stop(self) -> None:

@@ -16,6 +16,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import sys
 from collections import Counter, deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -23,8 +24,9 @@ from multiprocessing.connection import Connection, wait
 
 from reconbench.methods import MethodSpec
 from reconbench.registry import availability
-from reconbench.runner.execute import JobTask, execute_job, record_for, reset_process_state
+from reconbench.runner.execute import JobTask, record_for, reset_process_state
 from reconbench.runner.jobs import Job
+from reconbench.runner.pipeline import list_taker, overlaps, run_jobs
 from reconbench.runner.store import JobRecord
 from reconbench.runner.worker import exit_with_parent
 from reconbench.system.gpus import visible_gpu_ids
@@ -85,7 +87,7 @@ class LocalExecutor:
 
     def shutdown(self) -> None:
         for slot in self._slots:
-            slot.stop(graceful=slot.current is None)
+            slot.stop(graceful=not slot.inflight)
         self._slots = []
         reset_process_state()
 
@@ -93,8 +95,7 @@ class LocalExecutor:
 
     def _run_in_driver(self, tasks: list[tuple[Job, JobTask]]) -> Iterator[JobRecord]:
         try:
-            for job, task in tasks:
-                yield execute_job(job, task)
+            yield from run_jobs(list_taker(tasks))
         finally:
             reset_process_state()
 
@@ -103,9 +104,14 @@ class LocalExecutor:
     def _run_in_processes(self, tasks: list[tuple[Job, JobTask]], pins: list[str | None]) -> Iterator[JobRecord]:
         groups = deque(list(g) for _, g in itertools.groupby(tasks, key=lambda t: t[1].obj.id))
         threads = thread_limits(len(pins))
-        slots = [_Slot(self._ctx, i, gpu, threads_env=threads) for i, gpu in enumerate(pins)]
+        log = _driver_logging()
+        slots = [_Slot(self._ctx, i, gpu, threads_env=threads, logging=log) for i, gpu in enumerate(pins)]
         self._slots = slots
         attempts: Counter[str] = Counter()
+        # With overlap, a worker holds two jobs: the next one's method starts while this one is scored
+        # (runner/pipeline.py). A job that was in flight when its worker died runs alone (`solo`) afterwards.
+        depth = 2 if any(overlaps(task) for _, task in tasks) else 1
+        solo: set[str] = set()
 
         def next_task(slot: _Slot) -> tuple[Job, JobTask] | None:
             if slot.queue:
@@ -117,24 +123,30 @@ class LocalExecutor:
             return busiest.queue.pop() if busiest.queue else None
 
         def dispatch(slot: _Slot) -> None:
-            slot.current = next_task(slot)
-            if slot.current is not None:
-                slot.send(slot.current)
+            while len(slot.inflight) < depth and not (slot.inflight and slot.inflight[-1][0].key in solo):
+                item = next_task(slot)
+                if item is None:
+                    return
+                if slot.inflight and item[0].key in solo:
+                    slot.queue.appendleft(item)
+                    return
+                slot.inflight.append(item)
+                slot.send(item)
 
         try:
-            yield from self._loop(slots, dispatch, attempts)
+            yield from self._loop(slots, dispatch, attempts, solo)
         finally:  # done, or interrupted: busy workers are killed, idle ones told to finish
             for slot in slots:
-                slot.stop(graceful=slot.current is None)
+                slot.stop(graceful=not slot.inflight)
             self._slots = []
 
-    def _loop(self, slots: list[_Slot], dispatch, attempts: Counter) -> Iterator[JobRecord]:
+    def _loop(self, slots: list[_Slot], dispatch, attempts: Counter, solo: set[str]) -> Iterator[JobRecord]:
         for slot in slots:
             slot.start()
         for slot in slots:
             dispatch(slot)
         while True:
-            busy = [s for s in slots if s.current is not None]
+            busy = [s for s in slots if s.inflight]
             if not busy:
                 break
             handles: dict[object, _Slot] = {}
@@ -145,17 +157,23 @@ class LocalExecutor:
             for slot in ready.values():
                 record = slot.receive()
                 if record is not None:
-                    slot.current = None
+                    slot.inflight = [item for item in slot.inflight if item[0].key != record.job]
                     yield record
                     dispatch(slot)
                     continue
                 if slot.proc.is_alive() and not slot.conn_closed:
                     continue  # woken by nothing we can read yet
                 code = slot.reap()
-                job, task = slot.current
-                slot.current = None
-                attempts[job.key] += 1
                 slot.start()
+                lost, slot.inflight = slot.inflight, []
+                if len(lost) > 1:  # scoring one, running the next one's method: which one killed it is unknown,
+                    # so neither is counted; each runs again alone, where it is
+                    solo.update(job.key for job, _ in lost)
+                    slot.queue.extendleft(reversed(lost))
+                    dispatch(slot)
+                    continue
+                job, task = lost[0]
+                attempts[job.key] += 1
                 if attempts[job.key] < self.max_attempts:
                     slot.queue.appendleft((job, task))
                 else:
@@ -176,13 +194,16 @@ class _Slot:
     conn: Connection | None = None
     conn_closed: bool = False
     queue: deque = field(default_factory=deque)  # the rest of the object it is working through
-    current: tuple[Job, JobTask] | None = None
+    inflight: list[tuple[Job, JobTask]] = field(default_factory=list)  # sent, record not back yet (oldest first)
     threads_env: dict = field(default_factory=dict)
+    logging: tuple = (logging.WARNING, None)  # _driver_logging()
 
     def start(self) -> None:
         parent, child = self.ctx.Pipe()
         # Not daemonic: a job worker starts its own method worker process.
-        self.proc = self.ctx.Process(target=job_worker_main, args=(child,), name=f"reconbench-job-worker-{self.index}")
+        self.proc = self.ctx.Process(
+            target=job_worker_main, args=(child, *self.logging), name=f"reconbench-job-worker-{self.index}"
+        )
         env = {**self.threads_env, **({"CUDA_VISIBLE_DEVICES": self.gpu} if self.gpu is not None else {})}
         with _environment(env):  # a spawned process takes the environment as it is at its start, before any import
             self.proc.start()
@@ -190,9 +211,12 @@ class _Slot:
         self.conn, self.conn_closed = parent, False
 
     def send(self, item) -> None:
+        """Send a job now in `inflight` (its last item)."""
         try:
             self.conn.send(item)
         except OSError:  # died while idle: a new process, and the job is not counted as attempted
+            if len(self.inflight) > 1:  # died with another job in flight: the loop sees the death, requeues both
+                return
             self.reap()
             self.start()
             self.conn.send(item)
@@ -228,19 +252,45 @@ class _Slot:
         self.proc = None
 
 
-def job_worker_main(conn: Connection) -> None:
-    """A local job-worker process: run each job it receives, send back its record."""
+def job_worker_main(
+    conn: Connection, log_level: int = logging.WARNING, log_format: logging.Formatter | None = None
+) -> None:
+    """A local job-worker process: run the jobs it receives (runner/pipeline.py), send back each record.
+    Its `reconbench` log messages go to stderr at the driver's level and in its format (`_driver_logging`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle; it stops the workers
     exit_with_parent()
+    log_like_driver(log_level, log_format)
+
+    def take(block: bool) -> tuple[Job, JobTask] | None:
+        try:
+            return conn.recv() if block or conn.poll() else None
+        except EOFError:  # the driver closed the pipe: no more jobs
+            return None
+
     try:
-        while True:
-            try:
-                job, task = conn.recv()
-            except EOFError:
-                return
-            conn.send(execute_job(job, task))
+        for record in run_jobs(take):
+            conn.send(record)
     finally:
         reset_process_state()
+
+
+def _driver_logging() -> tuple[int, logging.Formatter | None]:
+    """The `reconbench` logger's level here and the format of its handler (the CLI's, cli/_main.py), if any."""
+    logger = logging.getLogger("reconbench")
+    formats = [h.formatter for h in logger.handlers if isinstance(h, logging.StreamHandler)]
+    return logger.getEffectiveLevel(), formats[0] if formats else None
+
+
+def log_like_driver(level: int, log_format: logging.Formatter | None) -> None:
+    """In a worker process: the `reconbench` loggers at the driver's level, shown on stderr in the driver's
+    format when the driver had a handler (without one, messages go where the driver's would: Python's default)."""
+    logger = logging.getLogger("reconbench")
+    logger.setLevel(level)
+    if log_format is not None:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(log_format)
+        logger.addHandler(handler)
+        logger.propagate = False
 
 
 # Native thread pools (OpenMP, BLAS; PyTorch follows OMP_NUM_THREADS) size themselves to every core of
