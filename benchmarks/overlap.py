@@ -28,8 +28,8 @@ from executor_throughput import SMALL, median_run, same_results, timed_run  # no
 from reconbench.datasets import open_dataset  # noqa: E402
 from reconbench.methods import MethodOutput  # noqa: E402
 from reconbench.registry import get_method, register_method  # noqa: E402
-from reconbench.runner import RunConfig  # noqa: E402
 from reconbench.runner.executors.local import LocalExecutor  # noqa: E402
+from reconbench.runner.run import RunConfig  # noqa: E402
 
 METHOD = "bench-sleeps-then-sphere"
 

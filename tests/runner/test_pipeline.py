@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from runner_helpers import FAST, assert_same_results, finished, records, register  # tests/runner is on sys.path
 
-from reconbench.runner import RunConfig, run_benchmark
 from reconbench.runner import execute as execute_module
+from reconbench.runner.run import RunConfig, run_benchmark
 
 
 def _wait_for(path: Path, timeout_s: float = 60.0) -> None:
@@ -153,8 +153,9 @@ def test_overlap_auto_follows_the_gpu_and_unknown_modes_are_refused(tmp_path, sm
     from reconbench.datasets import open_dataset
     from reconbench.protocol import get_protocol
     from reconbench.registry import get_method
-    from reconbench.runner import RunError, pipeline
+    from reconbench.runner import pipeline
     from reconbench.runner.execute import JobTask, RunSettings
+    from reconbench.runner.run import RunError
 
     obj, protocol = open_dataset("procedural").get("car"), get_protocol(small_protocol)
     gpu_method = dataclasses.replace(get_method("sphere"), uses_gpu_if_present=True)
