@@ -159,11 +159,12 @@ def scoring_device(device: str | None = None) -> str:
 
 # Views of one LPIPS forward pass. On a GPU: all of a protocol's views at once unless their features would
 # take more than LPIPS_BATCH_BYTES (AlexNet keeps about 11 MB a view at 512x512, VGG 128 MB: one pass over
-# 25 VGG views would hold gigabytes). On the CPU: CPU_LPIPS_BATCH at a time -- measured on 2 cores
-# (`default`'s 25 views, AlexNet, fastest of 4): batches of 2-8 take 0.47 s, one pass over all 25 0.84 s
+# 25 VGG views would hold gigabytes). On the CPU: CPU_LPIPS_BATCH at a time -- measured on 2 idle cores
+# (`default`'s 25 views, AlexNet, scored against the truth's features; 2026-11-30): batches of 4-5 take
+# 0.44 s, of 2 0.46 s, of 8 0.51-0.55 s, of 13 0.74 s; earlier, one pass over all 25 0.84 s
 # (its activations, about 1 GB, no longer fit the caches), one view at a time 0.60 s.
 LPIPS_BATCH_BYTES = 512 * 2**20
-CPU_LPIPS_BATCH = 8
+CPU_LPIPS_BATCH = 4
 
 
 def lpips_batch(net: str, images: np.ndarray, device: str = "cpu") -> int:

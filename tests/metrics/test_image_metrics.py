@@ -76,3 +76,19 @@ def test_the_torch_ssim_for_gpus_matches_scikit_image(device, data_range, border
     assert np.abs(torch_path - reference).max() < 2e-6
     assert np.ptp(reference) > 0.05  # views differ: a view-order mistake would show
     assert ssim(a, a, device=device) == pytest.approx(np.ones(4), abs=1e-12)
+
+
+@pytest.mark.parametrize("border", ["crop", "reflect"])
+def test_ssim_over_threads_equals_one_view_at_a_time(border, monkeypatch):
+    """Views scored on a thread pool give, view for view, the value each gets scored alone on one thread."""
+    rng = np.random.default_rng(3)
+    pred = np.ones((5, 48, 40, 3), np.float32)
+    gt = np.ones_like(pred)
+    pred[:4, 10:30, 8:30] = rng.random((4, 20, 22, 3))
+    gt[:4, 12:34, 6:28] = rng.random((4, 22, 22, 3))  # the fifth view is blank in both: exactly 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    pooled = ssim(pred, gt, border=border)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    alone = np.array([ssim(pred[k : k + 1], gt[k : k + 1], border=border)[0] for k in range(5)])
+    np.testing.assert_array_equal(pooled, alone)
+    assert pooled[4] == 1.0 and np.all(pooled[:4] < 0.9)

@@ -6,7 +6,12 @@ returns one value per view; callers average over views (the literature's convent
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
+
+from reconbench.system.cpus import scoring_threads
 
 # SSIM as in the literature (Wang et al. 2004; scikit-image with these settings).
 SSIM_SIGMA = 1.5
@@ -66,17 +71,16 @@ def ssim(
         return _ssim_reflect(pred, gt, data_range)
     if border != "crop":
         raise ValueError(f"SSIM border must be 'crop' or 'reflect', got {border!r}")
-    out = np.empty(len(pred))
     h, w = pred.shape[1:3]
     valid = (h - 2 * SSIM_RADIUS) * (w - 2 * SSIM_RADIUS)
-    for k, (p, g) in enumerate(zip(np.asarray(pred, np.float32), np.asarray(gt, np.float32))):
+
+    def one(p: np.ndarray, g: np.ndarray) -> float:
         view_range = (
             (max(float(p.max() - p.min()), float(g.max() - g.min())) or 1.0) if data_range is None else data_range
         )
         content = (p != background).any(-1) | (g != background).any(-1)
         if not content.any():
-            out[k] = 1.0
-            continue
+            return 1.0
         rows, cols = np.nonzero(content.any(1))[0], np.nonzero(content.any(0))[0]
         margin = 2 * SSIM_RADIUS
         r0, r1 = max(rows[0] - margin, 0), min(rows[-1] + margin + 1, h)
@@ -96,8 +100,20 @@ def ssim(
         vr0, vr1 = max(r0, SSIM_RADIUS), min(r1, h - SSIM_RADIUS)
         vc0, vc1 = max(c0, SSIM_RADIUS), min(c1, w - SSIM_RADIUS)
         inside = s_map[vr0 - r0 : vr1 - r0, vc0 - c0 : vc1 - c0].mean(-1, dtype=np.float64)
-        out[k] = (inside.sum() + (valid - inside.size)) / valid
-    return out
+        return float((inside.sum() + (valid - inside.size)) / valid)
+
+    return _per_view(one, np.asarray(pred, np.float32), np.asarray(gt, np.float32))
+
+
+def _per_view(one: Callable[[np.ndarray, np.ndarray], float], pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """one(pred[k], gt[k]) for every view, over scoring_threads() threads: SciPy's filters, SSIM's cost, release
+    the GIL (2 threads on 2 cores: 0.30 s -> 0.16 s for `default`'s 25 views). Each view's value is computed
+    exactly as alone."""
+    threads = min(scoring_threads(), len(pred))
+    if threads <= 1:
+        return np.array([one(p, g) for p, g in zip(pred, gt)], dtype=np.float64)
+    with ThreadPoolExecutor(threads) as pool:
+        return np.array(list(pool.map(one, pred, gt)), dtype=np.float64)
 
 
 def _ssim_reflect(pred: np.ndarray, gt: np.ndarray, data_range: float | None) -> np.ndarray:
@@ -106,8 +122,8 @@ def _ssim_reflect(pred: np.ndarray, gt: np.ndarray, data_range: float | None) ->
     from skimage.metrics import structural_similarity
 
     r = SSIM_RADIUS
-    out = np.empty(len(pred))
-    for k, (p, g) in enumerate(zip(np.asarray(pred, np.float32), np.asarray(gt, np.float32))):
+
+    def one(p: np.ndarray, g: np.ndarray) -> float:
         view_range = (
             (max(float(p.max() - p.min()), float(g.max() - g.min())) or 1.0) if data_range is None else data_range
         )
@@ -122,8 +138,9 @@ def _ssim_reflect(pred: np.ndarray, gt: np.ndarray, data_range: float | None) ->
             use_sample_covariance=False,
             full=True,
         )
-        out[k] = s_map[r:-r, r:-r].mean(dtype=np.float64)
-    return out
+        return float(s_map[r:-r, r:-r].mean(dtype=np.float64))
+
+    return _per_view(one, np.asarray(pred, np.float32), np.asarray(gt, np.float32))
 
 
 def ssim_torch(

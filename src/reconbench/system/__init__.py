@@ -1,8 +1,10 @@
-"""The machine reconbench runs on: where files are cached (paths), which GPUs this process may use (gpus: the one
-answer, from the driver) and what a process tree uses while it runs (monitor)."""
+"""The machine reconbench runs on: where files are cached (paths), how many cores it may use (cpus), which
+GPUs this process may use (gpus: the one answer, from the driver) and what a process tree uses while it runs
+(monitor)."""
 
 from __future__ import annotations
 
+from reconbench.system.cpus import cores, scoring_threads
 from reconbench.system.gpus import gpus_present, visible_gpu_ids, visible_gpus
 from reconbench.system.monitor import ResourceMonitor, wall_clock
 from reconbench.system.paths import cache_root, hf_cache_dir, hf_home, hf_offline
@@ -10,10 +12,12 @@ from reconbench.system.paths import cache_root, hf_cache_dir, hf_home, hf_offlin
 __all__ = [
     "ResourceMonitor",
     "cache_root",
+    "cores",
     "gpus_present",
     "hf_cache_dir",
     "hf_home",
     "hf_offline",
+    "scoring_threads",
     "visible_gpu_ids",
     "visible_gpus",
     "wall_clock",

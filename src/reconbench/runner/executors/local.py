@@ -29,6 +29,7 @@ from reconbench.runner.jobs import Job
 from reconbench.runner.pipeline import list_taker, overlaps, run_jobs
 from reconbench.runner.store import JobRecord
 from reconbench.runner.worker import exit_with_parent
+from reconbench.system.cpus import cores as _cores
 from reconbench.system.gpus import visible_gpu_ids
 
 logger = logging.getLogger(__name__)
@@ -330,10 +331,3 @@ def describe_exit(code: int | None) -> str:
         except ValueError:
             return f"killed by signal {-code}"
     return f"exit code {code}"
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
