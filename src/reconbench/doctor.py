@@ -128,6 +128,13 @@ def _time_warm(d: Diagnosis, spec: MethodSpec, folder: Path, protocol: str, n: i
     d.warm = f"yes ({len(images)} inputs, per-input stage {result['per_input_stage']})"
 
 
+def _specs(names: list[str] | None) -> list[MethodSpec]:
+    """The named methods, else every external one."""
+    if names:
+        return [get_method(n) for n in names]
+    return [spec for spec in map(get_method, method_names()) if spec.is_external]
+
+
 def run_doctor(
     names: list[str] | None,
     out: Path,
@@ -138,11 +145,7 @@ def run_doctor(
     warm_inputs: int = 3,
 ) -> list[Diagnosis]:
     """Diagnose the named methods (default: every external one) and write out/doctor.json."""
-    specs = (
-        [get_method(n) for n in names]
-        if names
-        else [get_method(n) for n in method_names() if get_method(n).is_external]
-    )
+    specs = _specs(names)
     out.mkdir(parents=True, exist_ok=True)
     results = [
         diagnose(spec, out, protocol=protocol, install=install, fetch=fetch, warm_inputs=warm_inputs) for spec in specs
@@ -194,11 +197,7 @@ def run_preflight(names: list[str] | None, source: Path | None = None, out: Path
     writes out/preflight.json when `out` is given (reconbench.upstream.preflight)."""
     from reconbench.upstream.preflight import Preflight, preflight
 
-    specs = (
-        [get_method(n) for n in names]
-        if names
-        else [get_method(n) for n in method_names() if get_method(n).is_external]
-    )
+    specs = _specs(names)
     results = []
     for spec in specs:
         if not spec.is_external:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
 
 from reconbench.cli._args import add_run_dir, add_throughput, gpu_factor, positive_float, positive_int
 from reconbench.cost import published
@@ -132,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
         training_overrides=dict(args.training_gpu_hours),
         measured_on=args.measured_on,
     )
-    from reconbench.cost.reach import format_quality, quality_break_even
+    from reconbench.cost.reach import format_quality, format_reach, quality_break_even, time_to_reach
 
     reach = [time_to_reach(records, metric, value) for metric, value in args.reach if value is not None]
     quality = [q for metric, value in args.reach if value is None for q in quality_break_even(records, report, metric)]
@@ -151,41 +150,6 @@ def run(args: argparse.Namespace) -> int:
         if any(value is None for _, value in args.reach):
             print(format_quality(quality))
     return 0
-
-
-def time_to_reach(records: list, metric: str, target: float) -> dict[str, Any]:
-    """Per method with anytime curves: for each object, the optimisation seconds at which the curve first
-    reaches `target` (linear interpolation, cost.model.cost_to_reach), and their median over the objects
-    that reach it. Seconds are on the device the run used (see the per-method table)."""
-    from statistics import median
-
-    from reconbench.cost.model import cost_to_reach
-    from reconbench.stats import higher_is_better
-
-    better = higher_is_better(metric)
-    methods: dict[str, dict[str, Any]] = {}
-    for r in records:
-        curve = [(p["seconds"], p[metric]) for p in r.anytime if metric in p and p[metric] is not None]
-        if r.status != "ok" or not curve:
-            continue
-        entry = methods.setdefault(r.method, {"objects": 0, "reached": {}})
-        entry["objects"] += 1
-        seconds = cost_to_reach(target, curve, higher_is_better=better)
-        if seconds is not None:
-            entry["reached"][r.object] = seconds
-    for entry in methods.values():
-        entry["median_s"] = median(entry["reached"].values()) if entry["reached"] else None
-    return {"metric": metric, "target": target, "methods": methods}
-
-
-def format_reach(result: dict[str, Any]) -> str:
-    lines = [f"Optimisation time to reach {result['metric']} {result['target']:g} (anytime curves)"]
-    if not result["methods"]:
-        lines.append("  no method in this run recorded an anytime curve with this metric")
-    for method, entry in sorted(result["methods"].items()):
-        med = "never reached" if entry["median_s"] is None else f"median {entry['median_s']:.3g} s"
-        lines.append(f"  {method}: reached on {len(entry['reached'])} of {entry['objects']} objects, {med}")
-    return "\n".join(lines) + "\n"
 
 
 def _metric_target(text: str) -> tuple[str, float | None]:

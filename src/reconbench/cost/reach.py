@@ -1,4 +1,7 @@
-"""Quality-adjusted break-even: a per-scene method costed at the time it needs to match a feed-forward
+"""Costs read off anytime curves: the time each method needs to reach a stated fidelity (`time_to_reach`,
+`reconbench cost --reach METRIC=VALUE`), and the quality-adjusted break-even (`--reach METRIC`).
+
+Quality-adjusted break-even: a per-scene method costed at the time it needs to match a feed-forward
 method's fidelity (from its anytime curves), instead of at the time of its full optimisation.
 
 For a pair (feed-forward F, per-scene P) and a metric m: the target is F's mean m over the objects
@@ -18,6 +21,11 @@ from typing import Any
 from reconbench.cost.model import BreakEven, CostLine, CostReport, break_even_lines, cost_to_reach
 
 
+def anytime_curve(record: Any, metric: str) -> list[tuple[float, float]]:
+    """(optimisation seconds, value) of `metric` along a record's anytime snapshots that have it."""
+    return [(p["seconds"], p[metric]) for p in record.anytime if p.get(metric) is not None]
+
+
 def quality_break_even(records: Sequence[Any], report: CostReport, metric: str) -> list[dict[str, Any]]:
     """One entry per (feed-forward, per-scene) pair of `report` for `metric` (e.g. "psnr", "fscore")."""
     from reconbench.stats import higher_is_better
@@ -30,11 +38,7 @@ def quality_break_even(records: Sequence[Any], report: CostReport, metric: str) 
         ff_values = {
             r.object: r.metrics[metric] for r in ok if r.method == ff.method and r.metrics.get(metric) is not None
         }
-        curves = {
-            r.object: [(p["seconds"], p[metric]) for p in r.anytime if p.get(metric) is not None]
-            for r in ok
-            if r.method == ps.method and r.anytime
-        }
+        curves = {r.object: anytime_curve(r, metric) for r in ok if r.method == ps.method and r.anytime}
         objects = sorted(set(ff_values) & set(curves))
         entry: dict[str, Any] = {
             "feed_forward": ff.method,
@@ -101,4 +105,37 @@ def format_quality(results: list[dict[str, Any]]) -> str:
             f"{head} {e['target']:.4g}: {e['per_scene']} reaches it on {e['reached']} of {e['objects']} objects "
             f"({when}); {e['break_even'].describe()}"
         )
+    return "\n".join(lines) + "\n"
+
+
+def time_to_reach(records: Sequence[Any], metric: str, target: float) -> dict[str, Any]:
+    """Per method with anytime curves: for each object, the optimisation seconds at which the curve first
+    reaches `target` (linear interpolation, cost.model.cost_to_reach), and their median over the objects
+    that reach it. Seconds are on the device the run used (see the per-method table)."""
+    from reconbench.stats import higher_is_better
+
+    better = higher_is_better(metric)
+    methods: dict[str, dict[str, Any]] = {}
+    for r in records:
+        curve = anytime_curve(r, metric)
+        if r.status != "ok" or not curve:
+            continue
+        entry = methods.setdefault(r.method, {"objects": 0, "reached": {}})
+        entry["objects"] += 1
+        seconds = cost_to_reach(target, curve, higher_is_better=better)
+        if seconds is not None:
+            entry["reached"][r.object] = seconds
+    for entry in methods.values():
+        entry["median_s"] = median(entry["reached"].values()) if entry["reached"] else None
+    return {"metric": metric, "target": target, "methods": methods}
+
+
+def format_reach(result: dict[str, Any]) -> str:
+    """time_to_reach's result as text lines."""
+    lines = [f"Optimisation time to reach {result['metric']} {result['target']:g} (anytime curves)"]
+    if not result["methods"]:
+        lines.append("  no method in this run recorded an anytime curve with this metric")
+    for method, entry in sorted(result["methods"].items()):
+        med = "never reached" if entry["median_s"] is None else f"median {entry['median_s']:.3g} s"
+        lines.append(f"  {method}: reached on {len(entry['reached'])} of {entry['objects']} objects, {med}")
     return "\n".join(lines) + "\n"

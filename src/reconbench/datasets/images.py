@@ -31,11 +31,6 @@ def discover_images(root: Path) -> Found:
     return _unique(objects, problems)
 
 
-def load_input_image(path: Path, size: int) -> np.ndarray:
-    """The photo as a square RGBA uint8 image of `size` pixels (see `load_input_image_with_mask`)."""
-    return load_input_image_with_mask(path, size)[0]
-
-
 def load_input_image_with_mask(path: Path, size: int) -> tuple[np.ndarray, str]:
     """(square RGBA uint8 image of `size` pixels, how its foreground mask was made). The photo is padded to a
     square with transparent background (no distortion, object kept centred), then resized. The mask comes from

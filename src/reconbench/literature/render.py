@@ -216,14 +216,19 @@ def answer_lines(data: dict[str, Any]) -> list[str]:
     return lines + [""]
 
 
+def _side_by_side_tables(items: Sequence[Any]) -> list[FigureTable]:
+    """One table per (dataset, metric) of SIDE_BY_SIDE, each built once for its title and its rows."""
+    return [side_by_side(d, m, items) for d, m in SIDE_BY_SIDE]
+
+
 def literature_text(data: dict[str, Any]) -> str:
     items = entries()
     out = answer_lines(data)
     out += ["Published results (every column is one protocol; tables of different protocols are not comparable)", ""]
     for t in fidelity_tables(items):
         out += [f"== {t.title}", *_text_table(figure_table(t)), ""]
-    for d, m in SIDE_BY_SIDE:
-        out += [f"== {side_by_side(d, m, items).title}", *_text_table(figure_table(side_by_side(d, m, items))), ""]
+    for t in _side_by_side_tables(items):
+        out += [f"== {t.title}", *_text_table(figure_table(t)), ""]
     out += ["== Published time per asset", *_text_table(times_table(data)), ""]
     out += ["== Training compute", *_text_table(training_table(data)), ""]
     out += ["== Break-even volume from published figures", *_text_table(break_even_table(data)), ""]
@@ -239,11 +244,7 @@ def literature_html(data: dict[str, Any]) -> str:
         ),
         (
             "Side by side: the same method under different protocols",
-            "".join(
-                f"<h3>{esc(side_by_side(d, m, items).title)}</h3>"
-                + render_table(figure_table(side_by_side(d, m, items)))
-                for d, m in SIDE_BY_SIDE
-            ),
+            "".join(f"<h3>{esc(t.title)}</h3>" + render_table(figure_table(t)) for t in _side_by_side_tables(items)),
         ),
         (
             "(b) Published time per asset and training compute",

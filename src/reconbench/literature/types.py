@@ -26,7 +26,6 @@ METRICS = (
     "lpips",
     "clip_similarity",
 )
-LOWER_IS_BETTER = ("chamfer", "lpips", "time_s")
 
 
 @dataclass(frozen=True)

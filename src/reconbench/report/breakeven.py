@@ -6,10 +6,12 @@ figure with the crossings marked; or, when the run cannot give one, a sentence s
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from reconbench.report.html import esc, render_table
+from reconbench.results.tables import Table, md_table
 
 QUALITY_METRICS = ("fscore", "psnr")  # quality-adjusted break-even at the feed-forward method's mean of these
 
@@ -34,28 +36,26 @@ class BreakEvenSection:
         "training of the feed-forward method",
     )
 
+    def _table(self) -> Table:
+        return Table(list(self.HEADER), self.rows)
+
     def markdown(self) -> list[str]:
         lines = ["## Break-even volumes", ""]
         if self.missing:
             lines += [self.missing, ""]
         if self.rows:
-            lines += ["| " + " | ".join(self.HEADER) + " |", "|" + " --- |" * len(self.HEADER)]
-            lines += ["| " + " | ".join(c.replace("|", "/") for c in row) + " |" for row in self.rows]
-            lines.append("")
+            lines += md_table(self._table()) + [""]
         lines += [f"- {q}" for q in self.quality]
         if self.caption:
             lines += ["", f"Figure (report.html): {self.caption}"]
         return lines
 
     def html(self) -> str:
-        esc = lambda x: html.escape(str(x), quote=True)  # noqa: E731
         parts = []
         if self.missing:
             parts.append(f"<p>{esc(self.missing)}</p>")
         if self.rows:
-            head = "".join(f"<th>{esc(h)}</th>" for h in self.HEADER)
-            body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in self.rows)
-            parts.append(f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>{body}</tbody>\n</table>")
+            parts.append(render_table(self._table()))
         if self.quality:
             parts.append("<ul>" + "".join(f"<li>{esc(q)}</li>" for q in self.quality) + "</ul>")
         if self.figure_uri:

@@ -60,9 +60,8 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path:
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_page(page), encoding="utf-8")
-    # With --out the run folder is only read (it may be on a read-only mount): summary.md goes beside the HTML.
-    summary = out.with_name("summary.md") if out != run.folder / "report.html" else run.folder / "summary.md"
-    write_summary_md(run, page, cost, summary, tables)
+    # summary.md goes beside the HTML: with --out the run folder is only read (it may be on a read-only mount).
+    write_summary_md(run, page, cost, out.with_name("summary.md"), tables)
     return out
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from reconbench.report.conventions import run_protocol
 from reconbench.report.html import Table
 from reconbench.results import Run, metric
-from reconbench.results.tables import Cell
+from reconbench.results.tables import Cell, outside_assumptions
 from reconbench.stats import paired_difference, win_rate
 
 PAIRED_METRICS = ("psnr", "chamfer", "fscore")
@@ -18,15 +18,13 @@ PAIRED_METRICS = ("psnr", "chamfer", "fscore")
 def method_table(run: Run) -> Table:
     """Per method: paradigm and the entry point, frame and scale its provenance records, and whether its
     results ran outside the input camera it assumes (upstream/input_camera.py)."""
-    from reconbench.runner.export import outside_assumptions
-
     paradigms = run.meta.paradigms
     rows: list[list[Cell]] = []
     for m in run.methods:
         ok = [r for r in run.ok if r.method == m]
         prov = next((r.provenance.method for r in ok if r.provenance.method), None)
-        reasons = list(dict.fromkeys(filter(None, (outside_assumptions(r) for r in ok))))
-        outside = sum(1 for r in ok if outside_assumptions(r))
+        flagged = [why for why in map(outside_assumptions, ok) if why]
+        reasons, outside = list(dict.fromkeys(flagged)), len(flagged)
         camera = (
             f"outside its assumptions in {outside} of {len(ok)}: " + "; ".join(reasons) if outside else "as assumed"
         )

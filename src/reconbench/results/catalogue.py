@@ -10,7 +10,7 @@ A new column is one more `Metric` in `METRICS` (its `sets` put it in a table); p
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 Direction = Literal["higher", "lower"] | None
@@ -158,31 +158,12 @@ def metric(name: str) -> Metric:
     for prefix in PREFIXES:
         if name.startswith(prefix):
             base = metric(name[len(prefix) :])
-            return Metric(
-                name,
-                base.label,
-                base.direction,
-                base.unit,
-                base.fmt,
-                frozenset(),
-                prefix + base.source if base.source else None,
-                base.cap,
-                base.on_failure,
-            )
+            return replace(base, name=name, sets=frozenset(), source=prefix + base.source if base.source else None)
     base_name, _, suffix = name.rpartition("_")
     if suffix.isdigit() and base_name in _BY_NAME:
         base = _BY_NAME[base_name]
-        return Metric(
-            name,
-            f"{base.label}@{int(suffix) / 100:g}",
-            base.direction,
-            base.unit,
-            base.fmt,
-            frozenset(),
-            None,
-            base.cap,
-            base.on_failure,
-        )
+        label = f"{base.label}@{int(suffix) / 100:g}"
+        return replace(base, name=name, label=label, sets=frozenset(), source=None)
     raise KeyError(
         f"no metric {name!r} in the catalogue (reconbench/results/catalogue.py); known: {', '.join(_BY_NAME)}"
     )
