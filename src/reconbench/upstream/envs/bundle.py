@@ -33,6 +33,7 @@ from typing import Any
 import reconbench.upstream.envs.recipe as rc
 from reconbench.errors import ReconbenchError
 from reconbench.methods.base import MethodSpec
+from reconbench.methods.recipe import is_commit
 from reconbench.upstream.envs.base import checkout, write_json_atomic
 from reconbench.upstream.envs.build_log import BuildLog
 from reconbench.upstream.envs.sources import LocalSources, git_output
@@ -42,7 +43,6 @@ MANIFEST = "manifest.json"
 # What pip needs to build a local project or an sdist without an index (build isolation installs these from
 # --find-links): always in the bundle.
 BUILD_TOOLS = ["setuptools", "wheel"]
-_ARCHIVE = re.compile(r"\.(whl|tar\.gz|zip|tar\.bz2|tgz)$")
 
 
 class BundleError(ReconbenchError):
@@ -259,12 +259,10 @@ def make_bundle(
     for spec in specs:
         if spec.recipe is None:
             raise BundleError(f"method {spec.name!r} runs in-process: it has no upstream code to bundle")
-        target_python = python or rc.python_version(spec.name, rc.environment_for(spec))
-        if python and python != rc.python_version(spec.name, rc.environment_for(spec)):
-            raise BundleError(
-                f"method {spec.name!r}: its recipe needs Python "
-                f"{rc.python_version(spec.name, rc.environment_for(spec))}, not {python}"
-            )
+        needed = rc.python_version(spec.name, rc.environment_for(spec))
+        if python and python != needed:
+            raise BundleError(f"method {spec.name!r}: its recipe needs Python {needed}, not {python}")
+        target_python = python or needed
         log.note(f"==== bundling {spec.name!r} for Python {target_python}, platform {platform or host_platform()}")
         with tempfile.TemporaryDirectory(prefix=f"reconbench-bundle-{spec.name}-") as tmp:
             work = Path(tmp)
@@ -378,16 +376,18 @@ def method_entry(manifest: dict[str, Any], spec: MethodSpec, folder: Path | str)
             f"method {spec.name!r}: the bundle holds commit(s) {bundled}, this reconbench pins {pinned}: "
             f"make the bundle again with this version of reconbench"
         )
-    if entry.get("recipe_hash") != rc.recipe_hash(spec.name, rc.upstream_recipe(spec), "venv"):
+    digest = rc.recipe_hash(spec.name, rc.upstream_recipe(spec), "venv")
+    if entry.get("recipe_hash") != digest:
         raise BundleError(
             f"method {spec.name!r}: the bundle was made for another recipe (hash {str(entry.get('recipe_hash'))[:12]}, "
-            f"this reconbench's is {rc.recipe_hash(spec.name, rc.upstream_recipe(spec), 'venv')[:12]}): make the "
+            f"this reconbench's is {digest[:12]}): make the "
             f"bundle again with this version of reconbench (and the same RECONBENCH_RECIPE_OVERRIDES, if any)"
         )
-    if entry.get("python") != rc.python_version(spec.name, rc.environment_for(spec)):
+    needed = rc.python_version(spec.name, rc.environment_for(spec))
+    if entry.get("python") != needed:
         raise BundleError(
             f"method {spec.name!r}: the bundle's packages are for Python {entry.get('python')}, the recipe needs "
-            f"{rc.python_version(spec.name, rc.environment_for(spec))}"
+            f"{needed}"
         )
     plat = str(manifest.get("platform", ""))
     if not platform_fits(plat):
@@ -434,7 +434,7 @@ def install_weights(folder: Path | str, entry: dict[str, Any], spec: MethodSpec)
         else:
             shutil.copytree(src, snapshot, dirs_exist_ok=True)
             copied.append(w["label"])
-        if not re.fullmatch(r"[0-9a-f]{40}", w["revision"]):  # how the hub cache maps a branch name to a commit
+        if not is_commit(w["revision"]):  # how the hub cache maps a branch name to a commit
             ref = repo_folder / "refs" / w["revision"]
             ref.parent.mkdir(parents=True, exist_ok=True)
             ref.write_text(w["commit"])
