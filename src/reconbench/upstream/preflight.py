@@ -204,7 +204,7 @@ class _Step:
     program: str  # what runs: a file of the checkout, or "" (a hook of ours)
     args: list[str]
     exempt: dict[str, str]
-    yaml: list[Path]
+    yaml: list[tuple[Path, Any]]  # the YAML configs the step names that exist, each read once
 
 
 def preflight(spec: MethodSpec, source: Path | str) -> Preflight:
@@ -284,7 +284,8 @@ def _parse_step(i: int, step: Step, source: Path) -> _Step:
         program, args = rest[0].replace("{repo}/", ""), rest[1:]
     else:  # a hook of ours (or not a Python program): its arguments name it
         args = rest
-    yaml = [Path(_sub(a, source)) for a in args if a.startswith("{repo}/") and a.endswith((".yaml", ".yml"))]
+    paths = [Path(_sub(a, source)) for a in args if a.startswith("{repo}/") and a.endswith((".yaml", ".yml"))]
+    yaml = [(p, _load_yaml(p)) for p in paths if p.is_file()]
     return _Step(i, step.stage, program, args, dict(step.preflight), yaml)
 
 
@@ -324,7 +325,6 @@ def _check_argv(steps: list[_Step], source: Path, index: SourceIndex, exempt: di
         if not (source / step.program).is_file():
             r.fail(f"steps[{step.index}]: the program {step.program} is not in the checkout")
             continue
-        yamls = [(p, _load_yaml(p)) for p in step.yaml if p.is_file()]
         value_next, last_flag = False, ""
         for arg in step.args:
             r.checked += 1
@@ -355,13 +355,13 @@ def _check_argv(steps: list[_Step], source: Path, index: SourceIndex, exempt: di
                 continue
             if re.match(r"^[A-Za-z_][\w.]*=", arg):  # an OmegaConf dotlist override
                 key = arg.split("=", 1)[0]
-                if _find_key(key, yamls, index) is None:
+                if _find_key(key, step.yaml, index) is None:
                     if key in exempt:
                         r.notes.append(f"{key}: {exempt[key]}")
                     else:
                         r.fail(
                             f"steps[{step.index}]: config key {key!r} is in none of "
-                            f"{[p.name for p, _ in yamls] or 'no YAML'}, "
+                            f"{[p.name for p, _ in step.yaml] or 'no YAML'}, "
                             f"no dataclass field and never read by the program"
                         )
                 continue
@@ -500,8 +500,8 @@ def _check_weights(spec: MethodSpec, steps: list[_Step], index: SourceIndex, exe
             value = arg.split("=", 1)[-1]
             if "=" in arg and HF_REPO.match(value) and not value.startswith("{"):
                 found.setdefault(value, f"steps[{step.index}] argv")
-        for path in step.yaml:
-            for key, value in _yaml_items(_load_yaml(path)) if path.is_file() else ():
+        for path, tree in step.yaml:
+            for key, value in _yaml_items(tree):
                 if (
                     isinstance(value, str)
                     and HF_REPO.match(value)
