@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from reconbench.methods.base import MethodSpec
-from reconbench.methods.recipe import Step, UpstreamRecipe
+from reconbench.methods.recipe import Step
 from reconbench.upstream.source_index import HF_REPO, SourceIndex, build_index
 
 CHECKS = ("argv", "markers", "weights", "output", "modules")
@@ -214,7 +214,7 @@ def preflight(spec: MethodSpec, source: Path | str) -> Preflight:
     if not source.is_dir():
         result.error = f"no checkout at {source}"
         return result
-    recipe = _recipe(spec)
+    recipe = spec.upstream_recipe()
     for item in recipe.upstream.repos:
         head = _head(source / item.dest) if item.dest else result.commit
         where = item.dest or "the checkout"
@@ -242,12 +242,6 @@ def preflight(spec: MethodSpec, source: Path | str) -> Preflight:
         "modules": _check_modules(spec, source, index, exempt),
     }
     return result
-
-
-def _recipe(spec: MethodSpec) -> UpstreamRecipe:
-    if spec.recipe is None:
-        raise ValueError(f"method {spec.name!r} runs in-process: it has no upstream source to check")
-    return spec.recipe
 
 
 def _head(source: Path) -> str:
@@ -466,7 +460,7 @@ def _literal_fragments(pattern: str) -> list[str]:
 
 def _check_markers(spec: MethodSpec, index: SourceIndex) -> CheckResult:
     r = CheckResult("markers")
-    markers = _recipe(spec).stage_markers
+    markers = spec.upstream_recipe().stage_markers
     if not markers:
         r.notes.append("no stage markers: the whole step is one stage")
     for marker in markers:
@@ -478,7 +472,7 @@ def _check_markers(spec: MethodSpec, index: SourceIndex) -> CheckResult:
 
 
 def _declared(spec: MethodSpec) -> tuple[set[str], list[str]]:
-    weights = _recipe(spec).weights
+    weights = spec.upstream_recipe().weights
     repos = {w.repo_id for w in weights if w.kind == "hf"}
     urls = [w.url for w in weights if w.kind == "url"]
     return repos, urls
@@ -518,7 +512,7 @@ def _check_weights(spec: MethodSpec, steps: list[_Step], index: SourceIndex, exe
         else:
             r.fail(f"Hugging Face repository {repo} ({where}) is not in the weights list")
     for repo, name, where in index.hf_files:  # the files of a declared repository the program names literally
-        entry = next((w for w in _recipe(spec).weights if w.kind == "hf" and w.repo_id == repo), None)
+        entry = next((w for w in spec.upstream_recipe().weights if w.kind == "hf" and w.repo_id == repo), None)
         if entry is None:
             continue  # reported above
         r.checked += 1
@@ -572,7 +566,7 @@ def _check_output(spec: MethodSpec, steps: list[_Step], index: SourceIndex) -> C
     part after a glob) in a string, or its stem ending an f-string piece before a field (f"mesh.{fmt}") with the
     extension written or passed; a bare glob (`*.ply`) needs its extension in a string."""
     r = CheckResult("output")
-    recipe = _recipe(spec)
+    recipe = spec.upstream_recipe()
     argv_text = re.sub(r"\{\w+\}", " ", " ".join(a for step in recipe.steps for a in step.argv))
     path = recipe.output.path
     *folders, filename = path.split("/")
@@ -614,7 +608,7 @@ def recipe_distributions(spec: MethodSpec, source: Path) -> tuple[set[str], list
     names: set[str] = set()
     notes: list[str] = []
     items: list[str] = []
-    environment = _recipe(spec).environment
+    environment = spec.upstream_recipe().environment
     for item in environment.packages:
         items += list(item) if isinstance(item, tuple) else [item]
     for build in environment.build:

@@ -269,7 +269,7 @@ def make_bundle(
             repo = work / "repo"
             checkout(spec, repo, log)
             repos = []
-            for n, item in enumerate(rc.upstream_repos(spec.name, rc.upstream_recipe(spec))):
+            for n, item in enumerate(rc.upstream_repos(spec.name, spec.upstream_recipe())):
                 folder = repo / item["dest"] if item["dest"] else repo
                 if (folder / ".gitmodules").is_file():
                     raise BundleError(
@@ -285,7 +285,7 @@ def make_bundle(
                 requirements[req] = archive_git_requirement(req, wheels, work, log).relative_to(out).as_posix()
             download_packages(spec, repo, wheels, log, python=target_python, platform=platform)
         entry = {
-            "recipe_hash": rc.recipe_hash(spec.name, rc.upstream_recipe(spec), "venv"),
+            "recipe_hash": rc.recipe_hash(spec.name, spec.upstream_recipe(), "venv"),
             "python": target_python,
             "upstream": repos,
             "requirements": requirements,
@@ -369,14 +369,14 @@ def method_entry(manifest: dict[str, Any], spec: MethodSpec, folder: Path | str)
     if entry is None:
         held = ", ".join(sorted(manifest.get("methods", {}))) or "nothing"
         raise BundleError(f"method {spec.name!r} is not in the bundle {folder} (it holds: {held})")
-    pinned = [r["commit"] for r in rc.upstream_repos(spec.name, rc.upstream_recipe(spec))]
+    pinned = [r["commit"] for r in rc.upstream_repos(spec.name, spec.upstream_recipe())]
     bundled = [r.get("commit") for r in entry.get("upstream", [])]
     if pinned != bundled:
         raise BundleError(
             f"method {spec.name!r}: the bundle holds commit(s) {bundled}, this reconbench pins {pinned}: "
             f"make the bundle again with this version of reconbench"
         )
-    digest = rc.recipe_hash(spec.name, rc.upstream_recipe(spec), "venv")
+    digest = rc.recipe_hash(spec.name, spec.upstream_recipe(), "venv")
     if entry.get("recipe_hash") != digest:
         raise BundleError(
             f"method {spec.name!r}: the bundle was made for another recipe (hash {str(entry.get('recipe_hash'))[:12]}, "
