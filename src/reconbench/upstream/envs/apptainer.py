@@ -45,8 +45,8 @@ def _sh(argv: list[str]) -> str:
 def definition(spec: MethodSpec, context: Path | None = None) -> str:
     """The Apptainer definition file of a method's environment (pure: no engine needed). `context`: the host
     folder holding the checkout of a local repository (copied in by %files), where there is one."""
-    spec.upstream_recipe()
-    version = rc.python_version(spec.name, rc.environment_for(spec))
+    recipe = rc.environment_for(spec)
+    version = rc.python_version(spec.name, recipe)
     digest = rc.recipe_hash(spec.name, spec.upstream_recipe(), "apptainer")
     variables = image_variables(spec)
     post = [
@@ -66,7 +66,7 @@ def definition(spec: MethodSpec, context: Path | None = None) -> str:
             post += [_sh(argv) for argv in clone_commands(item)]
     post += [f"export {k}={_sh([v])}" for k, v in variables.items()]  # the builds see the recipe's environment
     post += [f"cd {UPSTREAM}"] + [_sh(argv) for argv in pip_commands(spec)]
-    for argv, cwd in rc.build_commands(spec.name, rc.environment_for(spec), python=PYTHON, repo=UPSTREAM):
+    for argv, cwd in rc.build_commands(spec.name, recipe, python=PYTHON, repo=UPSTREAM):
         post += [f"cd {UPSTREAM}/{cwd}" if cwd else f"cd {UPSTREAM}", _sh(argv)]
     post.append(_sh(["chmod", "-R", "a+rX", UPSTREAM]))
     lines = [

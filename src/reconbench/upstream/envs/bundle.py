@@ -96,12 +96,9 @@ def split_git_requirement(req: str) -> tuple[str, str, str] | None:
 
 
 def _git_requirements(spec: MethodSpec, *, repo: str) -> list[str]:
-    found = [a for group in rc.package_groups(rc.environment_for(spec), python="python", repo=repo) for a in group]
-    found += [
-        a
-        for argv, _ in rc.build_commands(spec.name, rc.environment_for(spec), python="python", repo=repo)
-        for a in argv
-    ]
+    recipe = rc.environment_for(spec)
+    found = [a for group in rc.package_groups(recipe, python="python", repo=repo) for a in group]
+    found += [a for argv, _ in rc.build_commands(spec.name, recipe, python="python", repo=repo) for a in argv]
     return list(dict.fromkeys(a for a in found if split_git_requirement(a)))
 
 
@@ -168,11 +165,12 @@ def download_packages(
         target = ["--only-binary=:all:", "--python-version", python, "--implementation", "cp"]
         if platform:
             target += ["--platform", platform]
-    extra = rc.pip_args(rc.environment_for(spec), python="python", repo=str(repo))
+    recipe = rc.environment_for(spec)
+    extra = rc.pip_args(recipe, python="python", repo=str(repo))
     calls: list[list[str]] = []
-    seed = rc.seed_requirements(rc.environment_for(spec))
+    seed = rc.seed_requirements(recipe)
     tools = list(BUILD_TOOLS)
-    for group in rc.package_groups(rc.environment_for(spec), python="python", repo=str(repo)):
+    for group in rc.package_groups(recipe, python="python", repo=str(repo)):
         group = [a for a in group if not split_git_requirement(a)]
         for project in _local_projects(group, repo):
             tools += _build_requires(project)

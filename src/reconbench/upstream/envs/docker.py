@@ -144,16 +144,17 @@ def image_variables(spec: MethodSpec) -> dict[str, str]:
 
 def pip_commands(spec: MethodSpec) -> list[list[str]]:
     """The image's pip calls in order: the seed (setuptools pin), then one per package group."""
-    extra = rc.pip_args(rc.environment_for(spec), python=PYTHON, repo=UPSTREAM)
-    seed = rc.seed_requirements(rc.environment_for(spec))
-    groups = ([seed] if seed else []) + rc.package_groups(rc.environment_for(spec), python=PYTHON, repo=UPSTREAM)
+    recipe = rc.environment_for(spec)
+    extra = rc.pip_args(recipe, python=PYTHON, repo=UPSTREAM)
+    seed = rc.seed_requirements(recipe)
+    groups = ([seed] if seed else []) + rc.package_groups(recipe, python=PYTHON, repo=UPSTREAM)
     return [[PYTHON, "-m", "pip", "install", *extra, *group] for group in groups]
 
 
 def dockerfile(spec: MethodSpec) -> str:
     """The Dockerfile of a method's environment, generated from its recipe (pure: no Docker needed)."""
-    spec.upstream_recipe()
-    version = rc.python_version(spec.name, rc.environment_for(spec))
+    recipe = rc.environment_for(spec)
+    version = rc.python_version(spec.name, recipe)
     install_system = apt_install(spec)
     digest = rc.recipe_hash(spec.name, spec.upstream_recipe(), "docker")
     lines = [
@@ -180,7 +181,7 @@ def dockerfile(spec: MethodSpec) -> str:
     lines.append(f"WORKDIR {UPSTREAM}")
     lines += [f"ENV {key}={_env_value(value)}" for key, value in image_variables(spec).items()]
     lines += [f"RUN {_exec_form(argv)}" for argv in pip_commands(spec)]
-    for argv, cwd in rc.build_commands(spec.name, rc.environment_for(spec), python=PYTHON, repo=UPSTREAM):
+    for argv, cwd in rc.build_commands(spec.name, recipe, python=PYTHON, repo=UPSTREAM):
         if cwd:
             lines.append(f"WORKDIR {UPSTREAM}/{cwd}")
         lines.append(f"RUN {_exec_form(argv)}")
