@@ -178,3 +178,12 @@ def test_the_shipped_checkpoint_reconstructs_an_evaluation_object(tmp_path):
 
     sphere_out = sphere.run(MethodInput(images, proto.input_cameras, (), tmp_path / "sphere"))
     assert fscore(pred) > fscore(load_asset(sphere_out.asset))
+
+
+def test_training_set_cache_is_under_the_shared_cache_root(tmp_path, monkeypatch):
+    """An empty RECONBENCH_CACHE means the default, as for every other user of the cache root (system.paths)."""
+    from reconbench.system.paths import cache_root
+
+    monkeypatch.setenv("RECONBENCH_CACHE", "")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert vdata.cache_dir() == cache_root() / "voxel_cnn" == tmp_path / "home" / ".cache" / "reconbench" / "voxel_cnn"

@@ -137,6 +137,14 @@ class MethodSpec:
         """Runs upstream code as commands in its own environment rather than as an in-process entry point."""
         return bool(self.steps)
 
+    def upstream_recipe(self) -> UpstreamRecipe:
+        """The typed recipe of a method run from upstream code; a ValueError for an in-process method (it has none)."""
+        if self.recipe is None:
+            raise ValueError(
+                f"method {self.name!r} runs in-process: it has no upstream recipe (repository, environment, steps)"
+            )
+        return self.recipe
+
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> MethodSpec:
         """A spec module's SPEC dict; an unknown key (at any level of the upstream recipe) is a SpecError."""

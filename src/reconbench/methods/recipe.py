@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from reconbench.errors import ReconbenchError
 
 _COMMIT = re.compile(r"[0-9a-f]{40}")
+DEFAULT_CWD = "{out}"  # where a step runs unless it says otherwise
 
 
 class SpecError(ReconbenchError, ValueError):
@@ -233,7 +234,7 @@ class Step:
 
     stage: str
     argv: tuple[str, ...]
-    cwd: str = "{out}"
+    cwd: str = DEFAULT_CWD
     preflight: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -242,7 +243,7 @@ class Step:
         return cls(
             stage=_text(d.get("stage", ""), f"{where}.stage"),
             argv=_strings(d.get("argv"), f"{where}.argv"),
-            cwd=_text(d.get("cwd", "{out}"), f"{where}.cwd"),
+            cwd=_text(d.get("cwd", DEFAULT_CWD), f"{where}.cwd"),
             preflight=_string_map(d.get("preflight"), f"{where}.preflight"),
         )
 

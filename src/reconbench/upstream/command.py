@@ -29,10 +29,8 @@ def run_commands(spec: MethodSpec, values: Mapping[str, Any]) -> list[Command]:
     ValueError naming the method, the step and the placeholder for an unknown placeholder, a placeholder
     with no value, a list given for a single-valued placeholder, or `{inputs}` inside a larger argument.
     """
-    if spec.recipe is None:
-        raise ValueError(f"method {spec.name!r} runs in-process: it has no commands")
     commands = []
-    for index, step in enumerate(spec.recipe.steps):
+    for index, step in enumerate(spec.upstream_recipe().steps):
         where = f"method {spec.name!r}, step {index + 1} ({step.stage or '?'})"
         argv: list[str] = []
         for arg in step.argv:

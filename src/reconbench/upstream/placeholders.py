@@ -53,7 +53,6 @@ PLACEHOLDERS: tuple[str, ...] = (
 WHOLE_ONLY = ("inputs",)  # placeholders that must be a whole argument (they expand into several)
 CWD_PLACEHOLDERS = ("out", "repo")  # where a step may run
 BUILD_PLACEHOLDERS = ("python", "repo")  # what environment recipes may use
-DEFAULT_CWD = "{out}"
 
 _TOKEN = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from reconbench.methods.base import MethodSpec
-from reconbench.methods.recipe import Step, UpstreamRecipe
+from reconbench.methods.recipe import Step
 from reconbench.upstream.source_index import HF_REPO, SourceIndex, build_index
 
 CHECKS = ("argv", "markers", "weights", "output", "modules")
@@ -204,7 +204,7 @@ class _Step:
     program: str  # what runs: a file of the checkout, or "" (a hook of ours)
     args: list[str]
     exempt: dict[str, str]
-    yaml: list[Path]
+    yaml: list[tuple[Path, Any]]  # the YAML configs the step names that exist, each read once
 
 
 def preflight(spec: MethodSpec, source: Path | str) -> Preflight:
@@ -214,7 +214,7 @@ def preflight(spec: MethodSpec, source: Path | str) -> Preflight:
     if not source.is_dir():
         result.error = f"no checkout at {source}"
         return result
-    recipe = _recipe(spec)
+    recipe = spec.upstream_recipe()
     for item in recipe.upstream.repos:
         head = _head(source / item.dest) if item.dest else result.commit
         where = item.dest or "the checkout"
@@ -242,12 +242,6 @@ def preflight(spec: MethodSpec, source: Path | str) -> Preflight:
         "modules": _check_modules(spec, source, index, exempt),
     }
     return result
-
-
-def _recipe(spec: MethodSpec) -> UpstreamRecipe:
-    if spec.recipe is None:
-        raise ValueError(f"method {spec.name!r} runs in-process: it has no upstream source to check")
-    return spec.recipe
 
 
 def _head(source: Path) -> str:
@@ -284,7 +278,8 @@ def _parse_step(i: int, step: Step, source: Path) -> _Step:
         program, args = rest[0].replace("{repo}/", ""), rest[1:]
     else:  # a hook of ours (or not a Python program): its arguments name it
         args = rest
-    yaml = [Path(_sub(a, source)) for a in args if a.startswith("{repo}/") and a.endswith((".yaml", ".yml"))]
+    paths = [Path(_sub(a, source)) for a in args if a.startswith("{repo}/") and a.endswith((".yaml", ".yml"))]
+    yaml = [(p, _load_yaml(p)) for p in paths if p.is_file()]
     return _Step(i, step.stage, program, args, dict(step.preflight), yaml)
 
 
@@ -324,7 +319,6 @@ def _check_argv(steps: list[_Step], source: Path, index: SourceIndex, exempt: di
         if not (source / step.program).is_file():
             r.fail(f"steps[{step.index}]: the program {step.program} is not in the checkout")
             continue
-        yamls = [(p, _load_yaml(p)) for p in step.yaml if p.is_file()]
         value_next, last_flag = False, ""
         for arg in step.args:
             r.checked += 1
@@ -355,13 +349,13 @@ def _check_argv(steps: list[_Step], source: Path, index: SourceIndex, exempt: di
                 continue
             if re.match(r"^[A-Za-z_][\w.]*=", arg):  # an OmegaConf dotlist override
                 key = arg.split("=", 1)[0]
-                if _find_key(key, yamls, index) is None:
+                if _find_key(key, step.yaml, index) is None:
                     if key in exempt:
                         r.notes.append(f"{key}: {exempt[key]}")
                     else:
                         r.fail(
                             f"steps[{step.index}]: config key {key!r} is in none of "
-                            f"{[p.name for p, _ in yamls] or 'no YAML'}, "
+                            f"{[p.name for p, _ in step.yaml] or 'no YAML'}, "
                             f"no dataclass field and never read by the program"
                         )
                 continue
@@ -466,7 +460,7 @@ def _literal_fragments(pattern: str) -> list[str]:
 
 def _check_markers(spec: MethodSpec, index: SourceIndex) -> CheckResult:
     r = CheckResult("markers")
-    markers = _recipe(spec).stage_markers
+    markers = spec.upstream_recipe().stage_markers
     if not markers:
         r.notes.append("no stage markers: the whole step is one stage")
     for marker in markers:
@@ -478,7 +472,7 @@ def _check_markers(spec: MethodSpec, index: SourceIndex) -> CheckResult:
 
 
 def _declared(spec: MethodSpec) -> tuple[set[str], list[str]]:
-    weights = _recipe(spec).weights
+    weights = spec.upstream_recipe().weights
     repos = {w.repo_id for w in weights if w.kind == "hf"}
     urls = [w.url for w in weights if w.kind == "url"]
     return repos, urls
@@ -500,8 +494,8 @@ def _check_weights(spec: MethodSpec, steps: list[_Step], index: SourceIndex, exe
             value = arg.split("=", 1)[-1]
             if "=" in arg and HF_REPO.match(value) and not value.startswith("{"):
                 found.setdefault(value, f"steps[{step.index}] argv")
-        for path in step.yaml:
-            for key, value in _yaml_items(_load_yaml(path)) if path.is_file() else ():
+        for path, tree in step.yaml:
+            for key, value in _yaml_items(tree):
                 if (
                     isinstance(value, str)
                     and HF_REPO.match(value)
@@ -518,7 +512,7 @@ def _check_weights(spec: MethodSpec, steps: list[_Step], index: SourceIndex, exe
         else:
             r.fail(f"Hugging Face repository {repo} ({where}) is not in the weights list")
     for repo, name, where in index.hf_files:  # the files of a declared repository the program names literally
-        entry = next((w for w in _recipe(spec).weights if w.kind == "hf" and w.repo_id == repo), None)
+        entry = next((w for w in spec.upstream_recipe().weights if w.kind == "hf" and w.repo_id == repo), None)
         if entry is None:
             continue  # reported above
         r.checked += 1
@@ -572,7 +566,7 @@ def _check_output(spec: MethodSpec, steps: list[_Step], index: SourceIndex) -> C
     part after a glob) in a string, or its stem ending an f-string piece before a field (f"mesh.{fmt}") with the
     extension written or passed; a bare glob (`*.ply`) needs its extension in a string."""
     r = CheckResult("output")
-    recipe = _recipe(spec)
+    recipe = spec.upstream_recipe()
     argv_text = re.sub(r"\{\w+\}", " ", " ".join(a for step in recipe.steps for a in step.argv))
     path = recipe.output.path
     *folders, filename = path.split("/")
@@ -614,7 +608,7 @@ def recipe_distributions(spec: MethodSpec, source: Path) -> tuple[set[str], list
     names: set[str] = set()
     notes: list[str] = []
     items: list[str] = []
-    environment = _recipe(spec).environment
+    environment = spec.upstream_recipe().environment
     for item in environment.packages:
         items += list(item) if isinstance(item, tuple) else [item]
     for build in environment.build:

@@ -18,7 +18,6 @@ import numpy as np
 
 from reconbench.errors import ReconbenchError
 from reconbench.methods.base import MethodInput, MethodOutput, MethodSpec
-from reconbench.methods.recipe import UpstreamRecipe
 from reconbench.protocol import Camera
 from reconbench.system.gpus import visible_gpus
 from reconbench.system.monitor import ResourceMonitor, wall_clock
@@ -33,19 +32,14 @@ class ExternalMethodError(ReconbenchError, RuntimeError):
     """An upstream command failed; the message names the step, the exit code, the log and its tail."""
 
 
-def _recipe(spec: MethodSpec) -> UpstreamRecipe:
-    if spec.recipe is None:
-        raise ValueError(f"method {spec.name!r} runs in-process, not as upstream commands")
-    return spec.recipe
-
-
 def run_external(spec: MethodSpec, inp: MethodInput) -> MethodOutput:
+    recipe = spec.upstream_recipe()
     run = _execute(spec, inp.images, inp.workdir, inp.seed, inp.cameras)
     asset = outputs.discover_output(spec, run.out_dir)
     run.info["resources"]["cold"] = True  # one input per process: every job's time includes start-up and model load
     # Recorded with the result (results.csv, report): a camera the method assumes but cannot be told.
-    run.info["outside_assumptions"] = input_camera.outside_assumptions(_recipe(spec).input_camera, inp.cameras)
-    if _recipe(spec).intermediate_views is not None:  # two-stage methods: the generated views, for stage attribution
+    run.info["outside_assumptions"] = input_camera.outside_assumptions(recipe.input_camera, inp.cameras)
+    if recipe.intermediate_views is not None:  # two-stage methods: the generated views, for stage attribution
         run.info["intermediate_views"] = outputs.discover_intermediate_views(spec, run.out_dir)
     return MethodOutput(asset=asset, stage_seconds=run.stage_seconds, info=run.info)
 
@@ -54,7 +48,7 @@ def time_batch(spec: MethodSpec, images: Sequence[np.ndarray], workdir: Path, ca
     """Cold and warm times of a method that takes several inputs in one process (spec inputs.batch):
     one run over `images` (one per asset); cold = spawn to the first input's end-of-input marker
     (start-up and model load included), warm = the time between later inputs' markers."""
-    if not _recipe(spec).inputs.batch:
+    if not spec.upstream_recipe().inputs.batch:
         raise ValueError(f"method {spec.name!r} does not take several inputs in one process (inputs.batch)")
     run = _execute(spec, images, workdir, 0, cameras)
     per_input = _per_input_marks(run.steps, len(images))
@@ -104,9 +98,9 @@ def _execute(
         "hooks": str(HOOKS),
     }
     if cameras:  # the first input view's camera, in the method's convention; absent: a step using it is an error
-        values.update(input_camera.placeholder_values(_recipe(spec).input_camera, cameras[0]))
+        values.update(input_camera.placeholder_values(spec.upstream_recipe().input_camera, cameras[0]))
     steps = command.run_commands(spec, values)
-    markers = timing.compile_markers(_recipe(spec).stage_markers)
+    markers = timing.compile_markers(spec.upstream_recipe().stage_markers)
     log_path = workdir / "method.log"
     gpu = visible_gpus()
     docker = env.backend == "docker"
@@ -146,7 +140,7 @@ def _execute(
         "timing": details,
         "log": str(log_path),
         "commands": [s.argv for s in steps],
-        "upstream": _recipe(spec).upstream.to_dict(),
+        "upstream": spec.upstream_recipe().upstream.to_dict(),
     }
     return _Run(out_dir, step_timings, stage_seconds, info)
 

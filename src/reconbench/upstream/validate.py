@@ -9,12 +9,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconbench.methods.base import MethodSpec
-from reconbench.methods.recipe import is_commit, is_relative
+from reconbench.methods.recipe import DEFAULT_CWD, is_commit, is_relative
 from reconbench.upstream import input_camera
 from reconbench.upstream.placeholders import (
     BUILD_PLACEHOLDERS,
     CWD_PLACEHOLDERS,
-    DEFAULT_CWD,
     PLACEHOLDERS,
     WHOLE_ONLY,
     placeholders_in,

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from reconbench.methods.voxel_cnn.network import CROP, GRID, HALF_EXTENT, IMAGE_SIZE
+from reconbench.system.paths import cache_root
 
 DATA_VERSION = "2"  # bump when targets or images change
 PROTOCOL = "default"  # the input camera the network is trained for (shared by `sparse4`'s first view)
@@ -146,7 +147,7 @@ def render_sample(index: int) -> dict[str, np.ndarray | str | int]:
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("RECONBENCH_CACHE", Path.home() / ".cache" / "reconbench")) / "voxel_cnn"
+    return cache_root() / "voxel_cnn"
 
 
 def training_set(count: int, start: int = 0, progress: Callable[[int], None] | None = None) -> TrainingSet:

@@ -17,7 +17,6 @@ Without network: `envs.bundle` gathers code, wheels and weights on a connected m
 
 from __future__ import annotations
 
-from reconbench.system.paths import cache_root
 from reconbench.upstream.envs.apptainer import ApptainerBackend, definition
 from reconbench.upstream.envs.base import Backend, Environment, EnvironmentMissing
 from reconbench.upstream.envs.build_log import EnvironmentBuildError
@@ -38,7 +37,6 @@ __all__ = [
     "EnvironmentMissing",
     "VenvBackend",
     "WeightsMissing",
-    "cache_root",
     "definition",
     "dockerfile",
     "fetch_weights",

@@ -45,9 +45,9 @@ def _sh(argv: list[str]) -> str:
 def definition(spec: MethodSpec, context: Path | None = None) -> str:
     """The Apptainer definition file of a method's environment (pure: no engine needed). `context`: the host
     folder holding the checkout of a local repository (copied in by %files), where there is one."""
-    rc.require_upstream(spec)
-    version = rc.python_version(spec.name, rc.environment_for(spec))
-    digest = rc.recipe_hash(spec.name, rc.upstream_recipe(spec), "apptainer")
+    recipe = rc.environment_for(spec)
+    version = rc.python_version(spec.name, recipe)
+    digest = rc.recipe_hash(spec.name, spec.upstream_recipe(), "apptainer")
     variables = image_variables(spec)
     post = [
         "set -e",
@@ -61,12 +61,12 @@ def definition(spec: MethodSpec, context: Path | None = None) -> str:
             raise ValueError(f"method {spec.name!r}: a local repository needs the host checkout folder (context)")
         files.append(f"    {_sh([str(Path(context) / 'repo'), UPSTREAM])}")
     else:
-        for item in rc.upstream_repos(spec.name, rc.upstream_recipe(spec)):
+        for item in rc.upstream_repos(spec.name, spec.upstream_recipe()):
             post.append(f"# upstream {item['repo']} @ {item['commit']}")
             post += [_sh(argv) for argv in clone_commands(item)]
     post += [f"export {k}={_sh([v])}" for k, v in variables.items()]  # the builds see the recipe's environment
     post += [f"cd {UPSTREAM}"] + [_sh(argv) for argv in pip_commands(spec)]
-    for argv, cwd in rc.build_commands(spec.name, rc.environment_for(spec), python=PYTHON, repo=UPSTREAM):
+    for argv, cwd in rc.build_commands(spec.name, recipe, python=PYTHON, repo=UPSTREAM):
         post += [f"cd {UPSTREAM}/{cwd}" if cwd else f"cd {UPSTREAM}", _sh(argv)]
     post.append(_sh(["chmod", "-R", "a+rX", UPSTREAM]))
     lines = [
@@ -108,7 +108,7 @@ class ApptainerBackend(Backend):
         return self.env_dir(spec) / IMAGE
 
     def is_built(self, spec: MethodSpec) -> bool:
-        rc.require_upstream(spec)
+        spec.upstream_recipe()
         return (self.env_dir(spec) / BUILT_MARKER).is_file() and self.image(spec).is_file()
 
     def environment(self, spec: MethodSpec) -> Environment:

@@ -134,7 +134,7 @@ def checkout(spec: MethodSpec, dest: Path, log: BuildLog, sources: LocalSources 
     With `sources`: the main repository copied from a local checkout (verified to be at the pinned commit,
     unchanged), and repositories cloned from local copies (an offline bundle's git bundles) instead of their URLs.
     """
-    for item in rc.upstream_repos(spec.name, rc.upstream_recipe(spec)):
+    for item in rc.upstream_repos(spec.name, spec.upstream_recipe()):
         target = dest / item["dest"] if item["dest"] else dest
         if sources is not None and sources.checkout and not item["dest"]:
             try:
@@ -199,7 +199,7 @@ class Backend:
         return self._root if self._root is not None else cache_root()
 
     def recipe_hash(self, spec: MethodSpec) -> str:
-        return rc.recipe_hash(spec.name, rc.upstream_recipe(spec), self.name)
+        return rc.recipe_hash(spec.name, spec.upstream_recipe(), self.name)
 
     def env_dir(self, spec: MethodSpec) -> Path:
         return self.root / "envs" / f"{safe_name(spec.name)}-{self.recipe_hash(spec)[:12]}"
@@ -229,7 +229,7 @@ class Backend:
         Holds `<env dir>.lock` so two processes never build the same environment at once: the second
         one waits, then finds it built. A failed or interrupted build leaves its build.log but no marker.
         """
-        rc.require_upstream(spec)
+        spec.upstream_recipe()
         folder = self.env_dir(spec)
         folder.parent.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(folder) + ".lock")
@@ -244,7 +244,7 @@ class Backend:
             if folder.exists():
                 shutil.rmtree(folder)
             folder.mkdir(parents=True)
-            data = rc.recipe_data(spec.name, rc.upstream_recipe(spec), self.name)
+            data = rc.recipe_data(spec.name, spec.upstream_recipe(), self.name)
             data["hash"] = self.recipe_hash(spec)
             write_json_atomic(folder / RECIPE, data)
             log = BuildLog(folder / LOG, echo=echo, method=spec.name, backend=self.name)

@@ -33,6 +33,7 @@ from typing import Any
 import reconbench.upstream.envs.recipe as rc
 from reconbench.errors import ReconbenchError
 from reconbench.methods.base import MethodSpec
+from reconbench.methods.recipe import is_commit
 from reconbench.upstream.envs.base import checkout, write_json_atomic
 from reconbench.upstream.envs.build_log import BuildLog
 from reconbench.upstream.envs.sources import LocalSources, git_output
@@ -42,7 +43,6 @@ MANIFEST = "manifest.json"
 # What pip needs to build a local project or an sdist without an index (build isolation installs these from
 # --find-links): always in the bundle.
 BUILD_TOOLS = ["setuptools", "wheel"]
-_ARCHIVE = re.compile(r"\.(whl|tar\.gz|zip|tar\.bz2|tgz)$")
 
 
 class BundleError(ReconbenchError):
@@ -96,12 +96,9 @@ def split_git_requirement(req: str) -> tuple[str, str, str] | None:
 
 
 def _git_requirements(spec: MethodSpec, *, repo: str) -> list[str]:
-    found = [a for group in rc.package_groups(rc.environment_for(spec), python="python", repo=repo) for a in group]
-    found += [
-        a
-        for argv, _ in rc.build_commands(spec.name, rc.environment_for(spec), python="python", repo=repo)
-        for a in argv
-    ]
+    recipe = rc.environment_for(spec)
+    found = [a for group in rc.package_groups(recipe, python="python", repo=repo) for a in group]
+    found += [a for argv, _ in rc.build_commands(spec.name, recipe, python="python", repo=repo) for a in argv]
     return list(dict.fromkeys(a for a in found if split_git_requirement(a)))
 
 
@@ -168,11 +165,12 @@ def download_packages(
         target = ["--only-binary=:all:", "--python-version", python, "--implementation", "cp"]
         if platform:
             target += ["--platform", platform]
-    extra = rc.pip_args(rc.environment_for(spec), python="python", repo=str(repo))
+    recipe = rc.environment_for(spec)
+    extra = rc.pip_args(recipe, python="python", repo=str(repo))
     calls: list[list[str]] = []
-    seed = rc.seed_requirements(rc.environment_for(spec))
+    seed = rc.seed_requirements(recipe)
     tools = list(BUILD_TOOLS)
-    for group in rc.package_groups(rc.environment_for(spec), python="python", repo=str(repo)):
+    for group in rc.package_groups(recipe, python="python", repo=str(repo)):
         group = [a for a in group if not split_git_requirement(a)]
         for project in _local_projects(group, repo):
             tools += _build_requires(project)
@@ -259,19 +257,17 @@ def make_bundle(
     for spec in specs:
         if spec.recipe is None:
             raise BundleError(f"method {spec.name!r} runs in-process: it has no upstream code to bundle")
-        target_python = python or rc.python_version(spec.name, rc.environment_for(spec))
-        if python and python != rc.python_version(spec.name, rc.environment_for(spec)):
-            raise BundleError(
-                f"method {spec.name!r}: its recipe needs Python "
-                f"{rc.python_version(spec.name, rc.environment_for(spec))}, not {python}"
-            )
+        needed = rc.python_version(spec.name, rc.environment_for(spec))
+        if python and python != needed:
+            raise BundleError(f"method {spec.name!r}: its recipe needs Python {needed}, not {python}")
+        target_python = python or needed
         log.note(f"==== bundling {spec.name!r} for Python {target_python}, platform {platform or host_platform()}")
         with tempfile.TemporaryDirectory(prefix=f"reconbench-bundle-{spec.name}-") as tmp:
             work = Path(tmp)
             repo = work / "repo"
             checkout(spec, repo, log)
             repos = []
-            for n, item in enumerate(rc.upstream_repos(spec.name, rc.upstream_recipe(spec))):
+            for n, item in enumerate(rc.upstream_repos(spec.name, spec.upstream_recipe())):
                 folder = repo / item["dest"] if item["dest"] else repo
                 if (folder / ".gitmodules").is_file():
                     raise BundleError(
@@ -287,7 +283,7 @@ def make_bundle(
                 requirements[req] = archive_git_requirement(req, wheels, work, log).relative_to(out).as_posix()
             download_packages(spec, repo, wheels, log, python=target_python, platform=platform)
         entry = {
-            "recipe_hash": rc.recipe_hash(spec.name, rc.upstream_recipe(spec), "venv"),
+            "recipe_hash": rc.recipe_hash(spec.name, spec.upstream_recipe(), "venv"),
             "python": target_python,
             "upstream": repos,
             "requirements": requirements,
@@ -371,23 +367,25 @@ def method_entry(manifest: dict[str, Any], spec: MethodSpec, folder: Path | str)
     if entry is None:
         held = ", ".join(sorted(manifest.get("methods", {}))) or "nothing"
         raise BundleError(f"method {spec.name!r} is not in the bundle {folder} (it holds: {held})")
-    pinned = [r["commit"] for r in rc.upstream_repos(spec.name, rc.upstream_recipe(spec))]
+    pinned = [r["commit"] for r in rc.upstream_repos(spec.name, spec.upstream_recipe())]
     bundled = [r.get("commit") for r in entry.get("upstream", [])]
     if pinned != bundled:
         raise BundleError(
             f"method {spec.name!r}: the bundle holds commit(s) {bundled}, this reconbench pins {pinned}: "
             f"make the bundle again with this version of reconbench"
         )
-    if entry.get("recipe_hash") != rc.recipe_hash(spec.name, rc.upstream_recipe(spec), "venv"):
+    digest = rc.recipe_hash(spec.name, spec.upstream_recipe(), "venv")
+    if entry.get("recipe_hash") != digest:
         raise BundleError(
             f"method {spec.name!r}: the bundle was made for another recipe (hash {str(entry.get('recipe_hash'))[:12]}, "
-            f"this reconbench's is {rc.recipe_hash(spec.name, rc.upstream_recipe(spec), 'venv')[:12]}): make the "
+            f"this reconbench's is {digest[:12]}): make the "
             f"bundle again with this version of reconbench (and the same RECONBENCH_RECIPE_OVERRIDES, if any)"
         )
-    if entry.get("python") != rc.python_version(spec.name, rc.environment_for(spec)):
+    needed = rc.python_version(spec.name, rc.environment_for(spec))
+    if entry.get("python") != needed:
         raise BundleError(
             f"method {spec.name!r}: the bundle's packages are for Python {entry.get('python')}, the recipe needs "
-            f"{rc.python_version(spec.name, rc.environment_for(spec))}"
+            f"{needed}"
         )
     plat = str(manifest.get("platform", ""))
     if not platform_fits(plat):
@@ -434,7 +432,7 @@ def install_weights(folder: Path | str, entry: dict[str, Any], spec: MethodSpec)
         else:
             shutil.copytree(src, snapshot, dirs_exist_ok=True)
             copied.append(w["label"])
-        if not re.fullmatch(r"[0-9a-f]{40}", w["revision"]):  # how the hub cache maps a branch name to a commit
+        if not is_commit(w["revision"]):  # how the hub cache maps a branch name to a commit
             ref = repo_folder / "refs" / w["revision"]
             ref.parent.mkdir(parents=True, exist_ok=True)
             ref.write_text(w["commit"])

@@ -73,7 +73,7 @@ def base_image(spec: MethodSpec) -> str:
 
 def image_tag(spec: MethodSpec) -> str:
     name = safe_name(spec.name).lower().replace("_", "-").strip("-.") or "method"
-    return f"reconbench/{name}:{rc.recipe_hash(spec.name, rc.upstream_recipe(spec), 'docker')[:12]}"
+    return f"reconbench/{name}:{rc.recipe_hash(spec.name, spec.upstream_recipe(), 'docker')[:12]}"
 
 
 def _exec_form(argv: list[str]) -> str:
@@ -94,7 +94,7 @@ def _arch_list(cuda: str) -> str:
 def uses_build_context(spec: MethodSpec) -> bool:
     """Local repositories (a path or file:// URL) cannot be cloned inside `docker build`: they are checked out
     on the host into the build context and copied in."""
-    return any(rc.is_local_repo(r["repo"]) for r in rc.upstream_repos(spec.name, rc.upstream_recipe(spec)))
+    return any(rc.is_local_repo(r["repo"]) for r in rc.upstream_repos(spec.name, spec.upstream_recipe()))
 
 
 def apt_install(spec: MethodSpec) -> str:
@@ -144,18 +144,19 @@ def image_variables(spec: MethodSpec) -> dict[str, str]:
 
 def pip_commands(spec: MethodSpec) -> list[list[str]]:
     """The image's pip calls in order: the seed (setuptools pin), then one per package group."""
-    extra = rc.pip_args(rc.environment_for(spec), python=PYTHON, repo=UPSTREAM)
-    seed = rc.seed_requirements(rc.environment_for(spec))
-    groups = ([seed] if seed else []) + rc.package_groups(rc.environment_for(spec), python=PYTHON, repo=UPSTREAM)
+    recipe = rc.environment_for(spec)
+    extra = rc.pip_args(recipe, python=PYTHON, repo=UPSTREAM)
+    seed = rc.seed_requirements(recipe)
+    groups = ([seed] if seed else []) + rc.package_groups(recipe, python=PYTHON, repo=UPSTREAM)
     return [[PYTHON, "-m", "pip", "install", *extra, *group] for group in groups]
 
 
 def dockerfile(spec: MethodSpec) -> str:
     """The Dockerfile of a method's environment, generated from its recipe (pure: no Docker needed)."""
-    rc.require_upstream(spec)
-    version = rc.python_version(spec.name, rc.environment_for(spec))
+    recipe = rc.environment_for(spec)
+    version = rc.python_version(spec.name, recipe)
     install_system = apt_install(spec)
-    digest = rc.recipe_hash(spec.name, rc.upstream_recipe(spec), "docker")
+    digest = rc.recipe_hash(spec.name, spec.upstream_recipe(), "docker")
     lines = [
         f"# reconbench environment of method {spec.name} (recipe {digest[:12]}), generated from its MethodSpec.",
         f"# Build: docker build -t {image_tag(spec)} <this folder>",
@@ -167,20 +168,20 @@ def dockerfile(spec: MethodSpec) -> str:
         f"ENV VIRTUAL_ENV={VENV} PATH={VENV}/bin:$PATH",
     ]
     if uses_build_context(spec):
-        for item in rc.upstream_repos(spec.name, rc.upstream_recipe(spec)):
+        for item in rc.upstream_repos(spec.name, spec.upstream_recipe()):
             where = f" into {item['dest']}" if item["dest"] else ""
             lines.append(
                 f"# upstream {item['repo']} @ {item['commit']}{where} (checked out on the host: local repository)"
             )
         lines.append(f"COPY repo {UPSTREAM}")
     else:
-        for item in rc.upstream_repos(spec.name, rc.upstream_recipe(spec)):
+        for item in rc.upstream_repos(spec.name, spec.upstream_recipe()):
             lines.append(f"# upstream {item['repo']} @ {item['commit']}")
             lines += [f"RUN {_exec_form(argv)}" for argv in clone_commands(item)]
     lines.append(f"WORKDIR {UPSTREAM}")
     lines += [f"ENV {key}={_env_value(value)}" for key, value in image_variables(spec).items()]
     lines += [f"RUN {_exec_form(argv)}" for argv in pip_commands(spec)]
-    for argv, cwd in rc.build_commands(spec.name, rc.environment_for(spec), python=PYTHON, repo=UPSTREAM):
+    for argv, cwd in rc.build_commands(spec.name, recipe, python=PYTHON, repo=UPSTREAM):
         if cwd:
             lines.append(f"WORKDIR {UPSTREAM}/{cwd}")
         lines.append(f"RUN {_exec_form(argv)}")
@@ -213,7 +214,7 @@ class DockerBackend(Backend):
         return dockerfile(spec)
 
     def is_built(self, spec: MethodSpec) -> bool:
-        rc.require_upstream(spec)
+        spec.upstream_recipe()
         docker = shutil.which("docker")
         if docker is None:
             return False

@@ -3,7 +3,7 @@ applied (overrides.py), its hash, and the pip calls, build commands and variable
 substituted (placeholders.substitute_recipe).
 
 Its functions take the method's name (for messages) and its typed recipe (methods/recipe.py), or only the
-environment part of it, never a whole MethodSpec; `upstream_recipe(spec)` is the one place that reads a spec."""
+environment part of it, never a whole MethodSpec (but `environment_for(spec)`, for the backends)."""
 
 from __future__ import annotations
 
@@ -25,20 +25,6 @@ BACKEND_VERSION = "1"  # bump when a backend builds differently: every environme
 DOCKER_ONLY_FIELDS = ("apt", "cuda", "base_image")
 
 
-def upstream_recipe(spec: MethodSpec) -> UpstreamRecipe:
-    """The typed recipe of a method run from upstream code (an in-process method has none: a ValueError)."""
-    if spec.recipe is None:
-        raise ValueError(
-            f"method {spec.name!r} runs in-process and needs no environment (it has no upstream repository)"
-        )
-    return spec.recipe
-
-
-def require_upstream(spec: MethodSpec) -> None:
-    """Only methods run from upstream code have an environment."""
-    upstream_recipe(spec)
-
-
 def environment(name: str, recipe: UpstreamRecipe) -> EnvironmentRecipe:
     """The environment recipe of method `name` as it is built here: the spec's, local overrides applied."""
     return environment_of(name, recipe.environment)
@@ -46,7 +32,7 @@ def environment(name: str, recipe: UpstreamRecipe) -> EnvironmentRecipe:
 
 def environment_for(spec: MethodSpec) -> EnvironmentRecipe:
     """`environment(spec.name, spec.recipe)`: for the backends, whose entry points take the method."""
-    return environment(spec.name, upstream_recipe(spec))
+    return environment(spec.name, spec.upstream_recipe())
 
 
 def upstream_repos(name: str, recipe: UpstreamRecipe) -> list[dict[str, str]]:

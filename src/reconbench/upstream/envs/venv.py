@@ -106,7 +106,8 @@ class VenvBackend(Backend):
         }
 
     def _build(self, spec: MethodSpec, folder: Path, log: BuildLog) -> None:
-        version = rc.python_version(spec.name, rc.environment_for(spec))
+        recipe = rc.environment_for(spec)
+        version = rc.python_version(spec.name, recipe)
         repo = folder / "repo"
         sources = self.sources
         checkout(spec, repo, log, sources)
@@ -122,16 +123,16 @@ class VenvBackend(Backend):
             raise EnvironmentBuildError(
                 f"method {spec.name!r}: the new venv runs Python {got}, not {version}; build log: {log.path}"
             )
-        env = {**self._venv_vars(spec), **rc.recipe_env(rc.environment_for(spec), python=python, repo=str(repo))}
-        extra = rc.pip_args(rc.environment_for(spec), python=python, repo=str(repo))
+        env = {**self._venv_vars(spec), **rc.recipe_env(recipe, python=python, repo=str(repo))}
+        extra = rc.pip_args(recipe, python=python, repo=str(repo))
         local = sources.requirement if sources is not None else str
         if sources is not None:  # offline: pip takes packages only from the bundle's wheels folder
             extra = sources.pip_options(extra)
             env.update(sources.pip_env())
-        seed = rc.seed_requirements(rc.environment_for(spec))
+        seed = rc.seed_requirements(recipe)
         if seed:  # before anything else: `uv venv --seed` brings the newest setuptools (rc.seed_requirements)
             log.run([python, "-m", "pip", "install", *extra, *seed], cwd=repo, env=env)
-        for group in rc.package_groups(rc.environment_for(spec), python=python, repo=str(repo)):
+        for group in rc.package_groups(recipe, python=python, repo=str(repo)):
             log.run([python, "-m", "pip", "install", *extra, *map(local, group)], cwd=repo, env=env)
-        for argv, cwd in rc.build_commands(spec.name, rc.environment_for(spec), python=python, repo=str(repo)):
+        for argv, cwd in rc.build_commands(spec.name, recipe, python=python, repo=str(repo)):
             log.run(list(map(local, argv)), cwd=repo / cwd if cwd else repo, env=env)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from filelock import FileLock
 
 from reconbench.errors import ReconbenchError
 from reconbench.methods.base import MethodSpec
-from reconbench.methods.recipe import Weight, is_relative
+from reconbench.methods.recipe import Weight, is_commit, is_relative
 from reconbench.system.paths import cache_root, hf_cache_dir, hf_home, hf_offline
 
 logger = logging.getLogger(__name__)
@@ -116,7 +115,7 @@ def cached_path(item: WeightItem) -> Path | None:
         return Path(found) if isinstance(found, str) and os.path.isfile(found) else None
     folder = _repo_folder(item)
     commit = item.revision
-    if not re.fullmatch(r"[0-9a-f]{40}", commit):
+    if not is_commit(commit):
         ref = folder / "refs" / commit
         if not ref.is_file():
             return None
