@@ -127,11 +127,8 @@ def prepare_ground_truth(
             grid, note = None, f"ground truth not watertight ({exc}): volume IoU not applicable"
     gt = GroundTruth(mesh, protocol, views, images, cloud, surface, grid, note)
     for net in lpips_nets:
-        from reconbench.metrics.lpips import lpips_features
-
         with timer(f"lpips_{net}"):
-            batch = lpips_batch(net, images, device)
-            gt.lpips_features[net] = lpips_features(images, net, batch_size=batch, device=device)
+            gt.lpips_features[net] = truth_features(net, images, device)
     with timer("per_view"):
         gt.per_view = view_checks.prepare_reference(mesh, protocol, views, images, lpips_nets, device)
     if cache_dir is not None:
@@ -174,6 +171,14 @@ def lpips_batch(net: str, images: np.ndarray, device: str = "cpu") -> int:
     n, h, w = images.shape[:3]
     fits = int(max(1, min(n, LPIPS_BATCH_BYTES // feature_bytes(net, h, w))))
     return min(fits, CPU_LPIPS_BATCH) if str(device) == "cpu" else fits
+
+
+def truth_features(net: str, images: np.ndarray, device: str) -> list:
+    """The ground truth's LPIPS features for `net`, made once per object and kept for every prediction (also
+    after a ground-truth cache hit: they are not kept on disk)."""
+    from reconbench.metrics.lpips import lpips_features
+
+    return lpips_features(images, net, batch_size=lpips_batch(net, images, device), device=device)
 
 
 def evaluate(
@@ -324,11 +329,13 @@ def evaluate_input_view(
 def _subsample_cloud(cloud: PointCloud, k: int, seed: int) -> PointCloud:
     if len(cloud) <= k:
         return cloud
-    keep = np.sort(np.random.default_rng(seed).choice(len(cloud), k, replace=False))
+    keep = geometry.subsample_indices(len(cloud), k, seed)
     return PointCloud(cloud.points[keep], cloud.normals[keep])
 
 
 def _subsample(points: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """The refinement's input: the same draw as `geometry.subsample_indices`, left unsorted as it always was
+    (sorting would reorder ICP's sums, so aligned values would no longer be bit-identical)."""
     if len(points) <= k:
         return points
     return points[np.random.default_rng(seed).choice(len(points), k, replace=False)]

@@ -112,7 +112,7 @@ def load(
     folder: str | Path, mesh: MeshAsset, protocol: Protocol, lpips_nets: Sequence[str], device: str = "cpu"
 ) -> GroundTruth | None:
     """The products saved for exactly this mesh, protocol and settings, or None (a miss, or unreadable)."""
-    from reconbench.evaluation import GroundTruth, lpips_batch
+    from reconbench.evaluation import GroundTruth, truth_features
     from reconbench.metrics import per_view
     from reconbench.render import RenderedViews
 
@@ -142,12 +142,7 @@ def load(
         shape = tuple(meta["occupancy_shape"])
         occupancy = np.unpackbits(arrays["occupancy"], count=int(np.prod(shape))).reshape(shape).astype(bool)
     gt = GroundTruth(mesh, protocol, views, images, cloud, surface, occupancy, meta["occupancy_note"])
-    if lpips_nets:
-        from reconbench.metrics.lpips import lpips_features
-
-        for net in lpips_nets:
-            batch = lpips_batch(net, images, device)
-            gt.lpips_features[net] = lpips_features(images, net, batch_size=batch, device=device)
+    gt.lpips_features = {net: truth_features(net, images, device) for net in lpips_nets}
     gt.per_view = per_view.prepare_reference(
         mesh,
         protocol,
