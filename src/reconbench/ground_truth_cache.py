@@ -12,7 +12,8 @@ is 0 by the renderer's contract), both point clouds, the occupancy grid (or why 
 per-view references (detail per view, the truth's own Janus distance): 18-24 MB an object under
 `default`. Not kept: the LPIPS features (about 11 MB a view for AlexNet and 128 MB for VGG at 512x512:
 265 MB and 3.2 GB an object under `default`, too much to keep per object; recomputed from the kept
-images in one forward pass) and the composited images (exactly recomputed from the renders).
+images, batched as in scoring: evaluation.truth_features) and the composited images (exactly recomputed
+from the renders).
 Written to a temporary folder and renamed, so a reader never sees half a folder; two processes writing
 the same products both produce the same bytes and the first rename wins.
 """
