@@ -158,8 +158,8 @@ def scoring_device(device: str | None = None) -> str:
 # take more than LPIPS_BATCH_BYTES (AlexNet keeps about 11 MB a view at 512x512, VGG 128 MB: one pass over
 # 25 VGG views would hold gigabytes). On the CPU: CPU_LPIPS_BATCH at a time -- measured on 2 idle cores
 # (`default`'s 25 views, AlexNet, scored against the truth's features; 2026-11-30): batches of 4-5 take
-# 0.44 s, of 2 0.46 s, of 8 0.51-0.55 s, of 13 0.74 s; earlier, one pass over all 25 0.84 s
-# (its activations, about 1 GB, no longer fit the caches), one view at a time 0.60 s.
+# 0.44 s, of 2 0.46 s, of 8 0.51-0.55 s, of 13 0.74 s; earlier, at load 3.5 (not idle), one pass over
+# all 25 took 0.84 s (docs/metrics.md, "Speed").
 LPIPS_BATCH_BYTES = 512 * 2**20
 CPU_LPIPS_BATCH = 4
 
