@@ -79,12 +79,9 @@ def save(folder: str | Path, gt: GroundTruth, lpips_nets: Sequence[str]) -> Path
             arrays[f"{name}_full"] = full
         else:
             arrays[f"{name}_covered"] = full[views.mask]
-    arrays.update(
-        cloud_points=gt.cloud.points,
-        cloud_normals=gt.cloud.normals,
-        surface_points=gt.surface.points,
-        surface_normals=gt.surface.normals,
-    )
+    arrays.update(surface_points=gt.surface.points, surface_normals=gt.surface.normals)
+    if gt.cloud is not gt.surface:  # else one cloud serves both (meta's cloud_is_surface)
+        arrays.update(cloud_points=gt.cloud.points, cloud_normals=gt.cloud.normals)
     if gt.occupancy is not None:
         arrays["occupancy"] = np.packbits(gt.occupancy)
     if ref is not None and ref.gradients is not None:
