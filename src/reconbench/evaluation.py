@@ -417,12 +417,15 @@ class _Scorer:
             metrics.update(depth_metrics)
             metrics["fscore"] = depth_metrics[f"fscore_{threshold_key(ev.fscore_default)}"]
             if mesh is not None:
-                surface = geometry.cloud_metrics(
-                    geometry.surface_point_cloud(mesh, ev.points, ev.seed),
-                    gt.surface,
-                    ev.fscore_thresholds,
-                    ev.length_unit,
-                )
+                if ev.geometry_points == "surface" and ev.chamfer != "point-to-mesh":
+                    surface = depth_metrics  # the same samples against the truth's same samples: done above
+                else:
+                    samples = (
+                        cloud
+                        if ev.geometry_points == "surface"  # geometry_cloud drew these very samples
+                        else geometry.surface_point_cloud(mesh, ev.points, ev.seed)
+                    )
+                    surface = geometry.cloud_metrics(samples, gt.surface, ev.fscore_thresholds, ev.length_unit)
                 metrics["surface_chamfer"] = surface["chamfer"]
                 metrics["surface_fscore"] = surface[f"fscore_{threshold_key(ev.fscore_default)}"]
                 metrics["surface_normal_consistency"] = surface["normal_consistency"]
