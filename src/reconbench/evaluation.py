@@ -127,11 +127,8 @@ def prepare_ground_truth(
             grid, note = None, f"ground truth not watertight ({exc}): volume IoU not applicable"
     gt = GroundTruth(mesh, protocol, views, images, cloud, surface, grid, note)
     for net in lpips_nets:
-        from reconbench.metrics.lpips import lpips_features
-
         with timer(f"lpips_{net}"):
-            batch = lpips_batch(net, images, device)
-            gt.lpips_features[net] = lpips_features(images, net, batch_size=batch, device=device)
+            gt.lpips_features[net] = truth_features(net, images, device)
     with timer("per_view"):
         gt.per_view = view_checks.prepare_reference(mesh, protocol, views, images, lpips_nets, device)
     if cache_dir is not None:
@@ -161,8 +158,8 @@ def scoring_device(device: str | None = None) -> str:
 # take more than LPIPS_BATCH_BYTES (AlexNet keeps about 11 MB a view at 512x512, VGG 128 MB: one pass over
 # 25 VGG views would hold gigabytes). On the CPU: CPU_LPIPS_BATCH at a time -- measured on 2 idle cores
 # (`default`'s 25 views, AlexNet, scored against the truth's features; 2026-11-30): batches of 4-5 take
-# 0.44 s, of 2 0.46 s, of 8 0.51-0.55 s, of 13 0.74 s; earlier, one pass over all 25 0.84 s
-# (its activations, about 1 GB, no longer fit the caches), one view at a time 0.60 s.
+# 0.44 s, of 2 0.46 s, of 8 0.51-0.55 s, of 13 0.74 s; earlier, at load 3.5 (not idle), one pass over
+# all 25 took 0.84 s (docs/metrics.md, "Speed").
 LPIPS_BATCH_BYTES = 512 * 2**20
 CPU_LPIPS_BATCH = 4
 
@@ -174,6 +171,14 @@ def lpips_batch(net: str, images: np.ndarray, device: str = "cpu") -> int:
     n, h, w = images.shape[:3]
     fits = int(max(1, min(n, LPIPS_BATCH_BYTES // feature_bytes(net, h, w))))
     return min(fits, CPU_LPIPS_BATCH) if str(device) == "cpu" else fits
+
+
+def truth_features(net: str, images: np.ndarray, device: str) -> list:
+    """The ground truth's LPIPS features for `net`, made once per object and kept for every prediction (also
+    after a ground-truth cache hit: they are not kept on disk)."""
+    from reconbench.metrics.lpips import lpips_features
+
+    return lpips_features(images, net, batch_size=lpips_batch(net, images, device), device=device)
 
 
 def evaluate(
@@ -324,11 +329,13 @@ def evaluate_input_view(
 def _subsample_cloud(cloud: PointCloud, k: int, seed: int) -> PointCloud:
     if len(cloud) <= k:
         return cloud
-    keep = np.sort(np.random.default_rng(seed).choice(len(cloud), k, replace=False))
+    keep = geometry.subsample_indices(len(cloud), k, seed)
     return PointCloud(cloud.points[keep], cloud.normals[keep])
 
 
 def _subsample(points: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """The refinement's input: the same draw as `geometry.subsample_indices`, left unsorted as it always was
+    (sorting would reorder ICP's sums, so aligned values would no longer be bit-identical)."""
     if len(points) <= k:
         return points
     return points[np.random.default_rng(seed).choice(len(points), k, replace=False)]
@@ -410,12 +417,15 @@ class _Scorer:
             metrics.update(depth_metrics)
             metrics["fscore"] = depth_metrics[f"fscore_{threshold_key(ev.fscore_default)}"]
             if mesh is not None:
-                surface = geometry.cloud_metrics(
-                    geometry.surface_point_cloud(mesh, ev.points, ev.seed),
-                    gt.surface,
-                    ev.fscore_thresholds,
-                    ev.length_unit,
-                )
+                if ev.geometry_points == "surface" and ev.chamfer != "point-to-mesh":
+                    surface = depth_metrics  # the same samples against the truth's same samples: done above
+                else:
+                    samples = (
+                        cloud
+                        if ev.geometry_points == "surface"  # geometry_cloud drew these very samples
+                        else geometry.surface_point_cloud(mesh, ev.points, ev.seed)
+                    )
+                    surface = geometry.cloud_metrics(samples, gt.surface, ev.fscore_thresholds, ev.length_unit)
                 metrics["surface_chamfer"] = surface["chamfer"]
                 metrics["surface_fscore"] = surface[f"fscore_{threshold_key(ev.fscore_default)}"]
                 metrics["surface_normal_consistency"] = surface["normal_consistency"]

@@ -12,7 +12,8 @@ is 0 by the renderer's contract), both point clouds, the occupancy grid (or why 
 per-view references (detail per view, the truth's own Janus distance): 18-24 MB an object under
 `default`. Not kept: the LPIPS features (about 11 MB a view for AlexNet and 128 MB for VGG at 512x512:
 265 MB and 3.2 GB an object under `default`, too much to keep per object; recomputed from the kept
-images in one forward pass) and the composited images (exactly recomputed from the renders).
+images, batched as in scoring: evaluation.truth_features) and the composited images (exactly recomputed
+from the renders).
 Written to a temporary folder and renamed, so a reader never sees half a folder; two processes writing
 the same products both produce the same bytes and the first rename wins.
 """
@@ -78,12 +79,9 @@ def save(folder: str | Path, gt: GroundTruth, lpips_nets: Sequence[str]) -> Path
             arrays[f"{name}_full"] = full
         else:
             arrays[f"{name}_covered"] = full[views.mask]
-    arrays.update(
-        cloud_points=gt.cloud.points,
-        cloud_normals=gt.cloud.normals,
-        surface_points=gt.surface.points,
-        surface_normals=gt.surface.normals,
-    )
+    arrays.update(surface_points=gt.surface.points, surface_normals=gt.surface.normals)
+    if gt.cloud is not gt.surface:  # else one cloud serves both (meta's cloud_is_surface)
+        arrays.update(cloud_points=gt.cloud.points, cloud_normals=gt.cloud.normals)
     if gt.occupancy is not None:
         arrays["occupancy"] = np.packbits(gt.occupancy)
     if ref is not None and ref.gradients is not None:
@@ -112,7 +110,7 @@ def load(
     folder: str | Path, mesh: MeshAsset, protocol: Protocol, lpips_nets: Sequence[str], device: str = "cpu"
 ) -> GroundTruth | None:
     """The products saved for exactly this mesh, protocol and settings, or None (a miss, or unreadable)."""
-    from reconbench.evaluation import GroundTruth, lpips_batch
+    from reconbench.evaluation import GroundTruth, truth_features
     from reconbench.metrics import per_view
     from reconbench.render import RenderedViews
 
@@ -142,12 +140,7 @@ def load(
         shape = tuple(meta["occupancy_shape"])
         occupancy = np.unpackbits(arrays["occupancy"], count=int(np.prod(shape))).reshape(shape).astype(bool)
     gt = GroundTruth(mesh, protocol, views, images, cloud, surface, occupancy, meta["occupancy_note"])
-    if lpips_nets:
-        from reconbench.metrics.lpips import lpips_features
-
-        for net in lpips_nets:
-            batch = lpips_batch(net, images, device)
-            gt.lpips_features[net] = lpips_features(images, net, batch_size=batch, device=device)
+    gt.lpips_features = {net: truth_features(net, images, device) for net in lpips_nets}
     gt.per_view = per_view.prepare_reference(
         mesh,
         protocol,

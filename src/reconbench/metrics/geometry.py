@@ -54,7 +54,7 @@ def depth_point_cloud(
     if len(points_all) == 0:
         raise ValueError("the asset covers no pixel of any geometry view")
     if n_points is not None:
-        keep = _subsample(len(points_all), n_points, seed)
+        keep = subsample_indices(len(points_all), n_points, seed)
         points_all, normals_all = points_all[keep], normals_all[keep]
     if voxel is not None:
         points_all, normals_all = voxel_down_sample(points_all, normals_all, voxel)
@@ -104,7 +104,8 @@ def surface_point_cloud(mesh: MeshAsset, n_points: int, seed: int) -> PointCloud
     return PointCloud(np.asarray(points, np.float64), tm.face_normals[faces])
 
 
-def _subsample(n: int, k: int, seed: int) -> np.ndarray:
+def subsample_indices(n: int, k: int, seed: int) -> np.ndarray:
+    """Sorted indices of `k` of `n` items drawn without replacement with `seed` (all of them when n <= k)."""
     if n <= k:
         return np.arange(n)
     return np.sort(np.random.default_rng(seed).choice(n, size=k, replace=False))

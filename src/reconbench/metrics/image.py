@@ -63,8 +63,6 @@ def ssim(
 
     `device` other than "cpu" (a CUDA GPU) computes the same definition with torch there (`ssim_torch`).
     """
-    from skimage.metrics import structural_similarity
-
     if device != "cpu":
         return ssim_torch(pred, gt, data_range, border, device)
     if border == "reflect":
@@ -75,9 +73,6 @@ def ssim(
     valid = (h - 2 * SSIM_RADIUS) * (w - 2 * SSIM_RADIUS)
 
     def one(p: np.ndarray, g: np.ndarray) -> float:
-        view_range = (
-            (max(float(p.max() - p.min()), float(g.max() - g.min())) or 1.0) if data_range is None else data_range
-        )
         content = (p != background).any(-1) | (g != background).any(-1)
         if not content.any():
             return 1.0
@@ -85,16 +80,7 @@ def ssim(
         margin = 2 * SSIM_RADIUS
         r0, r1 = max(rows[0] - margin, 0), min(rows[-1] + margin + 1, h)
         c0, c1 = max(cols[0] - margin, 0), min(cols[-1] + margin + 1, w)
-        _, s_map = structural_similarity(
-            p[r0:r1, c0:c1],
-            g[r0:r1, c0:c1],
-            channel_axis=-1,
-            data_range=view_range,
-            gaussian_weights=True,
-            sigma=SSIM_SIGMA,
-            use_sample_covariance=False,
-            full=True,
-        )
+        s_map = _ssim_map(p[r0:r1, c0:c1], g[r0:r1, c0:c1], _view_range(p, g, data_range))
         # Sum the map over its part of the valid region [R, h-R) x [R, w-R); pixels there outside
         # the crop contribute 1 each.
         vr0, vr1 = max(r0, SSIM_RADIUS), min(r1, h - SSIM_RADIUS)
@@ -103,6 +89,30 @@ def ssim(
         return float((inside.sum() + (valid - inside.size)) / valid)
 
     return _per_view(one, np.asarray(pred, np.float32), np.asarray(gt, np.float32))
+
+
+def _view_range(p: np.ndarray, g: np.ndarray, data_range: float | None) -> float:
+    """`data_range`, or when None the view's own: max(p.max() - p.min(), g.max() - g.min()) (1 if both flat)."""
+    if data_range is not None:
+        return data_range
+    return max(float(p.max() - p.min()), float(g.max() - g.min())) or 1.0
+
+
+def _ssim_map(p: np.ndarray, g: np.ndarray, data_range: float) -> np.ndarray:
+    """scikit-image's SSIM map of one (H, W, 3) pair under this module's settings."""
+    from skimage.metrics import structural_similarity
+
+    _, s_map = structural_similarity(
+        p,
+        g,
+        channel_axis=-1,
+        data_range=data_range,
+        gaussian_weights=True,
+        sigma=SSIM_SIGMA,
+        use_sample_covariance=False,
+        full=True,
+    )
+    return s_map
 
 
 def _per_view(one: Callable[[np.ndarray, np.ndarray], float], pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
@@ -119,25 +129,11 @@ def _per_view(one: Callable[[np.ndarray, np.ndarray], float], pred: np.ndarray, 
 def _ssim_reflect(pred: np.ndarray, gt: np.ndarray, data_range: float | None) -> np.ndarray:
     """SSIM averaged over every pixel, the image reflect-padded by the window radius first (numpy's
     "reflect" = torch's): each window lies inside the padded image, so scikit-image's map there is exact."""
-    from skimage.metrics import structural_similarity
-
     r = SSIM_RADIUS
 
     def one(p: np.ndarray, g: np.ndarray) -> float:
-        view_range = (
-            (max(float(p.max() - p.min()), float(g.max() - g.min())) or 1.0) if data_range is None else data_range
-        )
         pp, gg = (np.pad(x, ((r, r), (r, r), (0, 0)), mode="reflect") for x in (p, g))
-        _, s_map = structural_similarity(
-            pp,
-            gg,
-            channel_axis=-1,
-            data_range=view_range,
-            gaussian_weights=True,
-            sigma=SSIM_SIGMA,
-            use_sample_covariance=False,
-            full=True,
-        )
+        s_map = _ssim_map(pp, gg, _view_range(p, g, data_range))
         return float(s_map[r:-r, r:-r].mean(dtype=np.float64))
 
     return _per_view(one, np.asarray(pred, np.float32), np.asarray(gt, np.float32))

@@ -19,7 +19,7 @@ import importlib.util
 import os
 import pickle
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -400,12 +400,23 @@ def lpips_against_features(
     """(N,) LPIPS distances of N images to the N views whose lpips_features() are `reference`, one batch at a
     time: the images' own features (11 MB a 512x512 view for alex, 128 MB for vgg) never all exist at once."""
     images, net, device = _as_batch(images), canonical_net(net), _device(device)
-    model = _model(net, device)
-    out = []
     with _Threads(num_threads), torch.inference_mode():
-        for i in range(0, len(images), batch_size):
-            fa = _features(model, images[i : i + batch_size], batch_size, device)
-            out.append(_from_features(model, fa, [t[i : i + batch_size] for t in reference], batch_size))
+        return _streamed(_model(net, device), images, lambda s: [t[s] for t in reference], batch_size, device)
+
+
+def _streamed(
+    model: LPIPS,
+    images: np.ndarray,
+    reference: Callable[[slice], Sequence[torch.Tensor]],
+    batch_size: int,
+    device: str,
+) -> np.ndarray:
+    """(N,) distances of `images` to `reference(batch)`'s features, `batch_size` images' features at a time."""
+    out = []
+    for i in range(0, len(images), batch_size):
+        batch = slice(i, i + batch_size)
+        fa = _features(model, images[batch], batch_size, device)
+        out.append(_from_features(model, fa, reference(batch), batch_size))
     return np.concatenate(out) if out else np.zeros(0)
 
 
@@ -425,10 +436,5 @@ def lpips_distance(
         raise ValueError(f"image stacks differ in shape: {a.shape} vs {b.shape}")
     net, device = canonical_net(net), _device(device)
     model = _model(net, device)
-    out = []
     with _Threads(num_threads), torch.inference_mode():
-        for i in range(0, len(a), batch_size):
-            fa = _features(model, a[i : i + batch_size], batch_size, device)
-            fb = _features(model, b[i : i + batch_size], batch_size, device)
-            out.append(_from_features(model, fa, fb, batch_size))
-    return np.concatenate(out) if out else np.zeros(0)
+        return _streamed(model, a, lambda s: _features(model, b[s], batch_size, device), batch_size, device)
