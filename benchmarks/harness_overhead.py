@@ -42,24 +42,27 @@ def step_timers(seconds: dict[str, list[float]]):
     """Time the harness's steps in this process (the local executor with one worker runs every job here)."""
     originals = (
         store_module.ResultsStore.put,
-        worker_module.MethodWorker.run,
+        worker_module.MethodWorker.submit,
+        worker_module.MethodWorker.result,
         renders_module.RenderWriter.submit,
         renders_module.wait,
     )
-    put, run, submit, wait = originals
+    put, send, receive, submit, wait = originals
 
     def timed(key, fn, minus_wall=False):
         def wrapper(*args, **kwargs):
             start = time.perf_counter()
             out = fn(*args, **kwargs)
             spent = time.perf_counter() - start
-            seconds[key].append(spent - (out[1] if minus_wall else 0.0))  # MethodWorker.run: (output, method wall)
+            seconds[key].append(spent - (out[1] if minus_wall else 0.0))  # MethodWorker.result: (output, method wall)
             return out
 
         return wrapper
 
     store_module.ResultsStore.put = timed("commit", put)
-    worker_module.MethodWorker.run = timed("handoff", run, minus_wall=True)
+    # The hand-off: sending the job to the method worker, and receiving its output less the method's own time.
+    worker_module.MethodWorker.submit = timed("send", send)
+    worker_module.MethodWorker.result = timed("receive", receive, minus_wall=True)
     renders_module.RenderWriter.submit = timed("submit", submit)
     renders_module.wait = timed("wait", wait)
     import reconbench.runner.execute as execute  # imported `wait` by name
@@ -70,7 +73,8 @@ def step_timers(seconds: dict[str, list[float]]):
     finally:
         (
             store_module.ResultsStore.put,
-            worker_module.MethodWorker.run,
+            worker_module.MethodWorker.submit,
+            worker_module.MethodWorker.result,
             renders_module.RenderWriter.submit,
             renders_module.wait,
         ) = originals
@@ -96,7 +100,7 @@ def measure(legacy: bool, ids: list[str], protocol: str, lpips: tuple[str, ...])
         os.environ.pop(LEGACY_ENV, None)
         if previous is not None:
             os.environ[LEGACY_ENV] = previous
-    if any(len(steps[k]) != len(marks) for k in ("commit", "handoff", "submit", "wait")):
+    if any(len(steps[k]) != len(marks) for k in ("commit", "send", "receive", "submit", "wait")):
         raise SystemExit(f"a job failed or was skipped (steps timed: {dict((k, len(v)) for k, v in steps.items())})")
     jobs = []
     last = start
@@ -110,7 +114,7 @@ def measure(legacy: bool, ids: list[str], protocol: str, lpips: tuple[str, ...])
             "evaluation": evaluation,
             "overhead": t - last - method - evaluation,
             "commit": steps["commit"][k],
-            "handoff": steps["handoff"][k],
+            "handoff": steps["send"][k] + steps["receive"][k],
             "renders": steps["submit"][k] + steps["wait"][k],
         }
         job["rest"] = job["overhead"] - job["commit"] - job["handoff"] - job["renders"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import sqlite3
+import sys
 from pathlib import Path
 
 from reconbench.registry import get_method, register_method
@@ -34,6 +35,30 @@ def register(name, entry, **extra):
                 **extra,
             }
         )
+
+
+def driver_argv(out, methods: str, protocol: str, objects: str, *extra: str) -> list[str]:
+    """The command line of run_driver.py (`reconbench run` in a separate process, the test methods registered):
+    procedural objects, LPIPS off, no progress bar, then `extra`."""
+    return [
+        sys.executable,
+        str(Path(__file__).with_name("run_driver.py")),
+        "run",
+        "--dataset",
+        "procedural",
+        "--methods",
+        methods,
+        "--protocol",
+        protocol,
+        "--out",
+        str(out),
+        "--objects",
+        objects,
+        "--lpips",
+        "none",
+        "--no-progress",
+        *extra,
+    ]
 
 
 def records(out):

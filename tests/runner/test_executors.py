@@ -16,6 +16,7 @@ from runner_helpers import (  # tests/runner is on sys.path
     FAST,
     REFERENCE,
     assert_same_results,
+    driver_argv,
     finished,
     records,
     register,
@@ -25,8 +26,6 @@ from reconbench.registry import get_method
 from reconbench.runner.executors.local import LocalExecutor
 from reconbench.runner.run import RunConfig, run_benchmark
 from reconbench.runner.store import ResultsStore
-
-DRIVER = Path(__file__).with_name("run_driver.py")
 
 
 @pytest.fixture(scope="module")
@@ -173,28 +172,9 @@ def test_ctrl_c_stops_cleanly_keeps_finished_jobs_and_resume_completes_the_run(
     register("test-slow", "fake_methods:slow_sphere")
     out = tmp_path / "run"
     objects = ["car", "mug", "ring", "duck"]
-    argv = [
-        sys.executable,
-        str(DRIVER),
-        "run",
-        "--dataset",
-        "procedural",
-        "--methods",
-        "test-slow,sphere",
-        "--protocol",
-        small_protocol,
-        "--out",
-        str(out),
-        "--objects",
-        ",".join(objects),
-        "--lpips",
-        "none",
-        "--no-progress",
-        "--workers",
-        str(workers),
-        "--overlap",
-        overlap,
-    ]
+    argv = driver_argv(
+        out, "test-slow,sphere", small_protocol, ",".join(objects), "--workers", str(workers), "--overlap", overlap
+    )
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         _wait_for_records(out / "results.sqlite", 2)
@@ -248,65 +228,15 @@ def test_the_ray_executor_without_ray_says_what_to_install(tmp_path, small_proto
 def test_cli_run_executor_options(tmp_path, small_protocol, capsys):
     from reconbench.cli import main
 
-    assert (
-        main(
-            [
-                "run",
-                "--dataset",
-                "procedural",
-                "--methods",
-                "sphere",
-                "--out",
-                str(tmp_path / "a"),
-                "--ray-address",
-                "auto",
-            ]
-        )
-        == 2
-    )
+    def run_sphere(out, *extra):
+        return main(["run", "--dataset", "procedural", "--methods", "sphere", "--out", str(out), *extra])
+
+    assert run_sphere(tmp_path / "a", "--ray-address", "auto") == 2
     assert "--ray-address needs --executor ray" in capsys.readouterr().err
-    assert (
-        main(
-            [
-                "run",
-                "--dataset",
-                "procedural",
-                "--methods",
-                "sphere",
-                "--out",
-                "relative/run",
-                "--executor",
-                "ray",
-                "--ray-address",
-                "auto",
-            ]
-        )
-        == 2
-    )
+    assert run_sphere("relative/run", "--executor", "ray", "--ray-address", "auto") == 2
     assert "absolute path" in capsys.readouterr().err
-    assert (
-        main(
-            [
-                "run",
-                "--dataset",
-                "procedural",
-                "--methods",
-                "sphere",
-                "--protocol",
-                small_protocol,
-                "--out",
-                str(tmp_path / "b"),
-                "--objects",
-                "car",
-                "--lpips",
-                "none",
-                "--no-progress",
-                "--workers",
-                "2",
-            ]
-        )
-        == 0
-    )
+    extra = ["--protocol", small_protocol, "--objects", "car", "--lpips", "none", "--no-progress", "--workers", "2"]
+    assert run_sphere(tmp_path / "b", *extra) == 0
     assert "1 of 1 jobs run now (1 ok" in capsys.readouterr().out
 
 
@@ -314,24 +244,7 @@ def test_cli_run_executor_options(tmp_path, small_protocol, capsys):
 def test_sigterm_is_handled_like_ctrl_c(tmp_path, small_protocol):
     register("test-slow", "fake_methods:slow_sphere")
     out = tmp_path / "run"
-    argv = [
-        sys.executable,
-        str(DRIVER),
-        "run",
-        "--dataset",
-        "procedural",
-        "--methods",
-        "test-slow",
-        "--protocol",
-        small_protocol,
-        "--out",
-        str(out),
-        "--objects",
-        "car,mug,ring,duck",
-        "--lpips",
-        "none",
-        "--no-progress",
-    ]
+    argv = driver_argv(out, "test-slow", small_protocol, "car,mug,ring,duck")
     # 3 s a job: the three jobs left after the first record outlast the poll and the signal on a loaded machine.
     env = {**os.environ, "RECONBENCH_TEST_SLOW_S": "3"}
     proc = subprocess.Popen(

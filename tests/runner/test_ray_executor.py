@@ -6,7 +6,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 
 ray = pytest.importorskip("ray", reason="ray not installed: pip install 'reconbench[ray]'")
 
-from runner_helpers import FAST, REFERENCE, assert_same_results, finished, records, register  # noqa: E402 (tests/runner is on sys.path)
+from runner_helpers import FAST, REFERENCE, assert_same_results, driver_argv, finished, records, register  # noqa: E402 (tests/runner is on sys.path)
 
 from reconbench.runner.run import RunConfig, run_benchmark  # noqa: E402
 from reconbench.runner.store import ResultsStore  # noqa: E402
@@ -114,28 +113,16 @@ def test_a_killed_or_interrupted_driver_resumes_without_redoing_or_duplicating(
     register("test-slow", "fake_methods:slow_sphere")
     out = tmp_path / "run"
     objects = ["car", "mug", "ring", "duck"]
-    argv = [
-        sys.executable,
-        str(HERE / "run_driver.py"),
-        "run",
-        "--dataset",
-        "procedural",
-        "--methods",
+    argv = driver_argv(
+        out,
         "test-slow,sphere",
-        "--protocol",
         small_protocol,
-        "--out",
-        str(out),
-        "--objects",
         ",".join(objects),
-        "--lpips",
-        "none",
-        "--no-progress",
         "--executor",
         "ray",
         "--ray-address",
         ray_cluster.address_info["address"],
-    ]
+    )
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
     db_path = out / "results.sqlite"
     try:

@@ -95,12 +95,9 @@ def test_a_run_without_both_paradigms_says_what_is_missing(tmp_path, small_proto
 
 @pytest.mark.slow
 def test_an_input_image_run_measures_the_input_view_only(tmp_path, small_protocol):
-    from test_run_images import _photos
+    from test_run_images import _photos, _single_input_protocol
 
-    spec = json.loads(open(small_protocol).read())
-    spec["input_rings"] = [{"elevation": 0.0, "azimuth_start": 0.0, "azimuth_step": 0.0, "count": 1}]
-    single = tmp_path / "single.json"
-    single.write_text(json.dumps(spec))
+    single = _single_input_protocol(small_protocol, tmp_path)
     photos = _photos(tmp_path / "photos", str(single))
     out = tmp_path / "run"
     run_benchmark(RunConfig(f"images:{photos}", ["sphere"], str(single), out, lpips=("alex",), progress=False))

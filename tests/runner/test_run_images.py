@@ -1,6 +1,7 @@
 """Runs on input images without ground truth: what can be measured, and n/a for the rest."""
 
 import csv
+import json
 
 import numpy as np
 from PIL import Image
@@ -9,6 +10,15 @@ from reconbench.datasets import open_dataset
 from reconbench.protocol import get_protocol
 from reconbench.render import render_views
 from reconbench.runner.run import RunConfig, run_benchmark
+
+
+def _single_input_protocol(small_protocol, folder):
+    """small_protocol with one input view (a photo is one view), written as folder/single.json."""
+    spec = json.loads(open(small_protocol).read())
+    spec["input_rings"] = [{"elevation": 0.0, "azimuth_start": 0.0, "azimuth_step": 0.0, "count": 1}]
+    single = folder / "single.json"
+    single.write_text(json.dumps(spec))
+    return single
 
 
 def _photos(folder, small_protocol):
@@ -33,12 +43,7 @@ def _photos(folder, small_protocol):
 
 
 def test_images_without_ground_truth_report_input_fidelity_and_mark_the_rest_not_applicable(tmp_path, small_protocol):
-    import json
-
-    spec = json.loads(open(small_protocol).read())
-    spec["input_rings"] = [{"elevation": 0.0, "azimuth_start": 0.0, "azimuth_step": 0.0, "count": 1}]
-    single = tmp_path / "single.json"
-    single.write_text(json.dumps(spec))
+    single = _single_input_protocol(small_protocol, tmp_path)
     photos = _photos(tmp_path / "photos", str(single))
     out = tmp_path / "run"
     run_benchmark(RunConfig(f"images:{photos}", ["sphere", "oracle"], str(single), out, lpips=(), progress=False))

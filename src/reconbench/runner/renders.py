@@ -134,30 +134,20 @@ class _Pending:
 
 
 class _Deferred:
-    """A write done when its result is first asked for, in the asking thread (a Future's `result` interface),
-    the way the harness wrote them before: every view composited at once, then encoded at full size."""
+    """A write done when its result is asked for (`wait`, once), in the asking thread (a Future's `result`
+    interface), the way the harness wrote them before: every view composited at once, then encoded at full
+    size."""
 
     def __init__(self, renders: RenderedViews, folder: Path) -> None:
-        self._args: tuple | None = (renders, folder)
-        self._written: list[Path] = []
+        self.renders, self.folder = renders, folder
 
     def result(self) -> list[Path]:
-        if self._args is not None:
-            args, self._args = self._args, None
-            self._written = _write_as_before(*args)  # an exception propagates once, like a Future's
-        return self._written
-
-    def cancel(self) -> None:
-        self._args = None
-
-
-def _write_as_before(renders: RenderedViews, folder: Path) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for image, cam in zip(renders.composited_uint8(), renders.cameras):
-        written.append(folder / f"{cam.name}_{cam.role}.png")
-        Image.fromarray(image, "RGB").save(written[-1], compress_level=1)
-    return written
+        self.folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for image, cam in zip(self.renders.composited_uint8(), self.renders.cameras):
+            written.append(self.folder / f"{cam.name}_{cam.role}.png")
+            Image.fromarray(image, "RGB").save(written[-1], compress_level=1)
+        return written
 
 
 def discard(pending: _Pending | _Deferred | None) -> None:
@@ -165,8 +155,7 @@ def discard(pending: _Pending | _Deferred | None) -> None:
     and a failed job leaves no renders (the report shows "no render (failed)")."""
     if pending is None:
         return
-    if isinstance(pending, _Deferred):  # never started: nothing to remove
-        pending.cancel()
+    if isinstance(pending, _Deferred):  # never written: nothing to remove
         return
     for part in pending.parts:  # what the parts that worked wrote
         if part.exception() is None:
