@@ -28,6 +28,7 @@ from pathlib import Path
 from reconbench.alignment import rotation_about_up
 from reconbench.datasets import open_dataset
 from reconbench.evaluation import Timer, evaluate, prepare_ground_truth
+from reconbench.metrics import per_view
 from reconbench.protocol import get_protocol
 
 BASELINE = "a075a42"  # main before issue #18
@@ -58,7 +59,21 @@ def load_baseline(rev: str):
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
+    module.view_checks = _PerViewAsBefore()
     return module
+
+
+class _PerViewAsBefore:
+    """metrics/per_view.py as the baseline calls it: its `score` took the asset and rendered the Janus back view
+    itself (now the caller renders it, `janus_view`, so that `score` can run off the rendering thread)."""
+
+    def __getattr__(self, name: str):
+        return getattr(per_view, name)
+
+    @staticmethod
+    def score(asset, views, images, gt, other=None, device="cpu"):
+        back = per_view.janus_view(asset, gt.per_view, gt.protocol)
+        return per_view.score(back, views, images, gt, other, device)
 
 
 def fastest(repeat: int, evaluate_fn, *args, **kwargs) -> tuple[float, dict[str, float], float]:

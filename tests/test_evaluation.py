@@ -213,3 +213,65 @@ def test_protocol_camera_geometry_reuses_the_protocol_renders_and_splats_share_t
     assert np.array_equal(result.geometry_views.depth, fresh.depth)
     assert np.array_equal(result.geometry_views.alpha, fresh.alpha)
     assert [c.name for c in result.geometry_views.cameras] == [c.name for c in protocol.evaluation.geometry_cameras]
+
+
+def _same_metrics(a: dict, b: dict) -> bool:
+    """The same keys in the same order and the same values, NaN equal to NaN."""
+    return list(a) == list(b) and all(x == y or (x != x and y != y) for x, y in zip(a.values(), b.values()))
+
+
+@pytest.mark.parametrize("other_set,align", [("geometry", None), ("all", None), ("geometry", "none")])
+def test_scoring_on_background_threads_equals_scoring_in_order(small_protocol, monkeypatch, other_set, align):
+    """Two cores: image metrics (and the declared pose's geometry) run beside the rendering; one core: every
+    step in order on one thread. The results are the same to the bit, key order and notes included; every render
+    stays on the thread that owns the GL context, and the image metrics do run elsewhere."""
+    import threading
+
+    from reconbench.metrics import image as image_metrics
+
+    protocol = get_protocol(small_protocol)
+    mesh = open_dataset("procedural").get("mug").load()
+    gt = prepare_ground_truth(mesh, protocol, lpips_nets=("alex",))
+    moved = rotation_about_up(4.0)
+    moved[:3, 3] = [0.03, -0.02, 0.025]
+    prediction = mesh.transformed(moved)
+    results = {}
+    for threads in ("1", "2"):
+        monkeypatch.setenv("OMP_NUM_THREADS", threads)
+        results[threads] = evaluate(prediction, gt, scale="none", other_set=other_set, align=align)
+    one, two = results["1"], results["2"]
+    assert _same_metrics(one.metrics, two.metrics) and one.views == two.views and one.notes == two.notes
+    assert np.array_equal(one.alignment.refinement, two.alignment.refinement)
+    assert np.array_equal(one.renders.color, two.renders.color)
+
+    from reconbench import evaluation
+    from reconbench.metrics import per_view
+
+    threads_of = {"render": [], "ssim": []}
+
+    def on_thread(stage, real):
+        return lambda *a, **k: threads_of[stage].append(threading.current_thread()) or real(*a, **k)
+
+    for module in (evaluation, per_view):
+        monkeypatch.setattr(module, "render_views", on_thread("render", module.render_views))
+    monkeypatch.setattr(image_metrics, "ssim", on_thread("ssim", image_metrics.ssim))
+    evaluate(prediction, gt, scale="none", other_set=other_set, align=align)
+    assert threads_of["render"] and set(threads_of["render"]) == {threading.main_thread()}
+    assert threads_of["ssim"] and threading.main_thread() not in threads_of["ssim"]
+
+
+def test_an_error_in_background_scoring_reaches_the_caller(small_protocol, monkeypatch):
+    from reconbench.metrics import image as image_metrics
+
+    protocol = get_protocol(small_protocol)
+    mesh = open_dataset("procedural").get("mug").load()
+    gt = prepare_ground_truth(mesh, protocol, lpips_nets=NO_LPIPS)
+
+    def broken(*args, **kwargs):
+        raise FloatingPointError("SSIM failed on purpose")
+
+    monkeypatch.setattr(image_metrics, "ssim", broken)
+    for threads in ("1", "2"):
+        monkeypatch.setenv("OMP_NUM_THREADS", threads)
+        with pytest.raises(FloatingPointError, match="on purpose"):
+            evaluate(mesh, gt, scale="none", lpips_nets=NO_LPIPS)

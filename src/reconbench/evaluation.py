@@ -9,12 +9,14 @@ similarity ICP / rotation search and scored again; the protocol says which is th
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -28,15 +30,18 @@ from reconbench.metrics.volume import NotWatertight, mesh2sdf_occupancy, occupan
 from reconbench.protocol import OTHER_SETS, UNLIT, Camera, Evaluation, Protocol, Shading
 from reconbench.protocol.frames import Frame
 from reconbench.render import RenderedViews, render_views
+from reconbench.system.cpus import scoring_threads
 
 DEFAULT_LPIPS = ("alex",)
 
 
 class Timer:
-    """Seconds spent per named stage, summed over calls."""
+    """Seconds spent per named stage, summed over calls. Stages timed on different threads overlap (`evaluate`
+    scores one pose's images while it renders the next), so their sum may exceed the wall-clock time."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self._lock = threading.Lock()
 
     @contextmanager
     def __call__(self, stage: str) -> Iterator[None]:
@@ -44,7 +49,9 @@ class Timer:
         try:
             yield
         finally:
-            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - start
+            elapsed = time.perf_counter() - start
+            with self._lock:
+                self.seconds[stage] = self.seconds.get(stage, 0.0) + elapsed
 
 
 @dataclass
@@ -210,33 +217,38 @@ def evaluate(
     with timer("alignment"):
         initial = initial_transform(pred, frame, scale)
     placed = pred.transformed(initial)
-    score = _Scorer(gt, lpips_nets, timer, device)
-    alignment = Alignment(frame, scale, align, initial)
-    if align == "none":
-        images, renders = score.images(placed)
-        shape, _, geo_views = score.geometry(placed, notes, renders)
-        metrics, views = _split_views({**images, **shape})
-        return EvaluationResult(metrics, alignment, timer.seconds, notes, renders, views, geo_views)
+    with _Scorer(gt, lpips_nets, timer, device) as score:
+        if align == "none":
+            images = score.images(placed)
+            points = score.points(placed, images.views)
+            shape = score.shape(placed, points, notes)
+            metrics, views = _split_views({**images.metrics(), **shape})
+            alignment = Alignment(frame, scale, align, initial)
+            return EvaluationResult(metrics, alignment, timer.seconds, notes, images.views, views, points.shared)
 
-    # The declared pose's geometry first: its points are the refinement's input. Its images too when they
-    # are wanted whatever the refinement does (a protocol whose geometry views are its cameras reuses them).
-    headline_aligned = ev.headline == "aligned"
-    early = score.images(placed) if not headline_aligned or other_set == "all" else None
-    shape, cloud, geo_views = score.geometry(placed, notes, early[1] if early else None)
-    with timer("alignment"):
-        source, target = (_subsample(c.points, ev.icp_points, ev.seed) for c in (cloud, gt.cloud))
-        refinement, angle = refine(source, target, align, ev.icp_max_iterations, ev.rotation_search_step)
-    alignment = Alignment(frame, scale, align, initial, refinement, angle)
-    if np.array_equal(refinement, np.eye(4)):  # refinement rejected: the aligned pose is the declared one
-        images, renders = early or score.images(placed)
-        unaligned = aligned = {**images, **shape}
-        aligned_renders = renders
-    else:
-        images, renders = early or ({}, None)
-        unaligned = {**images, **shape}
-        moved = placed.transformed(refinement)
-        images, aligned_renders = score.images(moved) if headline_aligned or other_set == "all" else ({}, None)
-        aligned = {**images, **score.geometry(moved, [], aligned_renders)[0]}
+        # The declared pose's points first: they are the refinement's input. Its images too when they are
+        # wanted whatever the refinement does (a protocol whose geometry views are its cameras reuses them).
+        headline_aligned = ev.headline == "aligned"
+        early = score.images(placed) if not headline_aligned or other_set == "all" else None
+        points = score.points(placed, early.views if early else None)
+        placed_shape = score.pool.submit(score.shape, placed, points, notes)  # beside the refinement
+        with timer("alignment"):
+            source, target = (_subsample(c.points, ev.icp_points, ev.seed) for c in (points.cloud, gt.cloud))
+            refinement, angle = refine(source, target, align, ev.icp_max_iterations, ev.rotation_search_step)
+        alignment = Alignment(frame, scale, align, initial, refinement, angle)
+        if np.array_equal(refinement, np.eye(4)):  # refinement rejected: the aligned pose is the declared one
+            images = early or score.images(placed)
+            shape = placed_shape.result()
+            unaligned = aligned = {**images.metrics(), **shape}
+            aligned_renders = images.views
+        else:
+            moved = placed.transformed(refinement)
+            later = score.images(moved) if headline_aligned or other_set == "all" else None
+            moved_shape = score.shape(moved, score.points(moved, later.views if later else None), [])
+            shape = placed_shape.result()
+            unaligned = {**(early.metrics() if early else {}), **shape}
+            aligned = {**(later.metrics() if later else {}), **moved_shape}
+            aligned_renders = later.views if later else None
     if other_set == "geometry":  # the other set keeps its geometric metrics only
         other = aligned if not headline_aligned else unaligned
         other = {k: v for k, v in other.items() if k in shape}
@@ -246,9 +258,10 @@ def evaluate(
         renders = aligned_renders
     else:
         metrics = {**unaligned, **{f"aligned_{k}": v for k, v in aligned.items()}}
+        renders = early.views if early else None
     metrics, views = _split_views(metrics)
     assert renders is not None  # the headline's images are always scored
-    return EvaluationResult(metrics, alignment, timer.seconds, notes, renders, views, geo_views)
+    return EvaluationResult(metrics, alignment, timer.seconds, notes, renders, views, points.shared)
 
 
 def _split_views(metrics: dict) -> tuple[dict, dict]:
@@ -341,25 +354,95 @@ def _subsample(points: np.ndarray, k: int, seed: int) -> np.ndarray:
     return points[np.random.default_rng(seed).choice(len(points), k, replace=False)]
 
 
+class _Images(NamedTuple):
+    """One pose's renders at the protocol's cameras and its image metrics, being computed."""
+
+    views: RenderedViews
+    pending: Future
+
+    def metrics(self) -> dict[str, Any]:
+        return self.pending.result()
+
+
+class _Points(NamedTuple):
+    """One pose's geometry points, and the geometry views they came from (None for surface samples)."""
+
+    cloud: PointCloud
+    views: RenderedViews | None
+    shared: RenderedViews | None  # the views a splat's usability figures reuse (None for meshes)
+
+
+class _InlineExecutor(Executor):
+    """Runs each submitted call at once, on the calling thread, its errors raised there (one core: nothing to
+    overlap)."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:  # type: ignore[no-untyped-def]
+        future: Future = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
 class _Scorer:
     """The metrics of one pose of a prediction against the ground truth: image metrics at the protocol's
     cameras, geometry at the geometry views (rendered once per pose, shared by Chamfer, F-score and normal
-    consistency, and returned for the splat usability figures)."""
+    consistency, and returned for the splat usability figures).
+
+    Rendering (one GL context per process, current on this thread), the refinement and the geometry
+    metrics run on the calling thread; a pose's image metrics (PSNR, SSIM, LPIPS, per-view checks: arrays
+    only) on one background thread, so they overlap the next pose's rendering and geometry. Each value is
+    computed by the same code on the same arrays as on one thread: only the order of the work changes.
+    Two background threads where scoring may use two cores or more (system.cpus.scoring_threads), none where
+    it may use one: the work then runs in order on the calling thread, as it did before the overlap.
+    Used as a context manager: leaving it, early or on an error, stops the background work not yet begun
+    (work under way finishes on its own; Python threads cannot be interrupted)."""
 
     def __init__(self, gt: GroundTruth, lpips_nets: Sequence[str], timer: Timer, device: str) -> None:
         self.gt, self.lpips_nets, self.timer, self.device = gt, lpips_nets, timer, device
+        self.pool: Executor = (
+            ThreadPoolExecutor(max_workers=2, thread_name_prefix="reconbench-scoring")
+            if scoring_threads() > 1
+            else _InlineExecutor()
+        )
 
-    def images(self, asset: Asset) -> tuple[dict[str, Any], RenderedViews]:
-        gt, timer = self.gt, self.timer
-        protocol, ev = gt.protocol, gt.protocol.evaluation
-        with timer("render"):
+    def __enter__(self) -> _Scorer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def images(self, asset: Asset) -> _Images:
+        """Render `asset` at the protocol's cameras (and the Janus back view) here; score them in the background."""
+        gt = self.gt
+        protocol = gt.protocol
+        with self.timer("render"):
             views = render_views(asset, protocol.cameras, protocol.lighting.predictions)
             images = views.composited()
+            back = view_checks.janus_view(asset, gt.per_view, protocol)
+        # LPIPS on one worker while PSNR, SSIM and mask IoU run on the other. The second task waits for the
+        # first, which was queued just before it: by the time a worker takes it, LPIPS has been taken too.
+        lpips = self.pool.submit(self._lpips, images)
+        return _Images(views, self.pool.submit(self._image_metrics, views, images, back, lpips))
+
+    def _lpips(self, images: np.ndarray) -> dict[str, np.ndarray]:
+        from reconbench.metrics.lpips import lpips_against_features
+
+        out = {}
+        for net in self.lpips_nets:
+            with self.timer(f"lpips_{net}"):
+                features = self.gt.lpips_features[net]
+                on = str(features[0].device)  # where the truth's features are (prepared there)
+                batch = lpips_batch(net, images, on)
+                out[f"lpips_{net}"] = lpips_against_features(images, features, net, batch_size=batch, device=on)
+        return out
+
+    def _image_metrics(
+        self, views: RenderedViews, images: np.ndarray, back: np.ndarray | None, lpips: Future
+    ) -> dict[str, Any]:
+        gt, timer = self.gt, self.timer
+        protocol, ev = gt.protocol, gt.protocol.evaluation
         with timer("psnr"):
-            per_view = {
-                "psnr": image_metrics.psnr(images, gt.images),
-                "psnr_masked": image_metrics.psnr(images, gt.images, views.mask | gt.views.mask),
-            }
+            whole, masked = image_metrics.psnr_and_masked(images, gt.images, views.mask | gt.views.mask)
+            per_view = {"psnr": whole, "psnr_masked": masked}
         with timer("ssim"):
             per_view["ssim"] = image_metrics.ssim(
                 images,
@@ -370,43 +453,43 @@ class _Scorer:
             )
         with timer("mask_iou"):
             per_view["mask_iou"] = image_metrics.mask_iou(views.mask, gt.views.mask)
-        for net in self.lpips_nets:
-            from reconbench.metrics.lpips import lpips_against_features
-
-            with timer(f"lpips_{net}"):
-                on = str(gt.lpips_features[net][0].device)  # where the truth's features are (prepared there)
-                batch = lpips_batch(net, images, on)
-                per_view[f"lpips_{net}"] = lpips_against_features(
-                    images, gt.lpips_features[net], net, batch_size=batch, device=on
-                )
+        per_view.update(lpips.result())
         roles = np.array([c.role for c in protocol.cameras])
         metrics: dict[str, Any] = {}
         for prefix, role in (("", "heldout"), ("input_", "input")):
             for name, values in per_view.items():
                 metrics[f"{prefix}{name}"] = float(values[roles == role].mean())
         with timer("per_view"):  # sharpness, collapse, Janus (metrics/per_view.py)
-            metrics.update(view_checks.score(asset, views, images, gt, per_view, self.device))
-        return metrics, views
+            metrics.update(view_checks.score(back, views, images, gt, per_view, self.device))
+        return metrics
 
-    def geometry(
-        self, asset: Asset, notes: list[str], image_views: RenderedViews | None = None
-    ) -> tuple[dict[str, float], PointCloud, RenderedViews | None]:
-        """Geometry metrics, the prediction's cloud, and its geometry views (None for surface samples)."""
-        gt, timer = self.gt, self.timer
-        ev = gt.protocol.evaluation
+    def points(self, asset: Asset, image_views: RenderedViews | None = None) -> _Points:
+        """The points geometry metrics compare (`image_views`: this pose's renders at the protocol's cameras,
+        reused when the geometry views are those cameras)."""
+        ev = self.gt.protocol.evaluation
         mesh = asset if isinstance(asset, MeshAsset) else None
-        with timer("render"):
+        with self.timer("render"):
             if mesh is not None and ev.geometry_points == "surface":
                 geo_views = None  # area-uniform samples of the mesh
             elif mesh is not None and ev.prediction_depth == "screen-linear":
                 geo_views = None
             else:  # depth points; splats always (surface samples need triangles)
-                geo_views = _geometry_views(asset, ev, image_views, gt.protocol.lighting.predictions)
-        metrics: dict[str, float] = {}
-        with timer("geometry"):
+                geo_views = _geometry_views(asset, ev, image_views, self.gt.protocol.lighting.predictions)
+        with self.timer("geometry"):
             if mesh is not None and ev.geometry_points == "depth" and ev.prediction_depth == "screen-linear":
                 geo_views = geometry.screen_linear_depth_views(mesh, ev.geometry_cameras)
             cloud = geometry_cloud(mesh, geo_views, ev)
+        shared = geo_views if geo_views is not None and mesh is None else None
+        return _Points(cloud, geo_views, shared)
+
+    def shape(self, asset: Asset, points: _Points, notes: list[str]) -> dict[str, float]:
+        """Geometry metrics of `asset` from its `points`, and volume IoU."""
+        gt, timer = self.gt, self.timer
+        ev = gt.protocol.evaluation
+        mesh = asset if isinstance(asset, MeshAsset) else None
+        cloud = points.cloud
+        metrics: dict[str, float] = {}
+        with timer("geometry"):
             if ev.chamfer == "point-to-mesh":
                 pred_q, gt_q = (_subsample_cloud(c, ev.mesh_distance_points, ev.seed) for c in (cloud, gt.cloud))
                 depth_metrics = geometry.mesh_distance_metrics(
@@ -431,8 +514,7 @@ class _Scorer:
                 metrics["surface_normal_consistency"] = surface["normal_consistency"]
         with timer("volume"):
             metrics["volume_iou"] = _volume_iou(asset, gt, notes)
-        shared = geo_views if geo_views is not None and not isinstance(asset, MeshAsset) else None
-        return metrics, cloud, shared
+        return metrics
 
 
 def _geometry_views(

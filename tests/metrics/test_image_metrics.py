@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter
 
-from reconbench.metrics.image import mask_iou, psnr, ssim
+from reconbench.metrics.image import SSIM_RADIUS, _ssim_map, mask_iou, psnr, psnr_and_masked, ssim
 
 
 def _object_images(seed=0, n=3, size=64):
@@ -41,6 +41,40 @@ def test_psnr_of_a_known_error():
     mask[0, :4] = True  # half of the masked pixels are wrong
     assert psnr(pred, gt, mask)[0] == pytest.approx(-10 * np.log10(0.125), rel=1e-6)
     assert psnr(gt, gt)[0] == np.inf
+
+
+def test_psnr_and_masked_in_one_pass_equal_the_two_separate_values():
+    rng = np.random.default_rng(5)
+    gt = rng.random((3, 20, 24, 3), dtype=np.float32)
+    pred = np.clip(gt + rng.normal(0, 0.05, gt.shape).astype(np.float32), 0, 1)
+    mask = rng.random((3, 20, 24)) > 0.6
+    mask[2] = False  # an empty mask: the guarded division
+    whole, masked = psnr_and_masked(pred, gt, mask)
+    np.testing.assert_array_equal(whole, psnr(pred, gt))
+    np.testing.assert_array_equal(masked, psnr(pred, gt, mask))
+    assert not np.array_equal(whole, masked)
+
+
+@pytest.mark.parametrize(
+    "rows,cols",
+    [
+        (slice(0, 1), slice(0, 1)),
+        (slice(47, 48), slice(10, 12)),
+        (slice(5, 9), slice(39, 40)),
+        (slice(0, 48), slice(3, 4)),
+    ],
+)
+def test_ssim_on_the_crop_around_the_content_equals_the_whole_frame(rows, cols):
+    """Content in a corner, on the last row, in the last column, in one column of every row: the crop's value is
+    the whole frame's mean over its valid region (which the crop must find in both images, along both axes)."""
+    rng = np.random.default_rng(7)
+    pred, gt = np.ones((1, 48, 40, 3), np.float32), np.ones((1, 48, 40, 3), np.float32)
+    pred[0, rows, cols] = rng.random(pred[0, rows, cols].shape)
+    gt[0, 20:22, 20:22] = 0.3  # the other image has content elsewhere
+    r = SSIM_RADIUS
+    whole = _ssim_map(pred[0], gt[0], 1.0)[r:-r, r:-r].astype(np.float64).mean()
+    assert ssim(pred, gt)[0] == pytest.approx(whole, abs=1e-9)
+    assert ssim(pred, gt)[0] < 1
 
 
 def test_ssim_matches_the_formula_computed_independently():
