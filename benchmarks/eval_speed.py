@@ -64,8 +64,8 @@ def load_baseline(rev: str):
 
 
 class _PerViewAsBefore:
-    """metrics/per_view.py as the baseline calls it: its `score` took the asset and rendered the Janus back view
-    itself (now the caller renders it, `janus_view`, so that `score` can run off the rendering thread)."""
+    """metrics/per_view.py as the baseline calls it: its `score` took the asset and rendered and scored the Janus
+    back view itself (now the caller does, `janus_view` and `janus`, so that they can run on different threads)."""
 
     def __getattr__(self, name: str):
         return getattr(per_view, name)
@@ -73,7 +73,7 @@ class _PerViewAsBefore:
     @staticmethod
     def score(asset, views, images, gt, other=None, device="cpu"):
         back = per_view.janus_view(asset, gt.per_view, gt.protocol)
-        return per_view.score(back, views, images, gt, other, device)
+        return per_view.score(per_view.janus(back, gt.per_view, device), views, images, gt, other)
 
 
 def fastest(repeat: int, evaluate_fn, *args, **kwargs) -> tuple[float, dict[str, float], float]:

@@ -146,8 +146,9 @@ def test_lpips_batches_hold_every_view_on_a_gpu_within_the_memory_bound():
     vgg = lpips_batch("vgg", views, "cuda")
     assert 1 <= vgg < 25 and vgg * feature_bytes("vgg", 512, 512) <= LPIPS_BATCH_BYTES
     assert lpips_batch("vgg", views[:16, :256, :256], "cuda") == 16  # gso30-syncdreamer: 16 views at 256
-    # On the CPU a few views at a time (faster there, docs/metrics.md), never more than fit.
-    assert lpips_batch("alex", views) == CPU_LPIPS_BATCH and lpips_batch("vgg", views) == min(vgg, CPU_LPIPS_BATCH)
+    # On the CPU a few views at a time, fewer for larger features (faster there, docs/metrics.md).
+    assert lpips_batch("alex", views) == CPU_LPIPS_BATCH
+    assert lpips_batch("vgg", views[:16, :256, :256]) == 1 and lpips_batch("vgg", views) == 1
 
 
 def _counting_renders(monkeypatch):

@@ -162,13 +162,17 @@ def scoring_device(device: str | None = None) -> str:
 
 
 # Views of one LPIPS forward pass. On a GPU: all of a protocol's views at once unless their features would
-# take more than LPIPS_BATCH_BYTES (AlexNet keeps about 11 MB a view at 512x512, VGG 128 MB: one pass over
-# 25 VGG views would hold gigabytes). On the CPU: CPU_LPIPS_BATCH at a time -- measured on 2 idle cores
-# (`default`'s 25 views, AlexNet, scored against the truth's features; 2026-11-30): batches of 4-5 take
-# 0.44 s, of 2 0.46 s, of 8 0.51-0.55 s, of 13 0.74 s; earlier, at load 3.5 (not idle), one pass over
-# all 25 took 0.84 s (docs/metrics.md, "Speed").
+# take more than LPIPS_BATCH_BYTES (AlexNet keeps about 10 MiB a view at 512x512, VGG 122 MiB: one pass over
+# 25 VGG views would hold gigabytes). On the CPU: at most CPU_LPIPS_BATCH views and CPU_LPIPS_BATCH_BYTES of
+# features a pass -- measured on 2 idle cores (2026-11-30, scored against the truth's features): AlexNet,
+# `default`'s 25 views at 512x512 (10 MiB each): batches of 4-5 take 0.44 s, of 2 0.46 s, of 8 0.51-0.55 s,
+# of 13 0.74 s; VGG, `gso30-syncdreamer`'s 16 views at 256x256 (30.5 MiB each): batches of 1 or 2 take
+# 1.5-1.6 s on the main thread, of 4 1.9-2.0 s; on the scoring thread (`_Scorer`), whose allocations of
+# tens of MB glibc maps afresh each time, 1.6 s in batches of 1 but 1.9-2.1 s in batches of 2
+# (docs/metrics.md, "Speed").
 LPIPS_BATCH_BYTES = 512 * 2**20
 CPU_LPIPS_BATCH = 4
+CPU_LPIPS_BATCH_BYTES = 48 * 2**20
 
 
 def lpips_batch(net: str, images: np.ndarray, device: str = "cpu") -> int:
@@ -176,8 +180,10 @@ def lpips_batch(net: str, images: np.ndarray, device: str = "cpu") -> int:
     from reconbench.metrics.lpips import feature_bytes
 
     n, h, w = images.shape[:3]
-    fits = int(max(1, min(n, LPIPS_BATCH_BYTES // feature_bytes(net, h, w))))
-    return min(fits, CPU_LPIPS_BATCH) if str(device) == "cpu" else fits
+    per_view = feature_bytes(net, h, w)
+    if str(device) == "cpu":
+        return int(max(1, min(n, CPU_LPIPS_BATCH, CPU_LPIPS_BATCH_BYTES // per_view)))
+    return int(max(1, min(n, LPIPS_BATCH_BYTES // per_view)))
 
 
 def truth_features(net: str, images: np.ndarray, device: str) -> list:
@@ -453,6 +459,8 @@ class _Scorer:
             )
         with timer("mask_iou"):
             per_view["mask_iou"] = image_metrics.mask_iou(views.mask, gt.views.mask)
+        with timer("per_view"):  # the Janus detector's LPIPS (one view) while the views' LPIPS runs
+            janus = view_checks.janus(back, gt.per_view, self.device)
         per_view.update(lpips.result())
         roles = np.array([c.role for c in protocol.cameras])
         metrics: dict[str, Any] = {}
@@ -460,7 +468,7 @@ class _Scorer:
             for name, values in per_view.items():
                 metrics[f"{prefix}{name}"] = float(values[roles == role].mean())
         with timer("per_view"):  # sharpness, collapse, Janus (metrics/per_view.py)
-            metrics.update(view_checks.score(back, views, images, gt, per_view, self.device))
+            metrics.update(view_checks.score(janus, views, images, gt, per_view))
         return metrics
 
     def points(self, asset: Asset, image_views: RenderedViews | None = None) -> _Points:

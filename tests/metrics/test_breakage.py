@@ -138,7 +138,7 @@ def test_a_view_that_alone_goes_wrong_is_an_outlier_but_worse_back_views_are_not
 
 def test_an_outlier_view_counts_toward_the_broken_view_share(asymmetric_gt):
     """Per-view LPIPS handed to the per-view scoring with three views far above the rest: 3 of 8 held-out views."""
-    from reconbench.metrics.per_view import janus_view
+    from reconbench.metrics.per_view import janus, janus_view
     from reconbench.metrics.per_view import score as score_views
     from reconbench.render import render_views
 
@@ -148,6 +148,8 @@ def test_an_outlier_view_counts_toward_the_broken_view_share(asymmetric_gt):
     held = [k for k, c in enumerate(proto.cameras) if c.role == "heldout"]
     lpips[held[:3]] = 0.7
     back = janus_view(ball(front_pattern), asymmetric_gt.per_view, proto)
-    m = score_views(back, views, views.composited(), asymmetric_gt, {"lpips_alex": lpips})
+    m = score_views(
+        janus(back, asymmetric_gt.per_view), views, views.composited(), asymmetric_gt, {"lpips_alex": lpips}
+    )
     assert m["collapsed_views"] == 0 and m["outlier_views"] == 3 and m["broken_view_share"] == 3 / 8
     assert m["views"]["outlier"] == [int(k in held[:3]) for k in range(len(proto.cameras))]

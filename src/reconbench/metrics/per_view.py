@@ -86,17 +86,17 @@ def prepare_reference(
 
 
 def score(
-    back: np.ndarray | None,
+    janus_values: dict[str, float],
     views: Any,
     images: np.ndarray,
     gt: Any,
     other: dict[str, np.ndarray] | None = None,
-    device: str = "cpu",
 ) -> dict[str, Any]:
-    """Sharpness, collapse and Janus of one prediction (`back`: its `janus_view`; `views`/`images`: its
-    renders at the protocol's cameras; `gt`: an evaluation.GroundTruth with `per_view` set; `other`: per-view
-    values of other metrics, kept beside these in `views`, its `mask_iou` reused). Scalars per role, like the
-    other image metrics. Reads arrays only (no rendering), so it may run off the thread that renders."""
+    """Sharpness, collapse and Janus of one prediction (`janus_values`: `janus` of its `janus_view`;
+    `views`/`images`: its renders at the protocol's cameras; `gt`: an evaluation.GroundTruth with `per_view`
+    set; `other`: per-view values of other metrics, kept beside these in `views`, its `mask_iou` reused).
+    Scalars per role, like the other image metrics. Reads arrays only (no rendering), so it may run off the
+    thread that renders."""
     protocol = gt.protocol
     sharp = sharpness.ratios(sharpness.view_gradients(images, views.mask), gt.per_view.gradients)
     iou = (other or {}).get("mask_iou")
@@ -115,7 +115,7 @@ def score(
         out[f"{prefix}collapsed_views"] = float(collapsed[pick].sum())
         out[f"{prefix}broken_view_share"] = float((collapsed | outlier)[pick].mean()) if pick.any() else math.nan
     out["outlier_views"] = float(outlier.sum()) if lpips is not None else math.nan
-    out.update(_janus(back, gt.per_view, device))
+    out.update(janus_values)
     out[VIEWS_KEY] = {
         "name": [c.name for c in protocol.cameras],
         "role": roles.tolist(),
@@ -147,7 +147,7 @@ def score_input_image(
         "input_broken_view_share": float(broken),
     }
     ref = Reference(back_camera(protocol.input_cameras[0]), target[0], lpips_nets[0] if lpips_nets else None)
-    out.update(_janus(janus_view(asset, ref, protocol), ref))
+    out.update(janus(janus_view(asset, ref, protocol), ref))
     out[VIEWS_KEY] = {
         "name": [views.cameras[0].name],
         "role": ["input"],
@@ -166,7 +166,8 @@ def janus_view(asset: Any, ref: Reference | None, protocol: Protocol) -> np.ndar
     return render_views(asset, [ref.camera], protocol.lighting.predictions).composited()[0]
 
 
-def _janus(back: np.ndarray | None, ref: Reference | None, device: str = "cpu") -> dict[str, float]:
+def janus(back: np.ndarray | None, ref: Reference | None, device: str = "cpu") -> dict[str, float]:
+    """The Janus values of a prediction whose `janus_view` is `back` (NaN when not measured)."""
     if back is None or ref is None or ref.net is None or ref.input_image is None:
         return {"janus_lpips": math.nan, "janus_lpips_gt": math.nan, "janus_margin": math.nan}
     if ref.input_features is not None:  # on the device the truth was prepared on
