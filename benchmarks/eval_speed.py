@@ -12,6 +12,9 @@ ground truth moved by a small similarity, so the refinement has work to do. Each
 `--repeat` runs (the machine may be shared); the load average is printed beside them.
 Ground-truth preparation (once per object, shared by every method) is printed apart, cold and from the
 on-disk cache. `--device cuda` runs LPIPS and SSIM on the GPU (the baseline always on the CPU).
+After the work, a pose's image metrics run on background threads beside the rendering and geometry of the
+next (docs/metrics.md, "Work on two threads"): a stage's figure is its seconds summed over the threads, and
+the stages overlap, so they add up to more than the total.
 """
 
 from __future__ import annotations
@@ -148,6 +151,7 @@ def main() -> None:
             print(f"  {stage:14s}" + "".join(f"{rows[c].get(stage, 0.0):22.3f}" for c in columns))
         print(f"  {'total':14s}" + "".join(f"{totals[c]:22.3f}" for c in columns))
         print(f"  {'CPU seconds':14s}" + "".join(f"{cpu[c]:22.3f}" for c in columns) + "  (all threads)")
+        print("  (after: image metrics run beside rendering and geometry on two threads, so the stages overlap)")
         if "before" in totals:
             print(
                 "  speed-up vs before: "
