@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -33,6 +33,7 @@ from reconbench.render import RenderedViews, render_views
 from reconbench.system.cpus import scoring_threads
 
 DEFAULT_LPIPS = ("alex",)
+T = TypeVar("T")
 
 
 class Timer:
@@ -371,19 +372,19 @@ class _Images(NamedTuple):
 
 
 class _Points(NamedTuple):
-    """One pose's geometry points, and the geometry views they came from (None for surface samples)."""
+    """One pose's geometry points, and for a splat the geometry views they came from (its usability figures
+    reuse them; None for meshes)."""
 
     cloud: PointCloud
-    views: RenderedViews | None
-    shared: RenderedViews | None  # the views a splat's usability figures reuse (None for meshes)
+    shared: RenderedViews | None
 
 
 class _InlineExecutor(Executor):
     """Runs each submitted call at once, on the calling thread, its errors raised there (one core: nothing to
     overlap)."""
 
-    def submit(self, fn, /, *args, **kwargs) -> Future:  # type: ignore[no-untyped-def]
-        future: Future = Future()
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = Future()
         future.set_result(fn(*args, **kwargs))
         return future
 
@@ -393,12 +394,13 @@ class _Scorer:
     cameras, geometry at the geometry views (rendered once per pose, shared by Chamfer, F-score and normal
     consistency, and returned for the splat usability figures).
 
-    Rendering (one GL context per process, current on this thread), the refinement and the geometry
-    metrics run on the calling thread; a pose's image metrics (PSNR, SSIM, LPIPS, per-view checks: arrays
-    only) on one background thread, so they overlap the next pose's rendering and geometry. Each value is
-    computed by the same code on the same arrays as on one thread: only the order of the work changes.
-    Two background threads where scoring may use two cores or more (system.cpus.scoring_threads), none where
-    it may use one: the work then runs in order on the calling thread, as it did before the overlap.
+    Rendering (one GL context per process, current on this thread) and the refinement run on the calling
+    thread; a pose's image metrics (arrays only: LPIPS on one background thread, PSNR, SSIM, mask IoU and the
+    per-view checks on the other) as soon as its views are rendered, and geometry metrics wherever the caller
+    asks (`pool`), so they overlap the next pose's rendering and geometry. Each value is computed by the same
+    code on the same arrays as on one thread: only the order of the work changes. Two background threads
+    where scoring may use two cores or more (system.cpus.scoring_threads), none where it may use one: the
+    work then runs in order on the calling thread, as it did before the overlap.
     Used as a context manager: leaving it, early or on an error, stops the background work not yet begun
     (work under way finishes on its own; Python threads cannot be interrupted)."""
 
@@ -487,8 +489,7 @@ class _Scorer:
             if mesh is not None and ev.geometry_points == "depth" and ev.prediction_depth == "screen-linear":
                 geo_views = geometry.screen_linear_depth_views(mesh, ev.geometry_cameras)
             cloud = geometry_cloud(mesh, geo_views, ev)
-        shared = geo_views if geo_views is not None and mesh is None else None
-        return _Points(cloud, geo_views, shared)
+        return _Points(cloud, geo_views if mesh is None else None)
 
     def shape(self, asset: Asset, points: _Points, notes: list[str]) -> dict[str, float]:
         """Geometry metrics of `asset` from its `points`, and volume IoU."""
