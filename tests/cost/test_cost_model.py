@@ -11,6 +11,7 @@ from reconbench.cost.model import (
     CostLine,
     Pricing,
     amortised_cost,
+    asset_count,
     break_even,
     break_even_lines,
     cost_report,
@@ -342,3 +343,12 @@ def test_a_method_spec_figure_is_taken_whole(monkeypatch):
         "H100",
         "spec",
     )  # no range from the table
+
+
+@pytest.mark.parametrize(
+    "n,text",
+    [(None, "?"), (0.0, "0"), (0.4321, "0.432"), (5.55, "5.55"), (10.0, "10"), (1234.4, "1,234"), (2.5e9, "2.5e+09")],
+)
+def test_asset_counts_are_written_one_way_in_every_report(n, text):
+    """cost, literature and the run report write N* with this one helper (they used three cut-offs before)."""
+    assert asset_count(n) == text

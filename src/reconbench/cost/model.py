@@ -401,13 +401,13 @@ class BreakEven:
     def describe(self) -> str:
         unit = {"usd": "in USD", "gpu_h": "in GPU-hours", "cpu_h": "in CPU-hours of one machine"}.get(self.basis, "")
         span = (
-            f" (range {_num(self.low)}-{_num(self.high)})"
+            f" (range {asset_count(self.low)}-{asset_count(self.high)})"
             if self.low is not None and self.high is not None and self.low != self.high
             else ""
         )
         text = {
-            "above": f"feed-forward cheaper above N* = {_num(self.n)} assets{span}",
-            "below": f"feed-forward cheaper only below N* = {_num(self.n)} assets{span}",
+            "above": f"feed-forward cheaper above N* = {asset_count(self.n)} assets{span}",
+            "below": f"feed-forward cheaper only below N* = {asset_count(self.n)} assets{span}",
             "always": "feed-forward cheaper at every volume",
             "never": "feed-forward never cheaper",
             "unknown": "unknown",
@@ -745,9 +745,9 @@ def _get(record: Any, name: str) -> Any:
     return record.get(name) if isinstance(record, Mapping) else getattr(record, name, None)
 
 
-def _num(x: float | None) -> str:
+def asset_count(x: float | None) -> str:
+    """A number of assets (a break-even volume N*) as every report writes it: whole and with thousands
+    separators from 10 to a billion, three significant digits outside that ("?" when unknown)."""
     if x is None:
         return "?"
-    if x == 0:
-        return "0"
-    return f"{x:,.0f}" if 1 <= abs(x) < 1e7 else f"{x:.3g}"
+    return f"{x:,.0f}" if 10 <= abs(x) < 1e9 else f"{x:.3g}"

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from reconbench.cost import published as cost_published
-from reconbench.cost.model import PRIOR_MODES, BreakEven, CostLine, Pricing, break_even_lines, gpu_type
+from reconbench.cost.model import PRIOR_MODES, BreakEven, CostLine, Pricing, asset_count, break_even_lines, gpu_type
 from reconbench.literature.collect import Entry, entries
 from reconbench.literature.types import TimeFigure
 
@@ -106,15 +106,16 @@ class PairResult:
     def text(self) -> str:
         if self.result.kind in ("above", "below"):
             span = (
-                f" (range {_num(self.n_low)}-{_num(self.n_high)} over training ranges and published times)"
+                f" (range {asset_count(self.n_low)}-{asset_count(self.n_high)}"
+                " over training ranges and published times)"
                 if self.n_low is not None and self.n_high is not None
                 else ""
             )
             side = "above" if self.result.kind == "above" else "only below"
-            return f"feed-forward cheaper {side} N* = {_num(self.result.n)} assets{span}"
+            return f"feed-forward cheaper {side} N* = {asset_count(self.result.n)} assets{span}"
         if self.result.kind == "unknown" and self.n_per_1000_gpu_h is not None:
             return (
-                f"unknown: N* = {_num(self.n_per_1000_gpu_h)} assets per 1,000 {UNIT} GPU-hours of "
+                f"unknown: N* = {asset_count(self.n_per_1000_gpu_h)} assets per 1,000 {UNIT} GPU-hours of "
                 f"{self.feed_forward}'s training"
             )
         return self.result.describe()
@@ -197,9 +198,3 @@ def literature_cost(items: Sequence[Entry] | None = None, pricing: Pricing | Non
         {e.label: {m: training_hours(e, m, pricing) for m in PRIOR_MODES} for e in ffs + pss},
         pairs,
     )
-
-
-def _num(x: float | None) -> str:
-    if x is None:
-        return "?"
-    return f"{x:,.0f}" if 1 <= abs(x) < 1e9 else f"{x:.3g}"

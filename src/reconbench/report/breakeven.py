@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconbench.cost.model import asset_count
 from reconbench.report.html import esc, render_table
 from reconbench.results.tables import Table, md_table
 
@@ -81,7 +82,7 @@ def break_even_section(records: Sequence[Any], cost: Any | None, with_figure: bo
         ff = cost.methods[pair.feed_forward]
         for mode, be in pair.by_prior.items():
             if be.low is not None and be.high is not None and be.low != be.high:
-                span = f"{_num(be.low)} - {_num(be.high)} (training-cost range)"
+                span = f"{asset_count(be.low)} - {asset_count(be.high)} (training-cost range)"
             else:
                 span = object_range(records, cost, pair, mode, be)
             section.rows.append(
@@ -130,7 +131,7 @@ def object_range(records: Sequence[Any], cost: Any, pair: Any, mode: str, be: An
         if point.kind not in ("above", "below") or point.n is None:
             return f"{point.kind} at the objects' extremes"
         ends.append(point.n)
-    return f"{_num(min(ends))} - {_num(max(ends))} (fastest / slowest objects)"
+    return f"{asset_count(min(ends))} - {asset_count(max(ends))} (fastest / slowest objects)"
 
 
 def missing_sentence(cost: Any) -> str:
@@ -163,9 +164,3 @@ def _figure(section: BreakEvenSection, cost: Any) -> None:
     section.caption = caption
     if fig is not None:
         section.figure_uri = figures.data_uri(fig)
-
-
-def _num(x: float | None) -> str:
-    if x is None:
-        return "?"
-    return f"{x:,.0f}" if abs(x) >= 10 else f"{x:.3g}"
