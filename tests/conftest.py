@@ -10,6 +10,12 @@ import pytest
 import trimesh
 from PIL import Image
 
+# The GPU paths' tests (also marked `gpu`): run where torch sees CUDA (scripts/gpu_check.sh), skipped elsewhere.
+# A string condition, so torch is imported only when such a test is collected.
+needs_cuda = pytest.mark.skipif(
+    "not __import__('torch').cuda.is_available()", reason="needs a CUDA GPU (scripts/gpu_check.sh runs these)"
+)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_cache(tmp_path_factory):

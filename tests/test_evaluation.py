@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import needs_cuda
 
 from reconbench.alignment import rotation_about_up
 from reconbench.datasets import open_dataset
@@ -276,3 +277,23 @@ def test_an_error_in_background_scoring_reaches_the_caller(small_protocol, monke
         monkeypatch.setenv("OMP_NUM_THREADS", threads)
         with pytest.raises(FloatingPointError, match="on purpose"):
             evaluate(mesh, gt, scale="none", lpips_nets=NO_LPIPS)
+
+
+@pytest.mark.gpu
+@needs_cuda
+def test_scoring_on_a_gpu_gives_the_cpus_values(small_protocol):
+    """LPIPS and SSIM on CUDA (float32, IEEE convolutions) against the CPU's, the same renders (the renderer is
+    the same either way): within float32 rounding; every other metric the same to the bit."""
+    protocol = get_protocol(small_protocol)
+    mesh = open_dataset("procedural").get("mug").load()
+    moved = rotation_about_up(4.0)
+    moved[:3, 3] = [0.03, -0.02, 0.025]
+    prediction = mesh.transformed(moved)
+    on = {d: evaluate(prediction, prepare_ground_truth(mesh, protocol, device=d), device=d) for d in ("cpu", "cuda")}
+    cpu, gpu = on["cpu"].metrics, on["cuda"].metrics
+    assert list(cpu) == list(gpu)
+    for key, value in cpu.items():
+        if "lpips" in key or "ssim" in key or "janus" in key:
+            assert gpu[key] == pytest.approx(value, rel=1e-4, abs=1e-6), key
+        else:
+            assert gpu[key] == value or (value != value and gpu[key] != gpu[key]), key

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import needs_cuda
 from PIL import Image
 
 torch = pytest.importorskip("torch")
@@ -112,6 +113,21 @@ def test_feature_reuse_matches_direct_and_batching(alex, images):
     # Scored a batch at a time against the truth's features (a batch size that does not divide the views).
     for p, d in zip(preds, direct):
         np.testing.assert_allclose(L.lpips_against_features(p, f_gt, alex, batch_size=2), d, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.gpu
+@needs_cuda
+@pytest.mark.parametrize("net", ["alex", "vgg"])
+def test_on_a_gpu_the_distances_are_the_cpus_to_float32_rounding(net, images):
+    """CUDA, IEEE float32 convolutions (metrics/precision.py): TF32 would move the distances by about 1e-3."""
+    _need_weights(net)
+    gt = np.stack([images["ref"]] * 3)
+    pred = np.stack([images["p0"], images["p1"], images["ref"]])
+    on_cpu = L.lpips_distance(gt, pred, net=net)
+    on_gpu = L.lpips_distance(gt, pred, net=net, device="cuda")
+    np.testing.assert_allclose(on_gpu, on_cpu, rtol=1e-4, atol=1e-6)
+    streamed = L.lpips_against_features(pred, L.lpips_features(gt, net, device="cuda"), net, device="cuda")
+    np.testing.assert_allclose(streamed, on_cpu, rtol=1e-4, atol=1e-6)
 
 
 def test_num_threads_is_restored(alex, images):

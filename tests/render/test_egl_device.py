@@ -1,7 +1,9 @@
 """The EGL device follows the GPU this process was given (render/context.py), tested on faked device lists:
-this machine has no GPU, so the choice on a real multi-GPU driver is unverified."""
+this machine has no GPU, so the choice on a real multi-GPU driver is unverified; the last test checks a real
+GPU where there is one (scripts/gpu_check.sh)."""
 
 import pytest
+from conftest import needs_cuda
 
 from reconbench.render.context import EglDevice, RendererUnavailable, egl_device_index, egl_devices
 
@@ -46,3 +48,15 @@ def test_this_machine_lists_its_egl_devices():
     devices = egl_devices()
     assert [d.index for d in devices] == list(range(len(devices)))
     assert egl_device_index(devices, {}) in (None, *(d.index for d in devices))
+
+
+@pytest.mark.gpu
+@needs_cuda
+def test_with_a_gpu_the_renderer_runs_on_it():
+    """Where torch sees an NVIDIA GPU, EGL names its CUDA ordinal and the context is made there, not on Mesa's
+    software device."""
+    from reconbench.render.context import renderer_info
+
+    assert any(d.cuda is not None for d in egl_devices())
+    info = renderer_info()
+    assert "NVIDIA" in info["vendor"] and "llvmpipe" not in info["renderer"].lower(), info

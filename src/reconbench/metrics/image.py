@@ -168,11 +168,18 @@ def ssim_torch(
     sigma 1.5, normalised like scipy's), population covariance, K1 = 0.01, K2 = 0.03; "crop" keeps the windows
     inside the image (scikit-image's 5-pixel crop), "reflect" pads first. Float32 on a GPU (float64 on the
     CPU, where it serves as this path's test): the same values to float32 precision (tests/metrics)."""
+    if border not in ("crop", "reflect"):
+        raise ValueError(f"SSIM border must be 'crop' or 'reflect', got {border!r}")
+    from reconbench.metrics.precision import ieee_float32
+
+    with ieee_float32(device):  # no TF32 in the window's convolutions
+        return _ssim_torch(pred, gt, data_range, border, device)
+
+
+def _ssim_torch(pred: np.ndarray, gt: np.ndarray, data_range: float | None, border: str, device: str) -> np.ndarray:
     import torch
     import torch.nn.functional as F
 
-    if border not in ("crop", "reflect"):
-        raise ValueError(f"SSIM border must be 'crop' or 'reflect', got {border!r}")
     dtype = torch.float64 if str(device) == "cpu" else torch.float32
     x = torch.as_tensor(np.asarray(pred, np.float32), device=device).to(dtype).permute(0, 3, 1, 2)
     y = torch.as_tensor(np.asarray(gt, np.float32), device=device).to(dtype).permute(0, 3, 1, 2)

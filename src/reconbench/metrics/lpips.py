@@ -19,7 +19,8 @@ import importlib.util
 import os
 import pickle
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from reconbench.errors import ReconbenchError
+from reconbench.metrics.precision import ieee_float32
 from reconbench.provenance import sha256_file
 
 VERSION = "0.1"
@@ -342,6 +344,13 @@ class _Threads:
             torch.set_num_threads(self.old)
 
 
+@contextmanager
+def _scoring(num_threads: int | None, device: object) -> Iterator[None]:
+    """torch's thread count when asked for, no autograd, IEEE float32 convolutions on a GPU (metrics/precision.py)."""
+    with _Threads(num_threads), torch.inference_mode(), ieee_float32(device):
+        yield
+
+
 def lpips_features(
     images: np.ndarray,
     net: str = "alex",
@@ -355,7 +364,7 @@ def lpips_features(
     Returns five (N, C, h, w) float32 tensors. They are large at full resolution (per 512x512 image
     about 11 MB for alex and 128 MB for vgg: `feature_bytes`), so keep only the views being scored."""
     net, device = canonical_net(net), _device(device)
-    with _Threads(num_threads), torch.inference_mode():
+    with _scoring(num_threads, device):
         return _features(_model(net, device), _as_batch(images), batch_size, device)
 
 
@@ -376,7 +385,7 @@ def lpips_from_features(
     """(N,) float64 LPIPS distances between two lpips_features() results of the same backbone
     (a batch of one broadcasts against N)."""
     model = _model(canonical_net(net), _device(fa[0].device))
-    with _Threads(num_threads), torch.inference_mode():
+    with _scoring(num_threads, fa[0].device):
         return _from_features(model, fa, fb, batch_size)
 
 
@@ -400,7 +409,7 @@ def lpips_against_features(
     """(N,) LPIPS distances of N images to the N views whose lpips_features() are `reference`, one batch at a
     time: the images' own features (11 MB a 512x512 view for alex, 128 MB for vgg) never all exist at once."""
     images, net, device = _as_batch(images), canonical_net(net), _device(device)
-    with _Threads(num_threads), torch.inference_mode():
+    with _scoring(num_threads, device):
         return _streamed(_model(net, device), images, lambda s: [t[s] for t in reference], batch_size, device)
 
 
@@ -436,5 +445,5 @@ def lpips_distance(
         raise ValueError(f"image stacks differ in shape: {a.shape} vs {b.shape}")
     net, device = canonical_net(net), _device(device)
     model = _model(net, device)
-    with _Threads(num_threads), torch.inference_mode():
+    with _scoring(num_threads, device):
         return _streamed(model, a, lambda s: _features(model, b[s], batch_size, device), batch_size, device)
