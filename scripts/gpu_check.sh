@@ -15,8 +15,12 @@ OUT=${OUT:-gpu-check-out}
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1 PYTHONPATH="src${PYTHONPATH:+:$PYTHONPATH}"
 if [ -d .gl ] && compgen -G ".gl/*.deb" >/dev/null; then
-    for f in .gl/*.deb; do dpkg -x "$f" /; done
-    ldconfig
+    if [ -w / ]; then
+        for f in .gl/*.deb; do dpkg -x "$f" /; done
+        ldconfig
+    else
+        echo "gpu_check.sh: not root: the GL loaders in .gl/ are not unpacked; the EGL checks may fail" >&2
+    fi
 fi
 if [ -d .whl ] && compgen -G ".whl/*.whl" >/dev/null; then
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \

@@ -222,26 +222,46 @@ def _same_metrics(a: dict, b: dict) -> bool:
     return list(a) == list(b) and all(x == y or (x != x and y != y) for x, y in zip(a.values(), b.values()))
 
 
-@pytest.mark.parametrize("other_set,align", [("geometry", None), ("all", None), ("geometry", "none")])
-def test_scoring_on_background_threads_equals_scoring_in_order(small_protocol, monkeypatch, other_set, align):
+@pytest.mark.parametrize(
+    "other_set,align,headline,moved",
+    [
+        ("geometry", None, "aligned", True),
+        ("all", None, "aligned", True),
+        ("geometry", "none", "aligned", True),
+        ("geometry", None, "unaligned", True),
+        ("all", None, "unaligned", True),
+        ("geometry", None, "aligned", False),  # the truth itself: the refinement is rejected
+        ("all", None, "aligned", False),
+    ],
+)
+def test_scoring_on_background_threads_equals_scoring_in_order(
+    small_protocol, monkeypatch, other_set, align, headline, moved
+):
     """Two cores: image metrics (and the declared pose's geometry) run beside the rendering; one core: every
-    step in order on one thread. The results are the same to the bit, key order and notes included; every render
-    stays on the thread that owns the GL context, and the image metrics do run elsewhere."""
+    step in order on one thread. The results are the same to the bit, key order and notes included, on every
+    path (headline aligned or not, refinement kept or rejected, no refinement); every render stays on the thread
+    that owns the GL context, and the image metrics do run elsewhere."""
     import threading
+    from dataclasses import replace
 
     from reconbench.metrics import image as image_metrics
+    from reconbench.protocol import Evaluation
 
-    protocol = get_protocol(small_protocol)
+    base = get_protocol(small_protocol)
+    protocol = replace(
+        base, evaluation=Evaluation.from_spec({**base.evaluation.spec, "headline": headline}, base.cameras)
+    )
     mesh = open_dataset("procedural").get("mug").load()
     gt = prepare_ground_truth(mesh, protocol, lpips_nets=("alex",))
-    moved = rotation_about_up(4.0)
-    moved[:3, 3] = [0.03, -0.02, 0.025]
-    prediction = mesh.transformed(moved)
+    shift = rotation_about_up(4.0)
+    shift[:3, 3] = [0.03, -0.02, 0.025]
+    prediction = mesh.transformed(shift) if moved else mesh
     results = {}
     for threads in ("1", "2"):
         monkeypatch.setenv("OMP_NUM_THREADS", threads)
         results[threads] = evaluate(prediction, gt, scale="none", other_set=other_set, align=align)
     one, two = results["1"], results["2"]
+    assert np.array_equal(one.alignment.refinement, np.eye(4)) == (not moved or align == "none")
     assert _same_metrics(one.metrics, two.metrics) and one.views == two.views and one.notes == two.notes
     assert np.array_equal(one.alignment.refinement, two.alignment.refinement)
     assert np.array_equal(one.renders.color, two.renders.color)
@@ -277,6 +297,29 @@ def test_an_error_in_background_scoring_reaches_the_caller(small_protocol, monke
         monkeypatch.setenv("OMP_NUM_THREADS", threads)
         with pytest.raises(FloatingPointError, match="on purpose"):
             evaluate(mesh, gt, scale="none", lpips_nets=NO_LPIPS)
+
+
+def test_an_error_in_the_geometry_scored_beside_the_refinement_reaches_the_caller(small_protocol, monkeypatch):
+    from reconbench import evaluation
+
+    protocol = get_protocol(small_protocol)
+    mesh = open_dataset("procedural").get("mug").load()
+    gt = prepare_ground_truth(mesh, protocol, lpips_nets=NO_LPIPS)
+    real = evaluation._volume_iou
+    shift = np.eye(4)
+    shift[:3, 3] = [0.03, -0.02, 0.025]
+    prediction = mesh.transformed(shift)
+
+    def broken_for_the_declared_pose(asset, truth, notes):  # scored on the pool beside ICP (two threads)
+        if np.array_equal(asset.parts[0].vertices, prediction.parts[0].vertices):
+            raise ArithmeticError("volume failed on purpose")
+        return real(asset, truth, notes)
+
+    monkeypatch.setattr(evaluation, "_volume_iou", broken_for_the_declared_pose)
+    for threads in ("1", "2"):
+        monkeypatch.setenv("OMP_NUM_THREADS", threads)
+        with pytest.raises(ArithmeticError, match="on purpose"):
+            evaluate(prediction, gt, scale="none", lpips_nets=NO_LPIPS)
 
 
 @pytest.mark.gpu

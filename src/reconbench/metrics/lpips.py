@@ -14,11 +14,11 @@ read once, with an unpickler that admits nothing but numpy arrays, and converted
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 import os
 import pickle
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -295,10 +295,16 @@ class LPIPS(nn.Module):
 # numpy front end.
 
 
-@functools.cache
+_models: dict[tuple[str, str], LPIPS] = {}
+_models_lock = threading.Lock()
+
+
 def _model(net: str, device: str) -> LPIPS:
-    """One model per backbone and device per process."""
-    return LPIPS(net).to(device)
+    """One model per backbone and device per process, built once also when scoring's threads ask at once."""
+    with _models_lock:
+        if (net, device) not in _models:
+            _models[(net, device)] = LPIPS(net).to(device)
+        return _models[(net, device)]
 
 
 def _device(device: str | torch.device) -> str:

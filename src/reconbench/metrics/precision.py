@@ -3,7 +3,9 @@
 PyTorch lets cuDNN run float32 convolutions in TF32 (10-bit mantissa) on Ampere and later GPUs, by default
 (`torch.backends.cudnn.allow_tf32`, or `torch.backends.cudnn.conv.fp32_precision = "tf32"` since 2.9): LPIPS
 and the GPU's SSIM, both convolutions, would then differ from their CPU values by about 1e-3 instead of
-float32 rounding. Scoring asks for IEEE float32 while it runs and gives the setting back afterwards.
+float32 rounding. Scoring asks for IEEE float32 while it runs and gives the setting back afterwards. While it
+does, torch >= 2.9 refuses to read the legacy flag `torch.backends.cudnn.allow_tf32` anywhere in the process
+(its check against mixing the two APIs); `torch.backends.cudnn.conv.fp32_precision` reads fine.
 """
 
 from __future__ import annotations
