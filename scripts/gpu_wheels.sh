@@ -4,8 +4,7 @@
 # huggingface_hub, as the lent NVIDIA machines do: the other dependencies of reconbench as wheels for CPython
 # $TARGET_PYTHON (default 3.12) on x86-64 Linux, the converted LPIPS-AlexNet weights (9.9 MB; VGG's 59 MB do not
 # fit beside them in a 64 MiB transfer, so gso30-syncdreamer's LPIPS-VGG is not checked), and the EGL/GL loader
-# packages. Run it
-# here, on a machine with PyPI and Debian mirrors, from the repository root:
+# packages. Run it here, on a machine with PyPI and Debian mirrors, from the repository root:
 #
 #   bash scripts/gpu_wheels.sh          # writes .whl/ (wheels, lpips/alex-v0.1.npz) and .gl/ (.deb files)
 #
