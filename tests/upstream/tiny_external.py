@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SOURCE = Path(__file__).parents[1] / "data" / "tiny_external"
 LOAD_S, GEN_S, ALLOC_MB = 0.3, 0.5, 150
 
@@ -93,3 +95,19 @@ def with_views(spec: dict, cameras=VIEWS, distance: float = VIEWS_DISTANCE, path
             "source": "tests/data/tiny_external/tiny_recon.py:render_row",
         },
     }
+
+
+@pytest.fixture
+def fake_backend(monkeypatch):
+    """Every method's environment is the test's own interpreter with the tiny method's source on PYTHONPATH.
+    A test module uses it with `fake_backend = tiny_external.fake_backend`."""
+    import reconbench.upstream.envs as envs
+    from reconbench.upstream.envs import Environment
+
+    class Backend:
+        name = "fake"
+
+        def environment(self, spec):
+            return Environment(spec.name, sys.executable, str(SOURCE), {"PYTHONPATH": str(SOURCE)})
+
+    monkeypatch.setattr(envs, "get_backend", lambda name=None: Backend())

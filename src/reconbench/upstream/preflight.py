@@ -65,6 +65,16 @@ IMPORT_TO_DIST = {
 # What a distribution brings with it, as import names: its declared requirements (wheel metadata of the versions
 # of the period). Kept by hand, because reading real metadata needs the built environment; a module provided
 # only through this table is reported as "via <distribution>".
+_PYTORCH_LIGHTNING = (
+    "torch",
+    "tqdm",
+    "yaml",
+    "fsspec",
+    "torchmetrics",
+    "packaging",
+    "typing_extensions",
+    "lightning_utilities",
+)
 DEPENDS = {
     "torch": ("typing_extensions", "filelock", "sympy", "networkx", "jinja2", "fsspec"),
     "torchvision": ("numpy", "PIL", "requests", "torch"),
@@ -107,27 +117,8 @@ DEPENDS = {
         "dateutil",
     ),
     "omegaconf": ("yaml", "antlr4"),
-    "pytorch_lightning": (
-        "torch",
-        "tqdm",
-        "yaml",
-        "fsspec",
-        "torchmetrics",
-        "packaging",
-        "typing_extensions",
-        "lightning_utilities",
-    ),
-    "lightning": (
-        "torch",
-        "tqdm",
-        "yaml",
-        "fsspec",
-        "torchmetrics",
-        "packaging",
-        "typing_extensions",
-        "lightning_utilities",
-        "pytorch_lightning",
-    ),
+    "pytorch_lightning": _PYTORCH_LIGHTNING,
+    "lightning": (*_PYTORCH_LIGHTNING, "pytorch_lightning"),
     "torchmetrics": ("numpy", "torch", "packaging", "lightning_utilities"),
     "open_clip_torch": ("torch", "torchvision", "regex", "ftfy", "tqdm", "huggingface_hub"),
     "xformers": ("torch", "numpy"),
